@@ -1,0 +1,278 @@
+/* stencil_runtime.c: see stencil_runtime.h. Plain C11 plus POSIX (clock_gettime, rename). */
+#define _POSIX_C_SOURCE 200809L
+
+#include "stencil_runtime.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- errors ----------------------------------------------------------------------------- */
+
+static const char *program_name = "stencil";
+
+void st_set_program_name(const char *name) { if (name && *name) program_name = name; }
+const char *st_program_name(void) { return program_name; }
+
+void st_fatal(const char *format, ...)
+{
+    va_list args;
+    fflush(stdout);
+    fprintf(stderr, "%s: error: ", program_name);
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+/* ---- run-time parameters and options ------------------------------------------------------ */
+
+static void print_usage(const st_param *params, int count)
+{
+    printf("usage: %s [--param NAME=VALUE]... [--output FILE.npy] [--json] [--quiet]\n", program_name);
+    if (count > 0) printf("params (defaults):\n");
+    for (int k = 0; k < count; ++k) {
+        if (params[k].kind == ST_INTEGER) printf("  %s = %.0f (integer)\n", params[k].name, params[k].value);
+        else printf("  %s = %.17g\n", params[k].name, params[k].value);
+    }
+}
+
+/* NAME=VALUE: finds the param and parses the value strictly (the whole text is a number). */
+static void set_param(const char *assignment, st_param *params, int count)
+{
+    const char *equals = strchr(assignment, '=');
+    if (!equals || equals == assignment)
+        st_fatal("--param expects NAME=VALUE, got '%s'", assignment);
+    size_t name_length = (size_t)(equals - assignment);
+    for (int k = 0; k < count; ++k) {
+        if (strlen(params[k].name) != name_length || strncmp(params[k].name, assignment, name_length) != 0)
+            continue;
+        const char *text = equals + 1;
+        char *end = NULL;
+        errno = 0;
+        double value = strtod(text, &end);
+        if (*text == '\0' || *end != '\0' || errno == ERANGE || !isfinite(value))
+            st_fatal("param %s: '%s' is not a number", params[k].name, text);
+        if (params[k].kind == ST_INTEGER && (value != floor(value) || fabs(value) > 9.0e15))
+            st_fatal("param %s is an integer; '%s' is not", params[k].name, text);
+        params[k].value = value;
+        return;
+    }
+    fprintf(stderr, "%s: error: unknown param '%.*s'", program_name, (int)name_length, assignment);
+    if (count > 0) {
+        fprintf(stderr, " (params:");
+        for (int k = 0; k < count; ++k) fprintf(stderr, " %s", params[k].name);
+        fprintf(stderr, ")");
+    }
+    fputc('\n', stderr);
+    exit(1);
+}
+
+void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_options *options)
+{
+    memset(options, 0, sizeof *options);
+    if (argc > 0 && argv[0]) {
+        const char *slash = strrchr(argv[0], '/');
+        st_set_program_name(slash ? slash + 1 : argv[0]);
+    }
+    for (int a = 1; a < argc; ++a) {
+        const char *arg = argv[a];
+        const char *value = NULL;
+        /* Options that take a value accept both "--opt VALUE" and "--opt=VALUE". */
+        const char *valued[] = { "--param", "--output", "--image", "--device" };
+        int matched = -1;
+        for (int k = 0; k < 4; ++k) {
+            size_t n = strlen(valued[k]);
+            if (strncmp(arg, valued[k], n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
+                matched = k;
+                if (arg[n] == '=') value = arg + n + 1;
+                else if (a + 1 < argc) value = argv[++a];
+                else st_fatal("%s needs a value", valued[k]);
+                break;
+            }
+        }
+        switch (matched) {
+        case 0: set_param(value, params, param_count); continue;
+        case 1: options->output_path = value; continue;
+        case 2: options->image_path = value; continue;
+        case 3: options->device = value; continue;
+        default: break;
+        }
+        if (strcmp(arg, "--json") == 0) options->json = 1;
+        else if (strcmp(arg, "--quiet") == 0) options->quiet = 1;
+        else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) { print_usage(params, param_count); exit(0); }
+        else st_fatal("unknown argument '%s' (try --help)", arg);
+    }
+}
+
+void st_check_grid(const char *grid, long rows, long cols, int halo)
+{
+    long need = 2L * halo + 1;
+    if (rows < need || cols < need)
+        st_fatal("grid %s is %ld x %ld, but a stencil of halo %d needs at least %ld x %ld points",
+                 grid, rows, cols, halo, need, need);
+    if ((double)rows * (double)cols * 8.0 > (double)SIZE_MAX / 4)
+        st_fatal("grid %s is %ld x %ld: too large to allocate", grid, rows, cols);
+}
+
+void st_check_positive(const char *what, long value)
+{
+    if (value < 1) st_fatal("%s must be at least 1, got %ld", what, value);
+}
+
+/* ---- grids ------------------------------------------------------------------------------- */
+
+void *st_alloc_grid(long rows, long cols, size_t elem_size)
+{
+    size_t bytes = (size_t)rows * (size_t)cols * elem_size;
+    size_t rounded = (bytes + 63) / 64 * 64;
+    void *grid = aligned_alloc(64, rounded ? rounded : 64);
+    if (!grid) st_fatal("out of memory allocating a %ld x %ld grid (%zu bytes)", rows, cols, bytes);
+    memset(grid, 0, rounded);
+    return grid;
+}
+
+void st_free_grid(void *grid) { free(grid); }
+
+static void clip(long *lo, long *hi, long limit)
+{
+    if (*lo < 0) *lo = 0;
+    if (*hi > limit) *hi = limit;
+}
+
+void st_fill_f32(float *grid, long rows, long cols, long r0, long r1, long c0, long c1, float value)
+{
+    clip(&r0, &r1, rows);
+    clip(&c0, &c1, cols);
+    for (long i = r0; i < r1; ++i)
+        for (long j = c0; j < c1; ++j) grid[i * cols + j] = value;
+}
+
+void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, long c1, double value)
+{
+    clip(&r0, &r1, rows);
+    clip(&c0, &c1, cols);
+    for (long i = r0; i < r1; ++i)
+        for (long j = c0; j < c1; ++j) grid[i * cols + j] = value;
+}
+
+/* ---- time -------------------------------------------------------------------------------- */
+
+double st_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + 1e-9 * (double)now.tv_nsec;
+}
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+void st_write_npy(const char *path, const void *data, long rows, long cols, long stride,
+                  size_t elem_size)
+{
+    /* NPY format 1.0: magic, version, little-endian header length, then a Python dict literal
+     * padded with spaces to a multiple of 64 bytes and ended by a newline. */
+    char header[256];
+    int dict = snprintf(header, sizeof header,
+                        "{'descr': '<f%zu', 'fortran_order': False, 'shape': (%ld, %ld), }",
+                        elem_size, rows, cols);
+    size_t total = 10 + (size_t)dict + 1;
+    size_t padded = (total + 63) / 64 * 64;
+    memset(header + dict, ' ', padded - total);
+    header[padded - 10 - 1] = '\n';
+    unsigned short header_length = (unsigned short)(padded - 10);
+
+    size_t path_length = strlen(path);
+    char *temporary = malloc(path_length + 32);
+    if (!temporary) st_fatal("out of memory");
+    snprintf(temporary, path_length + 32, "%s.tmp.%ld", path, (long)getpid());
+
+    FILE *file = fopen(temporary, "wb");
+    if (!file) st_fatal("cannot write '%s': %s", path, strerror(errno));
+    unsigned char preamble[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
+                                   (unsigned char)(header_length & 0xff),
+                                   (unsigned char)(header_length >> 8) };
+    int ok = fwrite(preamble, 1, 10, file) == 10 &&
+             fwrite(header, 1, padded - 10, file) == padded - 10;
+    const char *bytes = data;
+    for (long i = 0; ok && i < rows; ++i)
+        ok = fwrite(bytes + (size_t)i * (size_t)stride * elem_size, elem_size, (size_t)cols, file) == (size_t)cols;
+    int saved = errno;
+    if (fclose(file) != 0 && ok) { ok = 0; saved = errno; }
+    if (!ok || rename(temporary, path) != 0) {
+        if (ok) saved = errno;
+        remove(temporary);
+        free(temporary);
+        st_fatal("cannot write '%s': %s", path, strerror(saved));
+    }
+    free(temporary);
+}
+
+/* Prints a double as JSON: numbers with full precision, null for NaN or infinities. */
+static void json_number(double value)
+{
+    if (isfinite(value)) printf("%.17g", value);
+    else printf("null");
+}
+
+static void json_string(const char *text)
+{
+    putchar('"');
+    for (const unsigned char *c = (const unsigned char *)(text ? text : ""); *c; ++c) {
+        if (*c == '"' || *c == '\\') printf("\\%c", *c);
+        else if (*c < 0x20) printf("\\u%04x", *c);
+        else putchar(*c);
+    }
+    putchar('"');
+}
+
+void st_print_summary(const st_summary *s, const st_options *options)
+{
+    double updates = (double)s->iterations * (double)s->points_per_iteration;
+    double mlups = s->seconds > 0 ? updates / s->seconds / 1e6 : 0.0;
+    if (options && options->json) {
+        printf("{\"stencil\": "); json_string(s->stencil);
+        printf(", \"target\": "); json_string(s->target);
+        printf(", \"dtype\": "); json_string(s->dtype);
+        printf(", \"rows\": %ld, \"cols\": %ld", s->rows, s->cols);
+        printf(", \"iterations\": %ld, \"max_iterations\": %ld", s->iterations, s->max_iterations);
+        printf(", \"converged\": %s", s->converged ? "true" : "false");
+        printf(", \"norm\": ");
+        if (s->norm) json_string(s->norm); else printf("null");
+        printf(", \"residual\": "); json_number(s->residual);
+        printf(", \"tolerance\": "); json_number(s->tolerance);
+        printf(", \"seconds\": "); json_number(s->seconds);
+        printf(", \"mlups\": "); json_number(mlups);
+        printf(", \"threads\": %d, \"ranks\": %d", s->threads, s->ranks);
+        printf(", \"schedule\": "); json_string(s->schedule);
+        printf(", \"decomposition\": "); json_string(s->decomposition);
+        printf(", \"device\": "); json_string(s->device);
+        printf("}\n");
+        fflush(stdout);
+        return;
+    }
+    printf("%s: %ld x %ld %s, target %s", s->stencil, s->rows, s->cols, s->dtype, s->target);
+    if (s->ranks > 1 || (s->decomposition && *s->decomposition))
+        printf(", %d rank%s", s->ranks, s->ranks == 1 ? "" : "s");
+    if (s->decomposition && *s->decomposition) printf(" (%s)", s->decomposition);
+    printf(", %d thread%s", s->threads, s->threads == 1 ? "" : "s");
+    if (s->device && *s->device) printf(", device %s", s->device);
+    printf("\n");
+    if (s->norm) {
+        printf("  iterations  %ld (%s)\n", s->iterations,
+               s->converged ? "converged" : "NOT converged: hit the iteration cap");
+        printf("  residual    %.6g (%s < %g)\n", s->residual, s->norm, s->tolerance);
+    } else {
+        printf("  iterations  %ld (fixed steps)\n", s->iterations);
+    }
+    printf("  time        %.4f s\n", s->seconds);
+    printf("  speed       %.1f MLUP/s\n", mlups);
+    fflush(stdout);
+}

@@ -1,0 +1,109 @@
+/* stencil_runtime.h: the small C runtime every program emitted by stencilc links against.
+ *
+ * It holds what is the same for every stencil so that emitted files hold only the problem:
+ * command-line parsing (run-time params), grid allocation and filling, timing, .npy output and
+ * the run summary. Plain C11, no OpenMP, no MPI: the target-specific helpers live in
+ * stencil_mpi.* and stencil_opencl.*.
+ */
+#ifndef STENCIL_RUNTIME_H
+#define STENCIL_RUNTIME_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- errors ----------------------------------------------------------------------------- */
+
+/* Sets the name used in messages ("jacobi: error: ..."). */
+void st_set_program_name(const char *name);
+const char *st_program_name(void);
+
+/* Prints "PROGRAM: error: MESSAGE" to stderr and exits with status 1. */
+void st_fatal(const char *format, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* ---- run-time parameters and options ------------------------------------------------------ */
+
+enum { ST_REAL = 0, ST_INTEGER = 1 };
+
+/* One `param` of the program: its default is written in by stencilc, --param overrides it. */
+typedef struct {
+    const char *name;
+    int kind;        /* ST_REAL or ST_INTEGER */
+    double value;
+} st_param;
+
+typedef struct {
+    const char *output_path; /* --output FILE.npy, or NULL */
+    const char *image_path;  /* --image FILE.ppm/.png, or NULL (reserved for heat maps) */
+    const char *device;      /* --device SELECTOR (OpenCL targets), or NULL */
+    int json;                /* --json: the summary as one JSON object */
+    int quiet;               /* --quiet: no progress lines */
+} st_options;
+
+/* Parses --param NAME=VALUE (repeatable), --output PATH, --device SEL, --json, --quiet, --help.
+ * Anything else, an unknown param, a malformed number or a fraction for an integer param is a
+ * fatal error that names the offending argument. */
+void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_options *options);
+
+/* Checks that a grid of rows x cols has at least one updated point for halo width `halo` and
+ * that its size fits in memory arithmetic; fatal otherwise. */
+void st_check_grid(const char *grid, long rows, long cols, int halo);
+
+/* Checks that an integer param used as a count (steps, every, max) is positive. */
+void st_check_positive(const char *what, long value);
+
+/* ---- grids ------------------------------------------------------------------------------- */
+
+/* A zeroed, 64-byte aligned block of rows*cols elements of elem_size bytes; fatal on failure. */
+void *st_alloc_grid(long rows, long cols, size_t elem_size);
+void st_free_grid(void *grid);
+
+/* Sets the rectangle [r0, r1) x [c0, c1) of a row-major grid with `cols` columns to `value`.
+ * The bounds are clipped to [0, rows) x [0, cols). */
+void st_fill_f32(float *grid, long rows, long cols, long r0, long r1, long c0, long c1, float value);
+void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, long c1, double value);
+
+/* ---- time -------------------------------------------------------------------------------- */
+
+/* Seconds from an arbitrary fixed point, monotonic. */
+double st_seconds(void);
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+/* Writes rows x cols elements (row stride `stride` elements) as a NumPy .npy file with dtype
+ * <f4 (elem_size 4) or <f8 (elem_size 8). The file is written beside its final name and renamed
+ * into place, so a failure never leaves a partial file; fatal on failure. */
+void st_write_npy(const char *path, const void *data, long rows, long cols, long stride,
+                  size_t elem_size);
+
+/* What a run reports. `norm` is "maxdiff" or "l2diff" for `until` programs, NULL for `steps`. */
+typedef struct {
+    const char *stencil;
+    const char *target;
+    const char *dtype;          /* "float32" or "float64" */
+    long rows, cols;
+    long points_per_iteration;  /* updated points in one sweep */
+    long iterations;
+    long max_iterations;
+    int converged;              /* until: norm < eps was reached; steps: 1 */
+    const char *norm;
+    double residual;            /* the last norm computed; NaN if none */
+    double tolerance;           /* eps, or NaN */
+    double seconds;             /* the iterations alone */
+    int threads;                /* per process */
+    int ranks;
+    const char *schedule;       /* "static", "dynamic,16", ... or "" */
+    const char *decomposition;  /* "rows 4x1", ... or "" */
+    const char *device;         /* OpenCL device name or "" */
+} st_summary;
+
+/* Prints the summary: a few human lines, or one JSON object when options->json. */
+void st_print_summary(const st_summary *summary, const st_options *options);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STENCIL_RUNTIME_H */
