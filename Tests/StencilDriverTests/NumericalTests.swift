@@ -53,4 +53,17 @@ extension ReferenceCase: CustomTestStringConvertible {}
         #expect(run.iterations == serial.iterations)
         #expect(run.field == serial.field)
     }
+
+    /// clang (Debian's clang-14 with libomp, the supported clang) gives the same bits as gcc.
+    @Test(arguments: ["weighted_jacobi.st", "channel.st", "poisson64.st"])
+    func clangAgreesWithGCC(_ file: String) throws {
+        let program = try #require(ReferencePrograms.all.first { $0.file == file })
+        var schedule = Schedule()
+        schedule.kind = .dynamic
+        schedule.numThreads = 2
+        let gcc = try runStencil(file, target: .serial, params: program.params)
+        let clang = try runStencil(file, target: .openmp, params: program.params, schedule: schedule, compiler: "clang-14")
+        #expect(clang.iterations == gcc.iterations)
+        #expect(clang.field == gcc.field)
+    }
 }

@@ -123,7 +123,7 @@ enum ReferencePrograms {
             ReferenceProblem(rows: 40, cols: 40, halo: 1, initial: 0,
                              boundary: [(.top, 100), (.left, 75), (.right, 50), (.bottom, 0)],
                              update: { u, _, i, j, c in (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]) / 4 },
-                             stop: .until(l2: false, epsilon: 1e-4, every: 1000, max: 200000))
+                             stop: .until(l2: false, epsilon: 1e-4, every: 1000, max: 1_000_000))
         },
         .float32("weighted_jacobi.st", ["N=48", "omega=0.7"]) {
             let w = Float(0.7)

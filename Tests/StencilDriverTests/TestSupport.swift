@@ -45,11 +45,12 @@ struct RunOutcome {
 
 /// Compiles and runs `file` for a target, through the real launcher and build cache.
 func runStencil(_ file: String, target: Target, params: [String] = [], schedule: Schedule = Schedule(),
-                environment: [String: String] = [:]) throws -> RunOutcome {
+                compiler: String? = nil) throws -> RunOutcome {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let result = try Compilation.compile(path: Repository.stencil(file), target: target, overrides: schedule)
-    let toolchain = try Toolchain.fromEnvironment(runtimeDirectory: "\(Repository.root)/runtime")
+    var toolchain = try Toolchain.fromEnvironment(runtimeDirectory: "\(Repository.root)/runtime")
+    if let compiler { toolchain.cc = compiler }
     let launcher = Launcher(builder: Builder(toolchain: toolchain, cache: BuildCache.defaultCache()))
     var options = RunOptions()
     options.params = params

@@ -29,7 +29,7 @@ int main(int argc, char **argv) {
     const long sweeps = (long)params[0].value;
     const long rows = 64, cols = 500;
     st_check_grid("t", rows, cols, HALO);
-    const long steps = sweeps;
+    const long steps = st_cap_iterations(&options, sweeps);
     st_check_positive("steps", steps);
 
     float *t = st_alloc_grid(rows, cols, sizeof(float));

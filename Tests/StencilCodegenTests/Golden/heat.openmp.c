@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
     const double r = params[2].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
-    const long steps = steps_count;
+    const long steps = st_cap_iterations(&options, steps_count);
     st_check_positive("steps", steps);
 
     float *u = st_alloc_grid(rows, cols, sizeof(float));

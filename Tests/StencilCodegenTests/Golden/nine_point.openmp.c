@@ -54,7 +54,8 @@ int main(int argc, char **argv) {
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
     const double tolerance = 1e-5;
-    const long every = 100, max_iterations = 500000;
+    const long every = 100;
+    const long max_iterations = st_cap_iterations(&options, 500000);
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 

@@ -58,7 +58,8 @@ int main(int argc, char **argv) {
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
     const double tolerance = 1e-7;
-    const long every = 10, max_iterations = 400000;
+    const long every = 10;
+    const long max_iterations = st_cap_iterations(&options, 400000);
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 

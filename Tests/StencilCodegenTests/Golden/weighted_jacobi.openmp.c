@@ -57,7 +57,8 @@ int main(int argc, char **argv) {
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
     const double tolerance = 1e-3;
-    const long every = 50, max_iterations = 100000;
+    const long every = 50;
+    const long max_iterations = st_cap_iterations(&options, 100000);
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 

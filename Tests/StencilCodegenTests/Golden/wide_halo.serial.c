@@ -44,7 +44,8 @@ int main(int argc, char **argv) {
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
     const double tolerance = 1e-4;
-    const long every = 20, max_iterations = 200000;
+    const long every = 20;
+    const long max_iterations = st_cap_iterations(&options, 200000);
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 
