@@ -75,14 +75,6 @@ extension Sema {
                     if let decomposition = Decomposition(rawValue: word) { schedule.decompose = decomposition }
                     else { diagnostics.error(.badScheduleValue("decompose", word, expected: "rows or grid"), at: valueRange(line)) }
                 }
-            case "temporal":
-                if let word = word(line, expected: "on or off") {
-                    switch word {
-                    case "on": schedule.temporal = true
-                    case "off": schedule.temporal = false
-                    default: diagnostics.error(.badScheduleValue("temporal", word, expected: "on or off"), at: valueRange(line))
-                    }
-                }
             case "chunksize": schedule.chunksize = positive(line)
             case "num_threads": schedule.numThreads = positive(line)
             case "ranks": schedule.ranks = positive(line)

@@ -58,8 +58,6 @@ public struct Schedule: Sendable, Equatable {
     }
     public var ranks: Int?
     public var decompose: Decomposition?
-    /// Temporal blocking on/off (an extension: `temporal off`); nil lets the compiler decide.
-    public var temporal: Bool?
 
     private var tileRows: Int?, tileCols: Int?
     private var workgroupRows: Int?, workgroupCols: Int?
@@ -77,7 +75,6 @@ public struct Schedule: Sendable, Equatable {
         if let v = other.workgroup { result.workgroup = v }
         if let v = other.ranks { result.ranks = v }
         if let v = other.decompose { result.decompose = v }
-        if let v = other.temporal { result.temporal = v }
         return result
     }
 }

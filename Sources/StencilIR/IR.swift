@@ -127,7 +127,6 @@ public struct ResolvedSchedule: Hashable, Sendable {
     public var workgroupCols: Int?
     public var ranks: Int
     public var decompose: Decomposition
-    public var temporal: Bool?
 }
 
 /// How a variable of the parallel sweep is shared between threads, as Cython's prange infers.

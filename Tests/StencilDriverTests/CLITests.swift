@@ -193,3 +193,24 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         }
     }
 }
+
+@Suite struct InstallLayoutTests {
+    /// An installed stencilc (PREFIX/bin) finds PREFIX/share/stencilc/runtime, and builds with it.
+    @Test func installedCopyFindsItsRuntime() throws {
+        let prefix = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: prefix) }
+        let manager = FileManager.default
+        try manager.createDirectory(at: prefix.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        try manager.createDirectory(at: prefix.appendingPathComponent("share/stencilc"), withIntermediateDirectories: true)
+        try manager.copyItem(atPath: Repository.stencilc, toPath: prefix.appendingPathComponent("bin/stencilc").path)
+        try manager.copyItem(atPath: "\(Repository.root)/runtime", toPath: prefix.appendingPathComponent("share/stencilc/runtime").path)
+        let installed = prefix.appendingPathComponent("bin/stencilc").path
+        let where_ = try ProcessRunner.run(Job(kind: .run, executable: installed, arguments: ["runtime-dir"]), capture: true)
+        #expect(where_.output.trimmingCharacters(in: .whitespacesAndNewlines) == prefix.appendingPathComponent("share/stencilc/runtime").path)
+        let run = try ProcessRunner.run(Job(kind: .run, executable: installed,
+                                            arguments: ["run", Repository.stencil("heat.st"), "--param", "N=16", "--json"]),
+                                        capture: true, workingDirectory: prefix.path)
+        #expect(run.status == 0, "\(run.errorOutput)")
+        #expect(run.output.contains("\"stencil\": \"heat\""))
+    }
+}
