@@ -59,6 +59,16 @@ void st_check_grid(const char *grid, long rows, long cols, int halo);
 /* Checks that an integer param used as a count (steps, every, max) is positive. */
 void st_check_positive(const char *what, long value);
 
+/* ---- divergence ------------------------------------------------------------------------- */
+
+/* Stops the program with a clear message when a sweep produced NaN or Inf:
+ * "the solution diverged: N points are NaN or Inf after iteration K". */
+void st_check_finite(long nonfinite_points, long iteration);
+
+/* Counts points that are NaN or Inf (used after `steps` programs, which have no checks, and when
+ * a check sweep's norm is not finite). */
+long st_count_nonfinite(const void *data, long rows, long cols, size_t elem_size);
+
 /* ---- grids ------------------------------------------------------------------------------- */
 
 /* A zeroed, 64-byte aligned block of rows*cols elements of elem_size bytes; fatal on failure. */
@@ -78,8 +88,10 @@ double st_seconds(void);
 /* ---- output ------------------------------------------------------------------------------ */
 
 /* Writes rows x cols elements (row stride `stride` elements) as a NumPy .npy file with dtype
- * <f4 (elem_size 4) or <f8 (elem_size 8). The file is written beside its final name and renamed
- * into place, so a failure never leaves a partial file; fatal on failure. */
+ * <f4 (elem_size 4) or <f8 (elem_size 8). A regular file (or a new one) is written beside its
+ * final name and renamed into place, so a failure, SIGINT, SIGTERM or SIGHUP never leaves a
+ * partial file; a path that is not a regular file (/dev/stdout, a FIFO, /dev/full) is written in
+ * place, never replaced. Fatal on failure (a full disk included). */
 void st_write_npy(const char *path, const void *data, long rows, long cols, long stride,
                   size_t elem_size);
 

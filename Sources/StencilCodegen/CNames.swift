@@ -1,7 +1,10 @@
 // CNames.swift: DSL names -> C identifiers that cannot collide.
 // A .st name is spliced into C only through this table: one that is a C or OpenCL keyword, a
-// libc/runtime/OpenMP/MPI symbol, one of the emitted program's own locals, or that would clash
-// with a generated `_next` buffer gets a trailing underscore (`int` -> `int_`).
+// libc/runtime/OpenMP/MPI/OpenCL symbol or macro, one of the emitted program's own locals, or
+// that would clash with a generated `_next` buffer gets a trailing underscore (`int` -> `int_`);
+// one in a namespace that a trailing underscore cannot leave (`st_x`, `MPI_x`, `_x`, `__x`) gets
+// the prefix `dsl_` (`st_x` -> `dsl_st_x`). Text that is not an identifier (a file name) goes
+// into comments only through `commentText`.
 
 import StencilIR
 
@@ -10,16 +13,21 @@ public struct CNames: Sendable {
 
     public init(_ program: Program) {
         var taken = CNames.reserved
-        // Generated buffer names first: `u_next` belongs to grid `u`.
-        for grid in program.grids where grid.isUpdated {
-            taken.insert(grid.name + "_next")
-        }
-        let names = program.params.map(\.name) + program.grids.map(\.name)
+        // The updated grid first: its C name decides the generated `NAME_next`, which is then
+        // taken too (grid `int` -> `int_` and `int__next`, so a param named `int__next` moves).
+        let updated = program.grids.filter(\.isUpdated).map(\.name)
+        let names = updated + program.params.map(\.name) + program.grids.map(\.name)
             + [program.update.rowIndex, program.update.colIndex]
         for name in names where table[name] == nil {
-            var candidate = name
-            while taken.contains(candidate) || CNames.isReservedPrefix(candidate) { candidate += "_" }
+            let isUpdated = updated.contains(name)
+            var candidate = CNames.isReservedPrefix(name) || (isUpdated && CNames.isReservedPrefix(name + "_next"))
+                ? "dsl_" + name : name
+            while taken.contains(candidate) || CNames.isReservedSuffix(candidate)
+                    || (isUpdated && taken.contains(candidate + "_next")) {
+                candidate += "_"
+            }
             taken.insert(candidate)
+            if isUpdated { taken.insert(candidate + "_next") }
             table[name] = candidate
         }
     }
@@ -30,34 +38,73 @@ public struct CNames: Sendable {
     /// The second buffer of the updated grid.
     public func next(_ grid: String) -> String { self[grid] + "_next" }
 
+    /// Text made safe inside a C block comment: no `*/` (it would end the comment and splice the
+    /// rest as code), no `/*`, no control characters or line breaks. The IR's `sourceName` is
+    /// already made so by Lowering; backends pass any other outside text through here.
+    public static func commentText(_ text: String) -> String { Lowering.commentSafe(text) }
+
+    /// Namespaces of the implementation, the runtime and the libraries: no trailing underscore
+    /// leaves them, so names in them get a prefix.
     static func isReservedPrefix(_ name: String) -> Bool {
-        let prefixes = ["st_", "ST_", "stmpi_", "stcl_", "omp_", "MPI_", "mpi_", "cl_", "CL_", "__", "pthread_"]
+        let prefixes = ["st_", "ST_", "stmpi_", "STMPI_", "stcl_", "STCL_", "omp_", "OMP_", "kmp_", "MPI_", "MPIX_", "mpi_",
+                        "PMPI_", "OMPI_", "ompi_", "OPAL_", "opal_", "cl_", "CL_", "__", "pthread_", "PTHREAD_",
+                        "PLATFORM_", "INT", "UINT", "PTRDIFF_", "SIZE_", "WCHAR_", "WINT_", "SIG_", "FP_", "MATH_",
+                        "HUGE_", "dsl_"]
         if prefixes.contains(where: name.hasPrefix) { return true }
-        // _Uppercase is reserved to the implementation in C.
-        if name.hasPrefix("_"), let second = name.dropFirst().first, second.isUppercase { return true }
+        // Leading underscores belong to the implementation (and to intrinsics macros: _mm_...).
+        if name.hasPrefix("_") { return true }
+        // OpenCL API functions: clSetKernelArg, clFinish, ...
+        if name.hasPrefix("cl"), let third = name.dropFirst(2).first, third.isUppercase { return true }
         return false
     }
 
-    /// C11 and OpenCL C keywords, libc and math names the emitted code uses, and the locals and
-    /// functions every backend emits.
+    /// POSIX reserves names ending in `_t` (types: size_t, float_t, cl_mem's friends); OpenCL C
+    /// has vector types such as float4 and uchar16: both are left by a trailing underscore.
+    static func isReservedSuffix(_ name: String) -> Bool {
+        if name.hasSuffix("_t") { return true }
+        for base in ["char", "uchar", "short", "ushort", "int", "uint", "long", "ulong", "half", "float", "double", "bool"] {
+            guard name.hasPrefix(base) else { continue }
+            let rest = name.dropFirst(base.count)
+            if ["2", "3", "4", "8", "16"].contains(String(rest)) { return true }
+            // OpenCL matrix-like spellings (float2x2) are reserved words as well.
+            if let x = rest.firstIndex(of: "x"), ["2", "3", "4", "8", "16"].contains(String(rest[..<x])) { return true }
+        }
+        return false
+    }
+
+    /// C11, C23 and OpenCL C keywords, libc and math names and macros the emitted code can see,
+    /// and the locals and functions every backend emits. The tests check every identifier of
+    /// every golden file and every macro of the headers the emitted code includes against this.
     static let reserved: Set<String> = [
-        // C11 keywords
+        // C11 keywords, C23 keywords, GNU keywords and predefined macros
         "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
         "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
         "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
-        "volatile", "while", "bool", "true", "false", "asm", "typeof",
+        "volatile", "while", "bool", "true", "false", "asm", "typeof", "typeof_unqual", "nullptr", "constexpr",
+        "static_assert", "thread_local", "alignas", "alignof", "noreturn", "complex", "imaginary", "I",
+        "linux", "unix", "i386", "defined",
         // OpenCL C
         "kernel", "global", "local", "constant", "private", "read_only", "write_only", "read_write",
         "half", "uint", "uchar", "ushort", "ulong", "size_t", "ptrdiff_t", "intptr_t", "uintptr_t",
-        "get_global_id", "get_local_id", "get_group_id", "get_local_size", "get_global_size", "barrier",
-        "float2", "float4", "float8", "float16", "double2", "double4", "int2", "int4",
+        "get_global_id", "get_local_id", "get_group_id", "get_local_size", "get_global_size", "get_num_groups",
+        "get_global_offset", "get_work_dim", "barrier", "mem_fence", "uniform", "pipe", "image2d_t",
+        "sampler_t", "event_t", "mad", "fma", "clamp", "mix", "select", "native_sin", "native_cos",
         // libc, math, and macros
         "main", "NULL", "EOF", "errno", "stdin", "stdout", "stderr", "printf", "fprintf", "puts", "exit",
         "abort", "free", "malloc", "calloc", "realloc", "memcpy", "memset", "assert", "isnan", "isinf",
-        "isfinite", "INFINITY", "NAN", "abs", "fabs", "fabsf", "fmin", "fminf", "fmax", "fmaxf", "sqrt",
-        "sqrtf", "exp", "expf", "sin", "sinf", "cos", "cosf", "pow", "powf", "floor", "ceil", "round",
-        "min", "max", "time", "clock", "signal", "raise", "remove", "rename", "fopen", "fclose", "system",
-        "environ", "optarg", "index", "y0", "y1", "yn", "j0", "j1", "jn", "gamma", "log", "exp2",
+        "isfinite", "isnormal", "signbit", "fpclassify", "isgreater", "isgreaterequal", "isless", "islessequal",
+        "islessgreater", "isunordered", "math_errhandling", "offsetof", "alloca", "INFINITY", "NAN", "abs",
+        "fabs", "fabsf", "fmin", "fminf", "fmax", "fmaxf", "sqrt", "sqrtf", "exp", "expf", "sin", "sinf",
+        "cos", "cosf", "pow", "powf", "floor", "ceil", "round", "min", "max", "time", "clock", "signal",
+        "raise", "remove", "rename", "fopen", "fclose", "system", "environ", "optarg", "index", "y0", "y1",
+        "yn", "j0", "j1", "jn", "gamma", "log", "exp2", "getenv", "EXIT_SUCCESS", "EXIT_FAILURE", "RAND_MAX",
+        "MB_CUR_MAX", "BYTE_ORDER", "BIG_ENDIAN", "LITTLE_ENDIAN", "PDP_ENDIAN", "NFDBITS", "FD_SETSIZE",
+        "FD_SET", "FD_CLR", "FD_ISSET", "FD_ZERO", "WNOHANG", "WUNTRACED", "WCONTINUED", "WEXITED", "WNOWAIT",
+        "WSTOPPED", "WEXITSTATUS", "WIFCONTINUED", "WIFEXITED", "WIFSIGNALED", "WIFSTOPPED", "WSTOPSIG",
+        "WTERMSIG", "OPEN_MPI", "HAVE_DOUBLE__COMPLEX", "HAVE_FLOAT__COMPLEX", "HAVE_LONG_DOUBLE__COMPLEX",
+        "THIS_FUNCTION_WAS_REMOVED_IN_MPI30", "THIS_SYMBOL_WAS_REMOVED_IN_MPI30",
+        "be16toh", "be32toh", "be64toh", "htobe16", "htobe32", "htobe64", "htole16", "htole32", "htole64",
+        "le16toh", "le32toh", "le64toh",
         // locals and functions of the emitted programs
         "argc", "argv", "params", "options", "rows", "cols", "halo", "HALO", "iterations", "converged",
         "residual", "tolerance", "every", "max_iterations", "steps", "step", "check", "start", "seconds",

@@ -100,6 +100,7 @@ public struct CPUBackend: Backend {
                 writer.line(swap)
             }
             writer.line("const double seconds = st_seconds() - start;")
+            writer.line("st_check_finite(st_count_nonfinite(\(grid), rows, cols, sizeof(\(host.scalar))), iterations); /* diverged? */")
         case .until(let norm, _, _, _, _):
             writer.line("long iterations = 0;")
             writer.line("int converged = 0;")
@@ -110,6 +111,7 @@ public struct CPUBackend: Backend {
                 writer.line("const int check = (iterations + 1) % every == 0;")
                 writer.block("if (check)") {
                     writer.line("residual = sweep_\(norm.rawValue)(\(arguments));")
+                    writer.line("if (!isfinite(residual)) st_check_finite(st_count_nonfinite(\(next), rows, cols, sizeof(\(host.scalar))), iterations + 1);")
                 }
                 writer.block("else") {
                     writer.line("sweep(\(arguments));")

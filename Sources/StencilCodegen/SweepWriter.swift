@@ -81,7 +81,8 @@ public struct SweepWriter {
                     writer.line("const \(scalar) next = \(value);")
                     writer.line("const \(scalar) change = \(dialect.function(.abs))(next - \(grid)[\(point)]);")
                     writer.line("\(next)[\(point)] = next;")
-                    writer.line("maxdiff = change > maxdiff ? change : maxdiff;")
+                    // A NaN change would lose every comparison: count it as +Inf (st_check_finite).
+                    writer.line("maxdiff = change > maxdiff ? change : change == change ? maxdiff : INFINITY;")
                 }
                 writer.line("return maxdiff;")
             }

@@ -7,6 +7,8 @@ import StencilIR
 
 /// Runs a command body, turning driver errors into `stencilc: error: ...` and an exit status.
 func reportingErrors(_ body: () throws -> Void) throws {
+    // Ctrl-C reaches stencilc alone (its tools run in their own process group): pass it on.
+    Interruption.install()
     do {
         try body()
     } catch let errors as SourceErrors {

@@ -51,6 +51,7 @@ int main(int argc, char **argv) {
         float *swap = t; t = t_next; t_next = swap; /* the new iterate becomes current */
     }
     const double seconds = st_seconds() - start;
+    st_check_finite(st_count_nonfinite(t, rows, cols, sizeof(float)), iterations); /* diverged? */
 
     st_summary summary = {
         .stencil = "channel", .target = "serial", .dtype = "float32",

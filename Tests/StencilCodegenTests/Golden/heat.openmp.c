@@ -70,6 +70,7 @@ int main(int argc, char **argv) {
         float *swap = u; u = u_next; u_next = swap; /* the new iterate becomes current */
     }
     const double seconds = st_seconds() - start;
+    st_check_finite(st_count_nonfinite(u, rows, cols, sizeof(float)), iterations); /* diverged? */
 
     st_summary summary = {
         .stencil = "heat", .target = "openmp", .dtype = "float32",

@@ -83,6 +83,7 @@ int main(int argc, char **argv) {
         const int check = (iterations + 1) % every == 0;
         if (check) {
             residual = sweep_l2diff(HALO, rows - HALO, HALO, cols - HALO, cols, u, u_next, (float)omega);
+            if (!isfinite(residual)) st_check_finite(st_count_nonfinite(u_next, rows, cols, sizeof(float)), iterations + 1);
         }
         else {
             sweep(HALO, rows - HALO, HALO, cols - HALO, cols, u, u_next, (float)omega);

@@ -28,7 +28,7 @@ static float sweep_maxdiff(long row_begin, long row_end, long col_begin, long co
             const float next = fmaxf(-10.0f, fminf(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
             const float change = fabsf(next - u[i * cols + j]);
             u_next[i * cols + j] = next;
-            maxdiff = change > maxdiff ? change : maxdiff;
+            maxdiff = change > maxdiff ? change : change == change ? maxdiff : INFINITY;
         }
     }
     return maxdiff;
@@ -70,6 +70,7 @@ int main(int argc, char **argv) {
         const int check = (iterations + 1) % every == 0;
         if (check) {
             residual = sweep_maxdiff(HALO, rows - HALO, HALO, cols - HALO, cols, u, u_next);
+            if (!isfinite(residual)) st_check_finite(st_count_nonfinite(u_next, rows, cols, sizeof(float)), iterations + 1);
         }
         else {
             sweep(HALO, rows - HALO, HALO, cols - HALO, cols, u, u_next);
