@@ -63,6 +63,9 @@ public struct SweepWriter {
         let comment = "\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))"
         writer.comment(comment)
         writer.block("static void sweep(\(parameterList))") {
+            if !program.update.value.reads.contains(where: { $0.grid == program.update.grid }) {
+                writer.line("(void)\(names[program.update.grid]); /* the update does not read it */")
+            }
             loopNest(reduction: nil) { point in
                 writer.line("\(names.next(program.update.grid))[\(point)] = \(CExprPrinter.print(program.update.value, dialect));")
             }

@@ -97,9 +97,11 @@ enum Differential {
         } catch {
             return DiffFailure(kind: .run, detail: "cannot write \(path): \(error)")
         }
-        let result: CompilationResult
+        var result: CompilationResult
         do {
             result = try Compilation.compile(path: path, target: configuration.target, overrides: configuration.overrides)
+            // Emitted code must build warning-free, whatever the program (STYLE.md).
+            result.emitted.recipe.flags += ["-Wall", "-Wextra", "-Werror"]
         } catch let errors as SourceErrors {
             return DiffFailure(kind: .rejected, detail: errors.rendered)
         } catch {
