@@ -20,7 +20,9 @@ public struct CNames: Sendable {
             + [program.update.rowIndex, program.update.colIndex]
         for name in names where table[name] == nil {
             let isUpdated = updated.contains(name)
-            var candidate = CNames.isReservedPrefix(name) || (isUpdated && CNames.isReservedPrefix(name + "_next"))
+            // dsl_ is the renamed names' own namespace: no name keeps it as written.
+            var candidate = CNames.isReservedPrefix(name) || name.hasPrefix("dsl_")
+                    || (isUpdated && CNames.isReservedPrefix(name + "_next"))
                 ? "dsl_" + name : name
             while taken.contains(candidate) || CNames.isReservedSuffix(candidate)
                     || (isUpdated && taken.contains(candidate + "_next")) {
@@ -43,13 +45,19 @@ public struct CNames: Sendable {
     /// already made so by Lowering; backends pass any other outside text through here.
     public static func commentText(_ text: String) -> String { Lowering.commentSafe(text) }
 
+    /// Whether a name may not be spliced into C as it is (a keyword, a symbol or macro of the
+    /// headers, a generated local, or a reserved namespace): such a name is always renamed.
+    public static func isReserved(_ name: String) -> Bool {
+        reserved.contains(name) || isReservedPrefix(name) || isReservedSuffix(name)
+    }
+
     /// Namespaces of the implementation, the runtime and the libraries: no trailing underscore
     /// leaves them, so names in them get a prefix.
     static func isReservedPrefix(_ name: String) -> Bool {
         let prefixes = ["st_", "ST_", "stmpi_", "STMPI_", "stcl_", "STCL_", "omp_", "OMP_", "kmp_", "MPI_", "MPIX_", "mpi_",
                         "PMPI_", "OMPI_", "ompi_", "OPAL_", "opal_", "cl_", "CL_", "__", "pthread_", "PTHREAD_",
                         "PLATFORM_", "INT", "UINT", "PTRDIFF_", "SIZE_", "WCHAR_", "WINT_", "SIG_", "FP_", "MATH_",
-                        "HUGE_", "dsl_"]
+                        "HUGE_", "MPIO_", "STENCIL_"]
         if prefixes.contains(where: name.hasPrefix) { return true }
         // Leading underscores belong to the implementation (and to intrinsics macros: _mm_...).
         if name.hasPrefix("_") { return true }
