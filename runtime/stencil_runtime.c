@@ -80,6 +80,14 @@ static void set_param(const char *assignment, st_param *params, int count)
 
 void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_options *options)
 {
+    /* A launcher that starts us from a thread blocking signals passes that mask on: Ctrl-C and
+     * SIGTERM would stay pending forever. A stencil program always stops on them. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
     memset(options, 0, sizeof *options);
     if (argc > 0 && argv[0]) {
         const char *slash = strrchr(argv[0], '/');

@@ -21,6 +21,13 @@ public enum Interruption {
     /// when stencilc started (nohup, a background job) stays ignored.
     public static func install() {
         guard !installed.exchange(true, ordering: .sequentiallyConsistent) else { return }
+        // A process started from a thread that blocks signals (a libdispatch worker, as in a
+        // Swift program that runs stencilc) inherits that mask, and so would every child:
+        // Ctrl-C and SIGTERM would stay pending forever. Unblock them here, before any child.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&unblock, signalNumber) }
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
         for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
             var previous = sigaction()
             sigaction(signalNumber, nil, &previous)

@@ -16,11 +16,11 @@ public enum OutputFiles {
 
         var regular: [(target: String, shown: String, contents: String)] = []
         for (target, contents) in files {
-            let resolved = resolvedTarget(target)
-            if isSpecialFile(resolved) {
-                try writeInPlace(contents, to: resolved, shown: target)
+            // stat follows links: /dev/stdout -> /proc/self/fd/1 -> a pipe is special.
+            if isSpecialFile(target) {
+                try writeInPlace(contents, to: target, shown: target)
             } else {
-                regular.append((resolved, target, contents))
+                regular.append((resolvedTarget(target), target, contents))
             }
         }
 

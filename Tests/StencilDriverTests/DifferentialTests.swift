@@ -233,6 +233,18 @@ enum Differential {
         }
     }
 
+    /// Refreshes the generated part of the front end's fuzzing corpus:
+    ///   STENCILC_WRITE_CORPUS=1 swift test --filter writeGeneratedCorpus
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["STENCILC_WRITE_CORPUS"] == "1"))
+    func writeGeneratedCorpus() throws {
+        let directory = "\(Repository.root)/Tests/StencilFrontendTests/Inputs/corpus"
+        for index in 0..<24 {
+            var generator = ProgramGenerator(seed: 0xC0_4905 &+ UInt64(index))
+            let program = generator.program()
+            try program.text.write(toFile: "\(directory)/generated_\(String(format: "%02d", index)).st", atomically: true, encoding: .utf8)
+        }
+    }
+
     /// The interpreter is right on the hand-checked programs of stencils/: it agrees with the
     /// independent hand transcriptions of Reference.swift (two references that share nothing).
     @Test func interpreterAgreesWithHandTranscription() throws {
