@@ -44,11 +44,12 @@ enum PipelineCorpus {
 
     static func mutate(_ text: String, _ rng: inout SplitMix) -> String {
         var tokens = tokens(text)
-        let words = tokens.indices.filter { tokens[$0].first.map { $0.isLetter || $0 == "_" } ?? false }
-        let numbers = tokens.indices.filter { tokens[$0].first.map { $0.isNumber } ?? false }
         for _ in 0..<Int.random(in: 1...3, using: &rng) {
+            let words = tokens.indices.filter { tokens[$0].first.map { $0.isLetter || $0 == "_" } ?? false }
+            let numbers = tokens.indices.filter { tokens[$0].first.map { $0.isNumber } ?? false }
+            // (A `where` guards only the pattern it follows: one pattern per case.)
             switch Int.random(in: 0..<5, using: &rng) {
-            case 0, 1 where !numbers.isEmpty:
+            case 0 where !numbers.isEmpty, 1 where !numbers.isEmpty:
                 tokens[numbers.randomElement(using: &rng)!] = PipelineCorpus.numbers.randomElement(using: &rng)!
             case 2 where !words.isEmpty:
                 tokens[words.randomElement(using: &rng)!] = tokens[words.randomElement(using: &rng)!]

@@ -33,7 +33,10 @@ import Testing
                 #expect(mine.count == 1 && mine[0].verdictText == "skipped: this stencilc has no \(target.rawValue) backend")
             }
         }
-        #expect(rows.filter { $0.target == .openmp && $0.verdict == .agrees(bitwise: true) }.count == 9)
+        // Nine openmp runs; `auto` is skipped where the file sets a chunksize (weighted_jacobi).
+        let openmp = rows.filter { $0.target == .openmp }
+        #expect(openmp.count == 9)
+        #expect(openmp.filter { $0.verdict == .agrees(bitwise: true) }.count >= 8)
     }
 
     @Test func sizeParamsAreMadeSmallUnlessGiven() throws {
