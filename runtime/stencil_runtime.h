@@ -36,7 +36,7 @@ typedef struct {
 
 typedef struct {
     const char *output_path; /* --output FILE.npy, or NULL */
-    const char *image_path;  /* --image FILE.ppm/.png, or NULL (reserved for heat maps) */
+    const char *image_path;  /* --image FILE.png: st_write_heatmap_png of the final field, or NULL */
     const char *device;      /* --device SELECTOR (OpenCL targets), or NULL */
     long max_iterations;     /* --max-iterations K: stop after K sweeps at most (0: no cap) */
     int json;                /* --json: the summary as one JSON object */
@@ -82,6 +82,15 @@ double st_seconds(void);
  * into place, so a failure never leaves a partial file; fatal on failure. */
 void st_write_npy(const char *path, const void *data, long rows, long cols, long stride,
                   size_t elem_size);
+
+/* Writes rows x cols elements (row stride `stride` elements, elem_size 4: float, 8: double) as a
+ * heat map PNG: the field (row 0 at the top; averaged down to at most 1024 pixels a side,
+ * enlarged to at least 256) in matplotlib's viridis colormap from its minimum to its maximum, and
+ * a colour bar labelled with five values from maximum to minimum. NaN and infinities are grey and
+ * excluded from the range. Written under a temporary name and renamed, like st_write_npy; fatal on
+ * failure. */
+void st_write_heatmap_png(const char *path, const void *data, long rows, long cols, long stride,
+                          size_t elem_size);
 
 /* What a run reports. `norm` is "maxdiff" or "l2diff" for `until` programs, NULL for `steps`. */
 typedef struct {
