@@ -9,6 +9,8 @@ import StencilIR
 public struct RunOptions: Sendable {
     public var params: [String] = []       // NAME=VALUE
     public var outputPath: String?
+    /// Write a heat map of the final field as a PNG (--image).
+    public var imagePath: String?
     /// Stop after this many sweeps at most (benchmarks).
     public var maxIterations: Int?
     public var json = false
@@ -28,6 +30,7 @@ public struct Launcher: Sendable {
         var arguments: [String] = []
         for param in options.params { arguments += ["--param", param] }
         if let output = options.outputPath { arguments += ["--output", output] }
+        if let image = options.imagePath { arguments += ["--image", image] }
         if let cap = options.maxIterations { arguments += ["--max-iterations", String(cap)] }
         if options.json { arguments.append("--json") }
         if options.quiet { arguments.append("--quiet") }
@@ -38,10 +41,22 @@ public struct Launcher: Sendable {
     @discardableResult
     public func run(_ result: CompilationResult, stem: String, options: RunOptions, capture: Bool = false,
                     echo: ((Job) -> Void)? = nil) throws -> ProcessResult {
+        let executable = try build(result, stem: stem, echo: echo)
+        let job = runJob(executable: executable, program: result.program, options: options)
+        echo?(job)
+        return try execute(job, capture: capture)
+    }
+
+    /// Builds through the cache and returns the executable (bench builds once, runs many times).
+    public func build(_ result: CompilationResult, stem: String, echo: ((Job) -> Void)? = nil) throws -> String {
         let plan = try builder.plan(result.emitted, stem: stem)
         try builder.execute(plan, echo: echo)
-        let job = runJob(executable: plan.executable, program: result.program, options: options)
-        echo?(job)
+        return plan.executable
+    }
+
+    /// Runs a job from `runJob`, turning a non-zero exit or a signal into a DriverError.
+    @discardableResult
+    public func execute(_ job: Job, capture: Bool) throws -> ProcessResult {
         let outcome = try ProcessRunner.run(job, capture: capture)
         if outcome.signaled {
             throw DriverError("the program was killed by signal \(outcome.status)", toolOutput: outcome.errorOutput,

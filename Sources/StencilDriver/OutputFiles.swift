@@ -27,4 +27,20 @@ public enum OutputFiles {
             throw DriverError("cannot write '\(target)': \(reason)")
         }
     }
+
+    /// Writes one text file atomically (bench's CSV, JSON and plot).
+    public static func writeText(_ text: String, to path: String) throws {
+        let temporary = path + ".tmp.\(ProcessInfo.processInfo.processIdentifier)"
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw DriverError("cannot write '\(path)': \(error.localizedDescription)")
+        }
+        if rename(temporary, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw DriverError("cannot write '\(path)': \(reason)")
+        }
+    }
 }

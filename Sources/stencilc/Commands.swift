@@ -68,6 +68,7 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("param"), help: "Override a param: NAME=VALUE (repeatable).")
     var params: [String] = []
     @Option(help: "Write the final grid as a NumPy .npy file.") var output: String?
+    @Option(help: "Write a heat map of the final field with a colour bar (viridis) as a PNG file.") var image: String?
     @Option(name: .customLong("max-iterations"), help: "Stop after at most this many sweeps (for timing a fixed amount of work).")
     var maxIterations: Int?
     @Flag(help: "Print the summary as one JSON object.") var json = false
@@ -76,6 +77,12 @@ struct Run: ParsableCommand {
     var printCommands = false
     @OptionGroup var scheduleOptions: ScheduleOptions
     @OptionGroup var debug: DebugOptions
+
+    func validate() throws {
+        if let image, !image.lowercased().hasSuffix(".png") {
+            throw ValidationError("--image writes a PNG; name the file FILE.png, got '\(image)'")
+        }
+    }
 
     func run() throws {
         try reportingErrors {
@@ -88,6 +95,7 @@ struct Run: ParsableCommand {
             var options = RunOptions()
             options.params = params
             options.outputPath = output.map { URL(fileURLWithPath: $0).path }
+            options.imagePath = image.map { URL(fileURLWithPath: $0).path }
             options.json = json
             options.quiet = quiet
             options.maxIterations = maxIterations
