@@ -11,6 +11,12 @@ public struct Bandwidth: Sendable, Equatable {
         public var kernel: String    // "copy" or "triad"
         public var threads: Int
         public var gigabytesPerSecond: Double
+
+        public init(kernel: String, threads: Int, gigabytesPerSecond: Double) {
+            self.kernel = kernel
+            self.threads = threads
+            self.gigabytesPerSecond = gigabytesPerSecond
+        }
     }
 
     public var lastLevelCacheBytes: Int
@@ -62,6 +68,13 @@ public struct BandwidthReport: Sendable {
     public var machine: MachineIdentity
     public var cacheFile: String
     public var measuredNow: Bool
+
+    public init(bandwidth: Bandwidth, machine: MachineIdentity, cacheFile: String, measuredNow: Bool) {
+        self.bandwidth = bandwidth
+        self.machine = machine
+        self.cacheFile = cacheFile
+        self.measuredNow = measuredNow
+    }
 }
 
 /// The machine as the bandwidth cache knows it.
@@ -70,16 +83,23 @@ public struct MachineIdentity: Sendable, Equatable {
     public var cores: Int
     public var compiler: String
 
+    public init(cpuModel: String, cores: Int, compiler: String) {
+        self.cpuModel = cpuModel
+        self.cores = cores
+        self.compiler = compiler
+    }
+
     /// The CPU model from /proc/cpuinfo ("model name", else "Processor"/"cpu model"), the cores
     /// this process may use, and the C compiler's path and version.
     public static func current(compiler: String) -> MachineIdentity {
         let cpuinfo = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
-        return MachineIdentity(cpuModel: cpuModel(fromCPUInfo: cpuinfo) ?? "unknown CPU",
+        return MachineIdentity(cpuModel: parseCPUModel(cpuinfo) ?? "unknown CPU",
                                cores: ProcessInfo.processInfo.activeProcessorCount,
                                compiler: Builder.compilerIdentity(compiler))
     }
 
-    static func cpuModel(fromCPUInfo text: String) -> String? {
+    /// The CPU model line of /proc/cpuinfo's text.
+    public static func parseCPUModel(_ text: String) -> String? {
         for key in ["model name", "Processor", "cpu model", "uarch"] {
             for line in text.split(separator: "\n") {
                 let parts = line.split(separator: ":", maxSplits: 1)

@@ -64,6 +64,12 @@ public struct BenchSize: Sendable, Hashable {
     public var cols: Int
     public var params: [String]
 
+    public init(rows: Int, cols: Int, params: [String]) {
+        self.rows = rows
+        self.cols = cols
+        self.params = params
+    }
+
     /// "1024" for a square grid, "64x500" otherwise.
     public var label: String { rows == cols ? String(rows) : "\(rows)x\(cols)" }
 

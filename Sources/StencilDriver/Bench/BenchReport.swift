@@ -121,7 +121,7 @@ public enum BenchReport {
         return String(decoding: try encoder.encode(document), as: UTF8.self) + "\n"
     }
 
-    static func number(_ value: Double) -> String { String(format: "%.3f", value) }
+    static func number(_ value: Double) -> String { String(format: "%.6g", value) }
 
     static func csvField(_ text: String) -> String {
         text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" })

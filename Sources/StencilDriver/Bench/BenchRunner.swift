@@ -37,6 +37,13 @@ public struct BenchMeasurement: Sendable {
     public var mlups: [Double] = []
     public var seconds: [Double] = []
 
+    public init(configuration: BenchConfiguration, size: BenchSize, points: Int, sweeps: Int) {
+        self.configuration = configuration
+        self.size = size
+        self.points = points
+        self.sweeps = sweeps
+    }
+
     /// A run stopped before `sweeps` (it converged, or the program's own step count is smaller).
     public var stoppedEarly: Bool { iterations.contains { $0 < sweeps } }
     public var medianMLUPs: Double { median(mlups) }
@@ -54,6 +61,19 @@ public struct BenchResults: Sendable {
     /// nil when sweeps were fixed with --sweeps.
     public var autoSecondsPerRun: Double?
     public var measurements: [BenchMeasurement]
+
+    public init(stencil: String, file: String, dtype: String, halo: Int, byteModel: ByteModel, bandwidth: BandwidthReport?,
+                repeats: Int, autoSecondsPerRun: Double?, measurements: [BenchMeasurement]) {
+        self.stencil = stencil
+        self.file = file
+        self.dtype = dtype
+        self.halo = halo
+        self.byteModel = byteModel
+        self.bandwidth = bandwidth
+        self.repeats = repeats
+        self.autoSecondsPerRun = autoSecondsPerRun
+        self.measurements = measurements
+    }
 
     /// The machine's bandwidth in GB/s (best STREAM copy), when measured.
     public var machineBandwidth: Double? { bandwidth?.bandwidth.best?.gigabytesPerSecond }
