@@ -202,6 +202,16 @@ private func lowered(_ name: String, target: Target = .openmp) throws -> Program
         #expect(((row["percent_of_bandwidth"] as? Double) ?? 0) > 0)
     }
 
+    @Test func helpShowsBenchAndItsFlags() throws {
+        let top = try stencilc(["--help"])
+        #expect(top.stdout.contains("bench") && top.stdout.contains("bandwidth"))
+        let help = try stencilc(["bench", "--help"])
+        #expect(help.status == 0)
+        for flag in ["--targets", "--sizes", "--threads", "--ranks", "--sweeps", "--repeats", "--csv", "--json", "--plot"] {
+            #expect(help.stdout.contains(flag), "\(flag)")
+        }
+    }
+
     @Test func sizeErrorsAndBadFlagsAreClear() throws {
         let fixed = try stencilc(["bench", Repository.stencil("channel.st"), "--sizes", "128", "--no-bandwidth", "--quiet"])
         #expect(fixed.status == 1)
