@@ -129,19 +129,21 @@ public struct BenchRunner {
         let configurations = try BenchConfiguration.matrix(targets: targets, threads: settings.threads,
                                                            ranks: settings.ranks)
 
-        // Build every configuration first, so compiler errors come before any timing.
+        // Lower every configuration and check the sizes, then build them all, so that input and
+        // compiler errors come before any timing.
+        let programs = try configurations.map { configuration in
+            try Compilation.lower(checked, target: configuration.target, overrides: configuration.overrides(settings.overrides))
+        }
+        guard let first = programs.first else { throw DriverError("bench has nothing to run (no targets)") }
+        let sizes = try BenchSizes.resolve(settings.sizes, for: first)
         var built: [(BenchConfiguration, Program, String)] = []
-        for configuration in configurations {
-            let program = try Compilation.lower(checked, target: configuration.target,
-                                                overrides: configuration.overrides(settings.overrides))
+        for (configuration, program) in zip(configurations, programs) {
             let emitted = try Compilation.emit(program, stem: stem)
             progress?("building \(configuration.label)")
             let executable = try launcher.build(CompilationResult(program: program, emitted: emitted, warnings: ""),
                                                 stem: stem, echo: echo)
             built.append((configuration, program, executable))
         }
-        guard let first = built.first?.1 else { throw DriverError("bench has nothing to run (no targets)") }
-        let sizes = try BenchSizes.resolve(settings.sizes, for: first)
 
         var cells: [Cell] = []
         for (configuration, program, executable) in built {
