@@ -165,6 +165,27 @@ struct PNGFile {
         #expect(left == ["harness", "harness.c"])
     }
 
+    /// True once the emitted programs call st_write_heatmap_png (the backends' part of --image).
+    static let emittedProgramsWriteImages: Bool = {
+        let result = try? Compilation.compile(path: Repository.stencil("jacobi.st"), target: .serial)
+        return result?.emitted.source.contains("st_write_heatmap_png") ?? false
+    }()
+
+    @Test(.enabled(if: HeatmapTests.emittedProgramsWriteImages), arguments: [Target.serial, .openmp])
+    func runImageWritesTheFinalField(target: Target) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("u.png").path
+        let result = try stencilc(["run", Repository.stencil("jacobi.st"), "--target", target.rawValue, "--param", "N=40",
+                                   "--image", path, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let png = try PNGFile([UInt8](try Data(contentsOf: URL(fileURLWithPath: path))))
+        #expect(png.chunks.allSatisfy { $0.crcMatches })
+        #expect(png.width > 256 && png.height >= 240, "40 x 40 enlarged 6x")
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(left == ["u.png"], "no temporary left behind: \(left)")
+    }
+
     @Test func runPassesImageToTheProgram() throws {
         let result = try Compilation.compile(path: Repository.stencil("jacobi.st"), target: .serial)
         let toolchain = try Toolchain.fromEnvironment(runtimeDirectory: "\(Repository.root)/runtime")

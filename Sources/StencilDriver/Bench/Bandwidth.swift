@@ -129,6 +129,8 @@ public struct MachineIdentity: Sendable, Equatable {
 
 public enum BandwidthProbe {
     public static let source = "stencil_stream.c"
+    /// Optimized for this CPU, with OpenMP; no -ffp-contract (it only copies and multiplies-adds).
+    static let flags = ["-std=c11", "-O3", "-march=native", "-fopenmp"]
 
     /// The cached measurement for this machine, or a new one (built and run now) when there is
     /// none or `remeasure` is set.
@@ -152,7 +154,7 @@ public enum BandwidthProbe {
         let executable = "\(directory)/stencil_stream"
         if !FileManager.default.isExecutableFile(atPath: executable) {
             let compile = Job(kind: .compileProgram, executable: toolchain.cc,
-                              arguments: BuildRecipeFlags.probe + [sourcePath, "-o", executable + suffix])
+                              arguments: flags + [sourcePath, "-o", executable + suffix])
             echo?(compile)
             let built = try ProcessRunner.run(compile, capture: true)
             guard built.status == 0, !built.signaled else {
@@ -188,10 +190,4 @@ public enum BandwidthProbe {
             throw DriverError("cannot move '\(temporary)' into the build cache: \(String(cString: strerror(errno)))")
         }
     }
-}
-
-/// Flags of the probe's build: optimized for this CPU, OpenMP; no -ffp-contract (it only copies
-/// and does one multiply-add).
-enum BuildRecipeFlags {
-    static let probe = ["-std=c11", "-O3", "-march=native", "-fopenmp"]
 }

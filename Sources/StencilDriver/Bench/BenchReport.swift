@@ -84,9 +84,12 @@ public enum BenchReport {
             var mlups: Double, mlups_runs: [Double], seconds_runs: [Double], iterations_runs: [Int]
             var gbs: Double, percent_of_bandwidth: Double?
         }
+        struct Kernel: Encodable {
+            var kernel: String, threads: Int, gbs: Double
+        }
         struct Probe: Encodable {
             var gbs: Double, kernel: String, threads: Int, cpu: String, cores: Int, cache_file: String
-            var llc_bytes: Int, measurements: [[String: String]]
+            var llc_bytes: Int, measurements: [Kernel]
         }
         struct Document: Encodable {
             var stencil: String, file: String, dtype: String, halo: Int
@@ -100,7 +103,7 @@ public enum BenchReport {
                 Probe(gbs: best.gigabytesPerSecond, kernel: best.kernel, threads: best.threads, cpu: report.machine.cpuModel,
                       cores: report.machine.cores, cache_file: report.cacheFile, llc_bytes: report.bandwidth.lastLevelCacheBytes,
                       measurements: report.bandwidth.measurements.map {
-                          ["kernel": $0.kernel, "threads": String($0.threads), "gbs": number($0.gigabytesPerSecond)]
+                          Kernel(kernel: $0.kernel, threads: $0.threads, gbs: $0.gigabytesPerSecond)
                       })
             }
         }
