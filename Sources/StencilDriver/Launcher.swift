@@ -16,6 +16,8 @@ public struct RunOptions: Sendable {
     public var json = false
     public var quiet = false
     public var printCommands = false
+    /// Variables added to the program's environment (OMP_*, STENCIL_TEMPORAL_*).
+    public var environment: [String: String] = [:]
 
     public init() {}
 }
@@ -34,7 +36,7 @@ public struct Launcher: Sendable {
         if let cap = options.maxIterations { arguments += ["--max-iterations", String(cap)] }
         if options.json { arguments.append("--json") }
         if options.quiet { arguments.append("--quiet") }
-        return Job(kind: .run, executable: executable, arguments: arguments)
+        return Job(kind: .run, executable: executable, arguments: arguments, environment: options.environment)
     }
 
     /// Builds and runs; with `capture`, returns the program's output instead of passing it on.
