@@ -26,6 +26,8 @@ struct Bench: ParsableCommand {
     @Option(help: "Threads per process for openmp and hybrid, comma-separated (default: 1, 2, 4, ... up to the cores).")
     var threads: String?
     @Option(help: "MPI ranks for mpi and hybrid, comma-separated (default: 2).") var ranks: String?
+    @Option(help: "Temporal blocking modes to compare, comma-separated: auto, on, off (default: the file's).")
+    var temporal: String?
     @Option(help: "Sweeps per run, or auto: scaled so each run takes about --seconds-per-run.") var sweeps = "auto"
     @Option(name: .customLong("seconds-per-run"), help: "Target length of one run with --sweeps auto.") var secondsPerRun = 0.4
     @Option(help: "Runs per cell; the median is kept.") var repeats = 5
@@ -65,6 +67,14 @@ struct Bench: ParsableCommand {
         settings.sizes = try sizes.map { try list($0, flag: "--sizes") }
         if let threads { settings.threads = try counts(threads, flag: "--threads") }
         if let ranks { settings.ranks = try counts(ranks, flag: "--ranks") }
+        if let temporal {
+            settings.temporal = try list(temporal, flag: "--temporal").map { name in
+                guard let mode = TemporalMode(rawValue: name) else {
+                    throw ValidationError("unknown temporal mode '\(name)'; expected auto, on or off")
+                }
+                return mode
+            }
+        }
         if sweeps != "auto" {
             guard let count = Int(sweeps), count >= 1 else {
                 throw ValidationError("--sweeps expects a positive integer or auto, got '\(sweeps)'")

@@ -74,6 +74,9 @@ private func lowered(_ name: String, target: Target = .openmp) throws -> Program
     @Test func targetsExpandByWhatTheyUse() throws {
         let matrix = try BenchConfiguration.matrix(targets: [.openmp, .serial], threads: [1, 2], ranks: [2])
         #expect(matrix.map(\.label) == ["openmp 1t", "openmp 2t", "serial"])
+        let temporal = try BenchConfiguration.matrix(targets: [.openmp], threads: [2], ranks: [2], temporal: [.off, .on])
+        #expect(temporal.map(\.label) == ["openmp 2t temporal off", "openmp 2t temporal on"])
+        #expect(temporal[1].overrides(Schedule()).temporal == .on)
     }
 
     @Test func unavailableTargetsAreNamed() throws {
@@ -161,13 +164,13 @@ private func lowered(_ name: String, target: Target = .openmp) throws -> Program
         #expect(tableRows.count == 6)
 
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n")
-        #expect(lines.first?.hasPrefix("stencil,target,threads,ranks,rows,cols,size,sweeps,repeats,mlups") == true)
+        #expect(lines.first?.hasPrefix("stencil,target,threads,ranks,temporal,rows,cols,size,sweeps,repeats,mlups") == true)
         #expect(lines.count == 7)
         for line in lines.dropFirst() {
             let fields = line.split(separator: ",", omittingEmptySubsequences: false)
-            #expect(Int(fields[7]) == 20, "sweeps in \(line)")
-            #expect((Double(fields[9]) ?? 0) > 0, "mlups in \(line)")
-            #expect((Double(fields[12]) ?? 0) > 0, "gbs in \(line)")
+            #expect(Int(fields[8]) == 20, "sweeps in \(line)")
+            #expect((Double(fields[10]) ?? 0) > 0, "mlups in \(line)")
+            #expect((Double(fields[13]) ?? 0) > 0, "gbs in \(line)")
         }
 
         let document = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])

@@ -5,19 +5,22 @@
 import StencilCodegen
 import StencilIR
 
-/// One compiled variant: a target with its thread and rank counts (nil: not applicable).
+/// One compiled variant: a target with its thread and rank counts and temporal blocking mode
+/// (nil: not applicable, or the file's own).
 public struct BenchConfiguration: Sendable, Hashable {
     public var target: Target
     public var threads: Int?
     public var ranks: Int?
+    public var temporal: TemporalMode?
 
-    public init(target: Target, threads: Int? = nil, ranks: Int? = nil) {
+    public init(target: Target, threads: Int? = nil, ranks: Int? = nil, temporal: TemporalMode? = nil) {
         self.target = target
         self.threads = threads
         self.ranks = ranks
+        self.temporal = temporal
     }
 
-    /// "openmp 2t", "serial", "mpi 4r", "hybrid 2r x 2t".
+    /// "openmp 2t", "serial", "mpi 4r", "hybrid 2r x 2t", "openmp 2t temporal off".
     public var label: String {
         var parts = [target.rawValue]
         switch (ranks, threads) {
@@ -26,6 +29,7 @@ public struct BenchConfiguration: Sendable, Hashable {
         case (nil, let t?): parts.append("\(t)t")
         case (nil, nil): break
         }
+        if let temporal { parts.append("temporal \(temporal.rawValue)") }
         return parts.joined(separator: " ")
     }
 
@@ -34,23 +38,28 @@ public struct BenchConfiguration: Sendable, Hashable {
         var schedule = base
         if let threads { schedule.numThreads = threads }
         if let ranks { schedule.ranks = ranks }
+        if let temporal { schedule.temporal = temporal }
         return schedule
     }
 
-    /// targets x threads x ranks, as each target understands them: serial and opencl run once,
-    /// openmp per thread count, mpi per rank count, hybrid per both. Targets without a backend in
-    /// this build are an error that names them.
-    public static func matrix(targets: [Target], threads: [Int], ranks: [Int]) throws -> [BenchConfiguration] {
+    /// targets x threads x ranks (x temporal modes), as each target understands them: serial and
+    /// opencl run once, openmp per thread count, mpi per rank count, hybrid per both. Targets
+    /// without a backend in this build are an error that names them.
+    public static func matrix(targets: [Target], threads: [Int], ranks: [Int],
+                              temporal: [TemporalMode?] = [nil]) throws -> [BenchConfiguration] {
         var result: [BenchConfiguration] = []
         for target in targets {
             guard Backends.backend(for: target) != nil else {
                 throw DriverError("target '\(target.rawValue)' is not available in this build of stencilc")
             }
-            switch target {
-            case .serial, .opencl: result.append(BenchConfiguration(target: target))
-            case .openmp: result += threads.map { BenchConfiguration(target: target, threads: $0) }
-            case .mpi: result += ranks.map { BenchConfiguration(target: target, ranks: $0) }
-            case .hybrid: result += ranks.flatMap { r in threads.map { BenchConfiguration(target: target, threads: $0, ranks: r) } }
+            for mode in temporal {
+                switch target {
+                case .serial, .opencl: result.append(BenchConfiguration(target: target, temporal: mode))
+                case .openmp: result += threads.map { BenchConfiguration(target: target, threads: $0, temporal: mode) }
+                case .mpi: result += ranks.map { BenchConfiguration(target: target, ranks: $0, temporal: mode) }
+                case .hybrid:
+                    result += ranks.flatMap { r in threads.map { BenchConfiguration(target: target, threads: $0, ranks: r, temporal: mode) } }
+                }
             }
         }
         var seen = Set<BenchConfiguration>()

@@ -19,13 +19,16 @@ public enum BenchReport {
         out += "median of \(results.repeats) repetition\(results.repeats == 1 ? "" : "s"), interleaved across configurations\n\n"
 
         let showRanks = results.measurements.contains { $0.configuration.ranks != nil }
-        let header = ["target", "threads"] + (showRanks ? ["ranks"] : []) + ["size", "sweeps", "MLUP/s", "spread", "GB/s", "% of bw"]
+        let showTemporal = results.measurements.contains { $0.configuration.temporal != nil }
+        let header = ["target", "threads"] + (showRanks ? ["ranks"] : []) + (showTemporal ? ["temporal"] : [])
+            + ["size", "sweeps", "MLUP/s", "spread", "GB/s", "% of bw"]
         var rows: [[String]] = []
         for m in results.measurements {
             let low = m.mlups.min() ?? 0, high = m.mlups.max() ?? 0
             let spread = m.medianMLUPs > 0 ? (high - low) / m.medianMLUPs * 100 : 0
             var row = [m.configuration.target.rawValue, m.configuration.threads.map(String.init) ?? "-"]
             if showRanks { row.append(m.configuration.ranks.map(String.init) ?? "-") }
+            if showTemporal { row.append(m.configuration.temporal?.rawValue ?? "-") }
             row += [m.size.label, "\(m.medianIterations)\(m.stoppedEarly ? "*" : "")",
                     String(format: "%.1f", m.medianMLUPs), String(format: "%.0f%%", spread),
                     String(format: "%.2f", results.gigabytesPerSecond(m)),
@@ -61,12 +64,12 @@ public enum BenchReport {
 
     /// One row per measurement, with a header.
     public static func csv(_ results: BenchResults) -> String {
-        var out = "stencil,target,threads,ranks,rows,cols,size,sweeps,repeats,mlups,mlups_min,mlups_max,gbs,bytes_per_point,bandwidth_gbs,percent_of_bandwidth\n"
+        var out = "stencil,target,threads,ranks,temporal,rows,cols,size,sweeps,repeats,mlups,mlups_min,mlups_max,gbs,bytes_per_point,bandwidth_gbs,percent_of_bandwidth\n"
         for m in results.measurements {
             let fields: [String] = [
                 results.stencil, m.configuration.target.rawValue,
                 m.configuration.threads.map(String.init) ?? "", m.configuration.ranks.map(String.init) ?? "",
-                String(m.size.rows), String(m.size.cols), m.size.label, String(m.medianIterations), String(m.mlups.count),
+                m.configuration.temporal?.rawValue ?? "", String(m.size.rows), String(m.size.cols), m.size.label, String(m.medianIterations), String(m.mlups.count),
                 number(m.medianMLUPs), number(m.mlups.min() ?? 0), number(m.mlups.max() ?? 0),
                 number(results.gigabytesPerSecond(m)), String(results.byteModel.bytesPerPoint),
                 results.machineBandwidth.map(number) ?? "", results.percentOfBandwidth(m).map(number) ?? "",
@@ -79,7 +82,7 @@ public enum BenchReport {
     /// Everything, as one JSON document (keys sorted, so two runs diff cleanly).
     public static func json(_ results: BenchResults) throws -> String {
         struct Row: Encodable {
-            var target: String, threads: Int?, ranks: Int?, rows: Int, cols: Int, size: String
+            var target: String, threads: Int?, ranks: Int?, temporal: String?, rows: Int, cols: Int, size: String
             var sweeps: Int, points_per_sweep: Int, stopped_early: Bool
             var mlups: Double, mlups_runs: [Double], seconds_runs: [Double], iterations_runs: [Int]
             var gbs: Double, percent_of_bandwidth: Double?
@@ -114,7 +117,7 @@ public enum BenchReport {
             bandwidth: probe, repeats: results.repeats, seconds_per_run: results.autoSecondsPerRun,
             results: results.measurements.map { m in
                 Row(target: m.configuration.target.rawValue, threads: m.configuration.threads, ranks: m.configuration.ranks,
-                    rows: m.size.rows, cols: m.size.cols, size: m.size.label, sweeps: m.medianIterations,
+                    temporal: m.configuration.temporal?.rawValue, rows: m.size.rows, cols: m.size.cols, size: m.size.label, sweeps: m.medianIterations,
                     points_per_sweep: m.points, stopped_early: m.stoppedEarly, mlups: m.medianMLUPs, mlups_runs: m.mlups,
                     seconds_runs: m.seconds, iterations_runs: m.iterations, gbs: results.gigabytesPerSecond(m),
                     percent_of_bandwidth: results.percentOfBandwidth(m))

@@ -13,6 +13,8 @@ public struct BenchSettings: Sendable {
     public var targets: [Target]?
     public var threads: [Int] = MachineIdentity.threadLadder(cores: ProcessInfo.processInfo.activeProcessorCount)
     public var ranks: [Int] = [2]
+    /// Temporal blocking modes to compare; [nil]: the file's own.
+    public var temporal: [TemporalMode?] = [nil]
     /// --sizes as written ("4096", "64x500"); nil: BenchSizes' default.
     public var sizes: [String]?
     /// Sweeps per run; nil: auto.
@@ -127,7 +129,7 @@ public struct BenchRunner {
         let stem = Compilation.defaultStem(path)
         let targets = try settings.targets ?? [Compilation.lower(checked, target: nil, overrides: settings.overrides).schedule.target]
         let configurations = try BenchConfiguration.matrix(targets: targets, threads: settings.threads,
-                                                           ranks: settings.ranks)
+                                                           ranks: settings.ranks, temporal: settings.temporal)
 
         // Lower every configuration and check the sizes, then build them all, so that input and
         // compiler errors come before any timing.
