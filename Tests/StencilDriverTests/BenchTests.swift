@@ -278,6 +278,18 @@ private func lowered(_ name: String, target: Target = .openmp) throws -> Program
         #expect(collector.elements.contains { $0.0 == "line" && $0.1["class"] == "llc" })
     }
 
+    @Test func busyMachineIsWarnedAbout() {
+        var results = BenchPlotTests.results()
+        results.cores = 2
+        results.loadBefore = 0.2
+        results.loadAfter = 0.3
+        #expect(!BenchReport.table(results).contains("warning: load average"))
+        results.loadAfter = 3.5
+        #expect(BenchReport.table(results).contains("warning: load average 0.2 -> 3.5 on 2 cores"))
+        #expect(loadAverage("1.25 0.90 0.50 2/345 6789\n") == 1.25)
+        #expect(loadAverage(nil) == nil)
+    }
+
     @Test func tableShowsPercentOfBandwidth() {
         let table = BenchReport.table(BenchPlotTests.results())
         #expect(table.contains("37.2 GB/s (STREAM copy, 2 threads"))

@@ -16,7 +16,9 @@ public enum BenchReport {
         } else {
             out += "runs: a fixed sweep count; "
         }
-        out += "median of \(results.repeats) repetition\(results.repeats == 1 ? "" : "s"), interleaved across configurations\n\n"
+        out += "median of \(results.repeats) repetition\(results.repeats == 1 ? "" : "s"), interleaved across configurations\n"
+        if let line = loadLine(results) { out += line + "\n" }
+        out += "\n"
 
         let showRanks = results.measurements.contains { $0.configuration.ranks != nil }
         let showTemporal = results.measurements.contains { $0.configuration.temporal != nil }
@@ -51,6 +53,14 @@ public enum BenchReport {
         }
         out += "\n"
         return out
+    }
+
+    /// A warning when other processes kept the cores busy during the runs.
+    static func loadLine(_ results: BenchResults) -> String? {
+        let loads = [results.loadBefore, results.loadAfter].compactMap { $0 }
+        guard let highest = loads.max(), highest >= 0.5 * Double(results.cores) else { return nil }
+        let text = loads.map { String(format: "%.1f", $0) }.joined(separator: " -> ")
+        return "warning: load average \(text) on \(results.cores) cores: other processes competed for the cores, so expect noise (see spread), worst with all cores in use"
     }
 
     static func bandwidthLine(_ results: BenchResults) -> String {
@@ -99,6 +109,7 @@ public enum BenchReport {
             var bytes_per_point: Int, byte_model: String, roofline_mlups: Double?
             var bandwidth: Probe?
             var repeats: Int, seconds_per_run: Double?
+            var load_average_before: Double?, load_average_after: Double?, cores: Int
             var results: [Row]
         }
         let probe: Probe? = results.bandwidth.flatMap { report in
@@ -115,6 +126,7 @@ public enum BenchReport {
             bytes_per_point: results.byteModel.bytesPerPoint, byte_model: results.byteModel.description,
             roofline_mlups: results.machineBandwidth.map { results.byteModel.roofline(gigabytesPerSecond: $0) },
             bandwidth: probe, repeats: results.repeats, seconds_per_run: results.autoSecondsPerRun,
+            load_average_before: results.loadBefore, load_average_after: results.loadAfter, cores: results.cores,
             results: results.measurements.map { m in
                 Row(target: m.configuration.target.rawValue, threads: m.configuration.threads, ranks: m.configuration.ranks,
                     temporal: m.configuration.temporal?.rawValue, rows: m.size.rows, cols: m.size.cols, size: m.size.label, sweeps: m.medianIterations,

@@ -63,6 +63,11 @@ public struct BenchResults: Sendable {
     /// nil when sweeps were fixed with --sweeps.
     public var autoSecondsPerRun: Double?
     public var measurements: [BenchMeasurement]
+    /// The 1-minute load average before and after the runs (/proc/loadavg), and the cores: a load
+    /// near or above the cores means other processes competed for them.
+    public var loadBefore: Double?
+    public var loadAfter: Double?
+    public var cores = ProcessInfo.processInfo.activeProcessorCount
 
     public init(stencil: String, file: String, dtype: String, halo: Int, byteModel: ByteModel, bandwidth: BandwidthReport?,
                 repeats: Int, autoSecondsPerRun: Double?, measurements: [BenchMeasurement]) {
@@ -86,6 +91,11 @@ public struct BenchResults: Sendable {
     public func percentOfBandwidth(_ m: BenchMeasurement) -> Double? {
         machineBandwidth.map { gigabytesPerSecond(m) / $0 * 100 }
     }
+}
+
+/// The 1-minute load average, or nil where /proc/loadavg is not readable.
+public func loadAverage(_ text: String? = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) -> Double? {
+    text?.split(separator: " ").first.flatMap { Double($0) }
 }
 
 /// The median (the mean of the two middle values for an even count); 0 for none.
@@ -131,6 +141,7 @@ public struct BenchRunner {
         let configurations = try BenchConfiguration.matrix(targets: targets, threads: settings.threads,
                                                            ranks: settings.ranks, temporal: settings.temporal)
 
+        let loadBefore = loadAverage()
         // Lower every configuration and check the sizes, then build them all, so that input and
         // compiler errors come before any timing.
         let programs = try configurations.map { configuration in
@@ -183,10 +194,13 @@ public struct BenchRunner {
         }
 
         let updated = first.updatedGrid
-        return BenchResults(stencil: first.name, file: path, dtype: updated.type.rawValue, halo: first.halo,
-                            byteModel: ByteModel(first), bandwidth: bandwidth, repeats: settings.repeats,
-                            autoSecondsPerRun: settings.sweeps == nil ? settings.secondsPerRun : nil,
-                            measurements: cells.map(\.measurement))
+        var results = BenchResults(stencil: first.name, file: path, dtype: updated.type.rawValue, halo: first.halo,
+                                   byteModel: ByteModel(first), bandwidth: bandwidth, repeats: settings.repeats,
+                                   autoSecondsPerRun: settings.sweeps == nil ? settings.secondsPerRun : nil,
+                                   measurements: cells.map(\.measurement))
+        results.loadBefore = loadBefore
+        results.loadAfter = loadAverage()
+        return results
     }
 
     /// A sweep count that makes one run last about `secondsPerRun`: starts at about 2 million
