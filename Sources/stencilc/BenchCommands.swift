@@ -124,6 +124,7 @@ struct Bench: ParsableCommand {
             let runner = BenchRunner(launcher: Launcher(builder: Builder(toolchain: toolchain, cache: cache)),
                                      progress: progress, echo: echo)
             let results = try runner.run(path: file, settings: settings, bandwidth: bandwidth)
+            if !results.warnings.isEmpty { printError(results.warnings) }
             print(BenchReport.table(results), terminator: "")
             if let csv { try OutputFiles.writeText(BenchReport.csv(results), to: csv) }
             if let json { try OutputFiles.writeText(try BenchReport.json(results), to: json) }

@@ -68,6 +68,8 @@ public struct BenchResults: Sendable {
     public var loadBefore: Double?
     public var loadAfter: Double?
     public var cores = ProcessInfo.processInfo.activeProcessorCount
+    /// Rendered warnings of the .st file (empty when none): the caller shows them.
+    public var warnings = ""
 
     public init(stencil: String, file: String, dtype: String, halo: Int, byteModel: ByteModel, bandwidth: BandwidthReport?,
                 repeats: Int, autoSecondsPerRun: Double?, measurements: [BenchMeasurement]) {
@@ -135,7 +137,7 @@ public struct BenchRunner {
         guard settings.repeats >= 1 else { throw DriverError("--repeats must be at least 1") }
         if let sweeps = settings.sweeps, sweeps < 1 { throw DriverError("--sweeps must be at least 1 (or auto)") }
         let file = try Compilation.load(path)
-        let (checked, _) = try Compilation.check(file)
+        let (checked, warnings) = try Compilation.check(file)
         let stem = Compilation.defaultStem(path)
         let targets = try settings.targets ?? [Compilation.lower(checked, target: nil, overrides: settings.overrides).schedule.target]
         let configurations = try BenchConfiguration.matrix(targets: targets, threads: settings.threads,
@@ -200,6 +202,7 @@ public struct BenchRunner {
                                    measurements: cells.map(\.measurement))
         results.loadBefore = loadBefore
         results.loadAfter = loadAverage()
+        results.warnings = warnings
         return results
     }
 
