@@ -38,6 +38,8 @@ struct Bench: ParsableCommand {
     var noBandwidth = false
     @Flag(name: .customLong("remeasure-bandwidth"), help: "Measure the bandwidth again instead of using the cached value.")
     var remeasureBandwidth = false
+    @Option(name: .customLong("env"), help: "NAME=VALUE added to every run's environment (repeatable), e.g. OMP_WAIT_POLICY=passive.")
+    var environment: [String] = []
     @Option(help: "OpenMP schedule of the row loop: static | dynamic | guided | auto") var schedule: String?
     @Option(help: "Rows per chunk of the OpenMP schedule.") var chunksize: Int?
     @Option(help: "Spatial tile of the sweep, as ROWSxCOLS.") var tile: String?
@@ -105,6 +107,13 @@ struct Bench: ParsableCommand {
             overrides.decompose = d
         }
         settings.overrides = overrides
+        for assignment in environment {
+            let parts = assignment.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--env expects NAME=VALUE, got '\(assignment)'")
+            }
+            settings.environment[String(parts[0])] = String(parts[1])
+        }
         return settings
     }
 

@@ -215,11 +215,22 @@ private func lowered(_ name: String, target: Target = .openmp) throws -> Program
         }
     }
 
+    @Test func envReachesEveryRun() throws {
+        let result = try stencilc(["bench", Repository.stencil("jacobi.st"), "--targets", "openmp", "--sizes", "16",
+                                   "--threads", "1", "--sweeps", "2", "--repeats", "1", "--no-bandwidth", "--quiet",
+                                   "--env", "OMP_WAIT_POLICY=passive", "--print-commands"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let runs = result.stderr.split(separator: "\n").filter { $0.contains("--max-iterations") }
+        #expect(!runs.isEmpty)
+        #expect(runs.allSatisfy { $0.hasPrefix("OMP_WAIT_POLICY=passive ") })
+    }
+
     @Test func sizeErrorsAndBadFlagsAreClear() throws {
         let fixed = try stencilc(["bench", Repository.stencil("channel.st"), "--sizes", "128", "--no-bandwidth", "--quiet"])
         #expect(fixed.status == 1)
         #expect(fixed.stderr.contains("has no integer param sizing its grids"))
-        for flags in [["--sweeps", "0"], ["--repeats", "0"], ["--threads", "a"], ["--targets", "gpu"], ["--plot", "x.pdf"]] {
+        for flags in [["--sweeps", "0"], ["--repeats", "0"], ["--threads", "a"], ["--targets", "gpu"], ["--plot", "x.pdf"],
+                      ["--env", "NOEQUALS"], ["--temporal", "sometimes"]] {
             let bad = try stencilc(["bench", Repository.stencil("jacobi.st")] + flags)
             #expect(bad.status != 0, "\(flags)")
             #expect(!bad.stderr.isEmpty)

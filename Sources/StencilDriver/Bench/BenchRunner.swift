@@ -23,6 +23,8 @@ public struct BenchSettings: Sendable {
     public var secondsPerRun = 0.4
     /// Schedule lines given on the command line (schedule, chunksize, tile, ...).
     public var overrides = Schedule()
+    /// Variables added to every run's environment (OMP_WAIT_POLICY, STENCIL_TEMPORAL_*, ...).
+    public var environment: [String: String] = [:]
 
     public init() {}
 }
@@ -124,6 +126,7 @@ public struct BenchRunner {
     private struct Cell {
         var executable: String
         var program: Program
+        var environment: [String: String]
         var measurement: BenchMeasurement
     }
 
@@ -167,7 +170,7 @@ public struct BenchRunner {
                 guard points > 0 else {
                     throw DriverError("size \(size.label) leaves no point to update (the halo is \(program.halo))")
                 }
-                cells.append(Cell(executable: executable, program: program,
+                cells.append(Cell(executable: executable, program: program, environment: settings.environment,
                                   measurement: BenchMeasurement(configuration: configuration, size: size, points: points, sweeps: 1)))
             }
         }
@@ -244,6 +247,7 @@ public struct BenchRunner {
             options.params.append("\(name)=\(sweeps)")
         }
         options.maxIterations = sweeps
+        options.environment = cell.environment
         options.json = true
         options.quiet = true
         let job = launcher.runJob(executable: cell.executable, program: cell.program, options: options)
