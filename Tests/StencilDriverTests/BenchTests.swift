@@ -303,7 +303,7 @@ private func lowered(_ name: String, target: Target = .openmp) throws -> Program
 
     @Test func tableShowsPercentOfBandwidth() {
         let table = BenchReport.table(BenchPlotTests.results())
-        #expect(table.contains("37.2 GB/s (STREAM copy, 2 threads"))
+        #expect(table.contains("37.2 GB/s (STREAM copy at 2 threads"))
         #expect(table.contains("roofline 4656 MLUP/s"))
         // 1025.6 MLUP/s x 8 B = 8.2 GB/s = 22% of 37.25.
         #expect(table.contains("   22%"))

@@ -45,6 +45,11 @@ public enum BenchPlot {
             svg += text(left, 42, results.byteModel.description, size: 11, fill: "#555")
         }
 
+        if let warning = BenchReport.loadLine(results) {
+            let short = warning.components(separatedBy: ":").prefix(2).joined(separator: ":")
+            svg += text(left, height - 8, short, size: 10, fill: "#b35900")
+        }
+
         // Grid lines and y ticks.
         let step = niceStep(yTop / 6)
         var tick = 0.0

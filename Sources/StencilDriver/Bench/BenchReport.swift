@@ -68,8 +68,9 @@ public enum BenchReport {
             return "bandwidth: not measured (--no-bandwidth), so no % of bandwidth"
         }
         let mib = report.bandwidth.arrayBytes / (1 << 20)
-        let source = report.measuredNow ? "measured now" : "cached"
-        return "bandwidth: \(String(format: "%.1f", best.gigabytesPerSecond)) GB/s (STREAM copy, \(best.threads) thread\(best.threads == 1 ? "" : "s"), best of \(report.bandwidth.trials) over \(mib) MiB arrays; \(report.machine.cpuModel), \(report.machine.cores) cores; \(source): \(report.cacheFile)); roofline \(String(format: "%.0f", results.byteModel.roofline(gigabytesPerSecond: best.gigabytesPerSecond))) MLUP/s"
+        let roofline = results.byteModel.roofline(gigabytesPerSecond: best.gigabytesPerSecond)
+        return "bandwidth: \(String(format: "%.1f", best.gigabytesPerSecond)) GB/s (STREAM copy at \(best.threads) thread\(best.threads == 1 ? "" : "s"), best of \(report.bandwidth.trials) over \(mib) MiB arrays; \(report.machine.cpuModel), \(report.machine.cores) cores); roofline \(String(format: "%.0f", roofline)) MLUP/s\n"
+            + "           \(report.measuredNow ? "measured now" : "measured earlier"), cached in \(report.cacheFile) (stencilc bandwidth --remeasure)"
     }
 
     /// One row per measurement, with a header.

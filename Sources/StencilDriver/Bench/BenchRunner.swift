@@ -130,6 +130,10 @@ public struct BenchRunner {
         var measurement: BenchMeasurement
     }
 
+    /// Auto sweep counts are at least this, however slow a sweep: a steady state, and room for
+    /// temporal blocking (which blocks the sweeps of one run), even on the largest grids.
+    public static let minimumAutoSweeps = 20
+
     struct Sample {
         var iterations: Int
         var mlups: Double
@@ -233,7 +237,7 @@ public struct BenchRunner {
             return sweeps
         }
         let scaled = Double(sweeps) * secondsPerRun / max(sample.seconds, 1e-6)
-        let result = max(1, Int(min(scaled, 1e9)))
+        let result = max(BenchRunner.minimumAutoSweeps, Int(min(scaled, 1e9)))
         progress?("calibrated \(m.configuration.label) \(m.size.label): \(result) sweeps")
         return result
     }
