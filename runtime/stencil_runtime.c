@@ -36,7 +36,7 @@ void st_fatal(const char *format, ...)
 
 static void print_usage(const st_param *params, int count)
 {
-    printf("usage: %s [--param NAME=VALUE]... [--output FILE.npy] [--json] [--quiet]\n", program_name);
+    printf("usage: %s [--param NAME=VALUE]... [--output FILE.npy] [--max-iterations K] [--json] [--quiet]\n", program_name);
     if (count > 0) printf("params (defaults):\n");
     for (int k = 0; k < count; ++k) {
         if (params[k].kind == ST_INTEGER) printf("  %s = %.0f (integer)\n", params[k].name, params[k].value);
@@ -86,9 +86,9 @@ void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_
         const char *arg = argv[a];
         const char *value = NULL;
         /* Options that take a value accept both "--opt VALUE" and "--opt=VALUE". */
-        const char *valued[] = { "--param", "--output", "--image", "--device" };
+        const char *valued[] = { "--param", "--output", "--image", "--device", "--max-iterations" };
         int matched = -1;
-        for (int k = 0; k < 4; ++k) {
+        for (int k = 0; k < 5; ++k) {
             size_t n = strlen(valued[k]);
             if (strncmp(arg, valued[k], n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
                 matched = k;
@@ -103,6 +103,15 @@ void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_
         case 1: options->output_path = value; continue;
         case 2: options->image_path = value; continue;
         case 3: options->device = value; continue;
+        case 4: {
+            char *end = NULL;
+            errno = 0;
+            long cap = strtol(value, &end, 10);
+            if (*value == '\0' || *end != '\0' || errno == ERANGE || cap < 1)
+                st_fatal("--max-iterations expects a positive integer, got '%s'", value);
+            options->max_iterations = cap;
+            continue;
+        }
         default: break;
         }
         if (strcmp(arg, "--json") == 0) options->json = 1;
@@ -110,6 +119,11 @@ void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_
         else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) { print_usage(params, param_count); exit(0); }
         else st_fatal("unknown argument '%s' (try --help)", arg);
     }
+}
+
+long st_cap_iterations(const st_options *options, long limit)
+{
+    return options->max_iterations > 0 && options->max_iterations < limit ? options->max_iterations : limit;
 }
 
 void st_check_grid(const char *grid, long rows, long cols, int halo)

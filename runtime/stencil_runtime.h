@@ -38,6 +38,7 @@ typedef struct {
     const char *output_path; /* --output FILE.npy, or NULL */
     const char *image_path;  /* --image FILE.ppm/.png, or NULL (reserved for heat maps) */
     const char *device;      /* --device SELECTOR (OpenCL targets), or NULL */
+    long max_iterations;     /* --max-iterations K: stop after K sweeps at most (0: no cap) */
     int json;                /* --json: the summary as one JSON object */
     int quiet;               /* --quiet: no progress lines */
 } st_options;
@@ -46,6 +47,10 @@ typedef struct {
  * Anything else, an unknown param, a malformed number or a fraction for an integer param is a
  * fatal error that names the offending argument. */
 void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_options *options);
+
+/* `limit` lowered to --max-iterations when that is given and smaller (benchmarks run a fixed
+ * number of sweeps of any program this way). */
+long st_cap_iterations(const st_options *options, long limit);
 
 /* Checks that a grid of rows x cols has at least one updated point for halo width `halo` and
  * that its size fits in memory arithmetic; fatal otherwise. */
