@@ -37,6 +37,43 @@ static void exit_hook(void)
     else MPI_Abort(MPI_COMM_WORLD, 1);
 }
 
+/* The set-up phase, from stmpi_init to the end of stmpi_decompose: every rank runs the same code
+ * on the same arguments, so every rank stops the same way; all but rank 0 run it with stdout and
+ * stderr pointed at /dev/null, so usage and errors are printed once, and an exit finalizes. */
+static int saved_out = -1, saved_err = -1;
+
+static void setup_begin(void)
+{
+    collective_exit = 1;
+    if (world_rank == 0) return;
+    fflush(stdout);
+    fflush(stderr);
+    int null = open("/dev/null", O_WRONLY);
+    if (null < 0) return;
+    saved_out = dup(STDOUT_FILENO);
+    saved_err = dup(STDERR_FILENO);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    close(null);
+}
+
+static void setup_end(void)
+{
+    collective_exit = 0;
+    if (saved_out >= 0) {
+        fflush(stdout);
+        dup2(saved_out, STDOUT_FILENO);
+        close(saved_out);
+        saved_out = -1;
+    }
+    if (saved_err >= 0) {
+        fflush(stderr);
+        dup2(saved_err, STDERR_FILENO);
+        close(saved_err);
+        saved_err = -1;
+    }
+}
+
 void stmpi_init(int *argc, char ***argv, int threading)
 {
     if (threading == STMPI_FUNNELED) {
@@ -69,38 +106,7 @@ void stmpi_init(int *argc, char ***argv, int threading)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         polite = cores > 0 && node_ranks > cores;
     }
-}
-
-void stmpi_parse_args(int argc, char **argv, st_param *params, int param_count, st_options *options)
-{
-    /* Every rank parses, so every rank has the params; all but rank 0 parse with stdout and
-     * stderr pointed at /dev/null, so usage and errors are printed once. */
-    int saved_out = -1, saved_err = -1;
-    if (world_rank != 0) {
-        fflush(stdout);
-        fflush(stderr);
-        int null = open("/dev/null", O_WRONLY);
-        if (null >= 0) {
-            saved_out = dup(STDOUT_FILENO);
-            saved_err = dup(STDERR_FILENO);
-            dup2(null, STDOUT_FILENO);
-            dup2(null, STDERR_FILENO);
-            close(null);
-        }
-    }
-    collective_exit = 1;
-    st_parse_args(argc, argv, params, param_count, options);
-    collective_exit = 0;
-    if (saved_out >= 0) {
-        fflush(stdout);
-        dup2(saved_out, STDOUT_FILENO);
-        close(saved_out);
-    }
-    if (saved_err >= 0) {
-        fflush(stderr);
-        dup2(saved_err, STDERR_FILENO);
-        close(saved_err);
-    }
+    setup_begin();
 }
 
 int stmpi_finalize(void)
@@ -208,6 +214,7 @@ void stmpi_decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_deco
         else
             MPI_Cart_rank(d->comm, at, &d->neighbour[s]);
     }
+    setup_end();
 }
 
 void stmpi_decomp_free(stmpi_decomp *d)
@@ -440,6 +447,13 @@ static double allreduce(double local, MPI_Op op)
     return global;
 }
 
+void stmpi_barrier(void)
+{
+    MPI_Request request;
+    MPI_Ibarrier(MPI_COMM_WORLD, &request);
+    wait_all(1, &request);
+}
+
 double stmpi_allreduce_max(double local) { return allreduce(local, MPI_MAX); }
 double stmpi_allreduce_sum(double local) { return allreduce(local, MPI_SUM); }
 
@@ -485,12 +499,10 @@ void stmpi_write_npy(const stmpi_decomp *d, const char *path, const void *local,
     st_free_grid(full);
 }
 
-void stmpi_print_summary(const stmpi_decomp *d, st_summary *summary, const st_options *options)
+void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const st_options *options)
 {
     double halo = stmpi_allreduce_max(halo_seconds);
     if (d->rank != 0) return;
-    summary->ranks = d->size;
-    summary->decomposition = d->description;
     st_print_summary(summary, options);
     if (!options->json && d->size > 1) {
         double share = summary->seconds > 0 ? 100.0 * halo / summary->seconds : 0.0;

@@ -36,12 +36,13 @@ enum { STMPI_SINGLE = 0, STMPI_FUNNELED = 1 };
  * one rank aborts the whole job instead of leaving the others waiting.
  * Environment: STENCILC_MPI_OVERLAP=0 (see stmpi_halo_begin); STENCILC_MPI_WAIT=spin|sleep,
  * how a rank waits for messages: spinning in MPI (the default) or polling with short sleeps
- * (the default when a node runs more ranks than it has cores). */
+ * (the default when a node runs more ranks than it has cores).
+ *
+ * stmpi_init starts the set-up phase, which stmpi_decompose ends: every rank parses the same
+ * arguments and checks the same sizes (st_parse_args, st_check_grid, ...), so every rank stops
+ * the same way; in this phase only rank 0 prints (usage, errors), and an exit shuts the job down
+ * cleanly. */
 void stmpi_init(int *argc, char ***argv, int threading);
-
-/* st_parse_args on every rank; only rank 0 prints usage and errors (every rank sees the same
- * arguments, so every rank stops the same way, and the job shuts down cleanly). */
-void stmpi_parse_args(int argc, char **argv, st_param *params, int param_count, st_options *options);
 
 /* MPI_Finalize; returns 0 for main to return. */
 int stmpi_finalize(void);
@@ -83,8 +84,9 @@ typedef struct {
 } stmpi_decomp;
 
 /* Decomposes the global rows x cols grid over the ranks of MPI_COMM_WORLD for halo width h.
- * Collective. Every block must have at least max(h, 1) rows and columns (a neighbour's halo is
- * filled from this block); otherwise a fatal error, printed once, before anything runs. */
+ * Collective; ends the set-up phase (see stmpi_init). Every block must have at least max(h, 1)
+ * rows and columns (a neighbour's halo is filled from this block); otherwise a fatal error,
+ * printed once, before anything runs. */
 void stmpi_decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind);
 
 /* Frees the communicator. Collective. */
@@ -147,6 +149,8 @@ int stmpi_overlap_enabled(void);
 
 /* ---- reductions -------------------------------------------------------------------------- */
 
+void stmpi_barrier(void);
+
 double stmpi_allreduce_max(double local); /* maxdiff; also the slowest rank's time */
 double stmpi_allreduce_sum(double local); /* l2diff: sums of squares */
 
@@ -156,9 +160,9 @@ double stmpi_allreduce_sum(double local); /* l2diff: sums of squares */
  * st_write_npy. Collective; does nothing when path is NULL. */
 void stmpi_write_npy(const stmpi_decomp *d, const char *path, const void *local, MPI_Datatype elem);
 
-/* Prints the summary on rank 0 (filling in ranks and decomposition), then, in the human form, a
- * line with the share of the time spent in halo exchange on the slowest rank. Collective. */
-void stmpi_print_summary(const stmpi_decomp *d, st_summary *summary, const st_options *options);
+/* Prints the summary on rank 0, then, in the human form, a line with the time the slowest rank
+ * spent in halo exchange and its share of the iterations' time. Collective. */
+void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const st_options *options);
 
 #ifdef __cplusplus
 }

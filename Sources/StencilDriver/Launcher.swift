@@ -23,7 +23,7 @@ public struct Launcher: Sendable {
 
     public init(builder: Builder) { self.builder = builder }
 
-    /// The run command for a built executable.
+    /// The run command for a built executable (through mpirun for mpi and hybrid).
     public func runJob(executable: String, program: Program, options: RunOptions) -> Job {
         var arguments: [String] = []
         for param in options.params { arguments += ["--param", param] }
@@ -31,13 +31,23 @@ public struct Launcher: Sendable {
         if let cap = options.maxIterations { arguments += ["--max-iterations", String(cap)] }
         if options.json { arguments.append("--json") }
         if options.quiet { arguments.append("--quiet") }
-        return Job(kind: .run, executable: executable, arguments: arguments)
+        switch program.schedule.target {
+        case .mpi, .hybrid:
+            return MPILaunch.forThisMachine(mpirun: builder.toolchain.mpirun)
+                .job(program: program, executable: executable, arguments: arguments)
+        case .serial, .openmp, .opencl:
+            return Job(kind: .run, executable: executable, arguments: arguments)
+        }
     }
 
     /// Builds and runs; with `capture`, returns the program's output instead of passing it on.
     @discardableResult
     public func run(_ result: CompilationResult, stem: String, options: RunOptions, capture: Bool = false,
                     echo: ((Job) -> Void)? = nil) throws -> ProcessResult {
+        let distributed = result.program.schedule.target == .mpi || result.program.schedule.target == .hybrid
+        if distributed {
+            try MPILaunch.preflight(result.program, params: options.params, toolchain: builder.toolchain)
+        }
         let plan = try builder.plan(result.emitted, stem: stem)
         try builder.execute(plan, echo: echo)
         let job = runJob(executable: plan.executable, program: result.program, options: options)
@@ -46,6 +56,12 @@ public struct Launcher: Sendable {
         if outcome.signaled {
             throw DriverError("the program was killed by signal \(outcome.status)", toolOutput: outcome.errorOutput,
                               exitCode: 128 + outcome.status)
+        }
+        if outcome.status != 0 && distributed {
+            // Rank 0 printed the program's own error, or mpirun its reason for not starting it.
+            throw DriverError("the MPI run failed: \(job.executable) exited with status \(outcome.status) "
+                              + "(\(result.program.schedule.ranks) ranks)", toolOutput: outcome.errorOutput,
+                              exitCode: outcome.status)
         }
         if outcome.status != 0 {
             // The program already printed its own error (st_fatal) on stderr.

@@ -148,7 +148,7 @@ int main(int argc, char **argv)
     };
     st_options options;
     stmpi_init(&argc, &argv, STMPI_FUNNELED);
-    stmpi_parse_args(argc, argv, params, P_COUNT, &options);
+    st_parse_args(argc, argv, params, P_COUNT, &options);
     long R = (long)params[P_ROWS].value, C = (long)params[P_COLS].value;
     st_check_grid("u", R, C, HALO);
 
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
     stmpi_decompose(&d, R, C, HALO, params[P_DECOMPOSE].value != 0 ? STMPI_GRID : STMPI_ROWS);
     real *u;
     double residual;
-    MPI_Barrier(MPI_COMM_WORLD);
+    stmpi_barrier();
     double t0 = st_seconds();
     long steps = solve(&d, &u, 0, &residual);
     double seconds = stmpi_allreduce_max(st_seconds() - t0);
@@ -167,7 +167,7 @@ int main(int argc, char **argv)
         .rows = R, .cols = C, .points_per_iteration = (R - 2 * HALO) * (C - 2 * HALO),
         .iterations = steps, .max_iterations = steps, .converged = 1, .norm = NULL,
         .residual = residual, .tolerance = NAN, .seconds = seconds, .threads = 1,
-        .schedule = "", .device = "",
+        .ranks = d.size, .schedule = "", .decomposition = d.description, .device = "",
     };
 #ifdef _OPENMP
     summary.threads = omp_get_max_threads();
