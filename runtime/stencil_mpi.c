@@ -15,8 +15,17 @@
 /* ---- start-up and shut-down -------------------------------------------------------------- */
 
 static int world_rank = 0, world_size = 1;
-static int overlap = 1;          /* STENCILC_MPI_OVERLAP=0 turns it off */
-static double halo_seconds = 0;  /* time inside stmpi_halo_begin/end on this rank */
+/* STENCILC_MPI_OVERLAP: 1 (default) on, 0 off, 2 ("compare") alternating sweep by sweep. */
+enum { OVERLAP_OFF = 0, OVERLAP_ON = 1, OVERLAP_COMPARE = 2 };
+static int overlap = OVERLAP_ON;
+
+/* Timers by mode (0: off, 1: on): time inside stmpi_halo_begin/end, and whole sweeps, measured
+ * from one stmpi_halo_begin to the next (every sweep starts with one exchange). */
+static double halo_seconds[2];
+static double sweep_seconds[2];
+static long sweeps[2];
+static double sweep_start = -1;
+static int sweep_mode = OVERLAP_ON;
 static int polite = 0;           /* wait by polling and sleeping: ranks outnumber cores */
 
 /* Set while every rank runs the same code toward the same exit (argument parsing, errors all
@@ -92,7 +101,9 @@ void stmpi_init(int *argc, char ***argv, int threading)
         atexit(exit_hook);
     }
     const char *setting = getenv("STENCILC_MPI_OVERLAP");
-    overlap = !(setting && strcmp(setting, "0") == 0);
+    if (setting && strcmp(setting, "0") == 0) overlap = OVERLAP_OFF;
+    else if (setting && strcmp(setting, "compare") == 0) overlap = OVERLAP_COMPARE;
+    else overlap = OVERLAP_ON;
     /* More ranks on this node than cores: wait politely (see wait_all). */
     setting = getenv("STENCILC_MPI_WAIT");
     if (setting && strcmp(setting, "sleep") == 0) polite = 1;
@@ -410,12 +421,18 @@ static void wait_all(int count, MPI_Request *requests)
 
 void stmpi_halo_begin(stmpi_halo *halo)
 {
-    if (halo->count == 0) return;
     double start = MPI_Wtime();
+    if (sweep_start >= 0) {
+        sweep_seconds[sweep_mode] += start - sweep_start;
+        sweeps[sweep_mode] += 1;
+    }
+    sweep_start = start;
+    sweep_mode = overlap == OVERLAP_COMPARE ? (int)((sweeps[0] + sweeps[1]) % 2) : overlap;
+    if (halo->count == 0) return;
     MPI_Startall(halo->count, halo->request);
-    if (overlap) halo->in_flight = 1;
+    if (sweep_mode == OVERLAP_ON) halo->in_flight = 1;
     else wait_all(halo->count, halo->request);
-    halo_seconds += MPI_Wtime() - start;
+    halo_seconds[sweep_mode] += MPI_Wtime() - start;
 }
 
 void stmpi_halo_end(stmpi_halo *halo)
@@ -424,7 +441,7 @@ void stmpi_halo_end(stmpi_halo *halo)
     double start = MPI_Wtime();
     wait_all(halo->count, halo->request);
     halo->in_flight = 0;
-    halo_seconds += MPI_Wtime() - start;
+    halo_seconds[sweep_mode] += MPI_Wtime() - start;
 }
 
 void stmpi_halo_exchange(stmpi_halo *halo)
@@ -433,8 +450,8 @@ void stmpi_halo_exchange(stmpi_halo *halo)
     stmpi_halo_end(halo);
 }
 
-double stmpi_halo_seconds(void) { return halo_seconds; }
-int stmpi_overlap_enabled(void) { return overlap; }
+double stmpi_halo_seconds(void) { return halo_seconds[0] + halo_seconds[1]; }
+int stmpi_overlap_enabled(void) { return overlap != OVERLAP_OFF; }
 
 /* ---- reductions -------------------------------------------------------------------------- */
 
@@ -456,6 +473,35 @@ void stmpi_barrier(void)
 
 double stmpi_allreduce_max(double local) { return allreduce(local, MPI_MAX); }
 double stmpi_allreduce_sum(double local) { return allreduce(local, MPI_SUM); }
+
+long stmpi_allreduce_count(long local)
+{
+    long global = 0;
+    MPI_Request request;
+    MPI_Iallreduce(&local, &global, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD, &request);
+    wait_all(1, &request);
+    return global;
+}
+
+/* ---- divergence -------------------------------------------------------------------------- */
+
+long stmpi_count_nonfinite(const stmpi_decomp *d, const void *local, size_t elem_size)
+{
+    long count = 0, h = d->halo;
+    for (long i = h; i < h + d->r1 - d->r0; ++i) {
+        const char *row = (const char *)local + ((size_t)i * (size_t)d->local_cols + (size_t)h) * elem_size;
+        count += st_count_nonfinite(row, 1, d->c1 - d->c0, elem_size);
+    }
+    return stmpi_allreduce_count(count);
+}
+
+void stmpi_check_finite(long nonfinite_points, long iteration)
+{
+    /* st_check_finite's message, printed once. */
+    if (nonfinite_points > 0)
+        stmpi_fatal_all("the solution diverged: %ld point%s NaN or Inf after iteration %ld", nonfinite_points,
+                        nonfinite_points == 1 ? " is" : "s are", iteration);
+}
 
 /* ---- output ------------------------------------------------------------------------------ */
 
@@ -501,13 +547,24 @@ void stmpi_write_npy(const stmpi_decomp *d, const char *path, const void *local,
 
 void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const st_options *options)
 {
-    double halo = stmpi_allreduce_max(halo_seconds);
+    /* The slowest rank's figures. */
+    double halo[2], sweep[2];
+    MPI_Allreduce(halo_seconds, halo, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Allreduce(sweep_seconds, sweep, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     if (d->rank != 0) return;
     st_print_summary(summary, options);
-    if (!options->json && d->size > 1) {
-        double share = summary->seconds > 0 ? 100.0 * halo / summary->seconds : 0.0;
-        printf("  halo        %.4f s in exchange (%.1f%% of the time, overlap %s)\n", halo, share,
+    if (options->json || d->size == 1) return;
+    if (overlap == OVERLAP_COMPARE) {
+        /* Sweeps alternated between the modes: each mode's share of its own sweeps' time. */
+        for (int mode = 1; mode >= 0; --mode)
+            printf("  halo        overlap %-3s %.4f s of %.4f s in exchange (%.1f%%), %ld sweeps\n",
+                   mode ? "on" : "off", halo[mode], sweep[mode],
+                   sweep[mode] > 0 ? 100.0 * halo[mode] / sweep[mode] : 0.0, sweeps[mode]);
+    } else {
+        double total = halo[0] + halo[1];
+        double share = summary->seconds > 0 ? 100.0 * total / summary->seconds : 0.0;
+        printf("  halo        %.4f s in exchange (%.1f%% of the time, overlap %s)\n", total, share,
                overlap ? "on" : "off");
-        fflush(stdout);
     }
+    fflush(stdout);
 }

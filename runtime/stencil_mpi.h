@@ -134,7 +134,9 @@ void stmpi_halo_free(stmpi_halo *halo);
 /* Starts the exchange (MPI_Startall); the halo cells of the array must not be read and its
  * owned cells must not be written until stmpi_halo_end. With STENCILC_MPI_OVERLAP=0 in the
  * environment, begin completes the exchange at once and end does nothing: same results, no
- * overlap (for measuring what overlap buys). */
+ * overlap. With STENCILC_MPI_OVERLAP=compare, sweeps alternate between the two, and the
+ * summary reports the share of time in exchange for each: what overlap buys, measured in one
+ * run. Every sweep is expected to start with one exchange (the timers count sweeps that way). */
 void stmpi_halo_begin(stmpi_halo *halo);
 
 /* Waits for the exchange started by stmpi_halo_begin. */
@@ -143,7 +145,8 @@ void stmpi_halo_end(stmpi_halo *halo);
 /* Both halves in one call. */
 void stmpi_halo_exchange(stmpi_halo *halo);
 
-/* Time spent inside begin and end on this rank (seconds), and whether overlap is on. */
+/* Time spent inside begin and end on this rank (seconds), and whether overlap is on (or
+ * alternating). */
 double stmpi_halo_seconds(void);
 int stmpi_overlap_enabled(void);
 
@@ -153,6 +156,16 @@ void stmpi_barrier(void);
 
 double stmpi_allreduce_max(double local); /* maxdiff; also the slowest rank's time */
 double stmpi_allreduce_sum(double local); /* l2diff: sums of squares */
+long stmpi_allreduce_count(long local);   /* NaN/Inf counts */
+
+/* ---- divergence -------------------------------------------------------------------------- */
+
+/* The NaN or Inf points of the whole grid (owned blocks of every rank). Collective. */
+long stmpi_count_nonfinite(const stmpi_decomp *d, const void *local, size_t elem_size);
+
+/* st_check_finite for a count every rank holds (after an Allreduce): the message once, then
+ * every rank stops. */
+void stmpi_check_finite(long nonfinite_points, long iteration);
 
 /* ---- output ------------------------------------------------------------------------------ */
 

@@ -70,6 +70,41 @@ void st_free_grid(void *grid);
 void st_fill_f32(float *grid, long rows, long cols, long r0, long r1, long c0, long c1, float value);
 void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, long c1, double value);
 
+/* ---- temporal blocking -------------------------------------------------------------------- */
+
+enum { ST_TEMPORAL_AUTO = 0, ST_TEMPORAL_ON = 1, ST_TEMPORAL_OFF = 2 };
+
+/* How the sweeps between two convergence checks are blocked in time: row tiles of `tile_rows`
+ * rows advance up to `depth` sweeps at a time (depth 0: no blocking, one whole sweep after the
+ * other). `reason` says why, for the summary. */
+typedef struct {
+    long tile_rows;
+    long depth;
+    const char *reason;
+} st_temporal;
+
+/* Plans temporal blocking for `arrays` grids of rows x cols elements and a stencil of halo
+ * `halo`: in auto mode only when the grids do not fit in the last-level cache, with tiles sized
+ * so a tile's rows of every grid stay in it. For experiments, STENCIL_TEMPORAL=on|off in the
+ * environment overrides the mode, and STENCIL_TEMPORAL_TILE_ROWS / STENCIL_TEMPORAL_DEPTH the
+ * tile height and depth. */
+st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int mode);
+
+/* ---- progress and divergence ------------------------------------------------------------- */
+
+/* A progress line on stderr (iteration, residual, rate), redrawn at most a few times a second,
+ * only when stderr is a terminal and --quiet was not given. `residual` NaN: not known. */
+void st_progress(const st_options *options, long iteration, long max_iterations, double residual,
+                 double points_per_iteration, double start_seconds);
+/* Ends the progress line, if one was drawn. */
+void st_progress_done(const st_options *options);
+
+/* Stops the program with a clear message when a sweep produced NaN or Inf. */
+void st_check_finite(long nonfinite_points, long iteration);
+
+/* Counts points that are NaN or Inf (used after `steps` programs, which have no checks). */
+long st_count_nonfinite(const void *data, long rows, long cols, size_t elem_size);
+
 /* ---- time -------------------------------------------------------------------------------- */
 
 /* Seconds from an arbitrary fixed point, monotonic. */
@@ -102,6 +137,7 @@ typedef struct {
     const char *schedule;       /* "static", "dynamic,16", ... or "" */
     const char *decomposition;  /* "rows 4x1", ... or "" */
     const char *device;         /* OpenCL device name or "" */
+    st_temporal temporal;       /* temporal blocking used (depth 0: none) */
 } st_summary;
 
 /* Prints the summary: a few human lines, or one JSON object when options->json. */

@@ -65,6 +65,8 @@ public struct CNames: Sendable {
         "sweep_maxdiff", "sweep_l2diff", "fill", "row_begin", "row_end", "col_begin", "col_end",
         "thread_count", "ranks", "rank", "decomp", "exchange", "device", "queue", "context", "program",
         "kernel_source", "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
+        "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
+        "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen", "st_temporal",
         "exchange_next", "swap_exchange", "interior", "frame", "part", "sweep_sum_sq",
     ]
 }

@@ -12,17 +12,12 @@ public struct SweepWriter {
     public let writer: CodeWriter
     /// Clauses of `#pragma omp parallel for` given (reduction, variable); nil: no OpenMP.
     public let pragma: ((Sharing?, String) -> String)?
-    /// The l2diff sweep returns its sum of squares (`sweep_sum_sq`) instead of the norm: an MPI
-    /// rank sweeps its block in parts and the ranks add their sums before the square root.
-    public let partialNorms: Bool
 
-    public init(program: Program, names: CNames, writer: CodeWriter, pragma: ((Sharing?, String) -> String)?,
-                partialNorms: Bool = false) {
+    public init(program: Program, names: CNames, writer: CodeWriter, pragma: ((Sharing?, String) -> String)?) {
         self.program = program
         self.names = names
         self.writer = writer
         self.pragma = pragma
-        self.partialNorms = partialNorms
     }
 
     var scalar: String { program.elementType == .float32 ? "float" : "double" }
@@ -52,10 +47,9 @@ public struct SweepWriter {
         return list.joined(separator: ", ")
     }
 
-    /// Arguments of a call from `main`, for a rectangle of a grid whose rows are `stride` long.
-    public func callArguments(rowBegin: String, rowEnd: String, colBegin: String, colEnd: String,
-                              stride: String = "cols") -> String {
-        var list = [rowBegin, rowEnd, colBegin, colEnd, stride, names[program.update.grid], names.next(program.update.grid)]
+    /// Arguments of a call from `main`, for a rectangle.
+    public func callArguments(rowBegin: String, rowEnd: String, colBegin: String, colEnd: String) -> String {
+        var list = [rowBegin, rowEnd, colBegin, colEnd, "cols", names[program.update.grid], names.next(program.update.grid)]
         list += program.readOnlyGrids.map { names[$0.name] }
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
         list += sweepParams.map {
@@ -92,12 +86,8 @@ public struct SweepWriter {
                 writer.line("return maxdiff;")
             }
         case .l2diff:
-            if partialNorms {
-                writer.comment("The same sweep, also returning the sum of squared changes of \(program.update.grid) in the rectangle (in double), for l2diff: run on check iterations only.")
-            } else {
-                writer.comment("The same sweep, also returning l2diff(\(program.update.grid)) (summed in double): run on check iterations only.")
-            }
-            writer.block("static double \(partialNorms ? "sweep_sum_sq" : "sweep_l2diff")(\(parameterList))") {
+            writer.comment("The same sweep, also returning l2diff(\(program.update.grid)) (summed in double): run on check iterations only.")
+            writer.block("static double sweep_l2diff(\(parameterList))") {
                 writer.line("double sum_sq = 0;")
                 loopNest(reduction: (.reductionSum, "sum_sq")) { point in
                     writer.line("const \(scalar) next = \(value);")
@@ -105,7 +95,7 @@ public struct SweepWriter {
                     writer.line("\(next)[\(point)] = next;")
                     writer.line("sum_sq += change * change;")
                 }
-                writer.line(partialNorms ? "return sum_sq;" : "return sqrt(sum_sq);")
+                writer.line("return sqrt(sum_sq);")
             }
         }
     }
@@ -113,13 +103,18 @@ public struct SweepWriter {
     /// The loop nest over the rectangle, tiled when the schedule says so; `body` gets the flat
     /// index expression of the current point.
     func loopNest(reduction: (Sharing, String)?, body: (String) -> Void) {
-        let i = names[program.update.rowIndex]
-        let j = names[program.update.colIndex]
-        let point = "\(i) * cols + \(j)"
         if let pragma {
             writer.line("#pragma omp parallel for \(pragma(reduction?.0, reduction?.1 ?? ""))"
                 + (program.schedule.tileRows != nil ? " collapse(2)" : ""))
         }
+        loops(body)
+    }
+
+    /// The loops alone (the caller writes any pragma).
+    func loops(_ body: (String) -> Void) {
+        let i = names[program.update.rowIndex]
+        let j = names[program.update.colIndex]
+        let point = "\(i) * cols + \(j)"
         if let tileRows = program.schedule.tileRows, let tileCols = program.schedule.tileCols {
             writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
                 writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {

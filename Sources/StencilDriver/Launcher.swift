@@ -14,6 +14,8 @@ public struct RunOptions: Sendable {
     public var json = false
     public var quiet = false
     public var printCommands = false
+    /// Variables added to the program's environment (OMP_*, STENCIL_TEMPORAL_*).
+    public var environment: [String: String] = [:]
 
     public init() {}
 }
@@ -33,10 +35,12 @@ public struct Launcher: Sendable {
         if options.quiet { arguments.append("--quiet") }
         switch program.schedule.target {
         case .mpi, .hybrid:
-            return MPILaunch.forThisMachine(mpirun: builder.toolchain.mpirun)
+            var job = MPILaunch.forThisMachine(mpirun: builder.toolchain.mpirun)
                 .job(program: program, executable: executable, arguments: arguments)
+            job.environment.merge(options.environment) { _, new in new }
+            return job
         case .serial, .openmp, .opencl:
-            return Job(kind: .run, executable: executable, arguments: arguments)
+            return Job(kind: .run, executable: executable, arguments: arguments, environment: options.environment)
         }
     }
 
@@ -52,7 +56,16 @@ public struct Launcher: Sendable {
         try builder.execute(plan, echo: echo)
         let job = runJob(executable: plan.executable, program: result.program, options: options)
         echo?(job)
-        let outcome = try ProcessRunner.run(job, capture: capture)
+        var outcome = try ProcessRunner.run(job, capture: capture, captureErrors: distributed)
+        if distributed {
+            // mpirun's stderr, without Open MPI's banners about a rank's exit status when the
+            // program said what went wrong itself; shown as the program's own stderr would be.
+            outcome.errorOutput = MPILaunch.tidyErrors(outcome.errorOutput, status: outcome.status)
+            if !capture {
+                FileHandle.standardError.write(Data(outcome.errorOutput.utf8))
+                outcome.errorOutput = ""
+            }
+        }
         if outcome.signaled {
             throw DriverError("the program was killed by signal \(outcome.status)", toolOutput: outcome.errorOutput,
                               exitCode: 128 + outcome.status)

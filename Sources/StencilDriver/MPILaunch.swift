@@ -136,4 +136,33 @@ public struct MPILaunch: Sendable, Equatable {
             throw DriverError(error.message + " (use fewer --ranks, a larger grid, or --decompose \(program.schedule.decompose == .rows ? "grid" : "rows"))")
         }
     }
+
+    /// mpirun's stderr for the user. When the program printed its own `NAME: error: ...` (rank 0
+    /// only: st_fatal, stmpi_fatal_all), Open MPI's boxed notices that a rank exited non-zero
+    /// or called MPI_Abort repeat it without adding anything: they go. Anything else stays
+    /// (a launch that failed: no slots, no executable, a missing library).
+    public static func tidyErrors(_ text: String, status: Int32) -> String {
+        guard status != 0, text.contains(": error: ") else { return text }
+        let notices = ["terminated normally, but", "exited with non-zero status", "MPI_ABORT was invoked"]
+        let rule = String(repeating: "-", count: 20)
+        var kept: [Substring] = []
+        var box: [Substring]? = nil
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix(rule) {
+                if var open = box {
+                    open.append(line)
+                    if !open.contains(where: { l in notices.contains { l.contains($0) } }) { kept += open }
+                    box = nil
+                } else {
+                    box = [line]
+                }
+            } else if box != nil {
+                box!.append(line)
+            } else {
+                kept.append(line)
+            }
+        }
+        if let open = box { kept += open }
+        return kept.joined(separator: "\n")
+    }
 }

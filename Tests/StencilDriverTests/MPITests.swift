@@ -80,7 +80,58 @@ struct MPIConfiguration: Sendable, CustomTestStringConvertible {
     }
 }
 
+/// Overlap on, off, or alternating sweep by sweep (STENCILC_MPI_OVERLAP) changes timing only.
+@Suite struct MPIOverlapTests {
+    @Test func overlapModesGiveTheSameField() throws {
+        var schedule = Schedule()
+        schedule.ranks = 4
+        schedule.decompose = .grid
+        let on = try runStencil("nine_point.st", target: .mpi, params: ["N=33"], schedule: schedule)
+        for mode in ["0", "compare"] {
+            let run = try runStencil("nine_point.st", target: .mpi, params: ["N=33"], schedule: schedule,
+                                     environment: ["STENCILC_MPI_OVERLAP": mode])
+            #expect(run.iterations == on.iterations, "STENCILC_MPI_OVERLAP=\(mode)")
+            #expect(run.field == on.field, "STENCILC_MPI_OVERLAP=\(mode)")
+        }
+    }
+
+    @Test func compareModeReportsBothShares() throws {
+        let result = try stencilc(["run", Repository.stencil("heat.st"), "--target", "mpi", "--ranks", "2",
+                                   "--param", "N=40", "--param", "steps_count=20"],
+                                  environment: ["STENCILC_MPI_OVERLAP": "compare"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("overlap on "), "\(result.stdout)")
+        #expect(result.stdout.contains("in exchange"), "\(result.stdout)")
+        #expect(result.stdout.contains("overlap off"), "\(result.stdout)")
+    }
+}
+
 @Suite struct MPIErrorTests {
+    /// NaN/Inf stops every rank at the same check, with serial's message, printed once.
+    @Test func divergenceIsReportedOnceAsSerialReportsIt() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("blowup.st").path
+        try """
+            stencil blowup {
+                param N = 30
+                grid u: float32[N, N]
+                boundary u { top = 1 }
+                update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) * 3
+                until maxdiff(u) < 1e-4 every 10
+            }
+
+            """.write(toFile: source, atomically: true, encoding: .utf8)
+        let serial = try stencilc(["run", source, "--target", "serial"])
+        let message = try #require(serial.stderr.split(separator: "\n").first { $0.contains("diverged") })
+        for target in ["mpi", "hybrid"] {
+            let run = try stencilc(["run", source, "--target", target, "--ranks", "3", "--decompose", "grid", "--num-threads", "2"])
+            #expect(run.status == 1)
+            #expect(run.stderr.components(separatedBy: String(message)).count == 2, "\(target): \(run.stderr)")
+            #expect(!run.stderr.contains("Primary job"), "\(target): Open MPI's notice is noise here: \(run.stderr)")
+        }
+    }
+
     /// The driver refuses before building or launching anything.
     @Test func tooManyRanksIsOneClearErrorFromTheDriver() throws {
         let directory = try temporaryDirectory()

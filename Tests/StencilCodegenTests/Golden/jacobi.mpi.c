@@ -6,14 +6,19 @@
  * Run:
  *   mpirun -np 2 ./jacobi [--param N=...] [--output u.npy] [--json]
  *
- * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a
- * halo HALO deep, refreshed from its 8 neighbours before each sweep; the deep interior is
- * updated while the halos travel. `stencilc explain FILE --target mpi --ranks P` prints the plan.
+ * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a halo HALO deep,
+ * refreshed from its 8 neighbours every sweep; the deep interior is updated while the halos
+ * travel. `stencilc explain jacobi.st --target mpi --ranks P` prints the plan.
  */
+#include <float.h>
 #include <math.h>
 #include "stencil_mpi.h"
 
 enum { HALO = 1 }; /* largest offset read by the update */
+
+/* The check sweeps' results. */
+static float maxdiff;
+static long nonfinite; /* points that became NaN or Inf */
 
 /* jacobi.st:16  update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) / 4 */
 static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
@@ -24,18 +29,17 @@ static void sweep(long row_begin, long row_end, long col_begin, long col_end, lo
     }
 }
 
-/* The same sweep, also returning maxdiff(u): run on check iterations only. */
-static float sweep_maxdiff(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
-    float maxdiff = 0;
+/* The same sweep, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
+static void sweep_maxdiff(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
     for (long i = row_begin; i < row_end; ++i) {
         for (long j = col_begin; j < col_end; ++j) {
             const float next = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
             const float change = fabsf(next - u[i * cols + j]);
             u_next[i * cols + j] = next;
             maxdiff = change > maxdiff ? change : maxdiff;
+            nonfinite += !(change <= FLT_MAX);
         }
     }
-    return maxdiff;
 }
 
 int main(int argc, char **argv) {
@@ -59,61 +63,63 @@ int main(int argc, char **argv) {
     stmpi_decomp decomp;
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
     const long local_cols = decomp.local_cols;
-    float *u = stmpi_alloc_local(&decomp, sizeof(float));
-    float *u_next = stmpi_alloc_local(&decomp, sizeof(float));
-    /* Initial and boundary values in the order written, set from global coordinates on the part of the grid this rank holds (halo included), in both buffers. */
-    float *buffers[] = { u, u_next };
+    /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
+    float *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(float)), stmpi_alloc_local(&decomp, sizeof(float)) };
+    /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
-        stmpi_fill_f32(&decomp, buffers[k], 0, rows, 0, cols, 0.0f); /* jacobi.st:14 init u = 0 */
-        stmpi_fill_f32(&decomp, buffers[k], 0, HALO, 0, cols, 100.0f); /* jacobi.st:9 top = 100 */
-        stmpi_fill_f32(&decomp, buffers[k], 0, rows, 0, HALO, 75.0f); /* jacobi.st:10 left = 75 */
-        stmpi_fill_f32(&decomp, buffers[k], 0, rows, cols - HALO, cols, 50.0f); /* jacobi.st:11 right = 50 */
-        stmpi_fill_f32(&decomp, buffers[k], rows - HALO, rows, 0, cols, 0.0f); /* jacobi.st:12 bottom = 0 */
+        stmpi_fill_f32(&decomp, buffer[k], 0, rows, 0, cols, 0.0f); /* jacobi.st:14 init u = 0 */
+        stmpi_fill_f32(&decomp, buffer[k], 0, HALO, 0, cols, 100.0f); /* jacobi.st:9 top = 100 */
+        stmpi_fill_f32(&decomp, buffer[k], 0, rows, 0, HALO, 75.0f); /* jacobi.st:10 left = 75 */
+        stmpi_fill_f32(&decomp, buffer[k], 0, rows, cols - HALO, cols, 50.0f); /* jacobi.st:11 right = 50 */
+        stmpi_fill_f32(&decomp, buffer[k], rows - HALO, rows, 0, cols, 0.0f); /* jacobi.st:12 bottom = 0 */
     }
-    /* One exchange plan per buffer (persistent requests); they swap with the buffers. */
-    stmpi_halo *exchange = stmpi_halo_create(&decomp, u, MPI_FLOAT);
-    stmpi_halo *exchange_next = stmpi_halo_create(&decomp, u_next, MPI_FLOAT);
+    stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], MPI_FLOAT), stmpi_halo_create(&decomp, buffer[1], MPI_FLOAT) };
     /* The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do. */
     const stmpi_rect interior = stmpi_interior(&decomp);
     stmpi_rect frame[4];
     stmpi_frame(&decomp, frame);
+    const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
-    long iterations = 0;
-    int converged = 0;
+    long iterations = 0, nonfinite_seen = 0;
     double residual = NAN;
     stmpi_barrier();
     const double start = st_seconds();
-    while (iterations < max_iterations) {
-        /* Only every `every`-th sweep computes the norm and combines it over the ranks. */
-        const int check = (iterations + 1) % every == 0;
-        if (check) {
-            stmpi_halo_begin(exchange); /* halo cells travel while the deep interior is updated */
-            float maxdiff = sweep_maxdiff(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, u, u_next);
-            stmpi_halo_end(exchange);
-            for (int k = 0; k < 4; ++k) {
-                const float part = sweep_maxdiff(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, u, u_next);
-                maxdiff = part > maxdiff ? part : maxdiff;
+    {
+        long iteration = 0; /* every thread counts the same sweeps */
+        while (iteration < max_iterations) {
+            /* Only every `every`-th sweep computes the norm and combines it over the ranks. */
+            const int check = (iteration + 1) % every == 0;
+            if (check) {
+                {
+                    maxdiff = 0;
+                    nonfinite = 0;
+                }
+                stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
+                sweep_maxdiff(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                stmpi_halo_end(exchange[iteration % 2]);
+                for (int k = 0; k < 4; ++k) sweep_maxdiff(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                {
+                    residual = stmpi_allreduce_max(maxdiff);
+                    nonfinite_seen = stmpi_allreduce_count(nonfinite);
+                    if (decomp.rank == 0) st_progress(&options, iteration + 1, max_iterations, residual, points, start);
+                }
             }
-            residual = stmpi_allreduce_max(maxdiff);
-        }
-        else {
-            stmpi_halo_begin(exchange); /* halo cells travel while the deep interior is updated */
-            sweep(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, u, u_next);
-            stmpi_halo_end(exchange);
-            for (int k = 0; k < 4; ++k) {
-                sweep(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, u, u_next);
+            else {
+                stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
+                sweep(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                stmpi_halo_end(exchange[iteration % 2]);
+                for (int k = 0; k < 4; ++k) sweep(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             }
+            iteration += 1;
+            if (check && (nonfinite_seen > 0 || residual < tolerance)) break;
         }
-        iterations += 1;
-        float *swap = u; u = u_next; u_next = swap; /* the new iterate becomes current */
-        stmpi_halo *swap_exchange = exchange; exchange = exchange_next; exchange_next = swap_exchange;
-        if (check && residual < tolerance) {
-            converged = 1;
-            break;
-        }
+        iterations = iteration;
     }
     /* The slowest rank's time. */
     const double seconds = stmpi_allreduce_max(st_seconds() - start);
+    st_progress_done(&options);
+    stmpi_check_finite(nonfinite_seen, iterations);
+    const int converged = residual < tolerance;
 
     st_summary summary = {
         .stencil = "jacobi", .target = "mpi", .dtype = "float32",
@@ -123,11 +129,12 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = decomp.size, .schedule = "",
         .decomposition = decomp.description, .device = "",
     };
+    summary.temporal.reason = "off (one halo exchange per sweep)";
     /* Gathered to rank 0 only now, after the iterations. */
-    stmpi_write_npy(&decomp, options.output_path, u, MPI_FLOAT);
+    stmpi_write_npy(&decomp, options.output_path, buffer[iterations % 2], MPI_FLOAT);
     stmpi_print_summary(&decomp, &summary, &options);
-    stmpi_halo_free(exchange); stmpi_halo_free(exchange_next);
-    st_free_grid(u); st_free_grid(u_next);
+    stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);
+    st_free_grid(buffer[0]); st_free_grid(buffer[1]);
     stmpi_decomp_free(&decomp);
     return stmpi_finalize();
 }

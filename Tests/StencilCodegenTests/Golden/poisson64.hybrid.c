@@ -6,11 +6,11 @@
  * Run:
  *   mpirun -np 2 ./poisson64 [--param N=...] [--param h2=...] [--output u.npy] [--json]
  *
- * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a
- * halo HALO deep, refreshed from its 8 neighbours before each sweep; the deep interior is
- * updated while the halos travel. `stencilc explain FILE --target hybrid --ranks P` prints the plan.
+ * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a halo HALO deep,
+ * refreshed from its 8 neighbours every sweep; the deep interior is updated while the halos
+ * travel. `stencilc explain poisson64.st --target hybrid --ranks P` prints the plan.
  *
- * Parallel row loop of each rank (what Cython's prange would infer):
+ * One parallel region per rank around all iterations; its sweeps share rows (what Cython's prange would infer):
  *   i: private
  *   j: private
  *   u: shared
@@ -19,15 +19,20 @@
  *   h2: firstprivate
  *   sum_sq: reduction(+)
  */
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include "stencil_mpi.h"
 
 enum { HALO = 1 }; /* largest offset read by the update */
 
+/* The check sweeps' results. File scope, so the whole team shares them: an orphaned `omp for reduction` needs shared variables. */
+static double sum_sq;
+static long nonfinite; /* points that became NaN or Inf */
+
 /* poisson64.st:19  update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] + h2 * f[i, j]) / 4 */
 static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const double *restrict u, double *restrict u_next, const double *restrict f, const double h2) {
-    #pragma omp parallel for schedule(static)
+    #pragma omp for schedule(static)
     for (long i = row_begin; i < row_end; ++i) {
         for (long j = col_begin; j < col_end; ++j) {
             u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] + h2 * f[i * cols + j]) / 4.0;
@@ -35,24 +40,22 @@ static void sweep(long row_begin, long row_end, long col_begin, long col_end, lo
     }
 }
 
-/* The same sweep, also returning the sum of squared changes of u in the rectangle (in double), for l2diff: run on check iterations only. */
-static double sweep_sum_sq(long row_begin, long row_end, long col_begin, long col_end, long cols, const double *restrict u, double *restrict u_next, const double *restrict f, const double h2) {
-    double sum_sq = 0;
-    #pragma omp parallel for schedule(static) reduction(+: sum_sq)
+/* The same sweep, also accumulating the sum of squared changes (in double) and counting NaN/Inf: check iterations only. */
+static void sweep_l2diff(long row_begin, long row_end, long col_begin, long col_end, long cols, const double *restrict u, double *restrict u_next, const double *restrict f, const double h2) {
+    #pragma omp for schedule(static) reduction(+: sum_sq) reduction(+: nonfinite)
     for (long i = row_begin; i < row_end; ++i) {
         for (long j = col_begin; j < col_end; ++j) {
             const double next = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] + h2 * f[i * cols + j]) / 4.0;
             const double change = (double)next - (double)u[i * cols + j];
             u_next[i * cols + j] = next;
             sum_sq += change * change;
+            nonfinite += !(change * change <= DBL_MAX);
         }
     }
-    return sum_sq;
 }
 
 int main(int argc, char **argv) {
     /* Until stmpi_decompose every rank checks the same arguments and sizes; only rank 0 prints. */
-    /* OpenMP teams call MPI only from the master thread, outside parallel regions. */
     stmpi_init(&argc, &argv, STMPI_FUNNELED);
     st_param params[] = {
         { "N", ST_INTEGER, 128 }, /* poisson64.st:5 */
@@ -74,64 +77,77 @@ int main(int argc, char **argv) {
     stmpi_decomp decomp;
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
     const long local_cols = decomp.local_cols;
-    double *u = stmpi_alloc_local(&decomp, sizeof(double));
-    double *u_next = stmpi_alloc_local(&decomp, sizeof(double));
+    /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
+    double *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(double)), stmpi_alloc_local(&decomp, sizeof(double)) };
     double *f = stmpi_alloc_local(&decomp, sizeof(double));
-    /* Initial and boundary values in the order written, set from global coordinates on the part of the grid this rank holds (halo included), in both buffers. */
-    double *buffers[] = { u, u_next };
+    /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
-        stmpi_fill_f64(&decomp, buffers[k], 0, rows, 0, cols, 0.0); /* poisson64.st:16 init u = 0 */
-        stmpi_fill_f64(&decomp, buffers[k], 0, HALO, 0, cols, sqrt(2.0)); /* poisson64.st:11 top = sqrt(2) */
-        stmpi_fill_f64(&decomp, buffers[k], rows - HALO, rows, 0, cols, -1.0); /* poisson64.st:12 bottom = -1 */
-        stmpi_fill_f64(&decomp, buffers[k], 0, rows, 0, HALO, exp(-1.0)); /* poisson64.st:13 left = exp(-1) */
-        stmpi_fill_f64(&decomp, buffers[k], 0, rows, cols - HALO, cols, 0.0); /* poisson64.st:14 right = 0 */
+        stmpi_fill_f64(&decomp, buffer[k], 0, rows, 0, cols, 0.0); /* poisson64.st:16 init u = 0 */
+        stmpi_fill_f64(&decomp, buffer[k], 0, HALO, 0, cols, sqrt(2.0)); /* poisson64.st:11 top = sqrt(2) */
+        stmpi_fill_f64(&decomp, buffer[k], rows - HALO, rows, 0, cols, -1.0); /* poisson64.st:12 bottom = -1 */
+        stmpi_fill_f64(&decomp, buffer[k], 0, rows, 0, HALO, exp(-1.0)); /* poisson64.st:13 left = exp(-1) */
+        stmpi_fill_f64(&decomp, buffer[k], 0, rows, cols - HALO, cols, 0.0); /* poisson64.st:14 right = 0 */
     }
-    /* f never changes: its halo is filled here once, not exchanged. */
+    /* f never changes: its halo is filled here, never exchanged. */
     stmpi_fill_f64(&decomp, f, 0, rows, 0, cols, 250.0); /* poisson64.st:17 init f = 250 */
-    /* One exchange plan per buffer (persistent requests); they swap with the buffers. */
-    stmpi_halo *exchange = stmpi_halo_create(&decomp, u, MPI_DOUBLE);
-    stmpi_halo *exchange_next = stmpi_halo_create(&decomp, u_next, MPI_DOUBLE);
+    stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], MPI_DOUBLE), stmpi_halo_create(&decomp, buffer[1], MPI_DOUBLE) };
     /* The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do. */
     const stmpi_rect interior = stmpi_interior(&decomp);
     stmpi_rect frame[4];
     stmpi_frame(&decomp, frame);
+    const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
-    long iterations = 0;
-    int converged = 0;
+    long iterations = 0, nonfinite_seen = 0;
     double residual = NAN;
     stmpi_barrier();
     const double start = st_seconds();
-    while (iterations < max_iterations) {
-        /* Only every `every`-th sweep computes the norm and combines it over the ranks. */
-        const int check = (iterations + 1) % every == 0;
-        if (check) {
-            stmpi_halo_begin(exchange); /* halo cells travel while the deep interior is updated */
-            double sum_sq = sweep_sum_sq(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, u, u_next, f, h2);
-            stmpi_halo_end(exchange);
-            for (int k = 0; k < 4; ++k) {
-                const double part = sweep_sum_sq(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, u, u_next, f, h2);
-                sum_sq += part;
+    #pragma omp parallel
+    {
+        long iteration = 0; /* every thread counts the same sweeps */
+        while (iteration < max_iterations) {
+            /* Only every `every`-th sweep computes the norm and combines it over the ranks. */
+            const int check = (iteration + 1) % every == 0;
+            if (check) {
+                #pragma omp single
+                {
+                    sum_sq = 0;
+                    nonfinite = 0;
+                }
+                #pragma omp master
+                stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
+                sweep_l2diff(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], f, h2);
+                #pragma omp master
+                stmpi_halo_end(exchange[iteration % 2]);
+                #pragma omp barrier /* the halo has arrived before the frame reads it */
+                for (int k = 0; k < 4; ++k) sweep_l2diff(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], f, h2);
+                #pragma omp master
+                {
+                    residual = sqrt(stmpi_allreduce_sum(sum_sq));
+                    nonfinite_seen = stmpi_allreduce_count(nonfinite);
+                    if (decomp.rank == 0) st_progress(&options, iteration + 1, max_iterations, residual, points, start);
+                }
+                #pragma omp barrier /* every thread sees the ranks' verdict */
             }
-            residual = sqrt(stmpi_allreduce_sum(sum_sq));
-        }
-        else {
-            stmpi_halo_begin(exchange); /* halo cells travel while the deep interior is updated */
-            sweep(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, u, u_next, f, h2);
-            stmpi_halo_end(exchange);
-            for (int k = 0; k < 4; ++k) {
-                sweep(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, u, u_next, f, h2);
+            else {
+                #pragma omp master
+                stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
+                sweep(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], f, h2);
+                #pragma omp master
+                stmpi_halo_end(exchange[iteration % 2]);
+                #pragma omp barrier /* the halo has arrived before the frame reads it */
+                for (int k = 0; k < 4; ++k) sweep(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], f, h2);
             }
+            iteration += 1;
+            if (check && (nonfinite_seen > 0 || residual < tolerance)) break;
         }
-        iterations += 1;
-        double *swap = u; u = u_next; u_next = swap; /* the new iterate becomes current */
-        stmpi_halo *swap_exchange = exchange; exchange = exchange_next; exchange_next = swap_exchange;
-        if (check && residual < tolerance) {
-            converged = 1;
-            break;
-        }
+        #pragma omp master
+        iterations = iteration;
     }
     /* The slowest rank's time. */
     const double seconds = stmpi_allreduce_max(st_seconds() - start);
+    st_progress_done(&options);
+    stmpi_check_finite(nonfinite_seen, iterations);
+    const int converged = residual < tolerance;
 
     st_summary summary = {
         .stencil = "poisson64", .target = "hybrid", .dtype = "float64",
@@ -141,11 +157,12 @@ int main(int argc, char **argv) {
         .threads = omp_get_max_threads(), .ranks = decomp.size, .schedule = "static",
         .decomposition = decomp.description, .device = "",
     };
+    summary.temporal.reason = "off (one halo exchange per sweep)";
     /* Gathered to rank 0 only now, after the iterations. */
-    stmpi_write_npy(&decomp, options.output_path, u, MPI_DOUBLE);
+    stmpi_write_npy(&decomp, options.output_path, buffer[iterations % 2], MPI_DOUBLE);
     stmpi_print_summary(&decomp, &summary, &options);
-    stmpi_halo_free(exchange); stmpi_halo_free(exchange_next);
-    st_free_grid(u); st_free_grid(u_next); st_free_grid(f);
+    stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);
+    st_free_grid(buffer[0]); st_free_grid(buffer[1]); st_free_grid(f);
     stmpi_decomp_free(&decomp);
     return stmpi_finalize();
 }
