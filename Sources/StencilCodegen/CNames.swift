@@ -67,6 +67,6 @@ public struct CNames: Sendable {
         "kernel_source", "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
         "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen", "st_temporal",
-        "exchange_next", "swap_exchange", "interior", "frame", "part", "sweep_sum_sq",
+        "interior", "frame",
     ]
 }
