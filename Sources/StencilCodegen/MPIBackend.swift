@@ -33,7 +33,7 @@ public struct MPIBackend: Backend {
             "",
             "Every rank holds its block of \(program.update.grid) (decompose \(decomposition.rawValue): "
                 + (decomposition == .rows ? "block rows, P x 1" : "2-D blocks from MPI_Dims_create") + ") plus a halo HALO deep,",
-            "refreshed from its 8 neighbours every sweep; the deep interior is updated while the halos",
+            "refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos",
             "travel. `stencilc explain \(program.sourceName) --target \(target) --ranks P` prints the plan.",
         ]
         if hybrid {
@@ -146,7 +146,7 @@ public struct MPIBackend: Backend {
             writer.line("const double start = st_seconds();")
             pragma(writer, region)
             writer.block("") {
-                writer.line("long iteration = 0; /* every thread counts the same sweeps */")
+                writer.line(hybrid ? "long iteration = 0; /* every thread counts the same sweeps */" : "long iteration = 0;")
                 writer.block("while (iteration < steps)") {
                     blockSweep(writer, sweeps: sweeps, function: "sweep")
                     writer.line("iteration += 1;")
@@ -171,7 +171,7 @@ public struct MPIBackend: Backend {
             writer.line("const double start = st_seconds();")
             pragma(writer, region)
             writer.block("") {
-                writer.line("long iteration = 0; /* every thread counts the same sweeps */")
+                writer.line(hybrid ? "long iteration = 0; /* every thread counts the same sweeps */" : "long iteration = 0;")
                 writer.block("while (iteration < max_iterations)") {
                     writer.comment("Only every `every`-th sweep computes the norm and combines it over the ranks.")
                     writer.line("const int check = (iteration + 1) % every == 0;")

@@ -7,7 +7,7 @@
  *   mpirun -np 2 ./channel [--param sweeps=...] [--output t.npy] [--json]
  *
  * Every rank holds its block of t (decompose rows: block rows, P x 1) plus a halo HALO deep,
- * refreshed from its 8 neighbours every sweep; the deep interior is updated while the halos
+ * refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos
  * travel. `stencilc explain channel.st --target mpi --ranks P` prints the plan.
  */
 #include <float.h>
@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
     stmpi_barrier();
     const double start = st_seconds();
     {
-        long iteration = 0; /* every thread counts the same sweeps */
+        long iteration = 0;
         while (iteration < steps) {
             stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
             sweep(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);

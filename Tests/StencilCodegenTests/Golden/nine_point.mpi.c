@@ -7,7 +7,7 @@
  *   mpirun -np 2 ./nine_point [--param N=...] [--output u.npy] [--json]
  *
  * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a halo HALO deep,
- * refreshed from its 8 neighbours every sweep; the deep interior is updated while the halos
+ * refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos
  * travel. `stencilc explain nine_point.st --target mpi --ranks P` prints the plan.
  */
 #include <float.h>
@@ -85,7 +85,7 @@ int main(int argc, char **argv) {
     stmpi_barrier();
     const double start = st_seconds();
     {
-        long iteration = 0; /* every thread counts the same sweeps */
+        long iteration = 0;
         while (iteration < max_iterations) {
             /* Only every `every`-th sweep computes the norm and combines it over the ranks. */
             const int check = (iteration + 1) % every == 0;

@@ -7,7 +7,7 @@
  *   mpirun -np 2 ./wide_halo [--param N=...] [--output u.npy] [--json]
  *
  * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a halo HALO deep,
- * refreshed from its 8 neighbours every sweep; the deep interior is updated while the halos
+ * refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos
  * travel. `stencilc explain wide_halo.st --target hybrid --ranks P` prints the plan.
  *
  * One parallel region per rank around all iterations; its sweeps share rows (what Cython's prange would infer):
