@@ -281,6 +281,19 @@ struct MPIConfiguration: Sendable, CustomTestStringConvertible {
         #expect(srun.description == "srun -n 3 ./jacobi")
     }
 
+    /// Open MPI's boxed notice that a rank exited non-zero goes when the program said why;
+    /// mpirun's reasons for not starting anything stay.
+    @Test func launcherNoiseIsDroppedOnlyAfterTheProgramsOwnError() {
+        let rule = String(repeating: "-", count: 74)
+        let notice = "\(rule)\nPrimary job  terminated normally, but 1 process returned\na non-zero exit code.\n\(rule)\n"
+        let programError = "jacobi: error: param N: 'x' is not a number\n"
+        #expect(MPILaunch.tidyErrors(programError + notice, status: 1) == programError)
+        let slots = "\(rule)\nThere are not enough slots available in the system to satisfy the 3\n\(rule)\n"
+        #expect(MPILaunch.tidyErrors(slots, status: 1) == slots)
+        #expect(MPILaunch.tidyErrors(notice, status: 1) == notice)
+        #expect(MPILaunch.tidyErrors(programError + notice, status: 0) == programError + notice)
+    }
+
     @Test func explainPrintsThePlan() throws {
         let result = try stencilc(["explain", Repository.stencil("jacobi.st"), "--target", "mpi", "--ranks", "4",
                                    "--decompose", "grid", "--param", "N=37"])
