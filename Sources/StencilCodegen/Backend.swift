@@ -1,0 +1,87 @@
+// Backend.swift: what a backend is, what it produces, and how its output is built.
+// Backends only print: every decision (halo, sharing, schedule) is already in the IR.
+
+import StencilIR
+
+/// One emitted file besides the main C file (an OpenCL kernel `.cl`, say), by suffix.
+public struct EmittedFile: Sendable, Equatable {
+    public var suffix: String
+    public var contents: String
+
+    public init(suffix: String, contents: String) {
+        self.suffix = suffix
+        self.contents = contents
+    }
+}
+
+public struct EmittedProgram: Sendable {
+    /// The C file that holds `main`.
+    public var source: String
+    /// Files written beside it in emit mode (for reading; the build needs only `source`).
+    public var extras: [EmittedFile]
+    /// How to compile it.
+    public var recipe: BuildRecipe
+
+    public init(source: String, extras: [EmittedFile] = [], recipe: BuildRecipe) {
+        self.source = source
+        self.extras = extras
+        self.recipe = recipe
+    }
+}
+
+public struct EmitOptions: Sendable {
+    /// The emitted file's name without `.c`: the head comment's build command uses it.
+    public var stem: String
+
+    public init(stem: String) { self.stem = stem }
+}
+
+public protocol Backend {
+    func emit(_ program: Program, options: EmitOptions) -> EmittedProgram
+}
+
+/// How an emitted program is compiled: by hand (the head comment) and by the launcher.
+public struct BuildRecipe: Sendable, Equatable {
+    /// "cc" for plain C, "mpicc" for the MPI targets: the driver maps it to a real tool.
+    public var compilerRole: CompilerRole
+    /// Flags for the C compiler (both the program and the runtime files).
+    public var flags: [String]
+    /// Runtime files (in runtime/) compiled and linked with the program.
+    public var runtimeSources: [String]
+    /// Libraries, last on the link line.
+    public var libraries: [String]
+
+    public enum CompilerRole: String, Sendable {
+        case cc, mpicc
+    }
+
+    public init(compilerRole: CompilerRole, flags: [String], runtimeSources: [String], libraries: [String]) {
+        self.compilerRole = compilerRole
+        self.flags = flags
+        self.runtimeSources = runtimeSources
+        self.libraries = libraries
+    }
+
+    /// -ffp-contract=off keeps a*b+c from becoming an FMA in some loops and not others, so every
+    /// target and compiler rounds the same way (results bitwise identical across targets).
+    public static let optimization = ["-std=c11", "-O3", "-march=native", "-ffp-contract=off"]
+
+    /// The command a person types to build `stem.c` from a checkout (runtime/ relative).
+    public func handCommand(stem: String, compiler: String? = nil) -> String {
+        let tool = compiler ?? (compilerRole == .cc ? "gcc" : "mpicc")
+        let runtime = runtimeSources.map { "runtime/\($0)" }
+        return ([tool] + flags + ["-I", "runtime", "\(stem).c"] + runtime + libraries + ["-o", stem])
+            .joined(separator: " ")
+    }
+}
+
+public enum Backends {
+    /// The backend for a target, or nil when this build of stencilc has none for it.
+    public static func backend(for target: Target) -> Backend? {
+        switch target {
+        case .serial: return CPUBackend(openMP: false)
+        case .openmp: return CPUBackend(openMP: true)
+        case .opencl, .mpi, .hybrid: return nil
+        }
+    }
+}

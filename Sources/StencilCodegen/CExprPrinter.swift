@@ -1,0 +1,81 @@
+// CExprPrinter.swift: IR expressions -> C (or OpenCL C) source, as trees with the fewest
+// parentheses that keep the IR's evaluation order. One printer for every backend, configured by a
+// small Dialect value (how a grid read or a param is spelled, which math functions to call).
+
+import StencilIR
+
+public struct CDialect: Sendable {
+    /// The element type arithmetic is done in: literals get its suffix, math functions its variant.
+    public var elementType: ElementType
+    /// How `grid[row + dRow, col + dCol]` is spelled.
+    public var read: @Sendable (_ grid: String, _ dRow: Int, _ dCol: Int) -> String
+    /// How a param is spelled (a local of the element type, or a cast of a host variable).
+    public var param: @Sendable (_ name: String) -> String
+    /// OpenCL C overloads fabs/fmin/...; C needs fabsf for float.
+    public var overloadedMath: Bool
+
+    public init(elementType: ElementType, overloadedMath: Bool = false,
+                read: @escaping @Sendable (String, Int, Int) -> String,
+                param: @escaping @Sendable (String) -> String) {
+        self.elementType = elementType
+        self.overloadedMath = overloadedMath
+        self.read = read
+        self.param = param
+    }
+
+    /// The C type of the element type.
+    public var scalarType: String { elementType == .float32 ? "float" : "double" }
+
+    /// A literal as written, made a literal of the element type: `4` -> `4.0f`, `1e-4` -> `1e-4f`.
+    public func literal(_ text: String) -> String {
+        var body = text
+        if !body.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) { body += ".0" }
+        if body.hasSuffix(".") { body += "0" }
+        if body.hasPrefix(".") { body = "0" + body }
+        return elementType == .float32 ? body + "f" : body
+    }
+
+    public func function(_ f: BuiltinFunction) -> String {
+        let base: String
+        switch f {
+        case .abs: base = "fabs"
+        case .min: base = "fmin"
+        case .max: base = "fmax"
+        case .sqrt: base = "sqrt"
+        case .exp: base = "exp"
+        case .sin: base = "sin"
+        case .cos: base = "cos"
+        }
+        return elementType == .float32 && !overloadedMath ? base + "f" : base
+    }
+}
+
+public enum CExprPrinter {
+    public static func print(_ expr: IRExpr, _ dialect: CDialect) -> String {
+        func sub(_ child: IRExpr, _ parent: IRExpr, right: Bool) -> String {
+            let text = print(child, dialect)
+            return IRPrinter.needsParentheses(child, under: parent, isRight: right) ? "(\(text))" : text
+        }
+        switch expr {
+        case .constant(_, let text): return dialect.literal(text)
+        case .param(let name): return dialect.param(name)
+        case .read(let grid, let dRow, let dCol): return dialect.read(grid, dRow, dCol)
+        case .negate(let operand): return "-" + sub(operand, expr, right: true)
+        case .binary(let op, let left, let right):
+            return "\(sub(left, expr, right: false)) \(op.rawValue) \(sub(right, expr, right: true))"
+        case .call(let function, let arguments):
+            return dialect.function(function) + "(" + arguments.map { print($0, dialect) }.joined(separator: ", ") + ")"
+        }
+    }
+
+    /// `i`, `i - 1`, `j + 2`: an index plus a constant offset.
+    public static func offsetIndex(_ index: String, _ delta: Int) -> String {
+        delta == 0 ? index : delta > 0 ? "\(index) + \(delta)" : "\(index) - \(-delta)"
+    }
+
+    /// Row-major flat index `(i - 1) * cols + j + 1` for CPU code.
+    public static func flatIndex(row: String, _ dRow: Int, col: String, _ dCol: Int, stride: String) -> String {
+        let rowPart = dRow == 0 ? "\(row) * \(stride)" : "(\(offsetIndex(row, dRow))) * \(stride)"
+        return "\(rowPart) + \(offsetIndex(col, dCol))"
+    }
+}

@@ -1,0 +1,69 @@
+// CNames.swift: DSL names -> C identifiers that cannot collide.
+// A .st name is spliced into C only through this table: one that is a C or OpenCL keyword, a
+// libc/runtime/OpenMP/MPI symbol, one of the emitted program's own locals, or that would clash
+// with a generated `_next` buffer gets a trailing underscore (`int` -> `int_`).
+
+import StencilIR
+
+public struct CNames: Sendable {
+    private var table: [String: String] = [:]
+
+    public init(_ program: Program) {
+        var taken = CNames.reserved
+        // Generated buffer names first: `u_next` belongs to grid `u`.
+        for grid in program.grids where grid.isUpdated {
+            taken.insert(grid.name + "_next")
+        }
+        let names = program.params.map(\.name) + program.grids.map(\.name)
+            + [program.update.rowIndex, program.update.colIndex]
+        for name in names where table[name] == nil {
+            var candidate = name
+            while taken.contains(candidate) || CNames.isReservedPrefix(candidate) { candidate += "_" }
+            taken.insert(candidate)
+            table[name] = candidate
+        }
+    }
+
+    /// The C identifier of a DSL name.
+    public subscript(_ name: String) -> String { table[name] ?? name }
+
+    /// The second buffer of the updated grid.
+    public func next(_ grid: String) -> String { self[grid] + "_next" }
+
+    static func isReservedPrefix(_ name: String) -> Bool {
+        let prefixes = ["st_", "ST_", "stmpi_", "stcl_", "omp_", "MPI_", "mpi_", "cl_", "CL_", "__", "pthread_"]
+        if prefixes.contains(where: name.hasPrefix) { return true }
+        // _Uppercase is reserved to the implementation in C.
+        if name.hasPrefix("_"), let second = name.dropFirst().first, second.isUppercase { return true }
+        return false
+    }
+
+    /// C11 and OpenCL C keywords, libc and math names the emitted code uses, and the locals and
+    /// functions every backend emits.
+    static let reserved: Set<String> = [
+        // C11 keywords
+        "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else", "enum",
+        "extern", "float", "for", "goto", "if", "inline", "int", "long", "register", "restrict", "return",
+        "short", "signed", "sizeof", "static", "struct", "switch", "typedef", "union", "unsigned", "void",
+        "volatile", "while", "bool", "true", "false", "asm", "typeof",
+        // OpenCL C
+        "kernel", "global", "local", "constant", "private", "read_only", "write_only", "read_write",
+        "half", "uint", "uchar", "ushort", "ulong", "size_t", "ptrdiff_t", "intptr_t", "uintptr_t",
+        "get_global_id", "get_local_id", "get_group_id", "get_local_size", "get_global_size", "barrier",
+        "float2", "float4", "float8", "float16", "double2", "double4", "int2", "int4",
+        // libc, math, and macros
+        "main", "NULL", "EOF", "errno", "stdin", "stdout", "stderr", "printf", "fprintf", "puts", "exit",
+        "abort", "free", "malloc", "calloc", "realloc", "memcpy", "memset", "assert", "isnan", "isinf",
+        "isfinite", "INFINITY", "NAN", "abs", "fabs", "fabsf", "fmin", "fminf", "fmax", "fmaxf", "sqrt",
+        "sqrtf", "exp", "expf", "sin", "sinf", "cos", "cosf", "pow", "powf", "floor", "ceil", "round",
+        "min", "max", "time", "clock", "signal", "raise", "remove", "rename", "fopen", "fclose", "system",
+        "environ", "optarg", "index", "y0", "y1", "yn", "j0", "j1", "jn", "gamma", "log", "exp2",
+        // locals and functions of the emitted programs
+        "argc", "argv", "params", "options", "rows", "cols", "halo", "HALO", "iterations", "converged",
+        "residual", "tolerance", "every", "max_iterations", "steps", "step", "check", "start", "seconds",
+        "summary", "swap", "buffers", "buffer", "k", "next", "change", "maxdiff", "sum_sq", "sweep",
+        "sweep_maxdiff", "sweep_l2diff", "fill", "row_begin", "row_end", "col_begin", "col_end",
+        "thread_count", "ranks", "rank", "decomp", "exchange", "device", "queue", "context", "program",
+        "kernel_source", "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
+    ]
+}

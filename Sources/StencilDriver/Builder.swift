@@ -1,0 +1,124 @@
+// Builder.swift: emitted C -> an executable, through the cache.
+// Plans compile jobs as values (runtime objects once per compiler and flags, then the program),
+// skips those whose artifact is cached, and runs the rest. Compiler failures are reported as
+// such, with the compiler's own output.
+
+import Foundation
+import StencilCodegen
+
+public struct BuildPlan: Sendable {
+    /// Jobs still to run (cached artifacts have none).
+    public var jobs: [Job]
+    /// Where the executable is (or will be).
+    public var executable: String
+    /// (temporary, final) renames to do after each job succeeds, by job index.
+    var renames: [Int: (String, String)]
+}
+
+public struct Builder: Sendable {
+    public let toolchain: Toolchain
+    public let cache: BuildCache
+
+    public init(toolchain: Toolchain, cache: BuildCache) {
+        self.toolchain = toolchain
+        self.cache = cache
+    }
+
+    public func compiler(for recipe: BuildRecipe) -> String {
+        switch recipe.compilerRole {
+        case .cc: return toolchain.cc
+        case .mpicc: return toolchain.mpicc
+        }
+    }
+
+    /// Plans the build of `emitted` named `stem`.
+    public func plan(_ emitted: EmittedProgram, stem: String) throws -> BuildPlan {
+        let recipe = emitted.recipe
+        let compiler = compiler(for: recipe)
+        let identity = Builder.compilerIdentity(compiler)
+        let runtime = toolchain.runtimeDirectory
+        let headers = try runtimeHeaders()
+        var jobs: [Job] = []
+        var renames: [Int: (String, String)] = [:]
+        let temporarySuffix = ".tmp.\(ProcessInfo.processInfo.processIdentifier)"
+
+        // Runtime objects: one per runtime source, keyed on its text, the headers, compiler, flags.
+        var objects: [String] = []
+        for source in recipe.runtimeSources {
+            let text = try read("\(runtime)/\(source)")
+            let key = stableHash([identity, recipe.flags.joined(separator: " "), source, text, headers])
+            let directory = try cache.entry("runtime-\(key)")
+            let object = "\(directory)/\(source.replacingOccurrences(of: ".c", with: ".o"))"
+            objects.append(object)
+            if !FileManager.default.fileExists(atPath: object) {
+                renames[jobs.count] = (object + temporarySuffix, object)
+                jobs.append(Job(kind: .compileRuntime, executable: compiler,
+                                arguments: recipe.flags + ["-I", runtime, "-c", "\(runtime)/\(source)", "-o", object + temporarySuffix]))
+            }
+        }
+
+        let key = stableHash([identity, recipe.flags.joined(separator: " "), recipe.libraries.joined(separator: " "),
+                              emitted.source, headers, objects.joined(separator: " ")])
+        let directory = try cache.entry("\(stem)-\(key)")
+        let sourcePath = "\(directory)/\(stem).c"
+        let executable = "\(directory)/\(stem)"
+        if !FileManager.default.fileExists(atPath: executable) {
+            try write(emitted.source, to: sourcePath)
+            renames[jobs.count] = (executable + temporarySuffix, executable)
+            jobs.append(Job(kind: .compileProgram, executable: compiler,
+                            arguments: recipe.flags + ["-I", runtime, sourcePath] + objects + recipe.libraries
+                                + ["-o", executable + temporarySuffix]))
+        }
+        return BuildPlan(jobs: jobs, executable: executable, renames: renames)
+    }
+
+    /// Runs the plan's jobs; `echo` sees each command first (--print-commands).
+    public func execute(_ plan: BuildPlan, echo: ((Job) -> Void)? = nil) throws {
+        for (index, job) in plan.jobs.enumerated() {
+            echo?(job)
+            let result = try ProcessRunner.run(job, capture: true)
+            if result.status != 0 || result.signaled {
+                if let (temporary, _) = plan.renames[index] { try? FileManager.default.removeItem(atPath: temporary) }
+                let what = job.kind == .compileRuntime ? "compiling the runtime" : "compiling the emitted program"
+                throw DriverError("the C compiler failed \(what) (\(job.executable), exit \(result.status)):\n  \(job)",
+                                  toolOutput: result.errorOutput + result.output)
+            }
+            if let (temporary, final) = plan.renames[index] {
+                // rename(2) replaces atomically; a concurrent build of the same key is harmless.
+                if rename(temporary, final) != 0 {
+                    throw DriverError("cannot move '\(temporary)' into the build cache: \(String(cString: strerror(errno)))")
+                }
+            }
+        }
+    }
+
+    /// Path and version of a compiler, so switching CC (or upgrading it) rebuilds.
+    static func compilerIdentity(_ compiler: String) -> String {
+        let path = ProcessRunner.which(compiler) ?? compiler
+        let version = (try? ProcessRunner.run(Job(kind: .compileProgram, executable: compiler, arguments: ["--version"]),
+                                              capture: true))?.output ?? ""
+        return path + "\n" + version
+    }
+
+    private func runtimeHeaders() throws -> String {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: toolchain.runtimeDirectory)) ?? []
+        return try names.filter { $0.hasSuffix(".h") }.sorted()
+            .map { $0 + "\n" + (try read("\(toolchain.runtimeDirectory)/\($0)")) }
+            .joined(separator: "\n")
+    }
+
+    private func read(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DriverError("cannot read runtime file '\(path)'")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func write(_ text: String, to path: String) throws {
+        do {
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw DriverError("cannot write '\(path)': \(error.localizedDescription)")
+        }
+    }
+}

@@ -1,0 +1,71 @@
+// Compilation.swift: a .st file through the whole compiler: read -> parse -> check -> lower
+// (PassPipeline) -> emit (a backend). Returns values; only the executable prints.
+
+import Foundation
+import StencilCodegen
+import StencilFrontend
+import StencilIR
+
+public struct CompilationResult: Sendable {
+    public var program: Program
+    public var emitted: EmittedProgram
+    /// Rendered warnings (empty when none): the caller shows them.
+    public var warnings: String
+}
+
+public enum Compilation {
+    /// Reads a file as bytes (any content: the lexer reports what it cannot read).
+    public static func load(_ path: String) throws -> SourceFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+                throw DriverError(isDirectory.boolValue ? "'\(path)' is a directory" : "cannot read '\(path)'")
+            }
+            throw DriverError("no such file: '\(path)'")
+        }
+        return SourceFile(name: path, bytes: [UInt8](data))
+    }
+
+    /// Parses and checks; throws SourceErrors when the file has errors.
+    public static func check(_ file: SourceFile) throws -> (CheckedStencil, warnings: String) {
+        let (checked, diagnostics) = Sema.check(file)
+        guard let checked else { throw SourceErrors(rendered: diagnostics.rendered()) }
+        return (checked, diagnostics.rendered())
+    }
+
+    /// Lowers a checked stencil and validates the command-line schedule on top of the file's.
+    public static func lower(_ checked: CheckedStencil, target: Target?, overrides: Schedule,
+                             observe: ((String, Program) -> Void)? = nil) throws -> Program {
+        let program = PassPipeline.run(checked, target: target, overrides: overrides, observe: observe)
+        if program.schedule.kind == .auto && program.schedule.chunksize != nil {
+            throw DriverError("--chunksize cannot be combined with schedule auto (OpenMP leaves auto's chunks to the runtime)")
+        }
+        return program
+    }
+
+    /// The backend's output for a lowered program.
+    public static func emit(_ program: Program, stem: String) throws -> EmittedProgram {
+        guard let backend = Backends.backend(for: program.schedule.target) else {
+            throw DriverError("target '\(program.schedule.target.rawValue)' is not available in this build of stencilc")
+        }
+        return backend.emit(program, options: EmitOptions(stem: stem))
+    }
+
+    /// All of it, from a path.
+    public static func compile(path: String, target: Target? = nil, overrides: Schedule = Schedule(),
+                               stem: String? = nil, observe: ((String, Program) -> Void)? = nil) throws -> CompilationResult {
+        let file = try load(path)
+        let (checked, warnings) = try check(file)
+        let program = try lower(checked, target: target, overrides: overrides, observe: observe)
+        let emitted = try emit(program, stem: stem ?? defaultStem(path))
+        return CompilationResult(program: program, emitted: emitted, warnings: warnings)
+    }
+
+    /// `stencils/jacobi.st` -> `jacobi`, made a safe file name.
+    public static func defaultStem(_ path: String) -> String {
+        var name = URL(fileURLWithPath: path).lastPathComponent
+        if name.hasSuffix(".st") { name.removeLast(3) }
+        let cleaned = String(name.map { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" ? $0 : "_" })
+        return cleaned.isEmpty ? "stencil" : cleaned
+    }
+}

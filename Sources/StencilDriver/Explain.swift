@@ -1,0 +1,60 @@
+// Explain.swift: `stencilc explain`: what the compiler decided, in plain words: the problem,
+// the halo, the stopping rule, the prange-style classification, the OpenMP clauses, and the IR.
+
+import StencilCodegen
+import StencilIR
+
+public enum Explain {
+    public static func text(_ program: Program) -> String {
+        var out = ""
+        let grid = program.updatedGrid
+        let h = program.halo
+        out += "\(program.name) (\(program.sourceName)), target \(program.schedule.target.rawValue)\n\n"
+        out += "The problem\n"
+        for g in program.grids {
+            out += "  grid \(g.name): \(g.type.rawValue), \(g.rows) x \(g.cols) points"
+                + (g.isUpdated ? ", updated in two buffers (\(g.name), \(g.name)_next) that swap after each sweep" : ", read-only") + "\n"
+        }
+        for p in program.params {
+            out += "  param \(p.name) = \(IRPrinter.format(p.defaultValue))\(p.isInteger ? " (integer)" : "") by default; override with --param \(p.name)=VALUE\n"
+        }
+        out += "  \(IRPrinter.update(program.update))\n"
+        let reads = program.update.value.reads
+        out += "  the update reads \(reads.count) grid value\(reads.count == 1 ? "" : "s"); the largest offset is \(h), so the halo is \(h):\n"
+        out += "  points with \(h) <= row < \(grid.rows)-\(h) and \(h) <= col < \(grid.cols)-\(h) are updated, the outer ring \(h) deep is boundary\n"
+        switch program.stopping {
+        case .steps(let count, _):
+            out += "  stops after exactly \(IRPrinter.expression(count)) sweeps\n"
+        case .until(let norm, let epsilon, let every, let maximum, _):
+            out += "  stops when \(norm.rawValue)(\(grid.name)) < \(IRPrinter.expression(epsilon)), computed on every \(IRPrinter.expression(every))th sweep only, after at most \(IRPrinter.expression(maximum)) sweeps\n"
+        }
+        out += "\n"
+        switch program.schedule.target {
+        case .serial:
+            out += "Parallelism\n  none: the serial target runs the same loops on one thread (the reference for the others)\n"
+        case .openmp, .hybrid, .mpi, .opencl:
+            out += "Data sharing of the sweep (what Cython's prange would infer)\n"
+            let width = program.variables.map(\.name.count).max() ?? 1
+            for v in program.variables {
+                out += "  \(v.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(v.sharing.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0))  \(v.why)\n"
+            }
+            if program.schedule.target == .openmp || program.schedule.target == .hybrid {
+                out += "\nOpenMP\n"
+                out += "  sweep:        #pragma omp parallel for \(OpenMPClauses.clauses(program.schedule))\n"
+                if case .until(let norm, _, _, _, _) = program.stopping {
+                    let (sharing, variable) = norm == .maxdiff ? (Sharing.reductionMax, "maxdiff") : (.reductionSum, "sum_sq")
+                    out += "  check sweep:  #pragma omp parallel for \(OpenMPClauses.clauses(program.schedule, reduction: sharing, variable: variable))\n"
+                }
+                out += "  threads:      " + (program.schedule.numThreads.map { "\($0) (num_threads)" } ?? "OMP_NUM_THREADS, or all cores") + "\n"
+                if let r = program.schedule.tileRows, let c = program.schedule.tileCols {
+                    out += "  tiling:       \(r) x \(c) tiles, the tile loops collapsed into one parallel loop\n"
+                } else {
+                    out += "  tiling:       none (set `tile R x C` in the schedule to tile the sweep)\n"
+                }
+            }
+        }
+        out += "\nIR\n"
+        out += IRPrinter.program(program).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
+        return out
+    }
+}

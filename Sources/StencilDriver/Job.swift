@@ -1,0 +1,37 @@
+// Job.swift: an external command planned as a value (swift-driver's Job): tests inspect plans
+// without running anything, `--print-commands` prints them shell-quoted, and every tool runs with
+// an argument array, never through a shell string.
+
+public struct Job: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        case compileRuntime = "compile runtime"
+        case compileProgram = "compile"
+        case run = "run"
+    }
+
+    public var kind: Kind
+    public var executable: String
+    public var arguments: [String]
+    /// Variables added to the environment.
+    public var environment: [String: String]
+
+    public init(kind: Kind, executable: String, arguments: [String], environment: [String: String] = [:]) {
+        self.kind = kind
+        self.executable = executable
+        self.arguments = arguments
+        self.environment = environment
+    }
+
+    /// The command as a POSIX shell would need it typed.
+    public var description: String {
+        let env = environment.keys.sorted().map { "\($0)=\(shellQuote(environment[$0]!))" }
+        return (env + ([executable] + arguments).map(shellQuote)).joined(separator: " ")
+    }
+}
+
+/// Quotes a word for a POSIX shell only when it needs it.
+public func shellQuote(_ word: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+    if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
+    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+}

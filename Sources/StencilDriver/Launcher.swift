@@ -1,0 +1,54 @@
+// Launcher.swift: `stencilc run`: build (through the cache) and run an emitted program.
+// The program prints its own summary (human or --json); the launcher passes its output through
+// and turns a failure (non-zero exit, a signal) into a clear error.
+
+import Foundation
+import StencilCodegen
+import StencilIR
+
+public struct RunOptions: Sendable {
+    public var params: [String] = []       // NAME=VALUE
+    public var outputPath: String?
+    public var json = false
+    public var quiet = false
+    public var printCommands = false
+
+    public init() {}
+}
+
+public struct Launcher: Sendable {
+    public let builder: Builder
+
+    public init(builder: Builder) { self.builder = builder }
+
+    /// The run command for a built executable.
+    public func runJob(executable: String, program: Program, options: RunOptions) -> Job {
+        var arguments: [String] = []
+        for param in options.params { arguments += ["--param", param] }
+        if let output = options.outputPath { arguments += ["--output", output] }
+        if options.json { arguments.append("--json") }
+        if options.quiet { arguments.append("--quiet") }
+        return Job(kind: .run, executable: executable, arguments: arguments)
+    }
+
+    /// Builds and runs; with `capture`, returns the program's output instead of passing it on.
+    @discardableResult
+    public func run(_ result: CompilationResult, stem: String, options: RunOptions, capture: Bool = false,
+                    echo: ((Job) -> Void)? = nil) throws -> ProcessResult {
+        let plan = try builder.plan(result.emitted, stem: stem)
+        try builder.execute(plan, echo: echo)
+        let job = runJob(executable: plan.executable, program: result.program, options: options)
+        echo?(job)
+        let outcome = try ProcessRunner.run(job, capture: capture)
+        if outcome.signaled {
+            throw DriverError("the program was killed by signal \(outcome.status)", toolOutput: outcome.errorOutput,
+                              exitCode: 128 + outcome.status)
+        }
+        if outcome.status != 0 {
+            // The program already printed its own error (st_fatal) on stderr.
+            throw DriverError("the program exited with status \(outcome.status)", toolOutput: outcome.errorOutput,
+                              exitCode: outcome.status)
+        }
+        return outcome
+    }
+}

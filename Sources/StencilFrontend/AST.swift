@@ -1,0 +1,149 @@
+// AST.swift: the syntax tree the parser builds, exactly as written, with a source range on
+// every node (chibicc's lesson: locations from day one). Sema checks it; StencilIR lowers it.
+
+public struct Identifier: Hashable, Sendable {
+    public let name: String
+    public let range: SourceRange
+}
+
+public struct NumberLiteral: Hashable, Sendable {
+    public let text: String
+    public let value: Double
+    /// Written without '.', 'e' or 'E': may size a grid or count iterations.
+    public var isInteger: Bool { !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) }
+    public let range: SourceRange
+}
+
+public enum UnaryOperator: String, Sendable { case negate = "-" }
+
+public enum BinaryOperator: String, Sendable, CaseIterable {
+    case add = "+", subtract = "-", multiply = "*", divide = "/"
+}
+
+public struct Expr: Hashable, Sendable {
+    public indirect enum Kind: Hashable, Sendable {
+        case number(NumberLiteral)
+        case name(Identifier)
+        /// GRID[ROW, COL]
+        case read(grid: Identifier, row: Expr, col: Expr)
+        case unary(UnaryOperator, Expr)
+        case binary(BinaryOperator, Expr, Expr)
+        case call(Identifier, [Expr])
+        /// ( EXPR ): kept so the printer can show the user's own grouping.
+        case parenthesized(Expr)
+    }
+
+    public let kind: Kind
+    public let range: SourceRange
+    /// Height of the tree (a leaf is 1). The parser refuses trees taller than its limit, so
+    /// every recursive pass downstream has a bounded stack.
+    public let height: Int
+
+    public init(_ kind: Kind, range: SourceRange) {
+        self.kind = kind
+        self.range = range
+        switch kind {
+        case .number, .name: height = 1
+        case .read(_, let row, let col): height = 1 + max(row.height, col.height)
+        case .unary(_, let operand), .parenthesized(let operand): height = 1 + operand.height
+        case .binary(_, let left, let right): height = 1 + max(left.height, right.height)
+        case .call(_, let arguments): height = 1 + (arguments.map(\.height).max() ?? 0)
+        }
+    }
+}
+
+public struct ParamDecl: Sendable {
+    public let name: Identifier
+    public let value: NumberLiteral
+    public let negative: Bool
+    public let range: SourceRange
+}
+
+public struct GridDecl: Sendable {
+    public let name: Identifier
+    public let elementType: Identifier
+    public let rows: Expr
+    public let cols: Expr
+    public let range: SourceRange
+}
+
+public struct BoundaryAssignment: Sendable {
+    public let side: Identifier
+    public let value: Expr
+}
+
+public struct BoundaryDecl: Sendable {
+    public let grid: Identifier
+    public let assignments: [BoundaryAssignment]
+    public let range: SourceRange
+}
+
+public struct InitDecl: Sendable {
+    public let grid: Identifier
+    public let value: Expr
+    public let range: SourceRange
+}
+
+public struct UpdateDecl: Sendable {
+    public let grid: Identifier
+    public let rowIndex: Identifier
+    public let colIndex: Identifier
+    public let value: Expr
+    public let range: SourceRange
+}
+
+public struct UntilDecl: Sendable {
+    public let norm: Identifier
+    public let grid: Identifier
+    public let epsilon: Expr
+    public let every: Expr?
+    public let max: Expr?
+    public let range: SourceRange
+}
+
+public struct StepsDecl: Sendable {
+    public let count: Expr
+    public let range: SourceRange
+}
+
+public enum Statement: Sendable {
+    case param(ParamDecl)
+    case grid(GridDecl)
+    case boundary(BoundaryDecl)
+    case initial(InitDecl)
+    case update(UpdateDecl)
+    case until(UntilDecl)
+    case steps(StepsDecl)
+}
+
+public struct StencilDecl: Sendable {
+    public let name: Identifier
+    public let statements: [Statement]
+    public let range: SourceRange
+}
+
+/// One value on a schedule line: a word, a number, or `R x C`.
+public enum ScheduleValue: Sendable, Equatable {
+    case word(Identifier)
+    case number(NumberLiteral)
+    case pair(NumberLiteral, NumberLiteral)
+}
+
+public struct ScheduleLine: Sendable {
+    public let key: Identifier
+    public let value: ScheduleValue
+    public let range: SourceRange
+}
+
+/// `schedule { ... }` (target nil) or `schedule TARGET { ... }`.
+public struct ScheduleBlock: Sendable {
+    public let target: Identifier?
+    public let lines: [ScheduleLine]
+    public let range: SourceRange
+}
+
+/// A whole .st file.
+public struct SourceProgram: Sendable {
+    public let stencils: [StencilDecl]
+    public let schedules: [ScheduleBlock]
+}

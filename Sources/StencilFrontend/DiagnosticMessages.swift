@@ -1,0 +1,168 @@
+// DiagnosticMessages.swift: the catalogue of every message the front end can print.
+// One place per phase (lexer, parser, sema), each with a stable id shown as `[id]`, so tests,
+// docs and users can refer to a message without matching its wording.
+
+/// A message with its stable id.
+public struct DiagnosticMessage: Sendable, Equatable {
+    public let id: String
+    public let text: String
+
+    public init(id: String, _ text: String) {
+        self.id = id
+        self.text = text
+    }
+}
+
+// MARK: - Lexer
+
+extension DiagnosticMessage {
+    static func unexpectedCharacter(_ text: String) -> Self {
+        .init(id: "unexpected-character", "unexpected character \(text)")
+    }
+    static func invalidByte(_ byte: UInt8) -> Self {
+        .init(id: "invalid-byte", "invalid byte 0x\(String(byte, radix: 16, uppercase: true)) (a .st file is ASCII or UTF-8 text)")
+    }
+    static func malformedNumber(_ text: String) -> Self {
+        .init(id: "malformed-number", "malformed number '\(text)'")
+    }
+}
+
+// MARK: - Parser
+
+extension DiagnosticMessage {
+    static func expected(_ what: String, found: String) -> Self {
+        .init(id: "expected", "expected \(what), found \(found)")
+    }
+    static func expectedStatement(_ found: String, in block: String) -> Self {
+        .init(id: "expected-statement", "expected a statement of \(block), found \(found)")
+    }
+    static let expectedStencil = DiagnosticMessage(
+        id: "expected-stencil", "a program is 'stencil NAME { ... }' optionally followed by 'schedule { ... }'")
+    static let nestingTooDeep = DiagnosticMessage(
+        id: "nesting-too-deep", "expression nested too deeply (more than \(Parser.maximumDepth) levels)")
+    static func unknownType(_ name: String) -> Self {
+        .init(id: "unknown-type", "unknown element type '\(name)'; expected float32 or float64")
+    }
+    static func unknownSide(_ name: String) -> Self {
+        .init(id: "unknown-side", "unknown boundary side '\(name)'; expected top, bottom, left or right")
+    }
+    static func unknownNorm(_ name: String) -> Self {
+        .init(id: "unknown-norm", "unknown norm '\(name)'; expected maxdiff or l2diff")
+    }
+    static func unknownScheduleLine(_ name: String) -> Self {
+        .init(id: "unknown-schedule-line",
+              "unknown schedule line '\(name)'; expected target, schedule, chunksize, num_threads, tile, workgroup, ranks or decompose")
+    }
+}
+
+// MARK: - Sema
+
+extension DiagnosticMessage {
+    static func duplicateDeclaration(_ name: String) -> Self {
+        .init(id: "duplicate-declaration", "'\(name)' is already declared")
+    }
+    static func duplicateStatement(_ what: String) -> Self {
+        .init(id: "duplicate-statement", "duplicate \(what)")
+    }
+    static let duplicateStencil = DiagnosticMessage(
+        id: "duplicate-stencil", "a file holds one stencil block")
+    static func unknownGrid(_ name: String) -> Self {
+        .init(id: "unknown-grid", "unknown grid '\(name)'")
+    }
+    static func unknownName(_ name: String) -> Self {
+        .init(id: "unknown-name", "unknown name '\(name)'")
+    }
+    static func notAGrid(_ name: String) -> Self {
+        .init(id: "not-a-grid", "'\(name)' is a param, not a grid; only grids can be indexed")
+    }
+    static func gridWithoutIndex(_ name: String) -> Self {
+        .init(id: "grid-without-index", "grid '\(name)' must be read at an index, as \(name)[i, j]")
+    }
+    static func unknownFunction(_ name: String) -> Self {
+        .init(id: "unknown-function", "unknown function '\(name)'; expected abs, min, max, sqrt, exp, sin or cos")
+    }
+    static func wrongArgumentCount(_ name: String, expected: Int, got: Int) -> Self {
+        .init(id: "argument-count", "'\(name)' takes \(expected) argument\(expected == 1 ? "" : "s"), got \(got)")
+    }
+    static func nonConstantOffset(_ index: String) -> Self {
+        .init(id: "non-constant-offset",
+              "a grid is read at constant offsets of the indices: expected '\(index)', '\(index) + N' or '\(index) - N' with an integer N")
+    }
+    static func wrongIndex(expected: String, found: String, axis: String) -> Self {
+        .init(id: "wrong-index", "the \(axis) index is '\(expected)', found '\(found)'")
+    }
+    static func indexOutsideRead(_ name: String) -> Self {
+        .init(id: "index-outside-read", "index '\(name)' can only be used inside a grid read such as u[\(name), ...]")
+    }
+    static func gridReadNotAllowed(_ context: String) -> Self {
+        .init(id: "grid-read-not-allowed", "a grid cannot be read in \(context); it is a value of params and numbers")
+    }
+    static let sameIndexNames = DiagnosticMessage(
+        id: "same-index-names", "the row and column indices need two different names")
+    static func indexShadows(_ name: String) -> Self {
+        .init(id: "index-shadows", "index name '\(name)' is already a param or grid")
+    }
+    static let missingUpdate = DiagnosticMessage(
+        id: "missing-update", "the stencil has no 'update GRID[i, j] = EXPR'")
+    static let missingGrid = DiagnosticMessage(
+        id: "missing-grid", "the stencil declares no grid")
+    static let missingStopping = DiagnosticMessage(
+        id: "missing-stopping-rule", "no stopping rule: add 'steps T' or 'until maxdiff(GRID) < EPS'")
+    static let bothStoppingRules = DiagnosticMessage(
+        id: "two-stopping-rules", "a stencil has exactly one stopping rule: 'steps' or 'until', not both")
+    static func normOfOtherGrid(_ name: String, updated: String) -> Self {
+        .init(id: "norm-grid", "'until' must test the updated grid '\(updated)', not '\(name)'")
+    }
+    static func gridSize(_ what: String) -> Self {
+        .init(id: "grid-size", "a grid size is a positive integer literal or an integer param; \(what)")
+    }
+    static func paramNotInteger(_ name: String, _ value: String, use: String) -> Self {
+        .init(id: "param-not-integer", "param '\(name)' = \(value) cannot \(use): it is not an integer")
+    }
+    static func haloTooLarge(halo: Int, grid: String, rows: Int, cols: Int) -> Self {
+        .init(id: "halo-too-large",
+              "halo \(halo) is too large for grid '\(grid)' of \(rows) x \(cols): it needs at least \(2 * halo + 1) x \(2 * halo + 1) points")
+    }
+    static func shapeMismatch(_ grid: String, shape: String, updated: String, updatedShape: String) -> Self {
+        .init(id: "shape-mismatch", "grid '\(grid)' is \(shape) but the updated grid '\(updated)' is \(updatedShape); grids read together must have the same shape")
+    }
+    static func positiveInteger(_ what: String) -> Self {
+        .init(id: "positive-integer", "\(what) must be a positive integer")
+    }
+    static func positiveNumber(_ what: String) -> Self {
+        .init(id: "positive-number", "\(what) must be a positive number or a param")
+    }
+    static func badScheduleValue(_ key: String, _ value: String, expected: String) -> Self {
+        .init(id: "bad-schedule-value", "'\(value)' is not a valid \(key); expected \(expected)")
+    }
+    static func duplicateScheduleBlock(_ target: String) -> Self {
+        .init(id: "duplicate-schedule", "duplicate schedule block\(target.isEmpty ? "" : " for '\(target)'")")
+    }
+    static func chunkWithAuto() -> Self {
+        .init(id: "chunk-with-auto", "chunksize cannot be combined with schedule auto (OpenMP leaves auto's chunks to the runtime)")
+    }
+    static func readOnlyGridUpdated(_ name: String) -> Self {
+        .init(id: "update-grid", "'update' writes a grid; '\(name)' is not one")
+    }
+    static func boundarySideTwice(_ side: String) -> Self {
+        .init(id: "boundary-side-twice", "boundary side '\(side)' is set twice; the later value wins")
+    }
+    static func unusedGrid(_ name: String) -> Self {
+        .init(id: "unused-grid", "grid '\(name)' is never read or updated")
+    }
+    static func integerOverflow(_ text: String) -> Self {
+        .init(id: "integer-too-large", "'\(text)' is too large")
+    }
+}
+
+extension DiagnosticMessage {
+    static let noStencil = DiagnosticMessage(id: "no-stencil", "the file holds no 'stencil NAME { ... }' block")
+    static func typeMismatch(_ grid: String, _ type: String, updated: String, _ updatedType: String) -> Self {
+        .init(id: "type-mismatch", "grid '\(grid)' is \(type) but the updated grid '\(updated)' is \(updatedType); grids read together must have the same element type")
+    }
+    static let targetInTargetBlock = DiagnosticMessage(
+        id: "target-in-target-block", "a 'schedule TARGET { ... }' block applies to one target and cannot set 'target'")
+    static func unknownTarget(_ name: String) -> Self {
+        .init(id: "unknown-target", "unknown target '\(name)'; expected serial, openmp, opencl, mpi or hybrid")
+    }
+}

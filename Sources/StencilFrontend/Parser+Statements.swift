@@ -1,0 +1,183 @@
+// Parser+Statements.swift: the stencil block's statements and the schedule blocks.
+// Keywords are contextual: a statement is recognised by its first word.
+
+extension Parser {
+    /// stencil := 'stencil' NAME '{' { statement } '}'
+    mutating func parseStencil() throws -> StencilDecl {
+        let keyword = advance()
+        let name = try expectIdentifier("a stencil name")
+        var statements: [Statement] = []
+        try parseBlock { parser in
+            if let statement = try parser.parseStatement() { statements.append(statement) }
+        }
+        return StencilDecl(name: name, statements: statements, range: range(from: keyword.range))
+    }
+
+    /// statement := param | grid | boundary | init | update | until | steps
+    mutating func parseStatement() throws -> Statement? {
+        guard check(.identifier) else {
+            throw fail(.expectedStatement(current.quoted, in: "a stencil (param, grid, boundary, init, update, until, steps)"))
+        }
+        let statement: Statement
+        switch current.text {
+        case "param": statement = .param(try parseParam())
+        case "grid": statement = .grid(try parseGrid())
+        case "boundary": statement = .boundary(try parseBoundary())
+            return statement  // ends with its own '}'
+        case "init": statement = .initial(try parseInit())
+        case "update": statement = .update(try parseUpdate())
+        case "until": statement = .until(try parseUntil())
+        case "steps": statement = .steps(try parseSteps())
+        default:
+            throw fail(.expectedStatement(current.quoted, in: "a stencil (param, grid, boundary, init, update, until, steps)"))
+        }
+        try expectStatementEnd()
+        return statement
+    }
+
+    /// param := 'param' NAME '=' ['-'] NUMBER
+    mutating func parseParam() throws -> ParamDecl {
+        let keyword = advance()
+        let name = try expectIdentifier("a param name")
+        try expect(.equals, "'='")
+        let negative = match(.minus)
+        let number = try expect(.number, "a number")
+        return ParamDecl(name: name, value: numberLiteral(number), negative: negative, range: range(from: keyword.range))
+    }
+
+    /// grid := 'grid' NAME ':' TYPE '[' expression ',' expression ']'
+    mutating func parseGrid() throws -> GridDecl {
+        let keyword = advance()
+        let name = try expectIdentifier("a grid name")
+        try expect(.colon, "':' and an element type")
+        let type = try expectIdentifier("an element type (float32 or float64)")
+        if type.name != "float32" && type.name != "float64" {
+            throw fail(.unknownType(type.name), at: type.range)
+        }
+        try expect(.leftBracket, "'[' and the grid's size")
+        let rows = try parseExpression()
+        try expect(.comma, "',' between rows and columns")
+        let cols = try parseExpression()
+        try expect(.rightBracket, "']'")
+        return GridDecl(name: name, elementType: type, rows: rows, cols: cols, range: range(from: keyword.range))
+    }
+
+    /// boundary := 'boundary' NAME '{' { SIDE '=' expression } '}'
+    mutating func parseBoundary() throws -> BoundaryDecl {
+        let keyword = advance()
+        let grid = try expectIdentifier("a grid name")
+        var assignments: [BoundaryAssignment] = []
+        try parseBlock { parser in
+            let side = try parser.expectIdentifier("a boundary side (top, bottom, left, right)")
+            guard ["top", "bottom", "left", "right"].contains(side.name) else {
+                throw parser.fail(.unknownSide(side.name), at: side.range)
+            }
+            try parser.expect(.equals, "'='")
+            let value = try parser.parseExpression()
+            try parser.expectStatementEnd()
+            assignments.append(BoundaryAssignment(side: side, value: value))
+        }
+        return BoundaryDecl(grid: grid, assignments: assignments, range: range(from: keyword.range))
+    }
+
+    /// init := 'init' NAME '=' expression
+    mutating func parseInit() throws -> InitDecl {
+        let keyword = advance()
+        let grid = try expectIdentifier("a grid name")
+        try expect(.equals, "'='")
+        let value = try parseExpression()
+        return InitDecl(grid: grid, value: value, range: range(from: keyword.range))
+    }
+
+    /// update := 'update' NAME '[' INDEX ',' INDEX ']' '=' expression
+    mutating func parseUpdate() throws -> UpdateDecl {
+        let keyword = advance()
+        let grid = try expectIdentifier("the grid to update")
+        try expect(.leftBracket, "'[' and the index names, as in u[i, j]")
+        let row = try expectIdentifier("a row index name")
+        try expect(.comma, "','")
+        let col = try expectIdentifier("a column index name")
+        try expect(.rightBracket, "']'")
+        try expect(.equals, "'='")
+        let value = try parseExpression()
+        return UpdateDecl(grid: grid, rowIndex: row, colIndex: col, value: value, range: range(from: keyword.range))
+    }
+
+    /// until := 'until' NORM '(' NAME ')' '<' expression ['every' expression] ['max' expression]
+    mutating func parseUntil() throws -> UntilDecl {
+        let keyword = advance()
+        let norm = try expectIdentifier("a norm (maxdiff or l2diff)")
+        guard norm.name == "maxdiff" || norm.name == "l2diff" else {
+            throw fail(.unknownNorm(norm.name), at: norm.range)
+        }
+        try expect(.leftParen, "'('")
+        let grid = try expectIdentifier("a grid name")
+        try expect(.rightParen, "')'")
+        try expect(.less, "'<'")
+        let epsilon = try parseExpression()
+        var every: Expr?
+        var maximum: Expr?
+        while check(.identifier) {
+            if current.text == "every", every == nil {
+                advance()
+                every = try parseExpression()
+            } else if current.text == "max", maximum == nil {
+                advance()
+                maximum = try parseExpression()
+            } else {
+                throw fail(.expected("'every', 'max' or end of line", found: current.quoted))
+            }
+        }
+        return UntilDecl(norm: norm, grid: grid, epsilon: epsilon, every: every, max: maximum, range: range(from: keyword.range))
+    }
+
+    /// steps := 'steps' expression
+    mutating func parseSteps() throws -> StepsDecl {
+        let keyword = advance()
+        let count = try parseExpression()
+        return StepsDecl(count: count, range: range(from: keyword.range))
+    }
+
+    // MARK: Schedule
+
+    /// schedule-block := 'schedule' [TARGET] '{' { KEY VALUE } '}'
+    mutating func parseScheduleBlock() throws -> ScheduleBlock {
+        let keyword = advance()
+        var target: Identifier?
+        if check(.identifier) { target = try expectIdentifier("a target") }
+        var lines: [ScheduleLine] = []
+        try parseBlock { parser in
+            lines.append(try parser.parseScheduleLine())
+        }
+        return ScheduleBlock(target: target, lines: lines, range: range(from: keyword.range))
+    }
+
+    /// schedule-line := KEY ( WORD | NUMBER | NUMBER 'x' NUMBER )
+    mutating func parseScheduleLine() throws -> ScheduleLine {
+        let key = try expectIdentifier("a schedule line (target, schedule, chunksize, num_threads, tile, workgroup, ranks, decompose)")
+        let value: ScheduleValue
+        switch current.kind {
+        case .identifier:
+            value = .word(try expectIdentifier("a value"))
+        case .number:
+            let first = numberLiteral(advance())
+            if checkKeyword("x") {
+                advance()
+                let second = try expect(.number, "a number after 'x'")
+                value = .pair(first, numberLiteral(second))
+            } else if check(.identifier), current.text.hasPrefix("x"),
+                      current.text.dropFirst().allSatisfy(\.isNumber), current.text.count > 1 {
+                // "16x16" lexes as 16 and x16.
+                let token = advance()
+                let digits = String(token.text.dropFirst())
+                value = .pair(first, NumberLiteral(text: digits, value: Double(digits) ?? 0, range: token.range))
+            } else {
+                value = .number(first)
+            }
+        default:
+            throw fail(.expected("a value", found: current.quoted))
+        }
+        try expectStatementEnd()
+        return ScheduleLine(key: key, value: value, range: range(from: key.range))
+    }
+}

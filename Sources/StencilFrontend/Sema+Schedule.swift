@@ -1,0 +1,139 @@
+// Sema+Schedule.swift: the schedule blocks. Each line is checked against the vocabulary; the
+// general block and the per-target blocks are returned separately and layered later
+// (general, then the target's, then command-line flags).
+
+extension Sema {
+    mutating func checkSchedules(_ blocks: [ScheduleBlock]) -> (Schedule, [Target: Schedule]) {
+        var general: Schedule?
+        var generalBlock: ScheduleBlock?
+        var perTarget: [Target: Schedule] = [:]
+        var perTargetBlocks: [Target: ScheduleBlock] = [:]
+        for block in blocks {
+            if let name = block.target {
+                guard let target = Target(rawValue: name.name) else {
+                    diagnostics.error(.unknownTarget(name.name), at: name.range)
+                    continue
+                }
+                if let first = perTargetBlocks[target] {
+                    diagnostics.error(.duplicateScheduleBlock(target.rawValue), at: block.range,
+                                      notes: [note("first block is here", at: first.range)])
+                    continue
+                }
+                perTargetBlocks[target] = block
+                perTarget[target] = checkScheduleLines(block, allowsTarget: false)
+            } else {
+                if let first = generalBlock {
+                    diagnostics.error(.duplicateScheduleBlock(""), at: block.range,
+                                      notes: [note("first block is here", at: first.range)])
+                    continue
+                }
+                generalBlock = block
+                general = checkScheduleLines(block, allowsTarget: true)
+            }
+        }
+        let base = general ?? Schedule()
+        // chunksize with auto is an OpenMP error in whatever block each comes from.
+        for target in Target.allCases {
+            let merged = base.overridden(by: perTarget[target] ?? Schedule())
+            if merged.kind == .auto, merged.chunksize != nil {
+                let block = perTargetBlocks[target] ?? generalBlock
+                if let block {
+                    diagnostics.error(.chunkWithAuto(), at: block.range)
+                    break
+                }
+            }
+        }
+        return (base, perTarget)
+    }
+
+    private mutating func checkScheduleLines(_ block: ScheduleBlock, allowsTarget: Bool) -> Schedule {
+        var schedule = Schedule()
+        var seen: [String: ScheduleLine] = [:]
+        for line in block.lines {
+            let key = line.key.name
+            if let first = seen[key] {
+                diagnostics.error(.duplicateStatement("schedule line '\(key)'"), at: line.key.range,
+                                  notes: [note("first set here", at: first.key.range)])
+                continue
+            }
+            seen[key] = line
+            switch key {
+            case "target":
+                if !allowsTarget {
+                    diagnostics.error(.targetInTargetBlock, at: line.key.range)
+                } else if let word = word(line, expected: "serial, openmp, opencl, mpi or hybrid") {
+                    if let target = Target(rawValue: word) { schedule.target = target }
+                    else { diagnostics.error(.unknownTarget(word), at: valueRange(line)) }
+                }
+            case "schedule":
+                if let word = word(line, expected: "static, dynamic, guided or auto") {
+                    if let kind = ScheduleKind(rawValue: word) { schedule.kind = kind }
+                    else { diagnostics.error(.badScheduleValue("schedule", word, expected: "static, dynamic, guided or auto"), at: valueRange(line)) }
+                }
+            case "decompose":
+                if let word = word(line, expected: "rows or grid") {
+                    if let decomposition = Decomposition(rawValue: word) { schedule.decompose = decomposition }
+                    else { diagnostics.error(.badScheduleValue("decompose", word, expected: "rows or grid"), at: valueRange(line)) }
+                }
+            case "temporal":
+                if let word = word(line, expected: "on or off") {
+                    switch word {
+                    case "on": schedule.temporal = true
+                    case "off": schedule.temporal = false
+                    default: diagnostics.error(.badScheduleValue("temporal", word, expected: "on or off"), at: valueRange(line))
+                    }
+                }
+            case "chunksize": schedule.chunksize = positive(line)
+            case "num_threads": schedule.numThreads = positive(line)
+            case "ranks": schedule.ranks = positive(line)
+            case "tile": schedule.tile = pair(line)
+            case "workgroup": schedule.workgroup = pair(line)
+            default:
+                diagnostics.error(.unknownScheduleLine(key), at: line.key.range)
+            }
+        }
+        return schedule
+    }
+
+    private func valueRange(_ line: ScheduleLine) -> SourceRange {
+        switch line.value {
+        case .word(let w): return w.range
+        case .number(let n): return n.range
+        case .pair(let a, let b):
+            return SourceRange(start: a.range.start, length: b.range.start.offset + b.range.length - a.range.start.offset)
+        }
+    }
+
+    private mutating func word(_ line: ScheduleLine, expected: String) -> String? {
+        if case .word(let w) = line.value { return w.name }
+        diagnostics.error(.badScheduleValue(line.key.name, describe(line.value), expected: expected), at: valueRange(line))
+        return nil
+    }
+
+    private mutating func positive(_ line: ScheduleLine) -> Int? {
+        if case .number(let n) = line.value, n.isInteger, let k = Int(exactly: n.value), k >= 1, k <= 1 << 20 {
+            return k
+        }
+        diagnostics.error(.badScheduleValue(line.key.name, describe(line.value), expected: "a positive integer"),
+                          at: valueRange(line))
+        return nil
+    }
+
+    private mutating func pair(_ line: ScheduleLine) -> (rows: Int, cols: Int)? {
+        if case .pair(let a, let b) = line.value, a.isInteger, b.isInteger,
+           let r = Int(exactly: a.value), let c = Int(exactly: b.value), r >= 1, c >= 1, r <= 1 << 20, c <= 1 << 20 {
+            return (r, c)
+        }
+        diagnostics.error(.badScheduleValue(line.key.name, describe(line.value), expected: "ROWS x COLS with positive integers"),
+                          at: valueRange(line))
+        return nil
+    }
+
+    private func describe(_ value: ScheduleValue) -> String {
+        switch value {
+        case .word(let w): return w.name
+        case .number(let n): return n.text
+        case .pair(let a, let b): return "\(a.text) x \(b.text)"
+        }
+    }
+}

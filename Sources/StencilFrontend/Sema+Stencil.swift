@@ -1,0 +1,337 @@
+// Sema+Stencil.swift: declarations, the update, sizes, halo and the stopping rule.
+
+extension Sema {
+    mutating func checkStencil(_ stencil: StencilDecl, schedule: Schedule,
+                               targetSchedules: [Target: Schedule]) -> CheckedStencil? {
+        var params: [CheckedParam] = []
+        var grids: [CheckedGrid] = []
+        var gridDecls: [GridDecl] = []
+        var updates: [UpdateDecl] = []
+        var stoppings: [(Statement, SourceRange)] = []
+        var lines: [Int: String] = [:]
+
+        // Pass 1: declarations, so statements may use a name declared further down.
+        for statement in stencil.statements {
+            switch statement {
+            case .param(let decl):
+                guard declare(decl.name, as: .param(decl)) else { continue }
+                let value = decl.negative ? -decl.value.value : decl.value.value
+                params.append(CheckedParam(name: decl.name.name, value: value, isInteger: decl.value.isInteger,
+                                           line: decl.range.start.line))
+                lines[decl.range.start.line] = file.lineText(decl.range.start.line)
+            case .grid(let decl):
+                guard declare(decl.name, as: .grid(decl)) else { continue }
+                gridDecls.append(decl)
+            case .update(let decl): updates.append(decl)
+            case .until(let decl): stoppings.append((statement, decl.range))
+            case .steps(let decl): stoppings.append((statement, decl.range))
+            case .boundary, .initial: break
+            }
+        }
+        for decl in gridDecls {
+            let rows = checkExtent(decl.rows, what: "rows")
+            let cols = checkExtent(decl.cols, what: "columns")
+            if let rows, let cols, let type = ElementType(rawValue: decl.elementType.name) {
+                grids.append(CheckedGrid(name: decl.name.name, type: type, rows: rows, cols: cols, line: decl.range.start.line))
+            }
+        }
+        if gridDecls.isEmpty {
+            diagnostics.error(.missingGrid, at: stencil.name.range)
+        }
+
+        // The update.
+        guard let update = updates.first else {
+            diagnostics.error(.missingUpdate, at: stencil.name.range)
+            return nil
+        }
+        for extra in updates.dropFirst() {
+            diagnostics.error(.duplicateStatement("update: a stencil has one update"), at: extra.range,
+                              notes: [note("first update is here", at: update.range)])
+        }
+        let updatedGrid = checkUpdateHeader(update)
+        checkExpression(update.value, context: .update(row: update.rowIndex.name, col: update.colIndex.name))
+        lines[update.range.start.line] = file.lineText(update.range.start.line)
+
+        // Boundaries and initial values.
+        var boundaries: [CheckedBoundary] = []
+        var inits: [String: (value: Expr, line: Int)] = [:]
+        var initDecls: [String: InitDecl] = [:]
+        for statement in stencil.statements {
+            switch statement {
+            case .boundary(let decl):
+                guard gridNamed(decl.grid) != nil else { continue }
+                var seen: [BoundarySide: Identifier] = [:]
+                for assignment in decl.assignments {
+                    guard let side = BoundarySide(rawValue: assignment.side.name) else { continue }
+                    if let first = seen[side] {
+                        diagnostics.report(Diagnostic(.warning, id: DiagnosticMessage.boundarySideTwice(side.rawValue).id,
+                                                      message: DiagnosticMessage.boundarySideTwice(side.rawValue).text,
+                                                      range: assignment.side.range,
+                                                      notes: [note("first set here", at: first.range)]))
+                    }
+                    seen[side] = assignment.side
+                    checkExpression(assignment.value, context: .constant("a boundary value"))
+                    boundaries.append(CheckedBoundary(grid: decl.grid.name, side: side, value: assignment.value,
+                                                      line: assignment.side.range.start.line))
+                }
+                lines[decl.range.start.line] = file.lineText(decl.range.start.line)
+            case .initial(let decl):
+                guard gridNamed(decl.grid) != nil else { continue }
+                if let first = initDecls[decl.grid.name] {
+                    diagnostics.error(.duplicateStatement("init for grid '\(decl.grid.name)'"), at: decl.range,
+                                      notes: [note("first init is here", at: first.range)])
+                    continue
+                }
+                initDecls[decl.grid.name] = decl
+                checkExpression(decl.value, context: .constant("an init value"))
+                inits[decl.grid.name] = (decl.value, decl.range.start.line)
+                lines[decl.range.start.line] = file.lineText(decl.range.start.line)
+            default:
+                break
+            }
+        }
+
+        let stopping = checkStopping(stoppings, stencil: stencil, updated: updatedGrid)
+        if let stopping {
+            let line: Int
+            switch stopping {
+            case .steps(_, let l): line = l
+            case .until(_, _, _, _, let l): line = l
+            }
+            lines[line] = file.lineText(line)
+        }
+
+        if let updatedGrid {
+            checkGridsAgree(updated: updatedGrid, grids: gridDecls)
+            checkHalo(update: update, updated: updatedGrid, params: params)
+        }
+        for decl in gridDecls where decl.name.name != update.grid.name && !readGrids.contains(decl.name.name) {
+            diagnostics.warning(.unusedGrid(decl.name.name), at: decl.name.range)
+        }
+
+        guard !diagnostics.hasErrors, let stopping else { return nil }
+        return CheckedStencil(fileName: file.name, name: stencil.name.name, params: params, grids: grids,
+                              boundaries: boundaries, inits: inits, update: update, stopping: stopping,
+                              schedule: schedule, targetSchedules: targetSchedules, sourceLines: lines)
+    }
+
+    /// Adds a declaration, reporting a duplicate with a note at the first one.
+    mutating func declare(_ name: Identifier, as symbol: Symbol) -> Bool {
+        if let existing = symbols[name.name] {
+            let first: SourceRange
+            switch existing {
+            case .param(let decl): first = decl.name.range
+            case .grid(let decl): first = decl.name.range
+            }
+            diagnostics.error(.duplicateDeclaration(name.name), at: name.range, notes: [note("first declared here", at: first)])
+            return false
+        }
+        symbols[name.name] = symbol
+        return true
+    }
+
+    /// The grid an identifier names, or nil after reporting why not.
+    mutating func gridNamed(_ name: Identifier) -> GridDecl? {
+        switch symbols[name.name] {
+        case .grid(let decl)?: return decl
+        case .param?:
+            diagnostics.error(.notAGrid(name.name), at: name.range)
+        case nil:
+            diagnostics.error(.unknownGrid(name.name), at: name.range)
+        }
+        return nil
+    }
+
+    /// The integer param an identifier names, or nil after reporting why not.
+    mutating func integerParam(_ name: Identifier, use: String) -> ParamDecl? {
+        switch symbols[name.name] {
+        case .param(let decl)?:
+            if !decl.value.isInteger {
+                diagnostics.error(.paramNotInteger(name.name, decl.value.text, use: use), at: name.range,
+                                  notes: [note("declared here", at: decl.range)])
+                return nil
+            }
+            return decl
+        case .grid?:
+            diagnostics.error(.gridSize("'\(name.name)' is a grid"), at: name.range)
+        case nil:
+            diagnostics.error(.unknownName(name.name), at: name.range)
+        }
+        return nil
+    }
+
+    mutating func checkExtent(_ expr: Expr, what: String) -> GridExtent? {
+        switch expr.kind {
+        case .number(let literal):
+            guard literal.isInteger, let n = Int(exactly: literal.value), n > 0, n < 1 << 31 else {
+                diagnostics.error(.gridSize("the \(what) are '\(literal.text)'"), at: expr.range)
+                return nil
+            }
+            return .literal(n)
+        case .name(let name):
+            guard let decl = integerParam(name, use: "size a grid") else { return nil }
+            if decl.negative || decl.value.value < 1 {
+                diagnostics.error(.gridSize("param '\(name.name)' is not positive"), at: name.range)
+                return nil
+            }
+            return .param(name.name)
+        default:
+            diagnostics.error(.gridSize("write a number or a param name"), at: expr.range)
+            return nil
+        }
+    }
+
+    mutating func checkUpdateHeader(_ update: UpdateDecl) -> GridDecl? {
+        if update.rowIndex.name == update.colIndex.name {
+            diagnostics.error(.sameIndexNames, at: update.colIndex.range)
+        }
+        for index in [update.rowIndex, update.colIndex] where symbols[index.name] != nil {
+            diagnostics.error(.indexShadows(index.name), at: index.range)
+        }
+        switch symbols[update.grid.name] {
+        case .grid(let decl)?: return decl
+        case .param?:
+            diagnostics.error(.readOnlyGridUpdated(update.grid.name), at: update.grid.range)
+        case nil:
+            diagnostics.error(.unknownGrid(update.grid.name), at: update.grid.range)
+        }
+        return nil
+    }
+
+    /// Every grid read together with the updated one has its shape and type.
+    mutating func checkGridsAgree(updated: GridDecl, grids: [GridDecl]) {
+        func shape(_ g: GridDecl) -> String { "[\(text(g.rows)), \(text(g.cols))]" }
+        for grid in grids where grid.name.name != updated.name.name && readGrids.contains(grid.name.name) {
+            if shape(grid) != shape(updated) {
+                diagnostics.error(.shapeMismatch(grid.name.name, shape: shape(grid), updated: updated.name.name,
+                                                 updatedShape: shape(updated)), at: grid.rows.range)
+            }
+            if grid.elementType.name != updated.elementType.name {
+                diagnostics.error(.typeMismatch(grid.name.name, grid.elementType.name, updated: updated.name.name,
+                                                updated.elementType.name), at: grid.elementType.range)
+            }
+        }
+    }
+
+    private func text(_ expr: Expr) -> String {
+        switch expr.kind {
+        case .number(let n): return n.text
+        case .name(let n): return n.name
+        default: return "?"
+        }
+    }
+
+    /// The halo (largest offset) must leave at least one updated point in the grid at its
+    /// declared (or default) size; larger run-time sizes are checked again by the runtime.
+    mutating func checkHalo(update: UpdateDecl, updated: GridDecl, params: [CheckedParam]) {
+        let halo = Sema.halo(of: update.value)
+        guard halo > 0 else { return }
+        func value(_ expr: Expr) -> Int? {
+            switch expr.kind {
+            case .number(let n): return Int(exactly: n.value)
+            case .name(let n): return params.first { $0.name == n.name }.flatMap { Int(exactly: $0.value) }
+            default: return nil
+            }
+        }
+        guard let rows = value(updated.rows), let cols = value(updated.cols) else { return }
+        if rows < 2 * halo + 1 || cols < 2 * halo + 1 {
+            diagnostics.error(.haloTooLarge(halo: halo, grid: updated.name.name, rows: rows, cols: cols),
+                              at: update.value.range, notes: [note("grid declared here", at: updated.range)])
+        }
+    }
+
+    /// Largest absolute constant offset in any grid read of `expr` (0 when none).
+    public static func halo(of expr: Expr) -> Int {
+        switch expr.kind {
+        case .number, .name: return 0
+        case .read(_, let row, let col): return max(abs(offset(row) ?? 0), abs(offset(col) ?? 0))
+        case .unary(_, let operand), .parenthesized(let operand): return halo(of: operand)
+        case .binary(_, let left, let right): return max(halo(of: left), halo(of: right))
+        case .call(_, let arguments): return arguments.map(halo(of:)).max() ?? 0
+        }
+    }
+
+    /// The constant offset of an index expression `i`, `i + N`, `i - N` (nil if not of that form).
+    public static func offset(_ expr: Expr) -> Int? {
+        switch expr.kind {
+        case .name: return 0
+        case .parenthesized(let inner): return offset(inner)
+        case .binary(let op, let left, let right):
+            guard case .name = left.kind, case .number(let n) = right.kind, n.isInteger,
+                  let k = Int(exactly: n.value), k < 1 << 20 else { return nil }
+            switch op {
+            case .add: return k
+            case .subtract: return -k
+            case .multiply, .divide: return nil
+            }
+        default: return nil
+        }
+    }
+
+    mutating func checkStopping(_ rules: [(Statement, SourceRange)], stencil: StencilDecl,
+                                updated: GridDecl?) -> CheckedStopping? {
+        guard let (first, firstRange) = rules.first else {
+            diagnostics.error(.missingStopping, at: stencil.name.range)
+            return nil
+        }
+        for (_, range) in rules.dropFirst() {
+            diagnostics.error(.bothStoppingRules, at: range, notes: [note("first stopping rule is here", at: firstRange)])
+        }
+        switch first {
+        case .steps(let decl):
+            checkCount(decl.count, what: "the number of steps")
+            return .steps(count: decl.count, line: decl.range.start.line)
+        case .until(let decl):
+            if let updated, decl.grid.name != updated.name.name {
+                if case .grid? = symbols[decl.grid.name] {
+                    diagnostics.error(.normOfOtherGrid(decl.grid.name, updated: updated.name.name), at: decl.grid.range)
+                } else {
+                    _ = gridNamed(decl.grid)
+                }
+            }
+            checkTolerance(decl.epsilon)
+            if let every = decl.every { checkCount(every, what: "'every'") }
+            if let maximum = decl.max { checkCount(maximum, what: "'max'") }
+            guard let norm = Norm(rawValue: decl.norm.name) else { return nil }
+            return .until(norm: norm, epsilon: decl.epsilon, every: decl.every, max: decl.max, line: decl.range.start.line)
+        default:
+            return nil
+        }
+    }
+
+    /// An iteration count: a positive integer literal or an integer param.
+    mutating func checkCount(_ expr: Expr, what: String) {
+        switch expr.kind {
+        case .number(let n):
+            guard n.isInteger, n.value >= 1 else {
+                diagnostics.error(.positiveInteger(what), at: expr.range)
+                return
+            }
+            if n.value > 9.0e15 { diagnostics.error(.integerOverflow(n.text), at: expr.range) }
+        case .name(let name):
+            if let decl = integerParam(name, use: "count iterations"), decl.negative || decl.value.value < 1 {
+                diagnostics.error(.positiveInteger(what), at: expr.range)
+            }
+        default:
+            diagnostics.error(.positiveInteger(what), at: expr.range)
+        }
+    }
+
+    mutating func checkTolerance(_ expr: Expr) {
+        switch expr.kind {
+        case .number(let n):
+            if n.value <= 0 { diagnostics.error(.positiveNumber("the tolerance"), at: expr.range) }
+        case .name(let name):
+            switch symbols[name.name] {
+            case .param(let decl)?:
+                if decl.negative || decl.value.value <= 0 {
+                    diagnostics.error(.positiveNumber("the tolerance"), at: expr.range)
+                }
+            case .grid?: diagnostics.error(.positiveNumber("the tolerance"), at: expr.range)
+            case nil: diagnostics.error(.unknownName(name.name), at: name.range)
+            }
+        default:
+            diagnostics.error(.positiveNumber("the tolerance"), at: expr.range)
+        }
+    }
+}

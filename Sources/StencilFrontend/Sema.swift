@@ -1,0 +1,98 @@
+// Sema.swift: semantic checks on the AST. Front-end stage 3.
+// Resolves every name, checks types, offsets, sizes, halo, stopping rule and schedule, and
+// returns a CheckedStencil that lowering (StencilIR) may trust. Every problem a user can make is
+// a diagnostic here; nothing after this stage reports user errors about the .st file.
+
+/// An integer grid extent: a literal, or an integer param (overridable at run time).
+public enum GridExtent: Sendable, Equatable, CustomStringConvertible {
+    case literal(Int)
+    case param(String)
+
+    public var description: String {
+        switch self {
+        case .literal(let n): return String(n)
+        case .param(let name): return name
+        }
+    }
+}
+
+public struct CheckedParam: Sendable {
+    public let name: String
+    public let value: Double
+    public let isInteger: Bool
+    public let line: Int
+}
+
+public struct CheckedGrid: Sendable {
+    public let name: String
+    public let type: ElementType
+    public let rows: GridExtent
+    public let cols: GridExtent
+    public let line: Int
+}
+
+public struct CheckedBoundary: Sendable {
+    public let grid: String
+    public let side: BoundarySide
+    public let value: Expr
+    public let line: Int
+}
+
+public enum CheckedStopping: Sendable {
+    case steps(count: Expr, line: Int)
+    case until(norm: Norm, epsilon: Expr, every: Expr?, max: Expr?, line: Int)
+}
+
+/// A stencil that passed every check.
+public struct CheckedStencil: Sendable {
+    public let fileName: String
+    public let name: String
+    public let params: [CheckedParam]
+    public let grids: [CheckedGrid]
+    public let boundaries: [CheckedBoundary]
+    public let inits: [String: (value: Expr, line: Int)]
+    public let update: UpdateDecl
+    public let stopping: CheckedStopping
+    /// The general schedule block, and one per target.
+    public let schedule: Schedule
+    public let targetSchedules: [Target: Schedule]
+    public let sourceLines: [Int: String]
+}
+
+public struct Sema {
+    var diagnostics: DiagnosticEngine
+    let file: SourceFile
+
+    enum Symbol {
+        case param(ParamDecl)
+        case grid(GridDecl)
+    }
+    var symbols: [String: Symbol] = [:]
+    var readGrids: Set<String> = []
+
+    /// Parses and checks a file: the checked stencil, or nil when there were errors.
+    public static func check(_ file: SourceFile) -> (CheckedStencil?, DiagnosticEngine) {
+        let (program, parseDiagnostics) = Parser.parse(file)
+        var sema = Sema(diagnostics: parseDiagnostics, file: file)
+        let checked = sema.check(program)
+        return (sema.diagnostics.hasErrors ? nil : checked, sema.diagnostics)
+    }
+
+    func note(_ text: String, at range: SourceRange) -> Diagnostic {
+        diagnostics.note(text, at: range)
+    }
+
+    mutating func check(_ program: SourceProgram) -> CheckedStencil? {
+        let (schedule, targetSchedules) = checkSchedules(program.schedules)
+        guard let stencil = program.stencils.first else {
+            if !diagnostics.hasErrors {
+                diagnostics.error(.noStencil, at: SourceRange(start: SourceLocation(offset: 0, line: 1, column: 1), length: 1))
+            }
+            return nil
+        }
+        for extra in program.stencils.dropFirst() {
+            diagnostics.error(.duplicateStencil, at: extra.name.range, notes: [note("first stencil is here", at: stencil.name.range)])
+        }
+        return checkStencil(stencil, schedule: schedule, targetSchedules: targetSchedules)
+    }
+}

@@ -1,0 +1,83 @@
+// Vocabulary.swift: the closed sets of words of the language (types, targets, schedule kinds,
+// norms, sides, functions). Sema validates against them; the IR re-exports them, so every
+// stage spells a target or a schedule kind the same way.
+
+public enum ElementType: String, Sendable, CaseIterable {
+    case float32, float64
+
+    public var byteSize: Int { self == .float32 ? 4 : 8 }
+}
+
+public enum Target: String, Sendable, CaseIterable {
+    case serial, openmp, opencl, mpi, hybrid
+}
+
+/// OpenMP loop schedule kinds, as prange(schedule=...).
+public enum ScheduleKind: String, Sendable, CaseIterable {
+    case `static`, dynamic, guided, auto
+}
+
+public enum Decomposition: String, Sendable, CaseIterable {
+    case rows, grid
+}
+
+public enum Norm: String, Sendable, CaseIterable {
+    case maxdiff, l2diff
+}
+
+public enum BoundarySide: String, Sendable, CaseIterable {
+    case top, bottom, left, right
+}
+
+/// The built-in functions and how many arguments each takes.
+public enum BuiltinFunction: String, Sendable, CaseIterable {
+    case abs, min, max, sqrt, exp, sin, cos
+
+    public var arity: Int {
+        switch self {
+        case .min, .max: return 2
+        case .abs, .sqrt, .exp, .sin, .cos: return 1
+        }
+    }
+}
+
+/// A schedule: each field nil when not set, so blocks can be layered (general block, then the
+/// per-target block, then command-line flags).
+public struct Schedule: Sendable, Equatable {
+    public var target: Target?
+    public var kind: ScheduleKind?
+    public var chunksize: Int?
+    public var numThreads: Int?
+    public var tile: (rows: Int, cols: Int)? {
+        get { tileRows.map { ($0, tileCols ?? $0) } }
+        set { tileRows = newValue?.rows; tileCols = newValue?.cols }
+    }
+    public var workgroup: (rows: Int, cols: Int)? {
+        get { workgroupRows.map { ($0, workgroupCols ?? $0) } }
+        set { workgroupRows = newValue?.rows; workgroupCols = newValue?.cols }
+    }
+    public var ranks: Int?
+    public var decompose: Decomposition?
+    /// Temporal blocking on/off (an extension: `temporal off`); nil lets the compiler decide.
+    public var temporal: Bool?
+
+    private var tileRows: Int?, tileCols: Int?
+    private var workgroupRows: Int?, workgroupCols: Int?
+
+    public init() {}
+
+    /// `other`'s set fields win over this one's.
+    public func overridden(by other: Schedule) -> Schedule {
+        var result = self
+        if let v = other.target { result.target = v }
+        if let v = other.kind { result.kind = v }
+        if let v = other.chunksize { result.chunksize = v }
+        if let v = other.numThreads { result.numThreads = v }
+        if let v = other.tile { result.tile = v }
+        if let v = other.workgroup { result.workgroup = v }
+        if let v = other.ranks { result.ranks = v }
+        if let v = other.decompose { result.decompose = v }
+        if let v = other.temporal { result.temporal = v }
+        return result
+    }
+}

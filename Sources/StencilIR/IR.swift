@@ -1,0 +1,170 @@
+// IR.swift: the stencil IR, the single input of every backend.
+// Declarative: grids, params, the update as an expression tree with constant offsets, the
+// stopping rule and the resolved schedule. Passes (Passes/) fill in derived facts: the halo
+// width, the data-sharing classification, the parallel-loop plan. Values all the way down, so a
+// pass cannot corrupt its input.
+
+import StencilFrontend
+
+// The language's vocabulary is defined once, in the front end, and re-exported here so that
+// backends never import the front end.
+public typealias ElementType = StencilFrontend.ElementType
+public typealias Target = StencilFrontend.Target
+public typealias ScheduleKind = StencilFrontend.ScheduleKind
+public typealias Decomposition = StencilFrontend.Decomposition
+public typealias Norm = StencilFrontend.Norm
+public typealias BoundarySide = StencilFrontend.BoundarySide
+public typealias BuiltinFunction = StencilFrontend.BuiltinFunction
+public typealias BinaryOperator = StencilFrontend.BinaryOperator
+public typealias Schedule = StencilFrontend.Schedule
+
+/// An expression of the update (or a boundary/init value), resolved.
+public indirect enum IRExpr: Hashable, Sendable {
+    /// A number as written (`4`, `0.25`, `1e-4`); printed in the element type.
+    case constant(Double, text: String)
+    case param(String)
+    /// grid[row + dRow, col + dCol]
+    case read(grid: String, dRow: Int, dCol: Int)
+    case negate(IRExpr)
+    case binary(BinaryOperator, IRExpr, IRExpr)
+    case call(BuiltinFunction, [IRExpr])
+
+    /// Every grid read in evaluation order (duplicates kept).
+    public var reads: [(grid: String, dRow: Int, dCol: Int)] {
+        switch self {
+        case .constant, .param: return []
+        case .read(let grid, let dRow, let dCol): return [(grid, dRow, dCol)]
+        case .negate(let operand): return operand.reads
+        case .binary(_, let left, let right): return left.reads + right.reads
+        case .call(_, let arguments): return arguments.flatMap(\.reads)
+        }
+    }
+
+    /// Every param used, in first-use order.
+    public var params: [String] {
+        var seen: [String] = []
+        func walk(_ e: IRExpr) {
+            switch e {
+            case .constant, .read: break
+            case .param(let name): if !seen.contains(name) { seen.append(name) }
+            case .negate(let operand): walk(operand)
+            case .binary(_, let left, let right): walk(left); walk(right)
+            case .call(_, let arguments): arguments.forEach(walk)
+            }
+        }
+        walk(self)
+        return seen
+    }
+}
+
+/// A grid extent: a fixed number or an integer param read at run time.
+public enum Extent: Hashable, Sendable, CustomStringConvertible {
+    case fixed(Int)
+    case param(String)
+
+    public var description: String {
+        switch self {
+        case .fixed(let n): return String(n)
+        case .param(let name): return name
+        }
+    }
+}
+
+public struct Param: Hashable, Sendable {
+    public var name: String
+    public var isInteger: Bool
+    public var defaultValue: Double
+    public var line: Int
+}
+
+public struct Grid: Hashable, Sendable {
+    public var name: String
+    public var type: ElementType
+    public var rows: Extent
+    public var cols: Extent
+    /// The grid the update writes: it gets a second buffer, `NAME_next`.
+    public var isUpdated: Bool
+    public var line: Int
+}
+
+/// One `SIDE = VALUE` line, or the `init` (side nil), in the order they apply.
+public struct Fill: Hashable, Sendable {
+    public var grid: String
+    public var side: BoundarySide?
+    public var value: IRExpr
+    public var line: Int
+}
+
+public struct Update: Hashable, Sendable {
+    public var grid: String
+    public var rowIndex: String
+    public var colIndex: String
+    public var value: IRExpr
+    public var line: Int
+}
+
+public enum Stopping: Hashable, Sendable {
+    case steps(count: IRExpr, line: Int)
+    /// Checks after iterations every, 2*every, ...; stops when norm < epsilon or at maxIterations.
+    case until(norm: Norm, epsilon: IRExpr, every: IRExpr, maxIterations: IRExpr, line: Int)
+
+    public var line: Int {
+        switch self {
+        case .steps(_, let line), .until(_, _, _, _, let line): return line
+        }
+    }
+}
+
+/// The schedule with every default filled in, for one target.
+public struct ResolvedSchedule: Hashable, Sendable {
+    public var target: Target
+    public var kind: ScheduleKind
+    public var chunksize: Int?
+    public var numThreads: Int?
+    public var tileRows: Int?
+    public var tileCols: Int?
+    public var workgroupRows: Int?
+    public var workgroupCols: Int?
+    public var ranks: Int
+    public var decompose: Decomposition
+    public var temporal: Bool?
+}
+
+/// How a variable of the parallel sweep is shared between threads, as Cython's prange infers.
+public enum Sharing: String, Hashable, Sendable {
+    case `private`, shared, firstprivate
+    case reductionMax = "reduction(max)"
+    case reductionSum = "reduction(+)"
+}
+
+public struct ClassifiedVariable: Hashable, Sendable {
+    public var name: String
+    public var sharing: Sharing
+    public var why: String
+}
+
+/// The whole program as every backend sees it.
+public struct Program: Sendable {
+    public var sourceName: String
+    public var name: String
+    public var params: [Param]
+    public var grids: [Grid]
+    public var fills: [Fill]
+    public var update: Update
+    public var stopping: Stopping
+    public var schedule: ResolvedSchedule
+
+    // Derived by passes.
+    /// Largest absolute offset of any read (ComputeHalo).
+    public var halo: Int = 0
+    /// Data-sharing of the sweep's variables (ClassifyVariables).
+    public var variables: [ClassifiedVariable] = []
+
+    public var updatedGrid: Grid { grids.first { $0.isUpdated }! }
+    public var elementType: ElementType { updatedGrid.type }
+    /// Grids the update reads besides the updated one, in declaration order.
+    public var readOnlyGrids: [Grid] {
+        let read = Set(update.value.reads.map(\.grid))
+        return grids.filter { !$0.isUpdated && read.contains($0.name) }
+    }
+}

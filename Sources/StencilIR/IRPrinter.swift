@@ -1,0 +1,101 @@
+// IRPrinter.swift: the IR as text, for `stencilc explain`, `--print-ir-after-all` and tests.
+// Expressions print in the DSL's own syntax with the fewest parentheses that keep the tree
+// (no reassociation: `a + (b + c)` keeps its parentheses).
+
+public enum IRPrinter {
+    /// Binding strength: sums 1, products 2, negation 3, atoms 4.
+    public static func precedence(_ expr: IRExpr) -> Int {
+        switch expr {
+        case .binary(let op, _, _): return op == .add || op == .subtract ? 1 : 2
+        case .negate: return 3
+        case .constant, .param, .read, .call: return 4
+        }
+    }
+
+    /// Whether an operand needs parentheses under its parent, for any C-like syntax.
+    public static func needsParentheses(_ child: IRExpr, under parent: IRExpr, isRight: Bool) -> Bool {
+        let parentPrecedence = precedence(parent)
+        let childPrecedence = precedence(child)
+        if case .negate = parent {
+            // `-(-x)`, never `--x` (a decrement in C).
+            if case .negate = child { return true }
+            return childPrecedence < 3
+        }
+        return isRight ? childPrecedence <= parentPrecedence : childPrecedence < parentPrecedence
+    }
+
+    /// DSL spelling of an expression, with `row`/`col` as the index names.
+    public static func expression(_ expr: IRExpr, row: String = "i", col: String = "j") -> String {
+        func sub(_ child: IRExpr, _ parent: IRExpr, right: Bool) -> String {
+            let text = expression(child, row: row, col: col)
+            return needsParentheses(child, under: parent, isRight: right) ? "(\(text))" : text
+        }
+        switch expr {
+        case .constant(_, let text): return text
+        case .param(let name): return name
+        case .read(let grid, let dRow, let dCol):
+            return "\(grid)[\(offset(row, dRow)), \(offset(col, dCol))]"
+        case .negate(let operand): return "-" + sub(operand, expr, right: true)
+        case .binary(let op, let left, let right):
+            return "\(sub(left, expr, right: false)) \(op.rawValue) \(sub(right, expr, right: true))"
+        case .call(let function, let arguments):
+            return "\(function.rawValue)(\(arguments.map { expression($0, row: row, col: col) }.joined(separator: ", ")))"
+        }
+    }
+
+    static func offset(_ index: String, _ delta: Int) -> String {
+        delta == 0 ? index : delta > 0 ? "\(index)+\(delta)" : "\(index)-\(-delta)"
+    }
+
+    /// The update statement as DSL text: `update u[i, j] = ...`.
+    public static func update(_ update: Update) -> String {
+        "update \(update.grid)[\(update.rowIndex), \(update.colIndex)] = "
+            + expression(update.value, row: update.rowIndex, col: update.colIndex)
+    }
+
+    public static func fill(_ fill: Fill) -> String {
+        if let side = fill.side { return "boundary \(fill.grid) \(side.rawValue) = \(expression(fill.value))" }
+        return "init \(fill.grid) = \(expression(fill.value))"
+    }
+
+    public static func stopping(_ stopping: Stopping, grid: String) -> String {
+        switch stopping {
+        case .steps(let count, _): return "steps \(expression(count))"
+        case .until(let norm, let epsilon, let every, let maximum, _):
+            return "until \(norm.rawValue)(\(grid)) < \(expression(epsilon)) every \(expression(every)) max \(expression(maximum))"
+        }
+    }
+
+    /// The whole program, one fact per line.
+    public static func program(_ p: Program) -> String {
+        var out = "program \(p.name) (from \(p.sourceName))\n"
+        for param in p.params {
+            out += "  param \(param.name): \(param.isInteger ? "integer" : "real") = \(format(param.defaultValue))\n"
+        }
+        for grid in p.grids {
+            out += "  grid \(grid.name): \(grid.type.rawValue)[\(grid.rows), \(grid.cols)]"
+                + (grid.isUpdated ? " updated (buffers \(grid.name), \(grid.name)_next, swapped)" : " read-only") + "\n"
+        }
+        for each in p.fills { out += "  \(fill(each))\n" }
+        out += "  \(update(p.update))\n"
+        out += "  halo \(p.halo)\n"
+        out += "  stop \(stopping(p.stopping, grid: p.update.grid))\n"
+        let s = p.schedule
+        var schedule = "  schedule target \(s.target.rawValue), \(s.kind.rawValue)"
+        if let chunk = s.chunksize { schedule += ", chunksize \(chunk)" }
+        if let threads = s.numThreads { schedule += ", num_threads \(threads)" }
+        if let r = s.tileRows, let c = s.tileCols { schedule += ", tile \(r) x \(c)" }
+        if let r = s.workgroupRows, let c = s.workgroupCols { schedule += ", workgroup \(r) x \(c)" }
+        if s.target == .mpi || s.target == .hybrid { schedule += ", ranks \(s.ranks), decompose \(s.decompose.rawValue)" }
+        out += schedule + "\n"
+        for variable in p.variables {
+            out += "  var \(variable.name): \(variable.sharing.rawValue)  -- \(variable.why)\n"
+        }
+        return out
+    }
+
+    public static func format(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
+        return String(value)
+    }
+}

@@ -1,0 +1,88 @@
+// Lowering.swift: CheckedStencil (front end) -> Program (IR), for one target.
+// Sema has already checked everything, so this only translates: names become params or grid
+// reads with integer offsets, parentheses disappear (the tree keeps the evaluation order), and
+// the schedule layers are merged: general block, then the target's block, then the flags.
+
+import StencilFrontend
+
+public enum Lowering {
+    /// - Parameters:
+    ///   - target: the --target flag, if given (else the schedule's `target`, else openmp).
+    ///   - overrides: schedule lines given on the command line.
+    public static func lower(_ checked: CheckedStencil, target: Target? = nil,
+                             overrides: Schedule = Schedule()) -> Program {
+        let chosen = target ?? overrides.target ?? checked.schedule.target ?? .openmp
+        let merged = checked.schedule
+            .overridden(by: checked.targetSchedules[chosen] ?? Schedule())
+            .overridden(by: overrides)
+        let schedule = ResolvedSchedule(
+            target: chosen, kind: merged.kind ?? .static, chunksize: merged.chunksize,
+            numThreads: merged.numThreads, tileRows: merged.tile?.rows, tileCols: merged.tile?.cols,
+            workgroupRows: merged.workgroup?.rows, workgroupCols: merged.workgroup?.cols,
+            ranks: merged.ranks ?? 2, decompose: merged.decompose ?? .rows, temporal: merged.temporal)
+
+        let update = checked.update
+        let grids = checked.grids.map { grid in
+            Grid(name: grid.name, type: grid.type, rows: extent(grid.rows), cols: extent(grid.cols),
+                 isUpdated: grid.name == update.grid.name, line: grid.line)
+        }
+        let params = checked.params.map {
+            Param(name: $0.name, isInteger: $0.isInteger, defaultValue: $0.value, line: $0.line)
+        }
+
+        // init first (it covers the whole grid), then the boundary lines in the order written.
+        var fills: [Fill] = []
+        for grid in checked.grids {
+            let initial = checked.inits[grid.name]
+            fills.append(Fill(grid: grid.name, side: nil, value: initial.map { lower($0.value) } ?? .constant(0, text: "0"),
+                              line: initial?.line ?? 0))
+        }
+        for boundary in checked.boundaries {
+            fills.append(Fill(grid: boundary.grid, side: boundary.side, value: lower(boundary.value), line: boundary.line))
+        }
+
+        let stopping: Stopping
+        switch checked.stopping {
+        case .steps(let count, let line):
+            stopping = .steps(count: lower(count), line: line)
+        case .until(let norm, let epsilon, let every, let maximum, let line):
+            stopping = .until(norm: norm, epsilon: lower(epsilon),
+                              every: every.map(lower) ?? .constant(1, text: "1"),
+                              maxIterations: maximum.map(lower) ?? .constant(1_000_000, text: "1000000"),
+                              line: line)
+        }
+
+        return Program(
+            sourceName: baseName(checked.fileName), name: checked.name, params: params, grids: grids,
+            fills: fills,
+            update: Update(grid: update.grid.name, rowIndex: update.rowIndex.name, colIndex: update.colIndex.name,
+                           value: lower(update.value), line: update.range.start.line),
+            stopping: stopping, schedule: schedule)
+    }
+
+    static func extent(_ extent: GridExtent) -> Extent {
+        switch extent {
+        case .literal(let n): return .fixed(n)
+        case .param(let name): return .param(name)
+        }
+    }
+
+    /// AST expression -> IR expression. Index expressions become offsets.
+    static func lower(_ expr: Expr) -> IRExpr {
+        switch expr.kind {
+        case .number(let literal): return .constant(literal.value, text: literal.text)
+        case .name(let name): return .param(name.name)
+        case .read(let grid, let row, let col):
+            return .read(grid: grid.name, dRow: Sema.offset(row) ?? 0, dCol: Sema.offset(col) ?? 0)
+        case .unary(.negate, let operand): return .negate(lower(operand))
+        case .binary(let op, let left, let right): return .binary(op, lower(left), lower(right))
+        case .call(let name, let arguments):
+            return .call(BuiltinFunction(rawValue: name.name) ?? .abs, arguments.map(lower))
+        case .parenthesized(let inner): return lower(inner)
+        }
+    }
+
+    static func baseName(_ path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
+    }
+}

@@ -1,0 +1,29 @@
+// PassPipeline.swift: the whole lowering in one readable list.
+//   CheckedStencil -> Lowering.lower -> Program
+//   Program -> computeHalo -> classifyVariables -> Program (what every backend prints)
+// The order matters: the sharing classification names the norm and grids the halo pass left.
+
+import StencilFrontend
+
+public struct PassPipeline {
+    public typealias Pass = (name: String, run: @Sendable (Program) -> Program)
+
+    /// The passes, in order. Each is a pure function Program -> Program.
+    public static let passes: [Pass] = [
+        ("compute-halo", computeHalo),          // offsets -> halo width
+        ("classify-variables", classifyVariables), // prange-style private/shared/reduction
+    ]
+
+    /// Lowers a checked stencil for one target. `observe` sees the IR after each pass
+    /// (`--print-ir-after-all`).
+    public static func run(_ checked: CheckedStencil, target: Target? = nil, overrides: Schedule = Schedule(),
+                           observe: ((String, Program) -> Void)? = nil) -> Program {
+        var program = Lowering.lower(checked, target: target, overrides: overrides)
+        observe?("lowering", program)
+        for pass in passes {
+            program = pass.run(program)
+            observe?(pass.name, program)
+        }
+        return program
+    }
+}

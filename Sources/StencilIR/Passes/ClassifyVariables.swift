@@ -1,0 +1,39 @@
+// ClassifyVariables.swift: Program -> Program with `variables` set.
+// What Cython's prange infers for a parallel loop, done for the sweep: loop indices and the
+// per-point temporaries are private, grids are shared (read-only ones and the buffer written,
+// each point written by exactly one iteration), params are firstprivate constants, and the
+// convergence norm is a reduction (max for maxdiff, + for l2diff).
+
+public func classifyVariables(_ program: Program) -> Program {
+    var result = program
+    var variables: [ClassifiedVariable] = []
+    let update = program.update
+    variables.append(.init(name: update.rowIndex, sharing: .private,
+                           why: "row index of the parallel loop: each thread walks its own rows"))
+    variables.append(.init(name: update.colIndex, sharing: .private,
+                           why: "column index, declared inside the loop body"))
+    let grid = update.grid
+    variables.append(.init(name: grid, sharing: .shared,
+                           why: "read only in a sweep (the previous iterate)"))
+    variables.append(.init(name: grid + "_next", sharing: .shared,
+                           why: "written in a sweep, each point by exactly one iteration: no race"))
+    for other in program.readOnlyGrids {
+        variables.append(.init(name: other.name, sharing: .shared, why: "read-only grid"))
+    }
+    for param in update.value.params {
+        variables.append(.init(name: param, sharing: .firstprivate,
+                               why: "param: a run-time constant passed by value"))
+    }
+    if case .until(let norm, _, _, _, _) = program.stopping {
+        switch norm {
+        case .maxdiff:
+            variables.append(.init(name: "maxdiff", sharing: .reductionMax,
+                                   why: "largest |change| of a check sweep, combined with max"))
+        case .l2diff:
+            variables.append(.init(name: "sum_sq", sharing: .reductionSum,
+                                   why: "sum of squared changes of a check sweep (in double), combined with +"))
+        }
+    }
+    result.variables = variables
+    return result
+}

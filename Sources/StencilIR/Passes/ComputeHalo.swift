@@ -1,0 +1,9 @@
+// ComputeHalo.swift: Program -> Program with `halo` set.
+// The halo width is the largest absolute offset of any grid read in the update, in either
+// direction: it decides which points are boundary (fixed) and how deep halos are exchanged.
+
+public func computeHalo(_ program: Program) -> Program {
+    var result = program
+    result.halo = program.update.value.reads.map { max(abs($0.dRow), abs($0.dCol)) }.max() ?? 0
+    return result
+}

@@ -1,0 +1,137 @@
+// Commands.swift: the subcommands. Each parses, calls StencilDriver, prints, and exits.
+
+import ArgumentParser
+import Foundation
+import StencilDriver
+import StencilIR
+
+/// Runs a command body, turning driver errors into `stencilc: error: ...` and an exit status.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let errors as SourceErrors {
+        FileHandle.standardError.write(Data(errors.rendered.utf8))
+        throw ExitCode(1)
+    } catch let error as DriverError {
+        var text = "stencilc: error: \(error.message)\n"
+        if !error.toolOutput.isEmpty {
+            text += error.toolOutput.hasSuffix("\n") ? error.toolOutput : error.toolOutput + "\n"
+        }
+        FileHandle.standardError.write(Data(text.utf8))
+        throw ExitCode(error.exitCode == 0 ? 1 : error.exitCode)
+    }
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data(text.utf8))
+}
+
+/// Compiles with the shared flags, printing warnings and the IR as asked.
+func compile(_ file: String, _ scheduleOptions: ScheduleOptions, _ debug: DebugOptions, stem: String? = nil) throws -> CompilationResult {
+    let (target, overrides) = try scheduleOptions.resolved()
+    let observe: ((String, Program) -> Void)? = debug.printIRAfterAll
+        ? { pass, program in printError("// IR after \(pass)\n" + IRPrinter.program(program) + "\n") }
+        : nil
+    let result = try Compilation.compile(path: file, target: target, overrides: overrides, stem: stem, observe: observe)
+    if !result.warnings.isEmpty { printError(result.warnings) }
+    return result
+}
+
+struct Emit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Emit C for a target (the default subcommand).")
+
+    @Argument(help: "The stencil program (.st).") var file: String
+    @Option(name: .shortAndLong, help: "Output file (default: standard output). An OpenCL kernel goes beside it as .cl.")
+    var output: String?
+    @OptionGroup var scheduleOptions: ScheduleOptions
+    @OptionGroup var debug: DebugOptions
+
+    func run() throws {
+        try reportingErrors {
+            let stem = output.map { Compilation.defaultStem($0.hasSuffix(".c") ? String($0.dropLast(2)) : $0) }
+            let result = try compile(file, scheduleOptions, debug, stem: stem)
+            guard let output else {
+                FileHandle.standardOutput.write(Data(result.emitted.source.utf8))
+                return
+            }
+            try OutputFiles.write(result.emitted, to: output)
+        }
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compile (reusing earlier builds) and run, printing a summary.")
+
+    @Argument(help: "The stencil program (.st).") var file: String
+    @Option(name: .customLong("param"), help: "Override a param: NAME=VALUE (repeatable).")
+    var params: [String] = []
+    @Option(help: "Write the final grid as a NumPy .npy file.") var output: String?
+    @Flag(help: "Print the summary as one JSON object.") var json = false
+    @Flag(help: "No progress output.") var quiet = false
+    @Flag(name: .customLong("print-commands"), help: "Show the compiler and run commands (to stderr).")
+    var printCommands = false
+    @OptionGroup var scheduleOptions: ScheduleOptions
+    @OptionGroup var debug: DebugOptions
+
+    func run() throws {
+        try reportingErrors {
+            for param in params where !param.contains("=") {
+                throw DriverError("--param expects NAME=VALUE, got '\(param)'")
+            }
+            let result = try compile(file, scheduleOptions, debug)
+            let toolchain = try Toolchain.fromEnvironment()
+            let launcher = Launcher(builder: Builder(toolchain: toolchain, cache: BuildCache.defaultCache()))
+            var options = RunOptions()
+            options.params = params
+            options.outputPath = output.map { URL(fileURLWithPath: $0).path }
+            options.json = json
+            options.quiet = quiet
+            try launcher.run(result, stem: Compilation.defaultStem(file), options: options,
+                             echo: printCommands ? { printError("\($0)\n") } : nil)
+        }
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check a program and print its diagnostics.")
+
+    @Argument(help: "The stencil program (.st).") var file: String
+
+    func run() throws {
+        try reportingErrors {
+            let source = try Compilation.load(file)
+            let (checked, warnings) = try Compilation.check(source)
+            if !warnings.isEmpty { printError(warnings) }
+            print("\(file): ok (stencil \(checked.name))")
+        }
+    }
+}
+
+struct Explain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Explain what the compiler decided for a target: halo, sharing, clauses, the IR.")
+
+    @Argument(help: "The stencil program (.st).") var file: String
+    @OptionGroup var scheduleOptions: ScheduleOptions
+    @OptionGroup var debug: DebugOptions
+
+    func run() throws {
+        try reportingErrors {
+            let result = try compile(file, scheduleOptions, debug)
+            print(StencilDriver.Explain.text(result.program), terminator: "")
+        }
+    }
+}
+
+struct RuntimeDir: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runtime-dir", abstract: "Print where stencilc's C runtime is (for building emitted code by hand).")
+
+    func run() throws {
+        try reportingErrors {
+            print(try Toolchain.fromEnvironment().runtimeDirectory)
+        }
+    }
+}

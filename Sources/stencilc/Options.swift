@@ -1,0 +1,74 @@
+// Options.swift: option groups shared by the subcommands, and turning them into a Schedule.
+
+import ArgumentParser
+import StencilDriver
+import StencilFrontend
+
+struct ScheduleOptions: ParsableArguments {
+    @Option(help: "serial | openmp | opencl | mpi | hybrid (default: the file's schedule, else openmp)")
+    var target: String?
+    @Option(help: "OpenMP schedule of the row loop: static | dynamic | guided | auto")
+    var schedule: String?
+    @Option(help: "Rows per chunk of the OpenMP schedule.")
+    var chunksize: Int?
+    @Option(name: .customLong("num-threads"), help: "Threads per process.")
+    var numThreads: Int?
+    @Option(help: "Spatial tile of the sweep, as ROWSxCOLS (e.g. 64x512).")
+    var tile: String?
+    @Option(help: "OpenCL work-group size, as ROWSxCOLS.")
+    var workgroup: String?
+    @Option(help: "MPI processes (mpi, hybrid).")
+    var ranks: Int?
+    @Option(help: "MPI decomposition: rows | grid")
+    var decompose: String?
+
+    func validate() throws {
+        _ = try resolved()
+    }
+
+    /// The target flag (nil when absent) and the schedule lines given as flags.
+    func resolved() throws -> (Target?, Schedule) {
+        var schedule = Schedule()
+        var target: Target?
+        if let name = self.target {
+            guard let t = Target(rawValue: name) else {
+                throw ValidationError("unknown target '\(name)'; expected serial, openmp, opencl, mpi or hybrid")
+            }
+            target = t
+        }
+        if let name = self.schedule {
+            guard let kind = ScheduleKind(rawValue: name) else {
+                throw ValidationError("unknown schedule '\(name)'; expected static, dynamic, guided or auto")
+            }
+            schedule.kind = kind
+        }
+        if let name = decompose {
+            guard let d = Decomposition(rawValue: name) else {
+                throw ValidationError("unknown decomposition '\(name)'; expected rows or grid")
+            }
+            schedule.decompose = d
+        }
+        for (flag, value) in [("--chunksize", chunksize), ("--num-threads", numThreads), ("--ranks", ranks)] {
+            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1") }
+        }
+        schedule.chunksize = chunksize
+        schedule.numThreads = numThreads
+        schedule.ranks = ranks
+        if let tile { schedule.tile = try pair(tile, flag: "--tile") }
+        if let workgroup { schedule.workgroup = try pair(workgroup, flag: "--workgroup") }
+        return (target, schedule)
+    }
+
+    private func pair(_ text: String, flag: String) throws -> (rows: Int, cols: Int) {
+        let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "x")
+        guard parts.count == 2, let r = Int(parts[0]), let c = Int(parts[1]), r >= 1, c >= 1 else {
+            throw ValidationError("\(flag) expects ROWSxCOLS with positive integers, got '\(text)'")
+        }
+        return (r, c)
+    }
+}
+
+struct DebugOptions: ParsableArguments {
+    @Flag(name: .customLong("print-ir-after-all"), help: "Print the IR after each lowering pass (to stderr).")
+    var printIRAfterAll = false
+}

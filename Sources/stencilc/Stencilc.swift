@@ -1,0 +1,21 @@
+// Stencilc.swift: the command line. Argument parsing only: the work is in StencilDriver, and
+// only this target prints or exits.
+
+import ArgumentParser
+import Foundation
+import StencilDriver
+
+@main
+struct Stencilc: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stencilc",
+        abstract: "Compile stencil programs (.st) to C+OpenMP, OpenCL or MPI C, and run them.",
+        discussion: """
+            stencilc FILE.st --target openmp -o out.c   emit C (the default subcommand)
+            stencilc run FILE.st --param N=4096         compile, run, print a summary
+            stencilc check FILE.st                      diagnostics only
+            stencilc explain FILE.st --target openmp    what the compiler decided, in plain words
+            """,
+        subcommands: [Emit.self, Run.self, Check.self, Explain.self, RuntimeDir.self],
+        defaultSubcommand: Emit.self)
+}

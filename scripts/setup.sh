@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# scripts/setup.sh: the OS packages stencilc uses: a C compiler with OpenMP (gcc; clang-14 with
+# libomp as the supported clang), Open MPI, the OpenCL ICD loader with PoCL's CPU device, and
+# NumPy for reading .npy files in examples. Skips apt when everything is already there.
+set -euo pipefail
+packages=(gcc libc6-dev libopenmpi-dev openmpi-bin ocl-icd-opencl-dev libomp-dev pocl-opencl-icd
+          clang-14 libomp-14-dev clinfo python3-numpy diffutils)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}" >&2
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
