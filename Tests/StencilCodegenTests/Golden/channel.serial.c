@@ -4,14 +4,14 @@
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
  *   gcc -std=c11 -O3 -march=native -ffp-contract=off -I runtime channel.c runtime/stencil_runtime.c -lm -o channel
  * Run:
- *   ./channel [--output t.npy] [--json]
+ *   ./channel [--param sweeps=...] [--output t.npy] [--json]
  */
 #include <math.h>
 #include "stencil_runtime.h"
 
 enum { HALO = 1 }; /* largest offset read by the update */
 
-/* channel.st:16  update t[y, x] = 0.25 * (t[y-1, x] + t[y+1, x] + t[y, x-1] + t[y, x+1]) + 0.001 * sin(t[y, x]) * abs(cos(t[y, x-1])) */
+/* channel.st:17  update t[y, x] = 0.25 * (t[y-1, x] + t[y+1, x] + t[y, x-1] + t[y, x+1]) + 0.001 * sin(t[y, x]) * abs(cos(t[y, x-1])) */
 static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict t, float *restrict t_next) {
     for (long y = row_begin; y < row_end; ++y) {
         for (long x = col_begin; x < col_end; ++x) {
@@ -21,12 +21,15 @@ static void sweep(long row_begin, long row_end, long col_begin, long col_end, lo
 }
 
 int main(int argc, char **argv) {
-    st_param *params = NULL;
+    st_param params[] = {
+        { "sweeps", ST_INTEGER, 2000 }, /* channel.st:6 */
+    };
     st_options options;
-    st_parse_args(argc, argv, params, 0, &options);
+    st_parse_args(argc, argv, params, 1, &options);
+    const long sweeps = (long)params[0].value;
     const long rows = 64, cols = 500;
     st_check_grid("t", rows, cols, HALO);
-    const long steps = 2000;
+    const long steps = sweeps;
     st_check_positive("steps", steps);
 
     float *t = st_alloc_grid(rows, cols, sizeof(float));
@@ -34,11 +37,11 @@ int main(int argc, char **argv) {
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     float *buffers[] = { t, t_next };
     for (int k = 0; k < 2; ++k) {
-        st_fill_f32(buffers[k], rows, cols, 0, rows, 0, cols, 0.0f); /* channel.st:14 init t = 0 */
-        st_fill_f32(buffers[k], rows, cols, 0, rows, 0, HALO, 1.0f); /* channel.st:9 left = 1 */
-        st_fill_f32(buffers[k], rows, cols, 0, rows, cols - HALO, cols, 0.0f); /* channel.st:10 right = 0 */
-        st_fill_f32(buffers[k], rows, cols, 0, HALO, 0, cols, 0.25f); /* channel.st:11 top = 0.25 */
-        st_fill_f32(buffers[k], rows, cols, rows - HALO, rows, 0, cols, 0.25f); /* channel.st:12 bottom = 0.25 */
+        st_fill_f32(buffers[k], rows, cols, 0, rows, 0, cols, 0.0f); /* channel.st:15 init t = 0 */
+        st_fill_f32(buffers[k], rows, cols, 0, rows, 0, HALO, 1.0f); /* channel.st:10 left = 1 */
+        st_fill_f32(buffers[k], rows, cols, 0, rows, cols - HALO, cols, 0.0f); /* channel.st:11 right = 0 */
+        st_fill_f32(buffers[k], rows, cols, 0, HALO, 0, cols, 0.25f); /* channel.st:12 top = 0.25 */
+        st_fill_f32(buffers[k], rows, cols, rows - HALO, rows, 0, cols, 0.25f); /* channel.st:13 bottom = 0.25 */
     }
 
     long iterations = 0;
