@@ -81,7 +81,8 @@ public enum Backends {
         switch target {
         case .serial: return CPUBackend(openMP: false)
         case .openmp: return CPUBackend(openMP: true)
-        case .opencl, .mpi, .hybrid: return nil
+        case .opencl: return OpenCLBackend()
+        case .mpi, .hybrid: return nil
         }
     }
 }
