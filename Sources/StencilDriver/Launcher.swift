@@ -9,6 +9,8 @@ import StencilIR
 public struct RunOptions: Sendable {
     public var params: [String] = []       // NAME=VALUE
     public var outputPath: String?
+    /// --device SELECTOR for OpenCL programs (else the program reads STENCILC_DEVICE).
+    public var device: String?
     public var json = false
     public var quiet = false
     public var printCommands = false
@@ -26,6 +28,7 @@ public struct Launcher: Sendable {
         var arguments: [String] = []
         for param in options.params { arguments += ["--param", param] }
         if let output = options.outputPath { arguments += ["--output", output] }
+        if let device = options.device { arguments += ["--device", device] }
         if options.json { arguments.append("--json") }
         if options.quiet { arguments.append("--quiet") }
         return Job(kind: .run, executable: executable, arguments: arguments)
