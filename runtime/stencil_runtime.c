@@ -36,7 +36,7 @@ void st_fatal(const char *format, ...)
 
 static void print_usage(const st_param *params, int count)
 {
-    printf("usage: %s [--param NAME=VALUE]... [--output FILE.npy] [--json] [--quiet]\n", program_name);
+    printf("usage: %s [--param NAME=VALUE]... [--output FILE.npy] [--max-iterations K] [--json] [--quiet]\n", program_name);
     if (count > 0) printf("params (defaults):\n");
     for (int k = 0; k < count; ++k) {
         if (params[k].kind == ST_INTEGER) printf("  %s = %.0f (integer)\n", params[k].name, params[k].value);
@@ -86,9 +86,9 @@ void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_
         const char *arg = argv[a];
         const char *value = NULL;
         /* Options that take a value accept both "--opt VALUE" and "--opt=VALUE". */
-        const char *valued[] = { "--param", "--output", "--image", "--device" };
+        const char *valued[] = { "--param", "--output", "--image", "--device", "--max-iterations" };
         int matched = -1;
-        for (int k = 0; k < 4; ++k) {
+        for (int k = 0; k < 5; ++k) {
             size_t n = strlen(valued[k]);
             if (strncmp(arg, valued[k], n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
                 matched = k;
@@ -103,6 +103,15 @@ void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_
         case 1: options->output_path = value; continue;
         case 2: options->image_path = value; continue;
         case 3: options->device = value; continue;
+        case 4: {
+            char *end = NULL;
+            errno = 0;
+            long cap = strtol(value, &end, 10);
+            if (*value == '\0' || *end != '\0' || errno == ERANGE || cap < 1)
+                st_fatal("--max-iterations expects a positive integer, got '%s'", value);
+            options->max_iterations = cap;
+            continue;
+        }
         default: break;
         }
         if (strcmp(arg, "--json") == 0) options->json = 1;
@@ -110,6 +119,11 @@ void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_
         else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) { print_usage(params, param_count); exit(0); }
         else st_fatal("unknown argument '%s' (try --help)", arg);
     }
+}
+
+long st_cap_iterations(const st_options *options, long limit)
+{
+    return options->max_iterations > 0 && options->max_iterations < limit ? options->max_iterations : limit;
 }
 
 void st_check_grid(const char *grid, long rows, long cols, int halo)
@@ -161,6 +175,121 @@ void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, 
     clip(&c0, &c1, cols);
     for (long i = r0; i < r1; ++i)
         for (long j = c0; j < c1; ++j) grid[i * cols + j] = value;
+}
+
+/* ---- temporal blocking -------------------------------------------------------------------- */
+
+/* The last-level cache of one CPU in bytes: the highest level under /sys (what lscpu shows;
+ * sysconf reports the whole package's L3 in some VMs), else sysconf, else 8 MiB. */
+static double llc_bytes(void)
+{
+    double best = 0;
+    int best_level = 0;
+    for (int index = 0; index < 8; ++index) {
+        char path[96];
+        int level = 0;
+        char size[32] = "";
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", index);
+        FILE *file = fopen(path, "r");
+        if (!file) continue;
+        if (fscanf(file, "%d", &level) != 1) level = 0;
+        fclose(file);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
+        file = fopen(path, "r");
+        if (!file) continue;
+        if (fscanf(file, "%31s", size) != 1) size[0] = '\0';
+        fclose(file);
+        char *unit = NULL;
+        double bytes = strtod(size, &unit);
+        if (unit && (*unit == 'K' || *unit == 'k')) bytes *= 1024;
+        else if (unit && (*unit == 'M' || *unit == 'm')) bytes *= 1024 * 1024;
+        if (level > best_level && bytes > 0) { best_level = level; best = bytes; }
+    }
+    if (best > 0) return best;
+    long size = -1;
+#ifdef _SC_LEVEL3_CACHE_SIZE
+    size = sysconf(_SC_LEVEL3_CACHE_SIZE);
+#endif
+    return size > 0 ? (double)size : 8.0 * 1024 * 1024;
+}
+
+st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int mode)
+{
+    st_temporal plan = { 0, 0, "" };
+    const char *environment = getenv("STENCIL_TEMPORAL");
+    if (environment && strcmp(environment, "on") == 0) mode = ST_TEMPORAL_ON;
+    if (environment && strcmp(environment, "off") == 0) mode = ST_TEMPORAL_OFF;
+    if (mode == ST_TEMPORAL_OFF) { plan.reason = "off (schedule)"; return plan; }
+    if (halo < 1) { plan.reason = "off (no neighbours read)"; return plan; }
+    const double cache = llc_bytes();
+    const double row_bytes = (double)cols * (double)elem_size * arrays;
+    if (mode == ST_TEMPORAL_AUTO && row_bytes * (double)rows <= cache) {
+        plan.reason = "off (the grids fit in the last-level cache)";
+        return plan;
+    }
+    /* A tile of B rows advancing D sweeps touches about B + (D + 2) * halo rows of each grid;
+     * keep that within half the cache, split evenly between tile height and depth. */
+    long fit = (long)(cache / 2 / row_bytes);
+    long tile_rows = fit / 2, depth = fit / 2 / halo;
+    if (depth > 64) depth = 64;
+    if ((tile_rows < 4 * halo || depth < 2) && mode == ST_TEMPORAL_AUTO) {
+        plan.reason = "off (rows too long for the cache)";
+        return plan;
+    }
+    if (tile_rows < halo) tile_rows = halo;
+    if (depth < 2) depth = 2;
+    /* Tuning knobs for experiments and tests. */
+    const char *rows_knob = getenv("STENCIL_TEMPORAL_TILE_ROWS"), *depth_knob = getenv("STENCIL_TEMPORAL_DEPTH");
+    if (rows_knob && atol(rows_knob) >= halo) tile_rows = atol(rows_knob);
+    if (depth_knob && atol(depth_knob) >= 2) depth = atol(depth_knob);
+    plan.tile_rows = tile_rows;
+    plan.depth = depth;
+    plan.reason = "on";
+    return plan;
+}
+
+/* ---- progress and divergence ------------------------------------------------------------- */
+
+static double progress_last = -1.0;
+static int progress_drawn = 0;
+
+void st_progress(const st_options *options, long iteration, long max_iterations, double residual,
+                 double points_per_iteration, double start_seconds)
+{
+    if (options->quiet || options->json || !isatty(STDERR_FILENO)) return;
+    double now = st_seconds();
+    if (progress_last >= 0 && now - progress_last < 0.25) return;
+    progress_last = now;
+    double rate = now > start_seconds ? (double)iteration * points_per_iteration / (now - start_seconds) / 1e6 : 0.0;
+    fprintf(stderr, "\r  iteration %ld/%ld", iteration, max_iterations);
+    if (!isnan(residual)) fprintf(stderr, "  residual %.4g", residual);
+    fprintf(stderr, "  %.0f MLUP/s   ", rate);
+    fflush(stderr);
+    progress_drawn = 1;
+}
+
+void st_progress_done(const st_options *options)
+{
+    (void)options;
+    if (progress_drawn) fputc('\n', stderr);
+    progress_drawn = 0;
+}
+
+void st_check_finite(long nonfinite_points, long iteration)
+{
+    if (nonfinite_points > 0)
+        st_fatal("the solution diverged: %ld point%s NaN or Inf after iteration %ld", nonfinite_points,
+                 nonfinite_points == 1 ? " is" : "s are", iteration);
+}
+
+long st_count_nonfinite(const void *data, long rows, long cols, size_t elem_size)
+{
+    long count = 0;
+    for (long k = 0; k < rows * cols; ++k) {
+        double value = elem_size == 4 ? (double)((const float *)data)[k] : ((const double *)data)[k];
+        count += !isfinite(value);
+    }
+    return count;
 }
 
 /* ---- time -------------------------------------------------------------------------------- */
@@ -254,7 +383,9 @@ void st_print_summary(const st_summary *s, const st_options *options)
         printf(", \"schedule\": "); json_string(s->schedule);
         printf(", \"decomposition\": "); json_string(s->decomposition);
         printf(", \"device\": "); json_string(s->device);
-        printf("}\n");
+        printf(", \"temporal\": {\"depth\": %ld, \"tile_rows\": %ld, \"reason\": ", s->temporal.depth, s->temporal.tile_rows);
+        json_string(s->temporal.reason);
+        printf("}}\n");
         fflush(stdout);
         return;
     }
@@ -272,6 +403,9 @@ void st_print_summary(const st_summary *s, const st_options *options)
     } else {
         printf("  iterations  %ld (fixed steps)\n", s->iterations);
     }
+    if (s->temporal.depth > 0)
+        printf("  blocking    up to %ld sweeps per pass over tiles of %ld rows (temporal blocking)\n",
+               s->temporal.depth, s->temporal.tile_rows);
     printf("  time        %.4f s\n", s->seconds);
     printf("  speed       %.1f MLUP/s\n", mlups);
     fflush(stdout);

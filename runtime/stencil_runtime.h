@@ -38,6 +38,7 @@ typedef struct {
     const char *output_path; /* --output FILE.npy, or NULL */
     const char *image_path;  /* --image FILE.ppm/.png, or NULL (reserved for heat maps) */
     const char *device;      /* --device SELECTOR (OpenCL targets), or NULL */
+    long max_iterations;     /* --max-iterations K: stop after K sweeps at most (0: no cap) */
     int json;                /* --json: the summary as one JSON object */
     int quiet;               /* --quiet: no progress lines */
 } st_options;
@@ -46,6 +47,10 @@ typedef struct {
  * Anything else, an unknown param, a malformed number or a fraction for an integer param is a
  * fatal error that names the offending argument. */
 void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_options *options);
+
+/* `limit` lowered to --max-iterations when that is given and smaller (benchmarks run a fixed
+ * number of sweeps of any program this way). */
+long st_cap_iterations(const st_options *options, long limit);
 
 /* Checks that a grid of rows x cols has at least one updated point for halo width `halo` and
  * that its size fits in memory arithmetic; fatal otherwise. */
@@ -64,6 +69,41 @@ void st_free_grid(void *grid);
  * The bounds are clipped to [0, rows) x [0, cols). */
 void st_fill_f32(float *grid, long rows, long cols, long r0, long r1, long c0, long c1, float value);
 void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, long c1, double value);
+
+/* ---- temporal blocking -------------------------------------------------------------------- */
+
+enum { ST_TEMPORAL_AUTO = 0, ST_TEMPORAL_ON = 1, ST_TEMPORAL_OFF = 2 };
+
+/* How the sweeps between two convergence checks are blocked in time: row tiles of `tile_rows`
+ * rows advance up to `depth` sweeps at a time (depth 0: no blocking, one whole sweep after the
+ * other). `reason` says why, for the summary. */
+typedef struct {
+    long tile_rows;
+    long depth;
+    const char *reason;
+} st_temporal;
+
+/* Plans temporal blocking for `arrays` grids of rows x cols elements and a stencil of halo
+ * `halo`: in auto mode only when the grids do not fit in the last-level cache, with tiles sized
+ * so a tile's rows of every grid stay in it. For experiments, STENCIL_TEMPORAL=on|off in the
+ * environment overrides the mode, and STENCIL_TEMPORAL_TILE_ROWS / STENCIL_TEMPORAL_DEPTH the
+ * tile height and depth. */
+st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int mode);
+
+/* ---- progress and divergence ------------------------------------------------------------- */
+
+/* A progress line on stderr (iteration, residual, rate), redrawn at most a few times a second,
+ * only when stderr is a terminal and --quiet was not given. `residual` NaN: not known. */
+void st_progress(const st_options *options, long iteration, long max_iterations, double residual,
+                 double points_per_iteration, double start_seconds);
+/* Ends the progress line, if one was drawn. */
+void st_progress_done(const st_options *options);
+
+/* Stops the program with a clear message when a sweep produced NaN or Inf. */
+void st_check_finite(long nonfinite_points, long iteration);
+
+/* Counts points that are NaN or Inf (used after `steps` programs, which have no checks). */
+long st_count_nonfinite(const void *data, long rows, long cols, size_t elem_size);
 
 /* ---- time -------------------------------------------------------------------------------- */
 
@@ -97,6 +137,7 @@ typedef struct {
     const char *schedule;       /* "static", "dynamic,16", ... or "" */
     const char *decomposition;  /* "rows 4x1", ... or "" */
     const char *device;         /* OpenCL device name or "" */
+    st_temporal temporal;       /* temporal blocking used (depth 0: none) */
 } st_summary;
 
 /* Prints the summary: a few human lines, or one JSON object when options->json. */

@@ -86,8 +86,11 @@ public struct CNames: Sendable {
         "sweep_maxdiff", "sweep_l2diff", "fill", "row_begin", "row_end", "col_begin", "col_end",
         "thread_count", "ranks", "rank", "decomp", "exchange", "device", "queue", "context", "program",
         "kernel_source", "sweep_kernel", "check_kernel", "reduce_kernel", "sweep_kernels", "env", "wg",
-        "bytes", "groups", "reduce_size", "partial", "result", "count", "current", "norm", "schedule",
+        "bytes", "groups", "reduce_size", "partial", "result", "current", "schedule",
         "interior_rows", "interior_cols", "rows_arg", "cols_arg", "lane", "group_size", "contribution",
-        "acc", "scratch", "reduce_maxdiff", "reduce_l2diff", "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
+        "acc", "scratch", "reduce_maxdiff", "reduce_l2diff",
+        "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
+        "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
+        "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen", "st_temporal",
     ]
 }

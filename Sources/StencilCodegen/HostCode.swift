@@ -113,11 +113,12 @@ public struct HostCode {
     public func stoppingConstants() {
         switch program.stopping {
         case .steps(let count, _):
-            writer.line("const long steps = \(integer(count));")
+            writer.line("const long steps = st_cap_iterations(&options, \(integer(count)));")
             writer.line("st_check_positive(\"steps\", steps);")
         case .until(_, let epsilon, let every, let maximum, _):
             writer.line("const double tolerance = \(real(epsilon));")
-            writer.line("const long every = \(integer(every)), max_iterations = \(integer(maximum));")
+            writer.line("const long every = \(integer(every));")
+            writer.line("const long max_iterations = st_cap_iterations(&options, \(integer(maximum)));")
             writer.line("st_check_positive(\"every\", every);")
             writer.line("st_check_positive(\"max\", max_iterations);")
         }

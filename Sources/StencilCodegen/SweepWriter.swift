@@ -103,13 +103,18 @@ public struct SweepWriter {
     /// The loop nest over the rectangle, tiled when the schedule says so; `body` gets the flat
     /// index expression of the current point.
     func loopNest(reduction: (Sharing, String)?, body: (String) -> Void) {
-        let i = names[program.update.rowIndex]
-        let j = names[program.update.colIndex]
-        let point = "\(i) * cols + \(j)"
         if let pragma {
             writer.line("#pragma omp parallel for \(pragma(reduction?.0, reduction?.1 ?? ""))"
                 + (program.schedule.tileRows != nil ? " collapse(2)" : ""))
         }
+        loops(body)
+    }
+
+    /// The loops alone (the caller writes any pragma).
+    func loops(_ body: (String) -> Void) {
+        let i = names[program.update.rowIndex]
+        let j = names[program.update.colIndex]
+        let point = "\(i) * cols + \(j)"
         if let tileRows = program.schedule.tileRows, let tileCols = program.schedule.tileCols {
             writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
                 writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {

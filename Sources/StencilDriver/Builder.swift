@@ -40,7 +40,8 @@ public struct Builder: Sendable {
         let headers = try runtimeHeaders()
         var jobs: [Job] = []
         var renames: [Int: (String, String)] = [:]
-        let temporarySuffix = ".tmp.\(ProcessInfo.processInfo.processIdentifier)"
+        // Unique per build, not just per process: tests build in parallel threads.
+        let temporarySuffix = ".tmp.\(ProcessInfo.processInfo.processIdentifier).\(UUID().uuidString.prefix(8))"
 
         // Runtime objects: one per runtime source, keyed on its text, the headers, compiler, flags.
         var objects: [String] = []

@@ -11,9 +11,13 @@ public struct RunOptions: Sendable {
     public var outputPath: String?
     /// --device SELECTOR for OpenCL programs (else the program reads STENCILC_DEVICE).
     public var device: String?
+    /// Stop after this many sweeps at most (benchmarks).
+    public var maxIterations: Int?
     public var json = false
     public var quiet = false
     public var printCommands = false
+    /// Variables added to the program's environment (OMP_*, STENCIL_TEMPORAL_*).
+    public var environment: [String: String] = [:]
 
     public init() {}
 }
@@ -29,9 +33,10 @@ public struct Launcher: Sendable {
         for param in options.params { arguments += ["--param", param] }
         if let output = options.outputPath { arguments += ["--output", output] }
         if let device = options.device { arguments += ["--device", device] }
+        if let cap = options.maxIterations { arguments += ["--max-iterations", String(cap)] }
         if options.json { arguments.append("--json") }
         if options.quiet { arguments.append("--quiet") }
-        return Job(kind: .run, executable: executable, arguments: arguments)
+        return Job(kind: .run, executable: executable, arguments: arguments, environment: options.environment)
     }
 
     /// Builds and runs; with `capture`, returns the program's output instead of passing it on.

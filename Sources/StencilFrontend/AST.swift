@@ -146,4 +146,11 @@ public struct ScheduleBlock: Sendable {
 public struct SourceProgram: Sendable {
     public let stencils: [StencilDecl]
     public let schedules: [ScheduleBlock]
+    /// Some statements were dropped by error recovery, so "missing X" is not worth reporting.
+    public var isIncomplete = false
+
+    public init(stencils: [StencilDecl], schedules: [ScheduleBlock]) {
+        self.stencils = stencils
+        self.schedules = schedules
+    }
 }

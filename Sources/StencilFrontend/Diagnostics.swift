@@ -39,8 +39,8 @@ public struct DiagnosticEngine: Sendable {
 
     public mutating func report(_ diagnostic: Diagnostic) {
         if diagnostic.severity == .error && isFull { return }
-        // One error per spot: recovery can otherwise report the same place twice.
-        if diagnostics.contains(where: { $0.location == diagnostic.location && $0.severity == diagnostic.severity }) {
+        // Recovery can report the same message at the same place twice: keep one.
+        if diagnostics.contains(where: { $0.location == diagnostic.location && $0.id == diagnostic.id }) {
             return
         }
         diagnostics.append(diagnostic)

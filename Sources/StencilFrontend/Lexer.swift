@@ -1,7 +1,9 @@
 // Lexer.swift: bytes -> tokens. Front-end stage 1.
 // Hand-written over raw bytes: `#` comments, identifiers, numbers (`100`, `0.25`, `1e-4`,
-// `2.5E+3`), punctuation, and newlines as statement ends. Newlines inside ( ) and [ ] are
-// dropped so long expressions can wrap, as in Python. Bad bytes become diagnostics, never traps.
+// `2.5E+3`), punctuation, and newlines as statement ends. A long expression may wrap: a newline
+// after an operator, '(' '[' ',' or '=' continues the statement, and so does one inside ( ) or
+// [ ] when the next line starts with an operator or a closing bracket. An unclosed '(' therefore
+// cannot swallow the following statements. Bad bytes become diagnostics, never traps.
 
 public struct Lexer {
     private let file: SourceFile
@@ -10,6 +12,7 @@ public struct Lexer {
     private var line = 1
     private var lineStart = 0
     private var bracketDepth = 0
+    private var lastKind: TokenKind = .newline
 
     public init(file: SourceFile) {
         self.file = file
@@ -20,6 +23,7 @@ public struct Lexer {
         var tokens: [Token] = []
         while true {
             let token = next(&diagnostics)
+            lastKind = token.kind
             tokens.append(token)
             if token.kind == .endOfFile { return tokens }
         }
@@ -45,7 +49,7 @@ public struct Lexer {
                 position += 1
                 line += 1
                 lineStart = position
-                if bracketDepth == 0 { return make(.newline, from: start, text: "\n") }
+                if !continuesStatement() { return make(.newline, from: start, text: "\n") }
             case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "_"):
                 while let c = peek(), isIdentifierByte(c) { position += 1 }
                 return make(.identifier, from: start)
@@ -53,7 +57,7 @@ public struct Lexer {
                 if byte == UInt8(ascii: "."), !(peek(1).map(isDigit) ?? false) {
                     position += 1
                     diagnostics.error(.unexpectedCharacter("'.'"), at: SourceRange(start: start, length: 1))
-                    continue
+                    return make(.invalid, from: start)
                 }
                 return number(from: start, &diagnostics)
             default:
@@ -69,9 +73,34 @@ public struct Lexer {
                     return make(kind, from: start)
                 }
                 skipInvalid(from: start, &diagnostics)
+                return make(.invalid, from: start)
             }
         }
         return Token(kind: .endOfFile, text: "", range: SourceRange(start: here, length: 1))
+    }
+
+    /// Whether the newline just passed continues the current statement (see the file comment).
+    private func continuesStatement() -> Bool {
+        switch lastKind {
+        case .plus, .minus, .star, .slash, .leftParen, .leftBracket, .comma, .equals, .less: return true
+        default: break
+        }
+        guard bracketDepth > 0 else { return false }
+        var ahead = position
+        while ahead < bytes.count {
+            switch bytes[ahead] {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\r"), UInt8(ascii: "\n"):
+                ahead += 1
+            case UInt8(ascii: "#"):
+                while ahead < bytes.count, bytes[ahead] != UInt8(ascii: "\n") { ahead += 1 }
+            case UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "*"), UInt8(ascii: "/"),
+                 UInt8(ascii: ")"), UInt8(ascii: "]"), UInt8(ascii: ","):
+                return true
+            default:
+                return false
+            }
+        }
+        return false
     }
 
     private func make(_ kind: TokenKind, from start: SourceLocation, text: String? = nil) -> Token {

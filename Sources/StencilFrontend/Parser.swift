@@ -13,6 +13,8 @@ public struct Parser {
     var tokens: [Token]
     var index = 0
     var diagnostics: DiagnosticEngine
+    /// Some statement failed to parse: "missing update" and the like may be its consequence.
+    var hadErrors = false
 
     public init(file: SourceFile) {
         var engine = DiagnosticEngine(file: file)
@@ -24,7 +26,8 @@ public struct Parser {
     /// Parses a whole file. The diagnostics include the lexer's.
     public static func parse(_ file: SourceFile) -> (SourceProgram, DiagnosticEngine) {
         var parser = Parser(file: file)
-        let program = parser.parseProgram()
+        var program = parser.parseProgram()
+        program.isIncomplete = parser.hadErrors || parser.diagnostics.hasErrors
         return (program, parser.diagnostics)
     }
 
@@ -69,6 +72,9 @@ public struct Parser {
 
     /// Reports at the current token and returns the abort to throw.
     mutating func fail(_ message: DiagnosticMessage, at range: SourceRange? = nil) -> ParseAbort {
+        hadErrors = true
+        // The lexer already reported an unreadable character: one error for it is enough.
+        if range == nil && current.kind == .invalid { return ParseAbort() }
         diagnostics.error(message, at: range ?? current.range)
         return ParseAbort()
     }

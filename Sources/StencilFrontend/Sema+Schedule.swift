@@ -76,12 +76,9 @@ extension Sema {
                     else { diagnostics.error(.badScheduleValue("decompose", word, expected: "rows or grid"), at: valueRange(line)) }
                 }
             case "temporal":
-                if let word = word(line, expected: "on or off") {
-                    switch word {
-                    case "on": schedule.temporal = true
-                    case "off": schedule.temporal = false
-                    default: diagnostics.error(.badScheduleValue("temporal", word, expected: "on or off"), at: valueRange(line))
-                    }
+                if let word = word(line, expected: "auto, on or off") {
+                    if let mode = TemporalMode(rawValue: word) { schedule.temporal = mode }
+                    else { diagnostics.error(.badScheduleValue("temporal", word, expected: "auto, on or off"), at: valueRange(line)) }
                 }
             case "chunksize": schedule.chunksize = positive(line)
             case "num_threads": schedule.numThreads = positive(line)

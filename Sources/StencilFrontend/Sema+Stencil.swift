@@ -35,13 +35,13 @@ extension Sema {
                 grids.append(CheckedGrid(name: decl.name.name, type: type, rows: rows, cols: cols, line: decl.range.start.line))
             }
         }
-        if gridDecls.isEmpty {
+        if gridDecls.isEmpty && !incomplete {
             diagnostics.error(.missingGrid, at: stencil.name.range)
         }
 
         // The update.
         guard let update = updates.first else {
-            diagnostics.error(.missingUpdate, at: stencil.name.range)
+            if !incomplete { diagnostics.error(.missingUpdate, at: stencil.name.range) }
             return nil
         }
         for extra in updates.dropFirst() {
@@ -271,7 +271,7 @@ extension Sema {
     mutating func checkStopping(_ rules: [(Statement, SourceRange)], stencil: StencilDecl,
                                 updated: GridDecl?) -> CheckedStopping? {
         guard let (first, firstRange) = rules.first else {
-            diagnostics.error(.missingStopping, at: stencil.name.range)
+            if !incomplete { diagnostics.error(.missingStopping, at: stencil.name.range) }
             return nil
         }
         for (_, range) in rules.dropFirst() {

@@ -69,6 +69,8 @@ public struct Sema {
     }
     var symbols: [String: Symbol] = [:]
     var readGrids: Set<String> = []
+    /// The parser dropped statements: do not report what may have been in them as missing.
+    var incomplete = false
 
     /// Parses and checks a file: the checked stencil, or nil when there were errors.
     public static func check(_ file: SourceFile) -> (CheckedStencil?, DiagnosticEngine) {
@@ -83,9 +85,10 @@ public struct Sema {
     }
 
     mutating func check(_ program: SourceProgram) -> CheckedStencil? {
+        incomplete = program.isIncomplete
         let (schedule, targetSchedules) = checkSchedules(program.schedules)
         guard let stencil = program.stencils.first else {
-            if !diagnostics.hasErrors {
+            if !incomplete {
                 diagnostics.error(.noStencil, at: SourceRange(start: SourceLocation(offset: 0, line: 1, column: 1), length: 1))
             }
             return nil

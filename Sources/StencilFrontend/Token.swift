@@ -9,6 +9,8 @@ public enum TokenKind: Equatable, Sendable {
     case leftBrace, rightBrace, leftBracket, rightBracket, leftParen, rightParen
     case comma, colon, equals, less
     case plus, minus, star, slash
+    /// Bytes the lexer could not read (already reported): the parser skips the statement silently.
+    case invalid
     case endOfFile
 }
 

@@ -21,6 +21,11 @@ public enum Decomposition: String, Sendable, CaseIterable {
     case rows, grid
 }
 
+/// Temporal blocking of the sweeps between two checks: decided at run time (auto), or forced.
+public enum TemporalMode: String, Sendable, CaseIterable {
+    case auto, on, off
+}
+
 public enum Norm: String, Sendable, CaseIterable {
     case maxdiff, l2diff
 }
@@ -58,8 +63,7 @@ public struct Schedule: Sendable, Equatable {
     }
     public var ranks: Int?
     public var decompose: Decomposition?
-    /// Temporal blocking on/off (an extension: `temporal off`); nil lets the compiler decide.
-    public var temporal: Bool?
+    public var temporal: TemporalMode?
 
     private var tileRows: Int?, tileCols: Int?
     private var workgroupRows: Int?, workgroupCols: Int?

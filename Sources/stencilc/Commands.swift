@@ -68,6 +68,8 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("param"), help: "Override a param: NAME=VALUE (repeatable).")
     var params: [String] = []
     @Option(help: "Write the final grid as a NumPy .npy file.") var output: String?
+    @Option(name: .customLong("max-iterations"), help: "Stop after at most this many sweeps (for timing a fixed amount of work).")
+    var maxIterations: Int?
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Flag(help: "No progress output.") var quiet = false
     @Option(help: "OpenCL device: INDEX, P:D or a name substring (default: $STENCILC_DEVICE, else the first GPU, else the first device). `stencilc devices` lists them.")
@@ -94,6 +96,7 @@ struct Run: ParsableCommand {
             options.json = json
             options.quiet = quiet
             options.device = device
+            options.maxIterations = maxIterations
             try launcher.run(result, stem: Compilation.defaultStem(file), options: options,
                              echo: printCommands ? { printError("\($0)\n") } : nil)
         }

@@ -1,0 +1,217 @@
+// CLITests.swift: the `stencilc` executable as a user runs it: emit, run, check, explain,
+// --json, --output, --print-commands, and the error paths (exit status, messages, no files).
+
+import Foundation
+import StencilDriver
+import Testing
+
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the built stencilc with an argument array.
+func stencilc(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws -> CommandResult {
+    let result = try ProcessRunner.run(Job(kind: .run, executable: Repository.stencilc, arguments: arguments, environment: environment),
+                                       capture: true, workingDirectory: directory)
+    return CommandResult(status: result.status, stdout: result.output, stderr: result.errorOutput)
+}
+
+@Suite struct CLITests {
+    let jacobi = Repository.stencil("jacobi.st")
+
+    @Test func emitWritesTheFileWithItsBuildCommand() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("jacobi.c").path
+        let result = try stencilc([jacobi, "--target", "openmp", "-o", output])
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(text.contains("gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime jacobi.c runtime/stencil_runtime.c -lm -o jacobi"))
+        #expect(text.contains("#pragma omp parallel"))
+        #expect(text.contains("#pragma omp for schedule(static)"))
+        // The emitted file builds by hand, as its head comment says.
+        let build = try ProcessRunner.run(Job(kind: .compileProgram, executable: "gcc",
+                                              arguments: ["-std=c11", "-O3", "-fopenmp", "-I", "\(Repository.root)/runtime", output,
+                                                          "\(Repository.root)/runtime/stencil_runtime.c", "-lm", "-o",
+                                                          directory.appendingPathComponent("jacobi").path]), capture: true)
+        #expect(build.status == 0, "\(build.errorOutput)")
+        let run = try ProcessRunner.run(Job(kind: .run, executable: directory.appendingPathComponent("jacobi").path,
+                                            arguments: ["--param", "N=24", "--json"]), capture: true)
+        #expect(run.status == 0)
+        #expect(run.output.contains("\"converged\": true"))
+    }
+
+    @Test func emitSubcommandSpelledOutAndToStdout() throws {
+        let result = try stencilc(["emit", jacobi, "--target", "serial"])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("target serial"))
+        #expect(!result.stdout.contains("#pragma omp"))
+    }
+
+    @Test func sourceErrorsExitOneAndWriteNothing() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("bad.st").path
+        try "stencil bad {\n    grid u: float32[8, 8]\n    update u[i, j] = v[i, j]\n    steps 1\n}\n"
+            .write(toFile: source, atomically: true, encoding: .utf8)
+        let output = directory.appendingPathComponent("bad.c").path
+        let result = try stencilc([source, "-o", output])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("bad.st:3:22: error: unknown grid 'v' [unknown-grid]\n    update u[i, j] = v[i, j]\n                     ^\n"))
+        #expect(!FileManager.default.fileExists(atPath: output))
+        let contents = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(contents == ["bad.st"], "left files behind: \(contents)")
+    }
+
+    @Test func runPrintsTheSummary() throws {
+        let result = try stencilc(["run", jacobi, "--param", "N=32", "--num-threads", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("jacobi: 32 x 32 float32, target openmp, 2 threads"))
+        #expect(result.stdout.contains("(converged)"))
+        #expect(result.stdout.contains("MLUP/s"))
+    }
+
+    @Test func runJSONHasTheContractKeys() throws {
+        let result = try stencilc(["run", jacobi, "--param", "N=32", "--json", "--target", "serial"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        for key in ["stencil", "target", "rows", "cols", "iterations", "converged", "residual", "seconds", "mlups", "threads", "ranks"] {
+            #expect(object[key] != nil, "missing \(key)")
+        }
+        #expect(object["rows"] as? Int == 32)
+        #expect(object["target"] as? String == "serial")
+        #expect(object["threads"] as? Int == 1)
+    }
+
+    @Test func runOutputWritesNPY() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("u field.npy").path
+        let result = try stencilc(["run", jacobi, "--param", "N=20", "--output", output, "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let array = try NPYArray(contentsOf: output)
+        #expect(array.descr == "<f4")
+        #expect(array.rows == 20 && array.cols == 20)
+        #expect(array.floats[5] == 100)          // top row
+        #expect(array.floats[20 * 10] == 75)     // left column
+    }
+
+    @Test func failedRunLeavesNoOutputFile() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("u.npy").path
+        let result = try stencilc(["run", jacobi, "--param", "N=2", "--output", output])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("grid u is 2 x 2, but a stencil of halo 1 needs at least 3 x 3 points"))
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test func badParamsAreClearErrors() throws {
+        let unknown = try stencilc(["run", jacobi, "--param", "M=3"])
+        #expect(unknown.status != 0)
+        #expect(unknown.stderr.contains("unknown param 'M' (params: N)"))
+        let fraction = try stencilc(["run", jacobi, "--param", "N=10.5"])
+        #expect(fraction.status != 0)
+        #expect(fraction.stderr.contains("param N is an integer; '10.5' is not"))
+        let malformed = try stencilc(["run", jacobi, "--param", "N"])
+        #expect(malformed.status != 0)
+        #expect(malformed.stderr.contains("--param expects NAME=VALUE"))
+    }
+
+    @Test func printCommandsShowsCompilerAndRun() throws {
+        let cache = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let result = try stencilc(["run", jacobi, "--param", "N=16", "--print-commands", "--target", "serial"],
+                                  environment: ["STENCILC_CACHE_DIR": cache.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("-ffp-contract=off"))
+        #expect(result.stderr.contains("stencil_runtime.c"))
+        #expect(result.stderr.contains("--param N=16"))
+        // A second run reuses the cached build: only the run command.
+        let again = try stencilc(["run", jacobi, "--param", "N=16", "--print-commands", "--target", "serial"],
+                                 environment: ["STENCILC_CACHE_DIR": cache.path])
+        #expect(!again.stderr.contains("stencil_runtime.c"))
+        #expect(again.stderr.contains("--param N=16"))
+    }
+
+    @Test func compilerFailuresAreReportedAsSuch() throws {
+        let cache = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let missing = try stencilc(["run", jacobi, "--param", "N=16"],
+                                   environment: ["STENCILC_CC": "/nonexistent/cc", "STENCILC_CACHE_DIR": cache.path])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("'/nonexistent/cc' not found"))
+        let failing = try stencilc(["run", jacobi, "--param", "N=16"],
+                                   environment: ["STENCILC_CC": "false", "STENCILC_CACHE_DIR": cache.path])
+        #expect(failing.status != 0)
+        #expect(failing.stderr.contains("stencilc: error: the C compiler failed"))
+    }
+
+    @Test func checkReportsOkOrDiagnostics() throws {
+        let ok = try stencilc(["check", jacobi])
+        #expect(ok.status == 0)
+        #expect(ok.stdout.contains("ok (stencil jacobi)"))
+        let missing = try stencilc(["check", "/nonexistent.st"])
+        #expect(missing.status == 1)
+        #expect(missing.stderr.contains("no such file: '/nonexistent.st'"))
+    }
+
+    @Test func explainPrintsSharingClausesAndIR() throws {
+        let result = try stencilc(["explain", jacobi, "--target", "openmp", "--schedule", "dynamic", "--chunksize", "16", "--num-threads", "2"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(lines.contains { $0.first == "i" && $0.dropFirst().first == "private" })
+        #expect(lines.contains { $0.first == "u" && $0.dropFirst().first == "shared" })
+        #expect(lines.contains { $0.first == "maxdiff" && $0.dropFirst().first == "reduction(max)" })
+        #expect(result.stdout.contains("#pragma omp parallel for schedule(dynamic, 16) num_threads(2) reduction(max: maxdiff)"))
+        #expect(result.stdout.contains("halo 1"))
+    }
+
+    @Test func badFlagsAreRejected() throws {
+        let target = try stencilc([jacobi, "--target", "cuda"])
+        #expect(target.status != 0)
+        #expect(target.stderr.contains("unknown target 'cuda'"))
+        let auto = try stencilc([jacobi, "--schedule", "auto", "--chunksize", "4"])
+        #expect(auto.status != 0)
+        #expect(auto.stderr.contains("chunksize cannot be combined with schedule auto"))
+    }
+
+    @Test func printIRAfterAllShowsEachPass() throws {
+        let result = try stencilc([jacobi, "--print-ir-after-all"])
+        #expect(result.status == 0)
+        for pass in ["lowering", "compute-halo", "classify-variables"] {
+            #expect(result.stderr.contains("// IR after \(pass)"))
+        }
+    }
+
+    @Test func helpListsTheSubcommands() throws {
+        let result = try stencilc(["--help"])
+        #expect(result.status == 0)
+        for word in ["emit", "run", "check", "explain", "runtime-dir"] {
+            #expect(result.stdout.contains(word))
+        }
+    }
+}
+
+@Suite struct InstallLayoutTests {
+    /// An installed stencilc (PREFIX/bin) finds PREFIX/share/stencilc/runtime, and builds with it.
+    @Test func installedCopyFindsItsRuntime() throws {
+        let prefix = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: prefix) }
+        let manager = FileManager.default
+        try manager.createDirectory(at: prefix.appendingPathComponent("bin"), withIntermediateDirectories: true)
+        try manager.createDirectory(at: prefix.appendingPathComponent("share/stencilc"), withIntermediateDirectories: true)
+        try manager.copyItem(atPath: Repository.stencilc, toPath: prefix.appendingPathComponent("bin/stencilc").path)
+        try manager.copyItem(atPath: "\(Repository.root)/runtime", toPath: prefix.appendingPathComponent("share/stencilc/runtime").path)
+        let installed = prefix.appendingPathComponent("bin/stencilc").path
+        let where_ = try ProcessRunner.run(Job(kind: .run, executable: installed, arguments: ["runtime-dir"]), capture: true)
+        #expect(where_.output.trimmingCharacters(in: .whitespacesAndNewlines) == prefix.appendingPathComponent("share/stencilc/runtime").path)
+        let run = try ProcessRunner.run(Job(kind: .run, executable: installed,
+                                            arguments: ["run", Repository.stencil("heat.st"), "--param", "N=16", "--json"]),
+                                        capture: true, workingDirectory: prefix.path)
+        #expect(run.status == 0, "\(run.errorOutput)")
+        #expect(run.output.contains("\"stencil\": \"heat\""))
+    }
+}

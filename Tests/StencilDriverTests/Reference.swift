@@ -1,0 +1,186 @@
+// Reference.swift: an independent reference for the numerical tests, written by hand from the
+// language contract (LANGUAGE.md), sharing no code with the compiler: plain Swift loops over two
+// arrays. Each program of stencils/ is transcribed below with the same evaluation order, in the
+// same precision, calling glibc's math functions as the emitted C does; so a correct compiler
+// must agree with it bit for bit.
+
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+enum ReferenceSide { case top, bottom, left, right }
+
+enum ReferenceStop {
+    case steps(Int)
+    case until(l2: Bool, epsilon: Double, every: Int, max: Int)
+}
+
+struct ReferenceProblem<T: BinaryFloatingPoint> {
+    var rows: Int
+    var cols: Int
+    var halo: Int
+    var initial: T
+    /// In the order written: later ones overwrite earlier ones.
+    var boundary: [(ReferenceSide, T)]
+    /// Other (read-only) grids: all of this value (their init).
+    var readOnly: T = 0
+    /// The new value at (i, j), from the previous iterate `u` (row-major, `cols` wide).
+    var update: (_ u: [T], _ f: T, _ i: Int, _ j: Int, _ cols: Int) -> T
+    var stop: ReferenceStop
+}
+
+struct ReferenceResult<T> {
+    var field: [T]
+    var iterations: Int
+    var converged: Bool
+}
+
+/// Jacobi iteration exactly as LANGUAGE.md section 2 defines it.
+func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> ReferenceResult<T> {
+    var u = [T](repeating: p.initial, count: p.rows * p.cols)
+    for (side, value) in p.boundary {
+        for i in 0..<p.rows {
+            for j in 0..<p.cols {
+                let inStrip: Bool
+                switch side {
+                case .top: inStrip = i < p.halo
+                case .bottom: inStrip = i >= p.rows - p.halo
+                case .left: inStrip = j < p.halo
+                case .right: inStrip = j >= p.cols - p.halo
+                }
+                if inStrip { u[i * p.cols + j] = value }
+            }
+        }
+    }
+    var next = u
+    func sweep() -> (maxChange: T, sumSquares: Double) {
+        var maxChange: T = 0
+        var sumSquares = 0.0
+        for i in p.halo..<(p.rows - p.halo) {
+            for j in p.halo..<(p.cols - p.halo) {
+                let value = p.update(u, p.readOnly, i, j, p.cols)
+                let old = u[i * p.cols + j]
+                let change = (value - old).magnitude
+                if change > maxChange { maxChange = change }
+                let d = Double(value) - Double(old)
+                sumSquares += d * d
+                next[i * p.cols + j] = value
+            }
+        }
+        return (maxChange, sumSquares)
+    }
+    switch p.stop {
+    case .steps(let count):
+        for _ in 0..<count {
+            _ = sweep()
+            swap(&u, &next)
+        }
+        return ReferenceResult(field: u, iterations: count, converged: true)
+    case .until(let l2, let epsilon, let every, let maximum):
+        var iterations = 0
+        while iterations < maximum {
+            let (maxChange, sumSquares) = sweep()
+            iterations += 1
+            swap(&u, &next)
+            if iterations % every == 0 {
+                let residual = l2 ? sumSquares.squareRoot() : Double(maxChange)
+                if residual < epsilon { return ReferenceResult(field: u, iterations: iterations, converged: true) }
+            }
+        }
+        return ReferenceResult(field: u, iterations: iterations, converged: false)
+    }
+}
+
+/// One program of stencils/ at a test size: its params and its hand-written reference.
+struct ReferenceCase: Sendable {
+    let file: String
+    let params: [String]
+    let solve: @Sendable () -> (bytes: [UInt8], iterations: Int, converged: Bool)
+
+    var testDescription: String { file }
+
+    static func float32(_ file: String, _ params: [String], _ problem: @escaping @Sendable () -> ReferenceProblem<Float>) -> ReferenceCase {
+        ReferenceCase(file: file, params: params) {
+            let r = referenceSolve(problem())
+            return (r.field.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }, r.iterations, r.converged)
+        }
+    }
+
+    static func float64(_ file: String, _ params: [String], _ problem: @escaping @Sendable () -> ReferenceProblem<Double>) -> ReferenceCase {
+        ReferenceCase(file: file, params: params) {
+            let r = referenceSolve(problem())
+            return (r.field.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }, r.iterations, r.converged)
+        }
+    }
+}
+
+
+/// Every program in stencils/, transcribed by hand.
+enum ReferencePrograms {
+    static let all: [ReferenceCase] = [
+        .float32("jacobi.st", ["N=40"]) {
+            ReferenceProblem(rows: 40, cols: 40, halo: 1, initial: 0,
+                             boundary: [(.top, 100), (.left, 75), (.right, 50), (.bottom, 0)],
+                             update: { u, _, i, j, c in (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]) / 4 },
+                             stop: .until(l2: false, epsilon: 1e-4, every: 1000, max: 1_000_000))
+        },
+        .float32("weighted_jacobi.st", ["N=48", "omega=0.7"]) {
+            let w = Float(0.7)
+            return ReferenceProblem(rows: 48, cols: 48, halo: 1, initial: 0.5,
+                                    boundary: [(.top, 1), (.bottom, 1), (.left, 0), (.right, 0)],
+                                    update: { u, _, i, j, c in
+                                        (1 - w) * u[i * c + j] + w * (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]) / 4
+                                    },
+                                    stop: .until(l2: true, epsilon: 1e-3, every: 50, max: 100000))
+        },
+        .float32("nine_point.st", ["N=33"]) {
+            ReferenceProblem(rows: 33, cols: 33, halo: 1, initial: 0,
+                             boundary: [(.top, 1), (.left, 0.5), (.right, 0.5), (.bottom, 0)],
+                             update: { u, _, i, j, c in
+                                 let cross = u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]
+                                 let sum = 4 * cross + u[(i - 1) * c + j - 1] + u[(i - 1) * c + j + 1] + u[(i + 1) * c + j - 1] + u[(i + 1) * c + j + 1]
+                                 return sum / 20
+                             },
+                             stop: .until(l2: false, epsilon: 1e-5, every: 100, max: 500000))
+        },
+        .float32("heat.st", ["N=37", "steps_count=300"]) {
+            let r = Float(0.2)
+            return ReferenceProblem(rows: 37, cols: 37, halo: 1, initial: 20,
+                                    boundary: [(.left, 100), (.top, 0), (.bottom, 0), (.right, 0)],
+                                    update: { u, _, i, j, c in
+                                        u[i * c + j] + r * (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1] - 4 * u[i * c + j])
+                                    },
+                                    stop: .steps(300))
+        },
+        .float64("poisson64.st", ["N=24"]) {
+            let h2 = 0.0001
+            return ReferenceProblem(rows: 24, cols: 24, halo: 1, initial: 0,
+                                    boundary: [(.top, Glibc.sqrt(2.0)), (.bottom, -1), (.left, Glibc.exp(-1.0)), (.right, 0)],
+                                    readOnly: 250,
+                                    update: { u, f, i, j, c in
+                                        (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1] + h2 * f) / 4
+                                    },
+                                    stop: .until(l2: true, epsilon: 1e-7, every: 10, max: 400000))
+        },
+        .float32("wide_halo.st", ["N=31"]) {
+            ReferenceProblem(rows: 31, cols: 31, halo: 2, initial: 0,
+                             boundary: [(.top, 10), (.bottom, -10), (.left, 0), (.right, 0)],
+                             update: { u, _, i, j, c in
+                                 let near = u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]
+                                 let far = 2 * near + u[(i - 2) * c + j] + u[(i + 2) * c + j] + u[i * c + j - 2] + u[i * c + j + 2]
+                                 return Glibc.fmaxf(-10, Glibc.fminf(10, far / 12))
+                             },
+                             stop: .until(l2: false, epsilon: 1e-4, every: 20, max: 200000))
+        },
+        .float32("channel.st", ["sweeps=150"]) {
+            ReferenceProblem(rows: 64, cols: 500, halo: 1, initial: 0,
+                             boundary: [(.left, 1), (.right, 0), (.top, 0.25), (.bottom, 0.25)],
+                             update: { t, _, y, x, c in
+                                 let sum = t[(y - 1) * c + x] + t[(y + 1) * c + x] + t[y * c + x - 1] + t[y * c + x + 1]
+                                 return 0.25 * sum + 0.001 * Glibc.sinf(t[y * c + x]) * Glibc.fabsf(Glibc.cosf(t[y * c + x - 1]))
+                             },
+                             stop: .steps(150))
+        },
+    ]
+}

@@ -1,0 +1,116 @@
+// TestSupport.swift: running emitted programs from tests, and reading what they write.
+
+import Foundation
+import StencilDriver
+import StencilIR
+
+enum Repository {
+    static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    static func stencil(_ name: String) -> String { "\(root)/stencils/\(name)" }
+
+    /// The `stencilc` executable built beside the test bundle.
+    static var stencilc: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var url = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        // swift-testing may run from inside the .xctest bundle folder.
+        for _ in 0..<3 {
+            let candidate = url.appendingPathComponent("stencilc").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            url.deleteLastPathComponent()
+        }
+        return "\(root)/.build/debug/stencilc"
+    }
+}
+
+/// A fresh temporary folder, removed by the caller.
+func temporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("stencilc-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// What one run of an emitted program gave: its JSON summary and its final field.
+struct RunOutcome {
+    var summary: [String: Any]
+    var field: NPYArray
+
+    var iterations: Int { summary["iterations"] as? Int ?? -1 }
+    var converged: Bool { summary["converged"] as? Bool ?? false }
+}
+
+/// Compiles and runs `file` for a target, through the real launcher and build cache.
+func runStencil(_ file: String, target: Target, params: [String] = [], schedule: Schedule = Schedule(),
+                compiler: String? = nil, environment: [String: String] = [:]) throws -> RunOutcome {
+    let directory = try temporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let result = try Compilation.compile(path: Repository.stencil(file), target: target, overrides: schedule)
+    var toolchain = try Toolchain.fromEnvironment(runtimeDirectory: "\(Repository.root)/runtime")
+    if let compiler { toolchain.cc = compiler }
+    let launcher = Launcher(builder: Builder(toolchain: toolchain, cache: BuildCache.defaultCache()))
+    var options = RunOptions()
+    options.params = params
+    options.outputPath = directory.appendingPathComponent("field.npy").path
+    options.json = true
+    options.quiet = true
+    options.environment = environment
+    let outcome = try launcher.run(result, stem: Compilation.defaultStem(file), options: options, capture: true)
+    guard let object = try JSONSerialization.jsonObject(with: Data(outcome.output.utf8)) as? [String: Any] else {
+        throw DriverError("no JSON summary in: \(outcome.output)")
+    }
+    let field = try NPYArray(contentsOf: options.outputPath!)
+    return RunOutcome(summary: object, field: field)
+}
+
+/// A 2-D .npy array of <f4 or <f8, read by hand (the format is simple and fixed).
+struct NPYArray: Equatable {
+    var descr: String
+    var rows: Int
+    var cols: Int
+    /// The raw little-endian element bytes.
+    var bytes: [UInt8]
+
+    init(contentsOf path: String) throws {
+        guard let data = FileManager.default.contents(atPath: path) else { throw DriverError("no file \(path)") }
+        let all = [UInt8](data)
+        guard all.count > 10, all[0] == 0x93, String(decoding: all[1..<6], as: UTF8.self) == "NUMPY" else {
+            throw DriverError("\(path) is not a .npy file")
+        }
+        let headerLength = Int(all[8]) | Int(all[9]) << 8
+        let header = String(decoding: all[10..<10 + headerLength], as: UTF8.self)
+        func field(_ key: String, _ terminator: Character) -> String {
+            guard let range = header.range(of: "'\(key)': ") else { return "" }
+            return String(header[range.upperBound...].prefix { $0 != terminator })
+        }
+        descr = field("descr", ",").replacingOccurrences(of: "'", with: "")
+        let shape = field("shape", ")").replacingOccurrences(of: "(", with: "").split(separator: ",")
+            .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard shape.count == 2, header.contains("'fortran_order': False") else {
+            throw DriverError("unexpected .npy header: \(header)")
+        }
+        rows = shape[0]
+        cols = shape[1]
+        bytes = Array(all[(10 + headerLength)...])
+        guard bytes.count == rows * cols * elementSize else { throw DriverError("truncated .npy data in \(path)") }
+    }
+
+    var elementSize: Int { descr == "<f8" ? 8 : 4 }
+
+    var floats: [Float] {
+        stride(from: 0, to: bytes.count, by: 4).map { k in
+            Float(bitPattern: UInt32(bytes[k]) | UInt32(bytes[k + 1]) << 8 | UInt32(bytes[k + 2]) << 16 | UInt32(bytes[k + 3]) << 24)
+        }
+    }
+
+    var doubles: [Double] {
+        stride(from: 0, to: bytes.count, by: 8).map { k in
+            var bits: UInt64 = 0
+            for b in 0..<8 { bits |= UInt64(bytes[k + b]) << (8 * b) }
+            return Double(bitPattern: bits)
+        }
+    }
+}

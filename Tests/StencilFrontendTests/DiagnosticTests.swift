@@ -1,0 +1,128 @@
+// DiagnosticTests.swift: `-verify`-style tests. Each file in Inputs/diagnostics/ puts its
+// expectations on the offending line as `# expected-error {{text}}` (or expected-warning);
+// the test fails on a missing diagnostic and on an unexpected one.
+
+import Foundation
+import StencilFrontend
+import Testing
+
+enum Inputs {
+    static let directory: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Inputs").path
+    }()
+
+    static var diagnosticFiles: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(directory)/diagnostics")) ?? []
+        return names.filter { $0.hasSuffix(".st") }.sorted()
+    }
+
+    static func file(_ relative: String) throws -> SourceFile {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(relative)"))
+        return SourceFile(name: relative, bytes: [UInt8](bytes))
+    }
+}
+
+struct Expectation: Hashable, CustomStringConvertible {
+    let line: Int
+    let severity: Severity
+    let text: String
+    var description: String { "line \(line): expected-\(severity.rawValue) {{\(text)}}" }
+}
+
+/// The `expected-KIND {{TEXT}}` comments of a file.
+func expectations(in file: SourceFile) -> [Expectation] {
+    var result: [Expectation] = []
+    var line = 0
+    for text in String(decoding: file.bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+        line += 1
+        var rest = Substring(text)
+        while let marker = rest.range(of: "expected-") {
+            rest = rest[marker.upperBound...]
+            guard let open = rest.range(of: "{{"), let close = rest.range(of: "}}") else { break }
+            let kind = String(rest[..<open.lowerBound]).trimmingCharacters(in: .whitespaces)
+            guard let severity = Severity(rawValue: kind) else { break }
+            result.append(Expectation(line: line, severity: severity, text: String(rest[open.upperBound..<close.lowerBound])))
+            rest = rest[close.upperBound...]
+        }
+    }
+    return result
+}
+
+@Suite struct DiagnosticTests {
+    @Test(arguments: Inputs.diagnosticFiles)
+    func diagnosticsMatchExpectations(_ name: String) throws {
+        let file = try Inputs.file("diagnostics/\(name)")
+        let (_, engine) = Sema.check(file)
+        var unmatched = expectations(in: file)
+        #expect(!unmatched.isEmpty, "\(name) has no expectations")
+        for diagnostic in engine.diagnostics {
+            let line = diagnostic.location.line
+            if let index = unmatched.firstIndex(where: {
+                $0.line == line && $0.severity == diagnostic.severity && diagnostic.message.contains($0.text)
+            }) {
+                unmatched.remove(at: index)
+            } else {
+                Issue.record("unexpected \(diagnostic.severity.rawValue) at \(name):\(line):\(diagnostic.location.column): \(diagnostic.message)")
+            }
+        }
+        for missing in unmatched {
+            Issue.record("missing diagnostic in \(name): \(missing)")
+        }
+    }
+
+    /// The exact rendering: FILE:LINE:COL, the id, the source line, a caret with tildes, notes.
+    @Test func renderedFormatIsExact() {
+        let file = SourceFile(name: "demo.st", text: """
+            stencil demo {
+                grid u: float32[8, 8]
+                update u[i, j] = (u[i-1, j] + v[i+1, j]) / 2
+                steps 10
+            }
+            """)
+        let (checked, engine) = Sema.check(file)
+        #expect(checked == nil)
+        #expect(engine.rendered() == """
+            demo.st:3:35: error: unknown grid 'v' [unknown-grid]
+                update u[i, j] = (u[i-1, j] + v[i+1, j]) / 2
+                                              ^
+
+            """)
+    }
+
+    @Test func duplicateShowsNoteAtFirstDeclaration() {
+        let file = SourceFile(name: "dup.st", text: "stencil d {\n    param N = 4\n    param N = 5\n    grid u: float32[N, N]\n    update u[i, j] = u[i, j]\n    steps 1\n}\n")
+        let (_, engine) = Sema.check(file)
+        #expect(engine.rendered() == """
+            dup.st:3:11: error: 'N' is already declared [duplicate-declaration]
+                param N = 5
+                      ^
+            dup.st:2:11: note: first declared here
+                param N = 4
+                      ^
+
+            """)
+    }
+
+    @Test func caretUnderlinesWholeToken() {
+        let file = SourceFile(name: "t.st", text: "stencil t {\n  grid u: float16[4, 4]\n}\n")
+        let (_, engine) = Sema.check(file)
+        #expect(engine.rendered().contains("  grid u: float16[4, 4]\n          ^~~~~~~\n"))
+    }
+
+    @Test func validProgramHasNoDiagnostics() throws {
+        let file = SourceFile(name: "ok.st", text: """
+            stencil ok {
+                param N = 64; param w = 0.5
+                grid u: float64[N, 2 ]
+                update u[y, x] = w * (u[y - 1, x] +
+                                      u[y + 1, x])
+                until l2diff(u) < 1e-6 every 10 max 1000
+            }
+            schedule { target serial }
+            """.replacingOccurrences(of: "[N, 2 ]", with: "[N, N]").replacingOccurrences(of: "{ target serial }", with: "{\n target serial\n}"))
+        let (checked, engine) = Sema.check(file)
+        #expect(engine.diagnostics.isEmpty, "\(engine.rendered())")
+        #expect(checked?.name == "ok")
+        #expect(checked?.schedule.target == .serial)
+    }
+}
