@@ -86,6 +86,10 @@ public struct OpenCLBackend: Backend {
             writer.blank()
             writer.comment("The grid comes back once, at the end.")
             writer.line("stcl_read(&env, buffers[current], bytes, \(grid));")
+            if case .steps = program.stopping {
+                writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
+                writer.line("st_check_finite(st_count_nonfinite(\(grid), rows, cols, sizeof(\(scalar))), iterations);")
+            }
             writer.line("char schedule[64];")
             writer.line("snprintf(schedule, sizeof schedule, \"workgroup %zux%zu\", wg.rows, wg.cols);")
             host.summary(target: "opencl", threads: "1", schedule: "schedule", device: "stcl_device_description(&env)")
@@ -118,6 +122,7 @@ public struct OpenCLBackend: Backend {
         writer.blank()
         writer.comment("One work-item per interior point; work-groups of the schedule's size, else the device's default.")
         writer.line("const long interior_rows = rows - 2 * HALO, interior_cols = cols - 2 * HALO;")
+        writer.line("const double points = (double)interior_rows * (double)interior_cols;")
         let sweepKernels = kernels.norm == nil ? "sweep_kernel" : "sweep_kernel, check_kernel"
         let sweepCount = kernels.norm == nil ? 1 : 2
         writer.line("const cl_kernel sweep_kernels[] = { \(sweepKernels) };")
@@ -140,6 +145,8 @@ public struct OpenCLBackend: Backend {
             writer.line("const size_t reduce_size = stcl_reduction_size(&env, reduce_kernel);")
             writer.line("cl_mem partial = stcl_create_buffer(&env, groups * sizeof(\(scalar)), NULL);")
             writer.line("cl_mem result = stcl_create_buffer(&env, sizeof(\(scalar)), NULL);")
+            writer.line("const cl_int no_points = 0;")
+            writer.line("cl_mem nonfinite = stcl_create_buffer(&env, sizeof(cl_int), &no_points); /* NaN/Inf points seen */")
         }
         writer.blank()
         writer.comment("Arguments that never change. Arguments 2 and 3, the two iterates, are set at each launch: the swap.")
@@ -169,7 +176,8 @@ public struct OpenCLBackend: Backend {
         if kernels.norm != nil {
             let first = 4 + program.readOnlyGrids.count + updateParams.count
             writer.line("STCL_ARG(check_kernel, \(first), partial);")
-            writer.line("STCL_LOCAL_ARG(check_kernel, \(first + 1), wg.rows * wg.cols * sizeof(\(scalar)));")
+            writer.line("STCL_ARG(check_kernel, \(first + 1), nonfinite);")
+            writer.line("STCL_LOCAL_ARG(check_kernel, \(first + 2), wg.rows * wg.cols * sizeof(\(scalar)));")
             writer.line("const cl_int count = (cl_int)groups;")
             writer.line("STCL_ARG(reduce_kernel, 0, count);")
             writer.line("STCL_ARG(reduce_kernel, 1, partial);")
@@ -204,15 +212,21 @@ public struct OpenCLBackend: Backend {
             writer.line("long iterations = 0;")
             writer.line("int current = 0; /* buffers[current] holds the current iterate */")
             writer.line("const double start = st_seconds();")
-            writer.block("for (; iterations < steps; ++iterations)") {
+            writer.block("while (iterations < steps)") {
                 launch("sweep_kernel", "\"\(kernels.sweepName)\"")
                 writer.line("current = 1 - current; /* the new iterate becomes current */")
+                writer.line("iterations += 1;")
+                writer.block("if (iterations % 1000 == 0)") {
+                    writer.line("stcl_finish(&env); /* a progress line that counts finished sweeps */")
+                    writer.line("st_progress(&options, iterations, steps, NAN, points, start);")
+                }
             }
             writer.line("stcl_finish(&env);")
             writer.line("const double seconds = st_seconds() - start;")
+            writer.line("st_progress_done(&options);")
         case .until(let norm, _, _, _, _):
             writer.line("long iterations = 0;")
-            writer.line("int converged = 0;")
+            writer.line("cl_int nonfinite_seen = 0;")
             writer.line("double residual = NAN;")
             writer.line("int current = 0; /* buffers[current] holds the current iterate */")
             writer.line("const double start = st_seconds();")
@@ -226,16 +240,18 @@ public struct OpenCLBackend: Backend {
                 writer.block("if (check)") {
                     writer.line("stcl_enqueue_1d(&env, reduce_kernel, \"\(kernels.reduceName(norm))\", reduce_size, reduce_size);")
                     writer.line("\(scalar) norm;")
-                    writer.line("stcl_read(&env, result, sizeof norm, &norm); /* the one value that comes back */")
+                    writer.line("stcl_read(&env, result, sizeof norm, &norm); /* the scalars that come back */")
+                    writer.line("stcl_read(&env, nonfinite, sizeof nonfinite_seen, &nonfinite_seen);")
                     writer.line(norm == .maxdiff ? "residual = (double)norm;" : "residual = sqrt((double)norm);")
-                    writer.block("if (residual < tolerance)") {
-                        writer.line("converged = 1;")
-                        writer.line("break;")
-                    }
+                    writer.line("st_progress(&options, iterations, max_iterations, residual, points, start);")
+                    writer.line("if (nonfinite_seen > 0 || residual < tolerance) break;")
                 }
             }
             writer.line("stcl_finish(&env);")
             writer.line("const double seconds = st_seconds() - start;")
+            writer.line("st_progress_done(&options);")
+            writer.line("st_check_finite(nonfinite_seen, iterations);")
+            writer.line("const int converged = residual < tolerance;")
         }
     }
 }

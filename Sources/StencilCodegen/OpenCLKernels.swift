@@ -141,9 +141,10 @@ public struct OpenCLKernels {
         let grid = names[program.update.grid]
         let next = names.next(program.update.grid)
         let what = norm == .maxdiff ? "|change|" : "change^2"
-        writer.comment("The same sweep, also reducing \(what) to one partial per work-group: check iterations only.")
+        writer.comment("The same sweep, also reducing \(what) to one partial per work-group and counting NaN/Inf: check iterations only.")
         writer.block(signature(checkName(norm), sweepParameters
-                                + ["__global \(scalar) *restrict partial", "__local \(scalar) *scratch"])) {
+                                + ["__global \(scalar) *restrict partial", "__global int *restrict nonfinite",
+                                   "__local \(scalar) *scratch"])) {
             pointOfWorkItem(writer)
             writer.line("const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));")
             writer.line("const int group_size = (int)(get_local_size(0) * get_local_size(1));")
@@ -153,6 +154,7 @@ public struct OpenCLKernels {
                 writer.line("const \(scalar) change = next - \(grid)[\(point)];")
                 writer.line("\(next)[\(point)] = next;")
                 writer.line(norm == .maxdiff ? "contribution = fabs(change);" : "contribution = change * change;")
+                writer.line("if (!(fabs(change) <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"))) atomic_inc(nonfinite); /* NaN or Inf: diverged */")
             }
             writer.line("scratch[lane] = contribution;")
             fold(writer, norm)

@@ -16,35 +16,12 @@ import StencilDriver
 import StencilIR
 import Testing
 
-/// Running programs for the OpenCL tests. Namespaced: the rest of this test target has its own
-/// helpers.
+/// Building and running programs the shared helpers (TestSupport.swift) do not cover: files
+/// outside stencils/, edited emitted code, runs that must fail.
 enum OpenCLHarness {
-    static let root: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
-
-    static var stencils: [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(root)/stencils")) ?? []
-        return names.filter { $0.hasSuffix(".st") }.sorted()
-    }
-
     static func builder() throws -> Builder {
-        let toolchain = try Toolchain.fromEnvironment(runtimeDirectory: "\(root)/runtime")
+        let toolchain = try Toolchain.fromEnvironment(runtimeDirectory: "\(Repository.root)/runtime")
         return Builder(toolchain: toolchain, cache: BuildCache.defaultCache())
-    }
-
-    static func temporaryDirectory() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("stencilc-opencl-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
-    /// Compiles a .st file (a path, or a name in stencils/) for a target.
-    static func compile(_ file: String, target: Target, schedule: Schedule = Schedule()) throws -> CompilationResult {
-        let path = file.hasPrefix("/") ? file : "\(root)/stencils/\(file)"
-        return try Compilation.compile(path: path, target: target, overrides: schedule)
     }
 
     /// Builds an emitted program (through the cache) and returns its executable.
@@ -55,65 +32,37 @@ enum OpenCLHarness {
         return plan.executable
     }
 
-    struct Outcome {
-        var summary: [String: Any]
-        var field: [UInt8]
-        var iterations: Int { summary["iterations"] as? Int ?? -1 }
-        var converged: Bool { summary["converged"] as? Bool ?? false }
-        var residual: Double? { summary["residual"] as? Double }
+    /// Compiles and builds a .st file given by its path.
+    static func executable(_ path: String, target: Target, schedule: Schedule = Schedule()) throws -> String {
+        let result = try Compilation.compile(path: path, target: target, overrides: schedule)
+        return try build(result.emitted, stem: Compilation.defaultStem(path))
     }
 
-    /// Runs a built program with --json and --output, returning its summary and final grid.
-    static func run(_ executable: String, params: [String], arguments: [String] = [],
-                    environment: [String: String] = [:]) throws -> Outcome {
+    /// Runs a built program with --json and --output: its summary and final grid.
+    static func run(_ executable: String) throws -> RunOutcome {
         let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let output = "\(directory)/field.npy"
-        let job = Job(kind: .run, executable: executable,
-                      arguments: params.flatMap { ["--param", $0] } + ["--json", "--output", output] + arguments,
-                      environment: environment)
-        let result = try ProcessRunner.run(job, capture: true)
-        guard result.status == 0, !result.signaled else {
-            throw DriverError("\(job) exited with \(result.status): \(result.errorOutput)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("field.npy").path
+        let result = try ProcessRunner.run(Job(kind: .run, executable: executable, arguments: ["--json", "--output", output]),
+                                           capture: true)
+        guard result.status == 0, !result.signaled,
+              let summary = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] else {
+            throw DriverError("\(executable) exited with \(result.status): \(result.errorOutput)")
         }
-        let summary = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] ?? [:]
-        return Outcome(summary: summary, field: try npyPayload(output))
+        return RunOutcome(summary: summary, field: try NPYArray(contentsOf: output))
     }
 
-    /// Runs a built program expecting failure; returns (status, stderr).
+    /// Runs a built program that should fail: (exit status, stderr).
     static func fail(_ executable: String, arguments: [String] = [], environment: [String: String] = [:]) throws -> (Int32, String) {
-        let job = Job(kind: .run, executable: executable, arguments: arguments, environment: environment)
-        let result = try ProcessRunner.run(job, capture: true)
+        let result = try ProcessRunner.run(Job(kind: .run, executable: executable, arguments: arguments, environment: environment),
+                                           capture: true)
         return (result.signaled ? -1 : result.status, result.errorOutput)
     }
 
-    /// Compiles, builds and runs in one go.
-    static func solve(_ file: String, target: Target, params: [String], schedule: Schedule = Schedule(),
-                      arguments: [String] = []) throws -> Outcome {
-        let result = try compile(file, target: target, schedule: schedule)
-        let stem = Compilation.defaultStem(file)
-        return try run(try build(result.emitted, stem: stem), params: params, arguments: arguments)
-    }
-
-    /// The data of a .npy file (after its header).
-    static func npyPayload(_ path: String) throws -> [UInt8] {
-        guard let data = FileManager.default.contents(atPath: path), data.count >= 10 else {
-            throw DriverError("no .npy file at \(path)")
-        }
-        let bytes = [UInt8](data)
-        let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
-        return Array(bytes[(10 + headerLength)...])
-    }
-
-    /// Largest absolute difference, and largest magnitude of `reference`, of two grids.
-    static func compare(_ a: [UInt8], _ reference: [UInt8], float64: Bool) -> (difference: Double, scale: Double) {
-        func values(_ bytes: [UInt8]) -> [Double] {
-            bytes.withUnsafeBytes { raw in
-                float64 ? raw.bindMemory(to: Double.self).map { $0 }
-                        : raw.bindMemory(to: Float.self).map { Double($0) }
-            }
-        }
-        let x = values(a), y = values(reference)
+    /// Largest absolute difference of two grids, and largest magnitude of `reference`.
+    static func compare(_ a: NPYArray, _ reference: NPYArray) -> (difference: Double, scale: Double) {
+        let x = a.elementSize == 8 ? a.doubles : a.floats.map(Double.init)
+        let y = reference.elementSize == 8 ? reference.doubles : reference.floats.map(Double.init)
         var difference = 0.0, scale = 0.0
         for (p, q) in zip(x, y) {
             difference = max(difference, abs(p - q))
@@ -137,25 +86,18 @@ enum OpenCLHarness {
     }
 }
 
-/// One program of stencils/ at a test size.
+/// One program of stencils/, at the size the numerical tests use (ReferencePrograms).
 struct OpenCLCase: CustomTestStringConvertible, Sendable {
     let file: String
     let params: [String]
     var testDescription: String { file }
 
-    /// Sizes that keep each run well under a second; programs not listed run with their defaults.
-    static let sizes: [String: [String]] = [
-        "jacobi.st": ["N=40"],
-        "weighted_jacobi.st": ["N=48", "omega=0.7"],
-        "nine_point.st": ["N=33"],
-        "heat.st": ["N=37", "steps_count=300"],
-        "poisson64.st": ["N=24"],
-        "wide_halo.st": ["N=31"],
-        "channel.st": ["sweeps=150"],
-    ]
-
+    /// Every .st in stencils/; one without a reference case runs with its defaults.
     static var all: [OpenCLCase] {
-        OpenCLHarness.stencils.map { OpenCLCase(file: $0, params: sizes[$0] ?? []) }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(Repository.root)/stencils")) ?? []
+        return names.filter { $0.hasSuffix(".st") }.sorted().map { file in
+            OpenCLCase(file: file, params: ReferencePrograms.all.first { $0.file == file }?.params ?? [])
+        }
     }
 }
 
@@ -171,22 +113,22 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
 
     @Test(arguments: OpenCLCase.all)
     func agreesWithSerial(_ example: OpenCLCase) throws {
-        let serialResult = try OpenCLHarness.compile(example.file, target: .serial)
-        let exact = !OpenCLHarness.usesInexactFunctions(serialResult.program.update.value)
-        let float64 = serialResult.program.elementType == .float64
-        let serial = try OpenCLHarness.solve(example.file, target: .serial, params: example.params)
-        let opencl = try OpenCLHarness.solve(example.file, target: .opencl, params: example.params)
+        let program = try Compilation.compile(path: Repository.stencil(example.file), target: .serial).program
+        let exact = !OpenCLHarness.usesInexactFunctions(program.update.value)
+        let serial = try runStencil(example.file, target: .serial, params: example.params)
+        let opencl = try runStencil(example.file, target: .opencl, params: example.params)
 
         #expect(opencl.iterations == serial.iterations, "iterations: opencl \(opencl.iterations), serial \(serial.iterations)")
         #expect(opencl.converged == serial.converged)
-        #expect(opencl.field.count == serial.field.count)
-        if case .until(let norm, _, _, _, _) = serialResult.program.stopping, let a = opencl.residual, let b = serial.residual {
+        #expect(opencl.field.bytes.count == serial.field.bytes.count)
+        if case .until(let norm, _, _, _, _) = program.stopping,
+           let a = opencl.summary["residual"] as? Double, let b = serial.summary["residual"] as? Double {
             // maxdiff is exact in any order; l2diff sums in another order (and in float32 on the
             // device for float32 grids, in double on the host).
             let allowed = norm == .maxdiff && exact ? 0 : 1e-5 * abs(b)
             #expect(abs(a - b) <= allowed, "residual: opencl \(a), serial \(b)")
         }
-        let (difference, scale) = OpenCLHarness.compare(opencl.field, serial.field, float64: float64)
+        let (difference, scale) = OpenCLHarness.compare(opencl.field, serial.field)
         if exact {
             #expect(opencl.field == serial.field, "grids differ (largest difference \(difference)): expected bitwise equality")
         } else {
@@ -201,18 +143,31 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
     func raggedWorkGroupsAgreeWithSerial(_ file: String, _ params: [String]) throws {
         var schedule = Schedule()
         schedule.workgroup = (rows: 3, cols: 5)
-        let serial = try OpenCLHarness.solve(file, target: .serial, params: params)
-        let opencl = try OpenCLHarness.solve(file, target: .opencl, params: params, schedule: schedule)
+        let serial = try runStencil(file, target: .serial, params: params)
+        let opencl = try runStencil(file, target: .opencl, params: params, schedule: schedule)
         #expect(opencl.summary["schedule"] as? String == "workgroup 3x5")
         #expect(opencl.iterations == serial.iterations)
         #expect(opencl.field == serial.field)
     }
 
+    /// A run that blows up stops at the same check, with the same message, as on the host.
+    @Test func divergenceIsReportedAsOnTheHost() throws {
+        var messages: [String] = []
+        for target in [Target.serial, .opencl] {
+            let executable = try OpenCLHarness.executable(Repository.stencil("weighted_jacobi.st"), target: target)
+            let (status, errors) = try OpenCLHarness.fail(executable, arguments: ["--param", "N=40", "--param", "omega=3"])
+            #expect(status == 1)
+            messages.append(errors)
+        }
+        #expect(messages[0].contains("the solution diverged"))
+        #expect(messages[0] == messages[1])
+    }
+
     /// DSL names that are OpenCL C keywords, types, macros or the generated code's own names.
     @Test func namesOpenCLReservesStillWork() throws {
-        let directory = try OpenCLHarness.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let path = "\(directory)/names.st"
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("names.st").path
         try """
         stencil names {
             param M_PI = 3
@@ -226,17 +181,17 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
             until maxdiff(local) < 1e-6 every 3 max 500
         }
         """.write(toFile: path, atomically: true, encoding: .utf8)
-        let serial = try OpenCLHarness.solve(path, target: .serial, params: [])
-        let opencl = try OpenCLHarness.solve(path, target: .opencl, params: [])
+        let serial = try OpenCLHarness.run(try OpenCLHarness.executable(path, target: .serial))
+        let opencl = try OpenCLHarness.run(try OpenCLHarness.executable(path, target: .opencl))
         #expect(opencl.iterations == serial.iterations)
         #expect(opencl.field == serial.field)
     }
 
     /// Emit mode writes the kernel beside the host file, and the host file embeds the same text.
     @Test func emitWritesTheKernelBesideTheHostFile() throws {
-        let directory = try OpenCLHarness.temporaryDirectory()
+        let directory = try temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let emitted = try OpenCLHarness.compile("jacobi.st", target: .opencl).emitted
+        let emitted = try Compilation.compile(path: Repository.stencil("jacobi.st"), target: .opencl).emitted
         try OutputFiles.write(emitted, to: "\(directory)/jacobi.c")
         let kernel = try String(contentsOfFile: "\(directory)/jacobi.cl", encoding: .utf8)
         let host = try String(contentsOfFile: "\(directory)/jacobi.c", encoding: .utf8)
@@ -266,8 +221,7 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
     // ---- error paths -----------------------------------------------------------------------
 
     static func jacobiExecutable(schedule: Schedule = Schedule()) throws -> String {
-        let result = try OpenCLHarness.compile("jacobi.st", target: .opencl, schedule: schedule)
-        return try OpenCLHarness.build(result.emitted, stem: "jacobi")
+        try OpenCLHarness.executable(Repository.stencil("jacobi.st"), target: .opencl, schedule: schedule)
     }
 
     @Test func badDeviceIndexListsTheDevices() throws {
@@ -287,7 +241,7 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
     }
 
     @Test func noPlatformIsAClearMessage() throws {
-        let empty = try OpenCLHarness.temporaryDirectory()
+        let empty = try temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: empty) }
         let (status, errors) = try OpenCLHarness.fail(try Self.jacobiExecutable(), arguments: ["--param", "N=10"],
                                                       environment: ["OCL_ICD_VENDORS": empty])
@@ -296,7 +250,7 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
     }
 
     @Test func kernelBuildFailurePrintsTheBuildLog() throws {
-        var emitted = try OpenCLHarness.compile("jacobi.st", target: .opencl).emitted
+        var emitted = try Compilation.compile(path: Repository.stencil("jacobi.st"), target: .opencl).emitted
         let broken = "\"    no_such_variable_in_stencilc += 1;\\n\"\n    \"}\\n\";"
         emitted.source = emitted.source.replacingOccurrences(of: "\"}\\n\";", with: broken)
         #expect(emitted.source.contains("no_such_variable_in_stencilc"))

@@ -43,10 +43,10 @@ int main(int argc, char **argv) {
     };
     st_options options;
     st_parse_args(argc, argv, params, 1, &options);
-    const long sweeps = (long)params[0].value;
+    const long sweeps_ = (long)params[0].value;
     const long rows = 64, cols = 500;
     st_check_grid("t", rows, cols, HALO);
-    const long steps = sweeps;
+    const long steps = st_cap_iterations(&options, sweeps_);
     st_check_positive("steps", steps);
 
     /* Initial and boundary values in the order written; both device iterates start from this grid. */
@@ -65,6 +65,7 @@ int main(int argc, char **argv) {
 
     /* One work-item per interior point; work-groups of the schedule's size, else the device's default. */
     const long interior_rows = rows - 2 * HALO, interior_cols = cols - 2 * HALO;
+    const double points = (double)interior_rows * (double)interior_cols;
     const cl_kernel sweep_kernels[] = { sweep_kernel };
     const stcl_workgroup wg = stcl_default_workgroup(&env, sweep_kernels, 1, interior_rows, interior_cols);
 
@@ -91,17 +92,25 @@ int main(int argc, char **argv) {
     long iterations = 0;
     int current = 0; /* buffers[current] holds the current iterate */
     const double start = st_seconds();
-    for (; iterations < steps; ++iterations) {
+    while (iterations < steps) {
         STCL_ARG(sweep_kernel, 2, buffers[current]);
         STCL_ARG(sweep_kernel, 3, buffers[1 - current]);
         stcl_enqueue_2d(&env, sweep_kernel, "sweep", interior_rows, interior_cols, wg);
         current = 1 - current; /* the new iterate becomes current */
+        iterations += 1;
+        if (iterations % 1000 == 0) {
+            stcl_finish(&env); /* a progress line that counts finished sweeps */
+            st_progress(&options, iterations, steps, NAN, points, start);
+        }
     }
     stcl_finish(&env);
     const double seconds = st_seconds() - start;
+    st_progress_done(&options);
 
     /* The grid comes back once, at the end. */
     stcl_read(&env, buffers[current], bytes, t);
+    /* No check iterations in a `steps` program: look for NaN/Inf once, at the end. */
+    st_check_finite(st_count_nonfinite(t, rows, cols, sizeof(float)), iterations);
     char schedule[64];
     snprintf(schedule, sizeof schedule, "workgroup %zux%zu", wg.rows, wg.cols);
     st_summary summary = {

@@ -50,7 +50,7 @@ int main(int argc, char **argv) {
     const double r = params[2].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
-    const long steps = steps_count;
+    const long steps = st_cap_iterations(&options, steps_count);
     st_check_positive("steps", steps);
 
     /* Initial and boundary values in the order written; both device iterates start from this grid. */
@@ -69,6 +69,7 @@ int main(int argc, char **argv) {
 
     /* One work-item per interior point; work-groups of the schedule's size, else the device's default. */
     const long interior_rows = rows - 2 * HALO, interior_cols = cols - 2 * HALO;
+    const double points = (double)interior_rows * (double)interior_cols;
     const cl_kernel sweep_kernels[] = { sweep_kernel };
     const stcl_workgroup wg = stcl_default_workgroup(&env, sweep_kernels, 1, interior_rows, interior_cols);
 
@@ -97,17 +98,25 @@ int main(int argc, char **argv) {
     long iterations = 0;
     int current = 0; /* buffers[current] holds the current iterate */
     const double start = st_seconds();
-    for (; iterations < steps; ++iterations) {
+    while (iterations < steps) {
         STCL_ARG(sweep_kernel, 2, buffers[current]);
         STCL_ARG(sweep_kernel, 3, buffers[1 - current]);
         stcl_enqueue_2d(&env, sweep_kernel, "sweep", interior_rows, interior_cols, wg);
         current = 1 - current; /* the new iterate becomes current */
+        iterations += 1;
+        if (iterations % 1000 == 0) {
+            stcl_finish(&env); /* a progress line that counts finished sweeps */
+            st_progress(&options, iterations, steps, NAN, points, start);
+        }
     }
     stcl_finish(&env);
     const double seconds = st_seconds() - start;
+    st_progress_done(&options);
 
     /* The grid comes back once, at the end. */
     stcl_read(&env, buffers[current], bytes, u);
+    /* No check iterations in a `steps` program: look for NaN/Inf once, at the end. */
+    st_check_finite(st_count_nonfinite(u, rows, cols, sizeof(float)), iterations);
     char schedule[64];
     snprintf(schedule, sizeof schedule, "workgroup %zux%zu", wg.rows, wg.cols);
     st_summary summary = {

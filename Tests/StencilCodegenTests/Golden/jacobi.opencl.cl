@@ -18,8 +18,8 @@ __kernel void sweep(const long rows, const long cols, __global const float *rest
     u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
 }
 
-/* The same sweep, also reducing |change| to one partial per work-group: check iterations only. */
-__kernel void sweep_maxdiff(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, __global float *restrict partial, __local float *scratch) {
+/* The same sweep, also reducing |change| to one partial per work-group and counting NaN/Inf: check iterations only. */
+__kernel void sweep_maxdiff(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, __global float *restrict partial, __global int *restrict nonfinite, __local float *scratch) {
     const long i = HALO + (long)get_global_id(1);
     const long j = HALO + (long)get_global_id(0);
     const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));
@@ -30,6 +30,7 @@ __kernel void sweep_maxdiff(const long rows, const long cols, __global const flo
         const float change = next - u[i * cols + j];
         u_next[i * cols + j] = next;
         contribution = fabs(change);
+        if (!(fabs(change) <= FLT_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */
     }
     scratch[lane] = contribution;
     barrier(CLK_LOCAL_MEM_FENCE);

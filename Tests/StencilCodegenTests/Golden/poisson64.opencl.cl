@@ -19,8 +19,8 @@ __kernel void sweep(const long rows, const long cols, __global const double *res
     u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] + h2 * f[i * cols + j]) / 4.0;
 }
 
-/* The same sweep, also reducing change^2 to one partial per work-group: check iterations only. */
-__kernel void sweep_l2diff(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global const double *restrict f, const double h2, __global double *restrict partial, __local double *scratch) {
+/* The same sweep, also reducing change^2 to one partial per work-group and counting NaN/Inf: check iterations only. */
+__kernel void sweep_l2diff(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global const double *restrict f, const double h2, __global double *restrict partial, __global int *restrict nonfinite, __local double *scratch) {
     const long i = HALO + (long)get_global_id(1);
     const long j = HALO + (long)get_global_id(0);
     const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));
@@ -31,6 +31,7 @@ __kernel void sweep_l2diff(const long rows, const long cols, __global const doub
         const double change = next - u[i * cols + j];
         u_next[i * cols + j] = next;
         contribution = change * change;
+        if (!(fabs(change) <= DBL_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */
     }
     scratch[lane] = contribution;
     barrier(CLK_LOCAL_MEM_FENCE);

@@ -37,8 +37,8 @@ static const char kernel_source[] =
     "    u_next[i * cols + j] = (1.0f - omega) * u[i * cols + j] + omega * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;\n"
     "}\n"
     "\n"
-    "/* The same sweep, also reducing change^2 to one partial per work-group: check iterations only. */\n"
-    "__kernel void sweep_l2diff(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float omega, __global float *restrict partial, __local float *scratch) {\n"
+    "/* The same sweep, also reducing change^2 to one partial per work-group and counting NaN/Inf: check iterations only. */\n"
+    "__kernel void sweep_l2diff(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float omega, __global float *restrict partial, __global int *restrict nonfinite, __local float *scratch) {\n"
     "    const long i = HALO + (long)get_global_id(1);\n"
     "    const long j = HALO + (long)get_global_id(0);\n"
     "    const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));\n"
@@ -49,6 +49,7 @@ static const char kernel_source[] =
     "        const float change = next - u[i * cols + j];\n"
     "        u_next[i * cols + j] = next;\n"
     "        contribution = change * change;\n"
+    "        if (!(fabs(change) <= FLT_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */\n"
     "    }\n"
     "    scratch[lane] = contribution;\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
@@ -98,7 +99,8 @@ int main(int argc, char **argv) {
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
     const double tolerance = 1e-3;
-    const long every = 50, max_iterations = 100000;
+    const long every = 50;
+    const long max_iterations = st_cap_iterations(&options, 100000);
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 
@@ -120,6 +122,7 @@ int main(int argc, char **argv) {
 
     /* One work-item per interior point; work-groups of the schedule's size, else the device's default. */
     const long interior_rows = rows - 2 * HALO, interior_cols = cols - 2 * HALO;
+    const double points = (double)interior_rows * (double)interior_cols;
     const cl_kernel sweep_kernels[] = { sweep_kernel, check_kernel };
     const stcl_workgroup wg = stcl_default_workgroup(&env, sweep_kernels, 2, interior_rows, interior_cols);
 
@@ -129,6 +132,8 @@ int main(int argc, char **argv) {
     const size_t reduce_size = stcl_reduction_size(&env, reduce_kernel);
     cl_mem partial = stcl_create_buffer(&env, groups * sizeof(float), NULL);
     cl_mem result = stcl_create_buffer(&env, sizeof(float), NULL);
+    const cl_int no_points = 0;
+    cl_mem nonfinite = stcl_create_buffer(&env, sizeof(cl_int), &no_points); /* NaN/Inf points seen */
 
     /* Arguments that never change. Arguments 2 and 3, the two iterates, are set at each launch: the swap. */
     const cl_long rows_arg = rows, cols_arg = cols;
@@ -139,7 +144,8 @@ int main(int argc, char **argv) {
         STCL_ARG(sweep_kernels[k], 4, omega_arg);
     }
     STCL_ARG(check_kernel, 5, partial);
-    STCL_LOCAL_ARG(check_kernel, 6, wg.rows * wg.cols * sizeof(float));
+    STCL_ARG(check_kernel, 6, nonfinite);
+    STCL_LOCAL_ARG(check_kernel, 7, wg.rows * wg.cols * sizeof(float));
     const cl_int count = (cl_int)groups;
     STCL_ARG(reduce_kernel, 0, count);
     STCL_ARG(reduce_kernel, 1, partial);
@@ -158,7 +164,7 @@ int main(int argc, char **argv) {
     stcl_finish(&env);
 
     long iterations = 0;
-    int converged = 0;
+    cl_int nonfinite_seen = 0;
     double residual = NAN;
     int current = 0; /* buffers[current] holds the current iterate */
     const double start = st_seconds();
@@ -174,16 +180,18 @@ int main(int argc, char **argv) {
         if (check) {
             stcl_enqueue_1d(&env, reduce_kernel, "reduce_l2diff", reduce_size, reduce_size);
             float norm;
-            stcl_read(&env, result, sizeof norm, &norm); /* the one value that comes back */
+            stcl_read(&env, result, sizeof norm, &norm); /* the scalars that come back */
+            stcl_read(&env, nonfinite, sizeof nonfinite_seen, &nonfinite_seen);
             residual = sqrt((double)norm);
-            if (residual < tolerance) {
-                converged = 1;
-                break;
-            }
+            st_progress(&options, iterations, max_iterations, residual, points, start);
+            if (nonfinite_seen > 0 || residual < tolerance) break;
         }
     }
     stcl_finish(&env);
     const double seconds = st_seconds() - start;
+    st_progress_done(&options);
+    st_check_finite(nonfinite_seen, iterations);
+    const int converged = residual < tolerance;
 
     /* The grid comes back once, at the end. */
     stcl_read(&env, buffers[current], bytes, u);
