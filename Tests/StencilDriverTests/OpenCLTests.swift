@@ -218,6 +218,34 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
         #expect(human.output.contains("compute units"))
     }
 
+    /// The command line: `stencilc devices` (and its exit status without a platform), `run
+    /// --device`, and --device refused for host targets.
+    @Test func commandLineDevicesAndDeviceFlag() throws {
+        func stencilc(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+            try ProcessRunner.run(Job(kind: .run, executable: Repository.stencilc, arguments: arguments, environment: environment),
+                                  capture: true)
+        }
+        let listing = try stencilc(["devices"])
+        #expect(listing.status == 0, "\(listing.errorOutput)")
+        #expect(listing.output.contains("[0] 0:0"))
+        let empty = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: empty) }
+        let none = try stencilc(["devices"], environment: ["OCL_ICD_VENDORS": empty.path])
+        #expect(none.status == 1)
+        #expect(none.errorOutput.contains("no OpenCL platform found"))
+
+        let jacobi = Repository.stencil("jacobi.st")
+        let run = try stencilc(["run", jacobi, "--target", "opencl", "--device", "0", "--param", "N=12", "--json"])
+        #expect(run.status == 0, "\(run.errorOutput)")
+        #expect(run.output.contains("\"target\": \"opencl\""))
+        let bad = try stencilc(["run", jacobi, "--target", "opencl", "--device", "99", "--param", "N=12"])
+        #expect(bad.status == 1)
+        #expect(bad.errorOutput.contains("no OpenCL device 99"))
+        let host = try stencilc(["run", jacobi, "--target", "openmp", "--device", "0", "--param", "N=12"])
+        #expect(host.status == 1)
+        #expect(host.errorOutput.contains("--device chooses an OpenCL device"))
+    }
+
     // ---- error paths -----------------------------------------------------------------------
 
     static func jacobiExecutable(schedule: Schedule = Schedule()) throws -> String {
