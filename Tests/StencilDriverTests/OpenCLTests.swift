@@ -290,6 +290,28 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
         #expect(errors.contains("no_such_variable_in_stencilc"), "the log names the error: \(errors)")
     }
 
+    /// PoCL has fp64, so this C snippet takes the default device and pretends it has not.
+    @Test func float64WithoutFP64IsAClearMessage() throws {
+        let snippet = """
+            #include "stencil_opencl.h"
+            #include "stencil_runtime.h"
+            int main(void)
+            {
+                stcl_env env;
+                stcl_init(&env, NULL);
+                env.has_fp64 = 0; /* as on a device without cl_khr_fp64 */
+                stcl_require_fp64(&env, "poisson64.st");
+                return 0;
+            }
+            """
+        let executable = try OpenCLHarness.build(EmittedProgram(source: snippet, recipe: OpenCLBackend().recipe),
+                                                 stem: "no_fp64")
+        let (status, errors) = try OpenCLHarness.fail(executable)
+        #expect(status == 1)
+        #expect(errors.contains("poisson64.st uses float64 grids, but OpenCL device 0:0"), "\(errors)")
+        #expect(errors.contains("no cl_khr_fp64"))
+    }
+
     @Test func oversizedWorkGroupReportsTheDeviceLimits() throws {
         var schedule = Schedule()
         schedule.workgroup = (rows: 4096, cols: 4096)
