@@ -53,6 +53,9 @@ public enum Explain {
                 if case .until(let norm, _, _, _, _) = program.stopping {
                     out += "  check sweeps: sweep_\(norm.rawValue) reduces the change in local memory to one partial per\n"
                     out += "                work-group, reduce_\(norm.rawValue) folds those on the device: one scalar comes back\n"
+                    if norm == .l2diff && program.elementType == .float32 {
+                        out += "                (squares summed in float32 on the device, in double on the host targets)\n"
+                    }
                 }
                 out += "  read back:    the grid, once, at the end\n"
                 out += "  device:       --device INDEX | P:D | NAME, or STENCILC_DEVICE; `stencilc devices` lists them\n"
