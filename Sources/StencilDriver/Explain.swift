@@ -75,6 +75,32 @@ public enum Explain {
                 }
             }
         }
+        if program.schedule.target == .serial || program.schedule.target == .openmp {
+            out += "\nTemporal blocking (schedule: temporal \(program.schedule.temporal.rawValue))\n"
+            switch program.schedule.temporal {
+            case .off:
+                out += "  off: every sweep covers the whole grid\n"
+            case .on, .auto:
+                if program.halo == 0 {
+                    out += "  not applied: the update reads no neighbours, so there is nothing to reuse between sweeps\n"
+                    break
+                }
+                let grids = 2 + program.readOnlyGrids.count
+                if program.schedule.temporal == .auto {
+                    out += "  decided at run time: applied when the \(grids) grids of \(grid.rows) x \(grid.cols) \(grid.type.rawValue) do not fit in the\n"
+                    out += "  last-level cache (the summary says which); never for a grid that fits, where it cannot pay\n"
+                } else {
+                    out += "  forced on\n"
+                }
+                let between: String
+                switch program.stopping {
+                case .steps: between = "all the steps"
+                case .until(_, _, let every, _, _): between = "the \(IRPrinter.expression(every)) - 1 sweeps between two checks"
+                }
+                out += "  what it does: \(between) run as row tiles that each advance up to 64 sweeps, shifted\n"
+                out += "  up by the halo (\(program.halo)) per sweep, tiles sized to half the cache; results are bitwise unchanged\n"
+            }
+        }
         out += "\nIR\n"
         out += IRPrinter.program(program).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
         return out
