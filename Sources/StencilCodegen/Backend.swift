@@ -82,7 +82,8 @@ public enum Backends {
         case .serial: return CPUBackend(openMP: false)
         case .openmp: return CPUBackend(openMP: true)
         case .opencl: return OpenCLBackend()
-        case .mpi, .hybrid: return nil
+        case .mpi: return MPIBackend(hybrid: false)
+        case .hybrid: return MPIBackend(hybrid: true)
         }
     }
 }

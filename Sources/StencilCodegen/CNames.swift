@@ -92,5 +92,6 @@ public struct CNames: Sendable {
         "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
         "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen", "st_temporal",
+        "interior", "frame",
     ]
 }

@@ -5,7 +5,8 @@ import StencilCodegen
 import StencilIR
 
 public enum Explain {
-    public static func text(_ program: Program) -> String {
+    /// `params`: the --param overrides (NAME=VALUE), for sizes that depend on them.
+    public static func text(_ program: Program, params: [String] = []) -> String {
         var out = ""
         let grid = program.updatedGrid
         let h = program.halo
@@ -67,7 +68,10 @@ public enum Explain {
                     let (sharing, variable) = norm == .maxdiff ? (Sharing.reductionMax, "maxdiff") : (.reductionSum, "sum_sq")
                     out += "  check sweep:  #pragma omp parallel for \(OpenMPClauses.clauses(program.schedule, reduction: sharing, variable: variable))\n"
                 }
-                out += "  threads:      " + (program.schedule.numThreads.map { "\($0) (num_threads)" } ?? "OMP_NUM_THREADS, or all cores") + "\n"
+                let defaultThreads = program.schedule.target == .hybrid
+                    ? "OMP_NUM_THREADS, or (with stencilc run) the cores shared out between the ranks"
+                    : "OMP_NUM_THREADS, or all cores"
+                out += "  threads:      " + (program.schedule.numThreads.map { "\($0) (num_threads)\(program.schedule.target == .hybrid ? " per rank" : "")" } ?? defaultThreads) + "\n"
                 if let r = program.schedule.tileRows, let c = program.schedule.tileCols {
                     out += "  tiling:       \(r) x \(c) tiles, the tile loops collapsed into one parallel loop\n"
                 } else {
@@ -100,6 +104,9 @@ public enum Explain {
                 out += "  what it does: \(between) run as row tiles that each advance up to 64 sweeps, shifted\n"
                 out += "  up by the halo (\(program.halo)) per sweep, tiles sized to half the cache; results are bitwise unchanged\n"
             }
+        }
+        if program.schedule.target == .mpi || program.schedule.target == .hybrid {
+            out += "\n" + decompositionText(program, params: params)
         }
         out += "\nIR\n"
         out += IRPrinter.program(program).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"

@@ -27,7 +27,7 @@ public struct Launcher: Sendable {
 
     public init(builder: Builder) { self.builder = builder }
 
-    /// The run command for a built executable.
+    /// The run command for a built executable (through mpirun for mpi and hybrid).
     public func runJob(executable: String, program: Program, options: RunOptions) -> Job {
         var arguments: [String] = []
         for param in options.params { arguments += ["--param", param] }
@@ -36,21 +36,48 @@ public struct Launcher: Sendable {
         if let cap = options.maxIterations { arguments += ["--max-iterations", String(cap)] }
         if options.json { arguments.append("--json") }
         if options.quiet { arguments.append("--quiet") }
-        return Job(kind: .run, executable: executable, arguments: arguments, environment: options.environment)
+        switch program.schedule.target {
+        case .mpi, .hybrid:
+            var job = MPILaunch.forThisMachine(mpirun: builder.toolchain.mpirun)
+                .job(program: program, executable: executable, arguments: arguments)
+            job.environment.merge(options.environment) { _, new in new }
+            return job
+        case .serial, .openmp, .opencl:
+            return Job(kind: .run, executable: executable, arguments: arguments, environment: options.environment)
+        }
     }
 
     /// Builds and runs; with `capture`, returns the program's output instead of passing it on.
     @discardableResult
     public func run(_ result: CompilationResult, stem: String, options: RunOptions, capture: Bool = false,
                     echo: ((Job) -> Void)? = nil) throws -> ProcessResult {
+        let distributed = result.program.schedule.target == .mpi || result.program.schedule.target == .hybrid
+        if distributed {
+            try MPILaunch.preflight(result.program, params: options.params, toolchain: builder.toolchain)
+        }
         let plan = try builder.plan(result.emitted, stem: stem)
         try builder.execute(plan, echo: echo)
         let job = runJob(executable: plan.executable, program: result.program, options: options)
         echo?(job)
-        let outcome = try ProcessRunner.run(job, capture: capture)
+        var outcome = try ProcessRunner.run(job, capture: capture, captureErrors: distributed)
+        if distributed {
+            // mpirun's stderr, without Open MPI's banners about a rank's exit status when the
+            // program said what went wrong itself; shown as the program's own stderr would be.
+            outcome.errorOutput = MPILaunch.tidyErrors(outcome.errorOutput, status: outcome.status)
+            if !capture {
+                FileHandle.standardError.write(Data(outcome.errorOutput.utf8))
+                outcome.errorOutput = ""
+            }
+        }
         if outcome.signaled {
             throw DriverError("the program was killed by signal \(outcome.status)", toolOutput: outcome.errorOutput,
                               exitCode: 128 + outcome.status)
+        }
+        if outcome.status != 0 && distributed {
+            // Rank 0 printed the program's own error, or mpirun its reason for not starting it.
+            throw DriverError("the MPI run failed: \(job.executable) exited with status \(outcome.status) "
+                              + "(\(result.program.schedule.ranks) ranks)", toolOutput: outcome.errorOutput,
+                              exitCode: outcome.status)
         }
         if outcome.status != 0 {
             // The program already printed its own error (st_fatal) on stderr.

@@ -120,16 +120,18 @@ struct Check: ParsableCommand {
 
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Explain what the compiler decided for a target: halo, sharing, clauses, the IR.")
+        abstract: "Explain what the compiler decided for a target: halo, sharing, clauses, the MPI decomposition, the IR.")
 
     @Argument(help: "The stencil program (.st).") var file: String
+    @Option(name: .customLong("param"), help: "Size the plan with a param: NAME=VALUE (repeatable).")
+    var params: [String] = []
     @OptionGroup var scheduleOptions: ScheduleOptions
     @OptionGroup var debug: DebugOptions
 
     func run() throws {
         try reportingErrors {
             let result = try compile(file, scheduleOptions, debug)
-            print(StencilDriver.Explain.text(result.program), terminator: "")
+            print(StencilDriver.Explain.text(result.program, params: params), terminator: "")
         }
     }
 }
