@@ -248,6 +248,21 @@ st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, i
     return plan;
 }
 
+long st_temporal_tiles(const st_temporal *plan, long rows, int halo, long depth)
+{
+    return (rows - 2L * halo + (depth - 1) * halo) / plan->tile_rows + 1;
+}
+
+void st_temporal_rows(const st_temporal *plan, long rows, int halo, long tiles, long tile, long step,
+                      long *begin, long *end)
+{
+    long first = halo + tile * plan->tile_rows - step * halo;
+    long last = first + plan->tile_rows;
+    const long top = halo, bottom = rows - halo;
+    *begin = tile == 0 || first < top ? top : first > bottom ? bottom : first;
+    *end = tile == tiles - 1 || last > bottom ? bottom : last < top ? top : last;
+}
+
 /* ---- progress and divergence ------------------------------------------------------------- */
 
 static double progress_last = -1.0;

@@ -90,6 +90,15 @@ typedef struct {
  * tile height and depth. */
 st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int mode);
 
+/* How many row tiles cover rows [halo, rows - halo) when each advances `depth` sweeps. */
+long st_temporal_tiles(const st_temporal *plan, long rows, int halo, long depth);
+
+/* The rows [*begin, *end) of `tile` at sweep `step` of a block: the tile's rows shifted up by
+ * `halo` per step, clipped to the updated rows; the first tile starts at the top and the last
+ * ends at the bottom at every step, so the tiles of one step cover every updated row once. */
+void st_temporal_rows(const st_temporal *plan, long rows, int halo, long tiles, long tile, long step,
+                      long *begin, long *end);
+
 /* ---- progress and divergence ------------------------------------------------------------- */
 
 /* A progress line on stderr (iteration, residual, rate), redrawn at most a few times a second,

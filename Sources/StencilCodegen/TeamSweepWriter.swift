@@ -133,14 +133,12 @@ public struct TeamSweepWriter {
             }
             writer.block("for (long block = first; block < first + count; block += plan->depth)") {
                 writer.line("const long depth = plan->depth < first + count - block ? plan->depth : first + count - block;")
-                writer.line("const long tiles = (rows - 2 * HALO + (depth - 1) * HALO) / plan->tile_rows + 1;")
+                writer.line("const long tiles = st_temporal_tiles(plan, rows, HALO, depth);")
                 writer.block("for (long tile = 0; tile < tiles; ++tile)") {
                     writer.block("for (long step = 0; step < depth; ++step)") {
                         writer.line("const long iteration = block + step;")
-                        writer.line("long row_begin = HALO + tile * plan->tile_rows - step * HALO;")
-                        writer.line("long row_end = row_begin + plan->tile_rows;")
-                        writer.line("row_begin = tile == 0 || row_begin < HALO ? HALO : row_begin > rows - HALO ? rows - HALO : row_begin;")
-                        writer.line("row_end = tile == tiles - 1 || row_end > rows - HALO ? rows - HALO : row_end < HALO ? HALO : row_end;")
+                        writer.line("long row_begin, row_end;")
+                        writer.line("st_temporal_rows(plan, rows, HALO, tiles, tile, step, &row_begin, &row_end);")
                         writer.line("if (row_begin < row_end) sweep(\(arguments("row_begin", "row_end")));")
                     }
                 }

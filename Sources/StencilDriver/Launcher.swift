@@ -9,6 +9,8 @@ import StencilIR
 public struct RunOptions: Sendable {
     public var params: [String] = []       // NAME=VALUE
     public var outputPath: String?
+    /// --device SELECTOR for OpenCL programs (else the program reads STENCILC_DEVICE).
+    public var device: String?
     /// Stop after this many sweeps at most (benchmarks).
     public var maxIterations: Int?
     public var json = false
@@ -30,6 +32,7 @@ public struct Launcher: Sendable {
         var arguments: [String] = []
         for param in options.params { arguments += ["--param", param] }
         if let output = options.outputPath { arguments += ["--output", output] }
+        if let device = options.device { arguments += ["--device", device] }
         if let cap = options.maxIterations { arguments += ["--max-iterations", String(cap)] }
         if options.json { arguments.append("--json") }
         if options.quiet { arguments.append("--quiet") }

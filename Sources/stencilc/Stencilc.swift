@@ -15,7 +15,8 @@ struct Stencilc: ParsableCommand {
             stencilc run FILE.st --param N=4096         compile, run, print a summary
             stencilc check FILE.st                      diagnostics only
             stencilc explain FILE.st --target openmp    what the compiler decided, in plain words
+            stencilc devices                            the OpenCL devices --device can choose
             """,
-        subcommands: [Emit.self, Run.self, Check.self, Explain.self, RuntimeDir.self],
+        subcommands: [Emit.self, Run.self, Check.self, Explain.self, Devices.self, RuntimeDir.self],
         defaultSubcommand: Emit.self)
 }

@@ -48,14 +48,12 @@ static void sweeps(long first, long count, long rows, long cols, float *const bu
     }
     for (long block = first; block < first + count; block += plan->depth) {
         const long depth = plan->depth < first + count - block ? plan->depth : first + count - block;
-        const long tiles = (rows - 2 * HALO + (depth - 1) * HALO) / plan->tile_rows + 1;
+        const long tiles = st_temporal_tiles(plan, rows, HALO, depth);
         for (long tile = 0; tile < tiles; ++tile) {
             for (long step = 0; step < depth; ++step) {
                 const long iteration = block + step;
-                long row_begin = HALO + tile * plan->tile_rows - step * HALO;
-                long row_end = row_begin + plan->tile_rows;
-                row_begin = tile == 0 || row_begin < HALO ? HALO : row_begin > rows - HALO ? rows - HALO : row_begin;
-                row_end = tile == tiles - 1 || row_end > rows - HALO ? rows - HALO : row_end < HALO ? HALO : row_end;
+                long row_begin, row_end;
+                st_temporal_rows(plan, rows, HALO, tiles, tile, step, &row_begin, &row_end);
                 if (row_begin < row_end) sweep(row_begin, row_end, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], r);
             }
         }
