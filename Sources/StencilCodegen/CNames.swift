@@ -14,11 +14,20 @@ public struct CNames: Sendable {
         for grid in program.grids where grid.isUpdated {
             taken.insert(grid.name + "_next")
         }
+        // The opencl host names a read-only grid's device buffer `f_buffer` and a param's kernel
+        // argument `omega_arg`.
+        for grid in program.grids where !grid.isUpdated {
+            taken.insert(grid.name + "_buffer")
+        }
+        for param in program.params {
+            taken.insert(param.name + "_arg")
+        }
         let names = program.params.map(\.name) + program.grids.map(\.name)
             + [program.update.rowIndex, program.update.colIndex]
         for name in names where table[name] == nil {
-            var candidate = name
-            while taken.contains(candidate) || CNames.isReservedPrefix(candidate) { candidate += "_" }
+            // A reserved prefix stays reserved however many underscores follow: prefix those.
+            var candidate = CNames.isReservedPrefix(name) ? "v_" + name : name
+            while taken.contains(candidate) { candidate += "_" }
             taken.insert(candidate)
             table[name] = candidate
         }
@@ -35,6 +44,14 @@ public struct CNames: Sendable {
         if prefixes.contains(where: name.hasPrefix) { return true }
         // _Uppercase is reserved to the implementation in C.
         if name.hasPrefix("_"), let second = name.dropFirst().first, second.isUppercase { return true }
+        // OpenCL C's vector types (float4, uchar16, ...) and the macros its compiler predefines
+        // (M_PI, FLT_MAX, CLK_LOCAL_MEM_FENCE, ...).
+        let macroPrefixes = ["M_", "FLT_", "DBL_", "CLK_", "INT_", "UINT_", "LONG_", "CHAR_", "FP_"]
+        if macroPrefixes.contains(where: name.hasPrefix) { return true }
+        let scalars = ["char", "uchar", "short", "ushort", "int", "uint", "long", "ulong", "float", "double", "half", "bool"]
+        for scalar in scalars where name.hasPrefix(scalar) {
+            if ["2", "3", "4", "8", "16"].contains(String(name.dropFirst(scalar.count))) { return true }
+        }
         return false
     }
 
@@ -51,6 +68,10 @@ public struct CNames: Sendable {
         "half", "uint", "uchar", "ushort", "ulong", "size_t", "ptrdiff_t", "intptr_t", "uintptr_t",
         "get_global_id", "get_local_id", "get_group_id", "get_local_size", "get_global_size", "barrier",
         "float2", "float4", "float8", "float16", "double2", "double4", "int2", "int4",
+        "get_num_groups", "get_global_offset", "get_work_dim", "mem_fence", "event_t", "sampler_t",
+        "image1d_t", "image1d_array_t", "image1d_buffer_t", "image2d_t", "image2d_array_t", "image3d_t",
+        "pipe", "complex", "imaginary", "quad", "uniform", "vec_step", "MAXFLOAT", "HUGE_VAL",
+        "HUGE_VALF", "ENDIAN_LITTLE", "cl_khr_fp64",
         // libc, math, and macros
         "main", "NULL", "EOF", "errno", "stdin", "stdout", "stderr", "printf", "fprintf", "puts", "exit",
         "abort", "free", "malloc", "calloc", "realloc", "memcpy", "memset", "assert", "isnan", "isinf",
@@ -64,8 +85,13 @@ public struct CNames: Sendable {
         "summary", "swap", "buffers", "buffer", "k", "next", "change", "maxdiff", "sum_sq", "sweep",
         "sweep_maxdiff", "sweep_l2diff", "fill", "row_begin", "row_end", "col_begin", "col_end",
         "thread_count", "ranks", "rank", "decomp", "exchange", "device", "queue", "context", "program",
-        "kernel_source", "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
+        "kernel_source", "sweep_kernel", "check_kernel", "reduce_kernel", "sweep_kernels", "env", "wg",
+        "bytes", "groups", "reduce_size", "partial", "result", "current", "schedule",
+        "interior_rows", "interior_cols", "rows_arg", "cols_arg", "lane", "group_size", "contribution",
+        "acc", "scratch", "reduce_maxdiff", "reduce_l2diff", "no_points",
+        "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
         "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen", "st_temporal",
+        "interior", "frame",
     ]
 }

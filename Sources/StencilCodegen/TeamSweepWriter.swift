@@ -16,12 +16,16 @@ public struct TeamSweepWriter {
     public let names: CNames
     public let writer: CodeWriter
     public let openMP: Bool
+    /// Also write `sweeps` (whole-grid plain sweeps, temporally blocked): not for MPI ranks,
+    /// which sweep their block in parts around a halo exchange every sweep.
+    public let blockedSweeps: Bool
 
-    public init(program: Program, names: CNames, writer: CodeWriter, openMP: Bool) {
+    public init(program: Program, names: CNames, writer: CodeWriter, openMP: Bool, blockedSweeps: Bool = true) {
         self.program = program
         self.names = names
         self.writer = writer
         self.openMP = openMP
+        self.blockedSweeps = blockedSweeps
     }
 
     var scalar: String { program.elementType == .float32 ? "float" : "double" }
@@ -104,6 +108,7 @@ public struct TeamSweepWriter {
                 }
             }
         }
+        guard blockedSweeps else { return }
         writer.blank()
         sweepsFunction()
     }

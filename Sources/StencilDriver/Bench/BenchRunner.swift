@@ -174,6 +174,9 @@ public struct BenchRunner {
                 guard points > 0 else {
                     throw DriverError("size \(size.label) leaves no point to update (the halo is \(program.halo))")
                 }
+                var options = RunOptions()
+                options.params = size.params
+                try launcher.preflight(program, options: options)
                 cells.append(Cell(executable: executable, program: program, environment: settings.environment,
                                   measurement: BenchMeasurement(configuration: configuration, size: size, points: points, sweeps: 1)))
             }
@@ -256,7 +259,7 @@ public struct BenchRunner {
         options.quiet = true
         let job = launcher.runJob(executable: cell.executable, program: cell.program, options: options)
         echo?(job)
-        let outcome = try launcher.execute(job, capture: true)
+        let outcome = try launcher.execute(job, program: cell.program, capture: true)
         return try BenchRunner.parseSummary(outcome.output)
     }
 
