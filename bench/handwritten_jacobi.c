@@ -70,7 +70,7 @@ int main(int argc, char **argv)
     }
     double seconds = omp_get_wtime() - start;
     printf("{\"iterations\": %ld, \"seconds\": %.6f, \"mlups\": %.1f, \"residual\": %g, \"threads\": %d}\n", iterations, seconds,
-           (double)iterations * (n - 2) * (n - 2) / seconds / 1e6, diff, omp_get_max_threads());
+           (double)iterations * (n - 2) * (n - 2) / seconds / 1e6, isfinite(diff) ? diff : -1.0, omp_get_max_threads());
     if (argc > 3) write_npy(argv[3], u, n);
     free(u);
     free(v);

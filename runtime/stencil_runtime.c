@@ -39,7 +39,7 @@ void st_fatal(const char *format, ...)
 
 static void print_usage(const st_param *params, int count)
 {
-    printf("usage: %s [--param NAME=VALUE]... [--output FILE.npy] [--max-iterations K] [--json] [--quiet]\n", program_name);
+    printf("usage: %s [--param NAME=VALUE]... [--output FILE.npy] [--image FILE.png] [--max-iterations K] [--json] [--quiet]\n", program_name);
     if (count > 0) printf("params (defaults):\n");
     for (int k = 0; k < count; ++k) {
         if (params[k].kind == ST_INTEGER) printf("  %s = %.0f (integer)\n", params[k].name, params[k].value);
@@ -207,6 +207,136 @@ void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, 
         for (long j = c0; j < c1; ++j) grid[i * cols + j] = value;
 }
 
+/* ---- temporal blocking -------------------------------------------------------------------- */
+
+/* The last-level cache of one CPU in bytes: the highest level under /sys (what lscpu shows;
+ * sysconf reports the whole package's L3 in some VMs), else sysconf, else 8 MiB. */
+static double llc_bytes(void)
+{
+    double best = 0;
+    int best_level = 0;
+    for (int index = 0; index < 8; ++index) {
+        char path[96];
+        int level = 0;
+        char size[32] = "";
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", index);
+        FILE *file = fopen(path, "r");
+        if (!file) continue;
+        if (fscanf(file, "%d", &level) != 1) level = 0;
+        fclose(file);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
+        file = fopen(path, "r");
+        if (!file) continue;
+        if (fscanf(file, "%31s", size) != 1) size[0] = '\0';
+        fclose(file);
+        char *unit = NULL;
+        double bytes = strtod(size, &unit);
+        if (unit && (*unit == 'K' || *unit == 'k')) bytes *= 1024;
+        else if (unit && (*unit == 'M' || *unit == 'm')) bytes *= 1024 * 1024;
+        if (level > best_level && bytes > 0) { best_level = level; best = bytes; }
+    }
+    if (best > 0) return best;
+    long size = -1;
+#ifdef _SC_LEVEL3_CACHE_SIZE
+    size = sysconf(_SC_LEVEL3_CACHE_SIZE);
+#endif
+    return size > 0 ? (double)size : 8.0 * 1024 * 1024;
+}
+
+st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int mode)
+{
+    st_temporal plan = { 0, 0, "" };
+    const char *environment = getenv("STENCIL_TEMPORAL");
+    if (environment && strcmp(environment, "on") == 0) mode = ST_TEMPORAL_ON;
+    if (environment && strcmp(environment, "off") == 0) mode = ST_TEMPORAL_OFF;
+    if (mode == ST_TEMPORAL_OFF) { plan.reason = "off (schedule)"; return plan; }
+    if (halo < 1) { plan.reason = "off (no neighbours read)"; return plan; }
+    const double cache = llc_bytes();
+    const double row_bytes = (double)cols * (double)elem_size * arrays;
+    if (mode == ST_TEMPORAL_AUTO && row_bytes * (double)rows <= cache) {
+        plan.reason = "off (the grids fit in the last-level cache)";
+        return plan;
+    }
+    /* A tile of B rows advancing D sweeps touches about B + (D + 2) * halo rows of each grid;
+     * keep that within half the cache, split evenly between tile height and depth. */
+    long fit = (long)(cache / 2 / row_bytes);
+    long tile_rows = fit / 2, depth = fit / 2 / halo;
+    if (depth > 64) depth = 64;
+    if ((tile_rows < 4 * halo || depth < 2) && mode == ST_TEMPORAL_AUTO) {
+        plan.reason = "off (rows too long for the cache)";
+        return plan;
+    }
+    if (tile_rows < halo) tile_rows = halo;
+    if (depth < 2) depth = 2;
+    /* Tuning knobs for experiments and tests. */
+    const char *rows_knob = getenv("STENCIL_TEMPORAL_TILE_ROWS"), *depth_knob = getenv("STENCIL_TEMPORAL_DEPTH");
+    if (rows_knob && atol(rows_knob) >= halo) tile_rows = atol(rows_knob);
+    if (depth_knob && atol(depth_knob) >= 2) depth = atol(depth_knob);
+    plan.tile_rows = tile_rows;
+    plan.depth = depth;
+    plan.reason = "on";
+    return plan;
+}
+
+long st_temporal_tiles(const st_temporal *plan, long rows, int halo, long depth)
+{
+    return (rows - 2L * halo + (depth - 1) * halo) / plan->tile_rows + 1;
+}
+
+void st_temporal_rows(const st_temporal *plan, long rows, int halo, long tiles, long tile, long step,
+                      long *begin, long *end)
+{
+    long first = halo + tile * plan->tile_rows - step * halo;
+    long last = first + plan->tile_rows;
+    const long top = halo, bottom = rows - halo;
+    *begin = tile == 0 || first < top ? top : first > bottom ? bottom : first;
+    *end = tile == tiles - 1 || last > bottom ? bottom : last < top ? top : last;
+}
+
+/* ---- progress and divergence ------------------------------------------------------------- */
+
+static double progress_last = -1.0;
+static int progress_drawn = 0;
+
+void st_progress(const st_options *options, long iteration, long max_iterations, double residual,
+                 double points_per_iteration, double start_seconds)
+{
+    if (options->quiet || options->json || !isatty(STDERR_FILENO)) return;
+    double now = st_seconds();
+    if (progress_last >= 0 && now - progress_last < 0.25) return;
+    progress_last = now;
+    double rate = now > start_seconds ? (double)iteration * points_per_iteration / (now - start_seconds) / 1e6 : 0.0;
+    fprintf(stderr, "\r  iteration %ld/%ld", iteration, max_iterations);
+    if (!isnan(residual)) fprintf(stderr, "  residual %.4g", residual);
+    fprintf(stderr, "  %.0f MLUP/s   ", rate);
+    fflush(stderr);
+    progress_drawn = 1;
+}
+
+void st_progress_done(const st_options *options)
+{
+    (void)options;
+    if (progress_drawn) fputc('\n', stderr);
+    progress_drawn = 0;
+}
+
+void st_check_finite(long nonfinite_points, long iteration)
+{
+    if (nonfinite_points > 0)
+        st_fatal("the solution diverged: %ld point%s NaN or Inf after iteration %ld", nonfinite_points,
+                 nonfinite_points == 1 ? " is" : "s are", iteration);
+}
+
+long st_count_nonfinite(const void *data, long rows, long cols, size_t elem_size)
+{
+    long count = 0;
+    for (long k = 0; k < rows * cols; ++k) {
+        double value = elem_size == 4 ? (double)((const float *)data)[k] : ((const double *)data)[k];
+        count += !isfinite(value);
+    }
+    return count;
+}
+
 /* ---- time -------------------------------------------------------------------------------- */
 
 double st_seconds(void)
@@ -317,6 +447,391 @@ void st_write_npy(const char *path, const void *data, long rows, long cols, long
     free(resolved);
 }
 
+/* Writes `n` bytes to `path` under a temporary name, then renames it into place: a failure never
+ * leaves a partial file. Fatal on failure. */
+static void write_atomically(const char *path, const void *data, size_t n)
+{
+    size_t path_length = strlen(path);
+    char *temporary = malloc(path_length + 32);
+    if (!temporary) st_fatal("out of memory");
+    snprintf(temporary, path_length + 32, "%s.tmp.%ld", path, (long)getpid());
+    FILE *file = fopen(temporary, "wb");
+    if (!file) st_fatal("cannot write '%s': %s", path, strerror(errno));
+    int ok = fwrite(data, 1, n, file) == n;
+    int saved = errno;
+    if (fclose(file) != 0 && ok) { ok = 0; saved = errno; }
+    if (!ok || rename(temporary, path) != 0) {
+        if (ok) saved = errno;
+        remove(temporary);
+        free(temporary);
+        st_fatal("cannot write '%s': %s", path, strerror(saved));
+    }
+    free(temporary);
+}
+/* ---- heat map PNG ------------------------------------------------------------------------ */
+
+/* A growable byte buffer; out of memory is fatal. */
+typedef struct {
+    unsigned char *data;
+    size_t size, capacity;
+} st_bytes;
+
+static void bytes_reserve(st_bytes *b, size_t extra)
+{
+    if (b->size + extra <= b->capacity) return;
+    size_t capacity = b->capacity ? b->capacity : 4096;
+    while (capacity < b->size + extra) capacity *= 2;
+    unsigned char *data = realloc(b->data, capacity);
+    if (!data) st_fatal("out of memory writing an image");
+    b->data = data;
+    b->capacity = capacity;
+}
+
+static void bytes_put(st_bytes *b, const void *data, size_t n)
+{
+    bytes_reserve(b, n);
+    memcpy(b->data + b->size, data, n);
+    b->size += n;
+}
+
+static void bytes_put_u32(st_bytes *b, uint32_t v)
+{
+    unsigned char be[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8), (unsigned char)v };
+    bytes_put(b, be, 4);
+}
+
+/* CRC-32 (ISO-HDLC, as PNG uses it) and Adler-32 (zlib's trailer). */
+static uint32_t crc32_update(uint32_t crc, const unsigned char *data, size_t n)
+{
+    static uint32_t table[256];
+    static int ready = 0;
+    if (!ready) {
+        for (uint32_t k = 0; k < 256; ++k) {
+            uint32_t c = k;
+            for (int bit = 0; bit < 8; ++bit) c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            table[k] = c;
+        }
+        ready = 1;
+    }
+    crc = ~crc;
+    for (size_t i = 0; i < n; ++i) crc = table[(crc ^ data[i]) & 0xff] ^ (crc >> 8);
+    return ~crc;
+}
+
+static uint32_t adler32(const unsigned char *data, size_t n)
+{
+    uint32_t a = 1, b = 0;
+    for (size_t i = 0; i < n; ++i) {
+        a = (a + data[i]) % 65521u;
+        b = (b + a) % 65521u;
+    }
+    return b << 16 | a;
+}
+
+/* Deflate bits go least significant first; Huffman codes are sent most significant bit first. */
+typedef struct {
+    st_bytes *out;
+    uint32_t bits;
+    int count;
+} bit_writer;
+
+static void put_bits(bit_writer *w, uint32_t value, int n)
+{
+    w->bits |= value << w->count;
+    w->count += n;
+    while (w->count >= 8) {
+        unsigned char byte = (unsigned char)w->bits;
+        bytes_put(w->out, &byte, 1);
+        w->bits >>= 8;
+        w->count -= 8;
+    }
+}
+
+static void put_code(bit_writer *w, uint32_t code, int n)
+{
+    uint32_t reversed = 0;
+    for (int k = 0; k < n; ++k) reversed |= ((code >> k) & 1u) << (n - 1 - k);
+    put_bits(w, reversed, n);
+}
+
+/* A literal/length symbol in the fixed Huffman code of RFC 1951, 3.2.6. */
+static void put_fixed_symbol(bit_writer *w, int symbol)
+{
+    if (symbol < 144) put_code(w, 0x30u + (uint32_t)symbol, 8);
+    else if (symbol < 256) put_code(w, 0x190u + (uint32_t)(symbol - 144), 9);
+    else if (symbol < 280) put_code(w, (uint32_t)(symbol - 256), 7);
+    else put_code(w, 0xc0u + (uint32_t)(symbol - 280), 8);
+}
+
+static void put_match(bit_writer *w, int length, int distance)
+{
+    static const short length_base[29] = { 3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51,
+                                           59, 67, 83, 99, 115, 131, 163, 195, 227, 258 };
+    static const unsigned char length_extra[29] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3,
+                                                    3, 4, 4, 4, 4, 5, 5, 5, 5, 0 };
+    static const unsigned short distance_base[30] = { 1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193,
+                                                       257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145,
+                                                       8193, 12289, 16385, 24577 };
+    static const unsigned char distance_extra[30] = { 0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8,
+                                                      8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13 };
+    int l = 28;
+    while (length_base[l] > length) --l;
+    put_fixed_symbol(w, 257 + l);
+    put_bits(w, (uint32_t)(length - length_base[l]), length_extra[l]);
+    int d = 29;
+    while (distance_base[d] > distance) --d;
+    put_code(w, (uint32_t)d, 5);
+    put_bits(w, (uint32_t)(distance - distance_base[d]), distance_extra[d]);
+}
+
+/* A zlib stream of `data`: one fixed-Huffman deflate block, greedy LZ77 over a 32 KiB window
+ * (hash chains on 3-byte prefixes). Plenty for heat maps, whose rows repeat their neighbours. */
+static void zlib_compress(st_bytes *out, const unsigned char *data, size_t n)
+{
+    enum { WINDOW = 32768, HASH = 1 << 15, MIN_MATCH = 3, MAX_MATCH = 258, MAX_CHAIN = 32 };
+    int *head = malloc(sizeof(int) * HASH), *prev = malloc(sizeof(int) * WINDOW);
+    if (!head || !prev) st_fatal("out of memory writing an image");
+    for (int k = 0; k < HASH; ++k) head[k] = -1;
+    const unsigned char zlib_header[2] = { 0x78, 0x01 };
+    bytes_put(out, zlib_header, 2);
+    bit_writer w = { out, 0, 0 };
+    put_bits(&w, 1, 1); /* BFINAL */
+    put_bits(&w, 1, 2); /* BTYPE 01: fixed Huffman codes */
+    size_t i = 0;
+    while (i < n) {
+        int best_length = 0, best_distance = 0;
+        if (i + MIN_MATCH <= n) {
+            unsigned h = ((unsigned)data[i] << 10 ^ (unsigned)data[i + 1] << 5 ^ data[i + 2]) & (HASH - 1);
+            int candidate = head[h];
+            size_t limit = n - i < MAX_MATCH ? n - i : MAX_MATCH;
+            for (int chain = 0; candidate >= 0 && i - (size_t)candidate <= WINDOW - 1 && chain < MAX_CHAIN; ++chain) {
+                const unsigned char *a = data + candidate, *b = data + i;
+                size_t length = 0;
+                while (length < limit && a[length] == b[length]) ++length;
+                if ((int)length > best_length) {
+                    best_length = (int)length;
+                    best_distance = (int)(i - (size_t)candidate);
+                    if (length == limit) break;
+                }
+                int older = prev[candidate % WINDOW];
+                if (older >= candidate) break;
+                candidate = older;
+            }
+        }
+        size_t advance = best_length >= MIN_MATCH ? (size_t)best_length : 1;
+        if (best_length >= MIN_MATCH) put_match(&w, best_length, best_distance);
+        else put_fixed_symbol(&w, data[i]);
+        /* Every position passed enters the hash chains. */
+        for (size_t k = i; k < i + advance; ++k) {
+            if (k + MIN_MATCH > n) break;
+            unsigned h = ((unsigned)data[k] << 10 ^ (unsigned)data[k + 1] << 5 ^ data[k + 2]) & (HASH - 1);
+            prev[k % WINDOW] = head[h];
+            head[h] = (int)k;
+        }
+        i += advance;
+    }
+    put_fixed_symbol(&w, 256); /* end of block */
+    if (w.count > 0) put_bits(&w, 0, 8 - w.count);
+    bytes_put_u32(out, adler32(data, n));
+    free(head);
+    free(prev);
+}
+
+static void png_chunk(st_bytes *png, const char type[4], const unsigned char *data, size_t n)
+{
+    bytes_put_u32(png, (uint32_t)n);
+    size_t start = png->size;
+    bytes_put(png, type, 4);
+    if (n) bytes_put(png, data, n);
+    bytes_put_u32(png, crc32_update(0, png->data + start, n + 4));
+}
+
+/* Palette of the heat map: COLOURS levels of viridis, then white, black and a grey for NaN. */
+enum { COLOURS = 252, WHITE = 252, BLACK = 253, NAN_GREY = 254, PALETTE = 255 };
+
+/* matplotlib's viridis (van der Walt and Smith; CC0), 256 sRGB entries as hex triplets. */
+static const char viridis_hex[] =
+    "44015444025645045745055946075a46085c460a5d460b5e470d60470e61471063471164471365481467481668481769"
+    "48186a481a6c481b6d481c6e481d6f481f70482071482173482374482475482576482677482878482979472a7a472c7a"
+    "472d7b472e7c472f7d46307e46327e46337f463480453581453781453882443983443a83443b84433d84433e85423f85"
+    "4240864241864142874144874045884046883f47883f48893e49893e4a893e4c8a3d4d8a3d4e8a3c4f8a3c508b3b518b"
+    "3b528b3a538b3a548c39558c39568c38588c38598c375a8c375b8d365c8d365d8d355e8d355f8d34608d34618d33628d"
+    "33638d32648e32658e31668e31678e31688e30698e306a8e2f6b8e2f6c8e2e6d8e2e6e8e2e6f8e2d708e2d718e2c718e"
+    "2c728e2c738e2b748e2b758e2a768e2a778e2a788e29798e297a8e297b8e287c8e287d8e277e8e277f8e27808e26818e"
+    "26828e26828e25838e25848e25858e24868e24878e23888e23898e238a8d228b8d228c8d228d8d218e8d218f8d21908d"
+    "21918c20928c20928c20938c1f948c1f958b1f968b1f978b1f988b1f998a1f9a8a1e9b8a1e9c891e9d891f9e891f9f88"
+    "1fa0881fa1881fa1871fa28720a38620a48621a58521a68522a78522a88423a98324aa8325ab8225ac8226ad8127ad81"
+    "28ae8029af7f2ab07f2cb17e2db27d2eb37c2fb47c31b57b32b67a34b67935b77937b87838b9773aba763bbb753dbc74"
+    "3fbc7340bd7242be7144bf7046c06f48c16e4ac16d4cc26c4ec36b50c46a52c56954c56856c66758c7655ac8645cc863"
+    "5ec96260ca6063cb5f65cb5e67cc5c69cd5b6ccd5a6ece5870cf5773d05675d05477d1537ad1517cd2507fd34e81d34d"
+    "84d44b86d54989d5488bd6468ed64590d74393d74195d84098d83e9bd93c9dd93ba0da39a2da37a5db36a8db34aadc32"
+    "addc30b0dd2fb2dd2db5de2bb8de29bade28bddf26c0df25c2df23c5e021c8e020cae11fcde11dd0e11cd2e21bd5e21a"
+    "d8e219dae319dde318dfe318e2e418e5e419e7e419eae51aece51befe51cf1e51df4e61ef6e620f8e621fbe723fde725";
+
+static void palette_colour(int index, unsigned char rgb[3])
+{
+    if (index == WHITE) { rgb[0] = rgb[1] = rgb[2] = 255; return; }
+    if (index == BLACK) { rgb[0] = rgb[1] = rgb[2] = 0; return; }
+    if (index == NAN_GREY) { rgb[0] = rgb[1] = rgb[2] = 160; return; }
+    /* Resample the 256 entries at COLOURS evenly spaced points, linearly. */
+    double position = (double)index * 255.0 / (COLOURS - 1);
+    int low = (int)position, high = low < 255 ? low + 1 : 255;
+    double t = position - low;
+    for (int c = 0; c < 3; ++c) {
+        unsigned a = 0, b = 0;
+        sscanf(viridis_hex + 6 * low + 2 * c, "%2x", &a);
+        sscanf(viridis_hex + 6 * high + 2 * c, "%2x", &b);
+        rgb[c] = (unsigned char)(a + (b - (double)a) * t + 0.5);
+    }
+}
+
+/* A 5x7 bitmap font for the colour bar's numbers: each glyph is 7 rows of 5 bits, left = 0x10. */
+static const unsigned char *glyph(char c)
+{
+    static const char chars[] = "0123456789.-+ena";
+    static const unsigned char rows[][7] = {
+        { 0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e }, { 0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e },
+        { 0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f }, { 0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e },
+        { 0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02 }, { 0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e },
+        { 0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e }, { 0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08 },
+        { 0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e }, { 0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c },
+        { 0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x0c }, { 0x00, 0x00, 0x00, 0x1f, 0x00, 0x00, 0x00 },
+        { 0x00, 0x04, 0x04, 0x1f, 0x04, 0x04, 0x00 }, { 0x00, 0x00, 0x0e, 0x11, 0x1f, 0x10, 0x0e },
+        { 0x00, 0x00, 0x16, 0x19, 0x11, 0x11, 0x11 }, { 0x00, 0x00, 0x0e, 0x01, 0x0f, 0x11, 0x0f },
+    };
+    const char *at = strchr(chars, c);
+    return at && c ? rows[at - chars] : NULL;
+}
+
+enum { FONT_SCALE = 2, GLYPH_W = 6 * FONT_SCALE, GLYPH_H = 7 * FONT_SCALE };
+
+static void draw_text(unsigned char *image, long width, long x, long y, const char *text)
+{
+    for (; *text; ++text, x += GLYPH_W) {
+        const unsigned char *g = glyph(*text);
+        if (!g) continue;
+        for (int r = 0; r < 7 * FONT_SCALE; ++r)
+            for (int c = 0; c < 5 * FONT_SCALE; ++c)
+                if (g[r / FONT_SCALE] & (0x10 >> (c / FONT_SCALE))) image[(y + r) * width + x + c] = BLACK;
+    }
+}
+
+static double element(const void *data, long i, long j, long stride, size_t elem_size)
+{
+    size_t at = (size_t)i * (size_t)stride + (size_t)j;
+    return elem_size == 4 ? (double)((const float *)data)[at] : ((const double *)data)[at];
+}
+
+void st_write_heatmap_png(const char *path, const void *data, long rows, long cols, long stride,
+                          size_t elem_size)
+{
+    if (elem_size != 4 && elem_size != 8) st_fatal("cannot write '%s': elements of %zu bytes", path, elem_size);
+    if (rows < 1 || cols < 1) st_fatal("cannot write '%s': an empty grid", path);
+    /* Range of the finite values: the colour bar's ends. */
+    double lo = INFINITY, hi = -INFINITY;
+    for (long i = 0; i < rows; ++i)
+        for (long j = 0; j < cols; ++j) {
+            double v = element(data, i, j, stride, elem_size);
+            if (isfinite(v)) { if (v < lo) lo = v; if (v > hi) hi = v; }
+        }
+
+    /* Display scale: grids above 1024 points a side are averaged down by an integer factor,
+     * small ones enlarged (each point a square) until the longer side reaches 256 pixels. */
+    long longer = rows > cols ? rows : cols;
+    long down = (longer + 1023) / 1024;
+    long cell_rows = (rows + down - 1) / down, cell_cols = (cols + down - 1) / down;
+    long cell_longer = cell_rows > cell_cols ? cell_rows : cell_cols;
+    long up = cell_longer < 256 ? 256 / cell_longer : 1;
+    long field_h = cell_rows * up, field_w = cell_cols * up;
+
+    /* Layout: margin, field, gap, colour bar, tick, labels, margin. */
+    enum { MARGIN = 12, GAP = 16, BAR_W = 20, TICK = 5, TICKS = 5 };
+    char labels[TICKS][32];
+    long label_w = 0;
+    for (int k = 0; k < TICKS; ++k) {
+        double v = isfinite(lo) ? hi - (hi - lo) * k / (TICKS - 1) : NAN;
+        snprintf(labels[k], sizeof labels[k], isfinite(v) ? "%.4g" : "nan", v);
+        long w = (long)strlen(labels[k]) * GLYPH_W;
+        if (w > label_w) label_w = w;
+    }
+    long bar_h = field_h > 8 * GLYPH_H ? field_h : 8 * GLYPH_H;
+    long bar_x = MARGIN + field_w + GAP;
+    long width = bar_x + BAR_W + TICK + 3 + label_w + MARGIN;
+    long height = 2 * MARGIN + GLYPH_H / 2 * 2 + bar_h;
+    long top = MARGIN + GLYPH_H / 2;  /* room for the top label's upper half */
+
+    /* The picture as palette indices, each row preceded by its filter byte (0: none). */
+    size_t line = (size_t)width + 1;
+    unsigned char *raw = malloc(line * (size_t)height);
+    if (!raw) st_fatal("out of memory writing '%s'", path);
+    unsigned char *image = malloc((size_t)width * (size_t)height);
+    if (!image) st_fatal("out of memory writing '%s'", path);
+    memset(image, WHITE, (size_t)width * (size_t)height);
+
+    double span = hi > lo ? hi - lo : 1.0;
+    for (long ci = 0; ci < cell_rows; ++ci)
+        for (long cj = 0; cj < cell_cols; ++cj) {
+            double sum = 0;
+            long count = 0;
+            for (long i = ci * down; i < (ci + 1) * down && i < rows; ++i)
+                for (long j = cj * down; j < (cj + 1) * down && j < cols; ++j) {
+                    double v = element(data, i, j, stride, elem_size);
+                    if (isfinite(v)) { sum += v; ++count; }
+                }
+            int index = NAN_GREY;
+            if (count > 0) {
+                double t = (sum / (double)count - lo) / span;
+                index = (int)(t * (COLOURS - 1) + 0.5);
+                if (index < 0) index = 0;
+                if (index > COLOURS - 1) index = COLOURS - 1;
+            }
+            for (long y = ci * up; y < (ci + 1) * up; ++y)
+                memset(image + (top + y) * width + MARGIN + cj * up, index, (size_t)up);
+        }
+
+    /* The colour bar: maximum at the top, a black outline, ticks and labels. */
+    for (long y = 0; y < bar_h; ++y) {
+        int index = (int)((double)(bar_h - 1 - y) / (double)(bar_h > 1 ? bar_h - 1 : 1) * (COLOURS - 1) + 0.5);
+        memset(image + (top + y) * width + bar_x, index, BAR_W);
+        image[(top + y) * width + bar_x - 1] = BLACK;
+        image[(top + y) * width + bar_x + BAR_W] = BLACK;
+    }
+    memset(image + (top - 1) * width + bar_x - 1, BLACK, BAR_W + 2);
+    memset(image + (top + bar_h) * width + bar_x - 1, BLACK, BAR_W + 2);
+    for (int k = 0; k < TICKS; ++k) {
+        long y = top + (bar_h - 1) * k / (TICKS - 1);
+        memset(image + y * width + bar_x + BAR_W + 1, BLACK, TICK);
+        draw_text(image, width, bar_x + BAR_W + TICK + 3, y - GLYPH_H / 2, labels[k]);
+    }
+
+    for (long y = 0; y < height; ++y) {
+        raw[(size_t)y * line] = 0;
+        memcpy(raw + (size_t)y * line + 1, image + y * width, (size_t)width);
+    }
+    free(image);
+
+    st_bytes png = { 0 };
+    const unsigned char signature[8] = { 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n' };
+    bytes_put(&png, signature, 8);
+    unsigned char ihdr[13] = { (unsigned char)(width >> 24), (unsigned char)(width >> 16), (unsigned char)(width >> 8),
+                               (unsigned char)width, (unsigned char)(height >> 24), (unsigned char)(height >> 16),
+                               (unsigned char)(height >> 8), (unsigned char)height,
+                               8, 3, 0, 0, 0 }; /* 8-bit palette indices, deflate, no interlace */
+    png_chunk(&png, "IHDR", ihdr, 13);
+    unsigned char plte[3 * PALETTE];
+    for (int k = 0; k < PALETTE; ++k) palette_colour(k, plte + 3 * k);
+    png_chunk(&png, "PLTE", plte, sizeof plte);
+    st_bytes idat = { 0 };
+    zlib_compress(&idat, raw, line * (size_t)height);
+    free(raw);
+    png_chunk(&png, "IDAT", idat.data, idat.size);
+    free(idat.data);
+    png_chunk(&png, "IEND", NULL, 0);
+
+    write_atomically(path, png.data, png.size);
+    free(png.data);
+}
+
 /* Prints a double as JSON: numbers with full precision, null for NaN or infinities. */
 static void json_number(double value)
 {
@@ -356,7 +871,9 @@ void st_print_summary(const st_summary *s, const st_options *options)
         printf(", \"schedule\": "); json_string(s->schedule);
         printf(", \"decomposition\": "); json_string(s->decomposition);
         printf(", \"device\": "); json_string(s->device);
-        printf("}\n");
+        printf(", \"temporal\": {\"depth\": %ld, \"tile_rows\": %ld, \"reason\": ", s->temporal.depth, s->temporal.tile_rows);
+        json_string(s->temporal.reason);
+        printf("}}\n");
         fflush(stdout);
         return;
     }
@@ -374,6 +891,9 @@ void st_print_summary(const st_summary *s, const st_options *options)
     } else {
         printf("  iterations  %ld (fixed steps)\n", s->iterations);
     }
+    if (s->temporal.depth > 0)
+        printf("  blocking    up to %ld sweeps per pass over tiles of %ld rows (temporal blocking)\n",
+               s->temporal.depth, s->temporal.tile_rows);
     printf("  time        %.4f s\n", s->seconds);
     printf("  speed       %.1f MLUP/s\n", mlups);
     fflush(stdout);

@@ -36,7 +36,7 @@ typedef struct {
 
 typedef struct {
     const char *output_path; /* --output FILE.npy, or NULL */
-    const char *image_path;  /* --image FILE.ppm/.png, or NULL (reserved for heat maps) */
+    const char *image_path;  /* --image FILE.png: st_write_heatmap_png of the final field, or NULL */
     const char *device;      /* --device SELECTOR (OpenCL targets), or NULL */
     long max_iterations;     /* --max-iterations K: stop after K sweeps at most (0: no cap) */
     int json;                /* --json: the summary as one JSON object */
@@ -80,6 +80,50 @@ void st_free_grid(void *grid);
 void st_fill_f32(float *grid, long rows, long cols, long r0, long r1, long c0, long c1, float value);
 void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, long c1, double value);
 
+/* ---- temporal blocking -------------------------------------------------------------------- */
+
+enum { ST_TEMPORAL_AUTO = 0, ST_TEMPORAL_ON = 1, ST_TEMPORAL_OFF = 2 };
+
+/* How the sweeps between two convergence checks are blocked in time: row tiles of `tile_rows`
+ * rows advance up to `depth` sweeps at a time (depth 0: no blocking, one whole sweep after the
+ * other). `reason` says why, for the summary. */
+typedef struct {
+    long tile_rows;
+    long depth;
+    const char *reason;
+} st_temporal;
+
+/* Plans temporal blocking for `arrays` grids of rows x cols elements and a stencil of halo
+ * `halo`: in auto mode only when the grids do not fit in the last-level cache, with tiles sized
+ * so a tile's rows of every grid stay in it. For experiments, STENCIL_TEMPORAL=on|off in the
+ * environment overrides the mode, and STENCIL_TEMPORAL_TILE_ROWS / STENCIL_TEMPORAL_DEPTH the
+ * tile height and depth. */
+st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int mode);
+
+/* How many row tiles cover rows [halo, rows - halo) when each advances `depth` sweeps. */
+long st_temporal_tiles(const st_temporal *plan, long rows, int halo, long depth);
+
+/* The rows [*begin, *end) of `tile` at sweep `step` of a block: the tile's rows shifted up by
+ * `halo` per step, clipped to the updated rows; the first tile starts at the top and the last
+ * ends at the bottom at every step, so the tiles of one step cover every updated row once. */
+void st_temporal_rows(const st_temporal *plan, long rows, int halo, long tiles, long tile, long step,
+                      long *begin, long *end);
+
+/* ---- progress and divergence ------------------------------------------------------------- */
+
+/* A progress line on stderr (iteration, residual, rate), redrawn at most a few times a second,
+ * only when stderr is a terminal and --quiet was not given. `residual` NaN: not known. */
+void st_progress(const st_options *options, long iteration, long max_iterations, double residual,
+                 double points_per_iteration, double start_seconds);
+/* Ends the progress line, if one was drawn. */
+void st_progress_done(const st_options *options);
+
+/* Stops the program with a clear message when a sweep produced NaN or Inf. */
+void st_check_finite(long nonfinite_points, long iteration);
+
+/* Counts points that are NaN or Inf (used after `steps` programs, which have no checks). */
+long st_count_nonfinite(const void *data, long rows, long cols, size_t elem_size);
+
 /* ---- time -------------------------------------------------------------------------------- */
 
 /* Seconds from an arbitrary fixed point, monotonic. */
@@ -94,6 +138,15 @@ double st_seconds(void);
  * place, never replaced. Fatal on failure (a full disk included). */
 void st_write_npy(const char *path, const void *data, long rows, long cols, long stride,
                   size_t elem_size);
+
+/* Writes rows x cols elements (row stride `stride` elements, elem_size 4: float, 8: double) as a
+ * heat map PNG: the field (row 0 at the top; averaged down to at most 1024 pixels a side,
+ * enlarged to at least 256) in matplotlib's viridis colormap from its minimum to its maximum, and
+ * a colour bar labelled with five values from maximum to minimum. NaN and infinities are grey and
+ * excluded from the range. Written under a temporary name and renamed, like st_write_npy; fatal on
+ * failure. */
+void st_write_heatmap_png(const char *path, const void *data, long rows, long cols, long stride,
+                          size_t elem_size);
 
 /* What a run reports. `norm` is "maxdiff" or "l2diff" for `until` programs, NULL for `steps`. */
 typedef struct {
@@ -114,6 +167,7 @@ typedef struct {
     const char *schedule;       /* "static", "dynamic,16", ... or "" */
     const char *decomposition;  /* "rows 4x1", ... or "" */
     const char *device;         /* OpenCL device name or "" */
+    st_temporal temporal;       /* temporal blocking used (depth 0: none) */
 } st_summary;
 
 /* Prints the summary: a few human lines, or one JSON object when options->json. */

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # scripts/setup.sh: the OS packages stencilc uses: a C compiler with OpenMP (gcc; clang-14 with
 # libomp as the supported clang), Open MPI, the OpenCL ICD loader with PoCL's CPU device, and
-# NumPy for reading .npy files in examples. Skips apt when everything is already there.
+# NumPy for reading .npy files in examples, python3-venv for bench/peers/run.sh, and rsvg-convert
+# (librsvg2-bin) for `stencilc bench --plot F.png`. Skips apt when everything is already there.
 set -euo pipefail
 packages=(gcc libc6-dev libopenmpi-dev openmpi-bin ocl-icd-opencl-dev libomp-dev pocl-opencl-icd
-          clang-14 libomp-14-dev clinfo python3-numpy diffutils)
+          clang-14 libomp-14-dev clinfo python3-numpy python3-venv librsvg2-bin diffutils)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -81,7 +81,9 @@ public enum Backends {
         switch target {
         case .serial: return CPUBackend(openMP: false)
         case .openmp: return CPUBackend(openMP: true)
-        case .opencl, .mpi, .hybrid: return nil
+        case .opencl: return OpenCLBackend()
+        case .mpi: return MPIBackend(hybrid: false)
+        case .hybrid: return MPIBackend(hybrid: true)
         }
     }
 }

@@ -1,7 +1,8 @@
 // CNames.swift: DSL names -> C identifiers that cannot collide.
 // A .st name is spliced into C only through this table: one that is a C or OpenCL keyword, a
 // libc/runtime/OpenMP/MPI/OpenCL symbol or macro, one of the emitted program's own locals, or
-// that would clash with a generated `_next` buffer gets a trailing underscore (`int` -> `int_`);
+// that would clash with a name a backend derives (`u_next`, `f_buffer`, `omega_arg`) gets a
+// trailing underscore (`int` -> `int_`);
 // one in a namespace that a trailing underscore cannot leave (`st_x`, `MPI_x`, `_x`, `__x`) gets
 // the prefix `dsl_` (`st_x` -> `dsl_st_x`). Text that is not an identifier (a file name) goes
 // into comments only through `commentText`.
@@ -13,23 +14,31 @@ public struct CNames: Sendable {
 
     public init(_ program: Program) {
         var taken = CNames.reserved
-        // The updated grid first: its C name decides the generated `NAME_next`, which is then
-        // taken too (grid `int` -> `int_` and `int__next`, so a param named `int__next` moves).
+        // Backends derive names from a DSL name's C name: the updated grid's second buffer
+        // `u_next`, the opencl host's device buffer of a read-only grid `f_buffer` and kernel
+        // argument of a param `omega_arg`. A derived name is taken with its owner, and an owner
+        // whose derived name is taken moves (grid `int` -> `int_` with `int__next`, so a param
+        // named `int__next` moves too). Grids first, so they keep their names.
         let updated = program.grids.filter(\.isUpdated).map(\.name)
-        let names = updated + program.params.map(\.name) + program.grids.map(\.name)
-            + [program.update.rowIndex, program.update.colIndex]
+        let others = program.grids.filter { !$0.isUpdated }.map(\.name)
+        let params = program.params.map(\.name)
+        func derived(_ name: String) -> [String] {
+            updated.contains(name) ? ["_next"] : others.contains(name) ? ["_buffer"] : params.contains(name) ? ["_arg"] : []
+        }
+        let names = updated + others + params + [program.update.rowIndex, program.update.colIndex]
         for name in names where table[name] == nil {
-            let isUpdated = updated.contains(name)
-            // dsl_ is the renamed names' own namespace: no name keeps it as written.
+            let suffixes = derived(name)
+            // A reserved prefix stays reserved however many underscores follow: such names get
+            // the prefix dsl_, the renamed names' own namespace (no name keeps it as written).
             var candidate = CNames.isReservedPrefix(name) || name.hasPrefix("dsl_")
-                    || (isUpdated && CNames.isReservedPrefix(name + "_next"))
+                    || suffixes.contains { CNames.isReservedPrefix(name + $0) }
                 ? "dsl_" + name : name
             while taken.contains(candidate) || CNames.isReservedSuffix(candidate)
-                    || (isUpdated && taken.contains(candidate + "_next")) {
+                    || suffixes.contains(where: { taken.contains(candidate + $0) }) {
                 candidate += "_"
             }
+            for suffix in suffixes { taken.insert(candidate + suffix) }
             taken.insert(candidate)
-            if isUpdated { taken.insert(candidate + "_next") }
             table[name] = candidate
         }
     }
@@ -63,6 +72,9 @@ public struct CNames: Sendable {
         if name.hasPrefix("_") { return true }
         // OpenCL API functions: clSetKernelArg, clFinish, ...
         if name.hasPrefix("cl"), let third = name.dropFirst(2).first, third.isUppercase { return true }
+        // The macros OpenCL C's compiler predefines (M_PI, FLT_MAX, CLK_LOCAL_MEM_FENCE, ...).
+        let macroPrefixes = ["M_", "FLT_", "DBL_", "CLK_", "INT_", "UINT_", "LONG_", "CHAR_", "FP_"]
+        if macroPrefixes.contains(where: name.hasPrefix) { return true }
         return false
     }
 
@@ -94,9 +106,13 @@ public struct CNames: Sendable {
         // OpenCL C
         "kernel", "global", "local", "constant", "private", "read_only", "write_only", "read_write",
         "half", "uint", "uchar", "ushort", "ulong", "size_t", "ptrdiff_t", "intptr_t", "uintptr_t",
-        "get_global_id", "get_local_id", "get_group_id", "get_local_size", "get_global_size", "get_num_groups",
-        "get_global_offset", "get_work_dim", "barrier", "mem_fence", "uniform", "pipe", "image2d_t",
-        "sampler_t", "event_t", "mad", "fma", "clamp", "mix", "select", "native_sin", "native_cos",
+        "get_global_id", "get_local_id", "get_group_id", "get_local_size", "get_global_size", "barrier",
+        "float2", "float4", "float8", "float16", "double2", "double4", "int2", "int4",
+        "get_num_groups", "get_global_offset", "get_work_dim", "mem_fence", "event_t", "sampler_t",
+        "image1d_t", "image1d_array_t", "image1d_buffer_t", "image2d_t", "image2d_array_t", "image3d_t",
+        "pipe", "complex", "imaginary", "quad", "uniform", "vec_step", "MAXFLOAT", "HUGE_VAL",
+        "HUGE_VALF", "ENDIAN_LITTLE", "cl_khr_fp64", "mad", "fma", "clamp", "mix", "select", "native_sin",
+        "native_cos",
         // libc, math, and macros
         "main", "NULL", "EOF", "errno", "stdin", "stdout", "stderr", "printf", "fprintf", "puts", "exit",
         "abort", "free", "malloc", "calloc", "realloc", "memcpy", "memset", "assert", "isnan", "isinf",
@@ -119,6 +135,13 @@ public struct CNames: Sendable {
         "summary", "swap", "buffers", "buffer", "k", "next", "change", "maxdiff", "sum_sq", "sweep",
         "sweep_maxdiff", "sweep_l2diff", "fill", "row_begin", "row_end", "col_begin", "col_end",
         "thread_count", "ranks", "rank", "decomp", "exchange", "device", "queue", "context", "program",
-        "kernel_source", "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
+        "kernel_source", "sweep_kernel", "check_kernel", "reduce_kernel", "sweep_kernels", "env", "wg",
+        "bytes", "groups", "reduce_size", "partial", "result", "current", "schedule",
+        "interior_rows", "interior_cols", "rows_arg", "cols_arg", "lane", "group_size", "contribution",
+        "acc", "scratch", "reduce_maxdiff", "reduce_l2diff", "no_points",
+        "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
+        "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
+        "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen", "st_temporal",
+        "interior", "frame",
     ]
 }

@@ -1,8 +1,9 @@
-// CPUBackend.swift: the `serial` and `openmp` targets: one C file, plain loops over a row-major
-// grid. The sweep is a function over a rectangle of points with `restrict` pointers and a
-// contiguous inner loop (no per-point division or modulo) that the C compiler vectorizes; a
-// second variant also returns the norm and runs on check iterations only. Buffers are swapped,
-// never copied. With OpenMP the row loop carries the schedule's clauses.
+// CPUBackend.swift: the `serial` and `openmp` targets: one C file, plain loops over row-major
+// grids. The openmp target starts its thread team once, in one parallel region around the whole
+// iteration loop; the sweeps inside share out rows with orphaned `omp for` loops carrying the
+// schedule's clauses (TeamSweepWriter). The serial target is the same program without pragmas.
+// Buffers alternate (buffer[t % 2] holds iterate t), never copied; the norm is computed only on
+// check iterations; the plain sweeps in between may be temporally blocked (st_plan_temporal).
 
 import StencilIR
 
@@ -17,113 +18,147 @@ public struct CPUBackend: Backend {
                     runtimeSources: ["stencil_runtime.c"], libraries: ["-lm"])
     }
 
+    var target: String { openMP ? "openmp" : "serial" }
+
     public func emit(_ program: Program, options: EmitOptions) -> EmittedProgram {
         let writer = CodeWriter()
         let names = CNames(program)
         let host = HostCode(program: program, names: names, writer: writer)
-        let sweeps = SweepWriter(program: program, names: names, writer: writer,
-                                 pragma: openMP ? { OpenMPClauses.clauses(program.schedule, reduction: $0, variable: $1) } : nil)
-        let target = openMP ? "openmp" : "serial"
+        let sweeps = TeamSweepWriter(program: program, names: names, writer: writer, openMP: openMP)
 
         var notes: [String] = []
         if openMP {
             notes.append("")
-            notes.append("Parallel row loop (what Cython's prange would infer):")
+            notes.append("One parallel region around all iterations; its sweeps share rows (what Cython's prange would infer):")
             for variable in program.variables {
                 notes.append("  \(variable.name): \(variable.sharing.rawValue)")
             }
         }
         host.header(target: target, options: options, recipe: recipe, notes: notes)
+        writer.line("#include <float.h>")
         writer.line("#include <math.h>")
         if openMP { writer.line("#include <omp.h>") }
         writer.line("#include \"stencil_runtime.h\"")
         writer.blank()
         writer.line("enum { HALO = \(program.halo) }; /* largest offset read by the update */")
         writer.blank()
-        sweeps.sweepFunctions()
+        sweeps.functions()
         writer.blank()
-        mainFunction(program, host: host, sweeps: sweeps, target: target)
+        mainFunction(program, host: host, sweeps: sweeps)
         return EmittedProgram(source: writer.text, recipe: recipe)
     }
 
-    private func mainFunction(_ program: Program, host: HostCode, sweeps: SweepWriter, target: String) {
+    private func mainFunction(_ program: Program, host: HostCode, sweeps: TeamSweepWriter) {
         let writer = host.writer
         let names = host.names
         let scalar = host.scalar
-        let grid = names[program.update.grid]
-        let next = names.next(program.update.grid)
         writer.block("int main(int argc, char **argv)") {
             host.params()
             host.gridSize()
             host.stoppingConstants()
             writer.blank()
-            writer.line("\(scalar) *\(grid) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
-            writer.line("\(scalar) *\(next) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+            writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid): the two alternate, never copied.")
+            writer.line("\(scalar) *buffer[2] = { st_alloc_grid(rows, cols, sizeof(\(scalar))), st_alloc_grid(rows, cols, sizeof(\(scalar))) };")
             for other in program.readOnlyGrids {
                 writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
             }
             writer.comment("Initial and boundary values in the order written, in both buffers: boundary points never change.")
-            writer.line("\(scalar) *buffers[] = { \(grid), \(next) };")
             writer.block("for (int k = 0; k < 2; ++k)") {
-                host.fills(of: program.update.grid, into: "buffers[k]")
+                host.fills(of: program.update.grid, into: "buffer[k]")
             }
             for other in program.readOnlyGrids {
                 host.fills(of: other.name, into: names[other.name])
             }
+            let mode = "ST_TEMPORAL_" + program.schedule.temporal.rawValue.uppercased()
+            writer.line("const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(\(scalar)), HALO, \(2 + program.readOnlyGrids.count), \(mode));")
+            writer.line("const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);")
             writer.blank()
             iterationLoop(program, host: host, sweeps: sweeps)
             writer.blank()
             let threads = openMP ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
             let schedule = openMP ? "\"\(OpenMPClauses.summaryText(program.schedule))\"" : "\"\""
             host.summary(target: target, threads: threads, schedule: schedule)
-            writer.line("if (options.output_path) st_write_npy(options.output_path, \(grid), rows, cols, cols, sizeof(\(scalar)));")
+            writer.line("summary.temporal = temporal;")
+            writer.line("\(scalar) *field = buffer[iterations % 2];")
+            writer.line("if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(\(scalar)));")
             writer.line("st_print_summary(&summary, &options);")
-            let all = [grid, next] + program.readOnlyGrids.map { names[$0.name] }
+            let all = ["buffer[0]", "buffer[1]"] + program.readOnlyGrids.map { names[$0.name] }
             writer.line(all.map { "st_free_grid(\($0));" }.joined(separator: " "))
             writer.line("return 0;")
         }
     }
 
-    private func iterationLoop(_ program: Program, host: HostCode, sweeps: SweepWriter) {
+    /// `#pragma omp ...` for the openmp target; nothing for serial.
+    private func pragma(_ writer: CodeWriter, _ text: String) {
+        if openMP { writer.line("#pragma omp \(text)") }
+    }
+
+    private func iterationLoop(_ program: Program, host: HostCode, sweeps: TeamSweepWriter) {
         let writer = host.writer
-        let names = host.names
-        let grid = names[program.update.grid]
-        let next = names.next(program.update.grid)
-        let swap = "\(host.scalar) *swap = \(grid); \(grid) = \(next); \(next) = swap; /* the new iterate becomes current */"
-        let arguments = sweeps.callArguments(rowBegin: "HALO", rowEnd: "rows - HALO", colBegin: "HALO", colEnd: "cols - HALO")
+        let extras = sweeps.extraArgumentsFromMain
+        let sweepsCall = { (first: String, count: String) in
+            "sweeps(" + ([first, count, "rows", "cols", "buffer"] + extras + ["&temporal"]).joined(separator: ", ") + ");"
+        }
+        let region = "parallel" + OpenMPClauses.regionClauses(program.schedule)
         switch program.stopping {
         case .steps:
-            writer.line("long iterations = 0;")
+            writer.line("const long chunk = 1000; /* sweeps between two progress lines */")
             writer.line("const double start = st_seconds();")
-            writer.block("for (; iterations < steps; ++iterations)") {
-                writer.line("sweep(\(arguments));")
-                writer.line(swap)
+            pragma(writer, region)
+            writer.block("for (long first = 0; first < steps; first += chunk)", trailer: "") {
+                writer.line(sweepsCall("first", "chunk < steps - first ? chunk : steps - first"))
+                pragma(writer, "master")
+                writer.line("st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);")
             }
             writer.line("const double seconds = st_seconds() - start;")
-            writer.line("st_check_finite(st_count_nonfinite(\(grid), rows, cols, sizeof(\(host.scalar))), iterations); /* diverged? */")
+            writer.line("const long iterations = steps;")
+            writer.line("st_progress_done(&options);")
+            writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
+            writer.line("st_check_finite(st_count_nonfinite(buffer[iterations % 2], rows, cols, sizeof(\(host.scalar))), iterations);")
         case .until(let norm, _, _, _, _):
-            writer.line("long iterations = 0;")
-            writer.line("int converged = 0;")
+            let accumulator = sweeps.norm!.variable
+            let arguments = (["HALO", "rows - HALO", "HALO", "cols - HALO", "cols", "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"] + extras)
+                .joined(separator: ", ")
+            writer.line("long iterations = 0, nonfinite_seen = 0;")
             writer.line("double residual = NAN;")
             writer.line("const double start = st_seconds();")
-            writer.block("while (iterations < max_iterations)") {
-                writer.comment("Only every `every`-th sweep computes the norm: the others skip that work.")
-                writer.line("const int check = (iterations + 1) % every == 0;")
-                writer.block("if (check)") {
-                    writer.line("residual = sweep_\(norm.rawValue)(\(arguments));")
-                    writer.line("if (!isfinite(residual)) st_check_finite(st_count_nonfinite(\(next), rows, cols, sizeof(\(host.scalar))), iterations + 1);")
+            pragma(writer, region)
+            writer.block("") {
+                writer.line("long iteration = 0; /* every thread counts the same sweeps */")
+                writer.block("while (iteration < max_iterations)") {
+                    writer.comment("The plain sweeps up to the next check (temporally blocked when that pays), then one check sweep.")
+                    writer.line("const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;")
+                    writer.line(sweepsCall("iteration", "plain"))
+                    writer.line("iteration += plain;")
+                    writer.line("if (iteration == max_iterations) break;")
+                    pragma(writer, "single")
+                    writer.block("") {
+                        writer.line("\(accumulator) = 0;")
+                        writer.line("nonfinite = 0;")
+                    }
+                    writer.line("sweep_\(norm.rawValue)(\(arguments));")
+                    writer.line("iteration += 1;")
+                    let value = norm == .maxdiff ? "(double)maxdiff" : "sqrt(sum_sq)"
+                    writer.line("const double norm = \(value);")
+                    writer.line("const long bad = nonfinite;")
+                    if openMP {
+                        writer.line("#pragma omp barrier /* everyone has read the team's norm before the next check resets it */")
+                        writer.line("#pragma omp master")
+                    }
+                    writer.block("") {
+                        writer.line("residual = norm;")
+                        writer.line("nonfinite_seen = bad;")
+                        writer.line("st_progress(&options, iteration, max_iterations, norm, points, start);")
+                    }
+                    writer.line("if (bad > 0 || norm < tolerance) break;")
                 }
-                writer.block("else") {
-                    writer.line("sweep(\(arguments));")
-                }
-                writer.line("iterations += 1;")
-                writer.line(swap)
-                writer.block("if (check && residual < tolerance)") {
-                    writer.line("converged = 1;")
-                    writer.line("break;")
-                }
+                pragma(writer, "master")
+                writer.line("iterations = iteration;")
             }
             writer.line("const double seconds = st_seconds() - start;")
+            writer.line("st_progress_done(&options);")
+            writer.line("st_check_finite(nonfinite_seen, iterations);")
+            writer.line("const int converged = residual < tolerance;")
         }
     }
 }

@@ -28,7 +28,7 @@ public final class CodeWriter {
 
     /// `header {`, the body indented, `}` + trailer.
     public func block(_ header: String, trailer: String = "", _ body: () -> Void) {
-        line(header + " {")
+        line(header.isEmpty ? "{" : header + " {")
         depth += 1
         body()
         depth -= 1

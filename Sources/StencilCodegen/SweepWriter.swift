@@ -63,9 +63,6 @@ public struct SweepWriter {
         let comment = "\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))"
         writer.comment(comment)
         writer.block("static void sweep(\(parameterList))") {
-            if !program.update.value.reads.contains(where: { $0.grid == program.update.grid }) {
-                writer.line("(void)\(names[program.update.grid]); /* the update does not read it */")
-            }
             loopNest(reduction: nil) { point in
                 writer.line("\(names.next(program.update.grid))[\(point)] = \(CExprPrinter.print(program.update.value, dialect));")
             }
@@ -84,8 +81,7 @@ public struct SweepWriter {
                     writer.line("const \(scalar) next = \(value);")
                     writer.line("const \(scalar) change = \(dialect.function(.abs))(next - \(grid)[\(point)]);")
                     writer.line("\(next)[\(point)] = next;")
-                    // A NaN change would lose every comparison: count it as +Inf (st_check_finite).
-                    writer.line("maxdiff = change > maxdiff ? change : change == change ? maxdiff : INFINITY;")
+                    writer.line("maxdiff = change > maxdiff ? change : maxdiff;")
                 }
                 writer.line("return maxdiff;")
             }
@@ -107,13 +103,18 @@ public struct SweepWriter {
     /// The loop nest over the rectangle, tiled when the schedule says so; `body` gets the flat
     /// index expression of the current point.
     func loopNest(reduction: (Sharing, String)?, body: (String) -> Void) {
-        let i = names[program.update.rowIndex]
-        let j = names[program.update.colIndex]
-        let point = "\(i) * cols + \(j)"
         if let pragma {
             writer.line("#pragma omp parallel for \(pragma(reduction?.0, reduction?.1 ?? ""))"
                 + (program.schedule.tileRows != nil ? " collapse(2)" : ""))
         }
+        loops(body)
+    }
+
+    /// The loops alone (the caller writes any pragma).
+    func loops(_ body: (String) -> Void) {
+        let i = names[program.update.rowIndex]
+        let j = names[program.update.colIndex]
+        let point = "\(i) * cols + \(j)"
         if let tileRows = program.schedule.tileRows, let tileCols = program.schedule.tileCols {
             writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
                 writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {

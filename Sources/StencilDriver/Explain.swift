@@ -5,7 +5,8 @@ import StencilCodegen
 import StencilIR
 
 public enum Explain {
-    public static func text(_ program: Program) -> String {
+    /// `params`: the --param overrides (NAME=VALUE), for sizes that depend on them.
+    public static func text(_ program: Program, params: [String] = []) -> String {
         var out = ""
         let grid = program.updatedGrid
         let h = program.halo
@@ -38,6 +39,28 @@ public enum Explain {
             for v in program.variables {
                 out += "  \(v.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(v.sharing.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0))  \(v.why)\n"
             }
+            if program.schedule.target == .opencl {
+                out += "\nOpenCL\n"
+                out += "  NDRange:      2-D over the interior, (rows - \(2 * h)) x (cols - \(2 * h)) work-items, one per updated point;\n"
+                out += "                work-item (x, y) updates (\(h) + y, \(h) + x): no division or modulo per point\n"
+                if let r = program.schedule.workgroupRows, let c = program.schedule.workgroupCols {
+                    out += "  work-group:   \(r) x \(c) (rows x columns), checked against the device's limits at run time\n"
+                } else {
+                    out += "  work-group:   chosen at run time for the device (PoCL/CPUs 4 x 64; GPUs 8 x 32 or a wavefront wide);\n"
+                    out += "                set `workgroup R x C` in the schedule (or --workgroup RxC) to fix it\n"
+                }
+                out += "  global size:  rounded up to whole work-groups; the extra work-items return at once\n"
+                out += "  buffers:      \(grid.name) and \(grid.name)_next stay on the device and swap by kernel argument\n"
+                if case .until(let norm, _, _, _, _) = program.stopping {
+                    out += "  check sweeps: sweep_\(norm.rawValue) reduces the change in local memory to one partial per\n"
+                    out += "                work-group, reduce_\(norm.rawValue) folds those on the device: one scalar comes back\n"
+                    if norm == .l2diff && program.elementType == .float32 {
+                        out += "                (squares summed in float32 on the device, in double on the host targets)\n"
+                    }
+                }
+                out += "  read back:    the grid, once, at the end\n"
+                out += "  device:       --device INDEX | P:D | NAME, or STENCILC_DEVICE; `stencilc devices` lists them\n"
+            }
             if program.schedule.target == .openmp || program.schedule.target == .hybrid {
                 out += "\nOpenMP\n"
                 out += "  sweep:        #pragma omp parallel for \(OpenMPClauses.clauses(program.schedule))\n"
@@ -45,13 +68,45 @@ public enum Explain {
                     let (sharing, variable) = norm == .maxdiff ? (Sharing.reductionMax, "maxdiff") : (.reductionSum, "sum_sq")
                     out += "  check sweep:  #pragma omp parallel for \(OpenMPClauses.clauses(program.schedule, reduction: sharing, variable: variable))\n"
                 }
-                out += "  threads:      " + (program.schedule.numThreads.map { "\($0) (num_threads)" } ?? "OMP_NUM_THREADS, or all cores") + "\n"
+                let defaultThreads = program.schedule.target == .hybrid
+                    ? "OMP_NUM_THREADS, or (with stencilc run) the cores shared out between the ranks"
+                    : "OMP_NUM_THREADS, or all cores"
+                out += "  threads:      " + (program.schedule.numThreads.map { "\($0) (num_threads)\(program.schedule.target == .hybrid ? " per rank" : "")" } ?? defaultThreads) + "\n"
                 if let r = program.schedule.tileRows, let c = program.schedule.tileCols {
                     out += "  tiling:       \(r) x \(c) tiles, the tile loops collapsed into one parallel loop\n"
                 } else {
                     out += "  tiling:       none (set `tile R x C` in the schedule to tile the sweep)\n"
                 }
             }
+        }
+        if program.schedule.target == .serial || program.schedule.target == .openmp {
+            out += "\nTemporal blocking (schedule: temporal \(program.schedule.temporal.rawValue))\n"
+            switch program.schedule.temporal {
+            case .off:
+                out += "  off: every sweep covers the whole grid\n"
+            case .on, .auto:
+                if program.halo == 0 {
+                    out += "  not applied: the update reads no neighbours, so there is nothing to reuse between sweeps\n"
+                    break
+                }
+                let grids = 2 + program.readOnlyGrids.count
+                if program.schedule.temporal == .auto {
+                    out += "  decided at run time: applied when the \(grids) grids of \(grid.rows) x \(grid.cols) \(grid.type.rawValue) do not fit in the\n"
+                    out += "  last-level cache (the summary says which); never for a grid that fits, where it cannot pay\n"
+                } else {
+                    out += "  forced on\n"
+                }
+                let between: String
+                switch program.stopping {
+                case .steps: between = "all the steps"
+                case .until(_, _, let every, _, _): between = "the \(IRPrinter.expression(every)) - 1 sweeps between two checks"
+                }
+                out += "  what it does: \(between) run as row tiles that each advance up to 64 sweeps, shifted\n"
+                out += "  up by the halo (\(program.halo)) per sweep, tiles sized to half the cache; results are bitwise unchanged\n"
+            }
+        }
+        if program.schedule.target == .mpi || program.schedule.target == .hybrid {
+            out += "\n" + decompositionText(program, params: params)
         }
         out += "\nIR\n"
         out += IRPrinter.program(program).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"

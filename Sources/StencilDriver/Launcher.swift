@@ -9,12 +9,16 @@ import StencilIR
 public struct RunOptions: Sendable {
     public var params: [String] = []       // NAME=VALUE
     public var outputPath: String?
+    /// Write a heat map of the final field as a PNG (--image).
+    public var imagePath: String?
+    /// --device SELECTOR for OpenCL programs (else the program reads STENCILC_DEVICE).
+    public var device: String?
     /// Stop after this many sweeps at most (benchmarks).
     public var maxIterations: Int?
     public var json = false
     public var quiet = false
     public var printCommands = false
-    /// Variables added to the program's environment (OMP_NUM_THREADS, STENCILC_DEVICE, ...).
+    /// Variables added to the program's environment (OMP_*, STENCIL_TEMPORAL_*, STENCILC_DEVICE).
     public var environment: [String: String] = [:]
 
     public init() {}
@@ -25,29 +29,76 @@ public struct Launcher: Sendable {
 
     public init(builder: Builder) { self.builder = builder }
 
-    /// The run command for a built executable.
+    /// The run command for a built executable (through mpirun for mpi and hybrid).
     public func runJob(executable: String, program: Program, options: RunOptions) -> Job {
         var arguments: [String] = []
         for param in options.params { arguments += ["--param", param] }
         if let output = options.outputPath { arguments += ["--output", output] }
+        if let image = options.imagePath { arguments += ["--image", image] }
+        if let device = options.device { arguments += ["--device", device] }
         if let cap = options.maxIterations { arguments += ["--max-iterations", String(cap)] }
         if options.json { arguments.append("--json") }
         if options.quiet { arguments.append("--quiet") }
-        return Job(kind: .run, executable: executable, arguments: arguments, environment: options.environment)
+        switch program.schedule.target {
+        case .mpi, .hybrid:
+            var job = MPILaunch.forThisMachine(mpirun: builder.toolchain.mpirun)
+                .job(program: program, executable: executable, arguments: arguments)
+            job.environment.merge(options.environment) { _, new in new }
+            return job
+        case .serial, .openmp, .opencl:
+            return Job(kind: .run, executable: executable, arguments: arguments, environment: options.environment)
+        }
     }
 
     /// Builds and runs; with `capture`, returns the program's output instead of passing it on.
     @discardableResult
     public func run(_ result: CompilationResult, stem: String, options: RunOptions, capture: Bool = false,
                     echo: ((Job) -> Void)? = nil) throws -> ProcessResult {
+        try preflight(result.program, options: options)
+        let executable = try build(result, stem: stem, echo: echo)
+        let job = runJob(executable: executable, program: result.program, options: options)
+        echo?(job)
+        return try execute(job, program: result.program, capture: capture)
+    }
+
+    /// Checks what can be checked before building: for mpi and hybrid, the MPI tools and that the
+    /// grid splits over the ranks.
+    public func preflight(_ program: Program, options: RunOptions) throws {
+        if Launcher.isDistributed(program) {
+            try MPILaunch.preflight(program, params: options.params, toolchain: builder.toolchain)
+        }
+    }
+
+    /// Builds through the cache and returns the executable (bench builds once, runs many times).
+    public func build(_ result: CompilationResult, stem: String, echo: ((Job) -> Void)? = nil) throws -> String {
         let plan = try builder.plan(result.emitted, stem: stem)
         try builder.execute(plan, echo: echo)
-        let job = runJob(executable: plan.executable, program: result.program, options: options)
-        echo?(job)
-        let outcome = try ProcessRunner.run(job, capture: capture)
+        return plan.executable
+    }
+
+    /// Runs a job from `runJob`, turning a non-zero exit or a signal into a DriverError.
+    @discardableResult
+    public func execute(_ job: Job, program: Program, capture: Bool) throws -> ProcessResult {
+        let distributed = Launcher.isDistributed(program)
+        var outcome = try ProcessRunner.run(job, capture: capture, captureErrors: distributed)
+        if distributed {
+            // mpirun's stderr, without Open MPI's banners about a rank's exit status when the
+            // program said what went wrong itself; shown as the program's own stderr would be.
+            outcome.errorOutput = MPILaunch.tidyErrors(outcome.errorOutput, status: outcome.status)
+            if !capture {
+                FileHandle.standardError.write(Data(outcome.errorOutput.utf8))
+                outcome.errorOutput = ""
+            }
+        }
         if outcome.signaled {
             throw DriverError("the program was killed by signal \(outcome.status)", toolOutput: outcome.errorOutput,
                               exitCode: 128 + outcome.status)
+        }
+        if outcome.status != 0 && distributed {
+            // Rank 0 printed the program's own error, or mpirun its reason for not starting it.
+            throw DriverError("the MPI run failed: \(job.executable) exited with status \(outcome.status) "
+                              + "(\(program.schedule.ranks) ranks)", toolOutput: outcome.errorOutput,
+                              exitCode: outcome.status)
         }
         if outcome.status != 0 {
             // The program already printed its own error (st_fatal) on stderr.
@@ -55,5 +106,9 @@ public struct Launcher: Sendable {
                               exitCode: outcome.status)
         }
         return outcome
+    }
+
+    static func isDistributed(_ program: Program) -> Bool {
+        program.schedule.target == .mpi || program.schedule.target == .hybrid
     }
 }

@@ -68,6 +68,14 @@ public struct NPYFile: Sendable, Equatable {
         return Double(bitPattern: bits)
     }
 
+    /// The largest magnitude of a finite element (0 for none).
+    public var scale: Double {
+        (0..<count).reduce(0.0) { largest, k in
+            let v = value(at: k)
+            return v.isFinite ? max(largest, abs(v)) : largest
+        }
+    }
+
     /// The largest absolute difference from `other` (same shape), NaN-aware: a NaN against a
     /// number, or NaN against NaN with other bits, is an infinite difference; identical bits are
     /// none. With `relative`, each difference is divided by max(1, |other's value|).

@@ -85,4 +85,28 @@ public enum OutputFiles {
         if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
         return ns.localizedDescription
     }
+
+    /// Writes one text file atomically (bench's CSV, JSON and plot), with the same care for
+    /// devices, symlinks and interruptions as emitted files.
+    public static func writeText(_ text: String, to path: String) throws {
+        if isSpecialFile(path) {
+            try writeInPlace(text, to: path, shown: path)
+            return
+        }
+        let target = resolvedTarget(path)
+        let temporary = target + ".tmp.\(ProcessInfo.processInfo.processIdentifier)"
+        Interruption.registerTemporary(temporary)
+        defer { Interruption.unregisterTemporary(temporary) }
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw DriverError("cannot write '\(path)': \(reason(error))")
+        }
+        if rename(temporary, target) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw DriverError("cannot write '\(path)': \(reason)")
+        }
+    }
 }

@@ -24,8 +24,10 @@ public enum ProcessRunner {
         return nil
     }
 
-    /// Runs `job`. With `capture` false, stdout and stderr are the launcher's own.
-    public static func run(_ job: Job, capture: Bool, workingDirectory: String? = nil) throws -> ProcessResult {
+    /// Runs `job`. With `capture` false, stdout and stderr are the launcher's own; with
+    /// `captureErrors`, stderr alone is captured (mpirun's, to tidy before showing it).
+    public static func run(_ job: Job, capture: Bool, captureErrors: Bool = false,
+                           workingDirectory: String? = nil) throws -> ProcessResult {
         guard let executable = which(job.executable) else {
             throw DriverError("'\(job.executable)' not found" + hint(for: job))
         }
@@ -37,10 +39,8 @@ public enum ProcessRunner {
         }
         if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         let outPipe = Pipe(), errPipe = Pipe()
-        if capture {
-            process.standardOutput = outPipe
-            process.standardError = errPipe
-        }
+        if capture { process.standardOutput = outPipe }
+        if capture || captureErrors { process.standardError = errPipe }
         do {
             try process.run()
         } catch {
@@ -60,6 +60,8 @@ public enum ProcessRunner {
             }
             output = outPipe.fileHandleForReading.readDataToEndOfFile()
             group.wait()
+        } else if captureErrors {
+            errorOutput.data = errPipe.fileHandleForReading.readDataToEndOfFile()
         }
         process.waitUntilExit()
         if let signal = Interruption.signal {

@@ -51,7 +51,7 @@ extension DiagnosticMessage {
     }
     static func unknownScheduleLine(_ name: String) -> Self {
         .init(id: "unknown-schedule-line",
-              "unknown schedule line '\(name)'; expected target, schedule, chunksize, num_threads, tile, workgroup, ranks or decompose")
+              "unknown schedule line '\(name)'; expected target, schedule, chunksize, num_threads, tile, workgroup, ranks, decompose or temporal")
     }
 }
 

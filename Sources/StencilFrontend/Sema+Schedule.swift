@@ -75,6 +75,11 @@ extension Sema {
                     if let decomposition = Decomposition(rawValue: word) { schedule.decompose = decomposition }
                     else { diagnostics.error(.badScheduleValue("decompose", word, expected: "rows or grid"), at: valueRange(line)) }
                 }
+            case "temporal":
+                if let word = word(line, expected: "auto, on or off") {
+                    if let mode = TemporalMode(rawValue: word) { schedule.temporal = mode }
+                    else { diagnostics.error(.badScheduleValue("temporal", word, expected: "auto, on or off"), at: valueRange(line)) }
+                }
             case "chunksize": schedule.chunksize = positive(line)
             case "num_threads": schedule.numThreads = positive(line)
             case "ranks": schedule.ranks = positive(line)

@@ -21,6 +21,11 @@ public enum Decomposition: String, Sendable, CaseIterable {
     case rows, grid
 }
 
+/// Temporal blocking of the sweeps between two checks: decided at run time (auto), or forced.
+public enum TemporalMode: String, Sendable, CaseIterable {
+    case auto, on, off
+}
+
 public enum Norm: String, Sendable, CaseIterable {
     case maxdiff, l2diff
 }
@@ -58,6 +63,7 @@ public struct Schedule: Sendable, Equatable {
     }
     public var ranks: Int?
     public var decompose: Decomposition?
+    public var temporal: TemporalMode?
 
     private var tileRows: Int?, tileCols: Int?
     private var workgroupRows: Int?, workgroupCols: Int?
@@ -75,6 +81,7 @@ public struct Schedule: Sendable, Equatable {
         if let v = other.workgroup { result.workgroup = v }
         if let v = other.ranks { result.ranks = v }
         if let v = other.decompose { result.decompose = v }
+        if let v = other.temporal { result.temporal = v }
         return result
     }
 }

@@ -17,6 +17,7 @@ public typealias BoundarySide = StencilFrontend.BoundarySide
 public typealias BuiltinFunction = StencilFrontend.BuiltinFunction
 public typealias BinaryOperator = StencilFrontend.BinaryOperator
 public typealias Schedule = StencilFrontend.Schedule
+public typealias TemporalMode = StencilFrontend.TemporalMode
 
 /// An expression of the update (or a boundary/init value), resolved.
 public indirect enum IRExpr: Hashable, Sendable {
@@ -127,6 +128,7 @@ public struct ResolvedSchedule: Hashable, Sendable {
     public var workgroupCols: Int?
     public var ranks: Int
     public var decompose: Decomposition
+    public var temporal: TemporalMode
 }
 
 /// How a variable of the parallel sweep is shared between threads, as Cython's prange infers.

@@ -19,7 +19,7 @@ public enum Lowering {
             target: chosen, kind: merged.kind ?? .static, chunksize: merged.chunksize,
             numThreads: merged.numThreads, tileRows: merged.tile?.rows, tileCols: merged.tile?.cols,
             workgroupRows: merged.workgroup?.rows, workgroupCols: merged.workgroup?.cols,
-            ranks: merged.ranks ?? 2, decompose: merged.decompose ?? .rows)
+            ranks: merged.ranks ?? 2, decompose: merged.decompose ?? .rows, temporal: merged.temporal ?? .auto)
 
         let update = checked.update
         let grids = checked.grids.map { grid in

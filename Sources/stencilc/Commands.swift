@@ -70,14 +70,23 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("param"), help: "Override a param: NAME=VALUE (repeatable).")
     var params: [String] = []
     @Option(help: "Write the final grid as a NumPy .npy file.") var output: String?
+    @Option(help: "Write a heat map of the final field with a colour bar (viridis) as a PNG file.") var image: String?
     @Option(name: .customLong("max-iterations"), help: "Stop after at most this many sweeps (for timing a fixed amount of work).")
     var maxIterations: Int?
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Flag(help: "No progress output.") var quiet = false
+    @Option(help: "OpenCL device: INDEX, P:D or a name substring (default: $STENCILC_DEVICE, else the first GPU, else the first device). `stencilc devices` lists them.")
+    var device: String?
     @Flag(name: .customLong("print-commands"), help: "Show the compiler and run commands (to stderr).")
     var printCommands = false
     @OptionGroup var scheduleOptions: ScheduleOptions
     @OptionGroup var debug: DebugOptions
+
+    func validate() throws {
+        if let image, !image.lowercased().hasSuffix(".png") {
+            throw ValidationError("--image writes a PNG; name the file FILE.png, got '\(image)'")
+        }
+    }
 
     func run() throws {
         try reportingErrors {
@@ -85,13 +94,18 @@ struct Run: ParsableCommand {
                 throw DriverError("--param expects NAME=VALUE, got '\(param)'")
             }
             let result = try compile(file, scheduleOptions, debug)
+            if device != nil && result.program.schedule.target != .opencl {
+                throw DriverError("--device chooses an OpenCL device; target '\(result.program.schedule.target.rawValue)' runs on the host (use --target opencl)")
+            }
             let toolchain = try Toolchain.fromEnvironment()
             let launcher = Launcher(builder: Builder(toolchain: toolchain, cache: BuildCache.defaultCache()))
             var options = RunOptions()
             options.params = params
             options.outputPath = output.map { URL(fileURLWithPath: $0).path }
+            options.imagePath = image.map { URL(fileURLWithPath: $0).path }
             options.json = json
             options.quiet = quiet
+            options.device = device
             options.maxIterations = maxIterations
             try launcher.run(result, stem: Compilation.defaultStem(file), options: options,
                              echo: printCommands ? { printError("\($0)\n") } : nil)
@@ -116,16 +130,18 @@ struct Check: ParsableCommand {
 
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Explain what the compiler decided for a target: halo, sharing, clauses, the IR.")
+        abstract: "Explain what the compiler decided for a target: halo, sharing, clauses, the MPI decomposition, the IR.")
 
     @Argument(help: "The stencil program (.st).") var file: String
+    @Option(name: .customLong("param"), help: "Size the plan with a param: NAME=VALUE (repeatable).")
+    var params: [String] = []
     @OptionGroup var scheduleOptions: ScheduleOptions
     @OptionGroup var debug: DebugOptions
 
     func run() throws {
         try reportingErrors {
             let result = try compile(file, scheduleOptions, debug)
-            print(StencilDriver.Explain.text(result.program), terminator: "")
+            print(StencilDriver.Explain.text(result.program, params: params), terminator: "")
         }
     }
 }
@@ -188,5 +204,32 @@ struct Verify: ParsableCommand {
             }
             print("all \(compared) runs agree with the serial reference")
         }
+    }
+}
+
+struct Devices: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the OpenCL platforms and devices (for --device and STENCILC_DEVICE).",
+        discussion: """
+            Builds runtime/stencil_devices.c once (cached) and runs it. Each device shows its flat \
+            index and its PLATFORM:DEVICE pair, either of which --device takes, as it takes a \
+            case-insensitive substring of the name. Exit status 1 when the ICD loader finds no device.
+            """)
+
+    @Flag(help: "One JSON object: {\"devices\": [{\"index\", \"selector\", \"name\", \"type\", ...}]}.")
+    var json = false
+    @Flag(name: .customLong("print-commands"), help: "Show the compiler and run commands (to stderr).")
+    var printCommands = false
+
+    func run() throws {
+        var status: Int32 = 0
+        try reportingErrors {
+            let toolchain = try Toolchain.fromEnvironment()
+            let builder = Builder(toolchain: toolchain, cache: BuildCache.defaultCache())
+            status = try DeviceListing.run(builder: builder, json: json,
+                                           echo: printCommands ? { printError("\($0)\n") } : nil).status
+        }
+        // The lister has said why (no platform, no device) on stderr.
+        if status != 0 { throw ExitCode(status) }
     }
 }

@@ -21,6 +21,8 @@ struct ScheduleOptions: ParsableArguments {
     var ranks: Int?
     @Option(help: "MPI decomposition: rows | grid")
     var decompose: String?
+    @Option(help: "Temporal blocking of the sweeps between checks: auto | on | off")
+    var temporal: String?
 
     func validate() throws {
         _ = try resolved()
@@ -47,6 +49,12 @@ struct ScheduleOptions: ParsableArguments {
                 throw ValidationError("unknown decomposition '\(name)'; expected rows or grid")
             }
             schedule.decompose = d
+        }
+        if let name = temporal {
+            guard let mode = TemporalMode(rawValue: name) else {
+                throw ValidationError("unknown temporal mode '\(name)'; expected auto, on or off")
+            }
+            schedule.temporal = mode
         }
         for (flag, value) in [("--chunksize", chunksize), ("--num-threads", numThreads), ("--ranks", ranks)] {
             if let value, value < 1 { throw ValidationError("\(flag) must be at least 1") }

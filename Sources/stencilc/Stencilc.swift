@@ -16,7 +16,10 @@ struct Stencilc: ParsableCommand {
             stencilc check FILE.st                      diagnostics only
             stencilc explain FILE.st --target openmp    what the compiler decided, in plain words
             stencilc verify FILE.st                     every target this machine runs, against serial
+            stencilc devices                            the OpenCL devices --device can choose
+            stencilc bench FILE.st --sizes 256,1024     time targets x sizes x threads: MLUP/s, GB/s
             """,
-        subcommands: [Emit.self, Run.self, Check.self, Explain.self, Verify.self, RuntimeDir.self],
+        subcommands: [Emit.self, Run.self, Check.self, Explain.self, Verify.self, Devices.self, Bench.self,
+                      BandwidthCommand.self, RuntimeDir.self],
         defaultSubcommand: Emit.self)
 }

@@ -29,7 +29,8 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         #expect(result.status == 0, "\(result.stderr)")
         let text = try String(contentsOfFile: output, encoding: .utf8)
         #expect(text.contains("gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime jacobi.c runtime/stencil_runtime.c -lm -o jacobi"))
-        #expect(text.contains("#pragma omp parallel for schedule(static)"))
+        #expect(text.contains("#pragma omp parallel"))
+        #expect(text.contains("#pragma omp for schedule(static)"))
         // The emitted file builds by hand, as its head comment says.
         let build = try ProcessRunner.run(Job(kind: .compileProgram, executable: "gcc",
                                               arguments: ["-std=c11", "-O3", "-fopenmp", "-I", "\(Repository.root)/runtime", output,
@@ -212,5 +213,49 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
                                         capture: true, workingDirectory: prefix.path)
         #expect(run.status == 0, "\(run.errorOutput)")
         #expect(run.output.contains("\"stencil\": \"heat\""))
+    }
+}
+
+@Suite struct DivergenceTests {
+    /// A program whose values grow without bound stops at the first check that sees NaN or Inf.
+    @Test(arguments: ["until maxdiff(u) < 1e-6 every 50 max 100000", "until l2diff(u) < 1e-6 every 50", "steps 3000"])
+    func divergingProgramStopsWithAClearMessage(_ stopping: String) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("grow.st").path
+        try """
+            stencil grow {
+                grid u: float32[16, 16]
+                boundary u { top = 1 }
+                update u[i, j] = 3 * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1])
+                \(stopping)
+            }
+            """.replacingOccurrences(of: "{ top = 1 }", with: "{\n top = 1\n }").write(toFile: source, atomically: true, encoding: .utf8)
+        for target in ["serial", "openmp"] {
+            let output = directory.appendingPathComponent("u.npy").path
+            let result = try stencilc(["run", source, "--target", target, "--output", output])
+            #expect(result.status == 1, "\(target): \(result.stdout)")
+            #expect(result.stderr.contains("grow: error: the solution diverged"), "\(result.stderr)")
+            if stopping.hasPrefix("until") {
+                #expect(result.stderr.contains("after iteration 50\n") || result.stderr.contains("after iteration 100\n"),
+                        "stopped late: \(result.stderr)")
+            }
+            #expect(!FileManager.default.fileExists(atPath: output))
+        }
+    }
+}
+
+@Suite struct ProgressTests {
+    /// Progress goes to a terminal only: under `script` (a pseudo-terminal) it shows, in a pipe not.
+    @Test func progressOnlyOnATerminal() throws {
+        let quietRun = try stencilc(["run", Repository.stencil("jacobi.st"), "--param", "N=24", "--target", "serial"])
+        #expect(quietRun.status == 0)
+        #expect(quietRun.stderr.isEmpty, "progress in a pipe: \(quietRun.stderr)")
+        let command = [Repository.stencilc, "run", Repository.stencil("weighted_jacobi.st"), "--param", "N=64", "--target", "serial"]
+            .map(shellQuote).joined(separator: " ")
+        let terminal = try ProcessRunner.run(Job(kind: .run, executable: "script", arguments: ["-qec", command, "/dev/null"]), capture: true)
+        #expect(terminal.status == 0)
+        #expect(terminal.output.contains("iteration 50/100000"), "\(terminal.output)")
+        #expect(terminal.output.contains("residual"))
     }
 }

@@ -140,9 +140,10 @@ enum Differential {
             problems.append("shape \(field.rows) x \(field.cols), reference \(expected.rows) x \(expected.cols)")
         } else if field.bytes != expected.bytes {
             let reference = NPYFile(descr: field.descr, rows: expected.rows, cols: expected.cols, bytes: expected.bytes)
-            if let tolerance = VerifyTolerance.relative(for: configuration.target, type: program.isDouble ? .float64 : .float32) {
-                let relative = field.largestDifference(from: reference, relative: true)
-                if relative > tolerance { problems.append("relative difference \(relative) > \(tolerance)") }
+            if let tolerance = VerifyTolerance.relative(for: configuration.target, program: result.program) {
+                let difference = field.largestDifference(from: reference)
+                let allowed = tolerance * max(1, reference.scale)
+                if difference > allowed { problems.append("difference \(difference) > \(allowed) (VerifyTolerance of the grid's scale)") }
             } else {
                 let first = (0..<field.count).first { field.value(at: $0).bitPattern != reference.value(at: $0).bitPattern } ?? 0
                 problems.append("field differs: largest difference \(field.largestDifference(from: reference)), first at row \(first / field.cols), column \(first % field.cols): \(field.value(at: first)) vs reference \(reference.value(at: first))")

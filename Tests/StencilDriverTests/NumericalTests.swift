@@ -66,4 +66,23 @@ extension ReferenceCase: CustomTestStringConvertible {}
         #expect(clang.iterations == gcc.iterations)
         #expect(clang.field == gcc.field)
     }
+
+    /// Temporal blocking (skewed row tiles advancing several sweeps) changes the order of work,
+    /// never a bit of the result: small tiles and depths that do not divide the grid or the
+    /// sweeps between checks, halo 1 and 2, diagonal reads, a read-only grid, steps programs.
+    @Test(arguments: ReferencePrograms.all)
+    func temporalBlockingIdenticalToSerial(_ program: ReferenceCase) throws {
+        let serial = try runStencil(program.file, target: .serial, params: program.params, environment: ["STENCIL_TEMPORAL": "off"])
+        for (tileRows, depth, threads) in [(3, 4, 2), (5, 7, 1), (7, 2, 2), (16, 64, 2)] {
+            var schedule = Schedule()
+            schedule.numThreads = threads
+            schedule.temporal = .on
+            let environment = ["STENCIL_TEMPORAL_TILE_ROWS": String(tileRows), "STENCIL_TEMPORAL_DEPTH": String(depth)]
+            let run = try runStencil(program.file, target: .openmp, params: program.params, schedule: schedule, environment: environment)
+            let label = "tiles of \(tileRows) rows, depth \(depth), \(threads) threads"
+            #expect((run.summary["temporal"] as? [String: Any])?["depth"] as? Int == depth, "\(label): blocking not applied")
+            #expect(run.iterations == serial.iterations, "\(label): iterations \(run.iterations) vs serial \(serial.iterations)")
+            #expect(run.field == serial.field, "\(label): field differs from serial")
+        }
+    }
 }

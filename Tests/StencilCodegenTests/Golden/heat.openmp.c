@@ -6,13 +6,14 @@
  * Run:
  *   ./heat [--param N=...] [--param steps_count=...] [--param r=...] [--output u.npy] [--json]
  *
- * Parallel row loop (what Cython's prange would infer):
+ * One parallel region around all iterations; its sweeps share rows (what Cython's prange would infer):
  *   i: private
  *   j: private
  *   u: shared
  *   u_next: shared
  *   r: firstprivate
  */
+#include <float.h>
 #include <math.h>
 #include <omp.h>
 #include "stencil_runtime.h"
@@ -21,7 +22,7 @@ enum { HALO = 1 }; /* largest offset read by the update */
 
 /* heat.st:19  update u[i, j] = u[i, j] + r * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] - 4 * u[i, j]) */
 static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next, const float r) {
-    #pragma omp parallel for schedule(static) collapse(2)
+    #pragma omp for schedule(static) collapse(2)
     for (long ii = row_begin; ii < row_end; ii += 32) {
         for (long jj = col_begin; jj < col_end; jj += 256) {
             const long tile_row_end = ii + 32 < row_end ? ii + 32 : row_end;
@@ -30,6 +31,30 @@ static void sweep(long row_begin, long row_end, long col_begin, long col_end, lo
                 for (long j = jj; j < tile_col_end; ++j) {
                     u_next[i * cols + j] = u[i * cols + j] + r * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0f * u[i * cols + j]);
                 }
+            }
+        }
+    }
+}
+
+/* Sweeps first .. first+count-1 (buffer[iteration % 2] holds that iterate). Without a plan, whole sweeps one after the other; */
+/* with one, row tiles advance up to plan->depth sweeps each, shifted up by HALO rows per sweep, so a tile */
+/* reads only rows that hold the previous sweep's values and stays in cache while it advances. */
+static void sweeps(long first, long count, long rows, long cols, float *const buffer[2], const float r, const st_temporal *plan) {
+    if (plan->depth < 2 || count < 2) {
+        for (long iteration = first; iteration < first + count; ++iteration) {
+            sweep(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], r);
+        }
+        return;
+    }
+    for (long block = first; block < first + count; block += plan->depth) {
+        const long depth = plan->depth < first + count - block ? plan->depth : first + count - block;
+        const long tiles = st_temporal_tiles(plan, rows, HALO, depth);
+        for (long tile = 0; tile < tiles; ++tile) {
+            for (long step = 0; step < depth; ++step) {
+                const long iteration = block + step;
+                long row_begin, row_end;
+                st_temporal_rows(plan, rows, HALO, tiles, tile, step, &row_begin, &row_end);
+                if (row_begin < row_end) sweep(row_begin, row_end, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], r);
             }
         }
     }
@@ -51,26 +76,32 @@ int main(int argc, char **argv) {
     const long steps = st_cap_iterations(&options, steps_count);
     st_check_positive("steps", steps);
 
-    float *u = st_alloc_grid(rows, cols, sizeof(float));
-    float *u_next = st_alloc_grid(rows, cols, sizeof(float));
+    /* buffer[k % 2] holds iterate k of u: the two alternate, never copied. */
+    float *buffer[2] = { st_alloc_grid(rows, cols, sizeof(float)), st_alloc_grid(rows, cols, sizeof(float)) };
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
-    float *buffers[] = { u, u_next };
     for (int k = 0; k < 2; ++k) {
-        st_fill_f32(buffers[k], rows, cols, 0, rows, 0, cols, 20.0f); /* heat.st:17 init u = 20 */
-        st_fill_f32(buffers[k], rows, cols, 0, rows, 0, HALO, 100.0f); /* heat.st:12 left = 100 */
-        st_fill_f32(buffers[k], rows, cols, 0, HALO, 0, cols, 0.0f); /* heat.st:13 top = 0 */
-        st_fill_f32(buffers[k], rows, cols, rows - HALO, rows, 0, cols, 0.0f); /* heat.st:14 bottom = 0 */
-        st_fill_f32(buffers[k], rows, cols, 0, rows, cols - HALO, cols, 0.0f); /* heat.st:15 right = 0 */
+        st_fill_f32(buffer[k], rows, cols, 0, rows, 0, cols, 20.0f); /* heat.st:17 init u = 20 */
+        st_fill_f32(buffer[k], rows, cols, 0, rows, 0, HALO, 100.0f); /* heat.st:12 left = 100 */
+        st_fill_f32(buffer[k], rows, cols, 0, HALO, 0, cols, 0.0f); /* heat.st:13 top = 0 */
+        st_fill_f32(buffer[k], rows, cols, rows - HALO, rows, 0, cols, 0.0f); /* heat.st:14 bottom = 0 */
+        st_fill_f32(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 0.0f); /* heat.st:15 right = 0 */
     }
+    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, ST_TEMPORAL_AUTO);
+    const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
-    long iterations = 0;
+    const long chunk = 1000; /* sweeps between two progress lines */
     const double start = st_seconds();
-    for (; iterations < steps; ++iterations) {
-        sweep(HALO, rows - HALO, HALO, cols - HALO, cols, u, u_next, (float)r);
-        float *swap = u; u = u_next; u_next = swap; /* the new iterate becomes current */
+    #pragma omp parallel
+    for (long first = 0; first < steps; first += chunk) {
+        sweeps(first, chunk < steps - first ? chunk : steps - first, rows, cols, buffer, (float)r, &temporal);
+        #pragma omp master
+        st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);
     }
     const double seconds = st_seconds() - start;
-    st_check_finite(st_count_nonfinite(u, rows, cols, sizeof(float)), iterations); /* diverged? */
+    const long iterations = steps;
+    st_progress_done(&options);
+    /* No check iterations in a `steps` program: look for NaN/Inf once, at the end. */
+    st_check_finite(st_count_nonfinite(buffer[iterations % 2], rows, cols, sizeof(float)), iterations);
 
     st_summary summary = {
         .stencil = "heat", .target = "openmp", .dtype = "float32",
@@ -80,8 +111,10 @@ int main(int argc, char **argv) {
         .threads = omp_get_max_threads(), .ranks = 1, .schedule = "static",
         .decomposition = "", .device = "",
     };
-    if (options.output_path) st_write_npy(options.output_path, u, rows, cols, cols, sizeof(float));
+    summary.temporal = temporal;
+    float *field = buffer[iterations % 2];
+    if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(float));
     st_print_summary(&summary, &options);
-    st_free_grid(u); st_free_grid(u_next);
+    st_free_grid(buffer[0]); st_free_grid(buffer[1]);
     return 0;
 }

@@ -6,10 +6,15 @@
  * Run:
  *   ./nine_point [--param N=...] [--output u.npy] [--json]
  */
+#include <float.h>
 #include <math.h>
 #include "stencil_runtime.h"
 
 enum { HALO = 1 }; /* largest offset read by the update */
+
+/* The check sweeps' results. */
+static float maxdiff;
+static long nonfinite; /* points that became NaN or Inf */
 
 /* nine_point.st:15  update u[i, j] = (4 * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) + u[i-1, j-1] + u[i-1, j+1] + u[i+1, j-1] + u[i+1, j+1]) / 20 */
 static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
@@ -20,18 +25,41 @@ static void sweep(long row_begin, long row_end, long col_begin, long col_end, lo
     }
 }
 
-/* The same sweep, also returning maxdiff(u): run on check iterations only. */
-static float sweep_maxdiff(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
-    float maxdiff = 0;
+/* The same sweep, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
+static void sweep_maxdiff(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
     for (long i = row_begin; i < row_end; ++i) {
         for (long j = col_begin; j < col_end; ++j) {
             const float next = (4.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 1) * cols + j - 1] + u[(i - 1) * cols + j + 1] + u[(i + 1) * cols + j - 1] + u[(i + 1) * cols + j + 1]) / 20.0f;
             const float change = fabsf(next - u[i * cols + j]);
             u_next[i * cols + j] = next;
-            maxdiff = change > maxdiff ? change : change == change ? maxdiff : INFINITY;
+            maxdiff = change > maxdiff ? change : maxdiff;
+            nonfinite += !(change <= FLT_MAX);
         }
     }
-    return maxdiff;
+}
+
+/* Sweeps first .. first+count-1 (buffer[iteration % 2] holds that iterate). Without a plan, whole sweeps one after the other; */
+/* with one, row tiles advance up to plan->depth sweeps each, shifted up by HALO rows per sweep, so a tile */
+/* reads only rows that hold the previous sweep's values and stays in cache while it advances. */
+static void sweeps(long first, long count, long rows, long cols, float *const buffer[2], const st_temporal *plan) {
+    if (plan->depth < 2 || count < 2) {
+        for (long iteration = first; iteration < first + count; ++iteration) {
+            sweep(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+        }
+        return;
+    }
+    for (long block = first; block < first + count; block += plan->depth) {
+        const long depth = plan->depth < first + count - block ? plan->depth : first + count - block;
+        const long tiles = st_temporal_tiles(plan, rows, HALO, depth);
+        for (long tile = 0; tile < tiles; ++tile) {
+            for (long step = 0; step < depth; ++step) {
+                const long iteration = block + step;
+                long row_begin, row_end;
+                st_temporal_rows(plan, rows, HALO, tiles, tile, step, &row_begin, &row_end);
+                if (row_begin < row_end) sweep(row_begin, row_end, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+            }
+        }
+    }
 }
 
 int main(int argc, char **argv) {
@@ -49,40 +77,51 @@ int main(int argc, char **argv) {
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 
-    float *u = st_alloc_grid(rows, cols, sizeof(float));
-    float *u_next = st_alloc_grid(rows, cols, sizeof(float));
+    /* buffer[k % 2] holds iterate k of u: the two alternate, never copied. */
+    float *buffer[2] = { st_alloc_grid(rows, cols, sizeof(float)), st_alloc_grid(rows, cols, sizeof(float)) };
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
-    float *buffers[] = { u, u_next };
     for (int k = 0; k < 2; ++k) {
-        st_fill_f32(buffers[k], rows, cols, 0, rows, 0, cols, 0.0f); /* default init u = 0 */
-        st_fill_f32(buffers[k], rows, cols, 0, HALO, 0, cols, 1.0f); /* nine_point.st:9 top = 1 */
-        st_fill_f32(buffers[k], rows, cols, 0, rows, 0, HALO, 0.5f); /* nine_point.st:10 left = 0.5 */
-        st_fill_f32(buffers[k], rows, cols, 0, rows, cols - HALO, cols, 0.5f); /* nine_point.st:11 right = 0.5 */
-        st_fill_f32(buffers[k], rows, cols, rows - HALO, rows, 0, cols, 0.0f); /* nine_point.st:12 bottom = 0 */
+        st_fill_f32(buffer[k], rows, cols, 0, rows, 0, cols, 0.0f); /* default init u = 0 */
+        st_fill_f32(buffer[k], rows, cols, 0, HALO, 0, cols, 1.0f); /* nine_point.st:9 top = 1 */
+        st_fill_f32(buffer[k], rows, cols, 0, rows, 0, HALO, 0.5f); /* nine_point.st:10 left = 0.5 */
+        st_fill_f32(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 0.5f); /* nine_point.st:11 right = 0.5 */
+        st_fill_f32(buffer[k], rows, cols, rows - HALO, rows, 0, cols, 0.0f); /* nine_point.st:12 bottom = 0 */
     }
+    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, ST_TEMPORAL_AUTO);
+    const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
-    long iterations = 0;
-    int converged = 0;
+    long iterations = 0, nonfinite_seen = 0;
     double residual = NAN;
     const double start = st_seconds();
-    while (iterations < max_iterations) {
-        /* Only every `every`-th sweep computes the norm: the others skip that work. */
-        const int check = (iterations + 1) % every == 0;
-        if (check) {
-            residual = sweep_maxdiff(HALO, rows - HALO, HALO, cols - HALO, cols, u, u_next);
-            if (!isfinite(residual)) st_check_finite(st_count_nonfinite(u_next, rows, cols, sizeof(float)), iterations + 1);
+    {
+        long iteration = 0; /* every thread counts the same sweeps */
+        while (iteration < max_iterations) {
+            /* The plain sweeps up to the next check (temporally blocked when that pays), then one check sweep. */
+            const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;
+            sweeps(iteration, plain, rows, cols, buffer, &temporal);
+            iteration += plain;
+            if (iteration == max_iterations) break;
+            {
+                maxdiff = 0;
+                nonfinite = 0;
+            }
+            sweep_maxdiff(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+            iteration += 1;
+            const double norm = (double)maxdiff;
+            const long bad = nonfinite;
+            {
+                residual = norm;
+                nonfinite_seen = bad;
+                st_progress(&options, iteration, max_iterations, norm, points, start);
+            }
+            if (bad > 0 || norm < tolerance) break;
         }
-        else {
-            sweep(HALO, rows - HALO, HALO, cols - HALO, cols, u, u_next);
-        }
-        iterations += 1;
-        float *swap = u; u = u_next; u_next = swap; /* the new iterate becomes current */
-        if (check && residual < tolerance) {
-            converged = 1;
-            break;
-        }
+        iterations = iteration;
     }
     const double seconds = st_seconds() - start;
+    st_progress_done(&options);
+    st_check_finite(nonfinite_seen, iterations);
+    const int converged = residual < tolerance;
 
     st_summary summary = {
         .stencil = "nine_point", .target = "serial", .dtype = "float32",
@@ -92,8 +131,10 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = 1, .schedule = "",
         .decomposition = "", .device = "",
     };
-    if (options.output_path) st_write_npy(options.output_path, u, rows, cols, cols, sizeof(float));
+    summary.temporal = temporal;
+    float *field = buffer[iterations % 2];
+    if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(float));
     st_print_summary(&summary, &options);
-    st_free_grid(u); st_free_grid(u_next);
+    st_free_grid(buffer[0]); st_free_grid(buffer[1]);
     return 0;
 }

@@ -1,6 +1,6 @@
-// DivergenceTests.swift: numbers that go wrong. A program whose field becomes NaN or Inf stops at
-// the next check with a message naming the iteration, on every CPU target, and writes no output
-// file; a `steps` program checks at its end.
+// NonFiniteTests.swift: numbers that go wrong (besides CLITests.swift's DivergenceTests). A
+// program whose field becomes NaN or Inf stops at the next check with a message naming the
+// iteration, on every CPU target, and writes no output file; a `steps` program checks at its end.
 
 import Foundation
 import StencilDriver
@@ -15,7 +15,7 @@ struct DivergenceCase: CustomTestStringConvertible, Sendable {
     var testDescription: String { name }
 }
 
-@Suite struct DivergenceTests {
+@Suite struct NonFiniteTests {
     static let cases: [DivergenceCase] = [
         // Regression: maxdiff skipped NaN changes (`change > maxdiff` is false for NaN), so a field
         // of NaN had maxdiff 0 and was reported *converged* at the first check.

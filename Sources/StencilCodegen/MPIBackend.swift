@@ -1,0 +1,212 @@
+// MPIBackend.swift: the `mpi` and `hybrid` targets: one C file that every rank runs. Each rank
+// holds only its block of the grid plus a halo of the stencil's width (runtime/stencil_mpi.*
+// decomposes, exchanges and gathers). Each sweep starts the halo exchange, updates the deep
+// interior (which reads no halo cell) while the messages travel, waits, then updates the frame
+// around it; norms and NaN counts are combined with MPI_Allreduce on check iterations only.
+// `hybrid` is the same program with an OpenMP team per rank, started once in one parallel region
+// around the iterations as the openmp target does (TeamSweepWriter's orphaned `omp for` sweeps);
+// the master thread alone calls MPI (MPI_THREAD_FUNNELED).
+
+import StencilIR
+
+public struct MPIBackend: Backend {
+    /// OpenMP threads inside each rank (the hybrid target).
+    public let hybrid: Bool
+
+    public init(hybrid: Bool) { self.hybrid = hybrid }
+
+    public var recipe: BuildRecipe {
+        BuildRecipe(compilerRole: .mpicc,
+                    flags: BuildRecipe.optimization + (hybrid ? ["-fopenmp"] : []),
+                    runtimeSources: ["stencil_runtime.c", "stencil_mpi.c"], libraries: ["-lm"])
+    }
+
+    var target: String { hybrid ? "hybrid" : "mpi" }
+
+    public func emit(_ program: Program, options: EmitOptions) -> EmittedProgram {
+        let writer = CodeWriter()
+        let names = CNames(program)
+        let host = HostCode(program: program, names: names, writer: writer)
+        let sweeps = TeamSweepWriter(program: program, names: names, writer: writer, openMP: hybrid, blockedSweeps: false)
+        let decomposition = program.schedule.decompose
+        var notes = [
+            "",
+            "Every rank holds its block of \(program.update.grid) (decompose \(decomposition.rawValue): "
+                + (decomposition == .rows ? "block rows, P x 1" : "2-D blocks from MPI_Dims_create") + ") plus a halo HALO deep,",
+            "refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos",
+            "travel. `stencilc explain \(program.sourceName) --target \(target) --ranks P` prints the plan.",
+        ]
+        if hybrid {
+            notes.append("")
+            notes.append("One parallel region per rank around all iterations; its sweeps share rows (what Cython's prange would infer):")
+            for variable in program.variables {
+                notes.append("  \(variable.name): \(variable.sharing.rawValue)")
+            }
+        }
+        host.header(target: target, options: options, recipe: recipe, notes: notes,
+                    launch: "mpirun -np \(program.schedule.ranks) ")
+        writer.line("#include <float.h>")
+        writer.line("#include <math.h>")
+        if hybrid { writer.line("#include <omp.h>") }
+        writer.line("#include \"stencil_mpi.h\"")
+        writer.blank()
+        writer.line("enum { HALO = \(program.halo) }; /* largest offset read by the update */")
+        writer.blank()
+        sweeps.functions()
+        writer.blank()
+        mainFunction(program, host: host, sweeps: sweeps)
+        return EmittedProgram(source: writer.text, recipe: recipe)
+    }
+
+    private func mainFunction(_ program: Program, host: HostCode, sweeps: TeamSweepWriter) {
+        let writer = host.writer
+        let names = host.names
+        let scalar = host.scalar
+        let mpiType = program.elementType == .float32 ? "MPI_FLOAT" : "MPI_DOUBLE"
+        let kind = program.schedule.decompose == .rows ? "STMPI_ROWS" : "STMPI_GRID"
+        writer.block("int main(int argc, char **argv)") {
+            writer.comment("Until stmpi_decompose every rank checks the same arguments and sizes; only rank 0 prints.")
+            writer.line("stmpi_init(&argc, &argv, \(hybrid ? "STMPI_FUNNELED" : "STMPI_SINGLE"));")
+            host.params()
+            host.gridSize()
+            host.stoppingConstants()
+            writer.blank()
+            writer.comment("This rank's block of the rows x cols grid, with a halo HALO deep on every side.")
+            writer.line("stmpi_decomp decomp;")
+            writer.line("stmpi_decompose(&decomp, rows, cols, HALO, \(kind));")
+            writer.line("const long local_cols = decomp.local_cols;")
+            writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid), exchange[k % 2] its halo exchange (persistent requests).")
+            writer.line("\(scalar) *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(\(scalar))), stmpi_alloc_local(&decomp, sizeof(\(scalar))) };")
+            for other in program.readOnlyGrids {
+                writer.line("\(scalar) *\(names[other.name]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
+            }
+            writer.comment("Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included).")
+            writer.block("for (int k = 0; k < 2; ++k)") {
+                host.fills(of: program.update.grid, into: "buffer[k]", decomposition: "&decomp")
+            }
+            for other in program.readOnlyGrids {
+                writer.comment("\(other.name) never changes: its halo is filled here, never exchanged.")
+                host.fills(of: other.name, into: names[other.name], decomposition: "&decomp")
+            }
+            writer.line("stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], \(mpiType)), stmpi_halo_create(&decomp, buffer[1], \(mpiType)) };")
+            writer.comment("The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do.")
+            writer.line("const stmpi_rect interior = stmpi_interior(&decomp);")
+            writer.line("stmpi_rect frame[4];")
+            writer.line("stmpi_frame(&decomp, frame);")
+            writer.line("const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);")
+            writer.blank()
+            iterationLoop(program, host: host, sweeps: sweeps)
+            writer.blank()
+            let threads = hybrid ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
+            let schedule = hybrid ? "\"\(OpenMPClauses.summaryText(program.schedule))\"" : "\"\""
+            host.summary(target: target, threads: threads, ranks: "decomp.size", schedule: schedule,
+                         decomposition: "decomp.description")
+            writer.line("summary.temporal.reason = \"off (one halo exchange per sweep)\";")
+            writer.comment("Gathered to rank 0 only now, after the iterations.")
+            writer.line("stmpi_write_npy(&decomp, options.output_path, buffer[iterations % 2], \(mpiType));")
+            writer.line("stmpi_print_summary(&decomp, &summary, &options);")
+            writer.line("stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);")
+            let all = ["buffer[0]", "buffer[1]"] + program.readOnlyGrids.map { names[$0.name] }
+            writer.line(all.map { "st_free_grid(\($0));" }.joined(separator: " "))
+            writer.line("stmpi_decomp_free(&decomp);")
+            writer.line("return stmpi_finalize();")
+        }
+    }
+
+    /// `#pragma omp ...` for hybrid; nothing for mpi.
+    private func pragma(_ writer: CodeWriter, _ text: String) {
+        if hybrid { writer.line("#pragma omp \(text)") }
+    }
+
+    /// One sweep of the block with `function`: exchange started (master), deep interior,
+    /// exchange finished (master), barrier, the frame.
+    private func blockSweep(_ writer: CodeWriter, sweeps: TeamSweepWriter, function: String) {
+        let extras = sweeps.extraArgumentsFromMain
+        func call(_ rect: String) -> String {
+            let arguments = ["\(rect).i0", "\(rect).i1", "\(rect).j0", "\(rect).j1", "local_cols",
+                             "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"] + extras
+            return "\(function)(\(arguments.joined(separator: ", ")));"
+        }
+        pragma(writer, "master")
+        writer.line("stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */")
+        writer.line(call("interior"))
+        pragma(writer, "master")
+        writer.line("stmpi_halo_end(exchange[iteration % 2]);")
+        pragma(writer, "barrier /* the halo has arrived before the frame reads it */")
+        writer.line("for (int k = 0; k < 4; ++k) \(call("frame[k]"))")
+    }
+
+    private func iterationLoop(_ program: Program, host: HostCode, sweeps: TeamSweepWriter) {
+        let writer = host.writer
+        let region = "parallel" + OpenMPClauses.regionClauses(program.schedule)
+        switch program.stopping {
+        case .steps:
+            writer.line("long iterations = 0;")
+            writer.line("stmpi_barrier();")
+            writer.line("const double start = st_seconds();")
+            pragma(writer, region)
+            writer.block("") {
+                writer.line(hybrid ? "long iteration = 0; /* every thread counts the same sweeps */" : "long iteration = 0;")
+                writer.block("while (iteration < steps)") {
+                    blockSweep(writer, sweeps: sweeps, function: "sweep")
+                    writer.line("iteration += 1;")
+                    writer.block("if (iteration % 1000 == 0 && decomp.rank == 0)") {
+                        pragma(writer, "master")
+                        writer.line("st_progress(&options, iteration, steps, NAN, points, start);")
+                    }
+                }
+                pragma(writer, "master")
+                writer.line("iterations = iteration;")
+            }
+            writer.comment("The slowest rank's time.")
+            writer.line("const double seconds = stmpi_allreduce_max(st_seconds() - start);")
+            writer.line("st_progress_done(&options);")
+            writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
+            writer.line("stmpi_check_finite(stmpi_count_nonfinite(&decomp, buffer[iterations % 2], sizeof(\(host.scalar))), iterations);")
+        case .until(let norm, _, _, _, _):
+            let accumulator = sweeps.norm!.variable
+            writer.line("long iterations = 0, nonfinite_seen = 0;")
+            writer.line("double residual = NAN;")
+            writer.line("stmpi_barrier();")
+            writer.line("const double start = st_seconds();")
+            pragma(writer, region)
+            writer.block("") {
+                writer.line(hybrid ? "long iteration = 0; /* every thread counts the same sweeps */" : "long iteration = 0;")
+                writer.block("while (iteration < max_iterations)") {
+                    writer.comment("Only every `every`-th sweep computes the norm and combines it over the ranks.")
+                    writer.line("const int check = (iteration + 1) % every == 0;")
+                    writer.block("if (check)") {
+                        pragma(writer, "single")
+                        writer.block("") {
+                            writer.line("\(accumulator) = 0;")
+                            writer.line("nonfinite = 0;")
+                        }
+                        blockSweep(writer, sweeps: sweeps, function: "sweep_\(norm.rawValue)")
+                        pragma(writer, "master")
+                        writer.block("") {
+                            switch norm {
+                            case .maxdiff: writer.line("residual = stmpi_allreduce_max(maxdiff);")
+                            case .l2diff: writer.line("residual = sqrt(stmpi_allreduce_sum(sum_sq));")
+                            }
+                            writer.line("nonfinite_seen = stmpi_allreduce_count(nonfinite);")
+                            writer.line("if (decomp.rank == 0) st_progress(&options, iteration + 1, max_iterations, residual, points, start);")
+                        }
+                        pragma(writer, "barrier /* every thread sees the ranks' verdict */")
+                    }
+                    writer.block("else") {
+                        blockSweep(writer, sweeps: sweeps, function: "sweep")
+                    }
+                    writer.line("iteration += 1;")
+                    writer.line("if (check && (nonfinite_seen > 0 || residual < tolerance)) break;")
+                }
+                pragma(writer, "master")
+                writer.line("iterations = iteration;")
+            }
+            writer.comment("The slowest rank's time.")
+            writer.line("const double seconds = stmpi_allreduce_max(st_seconds() - start);")
+            writer.line("st_progress_done(&options);")
+            writer.line("stmpi_check_finite(nonfinite_seen, iterations);")
+            writer.line("const int converged = residual < tolerance;")
+        }
+    }
+}

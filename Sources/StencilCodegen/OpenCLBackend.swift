@@ -1,0 +1,257 @@
+// OpenCLBackend.swift: the `opencl` target: a host C file that embeds the OpenCL C program of
+// OpenCLKernels (so the binary runs from any directory) plus, in emit mode, that program as a
+// `.cl` file beside it. All OpenCL boilerplate (device choice, build log, error names, work-group
+// checks) is in runtime/stencil_opencl.*; the host file holds only the problem: fills, buffers,
+// kernel arguments and the iteration loop. Both iterates live on the device and swap by kernel
+// argument; check iterations bring back one scalar; the grid comes back once, at the end.
+
+import StencilIR
+
+public struct OpenCLBackend: Backend {
+    public init() {}
+
+    public var recipe: BuildRecipe {
+        BuildRecipe(compilerRole: .cc, flags: BuildRecipe.optimization,
+                    runtimeSources: ["stencil_runtime.c", "stencil_opencl.c"], libraries: ["-lOpenCL", "-lm"])
+    }
+
+    public func emit(_ program: Program, options: EmitOptions) -> EmittedProgram {
+        let writer = CodeWriter()
+        let names = CNames(program)
+        let host = HostCode(program: program, names: names, writer: writer)
+        let kernels = OpenCLKernels(program: program, names: names, stem: options.stem)
+        let kernelSource = kernels.source()
+
+        host.header(target: "opencl", options: options, recipe: recipe, notes: [
+            "Choose the device with --device INDEX, P:D or a name substring (or STENCILC_DEVICE);",
+            "`stencilc devices` lists them. The kernels are in kernel_source below (\(options.stem).cl).",
+        ])
+        writer.line("#include <math.h>")
+        writer.line("#include <stdio.h>")
+        writer.line("#include \"stencil_opencl.h\"")
+        writer.line("#include \"stencil_runtime.h\"")
+        writer.blank()
+        writer.line("enum { HALO = \(program.halo) }; /* largest offset read by the update */")
+        writer.blank()
+        writer.comment("The OpenCL C program (\(options.stem).cl), built at run time for the chosen device.")
+        writer.line("static const char kernel_source[] =")
+        writer.indented {
+            let lines = kernelSource.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            for (index, text) in lines.enumerated() {
+                writer.line("\"\(cStringBody(String(text)))\\n\"" + (index == lines.count - 1 ? ";" : ""))
+            }
+        }
+        writer.blank()
+        mainFunction(program, host: host, kernels: kernels)
+        return EmittedProgram(source: writer.text, extras: [EmittedFile(suffix: ".cl", contents: kernelSource)],
+                              recipe: recipe)
+    }
+
+    /// Text inside a C string literal.
+    private func cStringBody(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\t": out += "\\t"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    private func mainFunction(_ program: Program, host: HostCode, kernels: OpenCLKernels) {
+        let writer = host.writer
+        let names = host.names
+        let scalar = host.scalar
+        let grid = names[program.update.grid]
+        let others = program.readOnlyGrids.map { names[$0.name] }
+        writer.block("int main(int argc, char **argv)") {
+            host.params()
+            host.gridSize()
+            host.stoppingConstants()
+            writer.blank()
+            writer.comment("Initial and boundary values in the order written; both device iterates start from this grid.")
+            writer.line("\(scalar) *\(grid) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+            host.fills(of: program.update.grid, into: grid)
+            for other in program.readOnlyGrids {
+                writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                host.fills(of: other.name, into: names[other.name])
+            }
+            writer.blank()
+            setUp(program, host: host, kernels: kernels)
+            writer.blank()
+            iterationLoop(program, host: host, kernels: kernels)
+            writer.blank()
+            writer.comment("The grid comes back once, at the end.")
+            writer.line("stcl_read(&env, buffers[current], bytes, \(grid));")
+            if case .steps = program.stopping {
+                writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
+                writer.line("st_check_finite(st_count_nonfinite(\(grid), rows, cols, sizeof(\(scalar))), iterations);")
+            }
+            writer.line("char schedule[64];")
+            writer.line("snprintf(schedule, sizeof schedule, \"workgroup %zux%zu\", wg.rows, wg.cols);")
+            host.summary(target: "opencl", threads: "1", schedule: "schedule", device: "stcl_device_description(&env)")
+            writer.line("if (options.output_path) st_write_npy(options.output_path, \(grid), rows, cols, cols, sizeof(\(scalar)));")
+            writer.line("st_print_summary(&summary, &options);")
+            writer.line("stcl_release(&env);")
+            writer.line(([grid] + others).map { "st_free_grid(\($0));" }.joined(separator: " "))
+            writer.line("return 0;")
+        }
+    }
+
+    /// The device, the program, the work-group, the buffers and the arguments that never change.
+    private func setUp(_ program: Program, host: HostCode, kernels: OpenCLKernels) {
+        let writer = host.writer
+        let names = host.names
+        let scalar = host.scalar
+        let grid = names[program.update.grid]
+        writer.comment("The device (--device, else STENCILC_DEVICE, else the first GPU, else the first device).")
+        writer.line("stcl_env env;")
+        writer.line("stcl_init(&env, options.device);")
+        if program.elementType == .float64 {
+            writer.line("stcl_require_fp64(&env, \"\(program.sourceName)\");")
+        }
+        writer.line("cl_program program = stcl_build_program(&env, kernel_source, NULL);")
+        writer.line("cl_kernel sweep_kernel = stcl_create_kernel(&env, program, \"\(kernels.sweepName)\");")
+        if let norm = kernels.norm {
+            writer.line("cl_kernel check_kernel = stcl_create_kernel(&env, program, \"\(kernels.checkName(norm))\");")
+            writer.line("cl_kernel reduce_kernel = stcl_create_kernel(&env, program, \"\(kernels.reduceName(norm))\");")
+        }
+        writer.blank()
+        writer.comment("One work-item per interior point; work-groups of the schedule's size, else the device's default.")
+        writer.line("const long interior_rows = rows - 2 * HALO, interior_cols = cols - 2 * HALO;")
+        writer.line("const double points = (double)interior_rows * (double)interior_cols;")
+        let sweepKernels = kernels.norm == nil ? "sweep_kernel" : "sweep_kernel, check_kernel"
+        let sweepCount = kernels.norm == nil ? 1 : 2
+        writer.line("const cl_kernel sweep_kernels[] = { \(sweepKernels) };")
+        if let rows = program.schedule.workgroupRows, let cols = program.schedule.workgroupCols {
+            writer.line("const stcl_workgroup wg = { \(rows), \(cols) };")
+            let localBytes = kernels.norm == nil ? "0" : "sizeof(\(scalar))"
+            writer.line("stcl_check_workgroup(&env, sweep_kernels, \(sweepCount), wg, \(localBytes), \"workgroup \(rows) x \(cols) of the schedule\");")
+        } else {
+            writer.line("const stcl_workgroup wg = stcl_default_workgroup(&env, sweep_kernels, \(sweepCount), interior_rows, interior_cols);")
+        }
+        writer.blank()
+        writer.line("const size_t bytes = (size_t)rows * (size_t)cols * sizeof(\(scalar));")
+        writer.line("cl_mem buffers[2] = { stcl_create_buffer(&env, bytes, \(grid)), stcl_create_buffer(&env, bytes, \(grid)) };")
+        for other in program.readOnlyGrids {
+            let name = names[other.name]
+            writer.line("cl_mem \(name)_buffer = stcl_create_buffer(&env, bytes, \(name));")
+        }
+        if kernels.norm != nil {
+            writer.line("const size_t groups = stcl_group_count(interior_rows, interior_cols, wg);")
+            writer.line("const size_t reduce_size = stcl_reduction_size(&env, reduce_kernel);")
+            writer.line("cl_mem partial = stcl_create_buffer(&env, groups * sizeof(\(scalar)), NULL);")
+            writer.line("cl_mem result = stcl_create_buffer(&env, sizeof(\(scalar)), NULL);")
+            writer.line("const cl_int no_points = 0;")
+            writer.line("cl_mem nonfinite = stcl_create_buffer(&env, sizeof(cl_int), &no_points); /* NaN/Inf points seen */")
+        }
+        writer.blank()
+        writer.comment("Arguments that never change. Arguments 2 and 3, the two iterates, are set at each launch: the swap.")
+        writer.line("const cl_long rows_arg = rows, cols_arg = cols;")
+        let integers = Set(program.params.filter(\.isInteger).map(\.name))
+        let updateParams = program.update.value.params
+        for param in updateParams {
+            let name = names[param]
+            let needsCast = integers.contains(param) || program.elementType == .float32
+            writer.line("const \(scalar) \(name)_arg = \(needsCast ? "(\(scalar))" : "")\(name);")
+        }
+        var kernelNames = ["sweep_kernel"]
+        if kernels.norm != nil { kernelNames.append("check_kernel") }
+        writer.block("for (int k = 0; k < \(kernelNames.count); ++k)") {
+            writer.line("STCL_ARG(sweep_kernels[k], 0, rows_arg);")
+            writer.line("STCL_ARG(sweep_kernels[k], 1, cols_arg);")
+            var index = 4
+            for other in program.readOnlyGrids {
+                writer.line("STCL_ARG(sweep_kernels[k], \(index), \(names[other.name])_buffer);")
+                index += 1
+            }
+            for param in updateParams {
+                writer.line("STCL_ARG(sweep_kernels[k], \(index), \(names[param])_arg);")
+                index += 1
+            }
+        }
+        if kernels.norm != nil {
+            let first = 4 + program.readOnlyGrids.count + updateParams.count
+            writer.line("STCL_ARG(check_kernel, \(first), partial);")
+            writer.line("STCL_ARG(check_kernel, \(first + 1), nonfinite);")
+            writer.line("STCL_LOCAL_ARG(check_kernel, \(first + 2), wg.rows * wg.cols * sizeof(\(scalar)));")
+            writer.line("const cl_int count = (cl_int)groups;")
+            writer.line("STCL_ARG(reduce_kernel, 0, count);")
+            writer.line("STCL_ARG(reduce_kernel, 1, partial);")
+            writer.line("STCL_ARG(reduce_kernel, 2, result);")
+            writer.line("STCL_LOCAL_ARG(reduce_kernel, 3, reduce_size * sizeof(\(scalar)));")
+        }
+        writer.blank()
+        writer.line("/* Warm-up, outside the timing: drivers that compile for each work-group size (PoCL) do so at")
+        writer.line(" * the first launch. A sweep from buffers[0] into buffers[1] is what the first iteration does")
+        writer.line(" * again, so launching each kernel once here changes nothing. */")
+        writer.block("for (int k = 0; k < \(kernelNames.count); ++k)") {
+            writer.line("STCL_ARG(sweep_kernels[k], 2, buffers[0]);")
+            writer.line("STCL_ARG(sweep_kernels[k], 3, buffers[1]);")
+            writer.line("stcl_enqueue_2d(&env, sweep_kernels[k], \"warm-up\", interior_rows, interior_cols, wg);")
+        }
+        if kernels.norm != nil {
+            writer.line("stcl_enqueue_1d(&env, reduce_kernel, \"warm-up\", reduce_size, reduce_size);")
+        }
+        writer.line("stcl_finish(&env);")
+    }
+
+    private func iterationLoop(_ program: Program, host: HostCode, kernels: OpenCLKernels) {
+        let writer = host.writer
+        let scalar = host.scalar
+        let launch = { (kernel: String, name: String) in
+            writer.line("STCL_ARG(\(kernel), 2, buffers[current]);")
+            writer.line("STCL_ARG(\(kernel), 3, buffers[1 - current]);")
+            writer.line("stcl_enqueue_2d(&env, \(kernel), \(name), interior_rows, interior_cols, wg);")
+        }
+        switch program.stopping {
+        case .steps:
+            writer.line("long iterations = 0;")
+            writer.line("int current = 0; /* buffers[current] holds the current iterate */")
+            writer.line("const double start = st_seconds();")
+            writer.block("while (iterations < steps)") {
+                launch("sweep_kernel", "\"\(kernels.sweepName)\"")
+                writer.line("current = 1 - current; /* the new iterate becomes current */")
+                writer.line("iterations += 1;")
+                writer.block("if (iterations % 1000 == 0)") {
+                    writer.line("stcl_finish(&env); /* a progress line that counts finished sweeps */")
+                    writer.line("st_progress(&options, iterations, steps, NAN, points, start);")
+                }
+            }
+            writer.line("stcl_finish(&env);")
+            writer.line("const double seconds = st_seconds() - start;")
+            writer.line("st_progress_done(&options);")
+        case .until(let norm, _, _, _, _):
+            writer.line("long iterations = 0;")
+            writer.line("cl_int nonfinite_seen = 0;")
+            writer.line("double residual = NAN;")
+            writer.line("int current = 0; /* buffers[current] holds the current iterate */")
+            writer.line("const double start = st_seconds();")
+            writer.block("while (iterations < max_iterations)") {
+                writer.comment("Only every `every`-th sweep computes the norm: the others skip that work.")
+                writer.line("const int check = (iterations + 1) % every == 0;")
+                writer.line("const cl_kernel kernel = check ? check_kernel : sweep_kernel;")
+                launch("kernel", "check ? \"\(kernels.checkName(norm))\" : \"\(kernels.sweepName)\"")
+                writer.line("iterations += 1;")
+                writer.line("current = 1 - current; /* the new iterate becomes current */")
+                writer.block("if (check)") {
+                    writer.line("stcl_enqueue_1d(&env, reduce_kernel, \"\(kernels.reduceName(norm))\", reduce_size, reduce_size);")
+                    writer.line("\(scalar) norm;")
+                    writer.line("stcl_read(&env, result, sizeof norm, &norm); /* the scalars that come back */")
+                    writer.line("stcl_read(&env, nonfinite, sizeof nonfinite_seen, &nonfinite_seen);")
+                    writer.line(norm == .maxdiff ? "residual = (double)norm;" : "residual = sqrt((double)norm);")
+                    writer.line("st_progress(&options, iterations, max_iterations, residual, points, start);")
+                    writer.line("if (nonfinite_seen > 0 || residual < tolerance) break;")
+                }
+            }
+            writer.line("stcl_finish(&env);")
+            writer.line("const double seconds = st_seconds() - start;")
+            writer.line("st_progress_done(&options);")
+            writer.line("st_check_finite(nonfinite_seen, iterations);")
+            writer.line("const int converged = residual < tolerance;")
+        }
+    }
+}

@@ -1,0 +1,148 @@
+// TeamSweepWriter.swift: the sweeps of the serial and openmp targets, written to run inside ONE
+// parallel region around the whole iteration loop (a thread team is started once, not once per
+// sweep). Each sweep is a function whose row loop is an orphaned `#pragma omp for`: inside the
+// region the team shares its rows, and its implicit barrier orders the sweeps. The serial target
+// prints the same functions without pragmas.
+//
+// `sweeps` runs the plain sweeps between two checks, temporally blocked when the runtime's plan
+// says so: rows are cut into tiles that advance several sweeps at a time, each step's rows
+// shifted up by HALO (a skewed wavefront), so every point still reads its neighbours from exactly
+// the previous sweep (results are bitwise those of whole sweeps) while the tile stays in cache.
+
+import StencilIR
+
+public struct TeamSweepWriter {
+    public let program: Program
+    public let names: CNames
+    public let writer: CodeWriter
+    public let openMP: Bool
+    /// Also write `sweeps` (whole-grid plain sweeps, temporally blocked): not for MPI ranks,
+    /// which sweep their block in parts around a halo exchange every sweep.
+    public let blockedSweeps: Bool
+
+    public init(program: Program, names: CNames, writer: CodeWriter, openMP: Bool, blockedSweeps: Bool = true) {
+        self.program = program
+        self.names = names
+        self.writer = writer
+        self.openMP = openMP
+        self.blockedSweeps = blockedSweeps
+    }
+
+    var scalar: String { program.elementType == .float32 ? "float" : "double" }
+    var grid: String { names[program.update.grid] }
+    var next: String { names.next(program.update.grid) }
+    var base: SweepWriter { SweepWriter(program: program, names: names, writer: writer, pragma: nil) }
+
+    /// The norm accumulator's name and how the team combines it, for `until` programs.
+    public var norm: (variable: String, type: String, sharing: Sharing)? {
+        guard case .until(let norm, _, _, _, _) = program.stopping else { return nil }
+        switch norm {
+        case .maxdiff: return ("maxdiff", scalar, .reductionMax)
+        case .l2diff: return ("sum_sq", "double", .reductionSum)
+        }
+    }
+
+    /// Read-only grids and params, as a sweep's extra parameters and as arguments.
+    var extraParameters: [String] {
+        program.readOnlyGrids.map { "const \(scalar) *restrict \(names[$0.name])" }
+            + program.update.value.params.map { "const \(scalar) \(names[$0])" }
+    }
+    var extraArguments: [String] {
+        program.readOnlyGrids.map { names[$0.name] } + program.update.value.params.map { names[$0] }
+    }
+
+    /// The same extras passed from `main`, params cast to the element type.
+    public var extraArgumentsFromMain: [String] {
+        let integers = Set(program.params.filter(\.isInteger).map(\.name))
+        return program.readOnlyGrids.map { names[$0.name] } + program.update.value.params.map {
+            integers.contains($0) || program.elementType == .float32 ? "(\(scalar))\(names[$0])" : names[$0]
+        }
+    }
+
+    func pragma(_ reductions: [(Sharing, String)] = []) {
+        guard openMP else { return }
+        let collapse = program.schedule.tileRows != nil ? " collapse(2)" : ""
+        writer.line("#pragma omp for \(OpenMPClauses.loopClauses(program.schedule, reductions: reductions))\(collapse)")
+    }
+
+    public func functions() {
+        if let norm {
+            let counter = "nonfinite"
+            writer.comment(openMP
+                ? "The check sweeps' results. File scope, so the whole team shares them: an orphaned `omp for reduction` needs shared variables."
+                : "The check sweeps' results.")
+            writer.line("static \(norm.type) \(norm.variable);")
+            writer.line("static long \(counter); /* points that became NaN or Inf */")
+            writer.blank()
+        }
+        let parameters = (["long row_begin", "long row_end", "long col_begin", "long col_end", "long cols",
+                           "const \(scalar) *restrict \(grid)", "\(scalar) *restrict \(next)"] + extraParameters)
+            .joined(separator: ", ")
+        let value = CExprPrinter.print(program.update.value, base.dialect)
+        writer.comment("\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))")
+        writer.block("static void sweep(\(parameters))") {
+            pragma()
+            base.loops { point in
+                writer.line("\(next)[\(point)] = \(value);")
+            }
+        }
+        if let norm {
+            writer.blank()
+            writer.comment("The same sweep, also accumulating \(norm.variable == "maxdiff" ? "maxdiff" : "the sum of squared changes (in double)") and counting NaN/Inf: check iterations only.")
+            writer.block("static void sweep_\(norm.variable == "maxdiff" ? "maxdiff" : "l2diff")(\(parameters))") {
+                pragma([(norm.sharing, norm.variable), (.reductionSum, "nonfinite")])
+                let limit = program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"
+                base.loops { point in
+                    writer.line("const \(scalar) next = \(value);")
+                    if norm.variable == "maxdiff" {
+                        writer.line("const \(scalar) change = \(base.dialect.function(.abs))(next - \(grid)[\(point)]);")
+                        writer.line("\(next)[\(point)] = next;")
+                        writer.line("maxdiff = change > maxdiff ? change : maxdiff;")
+                        writer.line("nonfinite += !(change <= \(limit));")
+                    } else {
+                        writer.line("const double change = (double)next - (double)\(grid)[\(point)];")
+                        writer.line("\(next)[\(point)] = next;")
+                        writer.line("sum_sq += change * change;")
+                        writer.line("nonfinite += !(change * change <= DBL_MAX);")
+                    }
+                }
+            }
+        }
+        guard blockedSweeps else { return }
+        writer.blank()
+        sweepsFunction()
+    }
+
+    /// `sweeps(first, count, ...)`: count plain sweeps from iteration `first`.
+    func sweepsFunction() {
+        let parameters = (["long first", "long count", "long rows", "long cols", "\(scalar) *const buffer[2]"] + extraParameters
+            + ["const st_temporal *plan"]).joined(separator: ", ")
+        let arguments = { (rowBegin: String, rowEnd: String) in
+            ([rowBegin, rowEnd, "HALO", "cols - HALO", "cols", "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"] + extraArguments)
+                .joined(separator: ", ")
+        }
+        writer.comment("Sweeps first .. first+count-1 (buffer[iteration % 2] holds that iterate). Without a plan, whole sweeps one after the other;")
+        writer.comment("with one, row tiles advance up to plan->depth sweeps each, shifted up by HALO rows per sweep, so a tile")
+        writer.comment("reads only rows that hold the previous sweep's values and stays in cache while it advances.")
+        writer.block("static void sweeps(\(parameters))") {
+            writer.block("if (plan->depth < 2 || count < 2)") {
+                writer.block("for (long iteration = first; iteration < first + count; ++iteration)") {
+                    writer.line("sweep(\(arguments("HALO", "rows - HALO")));")
+                }
+                writer.line("return;")
+            }
+            writer.block("for (long block = first; block < first + count; block += plan->depth)") {
+                writer.line("const long depth = plan->depth < first + count - block ? plan->depth : first + count - block;")
+                writer.line("const long tiles = st_temporal_tiles(plan, rows, HALO, depth);")
+                writer.block("for (long tile = 0; tile < tiles; ++tile)") {
+                    writer.block("for (long step = 0; step < depth; ++step)") {
+                        writer.line("const long iteration = block + step;")
+                        writer.line("long row_begin, row_end;")
+                        writer.line("st_temporal_rows(plan, rows, HALO, tiles, tile, step, &row_begin, &row_end);")
+                        writer.line("if (row_begin < row_end) sweep(\(arguments("row_begin", "row_end")));")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,181 @@
+// BenchMatrix.swift: what `stencilc bench` measures, planned as values before anything runs:
+// the configurations (target x threads x ranks, only for targets this build has), the grid sizes
+// (set through the program's integer params that size its grids), and the byte model.
+
+import StencilCodegen
+import StencilIR
+
+/// One compiled variant: a target with its thread and rank counts and temporal blocking mode
+/// (nil: not applicable, or the file's own).
+public struct BenchConfiguration: Sendable, Hashable {
+    public var target: Target
+    public var threads: Int?
+    public var ranks: Int?
+    public var temporal: TemporalMode?
+
+    public init(target: Target, threads: Int? = nil, ranks: Int? = nil, temporal: TemporalMode? = nil) {
+        self.target = target
+        self.threads = threads
+        self.ranks = ranks
+        self.temporal = temporal
+    }
+
+    /// "openmp 2t", "serial", "mpi 4r", "hybrid 2r x 2t", "openmp 2t temporal off".
+    public var label: String {
+        var parts = [target.rawValue]
+        switch (ranks, threads) {
+        case (let r?, let t?): parts.append("\(r)r x \(t)t")
+        case (let r?, nil): parts.append("\(r)r")
+        case (nil, let t?): parts.append("\(t)t")
+        case (nil, nil): break
+        }
+        if let temporal { parts.append("temporal \(temporal.rawValue)") }
+        return parts.joined(separator: " ")
+    }
+
+    /// The schedule lines this configuration sets on top of the user's.
+    public func overrides(_ base: Schedule) -> Schedule {
+        var schedule = base
+        if let threads { schedule.numThreads = threads }
+        if let ranks { schedule.ranks = ranks }
+        if let temporal { schedule.temporal = temporal }
+        return schedule
+    }
+
+    /// targets x threads x ranks (x temporal modes), as each target understands them: serial and
+    /// opencl run once, openmp per thread count, mpi per rank count, hybrid per both. Targets
+    /// without a backend in this build are an error that names them.
+    public static func matrix(targets: [Target], threads: [Int], ranks: [Int],
+                              temporal: [TemporalMode?] = [nil]) throws -> [BenchConfiguration] {
+        var result: [BenchConfiguration] = []
+        for target in targets {
+            guard Backends.backend(for: target) != nil else {
+                throw DriverError("target '\(target.rawValue)' is not available in this build of stencilc")
+            }
+            for mode in temporal {
+                switch target {
+                case .serial, .opencl: result.append(BenchConfiguration(target: target, temporal: mode))
+                case .openmp: result += threads.map { BenchConfiguration(target: target, threads: $0, temporal: mode) }
+                case .mpi: result += ranks.map { BenchConfiguration(target: target, ranks: $0, temporal: mode) }
+                case .hybrid:
+                    result += ranks.flatMap { r in threads.map { BenchConfiguration(target: target, threads: $0, ranks: r, temporal: mode) } }
+                }
+            }
+        }
+        var seen = Set<BenchConfiguration>()
+        return result.filter { seen.insert($0).inserted }
+    }
+}
+
+/// One grid size: the extents and the `--param` assignments that give them.
+public struct BenchSize: Sendable, Hashable {
+    public var rows: Int
+    public var cols: Int
+    public var params: [String]
+
+    public init(rows: Int, cols: Int, params: [String]) {
+        self.rows = rows
+        self.cols = cols
+        self.params = params
+    }
+
+    /// "1024" for a square grid, "64x500" otherwise.
+    public var label: String { rows == cols ? String(rows) : "\(rows)x\(cols)" }
+
+    /// Points one sweep updates, for halo `halo`.
+    public func updatedPoints(halo: Int) -> Int { max(rows - 2 * halo, 0) * max(cols - 2 * halo, 0) }
+}
+
+public enum BenchSizes {
+    /// Sizes used when `--sizes` is absent: a ladder from cache-resident to far beyond the last-level
+    /// cache when the program has a size param, else its fixed size.
+    public static let defaultLadder = ["256", "1024", "4096"]
+
+    /// Each text ("4096", or "ROWSxCOLS") as extents and param assignments for `program`'s grids.
+    /// Throws when a size cannot be set: no integer param sizes the grids and the size differs from
+    /// the fixed one, or one param sizes both extents and ROWSxCOLS asks for two values.
+    public static func resolve(_ texts: [String]?, for program: Program) throws -> [BenchSize] {
+        let grid = program.updatedGrid
+        let params = Dictionary(program.params.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        func defaultValue(_ extent: Extent) -> Int {
+            switch extent {
+            case .fixed(let n): return n
+            case .param(let name): return Int(params[name]?.defaultValue ?? 0)
+            }
+        }
+        let hasParam = [grid.rows, grid.cols].contains { if case .param = $0 { return true } else { return false } }
+        guard let texts, !texts.isEmpty else {
+            if !hasParam { return [BenchSize(rows: defaultValue(grid.rows), cols: defaultValue(grid.cols), params: [])] }
+            return try resolve(defaultLadder, for: program)
+        }
+        var sizes: [BenchSize] = []
+        for text in texts {
+            let (rows, cols) = try parse(text)
+            var assignments: [String: Int] = [:]
+            for (extent, value, what) in [(grid.rows, rows, "rows"), (grid.cols, cols, "columns")] {
+                switch extent {
+                case .fixed(let n) where n != value:
+                    if !hasParam {
+                        throw DriverError("\(program.sourceName) has no integer param sizing its grids (grid \(grid.name) is \(grid.rows) x \(grid.cols), fixed), so bench cannot run it at size \(text); leave out --sizes, or size the grid with a param (param N = ...; grid \(grid.name): \(grid.type.rawValue)[N, N])")
+                    }
+                    throw DriverError("grid \(grid.name) has \(n) \(what), fixed in \(program.sourceName), but size \(text) asks for \(value)")
+                case .fixed:
+                    break
+                case .param(let name):
+                    if let earlier = assignments[name], earlier != value {
+                        throw DriverError("grid \(grid.name) is \(name) x \(name): rows and columns are one param, so size \(text) cannot set them apart; give one number")
+                    }
+                    assignments[name] = value
+                }
+            }
+            let names = program.params.map(\.name).filter { assignments[$0] != nil }
+            sizes.append(BenchSize(rows: rows, cols: cols, params: names.map { "\($0)=\(assignments[$0]!)" }))
+        }
+        var seen = Set<BenchSize>()
+        return sizes.filter { seen.insert($0).inserted }
+    }
+
+    /// "4096" -> (4096, 4096); "64x500" -> (64, 500).
+    static func parse(_ text: String) throws -> (Int, Int) {
+        let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "x", omittingEmptySubsequences: false)
+        let numbers = parts.compactMap { Int($0) }
+        guard (parts.count == 1 || parts.count == 2), numbers.count == parts.count, numbers.allSatisfy({ $0 >= 1 }) else {
+            throw DriverError("--sizes expects N or ROWSxCOLS with positive integers, got '\(text)'")
+        }
+        return (numbers[0], numbers.last!)
+    }
+}
+
+/// The bytes a sweep must move at least, per updated point: read the updated grid once, write its
+/// next buffer once, and read each read-only grid once (neighbours come from cache; no
+/// write-allocate traffic, as STREAM counts bytes).
+public struct ByteModel: Sendable, Equatable {
+    public var elementSize: Int
+    public var updatedGrid: String
+    public var readOnlyGrids: [String]
+
+    public init(elementSize: Int, updatedGrid: String, readOnlyGrids: [String]) {
+        self.elementSize = elementSize
+        self.updatedGrid = updatedGrid
+        self.readOnlyGrids = readOnlyGrids
+    }
+
+    public init(_ program: Program) {
+        self.init(elementSize: program.elementType == .float32 ? 4 : 8, updatedGrid: program.update.grid,
+                  readOnlyGrids: program.readOnlyGrids.map(\.name))
+    }
+
+    public var bytesPerPoint: Int { elementSize * (2 + readOnlyGrids.count) }
+
+    /// GB/s (1e9 bytes) moved at `mlups` million point updates per second.
+    public func gigabytesPerSecond(mlups: Double) -> Double { mlups * Double(bytesPerPoint) / 1000 }
+
+    /// The MLUP/s a bandwidth of `gigabytesPerSecond` allows: the roofline.
+    public func roofline(gigabytesPerSecond: Double) -> Double { gigabytesPerSecond * 1000 / Double(bytesPerPoint) }
+
+    /// "8 B per updated point = 4 B x (read u + write u_next)".
+    public var description: String {
+        let terms = ["read \(updatedGrid)", "write \(updatedGrid)_next"] + readOnlyGrids.map { "read \($0)" }
+        return "\(bytesPerPoint) B per updated point = \(elementSize) B x (\(terms.joined(separator: " + ")))"
+    }
+}

@@ -1,0 +1,168 @@
+// MPILaunch.swift: how `stencilc run` starts an mpi or hybrid program. Plans the launcher
+// command as a value (`mpirun -np P` plus the flags this machine needs: root, more ranks than
+// cores, one OpenMP team per rank), checks the tools are there, and checks the decomposition
+// before anything is built or run, so a grid too small for its ranks is one clear error.
+
+import Foundation
+import StencilIR
+
+public struct MPILaunch: Sendable, Equatable {
+    /// Which launcher speaks which flags.
+    public enum Flavour: String, Sendable {
+        case openMPI = "Open MPI"
+        /// MPICH, Intel MPI and others built on Hydra: `-n`, `-genv`.
+        case hydra = "Hydra"
+        /// Anything else (srun, a wrapper script): `-n P`, the environment inherited.
+        case other
+    }
+
+    public var mpirun: String
+    public var flavour: Flavour
+    /// Cores of this machine: more ranks (or ranks x threads) than this oversubscribes it.
+    public var cores: Int
+    public var isRoot: Bool
+    /// The caller's environment: an OMP_NUM_THREADS or OMP_WAIT_POLICY set there is kept.
+    public var environment: [String: String]
+
+    public init(mpirun: String, flavour: Flavour, cores: Int, isRoot: Bool, environment: [String: String] = [:]) {
+        self.mpirun = mpirun
+        self.flavour = flavour
+        self.cores = max(cores, 1)
+        self.isRoot = isRoot
+        self.environment = environment
+    }
+
+    /// The launch for this machine and process.
+    public static func forThisMachine(mpirun: String) -> MPILaunch {
+        MPILaunch(mpirun: mpirun, flavour: flavour(of: mpirun), cores: ProcessInfo.processInfo.activeProcessorCount,
+                  isRoot: geteuid() == 0, environment: ProcessInfo.processInfo.environment)
+    }
+
+    /// Asks the launcher what it is (`mpirun --version`).
+    public static func flavour(of mpirun: String) -> Flavour {
+        guard let result = try? ProcessRunner.run(Job(kind: .run, executable: mpirun, arguments: ["--version"]), capture: true)
+        else { return .other }
+        let text = result.output + result.errorOutput
+        if text.contains("Open MPI") || text.contains("OpenRTE") { return .openMPI }
+        if text.contains("HYDRA") || text.contains("Hydra") || text.contains("MPICH") { return .hydra }
+        return .other
+    }
+
+    /// OpenMP threads per rank of a hybrid run: the schedule's, else OMP_NUM_THREADS, else the
+    /// cores shared out between the ranks (at least 1).
+    public func threadsPerRank(_ schedule: ResolvedSchedule) -> Int {
+        if let threads = schedule.numThreads { return threads }
+        if let text = environment["OMP_NUM_THREADS"], let threads = Int(text.split(separator: ",").first ?? ""), threads > 0 {
+            return threads
+        }
+        return max(1, cores / schedule.ranks)
+    }
+
+    /// `mpirun -np P [flags] EXECUTABLE ARGUMENTS`.
+    public func job(program: Program, executable: String, arguments: [String]) -> Job {
+        let schedule = program.schedule
+        let ranks = schedule.ranks
+        let hybrid = schedule.target == .hybrid
+        let threads = hybrid ? threadsPerRank(schedule) : 1
+        let oversubscribed = ranks * threads > cores
+        // What each rank's environment needs: the team size when nobody chose it, and idle
+        // OpenMP threads that sleep when ranks x threads exceed the cores (spinning ones take
+        // the core a partner rank needs, and every barrier waits a scheduler slice).
+        var variables: [(String, String)] = []
+        if hybrid && schedule.numThreads == nil && environment["OMP_NUM_THREADS"] == nil {
+            variables.append(("OMP_NUM_THREADS", String(threads)))
+        }
+        if hybrid && oversubscribed && environment["OMP_WAIT_POLICY"] == nil {
+            variables.append(("OMP_WAIT_POLICY", "passive"))
+        }
+
+        var flags: [String]
+        var jobEnvironment: [String: String] = [:]
+        switch flavour {
+        case .openMPI:
+            flags = ["-np", String(ranks)]
+            if isRoot { flags.append("--allow-run-as-root") }
+            if ranks > cores { flags.append("--oversubscribe") }
+            // Open MPI pins each rank to one core by default: a hybrid rank's team would share it.
+            if hybrid || ranks > cores { flags += ["--bind-to", "none"] }
+            for (name, value) in variables { flags += ["-x", "\(name)=\(value)"] }
+        case .hydra:
+            flags = ["-n", String(ranks)]
+            for (name, value) in variables { flags += ["-genv", name, value] }
+        case .other:
+            flags = ["-n", String(ranks)]
+            for (name, value) in variables { jobEnvironment[name] = value }
+        }
+        return Job(kind: .run, executable: mpirun, arguments: flags + [executable] + arguments,
+                   environment: jobEnvironment)
+    }
+
+    /// The grid's size with the run's --param overrides, when the driver can tell (the program
+    /// itself reports a malformed value).
+    public static func gridSize(_ program: Program, params: [String]) -> (rows: Int, cols: Int)? {
+        func value(_ extent: Extent) -> Int? {
+            switch extent {
+            case .fixed(let n): return n
+            case .param(let name):
+                for assignment in params.reversed() {
+                    let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
+                    if parts.count == 2, parts[0] == name { return Int(parts[1]) ?? Double(parts[1]).flatMap { Int(exactly: $0) } }
+                }
+                guard let param = program.params.first(where: { $0.name == name }) else { return nil }
+                return Int(exactly: param.defaultValue)
+            }
+        }
+        let grid = program.updatedGrid
+        guard let rows = value(grid.rows), let cols = value(grid.cols) else { return nil }
+        return (rows, cols)
+    }
+
+    /// Before building: the MPI tools are there, and the grid splits over the ranks.
+    public static func preflight(_ program: Program, params: [String], toolchain: Toolchain) throws {
+        if ProcessRunner.which(toolchain.mpicc) == nil {
+            throw DriverError("cannot build for target \(program.schedule.target.rawValue): '\(toolchain.mpicc)' not found "
+                + "(install Open MPI's development files, e.g. apt-get install libopenmpi-dev, or set STENCILC_MPICC)")
+        }
+        if ProcessRunner.which(toolchain.mpirun) == nil {
+            throw DriverError("cannot run target \(program.schedule.target.rawValue): '\(toolchain.mpirun)' not found "
+                + "(install Open MPI, e.g. apt-get install openmpi-bin, or set STENCILC_MPIRUN to your launcher)")
+        }
+        guard let (rows, cols) = gridSize(program, params: params), rows >= 2 * program.halo + 1,
+              cols >= 2 * program.halo + 1 else { return }
+        let plan = DecompositionPlan.make(decomposition: program.schedule.decompose, ranks: program.schedule.ranks,
+                                          rows: rows, cols: cols, halo: program.halo,
+                                          elementSize: program.elementType == .float32 ? 4 : 8)
+        if case .failure(let error) = plan {
+            throw DriverError(error.message + " (use fewer --ranks, a larger grid, or --decompose \(program.schedule.decompose == .rows ? "grid" : "rows"))")
+        }
+    }
+
+    /// mpirun's stderr for the user. When the program printed its own `NAME: error: ...` (rank 0
+    /// only: st_fatal, stmpi_fatal_all), Open MPI's boxed notices that a rank exited non-zero
+    /// or called MPI_Abort repeat it without adding anything: they go. Anything else stays
+    /// (a launch that failed: no slots, no executable, a missing library).
+    public static func tidyErrors(_ text: String, status: Int32) -> String {
+        guard status != 0, text.contains(": error: ") else { return text }
+        let notices = ["terminated normally, but", "exited with non-zero status", "MPI_ABORT was invoked"]
+        let rule = String(repeating: "-", count: 20)
+        var kept: [Substring] = []
+        var box: [Substring]? = nil
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix(rule) {
+                if var open = box {
+                    open.append(line)
+                    if !open.contains(where: { l in notices.contains { l.contains($0) } }) { kept += open }
+                    box = nil
+                } else {
+                    box = [line]
+                }
+            } else if box != nil {
+                box!.append(line)
+            } else {
+                kept.append(line)
+            }
+        }
+        if let open = box { kept += open }
+        return kept.joined(separator: "\n")
+    }
+}

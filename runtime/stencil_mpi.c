@@ -1,0 +1,570 @@
+/* stencil_mpi.c: see stencil_mpi.h. C11 plus POSIX (dup, dup2) and MPI-3. */
+#define _POSIX_C_SOURCE 200809L
+
+#include "stencil_mpi.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- start-up and shut-down -------------------------------------------------------------- */
+
+static int world_rank = 0, world_size = 1;
+/* STENCILC_MPI_OVERLAP: 1 (default) on, 0 off, 2 ("compare") alternating sweep by sweep. */
+enum { OVERLAP_OFF = 0, OVERLAP_ON = 1, OVERLAP_COMPARE = 2 };
+static int overlap = OVERLAP_ON;
+
+/* Timers by mode (0: off, 1: on): time inside stmpi_halo_begin/end, and whole sweeps, measured
+ * from one stmpi_halo_begin to the next (every sweep starts with one exchange). */
+static double halo_seconds[2];
+static double sweep_seconds[2];
+static long sweeps[2];
+static double sweep_start = -1;
+static int sweep_mode = OVERLAP_ON;
+static int polite = 0;           /* wait by polling and sleeping: ranks outnumber cores */
+
+/* Set while every rank runs the same code toward the same exit (argument parsing, errors all
+ * ranks detect): the exit hook then finalizes instead of aborting the job. */
+static int collective_exit = 0;
+
+/* A rank that exits while MPI is up either leaves with the others (collective_exit) or alone, in
+ * which case the others may wait on it forever: abort the job. */
+static void exit_hook(void)
+{
+    int initialized = 0, finalized = 0;
+    MPI_Initialized(&initialized);
+    MPI_Finalized(&finalized);
+    if (!initialized || finalized) return;
+    fflush(stdout);
+    fflush(stderr);
+    if (collective_exit) MPI_Finalize();
+    else MPI_Abort(MPI_COMM_WORLD, 1);
+}
+
+/* The set-up phase, from stmpi_init to the end of stmpi_decompose: every rank runs the same code
+ * on the same arguments, so every rank stops the same way; all but rank 0 run it with stdout and
+ * stderr pointed at /dev/null, so usage and errors are printed once, and an exit finalizes. */
+static int saved_out = -1, saved_err = -1;
+
+static void setup_begin(void)
+{
+    collective_exit = 1;
+    if (world_rank == 0) return;
+    fflush(stdout);
+    fflush(stderr);
+    int null = open("/dev/null", O_WRONLY);
+    if (null < 0) return;
+    saved_out = dup(STDOUT_FILENO);
+    saved_err = dup(STDERR_FILENO);
+    dup2(null, STDOUT_FILENO);
+    dup2(null, STDERR_FILENO);
+    close(null);
+}
+
+static void setup_end(void)
+{
+    collective_exit = 0;
+    if (saved_out >= 0) {
+        fflush(stdout);
+        dup2(saved_out, STDOUT_FILENO);
+        close(saved_out);
+        saved_out = -1;
+    }
+    if (saved_err >= 0) {
+        fflush(stderr);
+        dup2(saved_err, STDERR_FILENO);
+        close(saved_err);
+        saved_err = -1;
+    }
+}
+
+void stmpi_init(int *argc, char ***argv, int threading)
+{
+    if (threading == STMPI_FUNNELED) {
+        int provided = MPI_THREAD_SINGLE;
+        MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+        MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+        atexit(exit_hook);
+        if (provided < MPI_THREAD_FUNNELED)
+            stmpi_fatal_all("the MPI library provides thread level %d, but hybrid needs "
+                            "MPI_THREAD_FUNNELED (%d)", provided, MPI_THREAD_FUNNELED);
+    } else {
+        MPI_Init(argc, argv);
+        MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
+        MPI_Comm_size(MPI_COMM_WORLD, &world_size);
+        atexit(exit_hook);
+    }
+    const char *setting = getenv("STENCILC_MPI_OVERLAP");
+    if (setting && strcmp(setting, "0") == 0) overlap = OVERLAP_OFF;
+    else if (setting && strcmp(setting, "compare") == 0) overlap = OVERLAP_COMPARE;
+    else overlap = OVERLAP_ON;
+    /* More ranks on this node than cores: wait politely (see wait_all). */
+    setting = getenv("STENCILC_MPI_WAIT");
+    if (setting && strcmp(setting, "sleep") == 0) polite = 1;
+    else if (setting && strcmp(setting, "spin") == 0) polite = 0;
+    else {
+        MPI_Comm node;
+        int node_ranks = 1;
+        MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+        MPI_Comm_size(node, &node_ranks);
+        MPI_Comm_free(&node);
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        polite = cores > 0 && node_ranks > cores;
+    }
+    setup_begin();
+}
+
+int stmpi_finalize(void)
+{
+    fflush(stdout);
+    MPI_Finalize();
+    return 0;
+}
+
+void stmpi_fatal_all(const char *format, ...)
+{
+    if (world_rank == 0) {
+        va_list args;
+        fflush(stdout);
+        fprintf(stderr, "%s: error: ", st_program_name());
+        va_start(args, format);
+        vfprintf(stderr, format, args);
+        va_end(args);
+        fputc('\n', stderr);
+        fflush(stderr);
+    }
+    collective_exit = 1;
+    MPI_Finalize();
+    exit(1);
+}
+
+int stmpi_rank(void) { return world_rank; }
+int stmpi_size(void) { return world_size; }
+
+/* ---- decomposition ----------------------------------------------------------------------- */
+
+void stmpi_split(long extent, int parts, int k, long *begin, long *end)
+{
+    long base = extent / parts, extra = extent % parts;
+    *begin = (long)k * base + (k < extra ? k : extra);
+    *end = *begin + base + (k < extra ? 1 : 0);
+}
+
+/* Fatal unless `extent` items (`what`: "row" or "column") split into `parts` blocks leave
+ * every block the halo's width (at least 1). `over` names the parts: "8 ranks". */
+static void check_split(const char *what, long extent, int parts, const char *over, int halo)
+{
+    long need = halo > 1 ? halo : 1;
+    if (extent / parts >= need) return;
+    char halo_text[32] = "";
+    if (halo > 0) snprintf(halo_text, sizeof halo_text, " for halo %d", halo);
+    stmpi_fatal_all("cannot split %ld %ss over %s: each block needs at least %ld %s%s%s",
+                    extent, what, over, need, what, need == 1 ? "" : "s", halo_text);
+}
+
+void stmpi_decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind)
+{
+    memset(d, 0, sizeof *d);
+    d->kind = kind;
+    d->rows = rows;
+    d->cols = cols;
+    d->halo = halo;
+    d->size = world_size;
+
+    switch (kind) {
+    case STMPI_ROWS:
+        d->dims[0] = world_size;
+        d->dims[1] = 1;
+        break;
+    case STMPI_GRID:
+        MPI_Dims_create(world_size, 2, d->dims);
+        break;
+    }
+    snprintf(d->description, sizeof d->description, "%s %dx%d",
+             kind == STMPI_GRID ? "grid" : "rows", d->dims[0], d->dims[1]);
+
+    /* Every rank computes the same verdict, so the message comes once, from rank 0. */
+    char over[96];
+    if (kind == STMPI_ROWS) {
+        snprintf(over, sizeof over, "%d rank%s", world_size, world_size == 1 ? "" : "s");
+        check_split("row", rows, d->dims[0], over, halo);
+    } else {
+        snprintf(over, sizeof over, "%d row%s of ranks (process grid %dx%d for %d ranks)",
+                 d->dims[0], d->dims[0] == 1 ? "" : "s", d->dims[0], d->dims[1], world_size);
+        check_split("row", rows, d->dims[0], over, halo);
+        snprintf(over, sizeof over, "%d column%s of ranks (process grid %dx%d for %d ranks)",
+                 d->dims[1], d->dims[1] == 1 ? "" : "s", d->dims[0], d->dims[1], world_size);
+        check_split("column", cols, d->dims[1], over, halo);
+    }
+
+    int periods[2] = { 0, 0 };
+    MPI_Cart_create(MPI_COMM_WORLD, 2, d->dims, periods, 0, &d->comm);
+    MPI_Comm_rank(d->comm, &d->rank);
+    MPI_Cart_coords(d->comm, d->rank, 2, d->coords);
+
+    stmpi_split(rows, d->dims[0], d->coords[0], &d->r0, &d->r1);
+    stmpi_split(cols, d->dims[1], d->coords[1], &d->c0, &d->c1);
+    d->local_rows = d->r1 - d->r0 + 2L * halo;
+    d->local_cols = d->c1 - d->c0 + 2L * halo;
+
+    /* Neighbour slots as (row step, column step). */
+    static const int step[STMPI_NEIGHBOURS][2] = {
+        [STMPI_N] = { -1, 0 }, [STMPI_S] = { 1, 0 }, [STMPI_W] = { 0, -1 }, [STMPI_E] = { 0, 1 },
+        [STMPI_NW] = { -1, -1 }, [STMPI_NE] = { -1, 1 }, [STMPI_SW] = { 1, -1 }, [STMPI_SE] = { 1, 1 },
+    };
+    for (int s = 0; s < STMPI_NEIGHBOURS; ++s) {
+        int at[2] = { d->coords[0] + step[s][0], d->coords[1] + step[s][1] };
+        if (at[0] < 0 || at[0] >= d->dims[0] || at[1] < 0 || at[1] >= d->dims[1])
+            d->neighbour[s] = MPI_PROC_NULL;
+        else
+            MPI_Cart_rank(d->comm, at, &d->neighbour[s]);
+    }
+    setup_end();
+}
+
+void stmpi_decomp_free(stmpi_decomp *d)
+{
+    if (d->comm != MPI_COMM_NULL) MPI_Comm_free(&d->comm);
+}
+
+/* ---- local index ranges ------------------------------------------------------------------ */
+
+static long max_long(long a, long b) { return a > b ? a : b; }
+static long min_long(long a, long b) { return a < b ? a : b; }
+
+stmpi_rect stmpi_updated(const stmpi_decomp *d)
+{
+    long h = d->halo;
+    stmpi_rect r;
+    r.i0 = max_long(d->r0, h) - d->r0 + h;
+    r.i1 = min_long(d->r1, d->rows - h) - d->r0 + h;
+    r.j0 = max_long(d->c0, h) - d->c0 + h;
+    r.j1 = min_long(d->c1, d->cols - h) - d->c0 + h;
+    if (r.i1 < r.i0) r.i1 = r.i0;
+    if (r.j1 < r.j0) r.j1 = r.j0;
+    return r;
+}
+
+/* [lo, hi) clipped into [outer_lo, outer_hi), never inverted. */
+static void clamp_range(long *lo, long *hi, long outer_lo, long outer_hi)
+{
+    *lo = min_long(max_long(*lo, outer_lo), outer_hi);
+    *hi = min_long(max_long(*hi, *lo), outer_hi);
+}
+
+stmpi_rect stmpi_interior(const stmpi_decomp *d)
+{
+    long h = d->halo;
+    stmpi_rect u = stmpi_updated(d), r;
+    /* Local rows [h, h + block rows) are owned; a side with a neighbour gives up h of them. */
+    r.i0 = h + (d->neighbour[STMPI_N] != MPI_PROC_NULL ? h : 0);
+    r.i1 = h + (d->r1 - d->r0) - (d->neighbour[STMPI_S] != MPI_PROC_NULL ? h : 0);
+    r.j0 = h + (d->neighbour[STMPI_W] != MPI_PROC_NULL ? h : 0);
+    r.j1 = h + (d->c1 - d->c0) - (d->neighbour[STMPI_E] != MPI_PROC_NULL ? h : 0);
+    clamp_range(&r.i0, &r.i1, u.i0, u.i1);
+    clamp_range(&r.j0, &r.j1, u.j0, u.j1);
+    return r;
+}
+
+void stmpi_frame(const stmpi_decomp *d, stmpi_rect frame[4])
+{
+    stmpi_rect u = stmpi_updated(d), in = stmpi_interior(d);
+    frame[0] = (stmpi_rect){ u.i0, in.i0, u.j0, u.j1 };  /* top */
+    frame[1] = (stmpi_rect){ in.i1, u.i1, u.j0, u.j1 };  /* bottom */
+    frame[2] = (stmpi_rect){ in.i0, in.i1, u.j0, in.j0 }; /* left */
+    frame[3] = (stmpi_rect){ in.i0, in.i1, in.j1, u.j1 }; /* right */
+}
+
+void *stmpi_alloc_local(const stmpi_decomp *d, size_t elem_size)
+{
+    return st_alloc_grid(d->local_rows, d->local_cols, elem_size);
+}
+
+/* The global rectangle clipped to what this rank holds (block plus halo, inside the grid), in
+ * local coordinates. */
+static stmpi_rect held_part(const stmpi_decomp *d, long gr0, long gr1, long gc0, long gc1)
+{
+    long h = d->halo;
+    long i0 = max_long(gr0, max_long(d->r0 - h, 0)), i1 = min_long(gr1, min_long(d->r1 + h, d->rows));
+    long j0 = max_long(gc0, max_long(d->c0 - h, 0)), j1 = min_long(gc1, min_long(d->c1 + h, d->cols));
+    stmpi_rect r = { i0 - d->r0 + h, i1 - d->r0 + h, j0 - d->c0 + h, j1 - d->c0 + h };
+    return r;
+}
+
+void stmpi_fill_f32(const stmpi_decomp *d, float *local, long gr0, long gr1, long gc0, long gc1,
+                    float value)
+{
+    stmpi_rect r = held_part(d, gr0, gr1, gc0, gc1);
+    st_fill_f32(local, d->local_rows, d->local_cols, r.i0, r.i1, r.j0, r.j1, value);
+}
+
+void stmpi_fill_f64(const stmpi_decomp *d, double *local, long gr0, long gr1, long gc0, long gc1,
+                    double value)
+{
+    stmpi_rect r = held_part(d, gr0, gr1, gc0, gc1);
+    st_fill_f64(local, d->local_rows, d->local_cols, r.i0, r.i1, r.j0, r.j1, value);
+}
+
+/* ---- halo exchange ----------------------------------------------------------------------- */
+
+struct stmpi_halo {
+    int count;                                   /* active requests */
+    MPI_Request request[2 * STMPI_NEIGHBOURS];
+    MPI_Datatype type[2 * STMPI_NEIGHBOURS];
+    int in_flight;
+};
+
+/* The slot a message sent toward slot s arrives from, seen by its receiver. */
+static int opposite(int s)
+{
+    static const int other[STMPI_NEIGHBOURS] = {
+        [STMPI_N] = STMPI_S, [STMPI_S] = STMPI_N, [STMPI_W] = STMPI_E, [STMPI_E] = STMPI_W,
+        [STMPI_NW] = STMPI_SE, [STMPI_NE] = STMPI_SW, [STMPI_SW] = STMPI_NE, [STMPI_SE] = STMPI_NW,
+    };
+    return other[s];
+}
+
+/* A subarray of the local array: rows [i0, i1) x cols [j0, j1). */
+static MPI_Datatype local_subarray(const stmpi_decomp *d, MPI_Datatype elem, long i0, long i1,
+                                   long j0, long j1)
+{
+    int sizes[2] = { (int)d->local_rows, (int)d->local_cols };
+    int subsizes[2] = { (int)(i1 - i0), (int)(j1 - j0) };
+    int starts[2] = { (int)i0, (int)j0 };
+    MPI_Datatype type;
+    MPI_Type_create_subarray(2, sizes, subsizes, starts, MPI_ORDER_C, elem, &type);
+    MPI_Type_commit(&type);
+    return type;
+}
+
+stmpi_halo *stmpi_halo_create(const stmpi_decomp *d, void *local, MPI_Datatype elem)
+{
+    stmpi_halo *halo = calloc(1, sizeof *halo);
+    if (!halo) st_fatal("out of memory");
+    long h = d->halo, lr = d->r1 - d->r0, lc = d->c1 - d->c0;
+    if (h == 0) return halo;
+    if (d->local_rows > 2147483647L || d->local_cols > 2147483647L)
+        st_fatal("a block of %ld x %ld is too large for MPI datatypes", d->local_rows, d->local_cols);
+
+    /* Per side: the rows (or columns) this rank sends toward it and receives from it. Row
+     * strips going north or south span the columns of the block, widened into the halo columns
+     * at a global edge: the ranks of one process column share that shape, and in block rows the
+     * strips become contiguous. */
+    long send_lo[3] = { h, lr, h }, send_hi[3] = { 2 * h, lr + h, h + lr }; /* [near, far, all] rows */
+    long recv_lo[3] = { 0, lr + h, h }, recv_hi[3] = { h, lr + 2 * h, h + lr };
+    long csend_lo[3] = { h, lc, h }, csend_hi[3] = { 2 * h, lc + h, h + lc };
+    long crecv_lo[3] = { 0, lc + h, h }, crecv_hi[3] = { h, lc + 2 * h, h + lc };
+    if (d->neighbour[STMPI_W] == MPI_PROC_NULL) csend_lo[2] = crecv_lo[2] = 0;
+    if (d->neighbour[STMPI_E] == MPI_PROC_NULL) csend_hi[2] = crecv_hi[2] = lc + 2 * h;
+
+    /* Slot -> (row part, column part): 0 near edge, 1 far edge, 2 the whole block. */
+    static const int part[STMPI_NEIGHBOURS][2] = {
+        [STMPI_N] = { 0, 2 }, [STMPI_S] = { 1, 2 }, [STMPI_W] = { 2, 0 }, [STMPI_E] = { 2, 1 },
+        [STMPI_NW] = { 0, 0 }, [STMPI_NE] = { 0, 1 }, [STMPI_SW] = { 1, 0 }, [STMPI_SE] = { 1, 1 },
+    };
+    int n = 0;
+    /* Receives first, so that a matching send can land without an unexpected-message copy. */
+    for (int s = 0; s < STMPI_NEIGHBOURS; ++s) {
+        if (d->neighbour[s] == MPI_PROC_NULL) continue;
+        int pr = part[s][0], pc = part[s][1];
+        halo->type[n] = local_subarray(d, elem, recv_lo[pr], recv_hi[pr], crecv_lo[pc], crecv_hi[pc]);
+        MPI_Recv_init(local, 1, halo->type[n], d->neighbour[s], opposite(s), d->comm, &halo->request[n]);
+        ++n;
+    }
+    for (int s = 0; s < STMPI_NEIGHBOURS; ++s) {
+        if (d->neighbour[s] == MPI_PROC_NULL) continue;
+        int pr = part[s][0], pc = part[s][1];
+        halo->type[n] = local_subarray(d, elem, send_lo[pr], send_hi[pr], csend_lo[pc], csend_hi[pc]);
+        MPI_Send_init(local, 1, halo->type[n], d->neighbour[s], s, d->comm, &halo->request[n]);
+        ++n;
+    }
+    halo->count = n;
+    return halo;
+}
+
+void stmpi_halo_free(stmpi_halo *halo)
+{
+    if (!halo) return;
+    for (int k = 0; k < halo->count; ++k) {
+        MPI_Request_free(&halo->request[k]);
+        MPI_Type_free(&halo->type[k]);
+    }
+    free(halo);
+}
+
+/* Waits for requests. Spinning in MPI_Waitall is fastest when every rank has a core; when ranks
+ * outnumber cores (oversubscribed, as on a laptop or a CI runner), a spinning rank keeps the
+ * core its partner needs to send, and each wait costs a scheduler time slice. Then poll and
+ * sleep instead. */
+static void wait_all(int count, MPI_Request *requests)
+{
+    if (!polite) {
+        MPI_Waitall(count, requests, MPI_STATUSES_IGNORE);
+        return;
+    }
+    for (int spins = 0;; ++spins) {
+        int done = 0;
+        MPI_Testall(count, requests, &done, MPI_STATUSES_IGNORE);
+        if (done) return;
+        if (spins > 50) {
+            struct timespec pause = { 0, 20000 };
+            nanosleep(&pause, NULL);
+        }
+    }
+}
+
+void stmpi_halo_begin(stmpi_halo *halo)
+{
+    double start = MPI_Wtime();
+    if (sweep_start >= 0) {
+        sweep_seconds[sweep_mode] += start - sweep_start;
+        sweeps[sweep_mode] += 1;
+    }
+    sweep_start = start;
+    sweep_mode = overlap == OVERLAP_COMPARE ? (int)((sweeps[0] + sweeps[1]) % 2) : overlap;
+    if (halo->count == 0) return;
+    MPI_Startall(halo->count, halo->request);
+    if (sweep_mode == OVERLAP_ON) halo->in_flight = 1;
+    else wait_all(halo->count, halo->request);
+    halo_seconds[sweep_mode] += MPI_Wtime() - start;
+}
+
+void stmpi_halo_end(stmpi_halo *halo)
+{
+    if (!halo->in_flight) return;
+    double start = MPI_Wtime();
+    wait_all(halo->count, halo->request);
+    halo->in_flight = 0;
+    halo_seconds[sweep_mode] += MPI_Wtime() - start;
+}
+
+void stmpi_halo_exchange(stmpi_halo *halo)
+{
+    stmpi_halo_begin(halo);
+    stmpi_halo_end(halo);
+}
+
+double stmpi_halo_seconds(void) { return halo_seconds[0] + halo_seconds[1]; }
+int stmpi_overlap_enabled(void) { return overlap != OVERLAP_OFF; }
+
+/* ---- reductions -------------------------------------------------------------------------- */
+
+static double allreduce(double local, MPI_Op op)
+{
+    double global = 0;
+    MPI_Request request;
+    MPI_Iallreduce(&local, &global, 1, MPI_DOUBLE, op, MPI_COMM_WORLD, &request);
+    wait_all(1, &request);
+    return global;
+}
+
+void stmpi_barrier(void)
+{
+    MPI_Request request;
+    MPI_Ibarrier(MPI_COMM_WORLD, &request);
+    wait_all(1, &request);
+}
+
+double stmpi_allreduce_max(double local) { return allreduce(local, MPI_MAX); }
+double stmpi_allreduce_sum(double local) { return allreduce(local, MPI_SUM); }
+
+long stmpi_allreduce_count(long local)
+{
+    long global = 0;
+    MPI_Request request;
+    MPI_Iallreduce(&local, &global, 1, MPI_LONG, MPI_SUM, MPI_COMM_WORLD, &request);
+    wait_all(1, &request);
+    return global;
+}
+
+/* ---- divergence -------------------------------------------------------------------------- */
+
+long stmpi_count_nonfinite(const stmpi_decomp *d, const void *local, size_t elem_size)
+{
+    long count = 0, h = d->halo;
+    for (long i = h; i < h + d->r1 - d->r0; ++i) {
+        const char *row = (const char *)local + ((size_t)i * (size_t)d->local_cols + (size_t)h) * elem_size;
+        count += st_count_nonfinite(row, 1, d->c1 - d->c0, elem_size);
+    }
+    return stmpi_allreduce_count(count);
+}
+
+void stmpi_check_finite(long nonfinite_points, long iteration)
+{
+    /* st_check_finite's message, printed once. */
+    if (nonfinite_points > 0)
+        stmpi_fatal_all("the solution diverged: %ld point%s NaN or Inf after iteration %ld", nonfinite_points,
+                        nonfinite_points == 1 ? " is" : "s are", iteration);
+}
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+void stmpi_write_npy(const stmpi_decomp *d, const char *path, const void *local, MPI_Datatype elem)
+{
+    if (!path) return;
+    int elem_size = 0;
+    MPI_Type_size(elem, &elem_size);
+    long h = d->halo;
+    const int tag = 100;
+    if (d->rank != 0) {
+        MPI_Datatype owned = local_subarray(d, elem, h, h + d->r1 - d->r0, h, h + d->c1 - d->c0);
+        MPI_Send(local, 1, owned, 0, tag, d->comm);
+        MPI_Type_free(&owned);
+        return;
+    }
+    /* Rank 0 holds the full grid only now, after the iterations. Its own block first, then one
+     * message per rank, received straight into place through a subarray type. */
+    char *full = st_alloc_grid(d->rows, d->cols, (size_t)elem_size);
+    const char *mine = local;
+    for (long i = d->r0; i < d->r1; ++i)
+        memcpy(full + ((size_t)i * (size_t)d->cols + (size_t)d->c0) * (size_t)elem_size,
+               mine + ((size_t)(i - d->r0 + h) * (size_t)d->local_cols + (size_t)h) * (size_t)elem_size,
+               (size_t)(d->c1 - d->c0) * (size_t)elem_size);
+    for (int q = 1; q < d->size; ++q) {
+        int at[2];
+        long r0, r1, c0, c1;
+        MPI_Cart_coords(d->comm, q, 2, at);
+        stmpi_split(d->rows, d->dims[0], at[0], &r0, &r1);
+        stmpi_split(d->cols, d->dims[1], at[1], &c0, &c1);
+        int sizes[2] = { (int)d->rows, (int)d->cols };
+        int subsizes[2] = { (int)(r1 - r0), (int)(c1 - c0) };
+        int starts[2] = { (int)r0, (int)c0 };
+        MPI_Datatype block;
+        MPI_Type_create_subarray(2, sizes, subsizes, starts, MPI_ORDER_C, elem, &block);
+        MPI_Type_commit(&block);
+        MPI_Recv(full, 1, block, q, tag, d->comm, MPI_STATUS_IGNORE);
+        MPI_Type_free(&block);
+    }
+    st_write_npy(path, full, d->rows, d->cols, d->cols, (size_t)elem_size);
+    st_free_grid(full);
+}
+
+void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const st_options *options)
+{
+    /* The slowest rank's figures. */
+    double halo[2], sweep[2];
+    MPI_Allreduce(halo_seconds, halo, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    MPI_Allreduce(sweep_seconds, sweep, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
+    if (d->rank != 0) return;
+    st_print_summary(summary, options);
+    if (options->json || d->size == 1) return;
+    if (overlap == OVERLAP_COMPARE) {
+        /* Sweeps alternated between the modes: each mode's share of its own sweeps' time. */
+        for (int mode = 1; mode >= 0; --mode)
+            printf("  halo        overlap %-3s %.4f s of %.4f s in exchange (%.1f%%), %ld sweeps\n",
+                   mode ? "on" : "off", halo[mode], sweep[mode],
+                   sweep[mode] > 0 ? 100.0 * halo[mode] / sweep[mode] : 0.0, sweeps[mode]);
+    } else {
+        double total = halo[0] + halo[1];
+        double share = summary->seconds > 0 ? 100.0 * total / summary->seconds : 0.0;
+        printf("  halo        %.4f s in exchange (%.1f%% of the time, overlap %s)\n", total, share,
+               overlap ? "on" : "off");
+    }
+    fflush(stdout);
+}

@@ -1,0 +1,184 @@
+/* stencil_mpi.h: the MPI part of the runtime, for programs emitted for the `mpi` and `hybrid`
+ * targets. Link with stencil_runtime.c; build with mpicc (C11).
+ *
+ * It holds everything MPI so that an emitted file holds only the problem: start-up (with the
+ * thread level hybrid needs), the decomposition of a global ROWS x COLS grid into one block per
+ * rank, the local index ranges an emitted sweep loops over, the halo exchange (non-blocking,
+ * derived datatypes, all 8 neighbours, split into begin/end so the deep interior is computed
+ * while halos are in flight), the convergence reductions, and the gather of the final field
+ * into a .npy file on rank 0.
+ *
+ * Coordinates. Every rank owns the global rows [r0, r1) and columns [c0, c1) and holds them in a
+ * local row-major array of (r1 - r0 + 2h) x (c1 - c0 + 2h) elements: its block plus a halo of
+ * width h on every side. Global (gi, gj) sits at local (gi - r0 + h, gj - c0 + h). Halo cells
+ * that fall outside the global grid exist but are never read: updates only touch points with
+ * h <= gi < ROWS - h, h <= gj < COLS - h.
+ */
+#ifndef STENCIL_MPI_H
+#define STENCIL_MPI_H
+
+#include <mpi.h>
+#include <stddef.h>
+
+#include "stencil_runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- start-up and shut-down -------------------------------------------------------------- */
+
+enum { STMPI_SINGLE = 0, STMPI_FUNNELED = 1 };
+
+/* MPI_Init, or MPI_Init_thread with MPI_THREAD_FUNNELED (threading == STMPI_FUNNELED, for
+ * hybrid programs whose OpenMP teams call MPI only from the master thread outside parallel
+ * regions); fatal if the library provides less. Installs an exit hook so that a fatal error on
+ * one rank aborts the whole job instead of leaving the others waiting.
+ * Environment: STENCILC_MPI_OVERLAP=0 (see stmpi_halo_begin); STENCILC_MPI_WAIT=spin|sleep,
+ * how a rank waits for messages: spinning in MPI (the default) or polling with short sleeps
+ * (the default when a node runs more ranks than it has cores).
+ *
+ * stmpi_init starts the set-up phase, which stmpi_decompose ends: every rank parses the same
+ * arguments and checks the same sizes (st_parse_args, st_check_grid, ...), so every rank stops
+ * the same way; in this phase only rank 0 prints (usage, errors), and an exit shuts the job down
+ * cleanly. */
+void stmpi_init(int *argc, char ***argv, int threading);
+
+/* MPI_Finalize; returns 0 for main to return. */
+int stmpi_finalize(void);
+
+/* For errors every rank detects alike: rank 0 prints "PROGRAM: error: MESSAGE", every rank
+ * finalizes and exits with status 1. */
+void stmpi_fatal_all(const char *format, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+int stmpi_rank(void);
+int stmpi_size(void);
+
+/* ---- decomposition ----------------------------------------------------------------------- */
+
+typedef enum {
+    STMPI_ROWS = 0, /* P x 1 blocks of whole rows */
+    STMPI_GRID = 1, /* px x py blocks, px * py = P from MPI_Dims_create */
+} stmpi_decomposition;
+
+/* Neighbour slots, in the order halo messages are posted. */
+enum {
+    STMPI_N = 0, STMPI_S, STMPI_W, STMPI_E, STMPI_NW, STMPI_NE, STMPI_SW, STMPI_SE,
+    STMPI_NEIGHBOURS
+};
+
+typedef struct stmpi_halo stmpi_halo;
+
+typedef struct {
+    MPI_Comm comm;              /* the non-periodic Cartesian communicator, not reordered */
+    int rank, size;
+    int dims[2];                /* process grid: rows of ranks x columns of ranks */
+    int coords[2];              /* this rank's place in it */
+    int neighbour[STMPI_NEIGHBOURS]; /* ranks in comm, MPI_PROC_NULL past the global edge */
+    stmpi_decomposition kind;
+    long rows, cols;            /* the global grid, boundary ring included */
+    int halo;                   /* h */
+    long r0, r1, c0, c1;        /* the owned global block [r0, r1) x [c0, c1) */
+    long local_rows, local_cols;/* (r1 - r0 + 2h) x (c1 - c0 + 2h) */
+    char description[48];       /* "rows 4x1", "grid 2x2" */
+} stmpi_decomp;
+
+/* Decomposes the global rows x cols grid over the ranks of MPI_COMM_WORLD for halo width h.
+ * Collective; ends the set-up phase (see stmpi_init). Every block must have at least max(h, 1)
+ * rows and columns (a neighbour's halo is filled from this block); otherwise a fatal error,
+ * printed once, before anything runs. */
+void stmpi_decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind);
+
+/* Frees the communicator. Collective. */
+void stmpi_decomp_free(stmpi_decomp *d);
+
+/* The block of `extent` items owned by index `k` of `parts`: the first extent % parts blocks
+ * get one more item. Pure; the same split stencilc explain prints. */
+void stmpi_split(long extent, int parts, int k, long *begin, long *end);
+
+/* ---- local index ranges ------------------------------------------------------------------ */
+
+/* A local rectangle [i0, i1) x [j0, j1); empty when i0 >= i1 or j0 >= j1. */
+typedef struct { long i0, i1, j0, j1; } stmpi_rect;
+
+/* The updated points this rank owns: global [h, ROWS-h) x [h, COLS-h) clipped to the block. */
+stmpi_rect stmpi_updated(const stmpi_decomp *d);
+
+/* The deep interior: the updated points whose stencil reads no halo cell (h away from every
+ * side that has a neighbour), computable while the halo exchange is in flight. */
+stmpi_rect stmpi_interior(const stmpi_decomp *d);
+
+/* The updated points outside the deep interior as 4 disjoint strips: top, bottom (full width
+ * of the updated range), left, right (the interior's rows). Some may be empty. */
+void stmpi_frame(const stmpi_decomp *d, stmpi_rect frame[4]);
+
+/* A local array of the decomposition's size, zeroed. */
+void *stmpi_alloc_local(const stmpi_decomp *d, size_t elem_size);
+
+/* Sets the global rectangle [gr0, gr1) x [gc0, gc1) to value, clipped to the part of the global
+ * grid this rank holds, halo included (boundary and initial values are set locally from global
+ * coordinates, so the halo starts valid too). */
+void stmpi_fill_f32(const stmpi_decomp *d, float *local, long gr0, long gr1, long gc0, long gc1,
+                    float value);
+void stmpi_fill_f64(const stmpi_decomp *d, double *local, long gr0, long gr1, long gc0, long gc1,
+                    double value);
+
+/* ---- halo exchange ----------------------------------------------------------------------- */
+
+/* An exchange plan bound to one local array of element type elem (MPI_FLOAT or MPI_DOUBLE):
+ * persistent non-blocking sends and receives toward all 8 neighbours. Create one per buffer of
+ * a ping-pong pair. */
+stmpi_halo *stmpi_halo_create(const stmpi_decomp *d, void *local, MPI_Datatype elem);
+void stmpi_halo_free(stmpi_halo *halo);
+
+/* Starts the exchange (MPI_Startall); the halo cells of the array must not be read and its
+ * owned cells must not be written until stmpi_halo_end. With STENCILC_MPI_OVERLAP=0 in the
+ * environment, begin completes the exchange at once and end does nothing: same results, no
+ * overlap. With STENCILC_MPI_OVERLAP=compare, sweeps alternate between the two, and the
+ * summary reports the share of time in exchange for each: what overlap buys, measured in one
+ * run. Every sweep is expected to start with one exchange (the timers count sweeps that way). */
+void stmpi_halo_begin(stmpi_halo *halo);
+
+/* Waits for the exchange started by stmpi_halo_begin. */
+void stmpi_halo_end(stmpi_halo *halo);
+
+/* Both halves in one call. */
+void stmpi_halo_exchange(stmpi_halo *halo);
+
+/* Time spent inside begin and end on this rank (seconds), and whether overlap is on (or
+ * alternating). */
+double stmpi_halo_seconds(void);
+int stmpi_overlap_enabled(void);
+
+/* ---- reductions -------------------------------------------------------------------------- */
+
+void stmpi_barrier(void);
+
+double stmpi_allreduce_max(double local); /* maxdiff; also the slowest rank's time */
+double stmpi_allreduce_sum(double local); /* l2diff: sums of squares */
+long stmpi_allreduce_count(long local);   /* NaN/Inf counts */
+
+/* ---- divergence -------------------------------------------------------------------------- */
+
+/* The NaN or Inf points of the whole grid (owned blocks of every rank). Collective. */
+long stmpi_count_nonfinite(const stmpi_decomp *d, const void *local, size_t elem_size);
+
+/* st_check_finite for a count every rank holds (after an Allreduce): the message once, then
+ * every rank stops. */
+void stmpi_check_finite(long nonfinite_points, long iteration);
+
+/* ---- output ------------------------------------------------------------------------------ */
+
+/* Gathers every rank's owned block into a full rows x cols array on rank 0 and writes it with
+ * st_write_npy. Collective; does nothing when path is NULL. */
+void stmpi_write_npy(const stmpi_decomp *d, const char *path, const void *local, MPI_Datatype elem);
+
+/* Prints the summary on rank 0, then, in the human form, a line with the time the slowest rank
+ * spent in halo exchange and its share of the iterations' time. Collective. */
+void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const st_options *options);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STENCIL_MPI_H */
