@@ -152,25 +152,6 @@ void st_check_positive(const char *what, long value)
     if (value < 1) st_fatal("%s must be at least 1, got %ld", what, value);
 }
 
-/* ---- divergence ------------------------------------------------------------------------- */
-
-void st_check_finite(long nonfinite_points, long iteration)
-{
-    if (nonfinite_points > 0)
-        st_fatal("the solution diverged: %ld point%s NaN or Inf after iteration %ld", nonfinite_points,
-                 nonfinite_points == 1 ? " is" : "s are", iteration);
-}
-
-long st_count_nonfinite(const void *data, long rows, long cols, size_t elem_size)
-{
-    long count = 0;
-    for (long k = 0; k < rows * cols; ++k) {
-        double value = elem_size == 4 ? (double)((const float *)data)[k] : ((const double *)data)[k];
-        count += !isfinite(value);
-    }
-    return count;
-}
-
 /* ---- grids ------------------------------------------------------------------------------- */
 
 void *st_alloc_grid(long rows, long cols, size_t elem_size)

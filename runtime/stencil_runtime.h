@@ -59,16 +59,6 @@ void st_check_grid(const char *grid, long rows, long cols, int halo);
 /* Checks that an integer param used as a count (steps, every, max) is positive. */
 void st_check_positive(const char *what, long value);
 
-/* ---- divergence ------------------------------------------------------------------------- */
-
-/* Stops the program with a clear message when a sweep produced NaN or Inf:
- * "the solution diverged: N points are NaN or Inf after iteration K". */
-void st_check_finite(long nonfinite_points, long iteration);
-
-/* Counts points that are NaN or Inf (used after `steps` programs, which have no checks, and when
- * a check sweep's norm is not finite). */
-long st_count_nonfinite(const void *data, long rows, long cols, size_t elem_size);
-
 /* ---- grids ------------------------------------------------------------------------------- */
 
 /* A zeroed, 64-byte aligned block of rows*cols elements of elem_size bytes; fatal on failure. */

@@ -328,7 +328,10 @@ public struct Verifier: Sendable {
         case .openmp: parts.append(plural(threads, "thread"))
         case .mpi: parts.append(plural(ranks, "rank"))
         case .hybrid: parts.append("\(plural(ranks, "rank")) x \(plural(threads, "thread"))")
-        case .opencl: parts.append(device.isEmpty ? fallback : "device \(device)")
+        case .opencl:
+            // "pthread-...-AMD EPYC (CPU, Portable Computing Language)": the name before " (".
+            let name = device.components(separatedBy: " (").first ?? device
+            parts.append(device.isEmpty ? fallback : "device \(name)")
         }
         if program.schedule.target == .openmp || program.schedule.target == .hybrid, !schedule.isEmpty { parts.append(schedule) }
         if !decomposition.isEmpty { parts.append(decomposition) }
@@ -366,7 +369,7 @@ public struct Verifier: Sendable {
         func pad(_ text: String, _ width: Int) -> String {
             text.count >= width ? text + " " : text.padding(toLength: width, withPad: " ", startingAt: 0)
         }
-        return pad(target, 8) + pad(configuration, 34) + pad(iterations, 12) + pad(difference, 12) + verdict
+        return pad(target, 8) + pad(configuration, 42) + pad(iterations, 12) + pad(difference, 12) + verdict
     }
 }
 
