@@ -74,6 +74,8 @@ public struct CNames: Sendable {
         if name.hasPrefix("cl"), let third = name.dropFirst(2).first, third.isUppercase { return true }
         // The macros OpenCL C's compiler predefines (M_PI, FLT_MAX, CLK_LOCAL_MEM_FENCE, ...).
         let macroPrefixes = ["M_", "FLT_", "DBL_", "CLK_", "INT_", "UINT_", "LONG_", "CHAR_", "FP_"]
+        // OpenCL C's atomic functions (atomic_inc, atom_add, ...).
+        if name.hasPrefix("atomic_") || name.hasPrefix("atom_") { return true }
         if macroPrefixes.contains(where: name.hasPrefix) { return true }
         return false
     }
@@ -112,7 +114,7 @@ public struct CNames: Sendable {
         "image1d_t", "image1d_array_t", "image1d_buffer_t", "image2d_t", "image2d_array_t", "image3d_t",
         "pipe", "complex", "imaginary", "quad", "uniform", "vec_step", "MAXFLOAT", "HUGE_VAL",
         "HUGE_VALF", "ENDIAN_LITTLE", "cl_khr_fp64", "mad", "fma", "clamp", "mix", "select", "native_sin",
-        "native_cos",
+        "native_cos", "snprintf", "sprintf", "sizeof",
         // libc, math, and macros
         "main", "NULL", "EOF", "errno", "stdin", "stdout", "stderr", "printf", "fprintf", "puts", "exit",
         "abort", "free", "malloc", "calloc", "realloc", "memcpy", "memset", "assert", "isnan", "isinf",
@@ -142,6 +144,6 @@ public struct CNames: Sendable {
         "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
         "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen", "st_temporal",
-        "interior", "frame",
+        "interior", "frame", "plain",
     ]
 }

@@ -198,10 +198,39 @@ func cIdentifiers(_ text: String) -> Set<String> {
         let names = CNames(program)
         var dsl = Set((program.params.map(\.name) + program.grids.map(\.name)
                        + [program.update.rowIndex, program.update.colIndex]).map { names[$0] })
+        // And the names backends derive from them (CNames reserves these with their owners).
         dsl.insert(names.next(program.update.grid))
+        dsl.formUnion(program.grids.filter { !$0.isUpdated }.map { names[$0.name] + "_buffer" })
+        dsl.formUnion(program.params.map { names[$0.name] + "_arg" })
         for (name, text) in try golden.files() {
             let unknown = cIdentifiers(text).subtracting(dsl).filter { !CNames.isReserved($0) }
             #expect(unknown.isEmpty, "\(name) uses identifiers CNames does not reserve: \(unknown.sorted())")
+        }
+    }
+
+    /// Regression: the one-region iteration loop declares `plain` (the sweeps before a check)
+    /// where it passes the params to `sweeps`: a param named `plain` was silently replaced by
+    /// that count (the update used 3 instead of 0.5). Every identifier of the emitted code is
+    /// now checked against CNames (goldenIdentifiersAreReservedOrDSLNames), and here the same
+    /// program under two param names must give the same bits.
+    @Test(arguments: [Target.serial, .openmp])
+    func aParamNamedLikeALocalKeepsItsValue(_ target: Target) throws {
+        func field(_ name: String) throws -> [UInt8] {
+            let text = """
+                stencil p {
+                    param \(name) = 0.5
+                    grid u: float32[9, 9]
+                    boundary u { top = 1 }
+                    update u[i, j] = (u[i-1, j] + u[i+1, j]) * \(name)
+                    until maxdiff(u) < 1e-6 every 4 max 40
+                }
+                """
+            let result = try emitWithin(text, target: target)
+            return try runForField(result)
+        }
+        let reference = try field("weight")
+        for name in ["plain", "iteration", "first", "count", "temporal", "norm", "bad", "frame", "interior", "current"] {
+            #expect(try field(name) == reference, "a param named \(name) changes the result")
         }
     }
 
@@ -250,4 +279,19 @@ func cIdentifiers(_ text: String) -> Set<String> {
             #expect(!safe.contains("*/") && !safe.contains("/*") && !safe.contains("\n"), "\(text.debugDescription) -> \(safe.debugDescription)")
         }
     }
+}
+
+/// Builds and runs an emitted program (serial or openmp, 2 threads) and returns its final field.
+func runForField(_ result: CompilationResult) throws -> [UInt8] {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stencilc-names-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let toolchain = try Toolchain.fromEnvironment(runtimeDirectory: "\(Repository.root)/runtime")
+    let launcher = Launcher(builder: Builder(toolchain: toolchain, cache: BuildCache.defaultCache()))
+    var options = RunOptions()
+    options.outputPath = directory.appendingPathComponent("u.npy").path
+    options.quiet = true
+    options.environment = ["OMP_NUM_THREADS": "2"]
+    try launcher.run(result, stem: "names", options: options, capture: true)
+    return try NPYFile(contentsOf: options.outputPath!).bytes
 }

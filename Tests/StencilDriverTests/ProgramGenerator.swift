@@ -263,7 +263,9 @@ struct ProgramGenerator {
         "tolerance", "every", "max", "steps", "param", "grid", "update", "until", "init", "boundary", "top", "left",
         "stencil", "schedule", "float32", "l2diff", "sin", "exp", "abs", "EOF", "stdout", "restrict", "kernel",
         "global", "linux", "summary", "start", "seconds", "argv", "st", "cl", "dsl_st_tmp", "HUGE_VAL", "FP_NAN",
-        "isnan", "fminf", "bool", "true", "I", "complex", "nullptr", "uint8_t", "x", "y",
+        "isnan", "fminf", "bool", "true", "I", "complex", "nullptr", "uint8_t", "x", "y", "plain", "iteration",
+        "first", "count", "temporal", "norm", "bad", "frame", "buffer", "f_buffer", "omega_arg", "snprintf",
+        "atomic_inc", "decomp", "env", "wg", "current", "result", "partial", "plan", "depth", "tiles",
     ]
     static let plainNames = ["u", "v", "w", "f", "g", "a", "b", "c", "phi", "rho", "T", "src", "omega", "alpha", "beta", "N", "M", "K"]
 
