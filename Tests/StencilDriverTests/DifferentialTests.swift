@@ -120,7 +120,7 @@ enum Differential {
             outcome = try launcher.run(result, stem: Compilation.defaultStem(path), options: options, capture: true)
         } catch let error as DriverError {
             // A tiny grid over more ranks than it has rows for is a clear, documented refusal.
-            if error.toolOutput.contains("cannot split") { return nil }
+            if (error.message + error.toolOutput).contains("cannot split") { return nil }
             let kind: DiffFailure.Kind = error.message.contains("C compiler failed") ? .compile : .run
             return DiffFailure(kind: kind, detail: error.message + "\n" + error.toolOutput)
         } catch {
