@@ -59,6 +59,18 @@ void st_check_grid(const char *grid, long rows, long cols, int halo);
 /* Checks that an integer param used as a count (steps, every, max) is positive. */
 void st_check_positive(const char *what, long value);
 
+/* ---- min and max ------------------------------------------------------------------------- */
+
+/* The language's min and max: fmin/fmax (a NaN operand gives the other operand) with every case
+ * defined, so every compiler, vector width and device gives the same bits. C leaves the sign of a
+ * tie between -0 and +0 to the implementation, and gcc's vector code, glibc and clang each pick
+ * differently; here a tie gives the second operand. Plain comparisons and a select: exact under
+ * any optimization (no -ffast-math), and vectorizable. */
+static inline float st_minf(float a, float b) { return (a < b || b != b) ? a : b; }
+static inline float st_maxf(float a, float b) { return (a > b || b != b) ? a : b; }
+static inline double st_min(double a, double b) { return (a < b || b != b) ? a : b; }
+static inline double st_max(double a, double b) { return (a > b || b != b) ? a : b; }
+
 /* ---- grids ------------------------------------------------------------------------------- */
 
 /* A zeroed, 64-byte aligned block of rows*cols elements of elem_size bytes; fatal on failure. */

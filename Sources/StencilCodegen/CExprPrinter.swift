@@ -35,12 +35,16 @@ public struct CDialect: Sendable {
         return elementType == .float32 ? body + "f" : body
     }
 
+    /// min and max are not C's fmin/fmax: those leave the sign of a tie between -0 and +0 to the
+    /// implementation, and gcc's vector code, glibc and clang each pick differently (a program
+    /// gave -0 with gcc and +0 with clang-14 at every point). st_min/st_max (stencil_runtime.h,
+    /// and defined in OpenCL kernels) are fmin/fmax with the tie defined: the second operand.
     public func function(_ f: BuiltinFunction) -> String {
         let base: String
         switch f {
         case .abs: base = "fabs"
-        case .min: base = "fmin"
-        case .max: base = "fmax"
+        case .min: base = "st_min"
+        case .max: base = "st_max"
         case .sqrt: base = "sqrt"
         case .exp: base = "exp"
         case .sin: base = "sin"

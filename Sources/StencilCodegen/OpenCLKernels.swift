@@ -73,6 +73,7 @@ public struct OpenCLKernels {
         writer.blank()
         writer.line("enum { HALO = \(program.halo) }; /* largest offset read by the update */")
         writer.blank()
+        minMaxFunctions(writer)
         sweepKernel(writer)
         if let norm {
             writer.blank()
@@ -81,6 +82,28 @@ public struct OpenCLKernels {
             reduceKernel(writer, norm)
         }
         return writer.text
+    }
+
+    /// The language's min and max, as the C targets' stencil_runtime.h defines them: fmin/fmax
+    /// with a tie between -0 and +0 giving the second operand (OpenCL's fmin/fmax leave it open).
+    private func minMaxFunctions(_ writer: CodeWriter) {
+        var used: Set<String> = []
+        func walk(_ e: IRExpr) {
+            switch e {
+            case .constant, .param, .read: break
+            case .negate(let operand): walk(operand)
+            case .binary(_, let left, let right): walk(left); walk(right)
+            case .call(let function, let arguments):
+                if function == .min || function == .max { used.insert(function.rawValue) }
+                arguments.forEach(walk)
+            }
+        }
+        walk(program.update.value)
+        let scalar = program.elementType == .float32 ? "float" : "double"
+        for (name, op) in [("min", "<"), ("max", ">")] where used.contains(name) {
+            writer.line("\(scalar) st_\(name)(\(scalar) st_a, \(scalar) st_b) { return (st_a \(op) st_b || st_b != st_b) ? st_a : st_b; }")
+        }
+        if !used.isEmpty { writer.blank() }
     }
 
     /// The work-item's grid point, from its global id.

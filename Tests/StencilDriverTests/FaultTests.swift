@@ -126,47 +126,55 @@ func leftoverTemporaries(_ directory: String) -> [String] {
 
     /// Ctrl-C reaches stencilc alone (its tools run in their own process group): it must pass
     /// it on. Regression: stencilc died and the stencil program ran on, writing its output later.
-    @Test(arguments: [SIGINT, SIGTERM])
-    func interruptStopsTheProgramAndWritesNothing(_ signalNumber: Int32) throws {
+    /// With mpi, mpirun gets the signal and stops its ranks.
+    static let interruptCases: [(Target, Int32)] = [(.serial, SIGINT), (.serial, SIGTERM)]
+        + (Backends.backend(for: .mpi) != nil && ProcessRunner.which("mpirun") != nil ? [(.mpi, SIGINT)] : [])
+
+    @Test(arguments: 0..<interruptCases.count)
+    func interruptStopsTheProgramAndWritesNothing(_ index: Int) throws {
+        let (target, signalNumber) = Self.interruptCases[index]
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let output = directory.appendingPathComponent("u.npy").path
         // Build first, so the signal lands while the program runs.
-        let warm = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=16", "--quiet"])
+        let warm = try stencilc(["run", jacobi, "--target", target.rawValue, "--param", "N=16", "--quiet"])
         #expect(warm.status == 0, "\(warm.stderr)")
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Repository.stencilc)
-        process.arguments = ["run", jacobi, "--target", "serial", "--param", "N=3000", "--output", output, "--quiet"]
+        process.arguments = ["run", jacobi, "--target", target.rawValue, "--param", "N=3000", "--output", output, "--quiet"]
         let errors = Pipe()
         process.standardError = errors
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         let launcher = process.processIdentifier
-        var child: Int32?
-        for _ in 0..<600 where child == nil {
-            child = childProcesses(of: launcher).first
-            if child == nil { usleep(50_000) }
+        // Wait for the program (for mpi: mpirun and a rank) to be running.
+        var tree: [Int32] = []
+        for _ in 0..<600 {
+            tree = descendants(of: launcher)
+            if tree.count >= (target == .mpi ? 2 : 1) { break }
+            usleep(50_000)
         }
-        let program = try #require(child, "the stencil program never started")
-        usleep(300_000)
+        #expect(!tree.isEmpty, "the stencil program never started")
+        usleep(500_000)
+        tree = descendants(of: launcher)
         kill(launcher, signalNumber)
         process.waitUntilExit()
         let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 128 + signalNumber, "\(message)")
         #expect(message.contains("stencilc: error: interrupted by \(signalNumber == SIGINT ? "SIGINT" : "SIGTERM")"), "\(message)")
-        // The program is gone, and wrote nothing.
-        var gone = false
-        for _ in 0..<100 where !gone {
-            gone = kill(program, 0) != 0 || isZombie(program)
-            if !gone { usleep(50_000) }
+        // Everything it started is gone, and nothing was written.
+        var alive = tree
+        for _ in 0..<200 where !alive.isEmpty {
+            alive = alive.filter { kill($0, 0) == 0 && !isZombie($0) }
+            if !alive.isEmpty { usleep(50_000) }
         }
-        if !gone { kill(program, SIGKILL) }
-        #expect(gone, "the stencil program (pid \(program)) is still running")
+        for pid in alive { kill(pid, SIGKILL) }
+        #expect(alive.isEmpty, "still running after the interrupt: \(alive)")
         #expect(!FileManager.default.fileExists(atPath: output))
         #expect(leftoverTemporaries(directory.path).isEmpty)
         // The next run works.
-        let next = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=16", "--output", output])
+        let next = try stencilc(["run", jacobi, "--target", target.rawValue, "--param", "N=16", "--output", output])
         #expect(next.status == 0, "\(next.stderr)")
         #expect(FileManager.default.fileExists(atPath: output))
     }
@@ -270,6 +278,11 @@ func childProcesses(of pid: Int32) -> [Int32] {
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         return fields.count > 2 && Int32(fields[1]) == pid
     }
+}
+
+/// Every process below `pid`, children first.
+func descendants(of pid: Int32) -> [Int32] {
+    childProcesses(of: pid).flatMap { [$0] + descendants(of: $0) }
 }
 
 func isZombie(_ pid: Int32) -> Bool {

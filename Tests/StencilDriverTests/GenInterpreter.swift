@@ -9,7 +9,10 @@ import Foundation
 import Glibc
 #endif
 
-/// The element types, with C's spelling of each operation.
+/// The element types, with C's spelling of each operation. min and max are the language's, as
+/// LANGUAGE.md leaves them and stencil_runtime.h pins them down: fmin/fmax whose tie between -0
+/// and +0 gives the second operand (C's fmin/fmax leave it open, and glibc, gcc's vector code and
+/// clang differ; this interpreter found it when its glibc calls disagreed with gcc's output).
 protocol GenScalar: BinaryFloatingPoint {
     /// A literal as C reads `TEXTf` (float32) or `TEXT` (float64): correctly rounded.
     static func literal(_ text: String) -> Self
@@ -43,8 +46,8 @@ extension Float: GenScalar {
     static func cExp(_ x: Float) -> Float { expf(x) }
     static func cSqrt(_ x: Float) -> Float { sqrtf(x) }
     static func cFabs(_ x: Float) -> Float { fabsf(x) }
-    static func cFmin(_ a: Float, _ b: Float) -> Float { fminf(a, b) }
-    static func cFmax(_ a: Float, _ b: Float) -> Float { fmaxf(a, b) }
+    static func cFmin(_ a: Float, _ b: Float) -> Float { (a < b || b != b) ? a : b }
+    static func cFmax(_ a: Float, _ b: Float) -> Float { (a > b || b != b) ? a : b }
     var littleEndianBytes: [UInt8] { withUnsafeBytes(of: bitPattern.littleEndian, Array.init) }
 }
 
@@ -55,8 +58,8 @@ extension Double: GenScalar {
     static func cExp(_ x: Double) -> Double { exp(x) }
     static func cSqrt(_ x: Double) -> Double { sqrt(x) }
     static func cFabs(_ x: Double) -> Double { fabs(x) }
-    static func cFmin(_ a: Double, _ b: Double) -> Double { fmin(a, b) }
-    static func cFmax(_ a: Double, _ b: Double) -> Double { fmax(a, b) }
+    static func cFmin(_ a: Double, _ b: Double) -> Double { (a < b || b != b) ? a : b }
+    static func cFmax(_ a: Double, _ b: Double) -> Double { (a > b || b != b) ? a : b }
     var littleEndianBytes: [UInt8] { withUnsafeBytes(of: bitPattern.littleEndian, Array.init) }
 }
 

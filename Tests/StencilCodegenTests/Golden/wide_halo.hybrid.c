@@ -33,7 +33,7 @@ static void sweep(long row_begin, long row_end, long col_begin, long col_end, lo
     #pragma omp for schedule(static)
     for (long i = row_begin; i < row_end; ++i) {
         for (long j = col_begin; j < col_end; ++j) {
-            u_next[i * cols + j] = fmaxf(-10.0f, fminf(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
+            u_next[i * cols + j] = st_maxf(-10.0f, st_minf(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
         }
     }
 }
@@ -43,7 +43,7 @@ static void sweep_maxdiff(long row_begin, long row_end, long col_begin, long col
     #pragma omp for schedule(static) reduction(max: maxdiff) reduction(+: nonfinite)
     for (long i = row_begin; i < row_end; ++i) {
         for (long j = col_begin; j < col_end; ++j) {
-            const float next = fmaxf(-10.0f, fminf(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
+            const float next = st_maxf(-10.0f, st_minf(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
             const float change = fabsf(next - u[i * cols + j]);
             u_next[i * cols + j] = next;
             maxdiff = change > maxdiff ? change : maxdiff;

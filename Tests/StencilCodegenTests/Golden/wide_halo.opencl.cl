@@ -10,12 +10,15 @@
 
 enum { HALO = 2 }; /* largest offset read by the update */
 
+float st_min(float st_a, float st_b) { return (st_a < st_b || st_b != st_b) ? st_a : st_b; }
+float st_max(float st_a, float st_b) { return (st_a > st_b || st_b != st_b) ? st_a : st_b; }
+
 /* wide_halo.st:15  update u[i, j] = max(-10, min(10, (2 * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) + u[i-2, j] + u[i+2, j] + u[i, j-2] + u[i, j+2]) / 12)) */
 __kernel void sweep(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next) {
     const long i = HALO + (long)get_global_id(1);
     const long j = HALO + (long)get_global_id(0);
     if (i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */
-    u_next[i * cols + j] = fmax(-10.0f, fmin(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
+    u_next[i * cols + j] = st_max(-10.0f, st_min(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
 }
 
 /* The same sweep, also reducing |change| to one partial per work-group and counting NaN/Inf: check iterations only. */
@@ -26,7 +29,7 @@ __kernel void sweep_maxdiff(const long rows, const long cols, __global const flo
     const int group_size = (int)(get_local_size(0) * get_local_size(1));
     float contribution = 0.0f;
     if (i < rows - HALO && j < cols - HALO) {
-        const float next = fmax(-10.0f, fmin(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
+        const float next = st_max(-10.0f, st_min(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
         const float change = next - u[i * cols + j];
         u_next[i * cols + j] = next;
         contribution = fabs(change);
