@@ -1,15 +1,18 @@
 /* stencil_runtime.c: see stencil_runtime.h. Plain C11 plus POSIX (clock_gettime, rename). */
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 
 #include "stencil_runtime.h"
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,6 +80,14 @@ static void set_param(const char *assignment, st_param *params, int count)
 
 void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_options *options)
 {
+    /* A launcher that starts us from a thread blocking signals passes that mask on: Ctrl-C and
+     * SIGTERM would stay pending forever. A stencil program always stops on them. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGHUP);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
     memset(options, 0, sizeof *options);
     if (argc > 0 && argv[0]) {
         const char *slash = strrchr(argv[0], '/');
@@ -318,6 +329,36 @@ double st_seconds(void)
 
 /* ---- output ------------------------------------------------------------------------------ */
 
+/* The temporary .npy being written, removed by a signal handler if the run is interrupted
+ * (Ctrl-C, a launcher forwarding SIGTERM) so no partial file is left beside the output. */
+static char *npy_temporary;
+static const int npy_signals[] = { SIGINT, SIGTERM, SIGHUP };
+static struct sigaction npy_previous[3];
+
+static void npy_interrupted(int signal_number)
+{
+    if (npy_temporary) unlink(npy_temporary); /* async-signal-safe */
+    for (int k = 0; k < 3; ++k)
+        if (npy_signals[k] == signal_number) sigaction(signal_number, &npy_previous[k], NULL);
+    raise(signal_number);
+}
+
+static void npy_guard(char *temporary)
+{
+    npy_temporary = temporary;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = npy_interrupted;
+    sigemptyset(&action.sa_mask);
+    for (int k = 0; k < 3; ++k) sigaction(npy_signals[k], &action, &npy_previous[k]);
+}
+
+static void npy_unguard(void)
+{
+    for (int k = 0; k < 3; ++k) sigaction(npy_signals[k], &npy_previous[k], NULL);
+    npy_temporary = NULL;
+}
+
 void st_write_npy(const char *path, const void *data, long rows, long cols, long stride,
                   size_t elem_size)
 {
@@ -333,13 +374,32 @@ void st_write_npy(const char *path, const void *data, long rows, long cols, long
     header[padded - 10 - 1] = '\n';
     unsigned short header_length = (unsigned short)(padded - 10);
 
-    size_t path_length = strlen(path);
-    char *temporary = malloc(path_length + 32);
-    if (!temporary) st_fatal("out of memory");
-    snprintf(temporary, path_length + 32, "%s.tmp.%ld", path, (long)getpid());
+    /* Where the bytes go: beside the final file (a symlink's target) and renamed over it, or,
+     * for something that is not a regular file (/dev/stdout, a FIFO, /dev/full), straight into
+     * it: renaming over a device would replace the device. */
+    struct stat info;
+    char *resolved = NULL;
+    const char *final_path = path;
+    if (lstat(path, &info) == 0 && S_ISLNK(info.st_mode)) {
+        resolved = realpath(path, NULL);
+        if (resolved) final_path = resolved;
+    }
+    int in_place = stat(final_path, &info) == 0 && !S_ISREG(info.st_mode);
+    char *temporary = NULL;
+    if (!in_place) {
+        size_t path_length = strlen(final_path);
+        temporary = malloc(path_length + 32);
+        if (!temporary) st_fatal("out of memory");
+        snprintf(temporary, path_length + 32, "%s.tmp.%ld", final_path, (long)getpid());
+        npy_guard(temporary);
+    }
 
-    FILE *file = fopen(temporary, "wb");
-    if (!file) st_fatal("cannot write '%s': %s", path, strerror(errno));
+    FILE *file = fopen(in_place ? final_path : temporary, "wb");
+    if (!file) {
+        int saved = errno;
+        if (temporary) npy_unguard();
+        st_fatal("cannot write '%s': %s", path, strerror(saved));
+    }
     unsigned char preamble[10] = { 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0,
                                    (unsigned char)(header_length & 0xff),
                                    (unsigned char)(header_length >> 8) };
@@ -350,13 +410,22 @@ void st_write_npy(const char *path, const void *data, long rows, long cols, long
         ok = fwrite(bytes + (size_t)i * (size_t)stride * elem_size, elem_size, (size_t)cols, file) == (size_t)cols;
     int saved = errno;
     if (fclose(file) != 0 && ok) { ok = 0; saved = errno; }
-    if (!ok || rename(temporary, path) != 0) {
+    if (in_place) {
+        free(resolved);
+        if (!ok) st_fatal("cannot write '%s': %s", path, strerror(saved));
+        return;
+    }
+    if (!ok || rename(temporary, final_path) != 0) {
         if (ok) saved = errno;
         remove(temporary);
+        npy_unguard();
         free(temporary);
+        free(resolved);
         st_fatal("cannot write '%s': %s", path, strerror(saved));
     }
+    npy_unguard();
     free(temporary);
+    free(resolved);
 }
 
 /* Writes `n` bytes to `path` under a temporary name, then renames it into place: a failure never

@@ -122,8 +122,10 @@ double st_seconds(void);
 /* ---- output ------------------------------------------------------------------------------ */
 
 /* Writes rows x cols elements (row stride `stride` elements) as a NumPy .npy file with dtype
- * <f4 (elem_size 4) or <f8 (elem_size 8). The file is written beside its final name and renamed
- * into place, so a failure never leaves a partial file; fatal on failure. */
+ * <f4 (elem_size 4) or <f8 (elem_size 8). A regular file (or a new one) is written beside its
+ * final name and renamed into place, so a failure, SIGINT, SIGTERM or SIGHUP never leaves a
+ * partial file; a path that is not a regular file (/dev/stdout, a FIFO, /dev/full) is written in
+ * place, never replaced. Fatal on failure (a full disk included). */
 void st_write_npy(const char *path, const void *data, long rows, long cols, long stride,
                   size_t elem_size);
 

@@ -72,6 +72,26 @@ public struct HostCode {
                 writer.line("const double \(names[param.name]) = params[\(index)].value;")
             }
         }
+        // A param nothing uses would be an unused variable (-Wall -Werror builds must pass).
+        for param in program.params where !usedParams.contains(param.name) {
+            writer.line("(void)\(names[param.name]); /* not used */")
+        }
+    }
+
+    /// Params the emitted main or sweeps read: in the update, the fills of the grids it reads,
+    /// the updated grid's size and the stopping rule.
+    var usedParams: Set<String> {
+        let emitted = Set([program.update.grid] + program.readOnlyGrids.map(\.name))
+        var used = Set(program.update.value.params + program.fills.filter { emitted.contains($0.grid) }.flatMap(\.value.params))
+        for extent in [program.updatedGrid.rows, program.updatedGrid.cols] {
+            if case .param(let name) = extent { used.insert(name) }
+        }
+        switch program.stopping {
+        case .steps(let count, _): used.formUnion(count.params)
+        case .until(_, let epsilon, let every, let maximum, _):
+            used.formUnion(epsilon.params + every.params + maximum.params)
+        }
+        return used
     }
 
     /// `const long rows = N, cols = N;` and the run-time size check.

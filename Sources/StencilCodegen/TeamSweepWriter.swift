@@ -81,6 +81,10 @@ public struct TeamSweepWriter {
         let value = CExprPrinter.print(program.update.value, base.dialect)
         writer.comment("\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))")
         writer.block("static void sweep(\(parameters))") {
+            // An update that does not read its own grid leaves the parameter unused (-Werror).
+            if !program.update.value.reads.contains(where: { $0.grid == program.update.grid }) {
+                writer.line("(void)\(grid);")
+            }
             pragma()
             base.loops { point in
                 writer.line("\(next)[\(point)] = \(value);")

@@ -51,7 +51,7 @@ public struct Builder: Sendable {
             let directory = try cache.entry("runtime-\(key)")
             let object = "\(directory)/\(source.replacingOccurrences(of: ".c", with: ".o"))"
             objects.append(object)
-            if !FileManager.default.fileExists(atPath: object) {
+            if !BuildCache.isIntact(object) {
                 renames[jobs.count] = (object + temporarySuffix, object)
                 jobs.append(Job(kind: .compileRuntime, executable: compiler,
                                 arguments: recipe.flags + ["-I", runtime, "-c", "\(runtime)/\(source)", "-o", object + temporarySuffix]))
@@ -63,7 +63,7 @@ public struct Builder: Sendable {
         let directory = try cache.entry("\(stem)-\(key)")
         let sourcePath = "\(directory)/\(stem).c"
         let executable = "\(directory)/\(stem)"
-        if !FileManager.default.fileExists(atPath: executable) {
+        if !BuildCache.isIntact(executable) {
             try write(emitted.source, to: sourcePath)
             renames[jobs.count] = (executable + temporarySuffix, executable)
             jobs.append(Job(kind: .compileProgram, executable: compiler,
@@ -77,7 +77,14 @@ public struct Builder: Sendable {
     public func execute(_ plan: BuildPlan, echo: ((Job) -> Void)? = nil) throws {
         for (index, job) in plan.jobs.enumerated() {
             echo?(job)
-            let result = try ProcessRunner.run(job, capture: true)
+            let result: ProcessResult
+            do {
+                result = try ProcessRunner.run(job, capture: true)
+            } catch {
+                // Interrupted, or the compiler could not start: no half-built artifact stays.
+                if let (temporary, _) = plan.renames[index] { try? FileManager.default.removeItem(atPath: temporary) }
+                throw error
+            }
             if result.status != 0 || result.signaled {
                 if let (temporary, _) = plan.renames[index] { try? FileManager.default.removeItem(atPath: temporary) }
                 let what = job.kind == .compileRuntime ? "compiling the runtime" : "compiling the emitted program"
@@ -86,9 +93,14 @@ public struct Builder: Sendable {
             }
             if let (temporary, final) = plan.renames[index] {
                 // rename(2) replaces atomically; a concurrent build of the same key is harmless.
+                // The checksum is written after the artifact: a reader that finds them out of
+                // step (a crash, a truncated file) rebuilds.
                 if rename(temporary, final) != 0 {
-                    throw DriverError("cannot move '\(temporary)' into the build cache: \(String(cString: strerror(errno)))")
+                    let reason = String(cString: strerror(errno))
+                    try? FileManager.default.removeItem(atPath: temporary)
+                    throw DriverError("cannot move '\(temporary)' into the build cache: \(reason)")
                 }
+                try BuildCache.recordChecksum(of: final)
             }
         }
     }

@@ -11,6 +11,12 @@ public struct CompilationResult: Sendable {
     public var emitted: EmittedProgram
     /// Rendered warnings (empty when none): the caller shows them.
     public var warnings: String
+
+    public init(program: Program, emitted: EmittedProgram, warnings: String) {
+        self.program = program
+        self.emitted = emitted
+        self.warnings = warnings
+    }
 }
 
 public enum Compilation {

@@ -18,7 +18,7 @@ public struct RunOptions: Sendable {
     public var json = false
     public var quiet = false
     public var printCommands = false
-    /// Variables added to the program's environment (OMP_*, STENCIL_TEMPORAL_*).
+    /// Variables added to the program's environment (OMP_*, STENCIL_TEMPORAL_*, STENCILC_DEVICE).
     public var environment: [String: String] = [:]
 
     public init() {}

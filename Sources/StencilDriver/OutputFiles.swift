@@ -1,5 +1,8 @@
 // OutputFiles.swift: emit mode's files, written atomically (temporary name, then rename) so an
 // error never leaves a half-written file, and all-or-nothing for a file and its extras.
+// A path that is not a regular file (/dev/stdout, a FIFO, /dev/full) is written in place: renaming
+// a temporary over it would replace the device with a file. A symlink is followed: its target is
+// replaced, the link stays.
 
 import Foundation
 import StencilCodegen
@@ -10,34 +13,97 @@ public enum OutputFiles {
         let base = path.hasSuffix(".c") ? String(path.dropLast(2)) : path
         var files = [(path, emitted.source)]
         for extra in emitted.extras { files.append((base + extra.suffix, extra.contents)) }
+
+        var regular: [(target: String, shown: String, contents: String)] = []
+        for (target, contents) in files {
+            // stat follows links: /dev/stdout -> /proc/self/fd/1 -> a pipe is special.
+            if isSpecialFile(target) {
+                try writeInPlace(contents, to: target, shown: target)
+            } else {
+                regular.append((resolvedTarget(target), target, contents))
+            }
+        }
+
         var written: [String] = []
+        defer { for temporary in written { Interruption.unregisterTemporary(temporary) } }
         do {
-            for (target, contents) in files {
+            for (target, _, contents) in regular {
                 let temporary = target + ".tmp.\(ProcessInfo.processInfo.processIdentifier)"
-                try Data(contents.utf8).write(to: URL(fileURLWithPath: temporary))
+                Interruption.registerTemporary(temporary)
                 written.append(temporary)
+                try Data(contents.utf8).write(to: URL(fileURLWithPath: temporary))
             }
         } catch {
             for temporary in written { try? FileManager.default.removeItem(atPath: temporary) }
-            throw DriverError("cannot write '\(path)': \(error.localizedDescription)")
+            throw DriverError("cannot write '\(path)': \(reason(error))")
         }
-        for ((target, _), temporary) in zip(files, written) where rename(temporary, target) != 0 {
+        for ((target, shown, _), temporary) in zip(regular, written) where rename(temporary, target) != 0 {
             let reason = String(cString: strerror(errno))
             for leftover in written { try? FileManager.default.removeItem(atPath: leftover) }
-            throw DriverError("cannot write '\(target)': \(reason)")
+            throw DriverError("cannot write '\(shown)': \(reason)")
         }
     }
 
-    /// Writes one text file atomically (bench's CSV, JSON and plot).
+    /// A symlink's final target (so the link is kept), else the path itself.
+    static func resolvedTarget(_ path: String) -> String {
+        guard (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else { return path }
+        return URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+    }
+
+    /// Exists and is not a regular file or a directory: a device, a FIFO, a socket.
+    static func isSpecialFile(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type != S_IFREG && type != S_IFDIR
+    }
+
+    private static func writeInPlace(_ contents: String, to path: String, shown: String) throws {
+        let descriptor = open(path, O_WRONLY | O_TRUNC)
+        guard descriptor >= 0 else {
+            throw DriverError("cannot write '\(shown)': \(String(cString: strerror(errno)))")
+        }
+        defer { close(descriptor) }
+        let bytes = Array(contents.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes[offset...].withUnsafeBytes { Foundation.write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw DriverError("cannot write '\(shown)': \(String(cString: strerror(errno)))")
+            }
+            offset += count
+        }
+    }
+
+    /// Foundation's messages hide errno ("The operation could not be completed"): show it.
+    private static func reason(_ error: Error) -> String {
+        let ns = error as NSError
+        if let underlying = ns.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
+        }
+        if ns.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(ns.code))) }
+        return ns.localizedDescription
+    }
+
+    /// Writes one text file atomically (bench's CSV, JSON and plot), with the same care for
+    /// devices, symlinks and interruptions as emitted files.
     public static func writeText(_ text: String, to path: String) throws {
-        let temporary = path + ".tmp.\(ProcessInfo.processInfo.processIdentifier)"
+        if isSpecialFile(path) {
+            try writeInPlace(text, to: path, shown: path)
+            return
+        }
+        let target = resolvedTarget(path)
+        let temporary = target + ".tmp.\(ProcessInfo.processInfo.processIdentifier)"
+        Interruption.registerTemporary(temporary)
+        defer { Interruption.unregisterTemporary(temporary) }
         do {
             try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
         } catch {
             try? FileManager.default.removeItem(atPath: temporary)
-            throw DriverError("cannot write '\(path)': \(error.localizedDescription)")
+            throw DriverError("cannot write '\(path)': \(reason(error))")
         }
-        if rename(temporary, path) != 0 {
+        if rename(temporary, target) != 0 {
             let reason = String(cString: strerror(errno))
             try? FileManager.default.removeItem(atPath: temporary)
             throw DriverError("cannot write '\(path)': \(reason)")

@@ -46,6 +46,8 @@ public enum ProcessRunner {
         } catch {
             throw DriverError("cannot start '\(executable)': \(error.localizedDescription)")
         }
+        Interruption.started(process.processIdentifier)
+        defer { Interruption.finished() }
         var output = Data()
         let errorOutput = DataBox()
         if capture {
@@ -62,6 +64,9 @@ public enum ProcessRunner {
             errorOutput.data = errPipe.fileHandleForReading.readDataToEndOfFile()
         }
         process.waitUntilExit()
+        if let signal = Interruption.signal {
+            throw Interruption.error(signal, stopping: job.kind == .run ? "the program" : "the C compiler")
+        }
         return ProcessResult(status: process.terminationStatus,
                              signaled: process.terminationReason == .uncaughtSignal,
                              output: String(decoding: output, as: UTF8.self),

@@ -150,6 +150,9 @@ extension DiagnosticMessage {
     static func unusedGrid(_ name: String) -> Self {
         .init(id: "unused-grid", "grid '\(name)' is never read or updated")
     }
+    static func numberOutOfRange(_ text: String, _ type: String, _ why: String) -> Self {
+        .init(id: "number-out-of-range", "'\(text)' cannot be a \(type) number: \(why)")
+    }
     static func integerOverflow(_ text: String) -> Self {
         .init(id: "integer-too-large", "'\(text)' is too large")
     }

@@ -77,3 +77,70 @@ extension Sema {
         }
     }
 }
+
+// MARK: Numbers the element type cannot hold
+
+extension Sema {
+    /// A literal must be a finite double (params, tolerances) and, where it is arithmetic in a
+    /// grid's type (the update, init and boundary values), neither overflow that type to Inf nor
+    /// underflow a non-zero value to 0: the C compiler would reject or warn about it, and the
+    /// run would hold Inf from the start.
+    mutating func checkNumberRanges(_ stencil: StencilDecl, grids: [GridDecl], updated: GridDecl?) {
+        func type(of grid: String) -> ElementType? {
+            grids.first { $0.name.name == grid }.flatMap { ElementType(rawValue: $0.elementType.name) }
+        }
+        for statement in stencil.statements {
+            switch statement {
+            case .param(let decl):
+                checkLiteral(decl.value, type: .float64)
+            case .update(let decl):
+                if let t = type(of: decl.grid.name) { checkLiterals(in: decl.value, type: t) }
+            case .initial(let decl):
+                if let t = type(of: decl.grid.name) { checkLiterals(in: decl.value, type: t) }
+            case .boundary(let decl):
+                if let t = type(of: decl.grid.name) {
+                    for assignment in decl.assignments { checkLiterals(in: assignment.value, type: t) }
+                }
+            case .until(let decl):
+                checkLiterals(in: decl.epsilon, type: .float64)
+            case .grid, .steps:
+                break
+            }
+        }
+    }
+
+    private mutating func checkLiterals(in expr: Expr, type: ElementType) {
+        switch expr.kind {
+        case .number(let literal): checkLiteral(literal, type: type)
+        case .name: break
+        case .read(_, let row, let col):
+            checkLiterals(in: row, type: .float64)
+            checkLiterals(in: col, type: .float64)
+        case .unary(_, let operand), .parenthesized(let operand): checkLiterals(in: operand, type: type)
+        case .binary(_, let left, let right):
+            checkLiterals(in: left, type: type)
+            checkLiterals(in: right, type: type)
+        case .call(_, let arguments):
+            for argument in arguments { checkLiterals(in: argument, type: type) }
+        }
+    }
+
+    private mutating func checkLiteral(_ literal: NumberLiteral, type: ElementType) {
+        let value = literal.value
+        // Non-zero as written: a digit 1-9 before the exponent.
+        let nonZero = literal.text.prefix { $0 != "e" && $0 != "E" }.contains { "123456789".contains($0) }
+        let problem: String?
+        switch type {
+        case .float64:
+            problem = !value.isFinite ? "it is beyond the largest float64 (about 1.8e308)"
+                : value == 0 && nonZero ? "it is below the smallest float64 (about 4.9e-324) and would be 0" : nil
+        case .float32:
+            let single = Float(literal.text) ?? Float(value)
+            problem = !single.isFinite ? "it is beyond the largest float32 (about 3.4e38)"
+                : single == 0 && nonZero ? "it is below the smallest float32 (about 1.4e-45) and would be 0" : nil
+        }
+        if let problem {
+            diagnostics.error(.numberOutOfRange(literal.text, type.rawValue, problem), at: literal.range)
+        }
+    }
+}

@@ -105,6 +105,7 @@ extension Sema {
             checkGridsAgree(updated: updatedGrid, grids: gridDecls)
             checkHalo(update: update, updated: updatedGrid, params: params)
         }
+        checkNumberRanges(stencil, grids: gridDecls, updated: updatedGrid)
         for decl in gridDecls where decl.name.name != update.grid.name && !readGrids.contains(decl.name.name) {
             diagnostics.warning(.unusedGrid(decl.name.name), at: decl.name.range)
         }

@@ -53,7 +53,7 @@ public enum Lowering {
         }
 
         return Program(
-            sourceName: baseName(checked.fileName), name: checked.name, params: params, grids: grids,
+            sourceName: displayName(checked.fileName), name: checked.name, params: params, grids: grids,
             fills: fills,
             update: Update(grid: update.grid.name, rowIndex: update.rowIndex.name, colIndex: update.colIndex.name,
                            value: lower(update.value), line: update.range.start.line),
@@ -84,5 +84,25 @@ public enum Lowering {
 
     static func baseName(_ path: String) -> String {
         path.split(separator: "/").last.map(String.init) ?? path
+    }
+
+    /// The file's base name as every backend prints it inside C comments (and `explain` on a
+    /// terminal): a file name may hold a newline or other control characters.
+    public static func displayName(_ path: String) -> String { commentSafe(baseName(path)) }
+
+    /// Text that cannot end or garble a C block comment: `*/` and `/*` are split and control
+    /// characters (line breaks included) become '?'.
+    public static func commentSafe(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7f {
+                out += "?"
+            } else if (scalar == "/" && out.hasSuffix("*")) || (scalar == "*" && out.hasSuffix("/")) {
+                out += " " + String(scalar)
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 }

@@ -7,6 +7,8 @@ import StencilIR
 
 /// Runs a command body, turning driver errors into `stencilc: error: ...` and an exit status.
 func reportingErrors(_ body: () throws -> Void) throws {
+    // Ctrl-C reaches stencilc alone (its tools run in their own process group): pass it on.
+    Interruption.install()
     do {
         try body()
     } catch let errors as SourceErrors {
@@ -151,6 +153,56 @@ struct RuntimeDir: ParsableCommand {
     func run() throws {
         try reportingErrors {
             print(try Toolchain.fromEnvironment().runtimeDirectory)
+        }
+    }
+}
+
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a program on every target this machine can run and compare each with serial.",
+        discussion: """
+            Runs serial (the reference), openmp at 1 to 3 threads under every schedule kind and a
+            tile, mpi and hybrid at several rank counts and both decompositions, and opencl on each
+            device, whichever this stencilc and machine have (the others are listed as skipped, with
+            why). CPU targets must agree bit for bit; opencl within a float rounding tolerance.
+            Params that size grids are set to a small size (--size) unless --param sets them.
+            Exits with status 1 on any disagreement or failed run.
+            """)
+
+    @Argument(help: "The stencil program (.st).") var file: String
+    @Option(name: .customLong("param"), help: "Override a param: NAME=VALUE (repeatable).")
+    var params: [String] = []
+    @Option(help: "The value of params that size grids, unless --param sets them.")
+    var size: Int = 29
+    @Option(name: .customLong("max-iterations"), help: "Stop every run after at most this many sweeps.")
+    var maxIterations: Int?
+
+    func validate() throws {
+        if size < 1 { throw ValidationError("--size must be at least 1") }
+        if let maxIterations, maxIterations < 1 { throw ValidationError("--max-iterations must be at least 1") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            for param in params where !param.contains("=") {
+                throw DriverError("--param expects NAME=VALUE, got '\(param)'")
+            }
+            var verifier = Verifier(toolchain: try Toolchain.fromEnvironment(), cache: BuildCache.defaultCache())
+            verifier.smallSize = size
+            verifier.maxIterations = maxIterations
+            let rows = try verifier.verify(path: file, params: params, onStart: { params in
+                let shown = params.isEmpty ? "" : " with " + params.map { "--param \($0)" }.joined(separator: " ")
+                FileHandle.standardOutput.write(Data("verify \(file)\(shown)\n\(Verifier.header)\n".utf8))
+            }) { row in
+                // Unbuffered, so a long verify shows its rows as they come.
+                FileHandle.standardOutput.write(Data((Verifier.row(row) + "\n").utf8))
+            }
+            let failures = rows.filter(\.isFailure).count
+            let compared = rows.filter { if case .agrees = $0.verdict { return true } else { return $0.isFailure } }.count
+            if failures > 0 {
+                throw DriverError("\(failures) of \(compared) runs disagree with the serial reference or failed")
+            }
+            print("all \(compared) runs agree with the serial reference")
         }
     }
 }

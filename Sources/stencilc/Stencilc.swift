@@ -15,10 +15,11 @@ struct Stencilc: ParsableCommand {
             stencilc run FILE.st --param N=4096         compile, run, print a summary
             stencilc check FILE.st                      diagnostics only
             stencilc explain FILE.st --target openmp    what the compiler decided, in plain words
+            stencilc verify FILE.st                     every target this machine runs, against serial
             stencilc devices                            the OpenCL devices --device can choose
             stencilc bench FILE.st --sizes 256,1024     time targets x sizes x threads: MLUP/s, GB/s
             """,
-        subcommands: [Emit.self, Run.self, Check.self, Explain.self, Devices.self, Bench.self, BandwidthCommand.self,
-                      RuntimeDir.self],
+        subcommands: [Emit.self, Run.self, Check.self, Explain.self, Verify.self, Devices.self, Bench.self,
+                      BandwidthCommand.self, RuntimeDir.self],
         defaultSubcommand: Emit.self)
 }

@@ -1,0 +1,419 @@
+// DifferentialTests.swift: random valid programs (ProgramGenerator.swift) on every target this
+// machine runs, each compared bit for bit with the generator's own interpreter
+// (GenInterpreter.swift): serial on every program, plus one other configuration drawn from the
+// others (openmp with a random thread count, schedule, chunk and tile; mpi, hybrid and opencl
+// when the driver has them and their tools are present). A failure is shrunk (terms dropped,
+// sizes and counts reduced) and printed as a minimal .st file with the command that shows it.
+//
+//   STENCILC_DIFF_COUNT=2000 swift test --filter DifferentialTests   # more programs (default 200)
+//   STENCILC_DIFF_SEED=12345 ...                                      # another sequence
+
+import Foundation
+import StencilCodegen
+import Synchronization
+import StencilDriver
+import StencilFrontend
+import StencilIR
+import Testing
+
+/// One target configuration of one run.
+struct DiffConfiguration: CustomStringConvertible {
+    var target: Target
+    var overrides: Schedule
+    var environment: [String: String] = [:]
+
+    var description: String {
+        var parts = ["--target", target.rawValue]
+        if let n = overrides.numThreads { parts += ["--num-threads", String(n)] }
+        if let k = overrides.kind { parts += ["--schedule", k.rawValue] }
+        if let c = overrides.chunksize { parts += ["--chunksize", String(c)] }
+        if let t = overrides.tile { parts += ["--tile", "\(t.rows)x\(t.cols)"] }
+        if let r = overrides.ranks { parts += ["--ranks", String(r)] }
+        if let d = overrides.decompose { parts += ["--decompose", d.rawValue] }
+        let environment = self.environment.keys.sorted().map { "\($0)=\(self.environment[$0]!) " }.joined()
+        return environment + parts.joined(separator: " ")
+    }
+}
+
+/// What went wrong with one program on one configuration.
+struct DiffFailure: Error, CustomStringConvertible {
+    enum Kind: String { case rejected = "stencilc rejected a valid program", compile = "the emitted C did not build",
+                        run = "the program failed", differs = "the result differs from the reference" }
+    var kind: Kind
+    var detail: String
+    var description: String { "\(kind.rawValue): \(detail)" }
+}
+
+enum Differential {
+    static let environment = ProcessInfo.processInfo.environment
+    static let count = Int(environment["STENCILC_DIFF_COUNT"] ?? "") ?? 200
+    static let seed = UInt64(environment["STENCILC_DIFF_SEED"] ?? "") ?? 0x5EED_2024
+    static let batches = 8
+    /// Failures so far, over all batches.
+    static let failures = Atomic<Int>(0)
+
+    static let toolchain: Toolchain = {
+        (try? Toolchain.fromEnvironment(runtimeDirectory: "\(Repository.root)/runtime"))
+            ?? Toolchain(cc: "gcc", runtimeDirectory: "\(Repository.root)/runtime")
+    }()
+    static let cache = BuildCache.defaultCache()
+
+    /// Configurations of mpi, hybrid and opencl that this machine can run (none until those
+    /// backends exist), from the same place `stencilc verify` asks.
+    static let otherTargets: [VerifyConfiguration] = {
+        let verifier = Verifier(toolchain: toolchain, cache: cache)
+        return [Target.mpi, .hybrid, .opencl].flatMap { target -> [VerifyConfiguration] in
+            (try? verifier.configurations(for: target).get()) ?? []
+        }
+    }()
+
+    /// serial, and one more configuration drawn for this program.
+    static func configurations(_ rng: inout SplitMix, for program: GenProgram) -> [DiffConfiguration] {
+        var configurations = [DiffConfiguration(target: .serial, overrides: Schedule())]
+        if !otherTargets.isEmpty, Int.random(in: 0..<3, using: &rng) == 0 {
+            let pick = otherTargets[Int.random(in: 0..<otherTargets.count, using: &rng)]
+            configurations.append(DiffConfiguration(target: pick.target, overrides: pick.overrides, environment: pick.environment))
+            return configurations
+        }
+        var schedule = Schedule()
+        schedule.numThreads = Int.random(in: 1...3, using: &rng)
+        schedule.kind = [ScheduleKind.static, .dynamic, .guided, .auto][Int.random(in: 0..<4, using: &rng)]
+        // A chunksize in the file's schedule does not combine with auto (a diagnosed error).
+        if schedule.kind == .auto, program.schedule.contains(where: { $0.hasPrefix("chunksize") }) { schedule.kind = .dynamic }
+        if schedule.kind != .auto, Bool.random(using: &rng) { schedule.chunksize = Int.random(in: 1...4, using: &rng) }
+        if Int.random(in: 0..<4, using: &rng) == 0 {
+            schedule.tile = (Int.random(in: 1...6, using: &rng), Int.random(in: 1...6, using: &rng))
+        }
+        configurations.append(DiffConfiguration(target: .openmp, overrides: schedule))
+        return configurations
+    }
+
+    /// Runs `program` on `configuration` and compares it with the interpreter; nil when they agree.
+    static func failure(of program: GenProgram, on configuration: DiffConfiguration, in directory: URL) -> DiffFailure? {
+        let expected = GenInterpreter.run(program)
+        let path = directory.appendingPathComponent("generated \(program.name).st").path
+        do {
+            try program.text.write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            return DiffFailure(kind: .run, detail: "cannot write \(path): \(error)")
+        }
+        var result: CompilationResult
+        do {
+            result = try Compilation.compile(path: path, target: configuration.target, overrides: configuration.overrides)
+            // Emitted code must build warning-free, whatever the program (STYLE.md).
+            result.emitted.recipe.flags += ["-Wall", "-Wextra", "-Werror"]
+        } catch let errors as SourceErrors {
+            return DiffFailure(kind: .rejected, detail: errors.rendered)
+        } catch {
+            return DiffFailure(kind: .rejected, detail: "\(error)")
+        }
+        let output = directory.appendingPathComponent("field \(program.name).npy").path
+        var options = RunOptions()
+        options.params = program.overrideArguments
+        options.outputPath = output
+        options.json = true
+        options.quiet = true
+        options.environment = configuration.environment
+        let launcher = Launcher(builder: Builder(toolchain: toolchain, cache: cache))
+        let outcome: ProcessResult
+        do {
+            outcome = try launcher.run(result, stem: Compilation.defaultStem(path), options: options, capture: true)
+        } catch let error as DriverError {
+            // A tiny grid over more ranks than it has rows for is a clear, documented refusal.
+            if (error.message + error.toolOutput).contains("cannot split") { return nil }
+            let kind: DiffFailure.Kind = error.message.contains("C compiler failed") ? .compile : .run
+            return DiffFailure(kind: kind, detail: error.message + "\n" + error.toolOutput)
+        } catch {
+            return DiffFailure(kind: .run, detail: "\(error)")
+        }
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        guard let line = outcome.output.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let summary = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let iterations = summary["iterations"] as? Int, let converged = summary["converged"] as? Bool else {
+            return DiffFailure(kind: .run, detail: "no JSON summary in: \(outcome.output)")
+        }
+        guard let field = try? NPYFile(contentsOf: output) else {
+            return DiffFailure(kind: .run, detail: "no readable .npy output")
+        }
+        var problems: [String] = []
+        if iterations != expected.iterations { problems.append("iterations \(iterations), reference \(expected.iterations)") }
+        if converged != expected.converged { problems.append("converged \(converged), reference \(expected.converged)") }
+        if field.rows != expected.rows || field.cols != expected.cols {
+            problems.append("shape \(field.rows) x \(field.cols), reference \(expected.rows) x \(expected.cols)")
+        } else if field.bytes != expected.bytes {
+            let reference = NPYFile(descr: field.descr, rows: expected.rows, cols: expected.cols, bytes: expected.bytes)
+            if let tolerance = VerifyTolerance.relative(for: configuration.target, program: result.program) {
+                let difference = field.largestDifference(from: reference)
+                let allowed = tolerance * max(1, reference.scale)
+                if difference > allowed { problems.append("difference \(difference) > \(allowed) (VerifyTolerance of the grid's scale)") }
+            } else {
+                let first = (0..<field.count).first { field.value(at: $0).bitPattern != reference.value(at: $0).bitPattern } ?? 0
+                problems.append("field differs: largest difference \(field.largestDifference(from: reference)), first at row \(first / field.cols), column \(first % field.cols): \(field.value(at: first)) vs reference \(reference.value(at: first))")
+            }
+        }
+        return problems.isEmpty ? nil : DiffFailure(kind: .differs, detail: problems.joined(separator: "; "))
+    }
+}
+
+@Suite struct DifferentialTests {
+    @Test(arguments: 0..<Differential.batches)
+    func generatedProgramsAgreeWithTheReference(batch: Int) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for index in stride(from: batch, to: Differential.count, by: Differential.batches) {
+            let seed = Differential.seed &+ UInt64(index) &* 0x9E37_79B9
+            var generator = ProgramGenerator(seed: seed)
+            let program = generator.program()
+            let expected = GenInterpreter.run(program)
+            guard expected.allFinite else {
+                Issue.record("generator bug: program \(index) (seed \(seed)) is not finite:\n\(program.text)")
+                continue
+            }
+            var rng = SplitMix(state: seed ^ 0xC0F1)
+            for configuration in Differential.configurations(&rng, for: program) {
+                guard let failure = Differential.failure(of: program, on: configuration, in: directory) else { continue }
+                // A real bug fails hundreds of programs: shrink the first few, list some, stop.
+                let failures = Differential.failures.add(1, ordering: .relaxed).newValue
+                if failures > 20 { return }
+                if failures > 3 {
+                    Issue.record("program \(index) (seed \(seed)) on \(configuration): \(failure.kind.rawValue) (not shrunk: see the first failures)")
+                    break
+                }
+                let minimal = Shrinker(configuration: configuration, kind: failure.kind, directory: directory).shrink(program)
+                let final = Differential.failure(of: minimal, on: configuration, in: directory) ?? failure
+                let params: [String] = minimal.overrideArguments.map { "--param \($0)" }
+                let command: String = (["stencilc run case.st", configuration.description] + params + ["--output out.npy"])
+                    .joined(separator: " ")
+                Issue.record("""
+                    program \(index) (STENCILC_DIFF_SEED=\(Differential.seed), seed \(seed)) on \(configuration): \(final)
+                    minimal case.st (shrunk from \(program.update.size) to \(minimal.update.size) update nodes):
+                    \(minimal.text)
+                    reproduce: \(command)
+                    """)
+                break
+            }
+        }
+    }
+
+    /// The generator makes what it promises: every program passes stencilc's checks, its halo
+    /// is 1 to 3, and over a sample every operator, function, type and stopping rule appears.
+    @Test func generatorCoversTheLanguage() throws {
+        var seen: Set<String> = []
+        for index in 0..<300 {
+            var generator = ProgramGenerator(seed: 77 &+ UInt64(index))
+            let program = generator.program()
+            #expect((1...3).contains(program.halo), "halo \(program.halo)")
+            let (checked, diagnostics) = StencilFrontendCheck.check(program.text)
+            if !checked {
+                Issue.record("stencilc rejects generated program \(index):\n\(program.text)\n\(diagnostics)")
+                continue
+            }
+            #expect(GenInterpreter.run(program).allFinite, "not finite:\n\(program.text)")
+            for e in program.update.subexpressions {
+                switch e {
+                case .binary(let op, _, _): seen.insert(String(op))
+                case .call(let f, _): seen.insert(f)
+                case .negate: seen.insert("negate")
+                case .paren: seen.insert("paren")
+                case .read(let g, _, _) where g != program.updated.name: seen.insert("read-only grid")
+                default: break
+                }
+            }
+            seen.insert(program.isDouble ? "float64" : "float32")
+            switch program.stop {
+            case .steps: seen.insert("steps")
+            case .until(let l2, _, _, _): seen.insert(l2 ? "l2diff" : "maxdiff")
+            }
+            if !program.overrides.isEmpty { seen.insert("override") }
+            if program.params.contains(where: { $0.text.hasPrefix("-") }) { seen.insert("negative param") }
+            seen.insert("halo \(program.halo)")
+            if program.extent(program.updated.rows) != program.extent(program.updated.cols) { seen.insert("non-square") }
+        }
+        for feature in ["+", "-", "*", "/", "abs", "min", "max", "sqrt", "exp", "sin", "cos", "negate", "paren",
+                        "read-only grid", "float32", "float64", "steps", "maxdiff", "l2diff", "override",
+                        "negative param", "halo 1", "halo 2", "halo 3", "non-square"] {
+            #expect(seen.contains(feature), "no generated program has \(feature)")
+        }
+    }
+
+    /// Refreshes the generated part of the front end's fuzzing corpus:
+    ///   STENCILC_WRITE_CORPUS=1 swift test --filter writeGeneratedCorpus
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["STENCILC_WRITE_CORPUS"] == "1"))
+    func writeGeneratedCorpus() throws {
+        let directory = "\(Repository.root)/Tests/StencilFrontendTests/Inputs/corpus"
+        for index in 0..<24 {
+            var generator = ProgramGenerator(seed: 0xC0_4905 &+ UInt64(index))
+            let program = generator.program()
+            try program.text.write(toFile: "\(directory)/generated_\(String(format: "%02d", index)).st", atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// The interpreter is right on the hand-checked programs of stencils/: it agrees with the
+    /// independent hand transcriptions of Reference.swift (two references that share nothing).
+    @Test func interpreterAgreesWithHandTranscription() throws {
+        // heat.st at N=9, 5 steps, transcribed into the generator's representation.
+        let u = "u"
+        func r(_ dr: Int, _ dc: Int) -> GenExpr { .read(u, dr, dc) }
+        let update: GenExpr = .binary("+", r(0, 0), .binary("*", .param("r"),
+            .paren(.binary("-", .binary("+", .binary("+", .binary("+", r(-1, 0), r(1, 0)), r(0, -1)), r(0, 1)),
+                           .binary("*", .number("4"), r(0, 0))))))
+        let heat = GenProgram(name: "heat", isDouble: false,
+                              params: [GenParam(name: "N", text: "9"), GenParam(name: "r", text: "0.2")],
+                              grids: [GenGrid(name: u, rows: .param("N"), cols: .param("N"), initial: .number("20"),
+                                              boundary: [("left", .number("100")), ("top", .number("0")),
+                                                         ("bottom", .number("0")), ("right", .number("0"))])],
+                              rowIndex: "i", colIndex: "j", update: update, stop: .steps(.literal(5)), overrides: [:],
+                              schedule: [], shuffleSeed: 1)
+        let mine = GenInterpreter.run(heat)
+        let rr = Float(0.2)
+        let hand = referenceSolve(ReferenceProblem<Float>(
+            rows: 9, cols: 9, halo: 1, initial: 20, boundary: [(.left, 100), (.top, 0), (.bottom, 0), (.right, 0)],
+            update: { u, _, i, j, c in
+                u[i * c + j] + rr * (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1] - 4 * u[i * c + j])
+            }, stop: .steps(5)))
+        #expect(mine.bytes == hand.field.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) })
+        #expect(mine.iterations == 5)
+    }
+}
+
+/// Shrinks a failing program while it keeps failing the same way on the same configuration.
+struct Shrinker {
+    var configuration: DiffConfiguration
+    var kind: DiffFailure.Kind
+    var directory: URL
+    var budget = 150
+
+    func stillFails(_ candidate: GenProgram) -> Bool {
+        guard GenInterpreter.run(candidate).allFinite else { return false }
+        return Differential.failure(of: candidate, on: configuration, in: directory)?.kind == kind
+    }
+
+    func shrink(_ program: GenProgram) -> GenProgram {
+        var best = program
+        var attempts = 0
+        var improved = true
+        while improved && attempts < budget {
+            improved = false
+            for candidate in Shrinker.candidates(best) where attempts < budget {
+                attempts += 1
+                if stillFails(candidate) {
+                    best = candidate
+                    improved = true
+                    break
+                }
+            }
+        }
+        return best
+    }
+
+    /// Smaller programs, biggest reductions first.
+    static func candidates(_ p: GenProgram) -> [GenProgram] {
+        var out: [GenProgram] = []
+        func with(_ change: (inout GenProgram) -> Void) {
+            var copy = p
+            change(&copy)
+            out.append(copy)
+        }
+        if !p.schedule.isEmpty { with { $0.schedule = [] } }
+        if !p.overrides.isEmpty { with { $0.overrides = [:] } }
+        // The update: any proper subexpression in its place, then leaves for subtrees.
+        for sub in p.update.subexpressions.dropFirst().sorted(by: { $0.size > $1.size }) {
+            with { $0.update = sub }
+        }
+        for path in paths(p.update) where !path.isEmpty {
+            with { $0.update = replace(p.update, at: path, with: .number("1")) }
+            with { $0.update = replace(p.update, at: path, with: .read(p.updated.name, 0, 0)) }
+        }
+        // Fills, grids, params.
+        for k in p.grids.indices {
+            if let initial = p.grids[k].initial {
+                with { $0.grids[k].initial = nil }
+                for sub in initial.subexpressions.dropFirst() { with { $0.grids[k].initial = sub } }
+            }
+            for b in p.grids[k].boundary.indices {
+                with { $0.grids[k].boundary.remove(at: b) }
+                for sub in p.grids[k].boundary[b].value.subexpressions.dropFirst() {
+                    with { $0.grids[k].boundary[b].value = sub }
+                }
+            }
+        }
+        let readGrids = Set(p.update.reads.map(\.0))
+        for k in p.grids.indices.dropFirst() where !readGrids.contains(p.grids[k].name) {
+            with { $0.grids.remove(at: k) }
+        }
+        for (k, param) in p.params.enumerated() where !uses(p, param.name) {
+            with { $0.params.remove(at: k); $0.overrides[param.name] = nil }
+        }
+        // Sizes and counts.
+        let minimum = max(1, 2 * p.halo + 1)
+        for (k, grid) in p.grids.enumerated() {
+            for axis in 0..<2 {
+                let extent = axis == 0 ? grid.rows : grid.cols
+                let current = p.extent(extent)
+                guard current > minimum else { continue }
+                for smaller in Set([minimum, (minimum + current) / 2, current - 1]).sorted() where smaller < current {
+                    with { program in
+                        for j in program.grids.indices where program.grids[j].rows == grid.rows && program.grids[j].cols == grid.cols || j == k {
+                            if axis == 0 { program.grids[j].rows = .literal(smaller) } else { program.grids[j].cols = .literal(smaller) }
+                        }
+                    }
+                }
+            }
+        }
+        switch p.stop {
+        case .steps(let count):
+            let n = p.count(count)
+            for smaller in Set([1, n / 2, n - 1]).sorted() where smaller >= 1 && smaller < n {
+                with { $0.stop = .steps(.literal(smaller)) }
+            }
+        case .until(let l2, let epsilon, let every, let maximum):
+            let n = maximum.map(p.count) ?? 1_000_000
+            for smaller in Set([1, n / 2, n - 1]).sorted() where smaller >= 1 && smaller < n {
+                with { $0.stop = .until(l2: l2, epsilon: epsilon, every: every, max: .literal(smaller)) }
+            }
+            if every != nil { with { $0.stop = .until(l2: l2, epsilon: epsilon, every: nil, max: maximum) } }
+            with { $0.stop = .steps(.literal(min(n, 3))) }
+        }
+        return out
+    }
+
+    static func uses(_ p: GenProgram, _ name: String) -> Bool {
+        if p.update.params.contains(name) { return true }
+        for g in p.grids {
+            if g.rows == .param(name) || g.cols == .param(name) { return true }
+            if g.initial?.params.contains(name) == true { return true }
+            if g.boundary.contains(where: { $0.value.params.contains(name) }) { return true }
+        }
+        switch p.stop {
+        case .steps(let c): return c == .param(name)
+        case .until(_, let epsilon, let every, let maximum):
+            return epsilon == name || every == .param(name) || maximum == .param(name)
+        }
+    }
+
+    /// Paths (child indices) to every node.
+    static func paths(_ e: GenExpr) -> [[Int]] {
+        [[]] + e.children.enumerated().flatMap { k, child in paths(child).map { [k] + $0 } }
+    }
+
+    static func replace(_ e: GenExpr, at path: [Int], with new: GenExpr) -> GenExpr {
+        guard let first = path.first else { return new }
+        var children = e.children
+        children[first] = replace(children[first], at: Array(path.dropFirst()), with: new)
+        return e.replacingChildren(children)
+    }
+}
+
+/// stencilc's own checks on a text, for the generator's self-test.
+enum StencilFrontendCheck {
+    static func check(_ text: String) -> (Bool, String) {
+        do {
+            _ = try Compilation.check(SourceFile(name: "generated.st", text: text))
+            return (true, "")
+        } catch let errors as SourceErrors {
+            return (false, errors.rendered)
+        } catch {
+            return (false, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,186 @@
+// GenInterpreter.swift: the reference for the differential tests. Runs a GenProgram (the
+// generator's own representation, not stencilc's AST or IR) exactly as LANGUAGE.md defines the
+// language: fills in the order written, Jacobi sweeps over two buffers, arithmetic in the grid's
+// type in the written order, glibc's math functions as the emitted C calls them, the norm on
+// every K-th sweep. A correct compiler agrees with it bit for bit.
+
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The element types, with C's spelling of each operation.
+protocol GenScalar: BinaryFloatingPoint {
+    /// A literal as C reads `TEXTf` (float32) or `TEXT` (float64): correctly rounded.
+    static func literal(_ text: String) -> Self
+    static func cSin(_ x: Self) -> Self
+    static func cCos(_ x: Self) -> Self
+    static func cExp(_ x: Self) -> Self
+    static func cSqrt(_ x: Self) -> Self
+    static func cFabs(_ x: Self) -> Self
+    static func cFmin(_ a: Self, _ b: Self) -> Self
+    static func cFmax(_ a: Self, _ b: Self) -> Self
+    var littleEndianBytes: [UInt8] { get }
+}
+
+/// "4." and ".5" as C writes them ("4.0", "0.5"), then the value.
+func numericValue(_ text: String) -> Double {
+    Double(normalizedNumber(text))!
+}
+
+func normalizedNumber(_ text: String) -> String {
+    var body = text
+    if body.hasPrefix("-.") { body = "-0." + body.dropFirst(2) }
+    if body.hasPrefix(".") { body = "0" + body }
+    if body.hasSuffix(".") { body += "0" }
+    return body
+}
+
+extension Float: GenScalar {
+    static func literal(_ text: String) -> Float { Float(normalizedNumber(text))! }
+    static func cSin(_ x: Float) -> Float { sinf(x) }
+    static func cCos(_ x: Float) -> Float { cosf(x) }
+    static func cExp(_ x: Float) -> Float { expf(x) }
+    static func cSqrt(_ x: Float) -> Float { sqrtf(x) }
+    static func cFabs(_ x: Float) -> Float { fabsf(x) }
+    static func cFmin(_ a: Float, _ b: Float) -> Float { fminf(a, b) }
+    static func cFmax(_ a: Float, _ b: Float) -> Float { fmaxf(a, b) }
+    var littleEndianBytes: [UInt8] { withUnsafeBytes(of: bitPattern.littleEndian, Array.init) }
+}
+
+extension Double: GenScalar {
+    static func literal(_ text: String) -> Double { Double(normalizedNumber(text))! }
+    static func cSin(_ x: Double) -> Double { sin(x) }
+    static func cCos(_ x: Double) -> Double { cos(x) }
+    static func cExp(_ x: Double) -> Double { exp(x) }
+    static func cSqrt(_ x: Double) -> Double { sqrt(x) }
+    static func cFabs(_ x: Double) -> Double { fabs(x) }
+    static func cFmin(_ a: Double, _ b: Double) -> Double { fmin(a, b) }
+    static func cFmax(_ a: Double, _ b: Double) -> Double { fmax(a, b) }
+    var littleEndianBytes: [UInt8] { withUnsafeBytes(of: bitPattern.littleEndian, Array.init) }
+}
+
+struct GenResult: Equatable {
+    var iterations: Int
+    var converged: Bool
+    /// The final field of the updated grid, little-endian element bytes (what --output holds).
+    var bytes: [UInt8]
+    var allFinite: Bool
+    var rows: Int
+    var cols: Int
+}
+
+enum GenInterpreter {
+    static func run(_ program: GenProgram) -> GenResult {
+        program.isDouble ? run(program, as: Double.self) : run(program, as: Float.self)
+    }
+
+    static func run<T: GenScalar>(_ p: GenProgram, as _: T.Type) -> GenResult {
+        let rows = p.extent(p.updated.rows), cols = p.extent(p.updated.cols)
+        let h = p.halo
+        // A param is a double at run time (the runtime parses it with strtod) used in the
+        // grid's type: (float)value.
+        func param(_ name: String) -> T { T(p.value(of: name)) }
+
+        func evaluate(_ e: GenExpr, _ read: (String, Int, Int) -> T) -> T {
+            switch e {
+            case .number(let text): return T.literal(text)
+            case .param(let name): return param(name)
+            case .read(let g, let dr, let dc): return read(g, dr, dc)
+            case .negate(let x): return -evaluate(x, read)
+            case .paren(let x): return evaluate(x, read)
+            case .binary(let op, let l, let r):
+                let a = evaluate(l, read), b = evaluate(r, read)
+                switch op {
+                case "+": return a + b
+                case "-": return a - b
+                case "*": return a * b
+                default: return a / b
+                }
+            case .call(let f, let args):
+                let values = args.map { evaluate($0, read) }
+                switch f {
+                case "abs": return T.cFabs(values[0])
+                case "min": return T.cFmin(values[0], values[1])
+                case "max": return T.cFmax(values[0], values[1])
+                case "sqrt": return T.cSqrt(values[0])
+                case "exp": return T.cExp(values[0])
+                case "sin": return T.cSin(values[0])
+                default: return T.cCos(values[0])
+                }
+            }
+        }
+        let noReads: (String, Int, Int) -> T = { _, _, _ in fatalError("a fill value reads a grid") }
+
+        // Fills: init over the whole grid (default 0), then the boundary strips, h deep, in order.
+        var fields: [String: [T]] = [:]
+        for grid in p.grids where grid.rows == p.updated.rows && grid.cols == p.updated.cols {
+            var values = [T](repeating: grid.initial.map { evaluate($0, noReads) } ?? 0, count: rows * cols)
+            for (side, expression) in grid.boundary {
+                let v = evaluate(expression, noReads)
+                for i in 0..<rows {
+                    for j in 0..<cols {
+                        let inside: Bool
+                        switch side {
+                        case "top": inside = i < h
+                        case "bottom": inside = i >= rows - h
+                        case "left": inside = j < h
+                        default: inside = j >= cols - h
+                        }
+                        if inside { values[i * cols + j] = v }
+                    }
+                }
+            }
+            fields[grid.name] = values
+        }
+        let name = p.updated.name
+        var u = fields[name]!
+        var next = u
+
+        func sweep() -> (T, Double) {
+            var maxdiff: T = 0
+            var sumSquares = 0.0
+            for i in h..<(rows - h) {
+                for j in h..<(cols - h) {
+                    let value = evaluate(p.update) { g, dr, dc in
+                        g == name ? u[(i + dr) * cols + j + dc] : fields[g]![(i + dr) * cols + j + dc]
+                    }
+                    let old = u[i * cols + j]
+                    let change = T.cFabs(value - old)
+                    maxdiff = change > maxdiff ? change : change == change ? maxdiff : T.infinity
+                    let d = Double(value) - Double(old)
+                    sumSquares += d * d
+                    next[i * cols + j] = value
+                }
+            }
+            return (maxdiff, sumSquares)
+        }
+
+        var iterations = 0
+        var converged = true
+        switch p.stop {
+        case .steps(let count):
+            for _ in 0..<p.count(count) {
+                _ = sweep()
+                swap(&u, &next)
+                iterations += 1
+            }
+        case .until(let l2, let epsilon, let every, let maximum):
+            let tolerance = p.params.contains { $0.name == epsilon } ? p.value(of: epsilon) : numericValue(epsilon)
+            let k = every.map(p.count) ?? 1
+            let cap = maximum.map(p.count) ?? 1_000_000
+            converged = false
+            while iterations < cap {
+                let (maxdiff, sumSquares) = sweep()
+                iterations += 1
+                swap(&u, &next)
+                if iterations % k == 0 {
+                    let residual = l2 ? sumSquares.squareRoot() : Double(maxdiff)
+                    if residual < tolerance { converged = true; break }
+                }
+            }
+        }
+        return GenResult(iterations: iterations, converged: converged, bytes: u.flatMap(\.littleEndianBytes),
+                         allFinite: u.allSatisfy(\.isFinite), rows: rows, cols: cols)
+    }
+}

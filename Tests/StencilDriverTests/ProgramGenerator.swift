@@ -1,0 +1,568 @@
+// ProgramGenerator.swift: random *valid* stencil programs for the differential tests, in a
+// representation of their own (GenProgram) that shares nothing with the compiler's AST or IR:
+// it prints itself as .st text, and GenInterpreter.swift runs it. Programs use every operator and
+// function, halos 1-3, both element types, both stopping rules, odd and non-square sizes,
+// read-only and unused grids, params (integer, real, negative, overridden at run time), names
+// that collide with C (keywords, libc and runtime symbols, generated locals), and schedule blocks.
+// Values stay finite: every subexpression has a bound, divisions are by numbers bounded away
+// from zero, sqrt sees only non-negative arguments, exp only bounded ones, and the update is
+// clamped, so a NaN or Inf can never make a comparison meaningless.
+
+import Foundation
+
+/// An expression of a generated program.
+indirect enum GenExpr: Hashable {
+    /// A non-negative literal as written ("0.25", "3", ".5", "2.", "1e-2").
+    case number(String)
+    case param(String)
+    /// grid[row + dRow, col + dCol]
+    case read(String, Int, Int)
+    case negate(GenExpr)
+    case binary(Character, GenExpr, GenExpr)
+    case call(String, [GenExpr])
+    /// Parentheses the user wrote: no meaning, printed as written.
+    case paren(GenExpr)
+
+    var children: [GenExpr] {
+        switch self {
+        case .number, .param, .read: return []
+        case .negate(let e), .paren(let e): return [e]
+        case .binary(_, let l, let r): return [l, r]
+        case .call(_, let args): return args
+        }
+    }
+
+    func replacingChildren(_ new: [GenExpr]) -> GenExpr {
+        switch self {
+        case .number, .param, .read: return self
+        case .negate: return .negate(new[0])
+        case .paren: return .paren(new[0])
+        case .binary(let op, _, _): return .binary(op, new[0], new[1])
+        case .call(let f, _): return .call(f, new)
+        }
+    }
+
+    /// Every subexpression, this one first.
+    var subexpressions: [GenExpr] { [self] + children.flatMap(\.subexpressions) }
+
+    var reads: [(String, Int, Int)] {
+        if case .read(let g, let r, let c) = self { return [(g, r, c)] }
+        return children.flatMap(\.reads)
+    }
+
+    var params: Set<String> {
+        if case .param(let p) = self { return [p] }
+        return children.reduce(into: Set<String>()) { $0.formUnion($1.params) }
+    }
+
+    var size: Int { 1 + children.map(\.size).reduce(0, +) }
+}
+
+enum GenExtent: Hashable {
+    case literal(Int)
+    case param(String)
+}
+
+enum GenStop: Hashable {
+    case steps(GenCount)
+    case until(l2: Bool, epsilon: String, every: GenCount?, max: GenCount?)
+}
+
+/// An iteration count: a literal or an integer param.
+enum GenCount: Hashable {
+    case literal(Int)
+    case param(String)
+}
+
+struct GenParam: Hashable {
+    var name: String
+    /// As written after `=`: "3", "-0.5", "2.5e-1".
+    var text: String
+    var isInteger: Bool { !text.contains { $0 == "." || $0 == "e" || $0 == "E" } }
+}
+
+struct GenGrid: Hashable {
+    var name: String
+    var rows: GenExtent
+    var cols: GenExtent
+    var initial: GenExpr?
+    var boundary: [(side: String, value: GenExpr)]
+
+    static func == (a: GenGrid, b: GenGrid) -> Bool {
+        a.name == b.name && a.rows == b.rows && a.cols == b.cols && a.initial == b.initial
+            && a.boundary.map(\.side) == b.boundary.map(\.side) && a.boundary.map(\.value) == b.boundary.map(\.value)
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(name) }
+}
+
+struct GenProgram {
+    var name: String
+    var isDouble: Bool
+    var params: [GenParam]
+    /// grids[0] is the updated grid.
+    var grids: [GenGrid]
+    var rowIndex: String
+    var colIndex: String
+    var update: GenExpr
+    var stop: GenStop
+    /// `--param NAME=VALUE` given at run time.
+    var overrides: [String: String]
+    /// Lines of an optional general schedule block ("schedule dynamic", "tile 3 x 5").
+    var schedule: [String]
+    /// Statements are written in this order (declarations may come after their use).
+    var shuffleSeed: UInt64
+
+    var updated: GenGrid { grids[0] }
+    var typeName: String { isDouble ? "float64" : "float32" }
+
+    var halo: Int { update.reads.map { max(abs($0.1), abs($0.2)) }.max() ?? 0 }
+
+    /// The run-time value of a param (an override, else its default).
+    func value(of param: String) -> Double {
+        if let text = overrides[param] { return Double(text)! }
+        return Double(params.first { $0.name == param }!.text)!
+    }
+
+    func extent(_ e: GenExtent) -> Int {
+        switch e {
+        case .literal(let n): return n
+        case .param(let p): return Int(value(of: p))
+        }
+    }
+
+    func count(_ c: GenCount) -> Int {
+        switch c {
+        case .literal(let n): return n
+        case .param(let p): return Int(value(of: p))
+        }
+    }
+
+    var overrideArguments: [String] { overrides.keys.sorted().map { "\($0)=\(overrides[$0]!)" } }
+
+    // MARK: Printing
+
+    /// The program as a .st file.
+    var text: String {
+        var rng = SplitMix(state: shuffleSeed)
+        var statements: [String] = []
+        for p in params { statements.append("param \(p.name) = \(p.text)") }
+        for g in grids {
+            statements.append("grid \(g.name): \(typeName)[\(extentText(g.rows)), \(extentText(g.cols))]")
+        }
+        for g in grids {
+            if let initial = g.initial { statements.append("init \(g.name) = \(print(initial))") }
+            if !g.boundary.isEmpty {
+                let separator = Bool.random(using: &rng) ? "\n        " : "; "
+                let body = g.boundary.map { "\($0.side) = \(print($0.value))" }.joined(separator: separator)
+                statements.append(separator == "; " ? "boundary \(g.name) { \(body) }" : "boundary \(g.name) {\n        \(body)\n    }")
+            }
+        }
+        statements.append("update \(updated.name)[\(rowIndex), \(colIndex)] = \(print(update))")
+        switch stop {
+        case .steps(let count): statements.append("steps \(countText(count))")
+        case .until(let l2, let epsilon, let every, let maximum):
+            var line = "until \(l2 ? "l2diff" : "maxdiff")(\(updated.name)) < \(epsilon)"
+            if let every { line += " every \(countText(every))" }
+            if let maximum { line += " max \(countText(maximum))" }
+            statements.append(line)
+        }
+        // Declarations may follow their uses: shuffle all but keep the order of fills of one
+        // grid (boundary lines of one grid stay in one statement).
+        statements.shuffle(using: &rng)
+        var out = "# generated by the differential tests\nstencil \(name) {\n"
+        for statement in statements { out += "    \(statement)\n" }
+        out += "}\n"
+        if !schedule.isEmpty {
+            out += "schedule {\n" + schedule.map { "    \($0)\n" }.joined() + "}\n"
+        }
+        return out
+    }
+
+    func extentText(_ e: GenExtent) -> String {
+        switch e {
+        case .literal(let n): return String(n)
+        case .param(let p): return p
+        }
+    }
+
+    func countText(_ c: GenCount) -> String {
+        switch c {
+        case .literal(let n): return String(n)
+        case .param(let p): return p
+        }
+    }
+
+    /// DSL text with the parentheses the tree needs (and the ones written as `.paren`).
+    func print(_ e: GenExpr) -> String {
+        func precedence(_ e: GenExpr) -> Int {
+            switch e {
+            case .binary(let op, _, _): return op == "+" || op == "-" ? 1 : 2
+            case .negate: return 3
+            case .number, .param, .read, .call, .paren: return 4
+            }
+        }
+        func sub(_ child: GenExpr, _ parentPrecedence: Int, right: Bool) -> String {
+            let p = precedence(child)
+            let needs = right ? p <= parentPrecedence : p < parentPrecedence
+            return needs ? "(\(print(child)))" : print(child)
+        }
+        switch e {
+        case .number(let text): return text
+        case .param(let name): return name
+        case .read(let grid, let r, let c): return "\(grid)[\(index(rowIndex, r)), \(index(colIndex, c))]"
+        case .negate(let operand):
+            // `-(...)` for anything weaker than a unary minus; `- -x` would also parse.
+            return "-" + (precedence(operand) < 3 ? "(\(print(operand)))" : print(operand))
+        case .binary(let op, let l, let r):
+            let p = precedence(e)
+            return "\(sub(l, p, right: false)) \(op) \(sub(r, p, right: true))"
+        case .call(let f, let args): return "\(f)(\(args.map(print).joined(separator: ", ")))"
+        case .paren(let inner): return "(\(print(inner)))"
+        }
+    }
+
+    func index(_ name: String, _ offset: Int) -> String {
+        // Several spellings the language allows: i, i+1, i - 2, (i), (i + 1), i+0.
+        // (Swift's hashValue changes per process: the spelling must not.)
+        let style = (name.unicodeScalars.reduce(0) { $0 + Int($1.value) } + offset + 8) % 4
+        if offset == 0 { return style == 3 ? "(\(name))" : name }
+        let op = offset > 0 ? "+" : "-"
+        switch style {
+        case 0: return "\(name)\(op)\(abs(offset))"
+        case 1: return "\(name) \(op) \(abs(offset))"
+        case 2: return "(\(name) \(op) \(abs(offset)))"
+        default: return "\(name)\(op) \(abs(offset))"
+        }
+    }
+}
+
+/// A tiny deterministic generator (tests must not flake): SplitMix64.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
+
+/// Builds random valid programs from a seed.
+struct ProgramGenerator {
+    var rng: SplitMix
+
+    init(seed: UInt64) { rng = SplitMix(state: seed) }
+
+    /// Names that C, the runtime or the emitted code already use, DSL words, and plain ones.
+    static let hostileNames = [
+        "int", "double", "main", "sweep", "next", "rows", "cols", "st_tmp", "_x", "__y", "MPI_Comm", "float4", "size_t",
+        "NAN", "INFINITY", "HALO", "residual", "change", "buffers", "k", "swap", "iterations", "omp_x", "cl_mem",
+        "clFinish", "u_next", "int__next", "int_", "printf", "errno", "params", "options", "maxdiff", "sum_sq",
+        "tolerance", "every", "max", "steps", "param", "grid", "update", "until", "init", "boundary", "top", "left",
+        "stencil", "schedule", "float32", "l2diff", "sin", "exp", "abs", "EOF", "stdout", "restrict", "kernel",
+        "global", "linux", "summary", "start", "seconds", "argv", "st", "cl", "dsl_st_tmp", "HUGE_VAL", "FP_NAN",
+        "isnan", "fminf", "bool", "true", "I", "complex", "nullptr", "uint8_t", "x", "y", "plain", "iteration",
+        "first", "count", "temporal", "norm", "bad", "frame", "buffer", "f_buffer", "omega_arg", "snprintf",
+        "atomic_inc", "decomp", "env", "wg", "current", "result", "partial", "plan", "depth", "tiles",
+    ]
+    static let plainNames = ["u", "v", "w", "f", "g", "a", "b", "c", "phi", "rho", "T", "src", "omega", "alpha", "beta", "N", "M", "K"]
+
+    mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
+    mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
+    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
+
+    /// Unique names for one program.
+    var used: Set<String> = []
+    mutating func freshName(hostile: Double = 0.35) -> String {
+        while true {
+            let name = chance(hostile) ? pick(Self.hostileNames) : pick(Self.plainNames) + (chance(0.3) ? String(int(0...9)) : "")
+            if !used.contains(name) { used.insert(name); return name }
+        }
+    }
+
+    mutating func program() -> GenProgram {
+        used = []
+        let isDouble = chance(0.4)
+        let halo = pick([1, 1, 1, 2, 2, 3])
+        let name = freshName(hostile: 0.5)
+        var params: [GenParam] = []
+        var overrides: [String: String] = [:]
+
+        // Sizes: literals or integer params (sometimes overridden to another odd size).
+        let minimum = 2 * halo + 1
+        func size() -> Int { int(minimum...(minimum + 8)) }
+        var rows: GenExtent = .literal(size())
+        var cols: GenExtent = .literal(size())
+        if chance(0.5) {
+            let p = freshName()
+            params.append(GenParam(name: p, text: String(size())))
+            rows = .param(p)
+            if chance(0.5) { cols = .param(p) }
+            if chance(0.3) { overrides[p] = String(size()) }
+        }
+        if case .literal = cols, chance(0.3) {
+            let p = freshName()
+            params.append(GenParam(name: p, text: String(size())))
+            cols = .param(p)
+        }
+
+        // Real params for expressions: positive, negative, integer; some overridden.
+        var valueParams: [(String, Double)] = []
+        for _ in 0..<int(0...3) {
+            let p = freshName()
+            var text = pick(["0.5", "0.25", "1.5", "2", "3", "0.1", "-0.75", "-2", "1e-1", "2.5E-1", ".5", "4.", "7"])
+            params.append(GenParam(name: p, text: text))
+            var bound = abs(Double(text.hasPrefix(".") ? "0" + text : text.hasSuffix(".") ? text + "0" : text)!)
+            if chance(0.25) {
+                text = pick(["0.3", "-1.25", "0.6", "2.75", "5"])
+                // An integer param keeps an integer value.
+                if params.last!.isInteger { text = pick(["1", "3", "-4", "6"]) }
+                overrides[p] = text
+                bound = max(bound, abs(Double(text)!))
+            }
+            valueParams.append((p, bound))
+        }
+        // Size params are values too.
+        for extent in [rows, cols] {
+            if case .param(let p) = extent, !valueParams.contains(where: { $0.0 == p }) {
+                valueParams.append((p, Double(minimum + 8)))
+            }
+        }
+        params.shuffle(using: &rng)
+
+        // Grids: the updated one, 0-2 read-only ones, sometimes an unused one.
+        var grids = [GenGrid(name: freshName(), rows: rows, cols: cols, initial: nil, boundary: [])]
+        for _ in 0..<pick([0, 0, 1, 1, 2]) {
+            grids.append(GenGrid(name: freshName(), rows: rows, cols: cols, initial: nil, boundary: []))
+        }
+        let readable = grids.map(\.name)
+        var unused: GenGrid?
+        if chance(0.1) {
+            unused = GenGrid(name: freshName(), rows: .literal(int(3...6)), cols: .literal(int(3...6)), initial: nil, boundary: [])
+        }
+
+        let bound = pick([1.0, 10.0, 100.0])
+        var builder = ExpressionBuilder(rng: rng, grids: readable, halo: halo, fieldBound: bound,
+                                        params: valueParams.map { ($0.0, abs($0.1)) })
+        // Fills: values of params and numbers within the field bound.
+        for k in grids.indices {
+            if chance(0.7) { grids[k].initial = builder.fillValue(bound: bound) }
+            for side in ["top", "bottom", "left", "right", "top", "left"].shuffled(using: &builder.rng).prefix(int(0...5)) {
+                grids[k].boundary.append((side, builder.fillValue(bound: bound)))
+            }
+        }
+        if var u = unused {
+            u.initial = builder.fillValue(bound: bound)
+            grids.append(u)
+        }
+
+        // The update: a random expression, made to reach the halo, clamped to the bound.
+        var (value, _) = builder.expression(depth: int(1...4))
+        if value.reads.map({ max(abs($0.1), abs($0.2)) }).max() != halo {
+            let far = builder.haloRead()
+            value = .binary(builder.pick(["+", "-", "*"]), value, far)
+        }
+        let clampText = bound == 1 ? "1" : bound == 10 ? "10" : "100"
+        let clamped: GenExpr = builder.chance(0.5)
+            ? .call("max", [.negate(.number(clampText)), .call("min", [.number(clampText), value])])
+            : .call("min", [.call("max", [value, .negate(.number(clampText))]), .number(clampText)])
+        rng = builder.rng
+
+        // Stopping rule: few sweeps; counts literal or params.
+        func count(_ range: ClosedRange<Int>) -> GenCount {
+            if chance(0.3) {
+                let p = freshName()
+                params.append(GenParam(name: p, text: String(int(range))))
+                if chance(0.3) { overrides[p] = String(int(range)) }
+                return .param(p)
+            }
+            return .literal(int(range))
+        }
+        let stop: GenStop
+        if chance(0.4) {
+            stop = .steps(count(1...12))
+        } else {
+            var epsilon = pick(["1e-3", "0.5", "1e-6", "0.01", "2.5", "1E-2"])
+            if chance(0.2) {
+                let p = freshName()
+                params.append(GenParam(name: p, text: pick(["0.001", "0.2", "1e-5"])))
+                epsilon = p
+            }
+            stop = .until(l2: chance(0.5), epsilon: epsilon, every: chance(0.7) ? count(1...4) : nil,
+                          max: count(1...15))
+        }
+
+        var schedule: [String] = []
+        if chance(0.3) {
+            if chance(0.5) { schedule.append("schedule \(pick(["static", "dynamic", "guided"]))") }
+            if chance(0.4) { schedule.append("chunksize \(int(1...4))") }
+            if chance(0.3) { schedule.append("tile \(int(1...5)) x \(int(1...5))") }
+            if chance(0.3) { schedule.append("num_threads \(int(1...3))") }
+            if chance(0.2) { schedule.append("target \(pick(["serial", "openmp"]))") }
+        }
+
+        return GenProgram(name: name, isDouble: isDouble, params: params, grids: grids,
+                          rowIndex: "", colIndex: "", update: clamped, stop: stop, overrides: overrides,
+                          schedule: schedule, shuffleSeed: rng.next())
+            .withIndices(row: indexName(), col: indexName())
+    }
+
+    mutating func indexName() -> String {
+        // Index names must not be params or grids; any other word will do.
+        while true {
+            let name = pick(["i", "j", "y", "x", "r", "c", "row", "col", "ii", "jj", "k", "main", "int", "sin", "n", "m"])
+            if !used.contains(name) { used.insert(name); return name }
+        }
+    }
+}
+
+extension GenProgram {
+    func withIndices(row: String, col: String) -> GenProgram {
+        var copy = self
+        copy.rowIndex = row
+        copy.colIndex = col
+        return copy
+    }
+}
+
+/// Random expressions with a bound on their magnitude, so nothing overflows or becomes NaN.
+struct ExpressionBuilder {
+    var rng: SplitMix
+    let grids: [String]
+    let halo: Int
+    let fieldBound: Double
+    /// Params usable in expressions, with a bound on their magnitude (default and override).
+    let params: [(String, Double)]
+    /// The largest magnitude a subexpression may have.
+    let limit = 1e6
+
+    mutating func chance(_ p: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < p }
+    mutating func pick<T>(_ items: [T]) -> T { items[Int.random(in: 0..<items.count, using: &rng)] }
+
+    static let numbers = ["0.25", "0.5", "1", "2", "3", "4", "0.125", ".5", "2.", "1e-1", "1.5E0", "10", "0.3", "7"]
+
+    mutating func number() -> (GenExpr, Double) {
+        let text = pick(Self.numbers)
+        return (.number(text), Double(text.hasPrefix(".") ? "0" + text : text.hasSuffix(".") ? text + "0" : text)!)
+    }
+
+    mutating func read() -> (GenExpr, Double) {
+        (.read(pick(grids), Int.random(in: -halo...halo, using: &rng), Int.random(in: -halo...halo, using: &rng)), fieldBound)
+    }
+
+    /// A read at the halo's distance in one direction.
+    mutating func haloRead() -> GenExpr {
+        let d = chance(0.5) ? halo : -halo
+        let other = Int.random(in: -halo...halo, using: &rng)
+        return chance(0.5) ? .read(pick(grids), d, other) : .read(pick(grids), other, d)
+    }
+
+    mutating func leaf(allowReads: Bool) -> (GenExpr, Double) {
+        let roll = Double.random(in: 0..<1, using: &rng)
+        if allowReads && roll < 0.55 { return read() }
+        if !params.isEmpty && roll < 0.75 {
+            let (name, bound) = pick(params)
+            return (.param(name), bound)
+        }
+        return number()
+    }
+
+    /// Whether a subexpression depends on run-time values (a read or a param): sin, cos and exp
+    /// of constants are left out, since the C compiler may fold them with a correctly rounded
+    /// library while the program calls glibc at run time.
+    static func isVariable(_ e: GenExpr) -> Bool {
+        switch e {
+        case .read, .param: return true
+        case .number: return false
+        default: return e.children.contains(where: isVariable)
+        }
+    }
+
+    /// A random expression of depth at most `depth` and its bound.
+    mutating func expression(depth: Int, allowReads: Bool = true) -> (GenExpr, Double) {
+        if depth <= 0 || chance(0.2) { return leaf(allowReads: allowReads) }
+        for _ in 0..<8 {
+            switch Int.random(in: 0..<12, using: &rng) {
+            case 0, 1:
+                let (l, bl) = expression(depth: depth - 1, allowReads: allowReads)
+                let (r, br) = expression(depth: depth - 1, allowReads: allowReads)
+                let op: Character = chance(0.5) ? "+" : "-"
+                if bl + br <= limit { return (.binary(op, l, r), bl + br) }
+            case 2, 3:
+                let (l, bl) = expression(depth: depth - 1, allowReads: allowReads)
+                let (r, br) = expression(depth: depth - 1, allowReads: allowReads)
+                if bl * br <= limit { return (.binary("*", l, r), bl * br) }
+            case 4:
+                let (l, bl) = expression(depth: depth - 1, allowReads: allowReads)
+                let (d, least) = denominator(depth: depth - 1, allowReads: allowReads)
+                if bl / least <= limit { return (.binary("/", l, d), bl / least) }
+            case 5:
+                let (e, b) = expression(depth: depth - 1, allowReads: allowReads)
+                return (.negate(e), b)
+            case 6:
+                let (e, b) = expression(depth: depth - 1, allowReads: allowReads)
+                return (.call("abs", [e]), b)
+            case 7:
+                let (l, bl) = expression(depth: depth - 1, allowReads: allowReads)
+                let (r, br) = expression(depth: depth - 1, allowReads: allowReads)
+                return (.call(chance(0.5) ? "min" : "max", [l, r]), max(bl, br))
+            case 8:
+                let (e, b) = expression(depth: depth - 1, allowReads: allowReads)
+                // sqrt of something never negative.
+                switch Int.random(in: 0..<3, using: &rng) {
+                case 0: return (.call("sqrt", [.call("abs", [e])]), b.squareRoot())
+                case 1: return (.call("sqrt", [.call("max", [e, .number("0")])]), b.squareRoot())
+                default:
+                    if b * b <= limit { return (.call("sqrt", [.binary("*", e, e)]), b) }
+                }
+            case 9:
+                let (e, b) = expression(depth: depth - 1, allowReads: allowReads)
+                guard Self.isVariable(e) else { continue }
+                // exp of something at most 10.
+                if b <= 10 { return (.call("exp", [e]), exp(b)) }
+                if chance(0.5) { return (.call("exp", [.negate(.call("abs", [e]))]), 1) }
+                return (.call("exp", [.call("min", [e, .number("2")])]), exp(2))
+            case 10:
+                let (e, _) = expression(depth: depth - 1, allowReads: allowReads)
+                guard Self.isVariable(e) else { continue }
+                return (.call(chance(0.5) ? "sin" : "cos", [e]), 1)
+            default:
+                let (e, b) = expression(depth: depth - 1, allowReads: allowReads)
+                return (.paren(e), b)
+            }
+        }
+        return leaf(allowReads: allowReads)
+    }
+
+    /// A divisor and the least magnitude it can have (never near zero).
+    mutating func denominator(depth: Int, allowReads: Bool) -> (GenExpr, Double) {
+        switch Int.random(in: 0..<5, using: &rng) {
+        case 0:
+            let text = pick(["2", "4", "0.5", "3", "1.25", "8"])
+            return (.number(text), Double(text)!)
+        case 1:
+            let (e, _) = expression(depth: depth, allowReads: allowReads)
+            return (.paren(.binary("+", .call("abs", [e]), .number("1"))), 1)
+        case 2:
+            let (e, _) = expression(depth: depth, allowReads: allowReads)
+            return (.call("max", [.call("abs", [e]), .number("0.5")]), 0.5)
+        case 3:
+            let (e, _) = expression(depth: depth, allowReads: allowReads)
+            guard Self.isVariable(e) else { return (.number("2"), 2) }
+            return (.paren(.binary("+", .call("cos", [e]), .number("2"))), 1)
+        default:
+            let (e, b) = expression(depth: depth, allowReads: allowReads)
+            guard Self.isVariable(e), b <= 5 else { return (.number("4"), 4) }
+            return (.call("exp", [e]), exp(-b))
+        }
+    }
+
+    /// An init or boundary value: params and numbers only, within the field bound.
+    mutating func fillValue(bound: Double) -> GenExpr {
+        let (e, b) = expression(depth: Int.random(in: 0...2, using: &rng), allowReads: false)
+        if b <= bound { return e }
+        return .call("min", [.number(bound == 1 ? "1" : bound == 10 ? "10" : "100"), .call("max", [e, .negate(.number("1"))])])
+    }
+}
