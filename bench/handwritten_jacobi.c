@@ -51,21 +51,28 @@ int main(int argc, char **argv)
     double start = omp_get_wtime();
     for (;;) {
         const int check = sweeps == 0 && (iterations + 1) % 1000 == 0;
-        float maxdiff = 0.0f;
-        #pragma omp parallel for schedule(static) reduction(max: maxdiff)
-        for (int i = 1; i < n - 1; ++i) {
-            for (int j = 1; j < n - 1; ++j) {
-                float value = (u[(long)(i - 1) * n + j] + u[(long)(i + 1) * n + j] + u[(long)i * n + j - 1] + u[(long)i * n + j + 1]) / 4.0f;
-                if (check) {
+        if (check) {
+            float maxdiff = 0.0f;
+            #pragma omp parallel for schedule(static) reduction(max: maxdiff)
+            for (int i = 1; i < n - 1; ++i) {
+                for (int j = 1; j < n - 1; ++j) {
+                    float value = (u[(long)(i - 1) * n + j] + u[(long)(i + 1) * n + j] + u[(long)i * n + j - 1] + u[(long)i * n + j + 1]) / 4.0f;
                     float d = fabsf(value - u[(long)i * n + j]);
                     maxdiff = d > maxdiff ? d : maxdiff;
+                    v[(long)i * n + j] = value;
                 }
-                v[(long)i * n + j] = value;
+            }
+            diff = maxdiff;
+        } else {
+            #pragma omp parallel for schedule(static)
+            for (int i = 1; i < n - 1; ++i) {
+                for (int j = 1; j < n - 1; ++j) {
+                    v[(long)i * n + j] = (u[(long)(i - 1) * n + j] + u[(long)(i + 1) * n + j] + u[(long)i * n + j - 1] + u[(long)i * n + j + 1]) / 4.0f;
+                }
             }
         }
         float *t = u; u = v; v = t;
         ++iterations;
-        if (check) diff = maxdiff;
         if (sweeps > 0 ? iterations == sweeps : (check && (double)diff < 1e-4) || iterations == 1000000) break;
     }
     double seconds = omp_get_wtime() - start;

@@ -507,7 +507,13 @@ void stmpi_check_finite(long nonfinite_points, long iteration)
 
 void stmpi_write_npy(const stmpi_decomp *d, const char *path, const void *local, MPI_Datatype elem)
 {
-    if (!path) return;
+    stmpi_write_field(d, path, NULL, local, elem);
+}
+
+void stmpi_write_field(const stmpi_decomp *d, const char *npy_path, const char *png_path, const void *local,
+                       MPI_Datatype elem)
+{
+    if (!npy_path && !png_path) return;
     int elem_size = 0;
     MPI_Type_size(elem, &elem_size);
     long h = d->halo;
@@ -541,7 +547,8 @@ void stmpi_write_npy(const stmpi_decomp *d, const char *path, const void *local,
         MPI_Recv(full, 1, block, q, tag, d->comm, MPI_STATUS_IGNORE);
         MPI_Type_free(&block);
     }
-    st_write_npy(path, full, d->rows, d->cols, d->cols, (size_t)elem_size);
+    if (npy_path) st_write_npy(npy_path, full, d->rows, d->cols, d->cols, (size_t)elem_size);
+    if (png_path) st_write_heatmap_png(png_path, full, d->rows, d->cols, d->cols, (size_t)elem_size);
     st_free_grid(full);
 }
 

@@ -173,6 +173,11 @@ void stmpi_check_finite(long nonfinite_points, long iteration);
  * st_write_npy. Collective; does nothing when path is NULL. */
 void stmpi_write_npy(const stmpi_decomp *d, const char *path, const void *local, MPI_Datatype elem);
 
+/* The same gather, once, for the .npy (npy_path) and the heat map (png_path, st_write_heatmap_png);
+ * either may be NULL. Collective. */
+void stmpi_write_field(const stmpi_decomp *d, const char *npy_path, const char *png_path, const void *local,
+                       MPI_Datatype elem);
+
 /* Prints the summary on rank 0, then, in the human form, a line with the time the slowest rank
  * spent in halo exchange and its share of the iterations' time. Collective. */
 void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const st_options *options);

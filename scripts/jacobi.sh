@@ -7,5 +7,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 swift build
-.build/debug/stencilc run stencils/jacobi.st --output jacobi.npy "$@"
-echo "final field: jacobi.npy (numpy.load('jacobi.npy'))"
+.build/debug/stencilc run stencils/jacobi.st --output jacobi.npy --image jacobi.png "$@"
+echo "final field: jacobi.npy (numpy.load('jacobi.npy')), picture: jacobi.png"

@@ -103,7 +103,7 @@ public struct MPIBackend: Backend {
                          decomposition: "decomp.description")
             writer.line("summary.temporal.reason = \"off (one halo exchange per sweep)\";")
             writer.comment("Gathered to rank 0 only now, after the iterations.")
-            writer.line("stmpi_write_npy(&decomp, options.output_path, buffer[iterations % 2], \(mpiType));")
+            writer.line("stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], \(mpiType));")
             writer.line("stmpi_print_summary(&decomp, &summary, &options);")
             writer.line("stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);")
             let all = ["buffer[0]", "buffer[1]"] + program.readOnlyGrids.map { names[$0.name] }

@@ -118,7 +118,7 @@ int main(int argc, char **argv) {
     };
     summary.temporal.reason = "off (one halo exchange per sweep)";
     /* Gathered to rank 0 only now, after the iterations. */
-    stmpi_write_npy(&decomp, options.output_path, buffer[iterations % 2], MPI_FLOAT);
+    stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_FLOAT);
     stmpi_print_summary(&decomp, &summary, &options);
     stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);

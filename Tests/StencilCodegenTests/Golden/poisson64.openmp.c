@@ -155,6 +155,7 @@ int main(int argc, char **argv) {
     summary.temporal = temporal;
     double *field = buffer[iterations % 2];
     if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(double));
+    if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(double));
     st_print_summary(&summary, &options);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]); st_free_grid(f);
     return 0;

@@ -205,6 +205,7 @@ int main(int argc, char **argv) {
         .decomposition = "", .device = stcl_device_description(&env),
     };
     if (options.output_path) st_write_npy(options.output_path, u, rows, cols, cols, sizeof(float));
+    if (options.image_path) st_write_heatmap_png(options.image_path, u, rows, cols, cols, sizeof(float));
     st_print_summary(&summary, &options);
     stcl_release(&env);
     st_free_grid(u);
