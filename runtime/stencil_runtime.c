@@ -166,6 +166,13 @@ void *st_alloc_grid(long rows, long cols, size_t elem_size)
 
 void st_free_grid(void *grid) { free(grid); }
 
+void *st_copy_grid(const void *grid, long rows, long cols, size_t elem_size)
+{
+    void *copy = st_alloc_grid(rows, cols, elem_size);
+    memcpy(copy, grid, (size_t)rows * (size_t)cols * elem_size);
+    return copy;
+}
+
 static void clip(long *lo, long *hi, long limit)
 {
     if (*lo < 0) *lo = 0;
@@ -190,21 +197,29 @@ void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, 
 
 /* ---- temporal blocking -------------------------------------------------------------------- */
 
-/* The last-level cache of one CPU in bytes: the highest level under /sys (what lscpu shows;
- * sysconf reports the whole package's L3 in some VMs), else sysconf, else 8 MiB. */
-static double llc_bytes(void)
+/* The size in bytes of one CPU's data cache at `level` (1, 2, 3), or of its last-level cache for
+ * level 0: read from /sys (what lscpu shows; sysconf reports the whole package's L3 in some VMs),
+ * else sysconf, else `fallback`. */
+static double cache_bytes(int level, double fallback)
 {
     double best = 0;
     int best_level = 0;
     for (int index = 0; index < 8; ++index) {
         char path[96];
-        int level = 0;
-        char size[32] = "";
+        int found = 0;
+        char size[32] = "", type[32] = "";
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", index);
         FILE *file = fopen(path, "r");
         if (!file) continue;
-        if (fscanf(file, "%d", &level) != 1) level = 0;
+        if (fscanf(file, "%d", &found) != 1) found = 0;
         fclose(file);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", index);
+        file = fopen(path, "r");
+        if (file) {
+            if (fscanf(file, "%31s", type) != 1) type[0] = '\0';
+            fclose(file);
+        }
+        if (strcmp(type, "Instruction") == 0) continue;
         snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
         file = fopen(path, "r");
         if (!file) continue;
@@ -214,32 +229,59 @@ static double llc_bytes(void)
         double bytes = strtod(size, &unit);
         if (unit && (*unit == 'K' || *unit == 'k')) bytes *= 1024;
         else if (unit && (*unit == 'M' || *unit == 'm')) bytes *= 1024 * 1024;
-        if (level > best_level && bytes > 0) { best_level = level; best = bytes; }
+        if (bytes <= 0) continue;
+        if (level > 0 && found == level) return bytes;
+        if (level == 0 && found > best_level) { best_level = found; best = bytes; }
     }
     if (best > 0) return best;
     long size = -1;
 #ifdef _SC_LEVEL3_CACHE_SIZE
-    size = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    if (level == 0 || level == 3) size = sysconf(_SC_LEVEL3_CACHE_SIZE);
 #endif
-    return size > 0 ? (double)size : 8.0 * 1024 * 1024;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    if (level == 2) size = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    return size > 0 ? (double)size : fallback;
 }
 
-st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int mode)
+static long knob(const char *name, long minimum, long fallback)
 {
-    st_temporal plan = { 0, 0, "" };
-    const char *environment = getenv("STENCIL_TEMPORAL");
-    if (environment && strcmp(environment, "on") == 0) mode = ST_TEMPORAL_ON;
-    if (environment && strcmp(environment, "off") == 0) mode = ST_TEMPORAL_OFF;
-    if (mode == ST_TEMPORAL_OFF) { plan.reason = "off (schedule)"; return plan; }
-    if (halo < 1) { plan.reason = "off (no neighbours read)"; return plan; }
-    const double cache = llc_bytes();
-    const double row_bytes = (double)cols * (double)elem_size * arrays;
-    if (mode == ST_TEMPORAL_AUTO && row_bytes * (double)rows <= cache) {
-        plan.reason = "off (the grids fit in the last-level cache)";
+    const char *text = getenv(name);
+    return text && atol(text) >= minimum ? atol(text) : fallback;
+}
+
+/* Bands: each thread's band plus the rows it recomputes for its neighbours, of every grid and of
+ * its two scratch grids, must stay in its own (level 2) cache, or the redundant work buys
+ * nothing. The depth trades one barrier per `depth` sweeps against (depth - 1) * halo redundant
+ * rows on each side of a band: keep those within about 1/16 of the band. */
+static st_temporal plan_bands(long rows, long cols, size_t elem_size, int halo, int arrays, int threads, int mode)
+{
+    st_temporal plan = { 0, 0, 0, "" };
+    const long band = (rows - 2L * halo) / threads;
+    const double footprint = (double)(band + 2 * halo) * (double)cols * (double)elem_size * (arrays + 2);
+    long depth = 1 + band / (16L * halo);
+    if (depth > 16) depth = 16;
+    if (mode == ST_TEMPORAL_AUTO && footprint > cache_bytes(2, 512.0 * 1024)) {
+        plan.reason = "off (the grids fit in the last-level cache, a thread's rows not in its own)";
         return plan;
     }
-    /* A tile of B rows advancing D sweeps touches about B + (D + 2) * halo rows of each grid;
-     * keep that within half the cache, split evenly between tile height and depth. */
+    if (mode == ST_TEMPORAL_AUTO && depth < 2) {
+        plan.reason = "off (bands of rows too thin to share a barrier between sweeps)";
+        return plan;
+    }
+    plan.depth = knob("STENCIL_TEMPORAL_DEPTH", 1, depth < 2 ? 2 : depth);
+    plan.tile_rows = band;
+    plan.bands = 1;
+    plan.reason = "on (bands: one barrier per block of sweeps)";
+    return plan;
+}
+
+/* Tiles: a tile of B rows advancing D sweeps touches about B + (D + 2) * halo rows of each grid;
+ * keep that within half the cache, split evenly between tile height and depth. */
+static st_temporal plan_tiles(long cols, size_t elem_size, int halo, int arrays, double cache, int mode)
+{
+    st_temporal plan = { 0, 0, 0, "" };
+    const double row_bytes = (double)cols * (double)elem_size * arrays;
     long fit = (long)(cache / 2 / row_bytes);
     long tile_rows = fit / 2, depth = fit / 2 / halo;
     if (depth > 64) depth = 64;
@@ -249,19 +291,45 @@ st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, i
     }
     if (tile_rows < halo) tile_rows = halo;
     if (depth < 2) depth = 2;
-    /* Tuning knobs for experiments and tests. */
-    const char *rows_knob = getenv("STENCIL_TEMPORAL_TILE_ROWS"), *depth_knob = getenv("STENCIL_TEMPORAL_DEPTH");
-    if (rows_knob && atol(rows_knob) >= halo) tile_rows = atol(rows_knob);
-    if (depth_knob && atol(depth_knob) >= 2) depth = atol(depth_knob);
-    plan.tile_rows = tile_rows;
-    plan.depth = depth;
-    plan.reason = "on";
+    plan.tile_rows = knob("STENCIL_TEMPORAL_TILE_ROWS", halo, tile_rows);
+    plan.depth = knob("STENCIL_TEMPORAL_DEPTH", 2, depth);
+    plan.reason = "on (tiles)";
     return plan;
+}
+
+st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int band_threads, int mode)
+{
+    st_temporal plan = { 0, 0, 0, "" };
+    const char *environment = getenv("STENCIL_TEMPORAL");
+    if (environment && strcmp(environment, "on") == 0) mode = ST_TEMPORAL_ON;
+    if (environment && strcmp(environment, "off") == 0) mode = ST_TEMPORAL_OFF;
+    if (mode == ST_TEMPORAL_OFF) { plan.reason = "off (schedule)"; return plan; }
+    if (halo < 1) { plan.reason = "off (no neighbours read)"; return plan; }
+    const char *kind = getenv("STENCIL_TEMPORAL_KIND");
+    const int bands_possible = band_threads > 1 && rows - 2L * halo >= band_threads;
+    if (kind && strcmp(kind, "bands") == 0 && bands_possible) return plan_bands(rows, cols, elem_size, halo, arrays, band_threads, ST_TEMPORAL_ON);
+    if (kind && strcmp(kind, "tiles") == 0) return plan_tiles(cols, elem_size, halo, arrays, cache_bytes(0, 8.0 * 1024 * 1024), ST_TEMPORAL_ON);
+    const double cache = cache_bytes(0, 8.0 * 1024 * 1024);
+    const int fits = (double)cols * (double)elem_size * arrays * (double)rows <= cache;
+    if (fits && bands_possible) return plan_bands(rows, cols, elem_size, halo, arrays, band_threads, mode);
+    if (fits && mode == ST_TEMPORAL_AUTO) {
+        plan.reason = band_threads > 1 ? "off (the grids fit in the last-level cache; too few rows for bands)"
+                                        : "off (the grids fit in the last-level cache)";
+        return plan;
+    }
+    return plan_tiles(cols, elem_size, halo, arrays, cache, mode);
 }
 
 long st_temporal_tiles(const st_temporal *plan, long rows, int halo, long depth)
 {
     return (rows - 2L * halo + (depth - 1) * halo) / plan->tile_rows + 1;
+}
+
+void st_band_rows(long rows, int halo, int team, int thread, long *begin, long *end)
+{
+    const long updated = rows - 2L * halo;
+    *begin = halo + updated * thread / team;
+    *end = halo + updated * (thread + 1) / team;
 }
 
 void st_temporal_rows(const st_temporal *plan, long rows, int halo, long tiles, long tile, long step,
@@ -852,7 +920,8 @@ void st_print_summary(const st_summary *s, const st_options *options)
         printf(", \"schedule\": "); json_string(s->schedule);
         printf(", \"decomposition\": "); json_string(s->decomposition);
         printf(", \"device\": "); json_string(s->device);
-        printf(", \"temporal\": {\"depth\": %ld, \"tile_rows\": %ld, \"reason\": ", s->temporal.depth, s->temporal.tile_rows);
+        printf(", \"temporal\": {\"kind\": \"%s\", \"depth\": %ld, \"tile_rows\": %ld, \"reason\": ",
+               s->temporal.depth == 0 ? "none" : s->temporal.bands ? "bands" : "tiles", s->temporal.depth, s->temporal.tile_rows);
         json_string(s->temporal.reason);
         printf("}}\n");
         fflush(stdout);
@@ -872,7 +941,10 @@ void st_print_summary(const st_summary *s, const st_options *options)
     } else {
         printf("  iterations  %ld (fixed steps)\n", s->iterations);
     }
-    if (s->temporal.depth > 0)
+    if (s->temporal.depth > 0 && s->temporal.bands)
+        printf("  blocking    each thread's band of about %ld rows advances up to %ld sweeps per barrier (bands)\n",
+               s->temporal.tile_rows, s->temporal.depth);
+    else if (s->temporal.depth > 0)
         printf("  blocking    up to %ld sweeps per pass over tiles of %ld rows (temporal blocking)\n",
                s->temporal.depth, s->temporal.tile_rows);
     printf("  time        %.4f s\n", s->seconds);

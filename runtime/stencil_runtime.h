@@ -9,6 +9,7 @@
 #define STENCIL_RUNTIME_H
 
 #include <stddef.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -76,31 +77,90 @@ static inline double st_max(double a, double b) { return (a > b || b != b) ? a :
 /* A zeroed, 64-byte aligned block of rows*cols elements of elem_size bytes; fatal on failure. */
 void *st_alloc_grid(long rows, long cols, size_t elem_size);
 void st_free_grid(void *grid);
+/* A private copy of a grid (a thread's scratch for band sweeps: the copy carries the boundary
+ * values, which band sweeps never write). */
+void *st_copy_grid(const void *grid, long rows, long cols, size_t elem_size);
 
 /* Sets the rectangle [r0, r1) x [c0, c1) of a row-major grid with `cols` columns to `value`.
  * The bounds are clipped to [0, rows) x [0, cols). */
 void st_fill_f32(float *grid, long rows, long cols, long r0, long r1, long c0, long c1, float value);
 void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, long c1, double value);
 
+/* ---- vector rows ------------------------------------------------------------------------- */
+
+/* The sweeps' vector code: GCC/Clang vector extensions of 64 bytes, 16 floats or 8 doubles (one
+ * AVX-512 register, two AVX2 ones; the compiler splits them where registers are narrower). Every
+ * operation acts lane by lane with the scalar operation's IEEE result, so vector code computes
+ * the bits the scalar loops do. Loads and stores go through memcpy: any alignment, and one
+ * instruction once optimized. */
+enum { ST_LANES_F32 = 16, ST_LANES_F64 = 8 };
+typedef float st_f32x16 __attribute__((vector_size(64)));
+typedef double st_f64x8 __attribute__((vector_size(64)));
+#define ST_LOAD(vector, address) (__extension__({ vector v_; memcpy(&v_, (address), sizeof v_); v_; }))
+#define ST_STORE(address, value) do { __typeof__(value) v_ = (value); memcpy((address), &v_, sizeof v_); } while (0)
+
+/* ST_WINDOW_F32(lo, hi, k): lanes k .. k+15 of the 32 lanes lo:hi, that is the row's values k
+ * columns to the right of lo's first: a neighbour's vector shifted in registers, not reloaded. */
+#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+#define ST_WINDOW_F32(lo, hi, k) __builtin_shufflevector(lo, hi, (k), (k) + 1, (k) + 2, (k) + 3, (k) + 4, (k) + 5, \
+    (k) + 6, (k) + 7, (k) + 8, (k) + 9, (k) + 10, (k) + 11, (k) + 12, (k) + 13, (k) + 14, (k) + 15)
+#define ST_WINDOW_F64(lo, hi, k) __builtin_shufflevector(lo, hi, (k), (k) + 1, (k) + 2, (k) + 3, (k) + 4, (k) + 5, \
+    (k) + 6, (k) + 7)
+#else /* GCC before 12 */
+typedef int st_i32x16 __attribute__((vector_size(64)));
+typedef long long st_i64x8 __attribute__((vector_size(64)));
+#define ST_WINDOW_F32(lo, hi, k) __builtin_shuffle(lo, hi, (st_i32x16){ (k), (k) + 1, (k) + 2, (k) + 3, (k) + 4, \
+    (k) + 5, (k) + 6, (k) + 7, (k) + 8, (k) + 9, (k) + 10, (k) + 11, (k) + 12, (k) + 13, (k) + 14, (k) + 15 })
+#define ST_WINDOW_F64(lo, hi, k) __builtin_shuffle(lo, hi, (st_i64x8){ (k), (k) + 1, (k) + 2, (k) + 3, (k) + 4, \
+    (k) + 5, (k) + 6, (k) + 7 })
+#endif
+
+/* The columns [*start, *stop) of one row that a sweep covers with aligned strips of `lanes`
+ * elements: each strip starts at a multiple of `lanes` elements from the grid's (64-byte
+ * aligned) start, and the strips one to the left and one to the right stay inside the row, so
+ * their vectors can be loaded whole. *start == *stop == col_end when no strip fits. Inline: it
+ * runs once per row, and `lanes` is a constant there, so the divisions become shifts. */
+static inline void st_aligned_strips(long row, long cols, long col_begin, long col_end, long lanes, long *start, long *stop)
+{
+    long first = col_begin > lanes ? col_begin : lanes;
+    first += (lanes - (row * cols + first) % lanes) % lanes;
+    const long limit = col_end < cols - lanes ? col_end : cols - lanes;
+    if (first + lanes > limit) {
+        *start = *stop = col_end;
+        return;
+    }
+    *start = first;
+    *stop = first + (limit - first) / lanes * lanes;
+}
+
 /* ---- temporal blocking -------------------------------------------------------------------- */
 
 enum { ST_TEMPORAL_AUTO = 0, ST_TEMPORAL_ON = 1, ST_TEMPORAL_OFF = 2 };
 
-/* How the sweeps between two convergence checks are blocked in time: row tiles of `tile_rows`
- * rows advance up to `depth` sweeps at a time (depth 0: no blocking, one whole sweep after the
- * other). `reason` says why, for the summary. */
+/* How the sweeps between two convergence checks are blocked in time (depth 0: not at all, one
+ * whole sweep after the other), in one of two ways:
+ *   tiles (bands 0): row tiles of `tile_rows` rows advance up to `depth` sweeps at a time, each
+ *     sweep shifted up by the halo, so a tile stays in cache: for grids larger than the cache.
+ *   bands (bands 1): each thread of the team advances its own band of rows `depth` sweeps with
+ *     no barrier in between, recomputing the few rows it needs from its neighbours' bands
+ *     (overlapped tiling): for grids that fit in cache, where barriers cost more than memory.
+ * `reason` says why, for the summary. */
 typedef struct {
     long tile_rows;
     long depth;
+    int bands;
     const char *reason;
 } st_temporal;
 
 /* Plans temporal blocking for `arrays` grids of rows x cols elements and a stencil of halo
- * `halo`: in auto mode only when the grids do not fit in the last-level cache, with tiles sized
- * so a tile's rows of every grid stay in it. For experiments, STENCIL_TEMPORAL=on|off in the
- * environment overrides the mode, and STENCIL_TEMPORAL_TILE_ROWS / STENCIL_TEMPORAL_DEPTH the
- * tile height and depth. */
-st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int mode);
+ * `halo`, swept by a team of `band_threads` threads that can work in bands (1 where the code has
+ * no band sweeps: the serial target, schedules other than plain static). In auto mode: bands
+ * when the grids fit in the last-level cache and each thread's share of them, scratch included,
+ * fits in its own cache; tiles when the grids do not fit in the last-level cache; otherwise
+ * nothing. For experiments, STENCIL_TEMPORAL=on|off in the environment overrides the mode,
+ * STENCIL_TEMPORAL_KIND=bands|tiles the kind, and STENCIL_TEMPORAL_TILE_ROWS /
+ * STENCIL_TEMPORAL_DEPTH the tile height and depth. */
+st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int band_threads, int mode);
 
 /* How many row tiles cover rows [halo, rows - halo) when each advances `depth` sweeps. */
 long st_temporal_tiles(const st_temporal *plan, long rows, int halo, long depth);
@@ -110,6 +170,10 @@ long st_temporal_tiles(const st_temporal *plan, long rows, int halo, long depth)
  * ends at the bottom at every step, so the tiles of one step cover every updated row once. */
 void st_temporal_rows(const st_temporal *plan, long rows, int halo, long tiles, long tile, long step,
                       long *begin, long *end);
+
+/* The band of updated rows [*begin, *end) that thread `thread` of a team of `team` owns: rows
+ * [halo, rows - halo) cut into `team` contiguous bands as even as can be, in thread order. */
+void st_band_rows(long rows, int halo, int team, int thread, long *begin, long *end);
 
 /* ---- progress and divergence ------------------------------------------------------------- */
 

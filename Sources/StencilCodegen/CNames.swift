@@ -84,6 +84,9 @@ public struct CNames: Sendable {
     /// has vector types such as float4 and uchar16: both are left by a trailing underscore.
     static func isReservedSuffix(_ name: String) -> Bool {
         if name.hasSuffix("_t") { return true }
+        // VectorRowWriter's vector locals: vec0, vec1_prev, vec1_next, ...
+        if name.hasPrefix("vec"), let digits = name.dropFirst(3).split(separator: "_").first,
+           !digits.isEmpty, digits.allSatisfy(\.isNumber) { return true }
         for base in ["char", "uchar", "short", "ushort", "int", "uint", "long", "ulong", "half", "float", "double", "bool"] {
             guard name.hasPrefix(base) else { continue }
             let rest = name.dropFirst(base.count)
@@ -143,6 +146,8 @@ public struct CNames: Sendable {
         "acc", "scratch", "reduce_maxdiff", "reduce_l2diff", "no_points",
         "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
+        "sweep_row", "sweep_rows", "sweeps_in_bands", "scratch", "band_begin", "band_end", "band_depth", "reach",
+        "from", "to", "strip", "start", "stop",
         "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen", "st_temporal",
         "interior", "frame", "plain",
     ]

@@ -70,7 +70,9 @@ public struct CPUBackend: Backend {
                 host.fills(of: other.name, into: names[other.name])
             }
             let mode = "ST_TEMPORAL_" + program.schedule.temporal.rawValue.uppercased()
-            writer.line("const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(\(scalar)), HALO, \(2 + program.readOnlyGrids.count), \(mode));")
+            // The team that would sweep in bands, where the code has band sweeps (TeamSweepWriter).
+            let bandThreads = sweeps.bandSweeps ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
+            writer.line("const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(\(scalar)), HALO, \(2 + program.readOnlyGrids.count), \(bandThreads), \(mode));")
             writer.line("const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);")
             writer.blank()
             iterationLoop(program, host: host, sweeps: sweeps)
@@ -97,19 +99,21 @@ public struct CPUBackend: Backend {
     private func iterationLoop(_ program: Program, host: HostCode, sweeps: TeamSweepWriter) {
         let writer = host.writer
         let extras = sweeps.extraArgumentsFromMain
-        let sweepsCall = { (first: String, count: String) in
-            "sweeps(" + ([first, count, "rows", "cols", "buffer"] + extras + ["&temporal"]).joined(separator: ", ") + ");"
-        }
+        let sweepsCall = sweeps.sweepsCall
         let region = "parallel" + OpenMPClauses.regionClauses(program.schedule)
         switch program.stopping {
         case .steps:
             writer.line("const long chunk = 1000; /* sweeps between two progress lines */")
             writer.line("const double start = st_seconds();")
             pragma(writer, region)
-            writer.block("for (long first = 0; first < steps; first += chunk)", trailer: "") {
-                writer.line(sweepsCall("first", "chunk < steps - first ? chunk : steps - first"))
-                pragma(writer, "master")
-                writer.line("st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);")
+            writer.block("") {
+                allocateScratch(host: host, sweeps: sweeps)
+                writer.block("for (long first = 0; first < steps; first += chunk)") {
+                    writer.line(sweepsCall("first", "chunk < steps - first ? chunk : steps - first"))
+                    pragma(writer, "master")
+                    writer.line("st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);")
+                }
+                freeScratch(host: host, sweeps: sweeps)
             }
             writer.line("const double seconds = st_seconds() - start;")
             writer.line("const long iterations = steps;")
@@ -125,6 +129,7 @@ public struct CPUBackend: Backend {
             writer.line("const double start = st_seconds();")
             pragma(writer, region)
             writer.block("") {
+                allocateScratch(host: host, sweeps: sweeps)
                 writer.line("long iteration = 0; /* every thread counts the same sweeps */")
                 writer.block("while (iteration < max_iterations)") {
                     writer.comment("The plain sweeps up to the next check (temporally blocked when that pays), then one check sweep.")
@@ -153,6 +158,7 @@ public struct CPUBackend: Backend {
                     }
                     writer.line("if (bad > 0 || norm < tolerance) break;")
                 }
+                freeScratch(host: host, sweeps: sweeps)
                 pragma(writer, "master")
                 writer.line("iterations = iteration;")
             }
@@ -161,5 +167,23 @@ public struct CPUBackend: Backend {
             writer.line("st_check_finite(nonfinite_seen, iterations);")
             writer.line("const int converged = residual < tolerance;")
         }
+    }
+
+    /// Each thread's two scratch grids for band sweeps, allocated in the region by the thread that
+    /// uses them, and only when the plan chose bands.
+    private func allocateScratch(host: HostCode, sweeps: TeamSweepWriter) {
+        guard sweeps.bandSweeps else { return }
+        let scalar = host.scalar
+        host.writer.comment("This thread's scratch grids, for band sweeps only: copies of the first iterate, so they hold the boundary values.")
+        host.writer.line("\(scalar) *scratch[2] = { NULL, NULL };")
+        host.writer.block("if (temporal.bands)") {
+            host.writer.line("scratch[0] = st_copy_grid(buffer[0], rows, cols, sizeof(\(scalar)));")
+            host.writer.line("scratch[1] = st_copy_grid(buffer[0], rows, cols, sizeof(\(scalar)));")
+        }
+    }
+
+    private func freeScratch(host: HostCode, sweeps: TeamSweepWriter) {
+        guard sweeps.bandSweeps else { return }
+        host.writer.line("st_free_grid(scratch[0]); st_free_grid(scratch[1]);")
     }
 }

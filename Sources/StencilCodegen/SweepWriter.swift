@@ -60,12 +60,14 @@ public struct SweepWriter {
 
     /// `sweep` and, for `until` programs, `sweep_maxdiff` / `sweep_l2diff`.
     public func sweepFunctions() {
+        rowFunction()
         let comment = "\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))"
         writer.comment(comment)
         writer.block("static void sweep(\(parameterList))") {
-            loopNest(reduction: nil) { point in
-                writer.line("\(names.next(program.update.grid))[\(point)] = \(CExprPrinter.print(program.update.value, dialect));")
+            if let pragma {
+                writer.line("#pragma omp parallel for \(pragma(nil, ""))" + (program.schedule.tileRows != nil ? " collapse(2)" : ""))
             }
+            updateLoops()
         }
         guard case .until(let norm, _, _, _, _) = program.stopping else { return }
         writer.blank()
@@ -108,6 +110,44 @@ public struct SweepWriter {
                 + (program.schedule.tileRows != nil ? " collapse(2)" : ""))
         }
         loops(body)
+    }
+
+    /// Whether plain sweeps call `sweep_row` (VectorRowWriter) for each row instead of a scalar
+    /// column loop.
+    public var vectorRows: Bool { VectorRowWriter.applies(to: program) }
+
+    /// The plain update's loops: one `sweep_row` call per row (per tile row) where the update is
+    /// vectorized, else the scalar loops. The caller writes any pragma.
+    func updateLoops() {
+        guard vectorRows else {
+            let value = CExprPrinter.print(program.update.value, dialect)
+            loops { point in writer.line("\(names.next(program.update.grid))[\(point)] = \(value);") }
+            return
+        }
+        let rowWriter = VectorRowWriter(program: program, names: names, writer: writer)
+        let i = names[program.update.rowIndex]
+        if let tileRows = program.schedule.tileRows, let tileCols = program.schedule.tileCols {
+            writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
+                writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {
+                    writer.line("const long tile_row_end = ii + \(tileRows) < row_end ? ii + \(tileRows) : row_end;")
+                    writer.line("const long tile_col_end = jj + \(tileCols) < col_end ? jj + \(tileCols) : col_end;")
+                    writer.block("for (long \(i) = ii; \(i) < tile_row_end; ++\(i))") {
+                        writer.line(rowWriter.call(row: i, colBegin: "jj", colEnd: "tile_col_end"))
+                    }
+                }
+            }
+        } else {
+            writer.block("for (long \(i) = row_begin; \(i) < row_end; ++\(i))") {
+                writer.line(rowWriter.call(row: i, colBegin: "col_begin", colEnd: "col_end"))
+            }
+        }
+    }
+
+    /// `sweep_row`, where plain sweeps call it.
+    public func rowFunction() {
+        guard vectorRows else { return }
+        VectorRowWriter(program: program, names: names, writer: writer).function()
+        writer.blank()
     }
 
     /// The loops alone (the caller writes any pragma).

@@ -8,6 +8,10 @@
 // says so: rows are cut into tiles that advance several sweeps at a time, each step's rows
 // shifted up by HALO (a skewed wavefront), so every point still reads its neighbours from exactly
 // the previous sweep (results are bitwise those of whole sweeps) while the tile stays in cache.
+// For grids that fit in cache the cost is the barrier after every sweep instead, and the openmp
+// target with a plain static schedule can also run the sweeps in bands: each thread advances its
+// own rows several sweeps between two barriers, recomputing the few rows beyond its band that
+// those sweeps need from its neighbours (overlapped tiling), in private scratch grids.
 
 import StencilIR
 
@@ -26,6 +30,12 @@ public struct TeamSweepWriter {
         self.writer = writer
         self.openMP = openMP
         self.blockedSweeps = blockedSweeps
+    }
+
+    /// Whether `sweeps` can also run in bands (the plan decides at run time whether it does):
+    /// only where each thread's rows are one contiguous band anyway, a plain `schedule(static)`.
+    public var bandSweeps: Bool {
+        openMP && blockedSweeps && program.schedule.kind == .static && program.schedule.chunksize == nil
     }
 
     var scalar: String { program.elementType == .float32 ? "float" : "double" }
@@ -79,6 +89,7 @@ public struct TeamSweepWriter {
                            "const \(scalar) *restrict \(grid)", "\(scalar) *restrict \(next)"] + extraParameters)
             .joined(separator: ", ")
         let value = CExprPrinter.print(program.update.value, base.dialect)
+        base.rowFunction()
         writer.comment("\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))")
         writer.block("static void sweep(\(parameters))") {
             // An update that does not read its own grid leaves the parameter unused (-Werror).
@@ -86,8 +97,16 @@ public struct TeamSweepWriter {
                 writer.line("(void)\(grid);")
             }
             pragma()
-            base.loops { point in
-                writer.line("\(next)[\(point)] = \(value);")
+            base.updateLoops()
+        }
+        if bandSweeps {
+            writer.blank()
+            writer.comment("The same sweep by the calling thread alone (no worksharing): band sweeps give each thread its own rows.")
+            writer.block("static void sweep_rows(\(parameters))") {
+                if !program.update.value.reads.contains(where: { $0.grid == program.update.grid }) {
+                    writer.line("(void)\(grid);")
+                }
+                base.updateLoops()
             }
         }
         if let norm {
@@ -117,21 +136,41 @@ public struct TeamSweepWriter {
         sweepsFunction()
     }
 
+    /// The parameters of `sweeps`, and the arguments `main` passes it.
+    var sweepsParameters: [String] {
+        ["long first", "long count", "long rows", "long cols", "\(scalar) *const buffer[2]"]
+            + (bandSweeps ? ["\(scalar) *const scratch[2]"] : []) + extraParameters + ["const st_temporal *plan"]
+    }
+    public func sweepsCall(first: String, count: String) -> String {
+        "sweeps(" + ([first, count, "rows", "cols", "buffer"] + (bandSweeps ? ["scratch"] : []) + extraArgumentsFromMain + ["&temporal"])
+            .joined(separator: ", ") + ");"
+    }
+
     /// `sweeps(first, count, ...)`: count plain sweeps from iteration `first`.
     func sweepsFunction() {
-        let parameters = (["long first", "long count", "long rows", "long cols", "\(scalar) *const buffer[2]"] + extraParameters
-            + ["const st_temporal *plan"]).joined(separator: ", ")
-        let arguments = { (rowBegin: String, rowEnd: String) in
-            ([rowBegin, rowEnd, "HALO", "cols - HALO", "cols", "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"] + extraArguments)
-                .joined(separator: ", ")
+        let arguments = { (rowBegin: String, rowEnd: String, from: String, to: String) in
+            ([rowBegin, rowEnd, "HALO", "cols - HALO", "cols", from, to] + extraArguments).joined(separator: ", ")
+        }
+        let whole = { (rowBegin: String, rowEnd: String) in
+            arguments(rowBegin, rowEnd, "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]")
+        }
+        if bandSweeps {
+            bandSweepsFunction(arguments)
+            writer.blank()
         }
         writer.comment("Sweeps first .. first+count-1 (buffer[iteration % 2] holds that iterate). Without a plan, whole sweeps one after the other;")
         writer.comment("with one, row tiles advance up to plan->depth sweeps each, shifted up by HALO rows per sweep, so a tile")
         writer.comment("reads only rows that hold the previous sweep's values and stays in cache while it advances.")
-        writer.block("static void sweeps(\(parameters))") {
+        writer.block("static void sweeps(\(sweepsParameters.joined(separator: ", ")))") {
+            if bandSweeps {
+                writer.block("if (plan->bands)") {
+                    writer.line("sweeps_in_bands(" + (["first", "count", "rows", "cols", "buffer", "scratch"] + extraArguments + ["plan->depth"]).joined(separator: ", ") + ");")
+                    writer.line("return;")
+                }
+            }
             writer.block("if (plan->depth < 2 || count < 2)") {
                 writer.block("for (long iteration = first; iteration < first + count; ++iteration)") {
-                    writer.line("sweep(\(arguments("HALO", "rows - HALO")));")
+                    writer.line("sweep(\(whole("HALO", "rows - HALO")));")
                 }
                 writer.line("return;")
             }
@@ -143,9 +182,41 @@ public struct TeamSweepWriter {
                         writer.line("const long iteration = block + step;")
                         writer.line("long row_begin, row_end;")
                         writer.line("st_temporal_rows(plan, rows, HALO, tiles, tile, step, &row_begin, &row_end);")
-                        writer.line("if (row_begin < row_end) sweep(\(arguments("row_begin", "row_end")));")
+                        writer.line("if (row_begin < row_end) sweep(\(whole("row_begin", "row_end")));")
                     }
                 }
+            }
+        }
+    }
+
+    /// `sweeps_in_bands`: the plain sweeps with one barrier per `band_depth` sweeps. A block's first
+    /// sweep reads the shared buffer, its last writes the thread's own rows of the other one, and
+    /// the sweeps between go to the thread's scratch grids; every row a later sweep of the block
+    /// reads is recomputed from exactly the previous sweep's values, so results stay bitwise.
+    func bandSweepsFunction(_ arguments: (String, String, String, String) -> String) {
+        let parameters = ["long first", "long count", "long rows", "long cols", "\(scalar) *const buffer[2]", "\(scalar) *const scratch[2]"]
+            + extraParameters + ["long band_depth"]
+        writer.comment("Sweeps first .. first+count-1 in bands: each thread advances its own rows up to band_depth sweeps between two")
+        writer.comment("barriers instead of one sweep. A sweep of a block also recomputes the rows beyond the band that the block's")
+        writer.comment("later sweeps read ((sweeps left) * HALO on each side), into the thread's private scratch grids, so no thread")
+        writer.comment("waits for another within a block. Only the block's last sweep writes the shared buffer, and only the band.")
+        writer.block("static void sweeps_in_bands(\(parameters.joined(separator: ", ")))") {
+            writer.line("long band_begin, band_end;")
+            writer.line("st_band_rows(rows, HALO, omp_get_num_threads(), omp_get_thread_num(), &band_begin, &band_end);")
+            writer.block("for (long block = first; block < first + count; block += band_depth)") {
+                writer.line("const long depth = band_depth < first + count - block ? band_depth : first + count - block;")
+                writer.block("for (long step = 0; step < depth; ++step)") {
+                    writer.line("const long iteration = block + step, reach = (depth - 1 - step) * HALO;")
+                    writer.line("const long row_begin = band_begin - reach > HALO ? band_begin - reach : HALO;")
+                    writer.line("const long row_end = band_end + reach < rows - HALO ? band_end + reach : rows - HALO;")
+                    writer.line("const \(scalar) *from = step == 0 ? buffer[iteration % 2] : scratch[(step - 1) % 2];")
+                    writer.line("\(scalar) *to = step == depth - 1 ? buffer[(iteration + 1) % 2] : scratch[step % 2];")
+                    writer.block("if (step == depth - 1 && depth % 2 == 0)") {
+                        writer.line("#pragma omp barrier /* the last sweep writes the buffer the block started from: wait until no thread reads it */")
+                    }
+                    writer.line("sweep_rows(\(arguments("row_begin", "row_end", "from", "to")));")
+                }
+                writer.line("#pragma omp barrier /* the block's rows are all written before any thread reads its neighbours' */")
             }
         }
     }

@@ -72,6 +72,9 @@ public enum Explain {
                     ? "OMP_NUM_THREADS, or (with stencilc run) the cores shared out between the ranks"
                     : "OMP_NUM_THREADS, or all cores"
                 out += "  threads:      " + (program.schedule.numThreads.map { "\($0) (num_threads)\(program.schedule.target == .hybrid ? " per rank" : "")" } ?? defaultThreads) + "\n"
+                out += "  inner loop:   " + (VectorRowWriter.applies(to: program)
+                    ? "sweep_row: strips of \(program.elementType == .float32 ? 16 : 8) lanes, each row read loaded once per strip and shifted in registers\n"
+                    : "the compiler's own vectorization (the update calls a math function, so no hand-written vector rows)\n")
                 if let r = program.schedule.tileRows, let c = program.schedule.tileCols {
                     out += "  tiling:       \(r) x \(c) tiles, the tile loops collapsed into one parallel loop\n"
                 } else {
@@ -91,8 +94,8 @@ public enum Explain {
                 }
                 let grids = 2 + program.readOnlyGrids.count
                 if program.schedule.temporal == .auto {
-                    out += "  decided at run time: applied when the \(grids) grids of \(grid.rows) x \(grid.cols) \(grid.type.rawValue) do not fit in the\n"
-                    out += "  last-level cache (the summary says which); never for a grid that fits, where it cannot pay\n"
+                    out += "  decided at run time (the summary says which): tiles when the \(grids) grids of \(grid.rows) x \(grid.cols) \(grid.type.rawValue)\n"
+                    out += "  do not fit in the last-level cache; bands (openmp) when they do\n"
                 } else {
                     out += "  forced on\n"
                 }
@@ -103,6 +106,16 @@ public enum Explain {
                 }
                 out += "  what it does: \(between) run as row tiles that each advance up to 64 sweeps, shifted\n"
                 out += "  up by the halo (\(program.halo)) per sweep, tiles sized to half the cache; results are bitwise unchanged\n"
+                if program.schedule.target == .openmp {
+                    if program.schedule.kind == .static && program.schedule.chunksize == nil {
+                        out += "  bands:        for grids that fit in the cache, with 2 or more threads whose share of the rows\n"
+                        out += "                (plus two scratch grids) fits in one core's cache: each thread advances its own band\n"
+                        out += "                of rows up to 16 sweeps between two barriers, recomputing (sweeps left) x \(program.halo)\n"
+                        out += "                rows beyond it on each side; results are bitwise unchanged\n"
+                    } else {
+                        out += "  bands:        not with schedule \(OpenMPClauses.summaryText(program.schedule)) (bands need plain static rows)\n"
+                    }
+                }
             }
         }
         if program.schedule.target == .mpi || program.schedule.target == .hybrid {

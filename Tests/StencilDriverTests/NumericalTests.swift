@@ -22,6 +22,12 @@ extension ReferenceCase: CustomTestStringConvertible {}
         }
     }
 
+    /// The vector rows' aligned strips only start at widths the programs above do not reach.
+    @Test(arguments: ReferencePrograms.wide, [Target.serial, .openmp])
+    func wideGridsMatchIndependentReference(_ program: ReferenceCase, target: Target) throws {
+        try matchesIndependentReference(program, target: target)
+    }
+
     static let openMPConfigurations: [(threads: Int, kind: ScheduleKind, chunk: Int?)] = [
         (1, .static, nil), (2, .static, nil), (2, .static, 3),
         (1, .dynamic, nil), (2, .dynamic, nil), (2, .dynamic, 5),
@@ -54,6 +60,18 @@ extension ReferenceCase: CustomTestStringConvertible {}
         #expect(run.field == serial.field)
     }
 
+    /// Tiles split rows into segments; a segment of 16 columns or more is swept in vector strips
+    /// that start wherever the tile does.
+    @Test func wideTiledSweepIdenticalToUntiled() throws {
+        var tiled = Schedule()
+        tiled.tile = (rows: 5, cols: 37)
+        tiled.numThreads = 2
+        let serial = try runStencil("jacobi.st", target: .serial, params: ["N=131"])
+        let run = try runStencil("jacobi.st", target: .openmp, params: ["N=131"], schedule: tiled)
+        #expect(run.iterations == serial.iterations)
+        #expect(run.field == serial.field)
+    }
+
     /// clang (Debian's clang-14 with libomp, the supported clang) gives the same bits as gcc.
     @Test(arguments: ["weighted_jacobi.st", "channel.st", "poisson64.st"])
     func clangAgreesWithGCC(_ file: String) throws {
@@ -77,10 +95,34 @@ extension ReferenceCase: CustomTestStringConvertible {}
             var schedule = Schedule()
             schedule.numThreads = threads
             schedule.temporal = .on
-            let environment = ["STENCIL_TEMPORAL_TILE_ROWS": String(tileRows), "STENCIL_TEMPORAL_DEPTH": String(depth)]
+            // Tiles even where the grids fit in cache (there the plan would pick bands for a team).
+            let environment = ["STENCIL_TEMPORAL_KIND": "tiles", "STENCIL_TEMPORAL_TILE_ROWS": String(tileRows), "STENCIL_TEMPORAL_DEPTH": String(depth)]
             let run = try runStencil(program.file, target: .openmp, params: program.params, schedule: schedule, environment: environment)
             let label = "tiles of \(tileRows) rows, depth \(depth), \(threads) threads"
-            #expect((run.summary["temporal"] as? [String: Any])?["depth"] as? Int == depth, "\(label): blocking not applied")
+            let temporal = run.summary["temporal"] as? [String: Any]
+            #expect(temporal?["kind"] as? String == "tiles" && temporal?["depth"] as? Int == depth, "\(label): blocking not applied")
+            #expect(run.iterations == serial.iterations, "\(label): iterations \(run.iterations) vs serial \(serial.iterations)")
+            #expect(run.field == serial.field, "\(label): field differs from serial")
+        }
+    }
+
+    /// Band sweeps (each thread advances its own rows several sweeps between barriers, recomputing
+    /// its neighbours' edge rows) change who computes what, never a bit: depths that do and do not
+    /// divide the sweeps between checks, odd and even (the even ones wait before the last sweep),
+    /// 2 and 3 threads, halo 1 and 2, a read-only grid, steps programs, vector and scalar updates.
+    /// (weighted_jacobi.st sets a chunksize, which asks for round-robin rows: no bands there.)
+    @Test(arguments: ReferencePrograms.all.filter { $0.file != "weighted_jacobi.st" } + [ReferencePrograms.jacobi(67)])
+    func bandSweepsIdenticalToSerial(_ program: ReferenceCase) throws {
+        let serial = try runStencil(program.file, target: .serial, params: program.params, environment: ["STENCIL_TEMPORAL": "off"])
+        for (depth, threads) in [(1, 2), (2, 2), (5, 3), (8, 2)] {
+            var schedule = Schedule()
+            schedule.numThreads = threads
+            schedule.kind = .static
+            let environment = ["STENCIL_TEMPORAL_KIND": "bands", "STENCIL_TEMPORAL_DEPTH": String(depth)]
+            let run = try runStencil(program.file, target: .openmp, params: program.params, schedule: schedule, environment: environment)
+            let label = "bands of depth \(depth), \(threads) threads"
+            let temporal = run.summary["temporal"] as? [String: Any]
+            #expect(temporal?["kind"] as? String == "bands" && temporal?["depth"] as? Int == depth, "\(label): bands not applied")
             #expect(run.iterations == serial.iterations, "\(label): iterations \(run.iterations) vs serial \(serial.iterations)")
             #expect(run.field == serial.field, "\(label): field differs from serial")
         }

@@ -76,7 +76,11 @@ class Command(Peer):
     def time(self, sweeps):
         argv = [a.format(n=self.n, sweeps=sweeps) for a in self.command]
         env = dict(os.environ, **(self.env or {}))
-        out = subprocess.run(argv, check=True, capture_output=True, text=True, env=env).stdout
+        done = subprocess.run(argv, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            # Show the program's own error (a compiler's, stencilc's) rather than a traceback.
+            raise SystemExit(f"peers: {self.name} failed (exit {done.returncode}): {' '.join(argv)}\n{done.stderr.strip()}")
+        out = done.stdout
         # Read "mlups" alone: the hand-written baseline prints `inf` for its unused residual.
         match = re.search(r'"mlups":\s*([0-9.eE+-]+)', out.strip().splitlines()[-1])
         if not match:

@@ -67,14 +67,16 @@ int main(int argc, char **argv) {
         st_fill_f32(buffer[k], rows, cols, 0, HALO, 0, cols, 0.25f); /* channel.st:12 top = 0.25 */
         st_fill_f32(buffer[k], rows, cols, rows - HALO, rows, 0, cols, 0.25f); /* channel.st:13 bottom = 0.25 */
     }
-    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, ST_TEMPORAL_AUTO);
+    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, 1, ST_TEMPORAL_AUTO);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     const long chunk = 1000; /* sweeps between two progress lines */
     const double start = st_seconds();
-    for (long first = 0; first < steps; first += chunk) {
-        sweeps(first, chunk < steps - first ? chunk : steps - first, rows, cols, buffer, &temporal);
-        st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);
+    {
+        for (long first = 0; first < steps; first += chunk) {
+            sweeps(first, chunk < steps - first ? chunk : steps - first, rows, cols, buffer, &temporal);
+            st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);
+        }
     }
     const double seconds = st_seconds() - start;
     const long iterations = steps;

@@ -28,13 +28,47 @@ enum { HALO = 1 }; /* largest offset read by the update */
 static float maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
+/* jacobi.st:16's update on row i, columns [col_begin, col_end), in strips of 16 lanes (st_f32x16): */
+/* the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row */
+/* they read once and take the left/right neighbours from that vector and the one beside it (ST_WINDOW_F32); */
+/* the strips at the ends load every neighbour directly, the last one ending at the edge (overlapping). */
+static inline void sweep_row(long i, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+    if (col_end - col_begin < ST_LANES_F32) {
+        for (long j = col_begin; j < col_end; ++j) {
+            u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
+        }
+        return;
+    }
+    long start, stop;
+    st_aligned_strips(i, cols, col_begin, col_end, ST_LANES_F32, &start, &stop);
+    for (long strip = col_begin; strip < start; strip += ST_LANES_F32) {
+        const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
+        ST_STORE(&u_next[i * cols + j], (ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1])) / 4.0f);
+    }
+    if (start < stop) {
+        /* u, row i */
+        st_f32x16 vec2_prev = ST_LOAD(st_f32x16, &u[i * cols + start - ST_LANES_F32]);
+        st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[i * cols + start]);
+        for (long j = start; j < stop; j += ST_LANES_F32) {
+            const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
+            const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
+            const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
+            ST_STORE(&u_next[i * cols + j], (vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1)) / 4.0f);
+            vec2_prev = vec2;
+            vec2 = vec2_next;
+        }
+    }
+    for (long strip = stop; strip < col_end; strip += ST_LANES_F32) {
+        const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
+        ST_STORE(&u_next[i * cols + j], (ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1])) / 4.0f);
+    }
+}
+
 /* jacobi.st:16  update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) / 4 */
 static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
     #pragma omp for schedule(static)
     for (long i = row_begin; i < row_end; ++i) {
-        for (long j = col_begin; j < col_end; ++j) {
-            u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
-        }
+        sweep_row(i, col_begin, col_end, cols, u, u_next);
     }
 }
 

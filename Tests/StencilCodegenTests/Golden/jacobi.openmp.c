@@ -24,13 +24,54 @@ enum { HALO = 1 }; /* largest offset read by the update */
 static float maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
+/* jacobi.st:16's update on row i, columns [col_begin, col_end), in strips of 16 lanes (st_f32x16): */
+/* the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row */
+/* they read once and take the left/right neighbours from that vector and the one beside it (ST_WINDOW_F32); */
+/* the strips at the ends load every neighbour directly, the last one ending at the edge (overlapping). */
+static inline void sweep_row(long i, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+    if (col_end - col_begin < ST_LANES_F32) {
+        for (long j = col_begin; j < col_end; ++j) {
+            u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
+        }
+        return;
+    }
+    long start, stop;
+    st_aligned_strips(i, cols, col_begin, col_end, ST_LANES_F32, &start, &stop);
+    for (long strip = col_begin; strip < start; strip += ST_LANES_F32) {
+        const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
+        ST_STORE(&u_next[i * cols + j], (ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1])) / 4.0f);
+    }
+    if (start < stop) {
+        /* u, row i */
+        st_f32x16 vec2_prev = ST_LOAD(st_f32x16, &u[i * cols + start - ST_LANES_F32]);
+        st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[i * cols + start]);
+        for (long j = start; j < stop; j += ST_LANES_F32) {
+            const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
+            const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
+            const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
+            ST_STORE(&u_next[i * cols + j], (vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1)) / 4.0f);
+            vec2_prev = vec2;
+            vec2 = vec2_next;
+        }
+    }
+    for (long strip = stop; strip < col_end; strip += ST_LANES_F32) {
+        const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
+        ST_STORE(&u_next[i * cols + j], (ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1])) / 4.0f);
+    }
+}
+
 /* jacobi.st:16  update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) / 4 */
 static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
     #pragma omp for schedule(static)
     for (long i = row_begin; i < row_end; ++i) {
-        for (long j = col_begin; j < col_end; ++j) {
-            u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
-        }
+        sweep_row(i, col_begin, col_end, cols, u, u_next);
+    }
+}
+
+/* The same sweep by the calling thread alone (no worksharing): band sweeps give each thread its own rows. */
+static void sweep_rows(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+    for (long i = row_begin; i < row_end; ++i) {
+        sweep_row(i, col_begin, col_end, cols, u, u_next);
     }
 }
 
@@ -48,10 +89,38 @@ static void sweep_maxdiff(long row_begin, long row_end, long col_begin, long col
     }
 }
 
+/* Sweeps first .. first+count-1 in bands: each thread advances its own rows up to band_depth sweeps between two */
+/* barriers instead of one sweep. A sweep of a block also recomputes the rows beyond the band that the block's */
+/* later sweeps read ((sweeps left) * HALO on each side), into the thread's private scratch grids, so no thread */
+/* waits for another within a block. Only the block's last sweep writes the shared buffer, and only the band. */
+static void sweeps_in_bands(long first, long count, long rows, long cols, float *const buffer[2], float *const scratch[2], long band_depth) {
+    long band_begin, band_end;
+    st_band_rows(rows, HALO, omp_get_num_threads(), omp_get_thread_num(), &band_begin, &band_end);
+    for (long block = first; block < first + count; block += band_depth) {
+        const long depth = band_depth < first + count - block ? band_depth : first + count - block;
+        for (long step = 0; step < depth; ++step) {
+            const long iteration = block + step, reach = (depth - 1 - step) * HALO;
+            const long row_begin = band_begin - reach > HALO ? band_begin - reach : HALO;
+            const long row_end = band_end + reach < rows - HALO ? band_end + reach : rows - HALO;
+            const float *from = step == 0 ? buffer[iteration % 2] : scratch[(step - 1) % 2];
+            float *to = step == depth - 1 ? buffer[(iteration + 1) % 2] : scratch[step % 2];
+            if (step == depth - 1 && depth % 2 == 0) {
+                #pragma omp barrier /* the last sweep writes the buffer the block started from: wait until no thread reads it */
+            }
+            sweep_rows(row_begin, row_end, HALO, cols - HALO, cols, from, to);
+        }
+        #pragma omp barrier /* the block's rows are all written before any thread reads its neighbours' */
+    }
+}
+
 /* Sweeps first .. first+count-1 (buffer[iteration % 2] holds that iterate). Without a plan, whole sweeps one after the other; */
 /* with one, row tiles advance up to plan->depth sweeps each, shifted up by HALO rows per sweep, so a tile */
 /* reads only rows that hold the previous sweep's values and stays in cache while it advances. */
-static void sweeps(long first, long count, long rows, long cols, float *const buffer[2], const st_temporal *plan) {
+static void sweeps(long first, long count, long rows, long cols, float *const buffer[2], float *const scratch[2], const st_temporal *plan) {
+    if (plan->bands) {
+        sweeps_in_bands(first, count, rows, cols, buffer, scratch, plan->depth);
+        return;
+    }
     if (plan->depth < 2 || count < 2) {
         for (long iteration = first; iteration < first + count; ++iteration) {
             sweep(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
@@ -97,7 +166,7 @@ int main(int argc, char **argv) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 50.0f); /* jacobi.st:11 right = 50 */
         st_fill_f32(buffer[k], rows, cols, rows - HALO, rows, 0, cols, 0.0f); /* jacobi.st:12 bottom = 0 */
     }
-    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, ST_TEMPORAL_AUTO);
+    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, omp_get_max_threads(), ST_TEMPORAL_AUTO);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0, nonfinite_seen = 0;
@@ -105,11 +174,17 @@ int main(int argc, char **argv) {
     const double start = st_seconds();
     #pragma omp parallel
     {
+        /* This thread's scratch grids, for band sweeps only: copies of the first iterate, so they hold the boundary values. */
+        float *scratch[2] = { NULL, NULL };
+        if (temporal.bands) {
+            scratch[0] = st_copy_grid(buffer[0], rows, cols, sizeof(float));
+            scratch[1] = st_copy_grid(buffer[0], rows, cols, sizeof(float));
+        }
         long iteration = 0; /* every thread counts the same sweeps */
         while (iteration < max_iterations) {
             /* The plain sweeps up to the next check (temporally blocked when that pays), then one check sweep. */
             const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;
-            sweeps(iteration, plain, rows, cols, buffer, &temporal);
+            sweeps(iteration, plain, rows, cols, buffer, scratch, &temporal);
             iteration += plain;
             if (iteration == max_iterations) break;
             #pragma omp single
@@ -130,6 +205,7 @@ int main(int argc, char **argv) {
             }
             if (bad > 0 || norm < tolerance) break;
         }
+        st_free_grid(scratch[0]); st_free_grid(scratch[1]);
         #pragma omp master
         iterations = iteration;
     }

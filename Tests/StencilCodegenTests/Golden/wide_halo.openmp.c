@@ -34,6 +34,15 @@ static void sweep(long row_begin, long row_end, long col_begin, long col_end, lo
     }
 }
 
+/* The same sweep by the calling thread alone (no worksharing): band sweeps give each thread its own rows. */
+static void sweep_rows(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+    for (long i = row_begin; i < row_end; ++i) {
+        for (long j = col_begin; j < col_end; ++j) {
+            u_next[i * cols + j] = st_maxf(-10.0f, st_minf(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
+        }
+    }
+}
+
 /* The same sweep, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
 static void sweep_maxdiff(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
     #pragma omp for schedule(static) reduction(max: maxdiff) reduction(+: nonfinite)
@@ -48,10 +57,38 @@ static void sweep_maxdiff(long row_begin, long row_end, long col_begin, long col
     }
 }
 
+/* Sweeps first .. first+count-1 in bands: each thread advances its own rows up to band_depth sweeps between two */
+/* barriers instead of one sweep. A sweep of a block also recomputes the rows beyond the band that the block's */
+/* later sweeps read ((sweeps left) * HALO on each side), into the thread's private scratch grids, so no thread */
+/* waits for another within a block. Only the block's last sweep writes the shared buffer, and only the band. */
+static void sweeps_in_bands(long first, long count, long rows, long cols, float *const buffer[2], float *const scratch[2], long band_depth) {
+    long band_begin, band_end;
+    st_band_rows(rows, HALO, omp_get_num_threads(), omp_get_thread_num(), &band_begin, &band_end);
+    for (long block = first; block < first + count; block += band_depth) {
+        const long depth = band_depth < first + count - block ? band_depth : first + count - block;
+        for (long step = 0; step < depth; ++step) {
+            const long iteration = block + step, reach = (depth - 1 - step) * HALO;
+            const long row_begin = band_begin - reach > HALO ? band_begin - reach : HALO;
+            const long row_end = band_end + reach < rows - HALO ? band_end + reach : rows - HALO;
+            const float *from = step == 0 ? buffer[iteration % 2] : scratch[(step - 1) % 2];
+            float *to = step == depth - 1 ? buffer[(iteration + 1) % 2] : scratch[step % 2];
+            if (step == depth - 1 && depth % 2 == 0) {
+                #pragma omp barrier /* the last sweep writes the buffer the block started from: wait until no thread reads it */
+            }
+            sweep_rows(row_begin, row_end, HALO, cols - HALO, cols, from, to);
+        }
+        #pragma omp barrier /* the block's rows are all written before any thread reads its neighbours' */
+    }
+}
+
 /* Sweeps first .. first+count-1 (buffer[iteration % 2] holds that iterate). Without a plan, whole sweeps one after the other; */
 /* with one, row tiles advance up to plan->depth sweeps each, shifted up by HALO rows per sweep, so a tile */
 /* reads only rows that hold the previous sweep's values and stays in cache while it advances. */
-static void sweeps(long first, long count, long rows, long cols, float *const buffer[2], const st_temporal *plan) {
+static void sweeps(long first, long count, long rows, long cols, float *const buffer[2], float *const scratch[2], const st_temporal *plan) {
+    if (plan->bands) {
+        sweeps_in_bands(first, count, rows, cols, buffer, scratch, plan->depth);
+        return;
+    }
     if (plan->depth < 2 || count < 2) {
         for (long iteration = first; iteration < first + count; ++iteration) {
             sweep(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
@@ -97,7 +134,7 @@ int main(int argc, char **argv) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, HALO, 0.0f); /* wide_halo.st:11 left = 0 */
         st_fill_f32(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 0.0f); /* wide_halo.st:12 right = 0 */
     }
-    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, ST_TEMPORAL_AUTO);
+    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, omp_get_max_threads(), ST_TEMPORAL_AUTO);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0, nonfinite_seen = 0;
@@ -105,11 +142,17 @@ int main(int argc, char **argv) {
     const double start = st_seconds();
     #pragma omp parallel
     {
+        /* This thread's scratch grids, for band sweeps only: copies of the first iterate, so they hold the boundary values. */
+        float *scratch[2] = { NULL, NULL };
+        if (temporal.bands) {
+            scratch[0] = st_copy_grid(buffer[0], rows, cols, sizeof(float));
+            scratch[1] = st_copy_grid(buffer[0], rows, cols, sizeof(float));
+        }
         long iteration = 0; /* every thread counts the same sweeps */
         while (iteration < max_iterations) {
             /* The plain sweeps up to the next check (temporally blocked when that pays), then one check sweep. */
             const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;
-            sweeps(iteration, plain, rows, cols, buffer, &temporal);
+            sweeps(iteration, plain, rows, cols, buffer, scratch, &temporal);
             iteration += plain;
             if (iteration == max_iterations) break;
             #pragma omp single
@@ -130,6 +173,7 @@ int main(int argc, char **argv) {
             }
             if (bad > 0 || norm < tolerance) break;
         }
+        st_free_grid(scratch[0]); st_free_grid(scratch[1]);
         #pragma omp master
         iterations = iteration;
     }

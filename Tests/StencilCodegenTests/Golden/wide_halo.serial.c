@@ -87,7 +87,7 @@ int main(int argc, char **argv) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, HALO, 0.0f); /* wide_halo.st:11 left = 0 */
         st_fill_f32(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 0.0f); /* wide_halo.st:12 right = 0 */
     }
-    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, ST_TEMPORAL_AUTO);
+    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, 1, ST_TEMPORAL_AUTO);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0, nonfinite_seen = 0;

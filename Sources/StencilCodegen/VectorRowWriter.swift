@@ -1,0 +1,178 @@
+// VectorRowWriter.swift: `sweep_row`, the plain update of one row's columns as 64-byte vectors,
+// which the sweeps of the C targets call once per row (per tile row when tiled).
+//
+// Why not leave it to the compiler: its vectorized loop loads every neighbour of a strip
+// separately, so a 5-point update costs four loads per strip, two of them unaligned by one
+// element (with 64-byte vectors, each one splits across two cache lines), and a scalar remainder
+// per row. Here each row of each grid the update reads is loaded once per strip, at aligned
+// columns, and the left/right neighbours are lanes of that vector and the one beside it
+// (ST_WINDOW), shifted in registers. The strips at a row's two ends, where the vectors beside
+// would leave the row, load their neighbours directly; the last of them ends at the row's end,
+// overlapping the one before (it writes the same values again). Lane by lane the operations are
+// the scalar update's, in its order, so the results are the same bits (-ffp-contract=off keeps
+// the compiler from fusing a multiply and an add in one form and not the other).
+//
+// Only updates of + - * / on reads, params and literals qualify (no vector math library is
+// assumed); anything else keeps the scalar loop.
+
+import StencilIR
+
+public struct VectorRowWriter {
+    public let program: Program
+    public let names: CNames
+    public let writer: CodeWriter
+
+    public init(program: Program, names: CNames, writer: CodeWriter) {
+        self.program = program
+        self.names = names
+        self.writer = writer
+    }
+
+    var float32: Bool { program.elementType == .float32 }
+    var scalar: String { float32 ? "float" : "double" }
+    var vector: String { float32 ? "st_f32x16" : "st_f64x8" }
+    var lanesName: String { float32 ? "ST_LANES_F32" : "ST_LANES_F64" }
+    var lanes: Int { float32 ? 16 : 8 }
+    var window: String { float32 ? "ST_WINDOW_F32" : "ST_WINDOW_F64" }
+
+    /// Whether the update can be written as vectors: arithmetic only, at least one read (so the
+    /// value is a vector), and no column offset wider than a strip.
+    public static func applies(to program: Program) -> Bool {
+        func arithmetic(_ e: IRExpr) -> Bool {
+            switch e {
+            case .constant, .param, .read: return true
+            case .negate(let operand): return arithmetic(operand)
+            case .binary(_, let left, let right): return arithmetic(left) && arithmetic(right)
+            case .call: return false
+            }
+        }
+        let lanes = program.elementType == .float32 ? 16 : 8
+        let reads = program.update.value.reads
+        return arithmetic(program.update.value) && !reads.isEmpty && reads.allSatisfy { abs($0.dCol) <= lanes }
+    }
+
+    /// One (grid, row offset) the update reads, with the column offsets it reads there.
+    struct Row {
+        let grid: String
+        let dRow: Int
+        var dCols: Set<Int>
+        var left: Bool { dCols.contains { $0 < 0 } }
+        var right: Bool { dCols.contains { $0 > 0 } }
+    }
+
+    var rows: [Row] {
+        var result: [Row] = []
+        for read in program.update.value.reads {
+            if let k = result.firstIndex(where: { $0.grid == read.grid && $0.dRow == read.dRow }) {
+                result[k].dCols.insert(read.dCol)
+            } else {
+                result.append(Row(grid: read.grid, dRow: read.dRow, dCols: [read.dCol]))
+            }
+        }
+        return result
+    }
+
+    /// The sweep's parameters after the grids (read-only grids, then params), as SweepWriter has them.
+    var extraParameters: [String] {
+        program.readOnlyGrids.map { "const \(scalar) *restrict \(names[$0.name])" }
+            + program.update.value.params.map { "const \(scalar) \(names[$0])" }
+    }
+    var extraArguments: [String] {
+        program.readOnlyGrids.map { names[$0.name] } + program.update.value.params.map { names[$0] }
+    }
+
+    /// `sweep_row(i, col_begin, col_end, cols, grid, next, extras...)` as a sweep calls it.
+    public func call(row: String, colBegin: String, colEnd: String) -> String {
+        "sweep_row(" + ([row, colBegin, colEnd, "cols", names[program.update.grid], names.next(program.update.grid)] + extraArguments)
+            .joined(separator: ", ") + ");"
+    }
+
+    func dialect(_ read: @escaping @Sendable (String, Int, Int) -> String) -> CDialect {
+        let names = self.names
+        return CDialect(elementType: program.elementType, read: read, param: { names[$0] })
+    }
+
+    /// The vector local holding row `k` of the reads (`vec0`, `vec1_prev`, `vec1_next`).
+    static func local(_ k: Int, _ suffix: String = "") -> String { "vec\(k)\(suffix)" }
+
+    public func function() {
+        let i = names[program.update.rowIndex]
+        let grid = names[program.update.grid]
+        let next = names.next(program.update.grid)
+        let parameters = (["long \(i)", "long col_begin", "long col_end", "long cols", "const \(scalar) *restrict \(grid)",
+                           "\(scalar) *restrict \(next)"] + extraParameters).joined(separator: ", ")
+        let j = names[program.update.colIndex]
+        let scalarDialect = SweepWriter(program: program, names: names, writer: writer, pragma: nil).dialect
+        let names = self.names
+        let vector = self.vector
+        let direct = dialect { g, dRow, dCol in
+            "ST_LOAD(\(vector), &\(names[g])[\(CExprPrinter.flatIndex(row: i, dRow, col: j, dCol, stride: "cols"))])"
+        }
+        let rows = self.rows
+        let window = self.window
+        let lanes = self.lanes
+        let shifted = dialect { g, dRow, dCol in
+            let k = rows.firstIndex { $0.grid == g && $0.dRow == dRow }!
+            if dCol == 0 { return VectorRowWriter.local(k) }
+            return dCol < 0
+                ? "\(window)(\(VectorRowWriter.local(k, "_prev")), \(VectorRowWriter.local(k)), \(lanes + dCol))"
+                : "\(window)(\(VectorRowWriter.local(k)), \(VectorRowWriter.local(k, "_next")), \(dCol))"
+        }
+        let value = program.update.value
+
+        writer.comment("\(program.sourceName):\(program.update.line)'s update on row \(i), columns [col_begin, col_end), in strips of \(lanes) lanes (\(vector)):")
+        writer.comment("the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row")
+        writer.comment("they read once and take the left/right neighbours from that vector and the one beside it (\(window));")
+        writer.comment("the strips at the ends load every neighbour directly, the last one ending at the edge (overlapping).")
+        writer.block("static inline void sweep_row(\(parameters))") {
+            // An update that does not read its own grid leaves the parameter unused (-Werror).
+            if !program.update.value.reads.contains(where: { $0.grid == program.update.grid }) {
+                writer.line("(void)\(grid);")
+            }
+            writer.block("if (col_end - col_begin < \(lanesName))") {
+                writer.block("for (long \(j) = col_begin; \(j) < col_end; ++\(j))") {
+                    writer.line("\(next)[\(i) * cols + \(j)] = \(CExprPrinter.print(value, scalarDialect));")
+                }
+                writer.line("return;")
+            }
+            writer.line("long start, stop;")
+            writer.line("st_aligned_strips(\(i), cols, col_begin, col_end, \(lanesName), &start, &stop);")
+            let directStrip = { (from: String) in
+                writer.block("for (long strip = \(from); strip < \(from == "col_begin" ? "start" : "col_end"); strip += \(self.lanesName))") {
+                    writer.line("const long \(j) = strip + \(self.lanesName) <= col_end ? strip : col_end - \(self.lanesName);")
+                    writer.line("ST_STORE(&\(next)[\(i) * cols + \(j)], \(CExprPrinter.print(value, direct)));")
+                }
+            }
+            directStrip("col_begin")
+            writer.block("if (start < stop)") {
+                // Vectors that roll from one strip to the next are declared before the loop.
+                for (k, row) in rows.enumerated() where row.left || row.right {
+                    let at = { (offset: String) in
+                        "ST_LOAD(\(vector), &\(names[row.grid])[\(CExprPrinter.flatIndex(row: i, row.dRow, col: "start", 0, stride: "cols"))\(offset)])"
+                    }
+                    writer.line("/* \(row.grid), row \(CExprPrinter.offsetIndex(i, row.dRow)) */")
+                    if row.left { writer.line("\(vector) \(VectorRowWriter.local(k, "_prev")) = \(at(" - \(lanesName)"));") }
+                    if row.right { writer.line("\(vector) \(VectorRowWriter.local(k)) = \(at(""));") }
+                }
+                writer.block("for (long \(j) = start; \(j) < stop; \(j) += \(lanesName))") {
+                    for (k, row) in rows.enumerated() {
+                        let at = { (offset: String) in
+                            "ST_LOAD(\(vector), &\(names[row.grid])[\(CExprPrinter.flatIndex(row: i, row.dRow, col: j, 0, stride: "cols"))\(offset)])"
+                        }
+                        if row.right {
+                            writer.line("const \(vector) \(VectorRowWriter.local(k, "_next")) = \(at(" + \(lanesName)"));")
+                        } else {
+                            writer.line("const \(vector) \(VectorRowWriter.local(k)) = \(at("")); /* \(row.grid), row \(CExprPrinter.offsetIndex(i, row.dRow)) */")
+                        }
+                    }
+                    writer.line("ST_STORE(&\(next)[\(i) * cols + \(j)], \(CExprPrinter.print(value, shifted)));")
+                    for (k, row) in rows.enumerated() {
+                        if row.left { writer.line("\(VectorRowWriter.local(k, "_prev")) = \(VectorRowWriter.local(k));") }
+                        if row.right { writer.line("\(VectorRowWriter.local(k)) = \(VectorRowWriter.local(k, "_next"));") }
+                    }
+                }
+            }
+            directStrip("stop")
+        }
+    }
+}
