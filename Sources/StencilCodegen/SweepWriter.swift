@@ -125,22 +125,7 @@ public struct SweepWriter {
             return
         }
         let rowWriter = VectorRowWriter(program: program, names: names, writer: writer)
-        let i = names[program.update.rowIndex]
-        if let tileRows = program.schedule.tileRows, let tileCols = program.schedule.tileCols {
-            writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
-                writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {
-                    writer.line("const long tile_row_end = ii + \(tileRows) < row_end ? ii + \(tileRows) : row_end;")
-                    writer.line("const long tile_col_end = jj + \(tileCols) < col_end ? jj + \(tileCols) : col_end;")
-                    writer.block("for (long \(i) = ii; \(i) < tile_row_end; ++\(i))") {
-                        writer.line(rowWriter.call(row: i, colBegin: "jj", colEnd: "tile_col_end"))
-                    }
-                }
-            }
-        } else {
-            writer.block("for (long \(i) = row_begin; \(i) < row_end; ++\(i))") {
-                writer.line(rowWriter.call(row: i, colBegin: "col_begin", colEnd: "col_end"))
-            }
-        }
+        rowLoops { i, colBegin, colEnd in writer.line(rowWriter.call(row: i, colBegin: colBegin, colEnd: colEnd)) }
     }
 
     /// `sweep_row`, where plain sweeps call it.
@@ -152,23 +137,26 @@ public struct SweepWriter {
 
     /// The loops alone (the caller writes any pragma).
     func loops(_ body: (String) -> Void) {
-        let i = names[program.update.rowIndex]
         let j = names[program.update.colIndex]
-        let point = "\(i) * cols + \(j)"
+        rowLoops { i, colBegin, colEnd in
+            writer.block("for (long \(j) = \(colBegin); \(j) < \(colEnd); ++\(j))") { body("\(i) * cols + \(j)") }
+        }
+    }
+
+    /// The row loops over the rectangle, tiled when the schedule says so; `rowBody` gets the row
+    /// index and the row's column range (the whole rectangle's, or one tile's).
+    func rowLoops(_ rowBody: (_ row: String, _ colBegin: String, _ colEnd: String) -> Void) {
+        let i = names[program.update.rowIndex]
         if let tileRows = program.schedule.tileRows, let tileCols = program.schedule.tileCols {
             writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
                 writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {
                     writer.line("const long tile_row_end = ii + \(tileRows) < row_end ? ii + \(tileRows) : row_end;")
                     writer.line("const long tile_col_end = jj + \(tileCols) < col_end ? jj + \(tileCols) : col_end;")
-                    writer.block("for (long \(i) = ii; \(i) < tile_row_end; ++\(i))") {
-                        writer.block("for (long \(j) = jj; \(j) < tile_col_end; ++\(j))") { body(point) }
-                    }
+                    writer.block("for (long \(i) = ii; \(i) < tile_row_end; ++\(i))") { rowBody(i, "jj", "tile_col_end") }
                 }
             }
         } else {
-            writer.block("for (long \(i) = row_begin; \(i) < row_end; ++\(i))") {
-                writer.block("for (long \(j) = col_begin; \(j) < col_end; ++\(j))") { body(point) }
-            }
+            writer.block("for (long \(i) = row_begin; \(i) < row_end; ++\(i))") { rowBody(i, "col_begin", "col_end") }
         }
     }
 }
