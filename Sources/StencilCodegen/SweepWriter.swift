@@ -39,12 +39,26 @@ public struct SweepWriter {
 
     /// `sweep(...)`'s parameter list.
     var parameterList: String {
-        var list = ["long row_begin", "long row_end", "long col_begin", "long col_end", "long cols",
+        let list = ["long row_begin", "long row_end", "long col_begin", "long col_end", "long cols",
                     "const \(scalar) *restrict \(names[program.update.grid])",
                     "\(scalar) *restrict \(names.next(program.update.grid))"]
-        list += program.readOnlyGrids.map { "const \(scalar) *restrict \(names[$0.name])" }
-        list += sweepParams.map { "const \(scalar) \(names[$0])" }
-        return list.joined(separator: ", ")
+        return (list + extraParameters).joined(separator: ", ")
+    }
+
+    /// A sweep's parameters after the two buffers: read-only grids, then the params it uses.
+    public var extraParameters: [String] {
+        program.readOnlyGrids.map { "const \(scalar) *restrict \(names[$0.name])" } + sweepParams.map { "const \(scalar) \(names[$0])" }
+    }
+    /// The same, as arguments passed on by a function that has them as parameters.
+    public var extraArguments: [String] {
+        program.readOnlyGrids.map { names[$0.name] } + sweepParams.map { names[$0] }
+    }
+
+    /// An update that does not read its own grid leaves that parameter unused (-Werror).
+    func markUnusedGrid() {
+        if !program.update.value.reads.contains(where: { $0.grid == program.update.grid }) {
+            writer.line("(void)\(names[program.update.grid]);")
+        }
     }
 
     /// Arguments of a call from `main`, for a rectangle.

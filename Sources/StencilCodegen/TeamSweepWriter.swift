@@ -52,14 +52,8 @@ public struct TeamSweepWriter {
         }
     }
 
-    /// Read-only grids and params, as a sweep's extra parameters and as arguments.
-    var extraParameters: [String] {
-        program.readOnlyGrids.map { "const \(scalar) *restrict \(names[$0.name])" }
-            + program.update.value.params.map { "const \(scalar) \(names[$0])" }
-    }
-    var extraArguments: [String] {
-        program.readOnlyGrids.map { names[$0.name] } + program.update.value.params.map { names[$0] }
-    }
+    var extraParameters: [String] { base.extraParameters }
+    var extraArguments: [String] { base.extraArguments }
 
     /// The same extras passed from `main`, params cast to the element type.
     public var extraArgumentsFromMain: [String] {
@@ -92,10 +86,7 @@ public struct TeamSweepWriter {
         base.rowFunction()
         writer.comment("\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))")
         writer.block("static void sweep(\(parameters))") {
-            // An update that does not read its own grid leaves the parameter unused (-Werror).
-            if !program.update.value.reads.contains(where: { $0.grid == program.update.grid }) {
-                writer.line("(void)\(grid);")
-            }
+            base.markUnusedGrid()
             pragma()
             base.updateLoops()
         }
@@ -103,9 +94,7 @@ public struct TeamSweepWriter {
             writer.blank()
             writer.comment("The same sweep by the calling thread alone (no worksharing): band sweeps give each thread its own rows.")
             writer.block("static void sweep_rows(\(parameters))") {
-                if !program.update.value.reads.contains(where: { $0.grid == program.update.grid }) {
-                    writer.line("(void)\(grid);")
-                }
+                base.markUnusedGrid()
                 base.updateLoops()
             }
         }

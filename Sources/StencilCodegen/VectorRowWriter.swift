@@ -72,18 +72,11 @@ public struct VectorRowWriter {
         return result
     }
 
-    /// The sweep's parameters after the grids (read-only grids, then params), as SweepWriter has them.
-    var extraParameters: [String] {
-        program.readOnlyGrids.map { "const \(scalar) *restrict \(names[$0.name])" }
-            + program.update.value.params.map { "const \(scalar) \(names[$0])" }
-    }
-    var extraArguments: [String] {
-        program.readOnlyGrids.map { names[$0.name] } + program.update.value.params.map { names[$0] }
-    }
+    var base: SweepWriter { SweepWriter(program: program, names: names, writer: writer, pragma: nil) }
 
     /// `sweep_row(i, col_begin, col_end, cols, grid, next, extras...)` as a sweep calls it.
     public func call(row: String, colBegin: String, colEnd: String) -> String {
-        "sweep_row(" + ([row, colBegin, colEnd, "cols", names[program.update.grid], names.next(program.update.grid)] + extraArguments)
+        "sweep_row(" + ([row, colBegin, colEnd, "cols", names[program.update.grid], names.next(program.update.grid)] + base.extraArguments)
             .joined(separator: ", ") + ");"
     }
 
@@ -100,9 +93,9 @@ public struct VectorRowWriter {
         let grid = names[program.update.grid]
         let next = names.next(program.update.grid)
         let parameters = (["long \(i)", "long col_begin", "long col_end", "long cols", "const \(scalar) *restrict \(grid)",
-                           "\(scalar) *restrict \(next)"] + extraParameters).joined(separator: ", ")
+                           "\(scalar) *restrict \(next)"] + base.extraParameters).joined(separator: ", ")
         let j = names[program.update.colIndex]
-        let scalarDialect = SweepWriter(program: program, names: names, writer: writer, pragma: nil).dialect
+        let scalarDialect = base.dialect
         let names = self.names
         let vector = self.vector
         let direct = dialect { g, dRow, dCol in
@@ -125,10 +118,7 @@ public struct VectorRowWriter {
         writer.comment("they read once and take the left/right neighbours from that vector and the one beside it (\(window));")
         writer.comment("the strips at the ends load every neighbour directly, the last one ending at the edge (overlapping).")
         writer.block("static inline void sweep_row(\(parameters))") {
-            // An update that does not read its own grid leaves the parameter unused (-Werror).
-            if !program.update.value.reads.contains(where: { $0.grid == program.update.grid }) {
-                writer.line("(void)\(grid);")
-            }
+            base.markUnusedGrid()
             writer.block("if (col_end - col_begin < \(lanesName))") {
                 writer.block("for (long \(j) = col_begin; \(j) < col_end; ++\(j))") {
                     writer.line("\(next)[\(i) * cols + \(j)] = \(CExprPrinter.print(value, scalarDialect));")
