@@ -100,8 +100,17 @@ typedef double st_f64x8 __attribute__((vector_size(64)));
 #define ST_STORE(address, value) do { __typeof__(value) v_ = (value); memcpy((address), &v_, sizeof v_); } while (0)
 
 /* ST_WINDOW_F32(lo, hi, k): lanes k .. k+15 of the 32 lanes lo:hi, that is the row's values k
- * columns to the right of lo's first: a neighbour's vector shifted in registers, not reloaded. */
-#if defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
+ * columns to the right of lo's first: a neighbour's vector shifted in registers, not reloaded.
+ * With AVX-512 that is one `valignd`/`valignq` (GCC writes the generic shuffle as `vpermt2ps`,
+ * which needs an index register and a copy of the operand it overwrites); k == lanes is hi
+ * itself, since valign only keeps the low 4 (3) bits of its count. */
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define ST_WINDOW_F32(lo, hi, k) ((k) == ST_LANES_F32 ? (hi) \
+    : (st_f32x16)_mm512_alignr_epi32((__m512i)(hi), (__m512i)(lo), (k) % ST_LANES_F32))
+#define ST_WINDOW_F64(lo, hi, k) ((k) == ST_LANES_F64 ? (hi) \
+    : (st_f64x8)_mm512_alignr_epi64((__m512i)(hi), (__m512i)(lo), (k) % ST_LANES_F64))
+#elif defined(__clang__) || (defined(__GNUC__) && __GNUC__ >= 12)
 #define ST_WINDOW_F32(lo, hi, k) __builtin_shufflevector(lo, hi, (k), (k) + 1, (k) + 2, (k) + 3, (k) + 4, (k) + 5, \
     (k) + 6, (k) + 7, (k) + 8, (k) + 9, (k) + 10, (k) + 11, (k) + 12, (k) + 13, (k) + 14, (k) + 15)
 #define ST_WINDOW_F64(lo, hi, k) __builtin_shufflevector(lo, hi, (k), (k) + 1, (k) + 2, (k) + 3, (k) + 4, (k) + 5, \

@@ -21,6 +21,8 @@ struct DiffConfiguration: CustomStringConvertible {
     var target: Target
     var overrides: Schedule
     var environment: [String: String] = [:]
+    /// Added to the C compiler's flags (e.g. -mno-avx512f: the runtime's generic vector code).
+    var flags: [String] = []
 
     var description: String {
         var parts = ["--target", target.rawValue]
@@ -31,7 +33,7 @@ struct DiffConfiguration: CustomStringConvertible {
         if let r = overrides.ranks { parts += ["--ranks", String(r)] }
         if let d = overrides.decompose { parts += ["--decompose", d.rawValue] }
         let environment = self.environment.keys.sorted().map { "\($0)=\(self.environment[$0]!) " }.joined()
-        return environment + parts.joined(separator: " ")
+        return environment + parts.joined(separator: " ") + (flags.isEmpty ? "" : " (C flags \(flags.joined(separator: " ")))")
     }
 }
 
@@ -101,7 +103,7 @@ enum Differential {
         do {
             result = try Compilation.compile(path: path, target: configuration.target, overrides: configuration.overrides)
             // Emitted code must build warning-free, whatever the program (STYLE.md).
-            result.emitted.recipe.flags += ["-Wall", "-Wextra", "-Werror"]
+            result.emitted.recipe.flags += ["-Wall", "-Wextra", "-Werror"] + configuration.flags
         } catch let errors as SourceErrors {
             return DiffFailure(kind: .rejected, detail: errors.rendered)
         } catch {
@@ -245,6 +247,41 @@ enum Differential {
             var generator = ProgramGenerator(seed: 0xC0_4905 &+ UInt64(index))
             let program = generator.program()
             try program.text.write(toFile: "\(directory)/generated_\(String(format: "%02d", index)).st", atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// Column offsets of a whole vector (16 float32 or 8 float64 lanes, the widest `sweep_row`
+    /// takes), which the random programs (halo 1 to 3) never reach: there the shifted neighbour is
+    /// the next vector itself, a case of its own in ST_WINDOW. Wide, odd grids, so rows hold
+    /// aligned strips and end in partial ones (the halo is a vector wide too, so 9 rows are
+    /// updated); serial and openmp against the interpreter, and serial once more without
+    /// AVX-512, where the runtime shifts with generic vector shuffles instead of valign.
+    @Test(arguments: [false, true])
+    func laneWideColumnOffsetsAgreeWithTheReference(isDouble: Bool) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lanes = isDouble ? 8 : 16
+        func r(_ dr: Int, _ dc: Int) -> GenExpr { .read("u", dr, dc) }
+        // (left-lanes + 2 right+lanes + 3 up + 4 down + 6 centre) / 16: weights keep it a contraction.
+        let update: GenExpr = .binary("/", .paren(.binary("+", .binary("+", .binary("+", .binary("+",
+            r(0, -lanes), .binary("*", .number("2"), r(0, lanes))), .binary("*", .number("3"), r(-1, 0))),
+            .binary("*", .number("4"), r(1, 0))), .binary("*", .number("6"), r(0, 0)))), .number("16"))
+        let program = GenProgram(name: "lanes\(lanes)", isDouble: isDouble, params: [],
+                                 grids: [GenGrid(name: "u", rows: .literal(2 * lanes + 9), cols: .literal(6 * lanes + 5), initial: .number("1"),
+                                                 boundary: [("left", .number("90")), ("top", .number("40")),
+                                                            ("bottom", .number("0")), ("right", .number("10"))])],
+                                 rowIndex: "i", colIndex: "j", update: update, stop: .steps(.literal(9)), overrides: [:],
+                                 schedule: [], shuffleSeed: 1)
+        var twoThreads = Schedule()
+        twoThreads.numThreads = 2
+        var configurations = [DiffConfiguration(target: .serial, overrides: Schedule()),
+                              DiffConfiguration(target: .openmp, overrides: twoThreads)]
+        #if arch(x86_64)
+        configurations.append(DiffConfiguration(target: .serial, overrides: Schedule(), flags: ["-mno-avx512f"]))
+        #endif
+        for configuration in configurations {
+            let failure = Differential.failure(of: program, on: configuration, in: directory)
+            #expect(failure == nil, "\(configuration): \(failure.map(String.init(describing:)) ?? "")\n\(program.text)")
         }
     }
 
