@@ -114,7 +114,16 @@ public struct OpenCLBackend: Backend {
         if program.elementType == .float64 {
             writer.line("stcl_require_fp64(&env, \"\(program.sourceName)\");")
         }
-        writer.line("cl_program program = stcl_build_program(&env, kernel_source, NULL);")
+        if kernels.norm == .l2diff && program.elementType == .float32 {
+            writer.comment("l2diff sums change^2 in double, as the C targets do, where the device has fp64; else in float.")
+            writer.line("const size_t norm_size = env.has_fp64 ? sizeof(double) : sizeof(float);")
+            writer.line("cl_program program = stcl_build_program(&env, kernel_source, env.has_fp64 ? \"-DST_SUM_DOUBLE\" : NULL);")
+        } else {
+            if kernels.norm != nil {
+                writer.line("const size_t norm_size = sizeof(\(kernels.norm == .l2diff ? "double" : scalar)); /* the norm's accumulator */")
+            }
+            writer.line("cl_program program = stcl_build_program(&env, kernel_source, NULL);")
+        }
         writer.line("cl_kernel sweep_kernel = stcl_create_kernel(&env, program, \"\(kernels.sweepName)\");")
         if let norm = kernels.norm {
             writer.line("cl_kernel check_kernel = stcl_create_kernel(&env, program, \"\(kernels.checkName(norm))\");")
@@ -129,7 +138,7 @@ public struct OpenCLBackend: Backend {
         writer.line("const cl_kernel sweep_kernels[] = { \(sweepKernels) };")
         if let rows = program.schedule.workgroupRows, let cols = program.schedule.workgroupCols {
             writer.line("const stcl_workgroup wg = { \(rows), \(cols) };")
-            let localBytes = kernels.norm == nil ? "0" : "sizeof(\(scalar))"
+            let localBytes = kernels.norm == nil ? "0" : "norm_size"
             writer.line("stcl_check_workgroup(&env, sweep_kernels, \(sweepCount), wg, \(localBytes), \"workgroup \(rows) x \(cols) of the schedule\");")
         } else {
             writer.line("const stcl_workgroup wg = stcl_default_workgroup(&env, sweep_kernels, \(sweepCount), interior_rows, interior_cols);")
@@ -144,8 +153,8 @@ public struct OpenCLBackend: Backend {
         if kernels.norm != nil {
             writer.line("const size_t groups = stcl_group_count(interior_rows, interior_cols, wg);")
             writer.line("const size_t reduce_size = stcl_reduction_size(&env, reduce_kernel);")
-            writer.line("cl_mem partial = stcl_create_buffer(&env, groups * sizeof(\(scalar)), NULL);")
-            writer.line("cl_mem result = stcl_create_buffer(&env, sizeof(\(scalar)), NULL);")
+            writer.line("cl_mem partial = stcl_create_buffer(&env, groups * norm_size, NULL);")
+            writer.line("cl_mem result = stcl_create_buffer(&env, norm_size, NULL);")
             writer.line("const cl_int no_points = 0;")
             writer.line("cl_mem nonfinite = stcl_create_buffer(&env, sizeof(cl_int), &no_points); /* NaN/Inf points seen */")
         }
@@ -178,12 +187,12 @@ public struct OpenCLBackend: Backend {
             let first = 4 + program.readOnlyGrids.count + updateParams.count
             writer.line("STCL_ARG(check_kernel, \(first), partial);")
             writer.line("STCL_ARG(check_kernel, \(first + 1), nonfinite);")
-            writer.line("STCL_LOCAL_ARG(check_kernel, \(first + 2), wg.rows * wg.cols * sizeof(\(scalar)));")
+            writer.line("STCL_LOCAL_ARG(check_kernel, \(first + 2), wg.rows * wg.cols * norm_size);")
             writer.line("const cl_int count = (cl_int)groups;")
             writer.line("STCL_ARG(reduce_kernel, 0, count);")
             writer.line("STCL_ARG(reduce_kernel, 1, partial);")
             writer.line("STCL_ARG(reduce_kernel, 2, result);")
-            writer.line("STCL_LOCAL_ARG(reduce_kernel, 3, reduce_size * sizeof(\(scalar)));")
+            writer.line("STCL_LOCAL_ARG(reduce_kernel, 3, reduce_size * norm_size);")
         }
         writer.blank()
         writer.line("/* Warm-up, outside the timing: drivers that compile for each work-group size (PoCL) do so at")
@@ -240,8 +249,20 @@ public struct OpenCLBackend: Backend {
                 writer.line("current = 1 - current; /* the new iterate becomes current */")
                 writer.block("if (check)") {
                     writer.line("stcl_enqueue_1d(&env, reduce_kernel, \"\(kernels.reduceName(norm))\", reduce_size, reduce_size);")
-                    writer.line("\(scalar) norm;")
-                    writer.line("stcl_read(&env, result, sizeof norm, &norm); /* the scalars that come back */")
+                    if norm == .l2diff && program.elementType == .float32 {
+                        writer.line("double norm = 0; /* the scalars that come back: the sum in double, or in float */")
+                        writer.block("if (norm_size == sizeof(double))") {
+                            writer.line("stcl_read(&env, result, sizeof norm, &norm);")
+                        }
+                        writer.block("else") {
+                            writer.line("float sum;")
+                            writer.line("stcl_read(&env, result, sizeof sum, &sum);")
+                            writer.line("norm = sum;")
+                        }
+                    } else {
+                        writer.line("\(scalar) norm;")
+                        writer.line("stcl_read(&env, result, sizeof norm, &norm); /* the scalars that come back */")
+                    }
                     writer.line("stcl_read(&env, nonfinite, sizeof nonfinite_seen, &nonfinite_seen);")
                     writer.line(norm == .maxdiff ? "residual = (double)norm;" : "residual = sqrt((double)norm);")
                     writer.line("st_progress(&options, iterations, max_iterations, residual, points, start);")

@@ -73,6 +73,7 @@ public struct OpenCLKernels {
         writer.blank()
         writer.line("enum { HALO = \(program.halo) }; /* largest offset read by the update */")
         writer.blank()
+        if norm == .l2diff { sumType(writer) }
         minMaxFunctions(writer)
         sweepKernel(writer)
         if let norm {
@@ -82,6 +83,31 @@ public struct OpenCLKernels {
             reduceKernel(writer, norm)
         }
         return writer.text
+    }
+
+    /// The type the norm accumulates in: the grid's for maxdiff (exact in any order), `st_sum`
+    /// for l2diff.
+    var accumulator: String { norm == .l2diff ? "st_sum" : scalar }
+
+    /// `st_sum`: l2diff sums change^2 in double, as the C targets do, so the norm and with it the
+    /// iteration a run stops at agree with theirs; a float32 program on a device without fp64
+    /// sums in float (the host passes -DST_SUM_DOUBLE when the device has it).
+    private func sumType(_ writer: CodeWriter) {
+        if program.elementType == .float64 {
+            writer.line("typedef double st_sum; /* l2diff's sum of change^2, in double as on the host */")
+            writer.line("#define ST_SUM_MAX DBL_MAX")
+        } else {
+            writer.line("/* l2diff's sum of change^2: in double as on the host where the device has fp64, else in float. */")
+            writer.line("#ifdef ST_SUM_DOUBLE")
+            writer.line("#pragma OPENCL EXTENSION cl_khr_fp64 : enable")
+            writer.line("typedef double st_sum;")
+            writer.line("#define ST_SUM_MAX DBL_MAX")
+            writer.line("#else")
+            writer.line("typedef float st_sum;")
+            writer.line("#define ST_SUM_MAX FLT_MAX")
+            writer.line("#endif")
+        }
+        writer.blank()
     }
 
     /// The language's min and max, as the C targets' stencil_runtime.h defines them: fmin/fmax
@@ -153,7 +179,7 @@ public struct OpenCLKernels {
         let lanes = OpenCLKernels.foldLanes
         writer.line("barrier(CLK_LOCAL_MEM_FENCE);")
         writer.block("if (lane < \(lanes))") {
-            writer.line("\(scalar) acc = scratch[lane];")
+            writer.line("\(accumulator) acc = scratch[lane];")
             writer.line("for (int k = lane + \(lanes); k < group_size; k += \(lanes)) \(combine(norm, "acc", "scratch[k]"))")
             writer.line("scratch[lane] = acc;")
         }
@@ -166,23 +192,30 @@ public struct OpenCLKernels {
         let what = norm == .maxdiff ? "|change|" : "change^2"
         writer.comment("The same sweep, also reducing \(what) to one partial per work-group and counting NaN/Inf: check iterations only.")
         writer.block(signature(checkName(norm), sweepParameters
-                                + ["__global \(scalar) *restrict partial", "__global int *restrict nonfinite",
-                                   "__local \(scalar) *scratch"])) {
+                                + ["__global \(accumulator) *restrict partial", "__global int *restrict nonfinite",
+                                   "__local \(accumulator) *scratch"])) {
             pointOfWorkItem(writer)
             writer.line("const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));")
             writer.line("const int group_size = (int)(get_local_size(0) * get_local_size(1));")
-            writer.line("\(scalar) contribution = \(dialect.literal("0"));")
+            writer.line("\(accumulator) contribution = 0;")
             writer.block("if (\(inInterior))") {
                 writer.line("const \(scalar) next = \(CExprPrinter.print(program.update.value, dialect));")
-                writer.line("const \(scalar) change = next - \(grid)[\(point)];")
-                writer.line("\(next)[\(point)] = next;")
-                writer.line(norm == .maxdiff ? "contribution = fabs(change);" : "contribution = change * change;")
-                writer.line("if (!(fabs(change) <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"))) atomic_inc(nonfinite); /* NaN or Inf: diverged */")
+                if norm == .maxdiff {
+                    writer.line("const \(scalar) change = next - \(grid)[\(point)];")
+                    writer.line("\(next)[\(point)] = next;")
+                    writer.line("contribution = fabs(change);")
+                    writer.line("if (!(fabs(change) <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"))) atomic_inc(nonfinite); /* NaN or Inf: diverged */")
+                } else {
+                    writer.line("const st_sum change = (st_sum)next - (st_sum)\(grid)[\(point)];")
+                    writer.line("\(next)[\(point)] = next;")
+                    writer.line("contribution = change * change;")
+                    writer.line("if (!(contribution <= ST_SUM_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */")
+                }
             }
             writer.line("scratch[lane] = contribution;")
             fold(writer, norm)
             writer.block("if (lane == 0)") {
-                writer.line("\(scalar) acc = scratch[0];")
+                writer.line("\(accumulator) acc = scratch[0];")
                 writer.line("for (int k = 1; k < \(OpenCLKernels.foldLanes) && k < group_size; ++k) \(combine(norm, "acc", "scratch[k]"))")
                 writer.line("partial[get_group_id(1) * get_num_groups(0) + get_group_id(0)] = acc;")
             }
@@ -192,16 +225,16 @@ public struct OpenCLKernels {
     private func reduceKernel(_ writer: CodeWriter, _ norm: Norm) {
         let what = norm == .maxdiff ? "the largest |change|" : "the sum of change^2 (the host takes its square root)"
         writer.comment("The final pass: one work-group folds the `count` partials into result[0], \(what).")
-        writer.block(signature(reduceName(norm), ["const int count", "__global const \(scalar) *restrict partial",
-                                                  "__global \(scalar) *restrict result", "__local \(scalar) *scratch"])) {
+        writer.block(signature(reduceName(norm), ["const int count", "__global const \(accumulator) *restrict partial",
+                                                  "__global \(accumulator) *restrict result", "__local \(accumulator) *scratch"])) {
             writer.line("const int lane = (int)get_local_id(0);")
             writer.line("const int group_size = (int)get_local_size(0);")
-            writer.line("\(scalar) contribution = \(dialect.literal("0"));")
+            writer.line("\(accumulator) contribution = 0;")
             writer.line("for (int k = lane; k < count; k += group_size) \(combine(norm, "contribution", "partial[k]"))")
             writer.line("scratch[lane] = contribution;")
             fold(writer, norm)
             writer.block("if (lane == 0)") {
-                writer.line("\(scalar) acc = scratch[0];")
+                writer.line("\(accumulator) acc = scratch[0];")
                 writer.line("for (int k = 1; k < \(OpenCLKernels.foldLanes) && k < group_size; ++k) \(combine(norm, "acc", "scratch[k]"))")
                 writer.line("result[0] = acc;")
             }

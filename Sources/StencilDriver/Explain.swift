@@ -55,7 +55,8 @@ public enum Explain {
                     out += "  check sweeps: sweep_\(norm.rawValue) reduces the change in local memory to one partial per\n"
                     out += "                work-group, reduce_\(norm.rawValue) folds those on the device: one scalar comes back\n"
                     if norm == .l2diff && program.elementType == .float32 {
-                        out += "                (squares summed in float32 on the device, in double on the host targets)\n"
+                        out += "                (squares summed in double, as on the host targets, where the device has fp64;\n"
+                        out += "                in float32 on a device without it)\n"
                     }
                 }
                 out += "  read back:    the grid, once, at the end\n"

@@ -30,6 +30,9 @@ static const char kernel_source[] =
     "\n"
     "enum { HALO = 1 }; /* largest offset read by the update */\n"
     "\n"
+    "typedef double st_sum; /* l2diff's sum of change^2, in double as on the host */\n"
+    "#define ST_SUM_MAX DBL_MAX\n"
+    "\n"
     "/* poisson64.st:19  update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] + h2 * f[i, j]) / 4 */\n"
     "__kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global const double *restrict f, const double h2) {\n"
     "    const long i = HALO + (long)get_global_id(1);\n"
@@ -39,50 +42,50 @@ static const char kernel_source[] =
     "}\n"
     "\n"
     "/* The same sweep, also reducing change^2 to one partial per work-group and counting NaN/Inf: check iterations only. */\n"
-    "__kernel void sweep_l2diff(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global const double *restrict f, const double h2, __global double *restrict partial, __global int *restrict nonfinite, __local double *scratch) {\n"
+    "__kernel void sweep_l2diff(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global const double *restrict f, const double h2, __global st_sum *restrict partial, __global int *restrict nonfinite, __local st_sum *scratch) {\n"
     "    const long i = HALO + (long)get_global_id(1);\n"
     "    const long j = HALO + (long)get_global_id(0);\n"
     "    const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));\n"
     "    const int group_size = (int)(get_local_size(0) * get_local_size(1));\n"
-    "    double contribution = 0.0;\n"
+    "    st_sum contribution = 0;\n"
     "    if (i < rows - HALO && j < cols - HALO) {\n"
     "        const double next = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] + h2 * f[i * cols + j]) / 4.0;\n"
-    "        const double change = next - u[i * cols + j];\n"
+    "        const st_sum change = (st_sum)next - (st_sum)u[i * cols + j];\n"
     "        u_next[i * cols + j] = next;\n"
     "        contribution = change * change;\n"
-    "        if (!(fabs(change) <= DBL_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */\n"
+    "        if (!(contribution <= ST_SUM_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */\n"
     "    }\n"
     "    scratch[lane] = contribution;\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "    if (lane < 32) {\n"
-    "        double acc = scratch[lane];\n"
+    "        st_sum acc = scratch[lane];\n"
     "        for (int k = lane + 32; k < group_size; k += 32) acc += scratch[k];\n"
     "        scratch[lane] = acc;\n"
     "    }\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "    if (lane == 0) {\n"
-    "        double acc = scratch[0];\n"
+    "        st_sum acc = scratch[0];\n"
     "        for (int k = 1; k < 32 && k < group_size; ++k) acc += scratch[k];\n"
     "        partial[get_group_id(1) * get_num_groups(0) + get_group_id(0)] = acc;\n"
     "    }\n"
     "}\n"
     "\n"
     "/* The final pass: one work-group folds the `count` partials into result[0], the sum of change^2 (the host takes its square root). */\n"
-    "__kernel void reduce_l2diff(const int count, __global const double *restrict partial, __global double *restrict result, __local double *scratch) {\n"
+    "__kernel void reduce_l2diff(const int count, __global const st_sum *restrict partial, __global st_sum *restrict result, __local st_sum *scratch) {\n"
     "    const int lane = (int)get_local_id(0);\n"
     "    const int group_size = (int)get_local_size(0);\n"
-    "    double contribution = 0.0;\n"
+    "    st_sum contribution = 0;\n"
     "    for (int k = lane; k < count; k += group_size) contribution += partial[k];\n"
     "    scratch[lane] = contribution;\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "    if (lane < 32) {\n"
-    "        double acc = scratch[lane];\n"
+    "        st_sum acc = scratch[lane];\n"
     "        for (int k = lane + 32; k < group_size; k += 32) acc += scratch[k];\n"
     "        scratch[lane] = acc;\n"
     "    }\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "    if (lane == 0) {\n"
-    "        double acc = scratch[0];\n"
+    "        st_sum acc = scratch[0];\n"
     "        for (int k = 1; k < 32 && k < group_size; ++k) acc += scratch[k];\n"
     "        result[0] = acc;\n"
     "    }\n"
@@ -119,6 +122,7 @@ int main(int argc, char **argv) {
     stcl_env env;
     stcl_init(&env, options.device);
     stcl_require_fp64(&env, "poisson64.st");
+    const size_t norm_size = sizeof(double); /* the norm's accumulator */
     cl_program program = stcl_build_program(&env, kernel_source, NULL);
     cl_kernel sweep_kernel = stcl_create_kernel(&env, program, "sweep");
     cl_kernel check_kernel = stcl_create_kernel(&env, program, "sweep_l2diff");
@@ -135,8 +139,8 @@ int main(int argc, char **argv) {
     cl_mem f_buffer = stcl_create_buffer(&env, bytes, f);
     const size_t groups = stcl_group_count(interior_rows, interior_cols, wg);
     const size_t reduce_size = stcl_reduction_size(&env, reduce_kernel);
-    cl_mem partial = stcl_create_buffer(&env, groups * sizeof(double), NULL);
-    cl_mem result = stcl_create_buffer(&env, sizeof(double), NULL);
+    cl_mem partial = stcl_create_buffer(&env, groups * norm_size, NULL);
+    cl_mem result = stcl_create_buffer(&env, norm_size, NULL);
     const cl_int no_points = 0;
     cl_mem nonfinite = stcl_create_buffer(&env, sizeof(cl_int), &no_points); /* NaN/Inf points seen */
 
@@ -151,12 +155,12 @@ int main(int argc, char **argv) {
     }
     STCL_ARG(check_kernel, 6, partial);
     STCL_ARG(check_kernel, 7, nonfinite);
-    STCL_LOCAL_ARG(check_kernel, 8, wg.rows * wg.cols * sizeof(double));
+    STCL_LOCAL_ARG(check_kernel, 8, wg.rows * wg.cols * norm_size);
     const cl_int count = (cl_int)groups;
     STCL_ARG(reduce_kernel, 0, count);
     STCL_ARG(reduce_kernel, 1, partial);
     STCL_ARG(reduce_kernel, 2, result);
-    STCL_LOCAL_ARG(reduce_kernel, 3, reduce_size * sizeof(double));
+    STCL_LOCAL_ARG(reduce_kernel, 3, reduce_size * norm_size);
 
     /* Warm-up, outside the timing: drivers that compile for each work-group size (PoCL) do so at
      * the first launch. A sweep from buffers[0] into buffers[1] is what the first iteration does

@@ -11,6 +11,9 @@
 
 enum { HALO = 1 }; /* largest offset read by the update */
 
+typedef double st_sum; /* l2diff's sum of change^2, in double as on the host */
+#define ST_SUM_MAX DBL_MAX
+
 /* poisson64.st:19  update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] + h2 * f[i, j]) / 4 */
 __kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global const double *restrict f, const double h2) {
     const long i = HALO + (long)get_global_id(1);
@@ -20,50 +23,50 @@ __kernel void sweep(const long rows, const long cols, __global const double *res
 }
 
 /* The same sweep, also reducing change^2 to one partial per work-group and counting NaN/Inf: check iterations only. */
-__kernel void sweep_l2diff(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global const double *restrict f, const double h2, __global double *restrict partial, __global int *restrict nonfinite, __local double *scratch) {
+__kernel void sweep_l2diff(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global const double *restrict f, const double h2, __global st_sum *restrict partial, __global int *restrict nonfinite, __local st_sum *scratch) {
     const long i = HALO + (long)get_global_id(1);
     const long j = HALO + (long)get_global_id(0);
     const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));
     const int group_size = (int)(get_local_size(0) * get_local_size(1));
-    double contribution = 0.0;
+    st_sum contribution = 0;
     if (i < rows - HALO && j < cols - HALO) {
         const double next = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] + h2 * f[i * cols + j]) / 4.0;
-        const double change = next - u[i * cols + j];
+        const st_sum change = (st_sum)next - (st_sum)u[i * cols + j];
         u_next[i * cols + j] = next;
         contribution = change * change;
-        if (!(fabs(change) <= DBL_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */
+        if (!(contribution <= ST_SUM_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */
     }
     scratch[lane] = contribution;
     barrier(CLK_LOCAL_MEM_FENCE);
     if (lane < 32) {
-        double acc = scratch[lane];
+        st_sum acc = scratch[lane];
         for (int k = lane + 32; k < group_size; k += 32) acc += scratch[k];
         scratch[lane] = acc;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (lane == 0) {
-        double acc = scratch[0];
+        st_sum acc = scratch[0];
         for (int k = 1; k < 32 && k < group_size; ++k) acc += scratch[k];
         partial[get_group_id(1) * get_num_groups(0) + get_group_id(0)] = acc;
     }
 }
 
 /* The final pass: one work-group folds the `count` partials into result[0], the sum of change^2 (the host takes its square root). */
-__kernel void reduce_l2diff(const int count, __global const double *restrict partial, __global double *restrict result, __local double *scratch) {
+__kernel void reduce_l2diff(const int count, __global const st_sum *restrict partial, __global st_sum *restrict result, __local st_sum *scratch) {
     const int lane = (int)get_local_id(0);
     const int group_size = (int)get_local_size(0);
-    double contribution = 0.0;
+    st_sum contribution = 0;
     for (int k = lane; k < count; k += group_size) contribution += partial[k];
     scratch[lane] = contribution;
     barrier(CLK_LOCAL_MEM_FENCE);
     if (lane < 32) {
-        double acc = scratch[lane];
+        st_sum acc = scratch[lane];
         for (int k = lane + 32; k < group_size; k += 32) acc += scratch[k];
         scratch[lane] = acc;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (lane == 0) {
-        double acc = scratch[0];
+        st_sum acc = scratch[0];
         for (int k = 1; k < 32 && k < group_size; ++k) acc += scratch[k];
         result[0] = acc;
     }

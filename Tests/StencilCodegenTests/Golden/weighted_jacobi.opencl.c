@@ -29,6 +29,16 @@ static const char kernel_source[] =
     "\n"
     "enum { HALO = 1 }; /* largest offset read by the update */\n"
     "\n"
+    "/* l2diff's sum of change^2: in double as on the host where the device has fp64, else in float. */\n"
+    "#ifdef ST_SUM_DOUBLE\n"
+    "#pragma OPENCL EXTENSION cl_khr_fp64 : enable\n"
+    "typedef double st_sum;\n"
+    "#define ST_SUM_MAX DBL_MAX\n"
+    "#else\n"
+    "typedef float st_sum;\n"
+    "#define ST_SUM_MAX FLT_MAX\n"
+    "#endif\n"
+    "\n"
     "/* weighted_jacobi.st:17  update u[i, j] = (1 - omega) * u[i, j] + omega * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) / 4 */\n"
     "__kernel void sweep(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float omega) {\n"
     "    const long i = HALO + (long)get_global_id(1);\n"
@@ -38,50 +48,50 @@ static const char kernel_source[] =
     "}\n"
     "\n"
     "/* The same sweep, also reducing change^2 to one partial per work-group and counting NaN/Inf: check iterations only. */\n"
-    "__kernel void sweep_l2diff(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float omega, __global float *restrict partial, __global int *restrict nonfinite, __local float *scratch) {\n"
+    "__kernel void sweep_l2diff(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float omega, __global st_sum *restrict partial, __global int *restrict nonfinite, __local st_sum *scratch) {\n"
     "    const long i = HALO + (long)get_global_id(1);\n"
     "    const long j = HALO + (long)get_global_id(0);\n"
     "    const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));\n"
     "    const int group_size = (int)(get_local_size(0) * get_local_size(1));\n"
-    "    float contribution = 0.0f;\n"
+    "    st_sum contribution = 0;\n"
     "    if (i < rows - HALO && j < cols - HALO) {\n"
     "        const float next = (1.0f - omega) * u[i * cols + j] + omega * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;\n"
-    "        const float change = next - u[i * cols + j];\n"
+    "        const st_sum change = (st_sum)next - (st_sum)u[i * cols + j];\n"
     "        u_next[i * cols + j] = next;\n"
     "        contribution = change * change;\n"
-    "        if (!(fabs(change) <= FLT_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */\n"
+    "        if (!(contribution <= ST_SUM_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */\n"
     "    }\n"
     "    scratch[lane] = contribution;\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "    if (lane < 32) {\n"
-    "        float acc = scratch[lane];\n"
+    "        st_sum acc = scratch[lane];\n"
     "        for (int k = lane + 32; k < group_size; k += 32) acc += scratch[k];\n"
     "        scratch[lane] = acc;\n"
     "    }\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "    if (lane == 0) {\n"
-    "        float acc = scratch[0];\n"
+    "        st_sum acc = scratch[0];\n"
     "        for (int k = 1; k < 32 && k < group_size; ++k) acc += scratch[k];\n"
     "        partial[get_group_id(1) * get_num_groups(0) + get_group_id(0)] = acc;\n"
     "    }\n"
     "}\n"
     "\n"
     "/* The final pass: one work-group folds the `count` partials into result[0], the sum of change^2 (the host takes its square root). */\n"
-    "__kernel void reduce_l2diff(const int count, __global const float *restrict partial, __global float *restrict result, __local float *scratch) {\n"
+    "__kernel void reduce_l2diff(const int count, __global const st_sum *restrict partial, __global st_sum *restrict result, __local st_sum *scratch) {\n"
     "    const int lane = (int)get_local_id(0);\n"
     "    const int group_size = (int)get_local_size(0);\n"
-    "    float contribution = 0.0f;\n"
+    "    st_sum contribution = 0;\n"
     "    for (int k = lane; k < count; k += group_size) contribution += partial[k];\n"
     "    scratch[lane] = contribution;\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "    if (lane < 32) {\n"
-    "        float acc = scratch[lane];\n"
+    "        st_sum acc = scratch[lane];\n"
     "        for (int k = lane + 32; k < group_size; k += 32) acc += scratch[k];\n"
     "        scratch[lane] = acc;\n"
     "    }\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "    if (lane == 0) {\n"
-    "        float acc = scratch[0];\n"
+    "        st_sum acc = scratch[0];\n"
     "        for (int k = 1; k < 32 && k < group_size; ++k) acc += scratch[k];\n"
     "        result[0] = acc;\n"
     "    }\n"
@@ -115,7 +125,9 @@ int main(int argc, char **argv) {
     /* The device (--device, else STENCILC_DEVICE, else the first GPU, else the first device). */
     stcl_env env;
     stcl_init(&env, options.device);
-    cl_program program = stcl_build_program(&env, kernel_source, NULL);
+    /* l2diff sums change^2 in double, as the C targets do, where the device has fp64; else in float. */
+    const size_t norm_size = env.has_fp64 ? sizeof(double) : sizeof(float);
+    cl_program program = stcl_build_program(&env, kernel_source, env.has_fp64 ? "-DST_SUM_DOUBLE" : NULL);
     cl_kernel sweep_kernel = stcl_create_kernel(&env, program, "sweep");
     cl_kernel check_kernel = stcl_create_kernel(&env, program, "sweep_l2diff");
     cl_kernel reduce_kernel = stcl_create_kernel(&env, program, "reduce_l2diff");
@@ -130,8 +142,8 @@ int main(int argc, char **argv) {
     cl_mem buffers[2] = { stcl_create_buffer(&env, bytes, u), stcl_create_buffer(&env, bytes, u) };
     const size_t groups = stcl_group_count(interior_rows, interior_cols, wg);
     const size_t reduce_size = stcl_reduction_size(&env, reduce_kernel);
-    cl_mem partial = stcl_create_buffer(&env, groups * sizeof(float), NULL);
-    cl_mem result = stcl_create_buffer(&env, sizeof(float), NULL);
+    cl_mem partial = stcl_create_buffer(&env, groups * norm_size, NULL);
+    cl_mem result = stcl_create_buffer(&env, norm_size, NULL);
     const cl_int no_points = 0;
     cl_mem nonfinite = stcl_create_buffer(&env, sizeof(cl_int), &no_points); /* NaN/Inf points seen */
 
@@ -145,12 +157,12 @@ int main(int argc, char **argv) {
     }
     STCL_ARG(check_kernel, 5, partial);
     STCL_ARG(check_kernel, 6, nonfinite);
-    STCL_LOCAL_ARG(check_kernel, 7, wg.rows * wg.cols * sizeof(float));
+    STCL_LOCAL_ARG(check_kernel, 7, wg.rows * wg.cols * norm_size);
     const cl_int count = (cl_int)groups;
     STCL_ARG(reduce_kernel, 0, count);
     STCL_ARG(reduce_kernel, 1, partial);
     STCL_ARG(reduce_kernel, 2, result);
-    STCL_LOCAL_ARG(reduce_kernel, 3, reduce_size * sizeof(float));
+    STCL_LOCAL_ARG(reduce_kernel, 3, reduce_size * norm_size);
 
     /* Warm-up, outside the timing: drivers that compile for each work-group size (PoCL) do so at
      * the first launch. A sweep from buffers[0] into buffers[1] is what the first iteration does
@@ -179,8 +191,15 @@ int main(int argc, char **argv) {
         current = 1 - current; /* the new iterate becomes current */
         if (check) {
             stcl_enqueue_1d(&env, reduce_kernel, "reduce_l2diff", reduce_size, reduce_size);
-            float norm;
-            stcl_read(&env, result, sizeof norm, &norm); /* the scalars that come back */
+            double norm = 0; /* the scalars that come back: the sum in double, or in float */
+            if (norm_size == sizeof(double)) {
+                stcl_read(&env, result, sizeof norm, &norm);
+            }
+            else {
+                float sum;
+                stcl_read(&env, result, sizeof sum, &sum);
+                norm = sum;
+            }
             stcl_read(&env, nonfinite, sizeof nonfinite_seen, &nonfinite_seen);
             residual = sqrt((double)norm);
             st_progress(&options, iterations, max_iterations, residual, points, start);

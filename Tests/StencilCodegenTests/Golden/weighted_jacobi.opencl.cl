@@ -10,6 +10,16 @@
 
 enum { HALO = 1 }; /* largest offset read by the update */
 
+/* l2diff's sum of change^2: in double as on the host where the device has fp64, else in float. */
+#ifdef ST_SUM_DOUBLE
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+typedef double st_sum;
+#define ST_SUM_MAX DBL_MAX
+#else
+typedef float st_sum;
+#define ST_SUM_MAX FLT_MAX
+#endif
+
 /* weighted_jacobi.st:17  update u[i, j] = (1 - omega) * u[i, j] + omega * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) / 4 */
 __kernel void sweep(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float omega) {
     const long i = HALO + (long)get_global_id(1);
@@ -19,50 +29,50 @@ __kernel void sweep(const long rows, const long cols, __global const float *rest
 }
 
 /* The same sweep, also reducing change^2 to one partial per work-group and counting NaN/Inf: check iterations only. */
-__kernel void sweep_l2diff(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float omega, __global float *restrict partial, __global int *restrict nonfinite, __local float *scratch) {
+__kernel void sweep_l2diff(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float omega, __global st_sum *restrict partial, __global int *restrict nonfinite, __local st_sum *scratch) {
     const long i = HALO + (long)get_global_id(1);
     const long j = HALO + (long)get_global_id(0);
     const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));
     const int group_size = (int)(get_local_size(0) * get_local_size(1));
-    float contribution = 0.0f;
+    st_sum contribution = 0;
     if (i < rows - HALO && j < cols - HALO) {
         const float next = (1.0f - omega) * u[i * cols + j] + omega * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
-        const float change = next - u[i * cols + j];
+        const st_sum change = (st_sum)next - (st_sum)u[i * cols + j];
         u_next[i * cols + j] = next;
         contribution = change * change;
-        if (!(fabs(change) <= FLT_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */
+        if (!(contribution <= ST_SUM_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */
     }
     scratch[lane] = contribution;
     barrier(CLK_LOCAL_MEM_FENCE);
     if (lane < 32) {
-        float acc = scratch[lane];
+        st_sum acc = scratch[lane];
         for (int k = lane + 32; k < group_size; k += 32) acc += scratch[k];
         scratch[lane] = acc;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (lane == 0) {
-        float acc = scratch[0];
+        st_sum acc = scratch[0];
         for (int k = 1; k < 32 && k < group_size; ++k) acc += scratch[k];
         partial[get_group_id(1) * get_num_groups(0) + get_group_id(0)] = acc;
     }
 }
 
 /* The final pass: one work-group folds the `count` partials into result[0], the sum of change^2 (the host takes its square root). */
-__kernel void reduce_l2diff(const int count, __global const float *restrict partial, __global float *restrict result, __local float *scratch) {
+__kernel void reduce_l2diff(const int count, __global const st_sum *restrict partial, __global st_sum *restrict result, __local st_sum *scratch) {
     const int lane = (int)get_local_id(0);
     const int group_size = (int)get_local_size(0);
-    float contribution = 0.0f;
+    st_sum contribution = 0;
     for (int k = lane; k < count; k += group_size) contribution += partial[k];
     scratch[lane] = contribution;
     barrier(CLK_LOCAL_MEM_FENCE);
     if (lane < 32) {
-        float acc = scratch[lane];
+        st_sum acc = scratch[lane];
         for (int k = lane + 32; k < group_size; k += 32) acc += scratch[k];
         scratch[lane] = acc;
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     if (lane == 0) {
-        float acc = scratch[0];
+        st_sum acc = scratch[0];
         for (int k = 1; k < 32 && k < group_size; ++k) acc += scratch[k];
         result[0] = acc;
     }

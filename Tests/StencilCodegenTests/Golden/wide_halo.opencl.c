@@ -46,7 +46,7 @@ static const char kernel_source[] =
     "    const long j = HALO + (long)get_global_id(0);\n"
     "    const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));\n"
     "    const int group_size = (int)(get_local_size(0) * get_local_size(1));\n"
-    "    float contribution = 0.0f;\n"
+    "    float contribution = 0;\n"
     "    if (i < rows - HALO && j < cols - HALO) {\n"
     "        const float next = st_max(-10.0f, st_min(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));\n"
     "        const float change = next - u[i * cols + j];\n"
@@ -73,7 +73,7 @@ static const char kernel_source[] =
     "__kernel void reduce_maxdiff(const int count, __global const float *restrict partial, __global float *restrict result, __local float *scratch) {\n"
     "    const int lane = (int)get_local_id(0);\n"
     "    const int group_size = (int)get_local_size(0);\n"
-    "    float contribution = 0.0f;\n"
+    "    float contribution = 0;\n"
     "    for (int k = lane; k < count; k += group_size) contribution = fmax(contribution, partial[k]);\n"
     "    scratch[lane] = contribution;\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
@@ -116,6 +116,7 @@ int main(int argc, char **argv) {
     /* The device (--device, else STENCILC_DEVICE, else the first GPU, else the first device). */
     stcl_env env;
     stcl_init(&env, options.device);
+    const size_t norm_size = sizeof(float); /* the norm's accumulator */
     cl_program program = stcl_build_program(&env, kernel_source, NULL);
     cl_kernel sweep_kernel = stcl_create_kernel(&env, program, "sweep");
     cl_kernel check_kernel = stcl_create_kernel(&env, program, "sweep_maxdiff");
@@ -131,8 +132,8 @@ int main(int argc, char **argv) {
     cl_mem buffers[2] = { stcl_create_buffer(&env, bytes, u), stcl_create_buffer(&env, bytes, u) };
     const size_t groups = stcl_group_count(interior_rows, interior_cols, wg);
     const size_t reduce_size = stcl_reduction_size(&env, reduce_kernel);
-    cl_mem partial = stcl_create_buffer(&env, groups * sizeof(float), NULL);
-    cl_mem result = stcl_create_buffer(&env, sizeof(float), NULL);
+    cl_mem partial = stcl_create_buffer(&env, groups * norm_size, NULL);
+    cl_mem result = stcl_create_buffer(&env, norm_size, NULL);
     const cl_int no_points = 0;
     cl_mem nonfinite = stcl_create_buffer(&env, sizeof(cl_int), &no_points); /* NaN/Inf points seen */
 
@@ -144,12 +145,12 @@ int main(int argc, char **argv) {
     }
     STCL_ARG(check_kernel, 4, partial);
     STCL_ARG(check_kernel, 5, nonfinite);
-    STCL_LOCAL_ARG(check_kernel, 6, wg.rows * wg.cols * sizeof(float));
+    STCL_LOCAL_ARG(check_kernel, 6, wg.rows * wg.cols * norm_size);
     const cl_int count = (cl_int)groups;
     STCL_ARG(reduce_kernel, 0, count);
     STCL_ARG(reduce_kernel, 1, partial);
     STCL_ARG(reduce_kernel, 2, result);
-    STCL_LOCAL_ARG(reduce_kernel, 3, reduce_size * sizeof(float));
+    STCL_LOCAL_ARG(reduce_kernel, 3, reduce_size * norm_size);
 
     /* Warm-up, outside the timing: drivers that compile for each work-group size (PoCL) do so at
      * the first launch. A sweep from buffers[0] into buffers[1] is what the first iteration does

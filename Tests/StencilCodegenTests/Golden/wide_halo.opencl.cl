@@ -27,7 +27,7 @@ __kernel void sweep_maxdiff(const long rows, const long cols, __global const flo
     const long j = HALO + (long)get_global_id(0);
     const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));
     const int group_size = (int)(get_local_size(0) * get_local_size(1));
-    float contribution = 0.0f;
+    float contribution = 0;
     if (i < rows - HALO && j < cols - HALO) {
         const float next = st_max(-10.0f, st_min(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
         const float change = next - u[i * cols + j];
@@ -54,7 +54,7 @@ __kernel void sweep_maxdiff(const long rows, const long cols, __global const flo
 __kernel void reduce_maxdiff(const int count, __global const float *restrict partial, __global float *restrict result, __local float *scratch) {
     const int lane = (int)get_local_id(0);
     const int group_size = (int)get_local_size(0);
-    float contribution = 0.0f;
+    float contribution = 0;
     for (int k = lane; k < count; k += group_size) contribution = fmax(contribution, partial[k]);
     scratch[lane] = contribution;
     barrier(CLK_LOCAL_MEM_FENCE);
