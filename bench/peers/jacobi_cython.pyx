@@ -20,3 +20,13 @@ def sweeps(float[:, ::1] u, float[:, ::1] v, long count, int threads):
         a = b
         b = t
     return a.base
+
+
+def subnormals_flushed(float[::1] probe, int threads):
+    """How many of `threads` OpenMP threads flush float32 subnormals to zero, given probe =
+    [1e-39, 1] (read at run time, so the compiler cannot fold the product). A shared library
+    built with -ffast-math turns that on for the whole process when it loads."""
+    cdef int k, flushed = 0
+    for k in prange(threads, nogil=True, schedule='static', chunksize=1, num_threads=threads):
+        flushed += (probe[0] * probe[1] == 0)
+    return flushed
