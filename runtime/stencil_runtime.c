@@ -250,27 +250,41 @@ static long knob(const char *name, long minimum, long fallback)
     return text && atol(text) >= minimum ? atol(text) : fallback;
 }
 
-/* Bands: each thread's band plus the rows it recomputes for its neighbours, of every grid and of
- * its two scratch grids, must stay in its own (level 2) cache, or the redundant work buys
- * nothing. The depth trades one barrier per `depth` sweeps against (depth - 1) * halo redundant
- * rows on each side of a band: keep those within about 1/16 of the band. */
+/* Bands: each thread advances its own band of rows `depth` sweeps between two barriers,
+ * recomputing the (sweeps left) * halo rows beyond it that those sweeps read. The depth trades
+ * one barrier per `depth` sweeps against (depth - 1) * halo redundant rows on each side of a
+ * band: keep those within about 1/16 of the band. It is odd, so a block's last sweep writes the
+ * buffer its first did not read and no thread waits within a block. Within its band a thread
+ * sweeps row tiles in a skewed wavefront (`tile_rows` rows, each sweep of a tile shifted up by
+ * the halo), sized so a tile's rows of every grid and of the two scratch grids stay in its own
+ * (level 2) cache while the tile advances all the block's sweeps; where the whole band fits
+ * there, the band is one tile. */
 static st_temporal plan_bands(long rows, long cols, size_t elem_size, int halo, int arrays, int threads, int mode)
 {
     st_temporal plan = { 0, 0, 0, "" };
     const long band = (rows - 2L * halo) / threads;
-    const double footprint = (double)(band + 2 * halo) * (double)cols * (double)elem_size * (arrays + 2);
+    const double row_bytes = (double)cols * (double)elem_size * (arrays + 2);
     long depth = 1 + band / (16L * halo);
-    if (depth > 16) depth = 16;
-    if (mode == ST_TEMPORAL_AUTO && footprint > cache_bytes(2, 512.0 * 1024)) {
-        plan.reason = "off (the grids fit in the last-level cache, a thread's rows not in its own)";
-        return plan;
-    }
-    if (mode == ST_TEMPORAL_AUTO && depth < 2) {
+    if (depth > 15) depth = 15;
+    if (depth < 3 && mode == ST_TEMPORAL_AUTO) {
         plan.reason = "off (bands of rows too thin to share a barrier between sweeps)";
         return plan;
     }
-    plan.depth = knob("STENCIL_TEMPORAL_DEPTH", 1, depth < 2 ? 2 : depth);
-    plan.tile_rows = band;
+    depth = knob("STENCIL_TEMPORAL_DEPTH", 1, depth < 3 ? 3 : depth);
+    if (depth % 2 == 0) depth -= 1;
+    /* Rows of all the grids that fit in half the level 2 cache; a tile advancing `depth` sweeps
+     * touches about tile + (depth + 1) * halo of them. */
+    const long fit = (long)(cache_bytes(2, 512.0 * 1024) / 2 / row_bytes);
+    const int band_fits = (band + 2L * halo) * row_bytes <= cache_bytes(2, 512.0 * 1024);
+    long tile_rows = band_fits ? band + 1 + 2L * (depth - 1) * halo /* the whole band's rows, the largest band's too */
+                               : fit - (depth + 1) * halo;
+    if (tile_rows < 4L * halo && mode == ST_TEMPORAL_AUTO) {
+        plan.reason = "off (rows too long for a tile of bands to stay in one core's cache)";
+        return plan;
+    }
+    if (tile_rows < halo) tile_rows = halo;
+    plan.tile_rows = knob("STENCIL_TEMPORAL_TILE_ROWS", 1, tile_rows);
+    plan.depth = depth;
     plan.bands = 1;
     plan.reason = "on (bands: one barrier per block of sweeps)";
     return plan;
@@ -942,8 +956,8 @@ void st_print_summary(const st_summary *s, const st_options *options)
         printf("  iterations  %ld (fixed steps)\n", s->iterations);
     }
     if (s->temporal.depth > 0 && s->temporal.bands)
-        printf("  blocking    each thread's band of about %ld rows advances up to %ld sweeps per barrier (bands)\n",
-               s->temporal.tile_rows, s->temporal.depth);
+        printf("  blocking    each thread's band of rows advances up to %ld sweeps per barrier, in tiles of %ld rows (bands)\n",
+               s->temporal.depth, s->temporal.tile_rows);
     else if (s->temporal.depth > 0)
         printf("  blocking    up to %ld sweeps per pass over tiles of %ld rows (temporal blocking)\n",
                s->temporal.depth, s->temporal.tile_rows);

@@ -152,7 +152,9 @@ enum { ST_TEMPORAL_AUTO = 0, ST_TEMPORAL_ON = 1, ST_TEMPORAL_OFF = 2 };
  *     sweep shifted up by the halo, so a tile stays in cache: for grids larger than the cache.
  *   bands (bands 1): each thread of the team advances its own band of rows `depth` sweeps with
  *     no barrier in between, recomputing the few rows it needs from its neighbours' bands
- *     (overlapped tiling): for grids that fit in cache, where barriers cost more than memory.
+ *     (overlapped tiling), in skewed tiles of `tile_rows` rows that stay in its own cache: for
+ *     grids that fit in the last-level cache, where barriers and that cache's bandwidth cost
+ *     more than main memory does.
  * `reason` says why, for the summary. */
 typedef struct {
     long tile_rows;
@@ -164,9 +166,8 @@ typedef struct {
 /* Plans temporal blocking for `arrays` grids of rows x cols elements and a stencil of halo
  * `halo`, swept by a team of `band_threads` threads that can work in bands (1 where the code has
  * no band sweeps: the serial target, schedules other than plain static). In auto mode: bands
- * when the grids fit in the last-level cache and each thread's share of them, scratch included,
- * fits in its own cache; tiles when the grids do not fit in the last-level cache; otherwise
- * nothing. For experiments, STENCIL_TEMPORAL=on|off in the environment overrides the mode,
+ * when the grids fit in the last-level cache (in tiles sized to each thread's own cache); tiles
+ * when they do not; otherwise nothing. For experiments, STENCIL_TEMPORAL=on|off in the environment overrides the mode,
  * STENCIL_TEMPORAL_KIND=bands|tiles the kind, and STENCIL_TEMPORAL_TILE_ROWS /
  * STENCIL_TEMPORAL_DEPTH the tile height and depth. */
 st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int band_threads, int mode);

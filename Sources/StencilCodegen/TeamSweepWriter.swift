@@ -8,10 +8,11 @@
 // says so: rows are cut into tiles that advance several sweeps at a time, each step's rows
 // shifted up by HALO (a skewed wavefront), so every point still reads its neighbours from exactly
 // the previous sweep (results are bitwise those of whole sweeps) while the tile stays in cache.
-// For grids that fit in cache the cost is the barrier after every sweep instead, and the openmp
-// target with a plain static schedule can also run the sweeps in bands: each thread advances its
-// own rows several sweeps between two barriers, recomputing the few rows beyond its band that
-// those sweeps need from its neighbours (overlapped tiling), in private scratch grids.
+// For grids that fit in the last-level cache the cost is the barrier after every sweep and that
+// cache's bandwidth instead, and the openmp target with a plain static schedule can also run the
+// sweeps in bands: each thread advances its own rows several sweeps between two barriers,
+// recomputing the few rows beyond its band that those sweeps need from its neighbours
+// (overlapped tiling), in private scratch grids, tile by tile so they stay in its own cache.
 
 import StencilIR
 
@@ -153,7 +154,7 @@ public struct TeamSweepWriter {
         writer.block("static void sweeps(\(sweepsParameters.joined(separator: ", ")))") {
             if bandSweeps {
                 writer.block("if (plan->bands)") {
-                    writer.line("sweeps_in_bands(" + (["first", "count", "rows", "cols", "buffer", "scratch"] + extraArguments + ["plan->depth"]).joined(separator: ", ") + ");")
+                    writer.line("sweeps_in_bands(" + (["first", "count", "rows", "cols", "buffer", "scratch"] + extraArguments + ["plan"]).joined(separator: ", ") + ");")
                     writer.line("return;")
                 }
             }
@@ -178,33 +179,45 @@ public struct TeamSweepWriter {
         }
     }
 
-    /// `sweeps_in_bands`: the plain sweeps with one barrier per `band_depth` sweeps. A block's first
-    /// sweep reads the shared buffer, its last writes the thread's own rows of the other one, and
-    /// the sweeps between go to the thread's scratch grids; every row a later sweep of the block
-    /// reads is recomputed from exactly the previous sweep's values, so results stay bitwise.
+    /// `sweeps_in_bands`: the plain sweeps with one barrier per block of plan->depth sweeps. A
+    /// block's first sweep reads the shared buffer, its last writes the thread's own rows of the
+    /// other one (the depth is odd), and the sweeps between go to the thread's two scratch
+    /// grids; every row a later sweep of the block reads is recomputed from exactly the previous
+    /// sweep's values, so results stay bitwise. Within the band, row tiles advance the whole
+    /// block in a skewed wavefront: sweep `step` of a tile covers the tile's rows shifted up by
+    /// step * HALO, so it reads only rows the tile's previous sweep (or an earlier tile) wrote,
+    /// and a scratch grid's rows are overwritten two sweeps later only once no sweep of this or
+    /// a later tile reads them.
     func bandSweepsFunction(_ arguments: (String, String, String, String) -> String) {
         let parameters = ["long first", "long count", "long rows", "long cols", "\(scalar) *const buffer[2]", "\(scalar) *const scratch[2]"]
-            + extraParameters + ["long band_depth"]
-        writer.comment("Sweeps first .. first+count-1 in bands: each thread advances its own rows up to band_depth sweeps between two")
-        writer.comment("barriers instead of one sweep. A sweep of a block also recomputes the rows beyond the band that the block's")
-        writer.comment("later sweeps read ((sweeps left) * HALO on each side), into the thread's private scratch grids, so no thread")
-        writer.comment("waits for another within a block. Only the block's last sweep writes the shared buffer, and only the band.")
+            + extraParameters + ["const st_temporal *plan"]
+        writer.comment("Sweeps first .. first+count-1 in bands: each thread advances its own rows up to plan->depth sweeps between")
+        writer.comment("two barriers instead of one sweep. A sweep of a block also recomputes the rows beyond the band that the")
+        writer.comment("block's later sweeps read ((sweeps left) * HALO on each side), into the thread's private scratch grids, so")
+        writer.comment("no thread waits for another within a block; only the block's last sweep writes the shared buffer, and")
+        writer.comment("only the band. Row tiles of plan->tile_rows rows advance the whole block one after the other, each")
+        writer.comment("sweep shifted up by HALO rows (a skewed wavefront), so a tile's rows stay in the thread's own cache.")
         writer.block("static void sweeps_in_bands(\(parameters.joined(separator: ", ")))") {
             writer.line("long band_begin, band_end;")
             writer.line("st_band_rows(rows, HALO, omp_get_num_threads(), omp_get_thread_num(), &band_begin, &band_end);")
-            writer.block("for (long block = first; block < first + count; block += band_depth)") {
-                writer.line("const long depth = band_depth < first + count - block ? band_depth : first + count - block;")
-                writer.block("for (long step = 0; step < depth; ++step)") {
-                    writer.line("const long iteration = block + step, reach = (depth - 1 - step) * HALO;")
-                    writer.line("const long row_begin = band_begin - reach > HALO ? band_begin - reach : HALO;")
-                    writer.line("const long row_end = band_end + reach < rows - HALO ? band_end + reach : rows - HALO;")
-                    writer.line("const \(scalar) *from = step == 0 ? buffer[iteration % 2] : scratch[(step - 1) % 2];")
-                    writer.line("\(scalar) *to = step == depth - 1 ? buffer[(iteration + 1) % 2] : scratch[step % 2];")
-                    writer.block("if (step == depth - 1 && depth % 2 == 0)") {
-                        writer.line("#pragma omp barrier /* the last sweep writes the buffer the block started from: wait until no thread reads it */")
+            writer.block("for (long block = first; block < first + count; )") {
+                writer.line("long depth = plan->depth < first + count - block ? plan->depth : first + count - block;")
+                writer.line("depth -= depth % 2 == 0; /* odd: the last sweep writes the buffer the first did not read */")
+                writer.line("const long top = band_begin - (depth - 1) * HALO > HALO ? band_begin - (depth - 1) * HALO : HALO;")
+                writer.block("for (long tile = top; tile < band_end + (depth - 1) * HALO; tile += plan->tile_rows)") {
+                    writer.block("for (long step = 0; step < depth; ++step)") {
+                        writer.line("const long reach = (depth - 1 - step) * HALO; /* rows beyond the band that later sweeps read */")
+                        writer.line("long row_begin = band_begin - reach > HALO ? band_begin - reach : HALO;")
+                        writer.line("long row_end = band_end + reach < rows - HALO ? band_end + reach : rows - HALO;")
+                        writer.line("if (tile > top && tile - step * HALO > row_begin) row_begin = tile - step * HALO;")
+                        writer.line("if (tile + plan->tile_rows - step * HALO < row_end) row_end = tile + plan->tile_rows - step * HALO;")
+                        writer.line("if (row_begin >= row_end) continue;")
+                        writer.line("const \(scalar) *from = step == 0 ? buffer[block % 2] : scratch[(step - 1) % 2];")
+                        writer.line("\(scalar) *to = step == depth - 1 ? buffer[(block + depth) % 2] : scratch[step % 2];")
+                        writer.line("sweep_rows(\(arguments("row_begin", "row_end", "from", "to")));")
                     }
-                    writer.line("sweep_rows(\(arguments("row_begin", "row_end", "from", "to")));")
                 }
+                writer.line("block += depth;")
                 writer.line("#pragma omp barrier /* the block's rows are all written before any thread reads its neighbours' */")
             }
         }

@@ -109,10 +109,10 @@ public enum Explain {
                 out += "  up by the halo (\(program.halo)) per sweep, tiles sized to half the cache; results are bitwise unchanged\n"
                 if program.schedule.target == .openmp {
                     if program.schedule.kind == .static && program.schedule.chunksize == nil {
-                        out += "  bands:        for grids that fit in the cache, with 2 or more threads whose share of the rows\n"
-                        out += "                (plus two scratch grids) fits in one core's cache: each thread advances its own band\n"
-                        out += "                of rows up to 16 sweeps between two barriers, recomputing (sweeps left) x \(program.halo)\n"
-                        out += "                rows beyond it on each side; results are bitwise unchanged\n"
+                        out += "  bands:        for grids that fit in the cache, with 2 or more threads: each thread advances its own\n"
+                        out += "                band of rows up to 15 sweeps between two barriers, recomputing (sweeps left) x \(program.halo)\n"
+                        out += "                rows beyond it on each side into two scratch grids of its own, in row tiles sized to one\n"
+                        out += "                core's cache that each advance all those sweeps; results are bitwise unchanged\n"
                     } else {
                         out += "  bands:        not with schedule \(OpenMPClauses.summaryText(program.schedule)) (bands need plain static rows)\n"
                     }

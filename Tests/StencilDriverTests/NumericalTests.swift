@@ -108,21 +108,25 @@ extension ReferenceCase: CustomTestStringConvertible {}
 
     /// Band sweeps (each thread advances its own rows several sweeps between barriers, recomputing
     /// its neighbours' edge rows) change who computes what, never a bit: depths that do and do not
-    /// divide the sweeps between checks, odd and even (the even ones wait before the last sweep),
-    /// 2 and 3 threads, halo 1 and 2, a read-only grid, steps programs, vector and scalar updates.
+    /// divide the sweeps between checks (an even depth asked for runs odd), tiles of 1, 3 and 4
+    /// rows and whole bands, 2 and 3 threads, halo 1 and 2, a read-only grid, steps programs,
+    /// vector and scalar updates.
     /// (weighted_jacobi.st sets a chunksize, which asks for round-robin rows: no bands there.)
     @Test(arguments: ReferencePrograms.all.filter { $0.file != "weighted_jacobi.st" } + [ReferencePrograms.jacobi(67)])
     func bandSweepsIdenticalToSerial(_ program: ReferenceCase) throws {
         let serial = try runStencil(program.file, target: .serial, params: program.params, environment: ["STENCIL_TEMPORAL": "off"])
-        for (depth, threads) in [(1, 2), (2, 2), (5, 3), (8, 2)] {
+        // (depth asked, depth used: odd, tile rows: nil for the plan's, threads)
+        for (depth, used, tileRows, threads) in [(1, 1, nil, 2), (2, 1, nil, 2), (5, 5, 3, 3), (8, 7, nil, 2), (7, 7, 1, 2), (9, 9, 4, 2)] {
             var schedule = Schedule()
             schedule.numThreads = threads
             schedule.kind = .static
-            let environment = ["STENCIL_TEMPORAL_KIND": "bands", "STENCIL_TEMPORAL_DEPTH": String(depth)]
+            var environment = ["STENCIL_TEMPORAL_KIND": "bands", "STENCIL_TEMPORAL_DEPTH": String(depth)]
+            if let tileRows { environment["STENCIL_TEMPORAL_TILE_ROWS"] = String(tileRows) }
             let run = try runStencil(program.file, target: .openmp, params: program.params, schedule: schedule, environment: environment)
-            let label = "bands of depth \(depth), \(threads) threads"
+            let label = "bands of depth \(depth), tiles of \(tileRows.map(String.init) ?? "the plan's") rows, \(threads) threads"
             let temporal = run.summary["temporal"] as? [String: Any]
-            #expect(temporal?["kind"] as? String == "bands" && temporal?["depth"] as? Int == depth, "\(label): bands not applied")
+            #expect(temporal?["kind"] as? String == "bands" && temporal?["depth"] as? Int == used, "\(label): bands not applied")
+            if let tileRows { #expect(temporal?["tile_rows"] as? Int == tileRows, "\(label): tile rows \(temporal?["tile_rows"] ?? "none")") }
             #expect(run.iterations == serial.iterations, "\(label): iterations \(run.iterations) vs serial \(serial.iterations)")
             #expect(run.field == serial.field, "\(label): field differs from serial")
         }

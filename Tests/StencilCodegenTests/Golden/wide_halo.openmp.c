@@ -57,26 +57,33 @@ static void sweep_maxdiff(long row_begin, long row_end, long col_begin, long col
     }
 }
 
-/* Sweeps first .. first+count-1 in bands: each thread advances its own rows up to band_depth sweeps between two */
-/* barriers instead of one sweep. A sweep of a block also recomputes the rows beyond the band that the block's */
-/* later sweeps read ((sweeps left) * HALO on each side), into the thread's private scratch grids, so no thread */
-/* waits for another within a block. Only the block's last sweep writes the shared buffer, and only the band. */
-static void sweeps_in_bands(long first, long count, long rows, long cols, float *const buffer[2], float *const scratch[2], long band_depth) {
+/* Sweeps first .. first+count-1 in bands: each thread advances its own rows up to plan->depth sweeps between */
+/* two barriers instead of one sweep. A sweep of a block also recomputes the rows beyond the band that the */
+/* block's later sweeps read ((sweeps left) * HALO on each side), into the thread's private scratch grids, so */
+/* no thread waits for another within a block; only the block's last sweep writes the shared buffer, and */
+/* only the band. Row tiles of plan->tile_rows rows advance the whole block one after the other, each */
+/* sweep shifted up by HALO rows (a skewed wavefront), so a tile's rows stay in the thread's own cache. */
+static void sweeps_in_bands(long first, long count, long rows, long cols, float *const buffer[2], float *const scratch[2], const st_temporal *plan) {
     long band_begin, band_end;
     st_band_rows(rows, HALO, omp_get_num_threads(), omp_get_thread_num(), &band_begin, &band_end);
-    for (long block = first; block < first + count; block += band_depth) {
-        const long depth = band_depth < first + count - block ? band_depth : first + count - block;
-        for (long step = 0; step < depth; ++step) {
-            const long iteration = block + step, reach = (depth - 1 - step) * HALO;
-            const long row_begin = band_begin - reach > HALO ? band_begin - reach : HALO;
-            const long row_end = band_end + reach < rows - HALO ? band_end + reach : rows - HALO;
-            const float *from = step == 0 ? buffer[iteration % 2] : scratch[(step - 1) % 2];
-            float *to = step == depth - 1 ? buffer[(iteration + 1) % 2] : scratch[step % 2];
-            if (step == depth - 1 && depth % 2 == 0) {
-                #pragma omp barrier /* the last sweep writes the buffer the block started from: wait until no thread reads it */
+    for (long block = first; block < first + count; ) {
+        long depth = plan->depth < first + count - block ? plan->depth : first + count - block;
+        depth -= depth % 2 == 0; /* odd: the last sweep writes the buffer the first did not read */
+        const long top = band_begin - (depth - 1) * HALO > HALO ? band_begin - (depth - 1) * HALO : HALO;
+        for (long tile = top; tile < band_end + (depth - 1) * HALO; tile += plan->tile_rows) {
+            for (long step = 0; step < depth; ++step) {
+                const long reach = (depth - 1 - step) * HALO; /* rows beyond the band that later sweeps read */
+                long row_begin = band_begin - reach > HALO ? band_begin - reach : HALO;
+                long row_end = band_end + reach < rows - HALO ? band_end + reach : rows - HALO;
+                if (tile > top && tile - step * HALO > row_begin) row_begin = tile - step * HALO;
+                if (tile + plan->tile_rows - step * HALO < row_end) row_end = tile + plan->tile_rows - step * HALO;
+                if (row_begin >= row_end) continue;
+                const float *from = step == 0 ? buffer[block % 2] : scratch[(step - 1) % 2];
+                float *to = step == depth - 1 ? buffer[(block + depth) % 2] : scratch[step % 2];
+                sweep_rows(row_begin, row_end, HALO, cols - HALO, cols, from, to);
             }
-            sweep_rows(row_begin, row_end, HALO, cols - HALO, cols, from, to);
         }
+        block += depth;
         #pragma omp barrier /* the block's rows are all written before any thread reads its neighbours' */
     }
 }
@@ -86,7 +93,7 @@ static void sweeps_in_bands(long first, long count, long rows, long cols, float 
 /* reads only rows that hold the previous sweep's values and stays in cache while it advances. */
 static void sweeps(long first, long count, long rows, long cols, float *const buffer[2], float *const scratch[2], const st_temporal *plan) {
     if (plan->bands) {
-        sweeps_in_bands(first, count, rows, cols, buffer, scratch, plan->depth);
+        sweeps_in_bands(first, count, rows, cols, buffer, scratch, plan);
         return;
     }
     if (plan->depth < 2 || count < 2) {
