@@ -8,8 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2048}; sweeps=${2:-1000}; threads=${3:-2}; repeats=${4:-5}; device=${5:-${STENCILC_DEVICE:-}}
+# $STENCILC, else this checkout built now (incrementally): an older build would emit older code.
+if [ -z "${STENCILC:-}" ]; then swift build >&2; fi
 stencilc=${STENCILC:-.build/debug/stencilc}
-[ -x "$stencilc" ] || swift build
 device_flag=(); [ -n "$device" ] && device_flag=(--device "$device")
 # Build once (cached) and warm the OpenCL compiler's cache, so the timed runs below only run.
 for target in serial openmp; do "$stencilc" run stencils/jacobi.st --target $target --param N=64 --max-iterations 1 --quiet >/dev/null; done

@@ -34,14 +34,9 @@ for package in numpy cython pystencils devito halide; do
 done
 if [[ " ${skip[*]} " == *" numpy "* ]]; then skip+=(cython pystencils devito halide); fi
 
-# stencilc itself: $STENCILC, else this checkout's build (its speed does not matter, the emitted
-# code's does).
+# stencilc itself: $STENCILC, else this checkout, built now (incrementally) so that the code it
+# emits is this checkout's, not an older build's. Its own speed does not matter, the emitted code's does.
 stencilc=${STENCILC:-}
-if [ -z "$stencilc" ]; then
-    for candidate in .build/release/stencilc .build/debug/stencilc; do
-        if [ -x "$candidate" ]; then stencilc=$candidate; break; fi
-    done
-fi
 if [ -z "$stencilc" ]; then
     echo "peers: building stencilc (swift build)" >&2
     swift build >&2
