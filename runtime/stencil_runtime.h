@@ -166,8 +166,9 @@ typedef struct {
 /* Plans temporal blocking for `arrays` grids of rows x cols elements and a stencil of halo
  * `halo`, swept by a team of `band_threads` threads that can work in bands (1 where the code has
  * no band sweeps: the serial target, schedules other than plain static). In auto mode: bands
- * when the grids fit in the last-level cache (in tiles sized to each thread's own cache); tiles
- * when they do not; otherwise nothing. For experiments, STENCIL_TEMPORAL=on|off in the environment overrides the mode,
+ * when the grids and two more (the bands' scratch) fit in half the last-level cache, in tiles
+ * sized to each thread's own cache; tiles when the grids take more than 2/3 of it; otherwise
+ * nothing. For experiments, STENCIL_TEMPORAL=on|off in the environment overrides the mode,
  * STENCIL_TEMPORAL_KIND=bands|tiles the kind, and STENCIL_TEMPORAL_TILE_ROWS /
  * STENCIL_TEMPORAL_DEPTH the tile height and depth. */
 st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int band_threads, int mode);

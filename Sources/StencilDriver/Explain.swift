@@ -96,7 +96,7 @@ public enum Explain {
                 let grids = 2 + program.readOnlyGrids.count
                 if program.schedule.temporal == .auto {
                     out += "  decided at run time (the summary says which): tiles when the \(grids) grids of \(grid.rows) x \(grid.cols) \(grid.type.rawValue)\n"
-                    out += "  do not fit in the last-level cache; bands (openmp) when they do\n"
+                    out += "  take more than 2/3 of the last-level cache; bands (openmp) when they and two scratch grids fit in half\n"
                 } else {
                     out += "  forced on\n"
                 }
@@ -109,7 +109,7 @@ public enum Explain {
                 out += "  up by the halo (\(program.halo)) per sweep, tiles sized to half the cache; results are bitwise unchanged\n"
                 if program.schedule.target == .openmp {
                     if program.schedule.kind == .static && program.schedule.chunksize == nil {
-                        out += "  bands:        for grids that fit in the cache, with 2 or more threads: each thread advances its own\n"
+                        out += "  bands:        for grids that fit in the cache, 2 or more threads: each thread advances its own\n"
                         out += "                band of rows up to 15 sweeps between two barriers, recomputing (sweeps left) x \(program.halo)\n"
                         out += "                rows beyond it on each side into two scratch grids of its own, in row tiles sized to one\n"
                         out += "                core's cache that each advance all those sweeps; results are bitwise unchanged\n"
