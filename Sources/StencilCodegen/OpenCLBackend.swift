@@ -120,7 +120,7 @@ public struct OpenCLBackend: Backend {
             writer.line("cl_program program = stcl_build_program(&env, kernel_source, env.has_fp64 ? \"-DST_SUM_DOUBLE\" : NULL);")
         } else {
             if kernels.norm != nil {
-                writer.line("const size_t norm_size = sizeof(\(kernels.norm == .l2diff ? "double" : scalar)); /* the norm's accumulator */")
+                writer.line("const size_t norm_size = sizeof(\(scalar)); /* the norm's accumulator */")
             }
             writer.line("cl_program program = stcl_build_program(&env, kernel_source, NULL);")
         }

@@ -11,9 +11,9 @@ heat pass through float32's subnormal range for the first few thousand sweeps, w
 on most CPUs: a run that went on from the previous run's field would skip that. And a library
 that flushes subnormals to zero (Devito's operators do, by design; anything built with
 -ffast-math does when it loads) changes the floating-point mode of its whole process, so in a
-shared process every peer timed after it would skip that work too. stencilc and the hand-written C report their own MLUP/s (the
-iterations alone); the in-process peers are timed around their sweep loop after a warm-up call
-that compiles or JITs them. Repetitions are interleaved over peers and sizes; medians are kept.
+shared process every peer timed after it would skip that work too. stencilc and the hand-written
+C report their own MLUP/s (the iterations alone); the Python peers are timed around their sweep
+loop, in the child process, after a warm-up call that compiles or JITs them. Repetitions are interleaved over peers and sizes; medians are kept.
 Not part of the test suite.
 """
 import argparse
@@ -118,11 +118,8 @@ class Isolated(Peer):
         self.n = n
         self.run_child(0)
 
-    def reset(self):
-        pass  # every run is a new process that starts from the initial field
-
     def time(self, sweeps):
-        result = self.run_child(sweeps)
+        result = self.run_child(sweeps)  # a new process: it starts from the initial field
         self.flushes = self.flushes or bool(result["flushed"])
         return result["mlups"]
 
@@ -403,9 +400,7 @@ def main():
             for name in names:
                 if (name, n) not in prepared:
                     continue
-                peer = prepared[(name, n)]
-                peer.reset()  # the same start for every run (not timed)
-                value = peer.time(sweeps_for(n))
+                value = prepared[(name, n)].time(sweeps_for(n))
                 runs[(name, n)].append(value)
                 print(f"peers: [{r + 1}/{args.repeats}] {name} N={n}: {value:.0f} MLUP/s", file=sys.stderr, flush=True)
 
