@@ -326,7 +326,7 @@ st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, i
     /* "Fit" leaves room: grids of 26 MiB in a 32 MiB cache ran 2.2x faster tiled than not, grids
      * of 17 MiB 0.9x (float32 Jacobi, N = 1800 and 1448). Bands also write each band's rows into
      * scratch grids, two grids' worth in all, and only paid with those in half the cache (1.05 to
-     * 1.2x at N = 1024, 0.9x at 1200 and 0.85x at 1448). */
+     * 1.2x at N = 1024, 0.9x at 1200 and 0.84x at 1448). */
     const double grid_bytes = (double)cols * (double)elem_size * (double)rows;
     const int fits = grid_bytes * arrays <= cache * 2 / 3;
     const int fits_with_scratch = grid_bytes * (arrays + 2) <= cache / 2;
