@@ -114,7 +114,7 @@ public struct OpenCLBackend: Backend {
         if program.elementType == .float64 {
             writer.line("stcl_require_fp64(&env, \"\(program.sourceName)\");")
         }
-        if kernels.norm == .l2diff && program.elementType == .float32 {
+        if kernels.sumDependsOnDevice {
             writer.comment("l2diff sums change^2 in double, as the C targets do, where the device has fp64; else in float.")
             writer.line("const size_t norm_size = env.has_fp64 ? sizeof(double) : sizeof(float);")
             writer.line("cl_program program = stcl_build_program(&env, kernel_source, env.has_fp64 ? \"-DST_SUM_DOUBLE\" : NULL);")
@@ -249,7 +249,7 @@ public struct OpenCLBackend: Backend {
                 writer.line("current = 1 - current; /* the new iterate becomes current */")
                 writer.block("if (check)") {
                     writer.line("stcl_enqueue_1d(&env, reduce_kernel, \"\(kernels.reduceName(norm))\", reduce_size, reduce_size);")
-                    if norm == .l2diff && program.elementType == .float32 {
+                    if kernels.sumDependsOnDevice {
                         writer.line("double norm = 0; /* the scalars that come back: the sum in double, or in float */")
                         writer.block("if (norm_size == sizeof(double))") {
                             writer.line("stcl_read(&env, result, sizeof norm, &norm);")

@@ -89,11 +89,15 @@ public struct OpenCLKernels {
     /// for l2diff.
     var accumulator: String { norm == .l2diff ? "st_sum" : scalar }
 
+    /// Whether `st_sum` is double or float depends on the device (a float32 l2diff program): the
+    /// host then passes -DST_SUM_DOUBLE where the device has fp64 and reads the sum back in kind.
+    public var sumDependsOnDevice: Bool { norm == .l2diff && program.elementType == .float32 }
+
     /// `st_sum`: l2diff sums change^2 in double, as the C targets do, so the norm and with it the
     /// iteration a run stops at agree with theirs; a float32 program on a device without fp64
     /// sums in float (the host passes -DST_SUM_DOUBLE when the device has it).
     private func sumType(_ writer: CodeWriter) {
-        if program.elementType == .float64 {
+        if !sumDependsOnDevice {
             writer.line("typedef double st_sum; /* l2diff's sum of change^2, in double as on the host */")
             writer.line("#define ST_SUM_MAX DBL_MAX")
         } else {
