@@ -10,7 +10,10 @@
 // would leave the row, load their neighbours directly; the last of them ends at the row's end,
 // overlapping the one before (it writes the same values again). Lane by lane the operations are
 // the scalar update's, in its order, so the results are the same bits (-ffp-contract=off keeps
-// the compiler from fusing a multiply and an add in one form and not the other).
+// the compiler from fusing a multiply and an add in one form and not the other). Products are
+// ST_MUL: a fused multiply-add of -0, which is the multiply's exact result but does not slow down
+// tenfold when it underflows to a subnormal number, as x86's multiply does (stencil_runtime.h);
+// a division by a power of two is the product with its reciprocal, as the compiler would make it.
 //
 // Only updates of + - * / on reads, params and literals qualify (no vector math library is
 // assumed); anything else keeps the scalar loop.
@@ -80,9 +83,12 @@ public struct VectorRowWriter {
             .joined(separator: ", ") + ");"
     }
 
+    /// Vector code's dialect: reads are vectors, and so is every product with one (ST_MUL).
     func dialect(_ read: @escaping @Sendable (String, Int, Int) -> String) -> CDialect {
         let names = self.names
-        return CDialect(elementType: program.elementType, read: read, param: { names[$0] })
+        let multiply = float32 ? "ST_MUL_F32" : "ST_MUL_F64"
+        return CDialect(elementType: program.elementType, read: read, param: { names[$0] },
+                        product: { "\(multiply)(\($0), \($1))" })
     }
 
     /// The vector local holding row `k` of the reads (`vec0`, `vec1_prev`, `vec1_next`).
@@ -117,6 +123,12 @@ public struct VectorRowWriter {
         writer.comment("the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row")
         writer.comment("they read once and take the left/right neighbours from that vector and the one beside it (\(window));")
         writer.comment("the strips at the ends load every neighbour directly, the last one ending at the edge (overlapping).")
+        let multiply = float32 ? "ST_MUL_F32" : "ST_MUL_F64"
+        if CExprPrinter.print(value, shifted).contains(multiply) {
+            writer.comment("Products are \(multiply)(a, b): a * b + -0 as one fused multiply-add, the product's exact bits, which")
+            writer.comment("unlike the multiply keeps full speed when it underflows to a subnormal number (a division by a power of")
+            writer.comment("two is the product with its reciprocal: the same bits).")
+        }
         writer.comment("Not inlined: inside the sweeps' parallel region the compiler ran short of registers for this loop and")
         writer.comment("reloaded its shuffle constants every strip (about 1.2x slower on one thread, 1.35x on two).")
         writer.block("static __attribute__((__noinline__)) void sweep_row(\(parameters))") {

@@ -285,6 +285,58 @@ enum Differential {
         }
     }
 
+    /// Products in vector code are fused multiply-adds of -0 (ST_MUL, for its speed when a product
+    /// underflows), and a division by a power of two is the product with its reciprocal. Both must
+    /// be the plain multiply's and division's bits where it matters most: values that underflow to
+    /// subnormal numbers and to zeros of either sign. Tiny boundary values of both signs spread into
+    /// a zero interior; the reference field must hold subnormals, negative values and -0 for the
+    /// test to mean anything. Checked on each of the runtime's three ST_MUL paths: AVX-512, two
+    /// AVX2 halves (-mno-avx512f) and the plain multiply (-mno-fma as well).
+    @Test(arguments: [false, true])
+    func underflowingProductsAgreeWithTheReference(isDouble: Bool) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func r(_ dr: Int, _ dc: Int) -> GenExpr { .read("u", dr, dc) }
+        // ((up + down + left + right) / 4 - u * 0.0625 - u * u) * 0.3: every product underflows
+        // somewhere, and the last one turns the smallest negative values into -0.
+        let sum: GenExpr = .binary("+", .binary("+", .binary("+", r(-1, 0), r(1, 0)), r(0, -1)), r(0, 1))
+        let inner: GenExpr = .binary("-", .binary("-", .binary("/", .paren(sum), .number("4")), .binary("*", r(0, 0), .number("0.0625"))),
+                                     .binary("*", r(0, 0), r(0, 0)))
+        let update: GenExpr = .binary("*", .paren(inner), .number("0.3"))
+        let (top, left) = isDouble ? ("1e-312", "3e-308") : ("1e-34", "3e-37")
+        let program = GenProgram(name: "underflow\(isDouble ? 64 : 32)", isDouble: isDouble, params: [],
+                                 grids: [GenGrid(name: "u", rows: .literal(24), cols: .literal(77), initial: .number("0"),
+                                                 boundary: [("top", .number(top)), ("left", .negate(.number(left))),
+                                                            ("bottom", .number("0")), ("right", .number("0"))])],
+                                 rowIndex: "i", colIndex: "j", update: update, stop: .steps(.literal(40)), overrides: [:],
+                                 schedule: [], shuffleSeed: 1)
+        let reference = GenInterpreter.run(program)
+        let values: [Double] = isDouble
+            ? stride(from: 0, to: reference.bytes.count, by: 8).map { k in
+                Double(bitPattern: reference.bytes[k..<k + 8].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }) }
+            : stride(from: 0, to: reference.bytes.count, by: 4).map { k in
+                Double(Float(bitPattern: reference.bytes[k..<k + 4].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })) }
+        let subnormals = isDouble
+            ? values.filter { $0.isSubnormal }.count
+            : values.filter { Float($0).isSubnormal }.count
+        #expect(subnormals > 50, "the reference field has \(subnormals) subnormal values")
+        #expect(values.contains { $0 < 0 }, "no negative values in the reference field")
+        #expect(values.contains { $0 == 0 && $0.sign == .minus }, "no -0 in the reference field")
+
+        var twoThreads = Schedule()
+        twoThreads.numThreads = 2
+        var configurations = [DiffConfiguration(target: .serial, overrides: Schedule()),
+                              DiffConfiguration(target: .openmp, overrides: twoThreads)]
+        #if arch(x86_64)
+        configurations.append(DiffConfiguration(target: .serial, overrides: Schedule(), flags: ["-mno-avx512f"]))
+        configurations.append(DiffConfiguration(target: .serial, overrides: Schedule(), flags: ["-mno-avx512f", "-mno-fma"]))
+        #endif
+        for configuration in configurations {
+            let failure = Differential.failure(of: program, on: configuration, in: directory)
+            #expect(failure == nil, "\(configuration): \(failure.map(String.init(describing:)) ?? "")\n\(program.text)")
+        }
+    }
+
     /// The interpreter is right on the hand-checked programs of stencils/: it agrees with the
     /// independent hand transcriptions of Reference.swift (two references that share nothing).
     @Test func interpreterAgreesWithHandTranscription() throws {
