@@ -54,6 +54,14 @@ public struct VectorRowWriter {
         return arithmetic(program.update.value) && !reads.isEmpty && reads.allSatisfy { abs($0.dCol) <= lanes }
     }
 
+    /// Whether the vector code spells one of the update's products with ST_MUL (a product with a
+    /// grid value, or a grid value divided by a power of two): asked of the printer itself.
+    public static func fusesProducts(_ program: Program) -> Bool {
+        let probe = CDialect(elementType: program.elementType, read: { _, _, _ in "v" }, param: { $0 },
+                             product: { _, _ in "ST_MUL" })
+        return CExprPrinter.print(program.update.value, probe).contains("ST_MUL")
+    }
+
     /// One (grid, row offset) the update reads, with the column offsets it reads there.
     struct Row {
         let grid: String
@@ -124,7 +132,7 @@ public struct VectorRowWriter {
         writer.comment("they read once and take the left/right neighbours from that vector and the one beside it (\(window));")
         writer.comment("the strips at the ends load every neighbour directly, the last one ending at the edge (overlapping).")
         let multiply = float32 ? "ST_MUL_F32" : "ST_MUL_F64"
-        if CExprPrinter.print(value, shifted).contains(multiply) {
+        if VectorRowWriter.fusesProducts(program) {
             writer.comment("Products are \(multiply)(a, b): a * b + -0 as one fused multiply-add, the product's exact bits, which")
             writer.comment("unlike the multiply keeps full speed when it underflows to a subnormal number (a division by a power of")
             writer.comment("two is the product with its reciprocal: the same bits).")

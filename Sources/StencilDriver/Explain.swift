@@ -76,6 +76,9 @@ public enum Explain {
                 out += "  inner loop:   " + (VectorRowWriter.applies(to: program)
                     ? "sweep_row: strips of \(program.elementType == .float32 ? 16 : 8) lanes, each row read loaded once per strip and shifted in registers\n"
                     : "the compiler's own vectorization (the update calls a math function, so no hand-written vector rows)\n")
+                if VectorRowWriter.applies(to: program), VectorRowWriter.fusesProducts(program) {
+                    out += "  products:     fused multiply-adds of -0 (ST_MUL): the multiply's bits, at full speed when they underflow\n"
+                }
                 if let r = program.schedule.tileRows, let c = program.schedule.tileCols {
                     out += "  tiling:       \(r) x \(c) tiles, the tile loops collapsed into one parallel loop\n"
                 } else {
