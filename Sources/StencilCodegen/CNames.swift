@@ -147,7 +147,7 @@ public struct CNames: Sendable {
         "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
         "sweep_row", "sweep_rows", "sweeps_in_bands", "scratch", "band_begin", "band_end", "reach", "top",
-        "from", "to", "strip", "start", "stop",
+        "from", "to", "strip", "start", "stop", "last",
         "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen", "st_temporal",
         "interior", "frame", "plain",
     ]

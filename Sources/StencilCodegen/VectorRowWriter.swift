@@ -6,9 +6,11 @@
 // element (with 64-byte vectors, each one splits across two cache lines), and a scalar remainder
 // per row. Here each row of each grid the update reads is loaded once per strip, at aligned
 // columns, and the left/right neighbours are lanes of that vector and the one beside it
-// (ST_WINDOW), shifted in registers. The strips at a row's two ends, where the vectors beside
-// would leave the row, load their neighbours directly; the last of them ends at the row's end,
-// overlapping the one before (it writes the same values again). Lane by lane the operations are
+// (ST_WINDOW), shifted in registers. Where rows are whole vectors and stores can be masked
+// (AVX-512), the strips at a row's two ends are aligned too and store only their lanes in the
+// column range (ST_STORE_LANES); elsewhere they load their neighbours directly, the last of them
+// ending at the row's end, overlapping the one before (it writes the same values again); those
+// cost 3 to 4 times an aligned strip, a quarter of a row at N=256. Lane by lane the operations are
 // the scalar update's, in its order, so the results are the same bits (-ffp-contract=off keeps
 // the compiler from fusing a multiply and an add in one form and not the other). Products are
 // ST_MUL: a fused multiply-add of -0, which is the multiply's exact result but does not slow down
@@ -37,6 +39,7 @@ public struct VectorRowWriter {
     var lanesName: String { float32 ? "ST_LANES_F32" : "ST_LANES_F64" }
     var lanes: Int { float32 ? 16 : 8 }
     var window: String { float32 ? "ST_WINDOW_F32" : "ST_WINDOW_F64" }
+    var storeLanes: String { float32 ? "ST_STORE_LANES_F32" : "ST_STORE_LANES_F64" }
 
     /// Whether the update can be written as vectors: arithmetic only, at least one read (so the
     /// value is a vector), and no column offset wider than a strip.
@@ -147,6 +150,63 @@ public struct VectorRowWriter {
                 }
                 writer.line("return;")
             }
+            // Vectors that roll from one strip to the next, declared before the strips (column `at`, and the
+            // strip before it at column `before`).
+            let rollingVectors = { (at: String, before: String) in
+                for (k, row) in rows.enumerated() where row.left || row.right {
+                    let load = { (column: String) in
+                        "ST_LOAD(\(vector), &\(names[row.grid])[\(CExprPrinter.flatIndex(row: i, row.dRow, col: column, 0, stride: "cols"))])"
+                    }
+                    writer.line("/* \(row.grid), row \(CExprPrinter.offsetIndex(i, row.dRow)) */")
+                    if row.left { writer.line("\(vector) \(VectorRowWriter.local(k, "_prev")) = \(load(before));") }
+                    if row.right { writer.line("\(vector) \(VectorRowWriter.local(k)) = \(load(at));") }
+                }
+            }
+            // One aligned strip at column `column` (the variable j holds it): its loads, the next strip's
+            // vectors from column `after`, the store, and (unless it is the last) the roll to the next strip.
+            let alignedStrip = { (after: String, store: (String) -> String, roll: Bool) in
+                for (k, row) in rows.enumerated() {
+                    let load = { (column: String) in
+                        "ST_LOAD(\(vector), &\(names[row.grid])[\(CExprPrinter.flatIndex(row: i, row.dRow, col: column, 0, stride: "cols"))])"
+                    }
+                    if row.right {
+                        writer.line("const \(vector) \(VectorRowWriter.local(k, "_next")) = \(load(after));")
+                    } else {
+                        writer.line("const \(vector) \(VectorRowWriter.local(k)) = \(load(j)); /* \(row.grid), row \(CExprPrinter.offsetIndex(i, row.dRow)) */")
+                    }
+                }
+                writer.line(store(CExprPrinter.print(value, shifted)) + ";")
+                guard roll else { return }
+                for (k, row) in rows.enumerated() {
+                    if row.left { writer.line("\(VectorRowWriter.local(k, "_prev")) = \(VectorRowWriter.local(k));") }
+                    if row.right { writer.line("\(VectorRowWriter.local(k)) = \(VectorRowWriter.local(k, "_next"));") }
+                }
+            }
+            let plainStore = { (value: String) in "ST_STORE(&\(next)[\(i) * cols + \(j)], \(value))" }
+            let maskedStore = { (value: String) in
+                "\(self.storeLanes)(&\(next)[\(i) * cols + \(j)], \(value), col_begin - \(j), col_end - \(j))"
+            }
+
+            writer.comment("Where rows are whole strips (and the vector unit stores lanes under a mask) every strip is aligned,")
+            writer.comment("and the first and last store only their lanes in [col_begin, col_end). Their neighbours outside the")
+            writer.comment("row are read (from the row's own strips, never outside the grid) but no stored lane uses them.")
+            writer.block("if (ST_MASKED_STORES && cols % \(lanesName) == 0)") {
+                writer.line("const long first = col_begin - col_begin % \(lanesName), last = (col_end - 1) - (col_end - 1) % \(lanesName);")
+                rollingVectors("first", "(first > 0 ? first - \(lanesName) : first)")
+                writer.block("") {
+                    writer.line("const long \(j) = first;")
+                    alignedStrip("(first + \(lanesName) < cols ? first + \(lanesName) : first)", maskedStore, true)
+                }
+                writer.block("for (long \(j) = first + \(lanesName); \(j) < last; \(j) += \(lanesName))") {
+                    alignedStrip("\(j) + \(lanesName)", plainStore, true)
+                }
+                writer.block("if (last > first)") {
+                    writer.line("const long \(j) = last;")
+                    alignedStrip("(last + \(lanesName) < cols ? last + \(lanesName) : last)", maskedStore, false)
+                }
+                writer.line("return;")
+            }
+            writer.comment("Otherwise: aligned strips where the strips beside them stay in the row, and direct ones at the ends.")
             writer.line("long start, stop;")
             writer.line("st_aligned_strips(\(i), cols, col_begin, col_end, \(lanesName), &start, &stop);")
             let directStrip = { (from: String) in
@@ -157,31 +217,9 @@ public struct VectorRowWriter {
             }
             directStrip("col_begin")
             writer.block("if (start < stop)") {
-                // Vectors that roll from one strip to the next are declared before the loop.
-                for (k, row) in rows.enumerated() where row.left || row.right {
-                    let at = { (offset: String) in
-                        "ST_LOAD(\(vector), &\(names[row.grid])[\(CExprPrinter.flatIndex(row: i, row.dRow, col: "start", 0, stride: "cols"))\(offset)])"
-                    }
-                    writer.line("/* \(row.grid), row \(CExprPrinter.offsetIndex(i, row.dRow)) */")
-                    if row.left { writer.line("\(vector) \(VectorRowWriter.local(k, "_prev")) = \(at(" - \(lanesName)"));") }
-                    if row.right { writer.line("\(vector) \(VectorRowWriter.local(k)) = \(at(""));") }
-                }
+                rollingVectors("start", "start - \(lanesName)")
                 writer.block("for (long \(j) = start; \(j) < stop; \(j) += \(lanesName))") {
-                    for (k, row) in rows.enumerated() {
-                        let at = { (offset: String) in
-                            "ST_LOAD(\(vector), &\(names[row.grid])[\(CExprPrinter.flatIndex(row: i, row.dRow, col: j, 0, stride: "cols"))\(offset)])"
-                        }
-                        if row.right {
-                            writer.line("const \(vector) \(VectorRowWriter.local(k, "_next")) = \(at(" + \(lanesName)"));")
-                        } else {
-                            writer.line("const \(vector) \(VectorRowWriter.local(k)) = \(at("")); /* \(row.grid), row \(CExprPrinter.offsetIndex(i, row.dRow)) */")
-                        }
-                    }
-                    writer.line("ST_STORE(&\(next)[\(i) * cols + \(j)], \(CExprPrinter.print(value, shifted)));")
-                    for (k, row) in rows.enumerated() {
-                        if row.left { writer.line("\(VectorRowWriter.local(k, "_prev")) = \(VectorRowWriter.local(k));") }
-                        if row.right { writer.line("\(VectorRowWriter.local(k)) = \(VectorRowWriter.local(k, "_next"));") }
-                    }
+                    alignedStrip("\(j) + \(lanesName)", plainStore, true)
                 }
             }
             directStrip("stop")

@@ -285,6 +285,60 @@ enum Differential {
         }
     }
 
+    /// Rows whose width is a whole number of vectors take sweep_row's other path (with AVX-512):
+    /// every strip aligned, the first and last of a column range stored under a mask, their
+    /// neighbours beyond the row read from the row's own strips. Column offsets of 1, 2 and a whole
+    /// vector, halo rows above and below; whole rows (serial, two threads, bands) and column tiles
+    /// whose edges fall anywhere in a strip (`tile 5 x 21`, `7 x 37`), against the interpreter, and
+    /// once without AVX-512, where the same grid takes the direct end strips.
+    @Test(arguments: [false, true])
+    func wholeStripRowsAgreeWithTheReference(isDouble: Bool) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let lanes = isDouble ? 8 : 16
+        func r(_ dr: Int, _ dc: Int) -> GenExpr { .read("u", dr, dc) }
+        func times(_ weight: String, _ e: GenExpr) -> GenExpr { .binary("*", .number(weight), e) }
+        // Weights summing to 1: a contraction, so 12 sweeps stay finite and differ point by point.
+        // With halo 2 a row's interior starts and ends inside a strip (a lane stored too many or
+        // too few shows at the boundary columns); with a vector-wide offset the halo is a vector
+        // (in rows too, so 2 * lanes + 9 rows) and the interior is whole strips.
+        func program(wide: Bool) -> GenProgram {
+            var terms: [GenExpr] = [times("0.25", r(0, -1)), times("0.125", r(0, 1)), times("0.125", r(0, -2)),
+                                    times("0.0625", r(0, 2)), times("0.125", r(-1, 0)), times("0.125", r(2, 0)),
+                                    times("0.125", r(0, 0))]
+            terms.append(times("0.0625", wide ? r(0, lanes) : r(1, 1)))
+            let update = terms.dropFirst().reduce(terms[0]) { .binary("+", $0, $1) }
+            return GenProgram(name: "strips\(lanes)\(wide ? "wide" : "")", isDouble: isDouble, params: [],
+                              grids: [GenGrid(name: "u", rows: .literal(wide ? 2 * lanes + 9 : 23), cols: .literal(5 * lanes),
+                                              initial: .number("1"),
+                                              boundary: [("left", .number("90")), ("top", .number("40")),
+                                                         ("bottom", .number("7")), ("right", .number("10"))])],
+                              rowIndex: "i", colIndex: "j", update: update, stop: .steps(.literal(12)), overrides: [:],
+                              schedule: [], shuffleSeed: 1)
+        }
+        func schedule(threads: Int, tile: (Int, Int)? = nil) -> Schedule {
+            var s = Schedule()
+            s.numThreads = threads
+            s.tile = tile.map { (rows: $0.0, cols: $0.1) }
+            return s
+        }
+        var configurations = [DiffConfiguration(target: .serial, overrides: Schedule()),
+                              DiffConfiguration(target: .openmp, overrides: schedule(threads: 2)),
+                              DiffConfiguration(target: .openmp, overrides: schedule(threads: 2),
+                                                environment: ["STENCIL_TEMPORAL": "on", "STENCIL_TEMPORAL_KIND": "bands"]),
+                              DiffConfiguration(target: .openmp, overrides: schedule(threads: 2, tile: (5, 21))),
+                              DiffConfiguration(target: .openmp, overrides: schedule(threads: 3, tile: (7, 37)))]
+        #if arch(x86_64)
+        configurations.append(DiffConfiguration(target: .serial, overrides: Schedule(), flags: ["-mno-avx512f"]))
+        #endif
+        for program in [program(wide: false), program(wide: true)] {
+            for configuration in configurations {
+                let failure = Differential.failure(of: program, on: configuration, in: directory)
+                #expect(failure == nil, "\(configuration): \(failure.map(String.init(describing:)) ?? "")\n\(program.text)")
+            }
+        }
+    }
+
     /// Products in vector code are fused multiply-adds of -0 (ST_MUL, for its speed when a product
     /// underflows), and a division by a power of two is the product with its reciprocal. Both must
     /// be the plain multiply's and division's bits where it matters most: values that underflow to

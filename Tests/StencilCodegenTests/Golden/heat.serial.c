@@ -28,6 +28,41 @@ static __attribute__((__noinline__)) void sweep_row(long i, long col_begin, long
         }
         return;
     }
+    /* Where rows are whole strips (and the vector unit stores lanes under a mask) every strip is aligned, */
+    /* and the first and last store only their lanes in [col_begin, col_end). Their neighbours outside the */
+    /* row are read (from the row's own strips, never outside the grid) but no stored lane uses them. */
+    if (ST_MASKED_STORES && cols % ST_LANES_F32 == 0) {
+        const long first = col_begin - col_begin % ST_LANES_F32, last = (col_end - 1) - (col_end - 1) % ST_LANES_F32;
+        /* u, row i */
+        st_f32x16 vec0_prev = ST_LOAD(st_f32x16, &u[i * cols + (first > 0 ? first - ST_LANES_F32 : first)]);
+        st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[i * cols + first]);
+        {
+            const long j = first;
+            const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[i * cols + (first + ST_LANES_F32 < cols ? first + ST_LANES_F32 : first)]);
+            const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
+            const st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
+            ST_STORE_LANES_F32(&u_next[i * cols + j], vec0 + ST_MUL_F32(r, vec1 + vec2 + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) - ST_MUL_F32(4.0f, vec0)), col_begin - j, col_end - j);
+            vec0_prev = vec0;
+            vec0 = vec0_next;
+        }
+        for (long j = first + ST_LANES_F32; j < last; j += ST_LANES_F32) {
+            const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
+            const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
+            const st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
+            ST_STORE(&u_next[i * cols + j], vec0 + ST_MUL_F32(r, vec1 + vec2 + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) - ST_MUL_F32(4.0f, vec0)));
+            vec0_prev = vec0;
+            vec0 = vec0_next;
+        }
+        if (last > first) {
+            const long j = last;
+            const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[i * cols + (last + ST_LANES_F32 < cols ? last + ST_LANES_F32 : last)]);
+            const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
+            const st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
+            ST_STORE_LANES_F32(&u_next[i * cols + j], vec0 + ST_MUL_F32(r, vec1 + vec2 + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) - ST_MUL_F32(4.0f, vec0)), col_begin - j, col_end - j);
+        }
+        return;
+    }
+    /* Otherwise: aligned strips where the strips beside them stay in the row, and direct ones at the ends. */
     long start, stop;
     st_aligned_strips(i, cols, col_begin, col_end, ST_LANES_F32, &start, &stop);
     for (long strip = col_begin; strip < start; strip += ST_LANES_F32) {
