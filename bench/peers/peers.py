@@ -7,8 +7,9 @@ Every kernel does exactly SWEEPS sweeps of an N x N float32 grid (fixed boundary
 updated from the four neighbours, two buffers swapped) on THREADS threads, every timed run from
 the paper's initial field, in a fresh process of its own; MLUP/s counts the (N-2)^2 interior
 points per sweep. Both matter. From a zero interior the values ahead of the spreading boundary
-heat pass through float32's subnormal range for the first few thousand sweeps, which is slower
-on most CPUs: a run that went on from the previous run's field would skip that. And a library
+heat pass through float32's subnormal range for the first few thousand sweeps, where a multiply
+that underflows is slow on x86 CPUs (stencilc's vector code multiplies with fused multiply-adds,
+which are not): a run that went on from the previous run's field would skip that. And a library
 that flushes subnormals to zero (Devito's operators do, by design; anything built with
 -ffast-math does when it loads) changes the floating-point mode of its whole process, so in a
 shared process every peer timed after it would skip that work too. stencilc and the hand-written
