@@ -146,7 +146,7 @@ public struct CNames: Sendable {
         "acc", "scratch", "reduce_maxdiff", "reduce_l2diff", "no_points", "norm_size", "sum",
         "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
-        "sweep_row", "sweep_rows", "sweeps_in_bands", "scratch", "band_begin", "band_end", "reach", "top",
+        "sweep_row", "sweep_row_range", "sweep_rows", "sweeps_in_bands", "scratch", "band_begin", "band_end", "reach", "top",
         "from", "to", "strip", "start", "stop", "last",
         "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen", "st_temporal",
         "interior", "frame", "plain",

@@ -42,7 +42,7 @@ public struct TeamSweepWriter {
     var scalar: String { program.elementType == .float32 ? "float" : "double" }
     var grid: String { names[program.update.grid] }
     var next: String { names.next(program.update.grid) }
-    var base: SweepWriter { SweepWriter(program: program, names: names, writer: writer, pragma: nil) }
+    var base: SweepWriter { SweepWriter(program: program, names: names, writer: writer) }
 
     /// The norm accumulator's name and how the team combines it, for `until` programs.
     public var norm: (variable: String, type: String, sharing: Sharing)? {
@@ -84,19 +84,19 @@ public struct TeamSweepWriter {
                            "const \(scalar) *restrict \(grid)", "\(scalar) *restrict \(next)"] + extraParameters)
             .joined(separator: ", ")
         let value = CExprPrinter.print(program.update.value, base.dialect)
-        base.rowFunction()
+        base.rowFunctions(workshared: openMP, ranges: bandSweeps)
         writer.comment("\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))")
         writer.block("static void sweep(\(parameters))") {
             base.markUnusedGrid()
             pragma()
-            base.updateLoops()
+            base.updateLoops(workshared: openMP)
         }
         if bandSweeps {
             writer.blank()
             writer.comment("The same sweep by the calling thread alone (no worksharing): band sweeps give each thread its own rows.")
             writer.block("static void sweep_rows(\(parameters))") {
                 base.markUnusedGrid()
-                base.updateLoops()
+                base.updateLoops(workshared: false)
             }
         }
         if let norm {

@@ -20,19 +20,23 @@ enum { HALO = 1 }; /* largest offset read by the update */
 static float maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
-/* jacobi.st:16's update on row i, columns [col_begin, col_end), in strips of 16 lanes (st_f32x16): */
+/* jacobi.st:16's update on rows [row_begin, row_end), columns [col_begin, col_end), in strips of 16 lanes (st_f32x16): */
 /* the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row */
 /* they read once and take the left/right neighbours from that vector and the one beside it (ST_WINDOW_F32); */
-/* the strips at the ends load every neighbour directly, the last one ending at the edge (overlapping). */
+/* The end strips are aligned too and store under a mask where rows are whole strips; elsewhere they load */
+/* every neighbour directly, the last one ending at the row's edge (overlapping the one before). */
 /* Products are ST_MUL_F32(a, b): a * b + -0 as one fused multiply-add, the product's exact bits, which */
 /* unlike the multiply keeps full speed when it underflows to a subnormal number (a division by a power of */
 /* two is the product with its reciprocal: the same bits). */
 /* Not inlined: inside the sweeps' parallel region the compiler ran short of registers for this loop and */
 /* reloaded its shuffle constants every strip (about 1.2x slower on one thread, 1.35x on two). */
-static __attribute__((__noinline__)) void sweep_row(long i, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+/* The row loop is inside: one call for a sweep's rows saves a call per row (8% at N=256). */
+static __attribute__((__noinline__)) void sweep_row_range(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
     if (col_end - col_begin < ST_LANES_F32) {
-        for (long j = col_begin; j < col_end; ++j) {
-            u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
+        for (long i = row_begin; i < row_end; ++i) {
+            for (long j = col_begin; j < col_end; ++j) {
+                u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
+            }
         }
         return;
     }
@@ -41,66 +45,68 @@ static __attribute__((__noinline__)) void sweep_row(long i, long col_begin, long
     /* row are read (from the row's own strips, never outside the grid) but no stored lane uses them. */
     if (ST_MASKED_STORES && cols % ST_LANES_F32 == 0) {
         const long first = col_begin - col_begin % ST_LANES_F32, last = (col_end - 1) - (col_end - 1) % ST_LANES_F32;
-        /* u, row i */
-        st_f32x16 vec2_prev = ST_LOAD(st_f32x16, &u[i * cols + (first > 0 ? first - ST_LANES_F32 : first)]);
-        st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[i * cols + first]);
-        {
-            const long j = first;
-            const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-            const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-            const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + (first + ST_LANES_F32 < cols ? first + ST_LANES_F32 : first)]);
-            ST_STORE_LANES_F32(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f), col_begin - j, col_end - j);
-            vec2_prev = vec2;
-            vec2 = vec2_next;
-        }
-        for (long j = first + ST_LANES_F32; j < last; j += ST_LANES_F32) {
-            const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-            const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-            const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
-            ST_STORE(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f));
-            vec2_prev = vec2;
-            vec2 = vec2_next;
-        }
-        if (last > first) {
-            const long j = last;
-            const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-            const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-            const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + (last + ST_LANES_F32 < cols ? last + ST_LANES_F32 : last)]);
-            ST_STORE_LANES_F32(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f), col_begin - j, col_end - j);
+        for (long i = row_begin; i < row_end; ++i) {
+            /* u, row i */
+            st_f32x16 vec2_prev = ST_LOAD(st_f32x16, &u[i * cols + (first > 0 ? first - ST_LANES_F32 : first)]);
+            st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[i * cols + first]);
+            {
+                const long j = first;
+                const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
+                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
+                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + (first + ST_LANES_F32 < cols ? first + ST_LANES_F32 : first)]);
+                ST_STORE_LANES_F32(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f), col_begin - j, col_end - j);
+                vec2_prev = vec2;
+                vec2 = vec2_next;
+            }
+            for (long j = first + ST_LANES_F32; j < last; j += ST_LANES_F32) {
+                const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
+                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
+                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
+                ST_STORE(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f));
+                vec2_prev = vec2;
+                vec2 = vec2_next;
+            }
+            if (last > first) {
+                const long j = last;
+                const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
+                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
+                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + (last + ST_LANES_F32 < cols ? last + ST_LANES_F32 : last)]);
+                ST_STORE_LANES_F32(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f), col_begin - j, col_end - j);
+            }
         }
         return;
     }
     /* Otherwise: aligned strips where the strips beside them stay in the row, and direct ones at the ends. */
-    long start, stop;
-    st_aligned_strips(i, cols, col_begin, col_end, ST_LANES_F32, &start, &stop);
-    for (long strip = col_begin; strip < start; strip += ST_LANES_F32) {
-        const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
-        ST_STORE(&u_next[i * cols + j], ST_MUL_F32(ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1]), 0.25f));
-    }
-    if (start < stop) {
-        /* u, row i */
-        st_f32x16 vec2_prev = ST_LOAD(st_f32x16, &u[i * cols + start - ST_LANES_F32]);
-        st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[i * cols + start]);
-        for (long j = start; j < stop; j += ST_LANES_F32) {
-            const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-            const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-            const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
-            ST_STORE(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f));
-            vec2_prev = vec2;
-            vec2 = vec2_next;
+    for (long i = row_begin; i < row_end; ++i) {
+        long start, stop;
+        st_aligned_strips(i, cols, col_begin, col_end, ST_LANES_F32, &start, &stop);
+        for (long strip = col_begin; strip < start; strip += ST_LANES_F32) {
+            const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
+            ST_STORE(&u_next[i * cols + j], ST_MUL_F32(ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1]), 0.25f));
         }
-    }
-    for (long strip = stop; strip < col_end; strip += ST_LANES_F32) {
-        const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
-        ST_STORE(&u_next[i * cols + j], ST_MUL_F32(ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1]), 0.25f));
+        if (start < stop) {
+            /* u, row i */
+            st_f32x16 vec2_prev = ST_LOAD(st_f32x16, &u[i * cols + start - ST_LANES_F32]);
+            st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[i * cols + start]);
+            for (long j = start; j < stop; j += ST_LANES_F32) {
+                const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
+                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
+                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
+                ST_STORE(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f));
+                vec2_prev = vec2;
+                vec2 = vec2_next;
+            }
+        }
+        for (long strip = stop; strip < col_end; strip += ST_LANES_F32) {
+            const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
+            ST_STORE(&u_next[i * cols + j], ST_MUL_F32(ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1]), 0.25f));
+        }
     }
 }
 
 /* jacobi.st:16  update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) / 4 */
 static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
-    for (long i = row_begin; i < row_end; ++i) {
-        sweep_row(i, col_begin, col_end, cols, u, u_next);
-    }
+    sweep_row_range(row_begin, row_end, col_begin, col_end, cols, u, u_next);
 }
 
 /* The same sweep, also accumulating maxdiff and counting NaN/Inf: check iterations only. */

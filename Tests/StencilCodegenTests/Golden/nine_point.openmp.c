@@ -27,7 +27,8 @@ static long nonfinite; /* points that became NaN or Inf */
 /* nine_point.st:15's update on row i, columns [col_begin, col_end), in strips of 16 lanes (st_f32x16): */
 /* the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row */
 /* they read once and take the left/right neighbours from that vector and the one beside it (ST_WINDOW_F32); */
-/* the strips at the ends load every neighbour directly, the last one ending at the edge (overlapping). */
+/* The end strips are aligned too and store under a mask where rows are whole strips; elsewhere they load */
+/* every neighbour directly, the last one ending at the row's edge (overlapping the one before). */
 /* Products are ST_MUL_F32(a, b): a * b + -0 as one fused multiply-add, the product's exact bits, which */
 /* unlike the multiply keeps full speed when it underflows to a subnormal number (a division by a power of */
 /* two is the product with its reciprocal: the same bits). */
