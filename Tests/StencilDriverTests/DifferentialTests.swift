@@ -91,6 +91,18 @@ enum Differential {
     }
 
     /// Runs `program` on `configuration` and compares it with the interpreter; nil when they agree.
+    /// Expects every program to agree with the interpreter on every configuration.
+    static func expectAgreement(of programs: [GenProgram], on configurations: [DiffConfiguration], in directory: URL,
+                                sourceLocation: Testing.SourceLocation = #_sourceLocation) {
+        for program in programs {
+            for configuration in configurations {
+                let failure = failure(of: program, on: configuration, in: directory)
+                #expect(failure == nil, "\(configuration): \(failure.map(String.init(describing:)) ?? "")\n\(program.text)",
+                        sourceLocation: sourceLocation)
+            }
+        }
+    }
+
     static func failure(of program: GenProgram, on configuration: DiffConfiguration, in directory: URL) -> DiffFailure? {
         let expected = GenInterpreter.run(program)
         let path = directory.appendingPathComponent("generated \(program.name).st").path
@@ -279,10 +291,7 @@ enum Differential {
         #if arch(x86_64)
         configurations.append(DiffConfiguration(target: .serial, overrides: Schedule(), flags: ["-mno-avx512f"]))
         #endif
-        for configuration in configurations {
-            let failure = Differential.failure(of: program, on: configuration, in: directory)
-            #expect(failure == nil, "\(configuration): \(failure.map(String.init(describing:)) ?? "")\n\(program.text)")
-        }
+        Differential.expectAgreement(of: [program], on: configurations, in: directory)
     }
 
     /// Rows whose width is a whole number of vectors take sweep_row's other path (with AVX-512):
@@ -331,12 +340,7 @@ enum Differential {
         #if arch(x86_64)
         configurations.append(DiffConfiguration(target: .serial, overrides: Schedule(), flags: ["-mno-avx512f"]))
         #endif
-        for program in [program(wide: false), program(wide: true)] {
-            for configuration in configurations {
-                let failure = Differential.failure(of: program, on: configuration, in: directory)
-                #expect(failure == nil, "\(configuration): \(failure.map(String.init(describing:)) ?? "")\n\(program.text)")
-            }
-        }
+        Differential.expectAgreement(of: [program(wide: false), program(wide: true)], on: configurations, in: directory)
     }
 
     /// Products in vector code are fused multiply-adds of -0 (ST_MUL, for its speed when a product
@@ -385,10 +389,7 @@ enum Differential {
         configurations.append(DiffConfiguration(target: .serial, overrides: Schedule(), flags: ["-mno-avx512f"]))
         configurations.append(DiffConfiguration(target: .serial, overrides: Schedule(), flags: ["-mno-avx512f", "-mno-fma"]))
         #endif
-        for configuration in configurations {
-            let failure = Differential.failure(of: program, on: configuration, in: directory)
-            #expect(failure == nil, "\(configuration): \(failure.map(String.init(describing:)) ?? "")\n\(program.text)")
-        }
+        Differential.expectAgreement(of: [program], on: configurations, in: directory)
     }
 
     /// The interpreter is right on the hand-checked programs of stencils/: it agrees with the
