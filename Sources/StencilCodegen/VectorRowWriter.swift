@@ -153,7 +153,7 @@ public struct VectorRowWriter {
         } else {
             writer.comment("\(program.sourceName):\(program.update.line)'s update on \(range ? "rows [row_begin, row_end)" : "row \(i)"), columns [col_begin, col_end), in strips of \(lanes) lanes (\(vector)):")
             writer.comment("the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row")
-            writer.comment("they read once and take the left/right neighbours from that vector and the one beside it (\(window));")
+            writer.comment("they read once and take the left/right neighbours from that vector and the one beside it (\(window)).")
             writer.comment("The end strips are aligned too and store under a mask where rows are whole strips; elsewhere they load")
             writer.comment("every neighbour directly, the last one ending at the row's edge (overlapping the one before).")
             if VectorRowWriter.fusesProducts(program) {
@@ -161,8 +161,8 @@ public struct VectorRowWriter {
                 writer.comment("unlike the multiply keeps full speed when it underflows to a subnormal number (a division by a power of")
                 writer.comment("two is the product with its reciprocal: the same bits).")
             }
-            writer.comment("Not inlined: inside the sweeps' parallel region the compiler ran short of registers for this loop and")
-            writer.comment("reloaded its shuffle constants every strip (about 1.2x slower on one thread, 1.35x on two).")
+            writer.comment("Not inlined: inlined into an OpenMP parallel region, the compiler ran short of registers for this loop")
+            writer.comment("and reloaded its shuffle constants every strip (about 1.2x slower on one thread, 1.35x on two).")
             if range { writer.comment("The row loop is inside: one call for a sweep's rows saves a call per row (8% at N=256).") }
         }
         writer.block("static __attribute__((__noinline__)) void \(range ? "sweep_row_range" : "sweep_row")(\(parameters))") {

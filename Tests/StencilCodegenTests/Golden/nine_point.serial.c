@@ -18,14 +18,14 @@ static long nonfinite; /* points that became NaN or Inf */
 
 /* nine_point.st:15's update on rows [row_begin, row_end), columns [col_begin, col_end), in strips of 16 lanes (st_f32x16): */
 /* the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row */
-/* they read once and take the left/right neighbours from that vector and the one beside it (ST_WINDOW_F32); */
+/* they read once and take the left/right neighbours from that vector and the one beside it (ST_WINDOW_F32). */
 /* The end strips are aligned too and store under a mask where rows are whole strips; elsewhere they load */
 /* every neighbour directly, the last one ending at the row's edge (overlapping the one before). */
 /* Products are ST_MUL_F32(a, b): a * b + -0 as one fused multiply-add, the product's exact bits, which */
 /* unlike the multiply keeps full speed when it underflows to a subnormal number (a division by a power of */
 /* two is the product with its reciprocal: the same bits). */
-/* Not inlined: inside the sweeps' parallel region the compiler ran short of registers for this loop and */
-/* reloaded its shuffle constants every strip (about 1.2x slower on one thread, 1.35x on two). */
+/* Not inlined: inlined into an OpenMP parallel region, the compiler ran short of registers for this loop */
+/* and reloaded its shuffle constants every strip (about 1.2x slower on one thread, 1.35x on two). */
 /* The row loop is inside: one call for a sweep's rows saves a call per row (8% at N=256). */
 static __attribute__((__noinline__)) void sweep_row_range(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
     if (col_end - col_begin < ST_LANES_F32) {
