@@ -175,29 +175,27 @@ public struct VectorRowWriter {
                 }
                 writer.line("return;")
             }
+            // A vector of one row the update reads, at column `column` of that row.
+            let load = { (row: Row, column: String) in
+                "ST_LOAD(\(vector), &\(names[row.grid])[\(CExprPrinter.flatIndex(row: i, row.dRow, col: column, 0, stride: "cols"))])"
+            }
             // Vectors that roll from one strip to the next, declared before the strips (column `at`, and the
             // strip before it at column `before`).
             let rollingVectors = { (at: String, before: String) in
                 for (k, row) in rows.enumerated() where row.left || row.right {
-                    let load = { (column: String) in
-                        "ST_LOAD(\(vector), &\(names[row.grid])[\(CExprPrinter.flatIndex(row: i, row.dRow, col: column, 0, stride: "cols"))])"
-                    }
                     writer.line("/* \(row.grid), row \(CExprPrinter.offsetIndex(i, row.dRow)) */")
-                    if row.left { writer.line("\(vector) \(VectorRowWriter.local(k, "_prev")) = \(load(before));") }
-                    if row.right { writer.line("\(vector) \(VectorRowWriter.local(k)) = \(load(at));") }
+                    if row.left { writer.line("\(vector) \(VectorRowWriter.local(k, "_prev")) = \(load(row, before));") }
+                    if row.right { writer.line("\(vector) \(VectorRowWriter.local(k)) = \(load(row, at));") }
                 }
             }
             // One aligned strip at column `column` (the variable j holds it): its loads, the next strip's
             // vectors from column `after`, the store, and (unless it is the last) the roll to the next strip.
             let alignedStrip = { (after: String, store: (String) -> String, roll: Bool) in
                 for (k, row) in rows.enumerated() {
-                    let load = { (column: String) in
-                        "ST_LOAD(\(vector), &\(names[row.grid])[\(CExprPrinter.flatIndex(row: i, row.dRow, col: column, 0, stride: "cols"))])"
-                    }
                     if row.right {
-                        writer.line("const \(vector) \(VectorRowWriter.local(k, "_next")) = \(load(after));")
+                        writer.line("const \(vector) \(VectorRowWriter.local(k, "_next")) = \(load(row, after));")
                     } else {
-                        writer.line("const \(vector) \(VectorRowWriter.local(k)) = \(load(j)); /* \(row.grid), row \(CExprPrinter.offsetIndex(i, row.dRow)) */")
+                        writer.line("const \(vector) \(VectorRowWriter.local(k)) = \(load(row, j)); /* \(row.grid), row \(CExprPrinter.offsetIndex(i, row.dRow)) */")
                     }
                 }
                 writer.line(store(CExprPrinter.print(value, shifted)) + ";")
