@@ -39,7 +39,7 @@ void st_fatal(const char *format, ...)
 
 static void print_usage(const st_param *params, int count)
 {
-    printf("usage: %s [--param NAME=VALUE]... [--output FILE.npy] [--image FILE.png] [--max-iterations K] [--json] [--quiet]\n", program_name);
+    printf("usage: %s [--param NAME=VALUE]... [--output FILE.npy] [--image FILE.png] [--max-iterations K] [--plan SPEC] [--json] [--quiet]\n", program_name);
     if (count > 0) printf("params (defaults):\n");
     for (int k = 0; k < count; ++k) {
         if (params[k].kind == ST_INTEGER) printf("  %s = %.0f (integer)\n", params[k].name, params[k].value);
@@ -97,9 +97,9 @@ void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_
         const char *arg = argv[a];
         const char *value = NULL;
         /* Options that take a value accept both "--opt VALUE" and "--opt=VALUE". */
-        const char *valued[] = { "--param", "--output", "--image", "--device", "--max-iterations" };
+        const char *valued[] = { "--param", "--output", "--image", "--device", "--max-iterations", "--plan", "--plan-source" };
         int matched = -1;
-        for (int k = 0; k < 5; ++k) {
+        for (int k = 0; k < 7; ++k) {
             size_t n = strlen(valued[k]);
             if (strncmp(arg, valued[k], n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
                 matched = k;
@@ -123,6 +123,8 @@ void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_
             options->max_iterations = cap;
             continue;
         }
+        case 5: options->plan = value; continue;
+        case 6: options->plan_source = value; continue;
         default: break;
         }
         if (strcmp(arg, "--json") == 0) options->json = 1;
@@ -195,181 +197,22 @@ void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, 
         for (long j = c0; j < c1; ++j) grid[i * cols + j] = value;
 }
 
-/* ---- temporal blocking -------------------------------------------------------------------- */
+/* ---- plans ------------------------------------------------------------------------------- */
 
-/* The size in bytes of one CPU's data cache at `level` (1, 2, 3), or of its last-level cache for
- * level 0: read from /sys (what lscpu shows; sysconf reports the whole package's L3 in some VMs),
- * else sysconf, else `fallback`. */
-static double cache_bytes(int level, double fallback)
+void st_format_plan(const st_plan *plan, char *text, size_t size)
 {
-    double best = 0;
-    int best_level = 0;
-    for (int index = 0; index < 8; ++index) {
-        char path[96];
-        int found = 0;
-        char size[32] = "", type[32] = "";
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", index);
-        FILE *file = fopen(path, "r");
-        if (!file) continue;
-        if (fscanf(file, "%d", &found) != 1) found = 0;
-        fclose(file);
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", index);
-        file = fopen(path, "r");
-        if (file) {
-            if (fscanf(file, "%31s", type) != 1) type[0] = '\0';
-            fclose(file);
-        }
-        if (strcmp(type, "Instruction") == 0) continue;
-        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
-        file = fopen(path, "r");
-        if (!file) continue;
-        if (fscanf(file, "%31s", size) != 1) size[0] = '\0';
-        fclose(file);
-        char *unit = NULL;
-        double bytes = strtod(size, &unit);
-        if (unit && (*unit == 'K' || *unit == 'k')) bytes *= 1024;
-        else if (unit && (*unit == 'M' || *unit == 'm')) bytes *= 1024 * 1024;
-        if (bytes <= 0) continue;
-        if (level > 0 && found == level) return bytes;
-        if (level == 0 && found > best_level) { best_level = found; best = bytes; }
-    }
-    if (best > 0) return best;
-    long size = -1;
-#ifdef _SC_LEVEL3_CACHE_SIZE
-    if (level == 0 || level == 3) size = sysconf(_SC_LEVEL3_CACHE_SIZE);
-#endif
-#ifdef _SC_LEVEL1_DCACHE_SIZE
-    if (level == 1) size = sysconf(_SC_LEVEL1_DCACHE_SIZE);
-#endif
-#ifdef _SC_LEVEL2_CACHE_SIZE
-    if (level == 2) size = sysconf(_SC_LEVEL2_CACHE_SIZE);
-#endif
-    return size > 0 ? (double)size : fallback;
+    if (plan->kind == ST_PLAN_SWEEPS) snprintf(text, size, "sweeps");
+    else snprintf(text, size, "%s:%ld:%ld", st_plan_kind_name(plan->kind), plan->depth, plan->tile_rows);
 }
 
-static long knob(const char *name, long minimum, long fallback)
+void st_describe_plan(const st_plan *plan, char *text, size_t size)
 {
-    const char *text = getenv(name);
-    return text && atol(text) >= minimum ? atol(text) : fallback;
-}
-
-/* Bands: each thread advances its own band of rows `depth` sweeps between two barriers,
- * recomputing the (sweeps left) * halo rows beyond it that those sweeps read. The depth trades
- * one barrier per `depth` sweeps against (depth - 1) * halo redundant rows on each side of a
- * band: keep those within about 1/16 of the band. It is odd, so a block's last sweep writes the
- * buffer its first did not read and no thread waits within a block. Within its band a thread
- * sweeps row tiles in a skewed wavefront (`tile_rows` rows, each sweep of a tile shifted up by
- * the halo), sized so a tile's rows of every grid and of the two scratch grids stay in its own
- * (level 2) cache while the tile advances all the block's sweeps; where the whole band fits
- * there, the tiles are sized to the level 1 cache instead. */
-static st_temporal plan_bands(long rows, long cols, size_t elem_size, int halo, int arrays, int threads, int mode)
-{
-    st_temporal plan = { 0, 0, 0, "" };
-    const long band = (rows - 2L * halo) / threads;
-    const double row_bytes = (double)cols * (double)elem_size * (arrays + 2);
-    /* Rows of all the grids that fit in half the level 2 cache; a tile advancing `depth` sweeps
-     * touches about tile + (depth + 1) * halo of them. */
-    const double l2 = cache_bytes(2, 512.0 * 1024);
-    const long fit = (long)(l2 / 2 / row_bytes);
-    const int band_fits = (band + 2L * halo) * row_bytes <= l2;
-    long depth = 1 + band / (16L * halo);
-    if (depth > 15) depth = 15;
-    if (!band_fits && depth > fit / halo - 5) depth = fit / halo - 5; /* leave room for tiles of 4 * halo rows */
-    if (depth < 3 && mode == ST_TEMPORAL_AUTO) {
-        plan.reason = band_fits || fit / halo - 5 >= 3 ? "off (bands of rows too thin to share a barrier between sweeps)"
-                                                       : "off (rows too long for tiles of a band to stay in one core's cache)";
-        return plan;
-    }
-    depth = knob("STENCIL_TEMPORAL_DEPTH", 1, depth < 3 ? 3 : depth);
-    if (depth % 2 == 0) depth -= 1;
-    /* A band that fits in the level 2 cache still advances in tiles, sized to the level 1 cache: a
-     * tile's sweep reads its rows and 2 * halo more, which the sweep before it has just written,
-     * and writes its rows; that stays in half of L1 (at N=256, 5% faster than one tile of the
-     * whole band, measured in alternation). At least 4 * halo rows, so that per-tile work
-     * outweighs its overhead; at most the whole band's rows (the largest band's too). */
-    const long whole_band = band + 1 + 2L * (depth - 1) * halo;
-    long l1_tile = (long)((cache_bytes(1, 32.0 * 1024) / 2 / ((double)cols * (double)elem_size) - 2.0 * halo) / 2);
-    if (l1_tile < 4L * halo) l1_tile = 4L * halo;
-    long tile_rows = band_fits ? (l1_tile < whole_band ? l1_tile : whole_band) : fit - (depth + 1) * halo;
-    if (tile_rows < halo) tile_rows = halo;
-    plan.tile_rows = knob("STENCIL_TEMPORAL_TILE_ROWS", 1, tile_rows);
-    plan.depth = depth;
-    plan.bands = 1;
-    plan.reason = "on (bands: one barrier per block of sweeps)";
-    return plan;
-}
-
-/* Tiles: a tile of B rows advancing D sweeps touches about B + (D + 2) * halo rows of each grid;
- * keep that within half the cache, split evenly between tile height and depth. */
-static st_temporal plan_tiles(long cols, size_t elem_size, int halo, int arrays, double cache, int mode)
-{
-    st_temporal plan = { 0, 0, 0, "" };
-    const double row_bytes = (double)cols * (double)elem_size * arrays;
-    long fit = (long)(cache / 2 / row_bytes);
-    long tile_rows = fit / 2, depth = fit / 2 / halo;
-    if (depth > 64) depth = 64;
-    if ((tile_rows < 4 * halo || depth < 2) && mode == ST_TEMPORAL_AUTO) {
-        plan.reason = "off (rows too long for the cache)";
-        return plan;
-    }
-    if (tile_rows < halo) tile_rows = halo;
-    if (depth < 2) depth = 2;
-    plan.tile_rows = knob("STENCIL_TEMPORAL_TILE_ROWS", halo, tile_rows);
-    plan.depth = knob("STENCIL_TEMPORAL_DEPTH", 2, depth);
-    plan.reason = "on (tiles)";
-    return plan;
-}
-
-st_temporal st_plan_temporal(long rows, long cols, size_t elem_size, int halo, int arrays, int band_threads, int mode)
-{
-    st_temporal plan = { 0, 0, 0, "" };
-    const char *environment = getenv("STENCIL_TEMPORAL");
-    if (environment && strcmp(environment, "on") == 0) mode = ST_TEMPORAL_ON;
-    if (environment && strcmp(environment, "off") == 0) mode = ST_TEMPORAL_OFF;
-    if (mode == ST_TEMPORAL_OFF) { plan.reason = "off (schedule)"; return plan; }
-    if (halo < 1) { plan.reason = "off (no neighbours read)"; return plan; }
-    const char *kind = getenv("STENCIL_TEMPORAL_KIND");
-    const int bands_possible = band_threads > 1 && rows - 2L * halo >= band_threads;
-    if (kind && strcmp(kind, "bands") == 0 && bands_possible) return plan_bands(rows, cols, elem_size, halo, arrays, band_threads, ST_TEMPORAL_ON);
-    if (kind && strcmp(kind, "tiles") == 0) return plan_tiles(cols, elem_size, halo, arrays, cache_bytes(0, 8.0 * 1024 * 1024), ST_TEMPORAL_ON);
-    const double cache = cache_bytes(0, 8.0 * 1024 * 1024);
-    /* "Fit" leaves room: grids of 26 MiB in a 32 MiB cache ran 2.2x faster tiled than not, grids
-     * of 17 MiB 0.9x (float32 Jacobi, N = 1800 and 1448). Bands also write each band's rows into
-     * scratch grids, two grids' worth in all, and only paid with those in half the cache (1.05 to
-     * 1.2x at N = 1024, 0.9x at 1200 and 0.84x at 1448). */
-    const double grid_bytes = (double)cols * (double)elem_size * (double)rows;
-    const int fits = grid_bytes * arrays <= cache * 2 / 3;
-    const int fits_with_scratch = grid_bytes * (arrays + 2) <= cache / 2;
-    if (fits_with_scratch && bands_possible) return plan_bands(rows, cols, elem_size, halo, arrays, band_threads, mode);
-    if (fits && mode == ST_TEMPORAL_AUTO) {
-        plan.reason = band_threads <= 1 ? "off (the grids fit in the last-level cache)"
-                      : fits_with_scratch ? "off (the grids fit in the last-level cache; too few rows for bands)"
-                                          : "off (the grids fit in the last-level cache, with the scratch grids of bands not)";
-        return plan;
-    }
-    return plan_tiles(cols, elem_size, halo, arrays, cache, mode);
-}
-
-long st_temporal_tiles(const st_temporal *plan, long rows, int halo, long depth)
-{
-    return (rows - 2L * halo + (depth - 1) * halo) / plan->tile_rows + 1;
-}
-
-void st_band_rows(long rows, int halo, int team, int thread, long *begin, long *end)
-{
-    const long updated = rows - 2L * halo;
-    *begin = halo + updated * thread / team;
-    *end = halo + updated * (thread + 1) / team;
-}
-
-void st_temporal_rows(const st_temporal *plan, long rows, int halo, long tiles, long tile, long step,
-                      long *begin, long *end)
-{
-    long first = halo + tile * plan->tile_rows - step * halo;
-    long last = first + plan->tile_rows;
-    const long top = halo, bottom = rows - halo;
-    *begin = tile == 0 || first < top ? top : first > bottom ? bottom : first;
-    *end = tile == tiles - 1 || last > bottom ? bottom : last < top ? top : last;
+    if (plan->kind == ST_PLAN_TILES)
+        snprintf(text, size, "tiles of %ld rows advance up to %ld sweeps per pass", plan->tile_rows, plan->depth);
+    else if (plan->kind == ST_PLAN_BANDS)
+        snprintf(text, size, "each thread's band advances up to %ld sweeps per barrier, in tiles of %ld rows", plan->depth,
+                 plan->tile_rows);
+    else snprintf(text, size, "whole sweeps");
 }
 
 /* ---- progress and divergence ------------------------------------------------------------- */
@@ -950,9 +793,13 @@ void st_print_summary(const st_summary *s, const st_options *options)
         printf(", \"schedule\": "); json_string(s->schedule);
         printf(", \"decomposition\": "); json_string(s->decomposition);
         printf(", \"device\": "); json_string(s->device);
-        printf(", \"temporal\": {\"kind\": \"%s\", \"depth\": %ld, \"tile_rows\": %ld, \"reason\": ",
-               s->temporal.depth == 0 ? "none" : s->temporal.bands ? "bands" : "tiles", s->temporal.depth, s->temporal.tile_rows);
-        json_string(s->temporal.reason);
+        char spec[64];
+        st_format_plan(&s->plan, spec, sizeof spec);
+        printf(", \"plan\": {\"source\": "); json_string(s->plan.source);
+        printf(", \"kind\": \"%s\", \"depth\": %ld, \"tile_rows\": %ld, \"spec\": ",
+               st_plan_kind_name(s->plan.kind), s->plan.depth, s->plan.tile_rows);
+        json_string(spec);
+        printf(", \"reason\": "); json_string(s->plan.reason);
         printf("}}\n");
         fflush(stdout);
         return;
@@ -971,14 +818,9 @@ void st_print_summary(const st_summary *s, const st_options *options)
     } else {
         printf("  iterations  %ld (fixed steps)\n", s->iterations);
     }
-    if (s->temporal.depth > 0 && s->temporal.bands && s->temporal.tile_rows * s->threads < s->rows)
-        printf("  blocking    each thread's band of rows advances up to %ld sweeps per barrier, in tiles of %ld rows (bands)\n",
-               s->temporal.depth, s->temporal.tile_rows);
-    else if (s->temporal.depth > 0 && s->temporal.bands)
-        printf("  blocking    each thread's band of rows advances up to %ld sweeps per barrier (bands)\n", s->temporal.depth);
-    else if (s->temporal.depth > 0)
-        printf("  blocking    up to %ld sweeps per pass over tiles of %ld rows (temporal blocking)\n",
-               s->temporal.depth, s->temporal.tile_rows);
+    char words[160];
+    st_describe_plan(&s->plan, words, sizeof words);
+    printf("  plan        %s (%s: %s)\n", words, s->plan.source ? s->plan.source : "default", s->plan.reason ? s->plan.reason : "");
     printf("  time        %.4f s\n", s->seconds);
     printf("  speed       %.1f MLUP/s\n", mlups);
     fflush(stdout);

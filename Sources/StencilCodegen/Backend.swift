@@ -32,8 +32,14 @@ public struct EmittedProgram: Sendable {
 public struct EmitOptions: Sendable {
     /// The emitted file's name without `.c`: the head comment's build command uses it.
     public var stem: String
+    /// C compiler flags added after the recipe's (`--cflags`, `$STENCILC_CFLAGS`): a later
+    /// `-march=` overrides the recipe's `-march=native`.
+    public var cflags: [String]
 
-    public init(stem: String) { self.stem = stem }
+    public init(stem: String, cflags: [String] = []) {
+        self.stem = stem
+        self.cflags = cflags
+    }
 }
 
 public protocol Backend {
@@ -65,6 +71,13 @@ public struct BuildRecipe: Sendable, Equatable {
     /// -ffp-contract=off keeps a*b+c from becoming an FMA in some loops and not others, so every
     /// target and compiler rounds the same way (results bitwise identical across targets).
     public static let optimization = ["-std=c11", "-O3", "-march=native", "-ffp-contract=off"]
+
+    /// The recipe with `cflags` after its own flags (so they win where they conflict).
+    public func adding(cflags: [String]) -> BuildRecipe {
+        var recipe = self
+        recipe.flags += cflags
+        return recipe
+    }
 
     /// The command a person types to build `stem.c` from a checkout (runtime/ relative).
     public func handCommand(stem: String, compiler: String? = nil) -> String {

@@ -13,20 +13,14 @@ public struct CDialect: Sendable {
     public var param: @Sendable (_ name: String) -> String
     /// OpenCL C overloads fabs/fmin/...; C needs fabsf for float.
     public var overloadedMath: Bool
-    /// How a product is spelled where an operand reads a grid (`ST_MUL_F32(a, b)` in vector
-    /// code); nil: `a * b`. With it, a division by a power of two is spelled as the product with
-    /// its reciprocal, which is the same IEEE result (both are the exact quotient, rounded once).
-    public var product: (@Sendable (_ left: String, _ right: String) -> String)?
 
     public init(elementType: ElementType, overloadedMath: Bool = false,
                 read: @escaping @Sendable (String, Int, Int) -> String,
-                param: @escaping @Sendable (String) -> String,
-                product: (@Sendable (String, String) -> String)? = nil) {
+                param: @escaping @Sendable (String) -> String) {
         self.elementType = elementType
         self.overloadedMath = overloadedMath
         self.read = read
         self.param = param
-        self.product = product
     }
 
     /// The C type of the element type.
@@ -39,15 +33,6 @@ public struct CDialect: Sendable {
         if body.hasSuffix(".") { body += "0" }
         if body.hasPrefix(".") { body = "0" + body }
         return elementType == .float32 ? body + "f" : body
-    }
-
-    /// 1 / value as a literal, when value is a power of two whose reciprocal is a normal number
-    /// of the element type (so that both are exact); nil otherwise.
-    public func exactReciprocal(of value: Double) -> String? {
-        let exact = elementType == .float32 ? Double(Float(value)) : value
-        let limit = elementType == .float32 ? 126 : 1022
-        guard exact.isNormal, exact.significand == 1, abs(Int(exact.exponent)) <= limit else { return nil }
-        return literal(String(describing: 1 / exact))
     }
 
     /// min and max are not C's fmin/fmax: those leave the sign of a tie between -0 and +0 to the
@@ -81,13 +66,6 @@ public enum CExprPrinter {
         case .read(let grid, let dRow, let dCol): return dialect.read(grid, dRow, dCol)
         case .negate(let operand): return "-" + sub(operand, expr, right: true)
         case .binary(let op, let left, let right):
-            if let product = dialect.product, !(left.reads.isEmpty && right.reads.isEmpty) {
-                if op == .multiply { return product(print(left, dialect), print(right, dialect)) }
-                if op == .divide, !left.reads.isEmpty, case .constant(let value, _) = right,
-                   let reciprocal = dialect.exactReciprocal(of: value) {
-                    return product(print(left, dialect), reciprocal)
-                }
-            }
             return "\(sub(left, expr, right: false)) \(op.rawValue) \(sub(right, expr, right: true))"
         case .call(let function, let arguments):
             return dialect.function(function) + "(" + arguments.map { print($0, dialect) }.joined(separator: ", ") + ")"

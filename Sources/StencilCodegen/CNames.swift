@@ -84,7 +84,7 @@ public struct CNames: Sendable {
     /// has vector types such as float4 and uchar16: both are left by a trailing underscore.
     static func isReservedSuffix(_ name: String) -> Bool {
         if name.hasSuffix("_t") { return true }
-        // VectorRowWriter's vector locals: vec0, vec1_prev, vec1_next, ...
+        // vec0, vec1_prev, ...: once the vector code's locals; still taken, so emitted names stay as they were.
         if name.hasPrefix("vec"), let digits = name.dropFirst(3).split(separator: "_").first,
            !digits.isEmpty, digits.allSatisfy(\.isNumber) { return true }
         for base in ["char", "uchar", "short", "ushort", "int", "uint", "long", "ulong", "half", "float", "double", "bool"] {
@@ -146,9 +146,8 @@ public struct CNames: Sendable {
         "acc", "scratch", "reduce_maxdiff", "reduce_l2diff", "no_points", "norm_size", "sum",
         "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
-        "sweep_row", "sweep_row_range", "sweep_rows", "sweeps_in_bands", "scratch", "band_begin", "band_end", "reach", "top",
-        "from", "to", "strip", "start", "stop", "last",
-        "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen", "st_temporal",
+        "sweep_alone", "sweep_args", "args", "extra", "in", "out", "sweeper", "scratch",
+        "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen",
         "interior", "frame", "plain",
     ]
 }

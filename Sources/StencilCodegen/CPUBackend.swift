@@ -1,9 +1,10 @@
 // CPUBackend.swift: the `serial` and `openmp` targets: one C file, plain loops over row-major
 // grids. The openmp target starts its thread team once, in one parallel region around the whole
 // iteration loop; the sweeps inside share out rows with orphaned `omp for` loops carrying the
-// schedule's clauses (TeamSweepWriter). The serial target is the same program without pragmas.
+// schedule's clauses (SweepWriter). The serial target is the same program without the team.
 // Buffers alternate (buffer[t % 2] holds iterate t), never copied; the norm is computed only on
-// check iterations; the plain sweeps in between may be temporally blocked (st_plan_temporal).
+// check iterations; the plain sweeps in between run as the run-time plan says (st_sweeps in
+// runtime/stencil_sweeps.c: whole sweeps, tiles or bands, chosen by a cost model or `--plan`).
 
 import StencilIR
 
@@ -14,17 +15,18 @@ public struct CPUBackend: Backend {
 
     public var recipe: BuildRecipe {
         BuildRecipe(compilerRole: .cc,
-                    flags: BuildRecipe.optimization + (openMP ? ["-fopenmp"] : []),
-                    runtimeSources: ["stencil_runtime.c"], libraries: ["-lm"])
+                    flags: BuildRecipe.optimization + [openMP ? "-fopenmp" : "-fopenmp-simd"],
+                    runtimeSources: ["stencil_runtime.c", "stencil_sweeps.c"], libraries: ["-lm"])
     }
 
     var target: String { openMP ? "openmp" : "serial" }
 
     public func emit(_ program: Program, options: EmitOptions) -> EmittedProgram {
+        let recipe = self.recipe.adding(cflags: options.cflags)
         let writer = CodeWriter()
         let names = CNames(program)
         let host = HostCode(program: program, names: names, writer: writer)
-        let sweeps = TeamSweepWriter(program: program, names: names, writer: writer, openMP: openMP)
+        let sweeps = SweepWriter(program: program, names: names, writer: writer)
 
         var notes: [String] = []
         if openMP {
@@ -48,7 +50,7 @@ public struct CPUBackend: Backend {
         return EmittedProgram(source: writer.text, recipe: recipe)
     }
 
-    private func mainFunction(_ program: Program, host: HostCode, sweeps: TeamSweepWriter) {
+    private func mainFunction(_ program: Program, host: HostCode, sweeps: SweepWriter) {
         let writer = host.writer
         let names = host.names
         let scalar = host.scalar
@@ -58,7 +60,7 @@ public struct CPUBackend: Backend {
             host.stoppingConstants()
             writer.blank()
             writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid): the two alternate, never copied.")
-            writer.line("\(scalar) *buffer[2] = { st_alloc_grid(rows, cols, sizeof(\(scalar))), st_alloc_grid(rows, cols, sizeof(\(scalar))) };")
+            writer.line("void *buffer[2] = { st_alloc_grid(rows, cols, sizeof(\(scalar))), st_alloc_grid(rows, cols, sizeof(\(scalar))) };")
             for other in program.readOnlyGrids {
                 writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
             }
@@ -69,10 +71,14 @@ public struct CPUBackend: Backend {
             for other in program.readOnlyGrids {
                 host.fills(of: other.name, into: names[other.name])
             }
+            writer.line(sweeps.argsDeclaration(cols: "cols"))
+            let loops = program.loops
+            let alone = loops.hasLoneSweep ? "sweep_alone" : "NULL"
+            writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, rows, cols, HALO, sizeof(\(scalar)), \(2 + program.readOnlyGrids.count) };")
             let mode = "ST_TEMPORAL_" + program.schedule.temporal.rawValue.uppercased()
-            // The team that would sweep in bands, where the code has band sweeps (TeamSweepWriter).
-            let bandThreads = sweeps.bandSweeps ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
-            writer.line("const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(\(scalar)), HALO, \(2 + program.readOnlyGrids.count), \(bandThreads), \(mode));")
+            let team = openMP ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
+            writer.comment("How the sweeps between checks run: --plan (stencilc tune's), else the cost model's.")
+            writer.line("const st_plan plan = st_choose_plan(&sweeper, \(team), \(mode), options.plan, options.plan_source);")
             writer.line("const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);")
             writer.blank()
             iterationLoop(program, host: host, sweeps: sweeps)
@@ -80,8 +86,8 @@ public struct CPUBackend: Backend {
             let threads = openMP ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
             let schedule = openMP ? "\"\(OpenMPClauses.summaryText(program.schedule))\"" : "\"\""
             host.summary(target: target, threads: threads, schedule: schedule)
-            writer.line("summary.temporal = temporal;")
-            writer.line("\(scalar) *field = buffer[iterations % 2];")
+            writer.line("summary.plan = plan;")
+            writer.line("const \(scalar) *field = buffer[iterations % 2];")
             writer.line("if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(\(scalar)));")
             writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(\(scalar)));")
             writer.line("st_print_summary(&summary, &options);")
@@ -96,10 +102,9 @@ public struct CPUBackend: Backend {
         if openMP { writer.line("#pragma omp \(text)") }
     }
 
-    private func iterationLoop(_ program: Program, host: HostCode, sweeps: TeamSweepWriter) {
+    private func iterationLoop(_ program: Program, host: HostCode, sweeps: SweepWriter) {
         let writer = host.writer
-        let extras = sweeps.extraArgumentsFromMain
-        let sweepsCall = sweeps.sweepsCall
+        let sweepsCall = { (first: String, count: String) in "st_sweeps(&plan, &sweeper, \(first), \(count), buffer, scratch);" }
         let region = "parallel" + OpenMPClauses.regionClauses(program.schedule)
         switch program.stopping {
         case .steps:
@@ -122,9 +127,8 @@ public struct CPUBackend: Backend {
             writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
             writer.line("st_check_finite(st_count_nonfinite(buffer[iterations % 2], rows, cols, sizeof(\(host.scalar))), iterations);")
         case .until(let norm, _, _, _, _):
-            let accumulator = sweeps.norm!.variable
-            let arguments = (["HALO", "rows - HALO", "HALO", "cols - HALO", "cols", "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"] + extras)
-                .joined(separator: ", ")
+            let check = program.loops.check!
+            let arguments = "&args, HALO, rows - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]"
             writer.line("long iterations = 0, nonfinite_seen = 0;")
             writer.line("double residual = NAN;")
             startClock(writer)
@@ -134,17 +138,17 @@ public struct CPUBackend: Backend {
                 restartClockOnceTheTeamIsUp(writer)
                 writer.line("long iteration = 0; /* every thread counts the same sweeps */")
                 writer.block("while (iteration < max_iterations)") {
-                    writer.comment("The plain sweeps up to the next check (temporally blocked when that pays), then one check sweep.")
+                    writer.comment("The plain sweeps up to the next check, as the plan says, then one check sweep.")
                     writer.line("const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;")
                     writer.line(sweepsCall("iteration", "plain"))
                     writer.line("iteration += plain;")
                     writer.line("if (iteration == max_iterations) break;")
                     pragma(writer, "single")
                     writer.block("") {
-                        writer.line("\(accumulator) = 0;")
+                        writer.line("\(check.variable) = 0;")
                         writer.line("nonfinite = 0;")
                     }
-                    writer.line("sweep_\(norm.rawValue)(\(arguments));")
+                    writer.line("\(check.function)(\(arguments));")
                     writer.line("iteration += 1;")
                     let value = norm == .maxdiff ? "(double)maxdiff" : "sqrt(sum_sq)"
                     writer.line("const double norm = \(value);")
@@ -185,21 +189,14 @@ public struct CPUBackend: Backend {
         writer.line("start = st_seconds();")
     }
 
-    /// Each thread's two scratch grids for band sweeps, allocated in the region by the thread that
-    /// uses them, and only when the plan chose bands.
-    private func allocateScratch(host: HostCode, sweeps: TeamSweepWriter) {
-        guard sweeps.bandSweeps else { return }
-        let scalar = host.scalar
-        host.writer.comment("This thread's scratch grids, for band sweeps only: copies of the first iterate, so they hold the boundary values.")
-        host.writer.line("\(scalar) *scratch[2] = { NULL, NULL };")
-        host.writer.block("if (temporal.bands)") {
-            host.writer.line("scratch[0] = st_copy_grid(buffer[0], rows, cols, sizeof(\(scalar)));")
-            host.writer.line("scratch[1] = st_copy_grid(buffer[0], rows, cols, sizeof(\(scalar)));")
-        }
+    /// Each thread's two scratch grids, made in the region by the thread that uses them (only
+    /// when the plan is bands: st_make_scratch leaves them NULL otherwise).
+    private func allocateScratch(host: HostCode, sweeps: SweepWriter) {
+        host.writer.line("void *scratch[2]; /* this thread's scratch grids (plan bands) */")
+        host.writer.line("st_make_scratch(&plan, &sweeper, buffer[0], scratch);")
     }
 
-    private func freeScratch(host: HostCode, sweeps: TeamSweepWriter) {
-        guard sweeps.bandSweeps else { return }
-        host.writer.line("st_free_grid(scratch[0]); st_free_grid(scratch[1]);")
+    private func freeScratch(host: HostCode, sweeps: SweepWriter) {
+        host.writer.line("st_free_scratch(scratch);")
     }
 }

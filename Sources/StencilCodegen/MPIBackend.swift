@@ -4,7 +4,7 @@
 // interior (which reads no halo cell) while the messages travel, waits, then updates the frame
 // around it; norms and NaN counts are combined with MPI_Allreduce on check iterations only.
 // `hybrid` is the same program with an OpenMP team per rank, started once in one parallel region
-// around the iterations as the openmp target does (TeamSweepWriter's orphaned `omp for` sweeps);
+// around the iterations as the openmp target does (SweepWriter's orphaned `omp for` sweeps);
 // the master thread alone calls MPI (MPI_THREAD_FUNNELED).
 
 import StencilIR
@@ -17,17 +17,18 @@ public struct MPIBackend: Backend {
 
     public var recipe: BuildRecipe {
         BuildRecipe(compilerRole: .mpicc,
-                    flags: BuildRecipe.optimization + (hybrid ? ["-fopenmp"] : []),
+                    flags: BuildRecipe.optimization + [hybrid ? "-fopenmp" : "-fopenmp-simd"],
                     runtimeSources: ["stencil_runtime.c", "stencil_mpi.c"], libraries: ["-lm"])
     }
 
     var target: String { hybrid ? "hybrid" : "mpi" }
 
     public func emit(_ program: Program, options: EmitOptions) -> EmittedProgram {
+        let recipe = self.recipe.adding(cflags: options.cflags)
         let writer = CodeWriter()
         let names = CNames(program)
         let host = HostCode(program: program, names: names, writer: writer)
-        let sweeps = TeamSweepWriter(program: program, names: names, writer: writer, openMP: hybrid, blockedSweeps: false)
+        let sweeps = SweepWriter(program: program, names: names, writer: writer)
         let decomposition = program.schedule.decompose
         var notes = [
             "",
@@ -58,7 +59,7 @@ public struct MPIBackend: Backend {
         return EmittedProgram(source: writer.text, recipe: recipe)
     }
 
-    private func mainFunction(_ program: Program, host: HostCode, sweeps: TeamSweepWriter) {
+    private func mainFunction(_ program: Program, host: HostCode, sweeps: SweepWriter) {
         let writer = host.writer
         let names = host.names
         let scalar = host.scalar
@@ -93,6 +94,7 @@ public struct MPIBackend: Backend {
             writer.line("const stmpi_rect interior = stmpi_interior(&decomp);")
             writer.line("stmpi_rect frame[4];")
             writer.line("stmpi_frame(&decomp, frame);")
+            writer.line(sweeps.argsDeclaration(cols: "local_cols"))
             writer.line("const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);")
             writer.blank()
             iterationLoop(program, host: host, sweeps: sweeps)
@@ -101,7 +103,7 @@ public struct MPIBackend: Backend {
             let schedule = hybrid ? "\"\(OpenMPClauses.summaryText(program.schedule))\"" : "\"\""
             host.summary(target: target, threads: threads, ranks: "decomp.size", schedule: schedule,
                          decomposition: "decomp.description")
-            writer.line("summary.temporal.reason = \"off (one halo exchange per sweep)\";")
+            writer.line("summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, \"default\", \"one halo exchange per sweep\" };")
             writer.comment("Gathered to rank 0 only now, after the iterations.")
             writer.line("stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], \(mpiType));")
             writer.line("stmpi_print_summary(&decomp, &summary, &options);")
@@ -120,11 +122,10 @@ public struct MPIBackend: Backend {
 
     /// One sweep of the block with `function`: exchange started (master), deep interior,
     /// exchange finished (master), barrier, the frame.
-    private func blockSweep(_ writer: CodeWriter, sweeps: TeamSweepWriter, function: String) {
-        let extras = sweeps.extraArgumentsFromMain
+    private func blockSweep(_ writer: CodeWriter, sweeps: SweepWriter, function: String) {
         func call(_ rect: String) -> String {
-            let arguments = ["\(rect).i0", "\(rect).i1", "\(rect).j0", "\(rect).j1", "local_cols",
-                             "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"] + extras
+            let arguments = ["&args", "\(rect).i0", "\(rect).i1", "\(rect).j0", "\(rect).j1",
+                             "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"]
             return "\(function)(\(arguments.joined(separator: ", ")));"
         }
         pragma(writer, "master")
@@ -136,7 +137,7 @@ public struct MPIBackend: Backend {
         writer.line("for (int k = 0; k < 4; ++k) \(call("frame[k]"))")
     }
 
-    private func iterationLoop(_ program: Program, host: HostCode, sweeps: TeamSweepWriter) {
+    private func iterationLoop(_ program: Program, host: HostCode, sweeps: SweepWriter) {
         let writer = host.writer
         let region = "parallel" + OpenMPClauses.regionClauses(program.schedule)
         switch program.stopping {
@@ -164,7 +165,7 @@ public struct MPIBackend: Backend {
             writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
             writer.line("stmpi_check_finite(stmpi_count_nonfinite(&decomp, buffer[iterations % 2], sizeof(\(host.scalar))), iterations);")
         case .until(let norm, _, _, _, _):
-            let accumulator = sweeps.norm!.variable
+            let check = program.loops.check!
             writer.line("long iterations = 0, nonfinite_seen = 0;")
             writer.line("double residual = NAN;")
             writer.line("stmpi_barrier();")
@@ -178,10 +179,10 @@ public struct MPIBackend: Backend {
                     writer.block("if (check)") {
                         pragma(writer, "single")
                         writer.block("") {
-                            writer.line("\(accumulator) = 0;")
+                            writer.line("\(check.variable) = 0;")
                             writer.line("nonfinite = 0;")
                         }
-                        blockSweep(writer, sweeps: sweeps, function: "sweep_\(norm.rawValue)")
+                        blockSweep(writer, sweeps: sweeps, function: check.function)
                         pragma(writer, "master")
                         writer.block("") {
                             switch norm {

@@ -16,6 +16,7 @@ public struct OpenCLBackend: Backend {
     }
 
     public func emit(_ program: Program, options: EmitOptions) -> EmittedProgram {
+        let recipe = self.recipe.adding(cflags: options.cflags)
         let writer = CodeWriter()
         let names = CNames(program)
         let host = HostCode(program: program, names: names, writer: writer)

@@ -1,8 +1,17 @@
-// SweepWriter.swift: what the sweep functions of the C targets (serial, openmp, and the per-rank
-// sweeps of mpi/hybrid; TeamSweepWriter writes them) share: the scalar dialect, the parameters,
-// and the loops of a plain sweep. A sweep updates the points of one rectangle [row_begin, row_end)
-// x [col_begin, col_end) of a row-major grid with `cols` columns; the launcher calls it on the
-// whole interior, an MPI rank on its block's parts.
+// SweepWriter.swift: the sweep functions of the C targets (serial, openmp, and each rank's of
+// mpi/hybrid), printed from the IR's loop plan (LoopPlan): the update over a rectangle of rows
+// and columns, from one buffer into the other, as plain C loops.
+//
+// Every sweep has the runtime's st_sweep_fn signature (runtime/stencil_sweeps.h), so that the
+// run-time plan's drivers (whole sweeps, tiles, bands) call the program's own update:
+//   sweep        the team shares the rows out (an orphaned `#pragma omp for` with the
+//                schedule's clauses, inside the one parallel region around all iterations;
+//                its implicit barrier ends the sweep); serial and mpi: one thread, no pragma.
+//   sweep_alone  the calling thread sweeps all the rows it is given (bands), where the plan has
+//                bands.
+//   sweep_maxdiff / sweep_l2diff  the sweep fused with the norm, for check iterations.
+// What a sweep reads besides its two buffers (the row length, read-only grids, params) comes in
+// one `sweep_args` record.
 
 import StencilIR
 
@@ -10,19 +19,25 @@ public struct SweepWriter {
     public let program: Program
     public let names: CNames
     public let writer: CodeWriter
+
     public init(program: Program, names: CNames, writer: CodeWriter) {
         self.program = program
         self.names = names
         self.writer = writer
     }
 
+    var loops: LoopPlan { program.loops }
     var scalar: String { program.elementType == .float32 ? "float" : "double" }
+    var grid: String { names[program.update.grid] }
+    var next: String { names.next(program.update.grid) }
+    var row: String { names[program.update.rowIndex] }
+    var col: String { names[program.update.colIndex] }
+    var readsOwnGrid: Bool { program.update.value.reads.contains { $0.grid == program.update.grid } }
 
-    /// Dialect inside a sweep: reads index the flat grid, params are element-typed arguments.
+    /// Dialect inside a sweep: reads index the flat grid, params are locals of the element type.
     public var dialect: CDialect {
         let names = self.names
-        let row = names[program.update.rowIndex]
-        let col = names[program.update.colIndex]
+        let row = self.row, col = self.col
         return CDialect(elementType: program.elementType,
                         read: { grid, dRow, dCol in
                             "\(names[grid])[\(CExprPrinter.flatIndex(row: row, dRow, col: col, dCol, stride: "cols"))]"
@@ -30,101 +45,118 @@ public struct SweepWriter {
                         param: { names[$0] })
     }
 
-    /// Params the update uses, passed to sweeps by value in the element type.
-    var sweepParams: [String] { program.update.value.params }
+    /// The check sweep's accumulator type.
+    var checkType: String { loops.check?.inDouble == true ? "double" : scalar }
 
-    /// A sweep's parameters after the two buffers: read-only grids, then the params it uses.
-    public var extraParameters: [String] {
-        program.readOnlyGrids.map { "const \(scalar) *restrict \(names[$0.name])" } + sweepParams.map { "const \(scalar) \(names[$0])" }
-    }
-    /// The same, as arguments passed on by a function that has them as parameters.
-    public var extraArguments: [String] {
-        program.readOnlyGrids.map { names[$0.name] } + sweepParams.map { names[$0] }
-    }
-
-    /// An update that does not read its own grid leaves that parameter unused (-Werror).
-    func markUnusedGrid() {
-        if !program.update.value.reads.contains(where: { $0.grid == program.update.grid }) {
-            writer.line("(void)\(names[program.update.grid]);")
+    /// Everything before `main`: the args record, the check's shared results, the sweeps.
+    public func functions() {
+        writer.comment("What a sweep reads besides its two buffers.")
+        writer.block("typedef struct", trailer: " sweep_args;") {
+            writer.line("long cols; /* row length */")
+            for other in program.readOnlyGrids { writer.line("const \(scalar) *\(names[other.name]);") }
+            for param in program.update.value.params { writer.line("\(scalar) \(names[param]);") }
         }
-    }
-
-    /// Whether plain sweeps call `sweep_row` (VectorRowWriter) for each row instead of a scalar
-    /// column loop.
-    public var vectorRows: Bool { VectorRowWriter.applies(to: program) }
-
-    /// The plain update's loops where the update is vectorized: one `sweep_row_range` call per
-    /// tile, or for the whole rectangle; when the caller's pragma shares the rows out (`workshared`,
-    /// untiled), the row loop calling `sweep_row` per row. Else the scalar loops. The caller writes
-    /// any pragma.
-    func updateLoops(workshared: Bool) {
-        guard vectorRows else {
-            let value = CExprPrinter.print(program.update.value, dialect)
-            loops { point in writer.line("\(names.next(program.update.grid))[\(point)] = \(value);") }
-            return
-        }
-        let rowWriter = VectorRowWriter(program: program, names: names, writer: writer)
-        if let tileRows = program.schedule.tileRows, let tileCols = program.schedule.tileCols {
-            tileLoops(tileRows, tileCols) {
-                writer.line(rowWriter.call(rowBegin: "ii", rowEnd: "tile_row_end", colBegin: "jj", colEnd: "tile_col_end"))
-            }
-        } else if workshared {
-            let i = names[program.update.rowIndex]
-            writer.block("for (long \(i) = row_begin; \(i) < row_end; ++\(i))") {
-                writer.line(rowWriter.call(row: i, colBegin: "col_begin", colEnd: "col_end"))
-            }
-        } else {
-            writer.line(rowWriter.call(rowBegin: "row_begin", rowEnd: "row_end", colBegin: "col_begin", colEnd: "col_end"))
-        }
-    }
-
-    /// The vector row functions the plain sweeps call: `sweep_row` where a worksharing loop
-    /// (`workshared`, untiled) calls it per row, `sweep_row_range` where anything calls a range
-    /// (`ranges`: tiles, a sweep without worksharing, band sweeps).
-    public func rowFunctions(workshared: Bool, ranges: Bool) {
-        guard vectorRows else { return }
-        let rowWriter = VectorRowWriter(program: program, names: names, writer: writer)
-        let tiled = program.schedule.tileRows != nil
-        if workshared && !tiled {
-            rowWriter.function(range: false)
+        writer.blank()
+        if let check = loops.check {
+            writer.comment(loops.worksharing != nil
+                ? "The check sweeps' results. File scope, so the whole team shares them: an orphaned `omp for reduction` needs shared variables."
+                : "The check sweeps' results.")
+            writer.line("static \(checkType) \(check.variable);")
+            writer.line("static long nonfinite; /* points that became NaN or Inf */")
             writer.blank()
         }
-        if ranges || tiled || !workshared {
-            rowWriter.function(range: true, besideRowFunction: workshared && !tiled)
+        writer.comment("\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))")
+        sweepFunction("sweep", worksharing: loops.worksharing)
+        if loops.hasLoneSweep {
             writer.blank()
+            writer.comment("The same update, all the given rows by the calling thread: each thread's own band (plan bands).")
+            sweepFunction("sweep_alone", worksharing: nil)
+        }
+        if let check = loops.check {
+            writer.blank()
+            writer.comment("The same update, also accumulating \(check.variable == "maxdiff" ? "maxdiff" : "the sum of squared changes (in double)") and counting NaN/Inf: check iterations only.")
+            checkFunction(check)
         }
     }
 
-    /// The loops alone (the caller writes any pragma).
-    func loops(_ body: (String) -> Void) {
-        let j = names[program.update.colIndex]
-        rowLoops { i, colBegin, colEnd in
-            writer.block("for (long \(j) = \(colBegin); \(j) < \(colEnd); ++\(j))") { body("\(i) * cols + \(j)") }
+    static let signature = "(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out)"
+
+    /// The locals every sweep unpacks: the row length, the buffers, read-only grids, params. A
+    /// check sweep reads the old value even where the update does not (`readsOld`).
+    func unpack(readsOld: Bool = false) {
+        writer.line("const sweep_args *extra = args;")
+        writer.line("const long cols = extra->cols;")
+        if readsOwnGrid || readsOld { writer.line("const \(scalar) *restrict \(grid) = in;") } else { writer.line("(void)in;") }
+        writer.line("\(scalar) *restrict \(next) = out;")
+        for other in program.readOnlyGrids { writer.line("const \(scalar) *restrict \(names[other.name]) = extra->\(names[other.name]);") }
+        for param in program.update.value.params { writer.line("const \(scalar) \(names[param]) = extra->\(names[param]);") }
+    }
+
+    func sweepFunction(_ name: String, worksharing: String?) {
+        let value = CExprPrinter.print(program.update.value, dialect)
+        writer.block("static void \(name)\(Self.signature)") {
+            unpack()
+            if let worksharing { writer.line("#pragma omp for \(worksharing)") }
+            loopNest(simd: loops.vectorization == .simd ? "" : nil) { point in writer.line("\(next)[\(point)] = \(value);") }
         }
     }
 
-    /// The row loops over the rectangle, tiled when the schedule says so; `rowBody` gets the row
-    /// index and the row's column range (the whole rectangle's, or one tile's).
-    func rowLoops(_ rowBody: (_ row: String, _ colBegin: String, _ colEnd: String) -> Void) {
-        let i = names[program.update.rowIndex]
-        if let tileRows = program.schedule.tileRows, let tileCols = program.schedule.tileCols {
-            tileLoops(tileRows, tileCols) {
-                writer.block("for (long \(i) = ii; \(i) < tile_row_end; ++\(i))") { rowBody(i, "jj", "tile_col_end") }
+    func checkFunction(_ check: CheckReduction) {
+        let value = CExprPrinter.print(program.update.value, dialect)
+        let reductions = "reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)"
+        writer.block("static void \(check.function)\(Self.signature)") {
+            unpack(readsOld: true)
+            if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing) \(reductions)") }
+            // A max is exact in any order, so the column loop may still be vector code; a sum of
+            // squares keeps the serial order within each row.
+            loopNest(simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
+                writer.line("const \(scalar) next = \(value);")
+                if check.inDouble {
+                    writer.line("const double change = (double)next - (double)\(grid)[\(point)];")
+                    writer.line("\(next)[\(point)] = next;")
+                    writer.line("sum_sq += change * change;")
+                    writer.line("nonfinite += !(change * change <= DBL_MAX);")
+                } else {
+                    writer.line("const \(scalar) change = \(dialect.function(.abs))(next - \(grid)[\(point)]);")
+                    writer.line("\(next)[\(point)] = next;")
+                    writer.line("maxdiff = change > maxdiff ? change : maxdiff;")
+                    writer.line("nonfinite += !(change <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"));")
+                }
+            }
+        }
+    }
+
+    /// The row and column loops over the rectangle (tile by tile where the plan tiles); `simd`
+    /// is the column loop's `#pragma omp simd` clauses ("" for none), nil for no pragma; `body`
+    /// gets the flat index of the point.
+    func loopNest(simd: String?, _ body: (String) -> Void) {
+        func columns(_ begin: String, _ end: String) {
+            if let simd { writer.line("#pragma omp simd" + (simd.isEmpty ? "" : " \(simd)")) }
+            writer.block("for (long \(col) = \(begin); \(col) < \(end); ++\(col))") { body("\(row) * cols + \(col)") }
+        }
+        if let tileRows = loops.tileRows, let tileCols = loops.tileCols {
+            writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
+                writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {
+                    writer.line("const long tile_row_end = ii + \(tileRows) < row_end ? ii + \(tileRows) : row_end;")
+                    writer.line("const long tile_col_end = jj + \(tileCols) < col_end ? jj + \(tileCols) : col_end;")
+                    writer.block("for (long \(row) = ii; \(row) < tile_row_end; ++\(row))") { columns("jj", "tile_col_end") }
+                }
             }
         } else {
-            writer.block("for (long \(i) = row_begin; \(i) < row_end; ++\(i))") { rowBody(i, "col_begin", "col_end") }
+            writer.block("for (long \(row) = row_begin; \(row) < row_end; ++\(row))") { columns("col_begin", "col_end") }
         }
     }
 
-    /// The two tile loops over the rectangle; `tileBody` sees the tile [ii, tile_row_end) x
-    /// [jj, tile_col_end).
-    func tileLoops(_ tileRows: Int, _ tileCols: Int, _ tileBody: () -> Void) {
-        writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
-            writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {
-                writer.line("const long tile_row_end = ii + \(tileRows) < row_end ? ii + \(tileRows) : row_end;")
-                writer.line("const long tile_col_end = jj + \(tileCols) < col_end ? jj + \(tileCols) : col_end;")
-                tileBody()
-            }
+    /// `sweep_args args = { ... };` in `main`: the row length `cols`, read-only grids, params
+    /// converted to the element type.
+    public func argsDeclaration(cols: String) -> String {
+        let integers = Set(program.params.filter(\.isInteger).map(\.name))
+        var fields = [".cols = \(cols)"]
+        for other in program.readOnlyGrids { fields.append(".\(names[other.name]) = \(names[other.name])") }
+        for param in program.update.value.params {
+            let value = integers.contains(param) || program.elementType == .float32 ? "(\(scalar))\(names[param])" : names[param]
+            fields.append(".\(names[param]) = \(value)")
         }
+        return "const sweep_args args = { \(fields.joined(separator: ", ")) };"
     }
 }

@@ -50,21 +50,28 @@ public enum Compilation {
     }
 
     /// The backend's output for a lowered program.
-    public static func emit(_ program: Program, stem: String) throws -> EmittedProgram {
+    public static func emit(_ program: Program, stem: String, cflags: [String] = []) throws -> EmittedProgram {
         guard let backend = Backends.backend(for: program.schedule.target) else {
             throw DriverError("target '\(program.schedule.target.rawValue)' is not available in this build of stencilc")
         }
-        return backend.emit(program, options: EmitOptions(stem: stem))
+        return backend.emit(program, options: EmitOptions(stem: stem, cflags: cflags))
     }
 
     /// All of it, from a path.
     public static func compile(path: String, target: Target? = nil, overrides: Schedule = Schedule(),
-                               stem: String? = nil, observe: ((String, Program) -> Void)? = nil) throws -> CompilationResult {
+                               stem: String? = nil, cflags: [String] = [],
+                               observe: ((String, Program) -> Void)? = nil) throws -> CompilationResult {
         let file = try load(path)
         let (checked, warnings) = try check(file)
         let program = try lower(checked, target: target, overrides: overrides, observe: observe)
-        let emitted = try emit(program, stem: stem ?? defaultStem(path))
+        let emitted = try emit(program, stem: stem ?? defaultStem(path), cflags: cflags)
         return CompilationResult(program: program, emitted: emitted, warnings: warnings)
+    }
+
+    /// Extra C compiler flags: `$STENCILC_CFLAGS`, then `--cflags`, each split at white space.
+    public static func cflags(option: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
+        [environment["STENCILC_CFLAGS"], option].compactMap { $0 }
+            .flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init) }
     }
 
     /// `stencils/jacobi.st` -> `jacobi`, made a safe file name.

@@ -5,6 +5,24 @@ import StencilCodegen
 import StencilIR
 
 public enum Explain {
+    /// The sweeps between checks: what the code can run and how the run-time plan chooses.
+    static func planText(_ program: Program) -> String {
+        let loops = program.loops
+        var out = "Plan of the sweeps between checks (schedule: temporal \(program.schedule.temporal.rawValue))\n"
+        out += "  the code can run: whole sweeps, " + loops.temporalKinds.map(\.rawValue).joined(separator: ", ") + "\n"
+        out += "  \(loops.temporalReason)\n"
+        out += "  chosen at run time (the summary and --json say which, and why): a plan `stencilc tune` stored for this\n"
+        out += "  program, size, thread count, compiler, flags and CPU; else the cost model of runtime/stencil_sweeps.c:\n"
+        out += "    grids larger than half the last-level cache: tiles of rows that advance many sweeps while in cache\n"
+        if loops.temporalKinds.contains(.bands) {
+            out += "    grids that fit in the threads' own caches together: bands (each thread its own rows, a barrier\n"
+            out += "    every few sweeps, overlapped rows recomputed in its own scratch grids)\n"
+        }
+        out += "    otherwise: whole sweeps, which run from the last-level cache at the speed of their arithmetic\n"
+        out += "  every plan gives the same bits: each point is computed from exactly the previous sweep's neighbours\n"
+        return out
+    }
+
     /// `params`: the --param overrides (NAME=VALUE), for sizes that depend on them.
     public static func text(_ program: Program, params: [String] = []) -> String {
         var out = ""
@@ -63,64 +81,30 @@ public enum Explain {
                 out += "  device:       --device INDEX | P:D | NAME, or STENCILC_DEVICE; `stencilc devices` lists them\n"
             }
             if program.schedule.target == .openmp || program.schedule.target == .hybrid {
+                let loops = program.loops
                 out += "\nOpenMP\n"
-                out += "  sweep:        #pragma omp parallel for \(OpenMPClauses.clauses(program.schedule))\n"
-                if case .until(let norm, _, _, _, _) = program.stopping {
-                    let (sharing, variable) = norm == .maxdiff ? (Sharing.reductionMax, "maxdiff") : (.reductionSum, "sum_sq")
-                    out += "  check sweep:  #pragma omp parallel for \(OpenMPClauses.clauses(program.schedule, reduction: sharing, variable: variable))\n"
+                out += "  region:       one #pragma omp parallel\(OpenMPClauses.regionClauses(program.schedule)) around all iterations"
+                    + (program.schedule.target == .hybrid ? " (per rank)" : "") + "\n"
+                out += "  sweep:        #pragma omp for \(loops.worksharing ?? "") (orphaned, in `sweep`; its barrier ends the sweep)\n"
+                if let check = loops.check {
+                    out += "  check sweep:  #pragma omp for \(loops.worksharing ?? "") reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)\n"
                 }
                 let defaultThreads = program.schedule.target == .hybrid
                     ? "OMP_NUM_THREADS, or (with stencilc run) the cores shared out between the ranks"
                     : "OMP_NUM_THREADS, or all cores"
                 out += "  threads:      " + (program.schedule.numThreads.map { "\($0) (num_threads)\(program.schedule.target == .hybrid ? " per rank" : "")" } ?? defaultThreads) + "\n"
-                out += "  inner loop:   " + (VectorRowWriter.applies(to: program)
-                    ? "sweep_row: strips of \(program.elementType == .float32 ? 16 : 8) lanes, each row read loaded once per strip and shifted in registers\n"
-                    : "the compiler's own vectorization (the update calls a math function, so no hand-written vector rows)\n")
-                if VectorRowWriter.applies(to: program), VectorRowWriter.fusesProducts(program) {
-                    out += "  products:     fused multiply-adds of -0 (ST_MUL): the multiply's bits, at full speed when they underflow\n"
-                }
-                if let r = program.schedule.tileRows, let c = program.schedule.tileCols {
+                if let r = loops.tileRows, let c = loops.tileCols {
                     out += "  tiling:       \(r) x \(c) tiles, the tile loops collapsed into one parallel loop\n"
                 } else {
                     out += "  tiling:       none (set `tile R x C` in the schedule to tile the sweep)\n"
                 }
             }
         }
+        if program.schedule.target != .opencl {
+            out += "\nVector code\n  \(program.loops.vectorization.rawValue): \(program.loops.vectorizationReason)\n"
+        }
         if program.schedule.target == .serial || program.schedule.target == .openmp {
-            out += "\nTemporal blocking (schedule: temporal \(program.schedule.temporal.rawValue))\n"
-            switch program.schedule.temporal {
-            case .off:
-                out += "  off: every sweep covers the whole grid\n"
-            case .on, .auto:
-                if program.halo == 0 {
-                    out += "  not applied: the update reads no neighbours, so there is nothing to reuse between sweeps\n"
-                    break
-                }
-                let grids = 2 + program.readOnlyGrids.count
-                if program.schedule.temporal == .auto {
-                    out += "  decided at run time (the summary says which): tiles when the \(grids) grids of \(grid.rows) x \(grid.cols) \(grid.type.rawValue)\n"
-                    out += "  take more than 2/3 of the last-level cache; bands (openmp) when they and two scratch grids fit in half\n"
-                } else {
-                    out += "  forced on\n"
-                }
-                let between: String
-                switch program.stopping {
-                case .steps: between = "all the steps"
-                case .until(_, _, let every, _, _): between = "the \(IRPrinter.expression(every)) - 1 sweeps between two checks"
-                }
-                out += "  what it does: \(between) run as row tiles that each advance up to 64 sweeps, shifted\n"
-                out += "  up by the halo (\(program.halo)) per sweep, tiles sized to half the cache; results are bitwise unchanged\n"
-                if program.schedule.target == .openmp {
-                    if program.schedule.kind == .static && program.schedule.chunksize == nil {
-                        out += "  bands:        for grids that fit in the cache, 2 or more threads: each thread advances its own\n"
-                        out += "                band of rows up to 15 sweeps between two barriers, recomputing (sweeps left) x \(program.halo)\n"
-                        out += "                rows beyond it on each side into two scratch grids of its own, in row tiles sized to one\n"
-                        out += "                core's cache that each advance all those sweeps; results are bitwise unchanged\n"
-                    } else {
-                        out += "  bands:        not with schedule \(OpenMPClauses.summaryText(program.schedule)) (bands need plain static rows)\n"
-                    }
-                }
-            }
+            out += "\n" + planText(program)
         }
         if program.schedule.target == .mpi || program.schedule.target == .hybrid {
             out += "\n" + decompositionText(program, params: params)

@@ -18,7 +18,10 @@ public struct RunOptions: Sendable {
     public var json = false
     public var quiet = false
     public var printCommands = false
-    /// Variables added to the program's environment (OMP_*, STENCIL_TEMPORAL_*, STENCILC_DEVICE).
+    /// The run-time plan (`--plan KIND[:DEPTH[:TILE_ROWS]]`) and where it came from ("tuned").
+    public var plan: String?
+    public var planSource: String?
+    /// Variables added to the program's environment (OMP_*, STENCILC_PLAN, STENCILC_DEVICE).
     public var environment: [String: String] = [:]
 
     public init() {}
@@ -37,6 +40,8 @@ public struct Launcher: Sendable {
         if let image = options.imagePath { arguments += ["--image", image] }
         if let device = options.device { arguments += ["--device", device] }
         if let cap = options.maxIterations { arguments += ["--max-iterations", String(cap)] }
+        if let plan = options.plan { arguments += ["--plan", plan] }
+        if let source = options.planSource { arguments += ["--plan-source", source] }
         if options.json { arguments.append("--json") }
         if options.quiet { arguments.append("--quiet") }
         switch program.schedule.target {

@@ -1,7 +1,7 @@
 // IR.swift: the stencil IR, the single input of every backend.
 // Declarative: grids, params, the update as an expression tree with constant offsets, the
 // stopping rule and the resolved schedule. Passes (Passes/) fill in derived facts: the halo
-// width, the data-sharing classification, the parallel-loop plan. Values all the way down, so a
+// width, the data-sharing classification, and the loop-level plan (LoopPlan.swift). Values all the way down, so a
 // pass cannot corrupt its input.
 
 import StencilFrontend
@@ -39,6 +39,23 @@ public indirect enum IRExpr: Hashable, Sendable {
         case .binary(_, let left, let right): return left.reads + right.reads
         case .call(_, let arguments): return arguments.flatMap(\.reads)
         }
+    }
+
+    /// Every function called, in first-call order.
+    public var functions: [BuiltinFunction] {
+        var seen: [BuiltinFunction] = []
+        func walk(_ e: IRExpr) {
+            switch e {
+            case .constant, .read, .param: break
+            case .negate(let operand): walk(operand)
+            case .binary(_, let left, let right): walk(left); walk(right)
+            case .call(let function, let arguments):
+                if !seen.contains(function) { seen.append(function) }
+                arguments.forEach(walk)
+            }
+        }
+        walk(self)
+        return seen
     }
 
     /// Every param used, in first-use order.
@@ -160,6 +177,9 @@ public struct Program: Sendable {
     public var halo: Int = 0
     /// Data-sharing of the sweep's variables (ClassifyVariables).
     public var variables: [ClassifiedVariable] = []
+    /// The loop-level plan every CPU backend prints (PlanLoops).
+    public var loops = LoopPlan(vectorization: .compiler, vectorizationReason: "not planned yet", worksharing: nil,
+                                tileRows: nil, tileCols: nil, temporalKinds: [], temporalReason: "not planned yet", check: nil)
 
     public var updatedGrid: Grid { grids.first { $0.isUpdated }! }
     public var elementType: ElementType { updatedGrid.type }

@@ -91,6 +91,20 @@ public enum IRPrinter {
         for variable in p.variables {
             out += "  var \(variable.name): \(variable.sharing.rawValue)  -- \(variable.why)\n"
         }
+        out += loopPlan(p.loops)
+        return out
+    }
+
+    /// The loop plan, one decision per line.
+    public static func loopPlan(_ l: LoopPlan) -> String {
+        var out = "  loops vector \(l.vectorization.rawValue)  -- \(l.vectorizationReason)\n"
+        out += "  loops rows " + (l.worksharing.map { "omp for \($0)" } ?? "one thread") + "\n"
+        if let r = l.tileRows, let c = l.tileCols { out += "  loops tile \(r) x \(c)\n" }
+        out += "  loops temporal " + (l.temporalKinds.isEmpty ? "none" : l.temporalKinds.map(\.rawValue).joined(separator: ", "))
+            + "  -- \(l.temporalReason)\n"
+        if let check = l.check {
+            out += "  loops check \(check.function): \(check.variable) \(check.sharing.rawValue)\(check.inDouble ? " in double" : "")\n"
+        }
         return out
     }
 

@@ -1,7 +1,8 @@
 // PassPipeline.swift: the whole lowering in one readable list.
 //   CheckedStencil -> Lowering.lower -> Program
-//   Program -> computeHalo -> classifyVariables -> Program (what every backend prints)
-// The order matters: the sharing classification names the norm and grids the halo pass left.
+//   Program -> computeHalo -> classifyVariables -> planLoops -> Program (what every backend prints)
+// The order matters: the sharing classification names the norm and grids the halo pass left,
+// and the loop plan needs the halo (an update that reads no neighbours is never blocked).
 
 import StencilFrontend
 
@@ -12,6 +13,7 @@ public struct PassPipeline {
     public static let passes: [Pass] = [
         ("compute-halo", computeHalo),          // offsets -> halo width
         ("classify-variables", classifyVariables), // prange-style private/shared/reduction
+        ("plan-loops", planLoops),              // vector strategy, worksharing, tiles, temporal kinds
     ]
 
     /// Lowers a checked stencil for one target. `observe` sees the IR after each pass

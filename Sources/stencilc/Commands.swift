@@ -34,7 +34,8 @@ func compile(_ file: String, _ scheduleOptions: ScheduleOptions, _ debug: DebugO
     let observe: ((String, Program) -> Void)? = debug.printIRAfterAll
         ? { pass, program in printError("// IR after \(pass)\n" + IRPrinter.program(program) + "\n") }
         : nil
-    let result = try Compilation.compile(path: file, target: target, overrides: overrides, stem: stem, observe: observe)
+    let result = try Compilation.compile(path: file, target: target, overrides: overrides, stem: stem,
+                                         cflags: Compilation.cflags(option: debug.cflags), observe: observe)
     if !result.warnings.isEmpty { printError(result.warnings) }
     return result
 }
@@ -79,6 +80,8 @@ struct Run: ParsableCommand {
     var device: String?
     @Flag(name: .customLong("print-commands"), help: "Show the compiler and run commands (to stderr).")
     var printCommands = false
+    @Flag(help: "Tune first (stencilc tune) when no plan is stored for this program, size, threads, compiler and CPU.")
+    var tune = false
     @OptionGroup var scheduleOptions: ScheduleOptions
     @OptionGroup var debug: DebugOptions
 
@@ -107,8 +110,93 @@ struct Run: ParsableCommand {
             options.quiet = quiet
             options.device = device
             options.maxIterations = maxIterations
+            if let stored = try storedPlan(result, launcher: launcher) {
+                options.plan = stored.plan
+                options.planSource = "tuned"
+            }
             try launcher.run(result, stem: Compilation.defaultStem(file), options: options,
                              echo: printCommands ? { printError("\($0)\n") } : nil)
+        }
+    }
+}
+
+extension Run {
+    /// The plan `stencilc tune` stored for this run (serial and openmp), tuning first with --tune.
+    func storedPlan(_ result: CompilationResult, launcher: Launcher) throws -> WisdomEntry? {
+        let target = result.program.schedule.target
+        guard target == .serial || target == .openmp else {
+            if tune { throw DriverError("--tune: \(Tuner.targetsMessage(result.program))") }
+            return nil
+        }
+        let tuner = Tuner(launcher: launcher)
+        let wisdom = Wisdom.default()
+        if let entry = wisdom.lookup(tuner.key(result, params: params)) { return entry }
+        guard tune else { return nil }
+        if !quiet { printError("stencilc: no tuned plan stored for this run: tuning first (stencilc tune)\n") }
+        let outcome = try tuner.tune(result, stem: Compilation.defaultStem(file), params: params)
+        try wisdom.store(outcome.entry, for: outcome.key)
+        if !quiet { printError("stencilc: tuned: \(outcome.best.plan) (\(Int(outcome.best.median)) MLUP/s; the default \(outcome.defaultTiming.plan) \(Int(outcome.defaultTiming.median)))\n") }
+        return outcome.entry
+    }
+}
+
+struct Tune: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time the run-time plans of a serial or openmp program on this machine and store the fastest.",
+        discussion: """
+            Candidates: whole sweeps, tiles (depths 4 to 64, 16 to 256 rows), and bands (depths 3 to \
+            15, tiles of 4 to 64 rows) where the program and team can run them. Each run starts from \
+            the same initial field in a process of its own and runs a fixed number of sweeps (about \
+            --seconds-per-run each); the best few and the default run again, alternating, and the \
+            fastest median wins. It is stored in $STENCILC_WISDOM (else wisdom.json in the build \
+            cache) under a key of the emitted program, the params, threads, ranks, compiler, flags \
+            and CPU; `stencilc run` with the same settings uses it. Every plan gives the same bits.
+            """)
+
+    @Argument(help: "The stencil program (.st).") var file: String
+    @Option(name: .customLong("param"), help: "Override a param: NAME=VALUE (repeatable).")
+    var params: [String] = []
+    @Option(name: .customLong("seconds-per-run"), help: "About how long each timed run lasts.")
+    var secondsPerRun = 0.25
+    @Flag(help: "Print the result as one JSON object.") var json = false
+    @Flag(help: "No progress output.") var quiet = false
+    @OptionGroup var scheduleOptions: ScheduleOptions
+    @OptionGroup var debug: DebugOptions
+
+    func run() throws {
+        try reportingErrors {
+            for param in params where !param.contains("=") {
+                throw DriverError("--param expects NAME=VALUE, got '\(param)'")
+            }
+            let result = try compile(file, scheduleOptions, debug)
+            let launcher = Launcher(builder: Builder(toolchain: try Toolchain.fromEnvironment(), cache: BuildCache.defaultCache()))
+            var tuner = Tuner(launcher: launcher)
+            tuner.secondsPerRun = secondsPerRun
+            let outcome = try tuner.tune(result, stem: Compilation.defaultStem(file), params: params,
+                                         progress: quiet || json ? nil : { printError("\r\u{1B}[K tune \($0)") })
+            if !quiet && !json { printError("\r\u{1B}[K") }
+            let wisdom = Wisdom.default()
+            try wisdom.store(outcome.entry, for: outcome.key)
+            if json {
+                let object: [String: Any] = [
+                    "stencil": result.program.name, "plan": outcome.best.plan, "mlups": outcome.best.median,
+                    "default_plan": outcome.defaultTiming.plan, "default_mlups": outcome.defaultTiming.median,
+                    "sweeps_per_run": outcome.sweeps, "candidates": outcome.timings.count, "stored": wisdom.path,
+                    "threads": outcome.entry.threads, "params": outcome.entry.params,
+                ]
+                let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+                return
+            }
+            print("\(result.program.name): \(outcome.entry.params.joined(separator: " ")), target \(result.program.schedule.target.rawValue), \(outcome.entry.threads) thread\(outcome.entry.threads == 1 ? "" : "s")")
+            print("  \(outcome.timings.count) plans, \(outcome.sweeps) sweeps each; medians of the finalists:")
+            let finals = outcome.timings.filter { $0.mlups.count > 1 }.sorted { $0.median > $1.median }
+            for timing in finals {
+                let mark = timing.plan == outcome.best.plan ? " <- stored" : timing.plan == outcome.defaultTiming.plan ? " (default)" : ""
+                print("  \(timing.plan.padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(format: "%9.1f", timing.median)) MLUP/s\(mark)")
+            }
+            print(String(format: "  tuned / default = %.2f", outcome.best.median / max(outcome.defaultTiming.median, 1e-9)))
+            print("  stored in \(wisdom.path); `stencilc run` with the same settings uses it")
         }
     }
 }

@@ -18,8 +18,9 @@ struct Stencilc: ParsableCommand {
             stencilc verify FILE.st                     every target this machine runs, against serial
             stencilc devices                            the OpenCL devices --device can choose
             stencilc bench FILE.st --sizes 256,1024     time targets x sizes x threads: MLUP/s, GB/s
+            stencilc tune FILE.st --param N=4096        time the run-time plans here, store the fastest
             """,
-        subcommands: [Emit.self, Run.self, Check.self, Explain.self, Verify.self, Devices.self, Bench.self,
+        subcommands: [Emit.self, Run.self, Check.self, Explain.self, Verify.self, Devices.self, Bench.self, Tune.self,
                       BandwidthCommand.self, RuntimeDir.self],
         defaultSubcommand: Emit.self)
 }

@@ -28,13 +28,14 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         let result = try stencilc([jacobi, "--target", "openmp", "-o", output])
         #expect(result.status == 0, "\(result.stderr)")
         let text = try String(contentsOfFile: output, encoding: .utf8)
-        #expect(text.contains("gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime jacobi.c runtime/stencil_runtime.c -lm -o jacobi"))
+        #expect(text.contains("gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime jacobi.c runtime/stencil_runtime.c runtime/stencil_sweeps.c -lm -o jacobi"))
         #expect(text.contains("#pragma omp parallel"))
         #expect(text.contains("#pragma omp for schedule(static)"))
         // The emitted file builds by hand, as its head comment says.
         let build = try ProcessRunner.run(Job(kind: .compileProgram, executable: "gcc",
                                               arguments: ["-std=c11", "-O3", "-fopenmp", "-I", "\(Repository.root)/runtime", output,
-                                                          "\(Repository.root)/runtime/stencil_runtime.c", "-lm", "-o",
+                                                          "\(Repository.root)/runtime/stencil_runtime.c",
+                                                          "\(Repository.root)/runtime/stencil_sweeps.c", "-lm", "-o",
                                                           directory.appendingPathComponent("jacobi").path]), capture: true)
         #expect(build.status == 0, "\(build.errorOutput)")
         let run = try ProcessRunner.run(Job(kind: .run, executable: directory.appendingPathComponent("jacobi").path,
@@ -47,7 +48,9 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         let result = try stencilc(["emit", jacobi, "--target", "serial"])
         #expect(result.status == 0)
         #expect(result.stdout.contains("target serial"))
-        #expect(!result.stdout.contains("#pragma omp"))
+        // No thread team: only the column loops' `omp simd` (built with -fopenmp-simd).
+        #expect(!result.stdout.contains("#pragma omp parallel") && !result.stdout.contains("#pragma omp for"))
+        #expect(result.stdout.contains("#pragma omp simd"))
     }
 
     @Test func sourceErrorsExitOneAndWriteNothing() throws {
@@ -165,8 +168,10 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         #expect(lines.contains { $0.first == "i" && $0.dropFirst().first == "private" })
         #expect(lines.contains { $0.first == "u" && $0.dropFirst().first == "shared" })
         #expect(lines.contains { $0.first == "maxdiff" && $0.dropFirst().first == "reduction(max)" })
-        #expect(result.stdout.contains("#pragma omp parallel for schedule(dynamic, 16) num_threads(2) reduction(max: maxdiff)"))
+        #expect(result.stdout.contains("#pragma omp for schedule(dynamic, 16) reduction(max: maxdiff)"))
+        #expect(result.stdout.contains("#pragma omp parallel num_threads(2)"))
         #expect(result.stdout.contains("halo 1"))
+        #expect(result.stdout.contains("loops vector simd"))
     }
 
     @Test func badFlagsAreRejected() throws {

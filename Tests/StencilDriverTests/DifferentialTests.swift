@@ -262,12 +262,11 @@ enum Differential {
         }
     }
 
-    /// Column offsets of a whole vector (16 float32 or 8 float64 lanes, the widest `sweep_row`
-    /// takes), which the random programs (halo 1 to 3) never reach: there the shifted neighbour is
-    /// the next vector itself, a case of its own in ST_WINDOW. Wide, odd grids, so rows hold
-    /// aligned strips and end in partial ones (the halo is a vector wide too, so 9 rows are
-    /// updated); serial and openmp against the interpreter, and serial once more without
-    /// AVX-512, where the runtime shifts with generic vector shuffles instead of valign.
+    /// Column offsets of a whole AVX-512 vector (16 float32 or 8 float64 lanes), which the random
+    /// programs (halo 1 to 3) never reach: there the shifted neighbour is the next vector itself.
+    /// Wide, odd grids, so rows hold whole vectors and end in partial ones (the halo is a vector
+    /// wide too, so 9 rows are updated); serial and openmp against the interpreter, and serial once
+    /// more without AVX-512 (narrower vectors, other remainders).
     @Test(arguments: [false, true])
     func laneWideColumnOffsetsAgreeWithTheReference(isDouble: Bool) throws {
         let directory = try temporaryDirectory()
@@ -294,12 +293,10 @@ enum Differential {
         Differential.expectAgreement(of: [program], on: configurations, in: directory)
     }
 
-    /// Rows whose width is a whole number of vectors take sweep_row's other path (with AVX-512):
-    /// every strip aligned, the first and last of a column range stored under a mask, their
-    /// neighbours beyond the row read from the row's own strips. Column offsets of 1, 2 and a whole
-    /// vector, halo rows above and below; whole rows (serial, two threads, bands) and column tiles
-    /// whose edges fall anywhere in a strip (`tile 5 x 21`, `7 x 37`), against the interpreter, and
-    /// once without AVX-512, where the same grid takes the direct end strips.
+    /// Rows whose width is a whole number of vectors: column offsets of 1, 2 and a whole vector,
+    /// halo rows above and below; whole rows (serial, two threads, bands) and column tiles whose
+    /// edges fall anywhere in a vector (`tile 5 x 21`, `7 x 37`), against the interpreter, and once
+    /// without AVX-512.
     @Test(arguments: [false, true])
     func wholeStripRowsAgreeWithTheReference(isDouble: Bool) throws {
         let directory = try temporaryDirectory()
@@ -334,7 +331,7 @@ enum Differential {
         var configurations = [DiffConfiguration(target: .serial, overrides: Schedule()),
                               DiffConfiguration(target: .openmp, overrides: schedule(threads: 2)),
                               DiffConfiguration(target: .openmp, overrides: schedule(threads: 2),
-                                                environment: ["STENCIL_TEMPORAL": "on", "STENCIL_TEMPORAL_KIND": "bands"]),
+                                                environment: ["STENCILC_PLAN": "bands"]),
                               DiffConfiguration(target: .openmp, overrides: schedule(threads: 2, tile: (5, 21))),
                               DiffConfiguration(target: .openmp, overrides: schedule(threads: 3, tile: (7, 37)))]
         #if arch(x86_64)
@@ -343,13 +340,12 @@ enum Differential {
         Differential.expectAgreement(of: [program(wide: false), program(wide: true)], on: configurations, in: directory)
     }
 
-    /// Products in vector code are fused multiply-adds of -0 (ST_MUL, for its speed when a product
-    /// underflows), and a division by a power of two is the product with its reciprocal. Both must
-    /// be the plain multiply's and division's bits where it matters most: values that underflow to
-    /// subnormal numbers and to zeros of either sign. Tiny boundary values of both signs spread into
-    /// a zero interior; the reference field must hold subnormals, negative values and -0 for the
-    /// test to mean anything. Checked on each of the runtime's three ST_MUL paths: AVX-512, two
-    /// AVX2 halves (-mno-avx512f) and the plain multiply (-mno-fma as well).
+    /// Vector code must give the scalar multiply's and division's bits where it matters most:
+    /// values that underflow to subnormal numbers and to zeros of either sign (a division by a
+    /// power of two may become a product with its reciprocal, which is exact). Tiny boundary values
+    /// of both signs spread into a zero interior; the reference field must hold subnormals,
+    /// negative values and -0 for the test to mean anything. Checked at the native ISA, without
+    /// AVX-512 and without FMA.
     @Test(arguments: [false, true])
     func underflowingProductsAgreeWithTheReference(isDouble: Bool) throws {
         let directory = try temporaryDirectory()

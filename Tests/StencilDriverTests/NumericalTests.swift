@@ -22,7 +22,7 @@ extension ReferenceCase: CustomTestStringConvertible {}
         }
     }
 
-    /// The vector rows' aligned strips only start at widths the programs above do not reach.
+    /// Wider grids than the programs above: more vector iterations per row and remainders.
     @Test(arguments: ReferencePrograms.wide, [Target.serial, .openmp])
     func wideGridsMatchIndependentReference(_ program: ReferenceCase, target: Target) throws {
         try matchesIndependentReference(program, target: target)
@@ -90,17 +90,17 @@ extension ReferenceCase: CustomTestStringConvertible {}
     /// sweeps between checks, halo 1 and 2, diagonal reads, a read-only grid, steps programs.
     @Test(arguments: ReferencePrograms.all)
     func temporalBlockingIdenticalToSerial(_ program: ReferenceCase) throws {
-        let serial = try runStencil(program.file, target: .serial, params: program.params, environment: ["STENCIL_TEMPORAL": "off"])
-        for (tileRows, depth, threads) in [(3, 4, 2), (5, 7, 1), (7, 2, 2), (16, 64, 2)] {
+        let serial = try runStencil(program.file, target: .serial, params: program.params, environment: ["STENCILC_PLAN": "sweeps"])
+        for (tileRows, depth, threads, target) in [(3, 4, 2, Target.openmp), (5, 7, 1, .openmp), (7, 2, 2, .openmp), (16, 64, 2, .openmp),
+                                                   (4, 3, 1, .serial)] {
             var schedule = Schedule()
             schedule.numThreads = threads
-            schedule.temporal = .on
-            // Tiles even where the grids fit in cache (there the plan would pick bands for a team).
-            let environment = ["STENCIL_TEMPORAL_KIND": "tiles", "STENCIL_TEMPORAL_TILE_ROWS": String(tileRows), "STENCIL_TEMPORAL_DEPTH": String(depth)]
-            let run = try runStencil(program.file, target: .openmp, params: program.params, schedule: schedule, environment: environment)
-            let label = "tiles of \(tileRows) rows, depth \(depth), \(threads) threads"
-            let temporal = run.summary["temporal"] as? [String: Any]
-            #expect(temporal?["kind"] as? String == "tiles" && temporal?["depth"] as? Int == depth, "\(label): blocking not applied")
+            let environment = ["STENCILC_PLAN": "tiles:\(depth):\(tileRows)"]
+            let run = try runStencil(program.file, target: target, params: program.params, schedule: schedule, environment: environment)
+            let label = "\(target) tiles of \(tileRows) rows, depth \(depth), \(threads) threads"
+            let plan = run.summary["plan"] as? [String: Any]
+            #expect(plan?["kind"] as? String == "tiles" && plan?["depth"] as? Int == depth && plan?["tile_rows"] as? Int == tileRows,
+                    "\(label): blocking not applied")
             #expect(run.iterations == serial.iterations, "\(label): iterations \(run.iterations) vs serial \(serial.iterations)")
             #expect(run.field == serial.field, "\(label): field differs from serial")
         }
@@ -114,17 +114,16 @@ extension ReferenceCase: CustomTestStringConvertible {}
     /// (weighted_jacobi.st sets a chunksize, which asks for round-robin rows: no bands there.)
     @Test(arguments: ReferencePrograms.all.filter { $0.file != "weighted_jacobi.st" } + [ReferencePrograms.jacobi(67)])
     func bandSweepsIdenticalToSerial(_ program: ReferenceCase) throws {
-        let serial = try runStencil(program.file, target: .serial, params: program.params, environment: ["STENCIL_TEMPORAL": "off"])
+        let serial = try runStencil(program.file, target: .serial, params: program.params, environment: ["STENCILC_PLAN": "sweeps"])
         // (depth asked, depth used: odd, tile rows: nil for the plan's, threads)
         for (depth, used, tileRows, threads) in [(1, 1, nil, 2), (2, 1, nil, 2), (5, 5, 3, 3), (8, 7, nil, 2), (7, 7, 1, 2), (9, 9, 4, 2)] {
             var schedule = Schedule()
             schedule.numThreads = threads
             schedule.kind = .static
-            var environment = ["STENCIL_TEMPORAL_KIND": "bands", "STENCIL_TEMPORAL_DEPTH": String(depth)]
-            if let tileRows { environment["STENCIL_TEMPORAL_TILE_ROWS"] = String(tileRows) }
+            let environment = ["STENCILC_PLAN": "bands:\(depth)" + (tileRows.map { ":\($0)" } ?? "")]
             let run = try runStencil(program.file, target: .openmp, params: program.params, schedule: schedule, environment: environment)
             let label = "bands of depth \(depth), tiles of \(tileRows.map(String.init) ?? "the plan's") rows, \(threads) threads"
-            let temporal = run.summary["temporal"] as? [String: Any]
+            let temporal = run.summary["plan"] as? [String: Any]
             #expect(temporal?["kind"] as? String == "bands" && temporal?["depth"] as? Int == used, "\(label): bands not applied")
             if let tileRows { #expect(temporal?["tile_rows"] as? Int == tileRows, "\(label): tile rows \(temporal?["tile_rows"] ?? "none")") }
             #expect(run.iterations == serial.iterations, "\(label): iterations \(run.iterations) vs serial \(serial.iterations)")

@@ -155,7 +155,7 @@ enum ReferencePrograms {
         },
     ]
 
-    /// Sizes wide enough for the vector rows' aligned strips (VectorRowWriter), which the small
+    /// Sizes wide enough for several whole vectors per row and a remainder, which the small
     /// sizes above never reach: rows that start at every alignment (odd widths), rows that all
     /// start aligned (a multiple of 16), float64's 8 lanes.
     static let wide: [ReferenceCase] = [jacobi(67), jacobi(50), ninePoint(70), heat(64), poisson64(41)]

@@ -23,8 +23,10 @@ public struct BenchSettings: Sendable {
     public var secondsPerRun = 0.4
     /// Schedule lines given on the command line (schedule, chunksize, tile, ...).
     public var overrides = Schedule()
-    /// Variables added to every run's environment (OMP_WAIT_POLICY, STENCIL_TEMPORAL_*, ...).
+    /// Variables added to every run's environment (OMP_WAIT_POLICY, STENCILC_PLAN, ...).
     public var environment: [String: String] = [:]
+    /// C compiler flags added after stencilc's (--cflags, $STENCILC_CFLAGS).
+    public var cflags: [String] = []
 
     public init() {}
 }
@@ -160,7 +162,7 @@ public struct BenchRunner {
         let sizes = try BenchSizes.resolve(settings.sizes, for: first)
         var built: [(BenchConfiguration, Program, String)] = []
         for (configuration, program) in zip(configurations, programs) {
-            let emitted = try Compilation.emit(program, stem: stem)
+            let emitted = try Compilation.emit(program, stem: stem, cflags: settings.cflags)
             progress?("building \(configuration.label)")
             let executable = try launcher.build(CompilationResult(program: program, emitted: emitted, warnings: ""),
                                                 stem: stem, echo: echo)

@@ -24,98 +24,30 @@
 
 enum { HALO = 1 }; /* largest offset read by the update */
 
-/* heat.st:19's update on rows [row_begin, row_end), columns [col_begin, col_end), in strips of 16 lanes (st_f32x16): */
-/* the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row */
-/* they read once and take the left/right neighbours from that vector and the one beside it (ST_WINDOW_F32). */
-/* The end strips are aligned too and store under a mask where rows are whole strips; elsewhere they load */
-/* every neighbour directly, the last one ending at the row's edge (overlapping the one before). */
-/* Products are ST_MUL_F32(a, b): a * b + -0 as one fused multiply-add, the product's exact bits, which */
-/* unlike the multiply keeps full speed when it underflows to a subnormal number (a division by a power of */
-/* two is the product with its reciprocal: the same bits). */
-/* Not inlined: inlined into an OpenMP parallel region, the compiler ran short of registers for this loop */
-/* and reloaded its shuffle constants every strip (about 1.2x slower on one thread, 1.35x on two). */
-/* The row loop is inside: one call for a sweep's rows saves a call per row (8% at N=256). */
-static __attribute__((__noinline__)) void sweep_row_range(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next, const float r) {
-    if (col_end - col_begin < ST_LANES_F32) {
-        for (long i = row_begin; i < row_end; ++i) {
-            for (long j = col_begin; j < col_end; ++j) {
-                u_next[i * cols + j] = u[i * cols + j] + r * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0f * u[i * cols + j]);
-            }
-        }
-        return;
-    }
-    /* Where rows are whole strips (and the vector unit stores lanes under a mask) every strip is aligned, */
-    /* and the first and last store only their lanes in [col_begin, col_end). Their neighbours outside the */
-    /* row are read (from the row's own strips, never outside the grid) but no stored lane uses them. */
-    if (ST_MASKED_STORES && cols % ST_LANES_F32 == 0) {
-        const long first = col_begin - col_begin % ST_LANES_F32, last = (col_end - 1) - (col_end - 1) % ST_LANES_F32;
-        for (long i = row_begin; i < row_end; ++i) {
-            /* u, row i */
-            st_f32x16 vec0_prev = ST_LOAD(st_f32x16, &u[i * cols + (first > 0 ? first - ST_LANES_F32 : first)]);
-            st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[i * cols + first]);
-            {
-                const long j = first;
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[i * cols + (first + ST_LANES_F32 < cols ? first + ST_LANES_F32 : first)]);
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                ST_STORE_LANES_F32(&u_next[i * cols + j], vec0 + ST_MUL_F32(r, vec1 + vec2 + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) - ST_MUL_F32(4.0f, vec0)), col_begin - j, col_end - j);
-                vec0_prev = vec0;
-                vec0 = vec0_next;
-            }
-            for (long j = first + ST_LANES_F32; j < last; j += ST_LANES_F32) {
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                ST_STORE(&u_next[i * cols + j], vec0 + ST_MUL_F32(r, vec1 + vec2 + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) - ST_MUL_F32(4.0f, vec0)));
-                vec0_prev = vec0;
-                vec0 = vec0_next;
-            }
-            if (last > first) {
-                const long j = last;
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[i * cols + (last + ST_LANES_F32 < cols ? last + ST_LANES_F32 : last)]);
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                ST_STORE_LANES_F32(&u_next[i * cols + j], vec0 + ST_MUL_F32(r, vec1 + vec2 + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) - ST_MUL_F32(4.0f, vec0)), col_begin - j, col_end - j);
-            }
-        }
-        return;
-    }
-    /* Otherwise: aligned strips where the strips beside them stay in the row, and direct ones at the ends. */
-    for (long i = row_begin; i < row_end; ++i) {
-        long start, stop;
-        st_aligned_strips(i, cols, col_begin, col_end, ST_LANES_F32, &start, &stop);
-        for (long strip = col_begin; strip < start; strip += ST_LANES_F32) {
-            const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
-            ST_STORE(&u_next[i * cols + j], ST_LOAD(st_f32x16, &u[i * cols + j]) + ST_MUL_F32(r, ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1]) - ST_MUL_F32(4.0f, ST_LOAD(st_f32x16, &u[i * cols + j]))));
-        }
-        if (start < stop) {
-            /* u, row i */
-            st_f32x16 vec0_prev = ST_LOAD(st_f32x16, &u[i * cols + start - ST_LANES_F32]);
-            st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[i * cols + start]);
-            for (long j = start; j < stop; j += ST_LANES_F32) {
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                ST_STORE(&u_next[i * cols + j], vec0 + ST_MUL_F32(r, vec1 + vec2 + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) - ST_MUL_F32(4.0f, vec0)));
-                vec0_prev = vec0;
-                vec0 = vec0_next;
-            }
-        }
-        for (long strip = stop; strip < col_end; strip += ST_LANES_F32) {
-            const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
-            ST_STORE(&u_next[i * cols + j], ST_LOAD(st_f32x16, &u[i * cols + j]) + ST_MUL_F32(r, ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1]) - ST_MUL_F32(4.0f, ST_LOAD(st_f32x16, &u[i * cols + j]))));
-        }
-    }
-}
+/* What a sweep reads besides its two buffers. */
+typedef struct {
+    long cols; /* row length */
+    float r;
+} sweep_args;
 
 /* heat.st:19  update u[i, j] = u[i, j] + r * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] - 4 * u[i, j]) */
-static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next, const float r) {
+static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const float *restrict u = in;
+    float *restrict u_next = out;
+    const float r = extra->r;
     #pragma omp for schedule(static) collapse(2)
     for (long ii = row_begin; ii < row_end; ii += 32) {
         for (long jj = col_begin; jj < col_end; jj += 256) {
             const long tile_row_end = ii + 32 < row_end ? ii + 32 : row_end;
             const long tile_col_end = jj + 256 < col_end ? jj + 256 : col_end;
-            sweep_row_range(ii, tile_row_end, jj, tile_col_end, cols, u, u_next, r);
+            for (long i = ii; i < tile_row_end; ++i) {
+                #pragma omp simd
+                for (long j = jj; j < tile_col_end; ++j) {
+                    u_next[i * cols + j] = u[i * cols + j] + r * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0f * u[i * cols + j]);
+                }
+            }
         }
     }
 }
@@ -157,6 +89,7 @@ int main(int argc, char **argv) {
     const stmpi_rect interior = stmpi_interior(&decomp);
     stmpi_rect frame[4];
     stmpi_frame(&decomp, frame);
+    const sweep_args args = { .cols = local_cols, .r = (float)r };
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0;
@@ -168,11 +101,11 @@ int main(int argc, char **argv) {
         while (iteration < steps) {
             #pragma omp master
             stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
-            sweep(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], (float)r);
+            sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             #pragma omp master
             stmpi_halo_end(exchange[iteration % 2]);
             #pragma omp barrier /* the halo has arrived before the frame reads it */
-            for (int k = 0; k < 4; ++k) sweep(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], (float)r);
+            for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
                 #pragma omp master
@@ -196,7 +129,7 @@ int main(int argc, char **argv) {
         .threads = omp_get_max_threads(), .ranks = decomp.size, .schedule = "static",
         .decomposition = decomp.description, .device = "",
     };
-    summary.temporal.reason = "off (one halo exchange per sweep)";
+    summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_FLOAT);
     stmpi_print_summary(&decomp, &summary, &options);

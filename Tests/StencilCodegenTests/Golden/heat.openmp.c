@@ -2,7 +2,7 @@
  * Edit heat.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime heat.c runtime/stencil_runtime.c -lm -o heat
+ *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime heat.c runtime/stencil_runtime.c runtime/stencil_sweeps.c -lm -o heat
  * Run:
  *   ./heat [--param N=...] [--param steps_count=...] [--param r=...] [--output u.npy] [--json]
  *
@@ -20,167 +20,29 @@
 
 enum { HALO = 1 }; /* largest offset read by the update */
 
-/* heat.st:19's update on rows [row_begin, row_end), columns [col_begin, col_end), in strips of 16 lanes (st_f32x16): */
-/* the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row */
-/* they read once and take the left/right neighbours from that vector and the one beside it (ST_WINDOW_F32). */
-/* The end strips are aligned too and store under a mask where rows are whole strips; elsewhere they load */
-/* every neighbour directly, the last one ending at the row's edge (overlapping the one before). */
-/* Products are ST_MUL_F32(a, b): a * b + -0 as one fused multiply-add, the product's exact bits, which */
-/* unlike the multiply keeps full speed when it underflows to a subnormal number (a division by a power of */
-/* two is the product with its reciprocal: the same bits). */
-/* Not inlined: inlined into an OpenMP parallel region, the compiler ran short of registers for this loop */
-/* and reloaded its shuffle constants every strip (about 1.2x slower on one thread, 1.35x on two). */
-/* The row loop is inside: one call for a sweep's rows saves a call per row (8% at N=256). */
-static __attribute__((__noinline__)) void sweep_row_range(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next, const float r) {
-    if (col_end - col_begin < ST_LANES_F32) {
-        for (long i = row_begin; i < row_end; ++i) {
-            for (long j = col_begin; j < col_end; ++j) {
-                u_next[i * cols + j] = u[i * cols + j] + r * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0f * u[i * cols + j]);
-            }
-        }
-        return;
-    }
-    /* Where rows are whole strips (and the vector unit stores lanes under a mask) every strip is aligned, */
-    /* and the first and last store only their lanes in [col_begin, col_end). Their neighbours outside the */
-    /* row are read (from the row's own strips, never outside the grid) but no stored lane uses them. */
-    if (ST_MASKED_STORES && cols % ST_LANES_F32 == 0) {
-        const long first = col_begin - col_begin % ST_LANES_F32, last = (col_end - 1) - (col_end - 1) % ST_LANES_F32;
-        for (long i = row_begin; i < row_end; ++i) {
-            /* u, row i */
-            st_f32x16 vec0_prev = ST_LOAD(st_f32x16, &u[i * cols + (first > 0 ? first - ST_LANES_F32 : first)]);
-            st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[i * cols + first]);
-            {
-                const long j = first;
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[i * cols + (first + ST_LANES_F32 < cols ? first + ST_LANES_F32 : first)]);
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                ST_STORE_LANES_F32(&u_next[i * cols + j], vec0 + ST_MUL_F32(r, vec1 + vec2 + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) - ST_MUL_F32(4.0f, vec0)), col_begin - j, col_end - j);
-                vec0_prev = vec0;
-                vec0 = vec0_next;
-            }
-            for (long j = first + ST_LANES_F32; j < last; j += ST_LANES_F32) {
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                ST_STORE(&u_next[i * cols + j], vec0 + ST_MUL_F32(r, vec1 + vec2 + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) - ST_MUL_F32(4.0f, vec0)));
-                vec0_prev = vec0;
-                vec0 = vec0_next;
-            }
-            if (last > first) {
-                const long j = last;
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[i * cols + (last + ST_LANES_F32 < cols ? last + ST_LANES_F32 : last)]);
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                ST_STORE_LANES_F32(&u_next[i * cols + j], vec0 + ST_MUL_F32(r, vec1 + vec2 + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) - ST_MUL_F32(4.0f, vec0)), col_begin - j, col_end - j);
-            }
-        }
-        return;
-    }
-    /* Otherwise: aligned strips where the strips beside them stay in the row, and direct ones at the ends. */
-    for (long i = row_begin; i < row_end; ++i) {
-        long start, stop;
-        st_aligned_strips(i, cols, col_begin, col_end, ST_LANES_F32, &start, &stop);
-        for (long strip = col_begin; strip < start; strip += ST_LANES_F32) {
-            const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
-            ST_STORE(&u_next[i * cols + j], ST_LOAD(st_f32x16, &u[i * cols + j]) + ST_MUL_F32(r, ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1]) - ST_MUL_F32(4.0f, ST_LOAD(st_f32x16, &u[i * cols + j]))));
-        }
-        if (start < stop) {
-            /* u, row i */
-            st_f32x16 vec0_prev = ST_LOAD(st_f32x16, &u[i * cols + start - ST_LANES_F32]);
-            st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[i * cols + start]);
-            for (long j = start; j < stop; j += ST_LANES_F32) {
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                ST_STORE(&u_next[i * cols + j], vec0 + ST_MUL_F32(r, vec1 + vec2 + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) - ST_MUL_F32(4.0f, vec0)));
-                vec0_prev = vec0;
-                vec0 = vec0_next;
-            }
-        }
-        for (long strip = stop; strip < col_end; strip += ST_LANES_F32) {
-            const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
-            ST_STORE(&u_next[i * cols + j], ST_LOAD(st_f32x16, &u[i * cols + j]) + ST_MUL_F32(r, ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1]) - ST_MUL_F32(4.0f, ST_LOAD(st_f32x16, &u[i * cols + j]))));
-        }
-    }
-}
+/* What a sweep reads besides its two buffers. */
+typedef struct {
+    long cols; /* row length */
+    float r;
+} sweep_args;
 
 /* heat.st:19  update u[i, j] = u[i, j] + r * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] - 4 * u[i, j]) */
-static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next, const float r) {
+static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const float *restrict u = in;
+    float *restrict u_next = out;
+    const float r = extra->r;
     #pragma omp for schedule(static) collapse(2)
     for (long ii = row_begin; ii < row_end; ii += 32) {
         for (long jj = col_begin; jj < col_end; jj += 256) {
             const long tile_row_end = ii + 32 < row_end ? ii + 32 : row_end;
             const long tile_col_end = jj + 256 < col_end ? jj + 256 : col_end;
-            sweep_row_range(ii, tile_row_end, jj, tile_col_end, cols, u, u_next, r);
-        }
-    }
-}
-
-/* The same sweep by the calling thread alone (no worksharing): band sweeps give each thread its own rows. */
-static void sweep_rows(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next, const float r) {
-    for (long ii = row_begin; ii < row_end; ii += 32) {
-        for (long jj = col_begin; jj < col_end; jj += 256) {
-            const long tile_row_end = ii + 32 < row_end ? ii + 32 : row_end;
-            const long tile_col_end = jj + 256 < col_end ? jj + 256 : col_end;
-            sweep_row_range(ii, tile_row_end, jj, tile_col_end, cols, u, u_next, r);
-        }
-    }
-}
-
-/* Sweeps first .. first+count-1 in bands: each thread advances its own rows up to plan->depth sweeps between */
-/* two barriers instead of one sweep. A sweep of a block also recomputes the rows beyond the band that the */
-/* block's later sweeps read ((sweeps left) * HALO on each side), into the thread's private scratch grids, so */
-/* no thread waits for another within a block; only the block's last sweep writes the shared buffer, and */
-/* only the band. Row tiles of plan->tile_rows rows advance the whole block one after the other, each */
-/* sweep shifted up by HALO rows (a skewed wavefront), so a tile's rows stay in the thread's own cache. */
-static void sweeps_in_bands(long first, long count, long rows, long cols, float *const buffer[2], float *const scratch[2], const float r, const st_temporal *plan) {
-    long band_begin, band_end;
-    st_band_rows(rows, HALO, omp_get_num_threads(), omp_get_thread_num(), &band_begin, &band_end);
-    for (long block = first; block < first + count; ) {
-        long depth = plan->depth < first + count - block ? plan->depth : first + count - block;
-        depth -= depth % 2 == 0; /* odd: the last sweep writes the buffer the first did not read */
-        const long top = band_begin - (depth - 1) * HALO > HALO ? band_begin - (depth - 1) * HALO : HALO;
-        for (long tile = top; tile < band_end + (depth - 1) * HALO; tile += plan->tile_rows) {
-            for (long step = 0; step < depth; ++step) {
-                const long reach = (depth - 1 - step) * HALO; /* rows beyond the band that later sweeps read */
-                long row_begin = band_begin - reach > HALO ? band_begin - reach : HALO;
-                long row_end = band_end + reach < rows - HALO ? band_end + reach : rows - HALO;
-                if (tile > top && tile - step * HALO > row_begin) row_begin = tile - step * HALO;
-                if (tile + plan->tile_rows - step * HALO < row_end) row_end = tile + plan->tile_rows - step * HALO;
-                if (row_begin >= row_end) continue;
-                const float *from = step == 0 ? buffer[block % 2] : scratch[(step - 1) % 2];
-                float *to = step == depth - 1 ? buffer[(block + depth) % 2] : scratch[step % 2];
-                sweep_rows(row_begin, row_end, HALO, cols - HALO, cols, from, to, r);
-            }
-        }
-        block += depth;
-        #pragma omp barrier /* the block's rows are all written before any thread reads its neighbours' */
-    }
-}
-
-/* Sweeps first .. first+count-1 (buffer[iteration % 2] holds that iterate). Without a plan, whole sweeps one after the other; */
-/* with one, row tiles advance up to plan->depth sweeps each, shifted up by HALO rows per sweep, so a tile */
-/* reads only rows that hold the previous sweep's values and stays in cache while it advances. */
-static void sweeps(long first, long count, long rows, long cols, float *const buffer[2], float *const scratch[2], const float r, const st_temporal *plan) {
-    if (plan->bands) {
-        sweeps_in_bands(first, count, rows, cols, buffer, scratch, r, plan);
-        return;
-    }
-    if (plan->depth < 2 || count < 2) {
-        for (long iteration = first; iteration < first + count; ++iteration) {
-            sweep(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], r);
-        }
-        return;
-    }
-    for (long block = first; block < first + count; block += plan->depth) {
-        const long depth = plan->depth < first + count - block ? plan->depth : first + count - block;
-        const long tiles = st_temporal_tiles(plan, rows, HALO, depth);
-        for (long tile = 0; tile < tiles; ++tile) {
-            for (long step = 0; step < depth; ++step) {
-                const long iteration = block + step;
-                long row_begin, row_end;
-                st_temporal_rows(plan, rows, HALO, tiles, tile, step, &row_begin, &row_end);
-                if (row_begin < row_end) sweep(row_begin, row_end, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], r);
+            for (long i = ii; i < tile_row_end; ++i) {
+                #pragma omp simd
+                for (long j = jj; j < tile_col_end; ++j) {
+                    u_next[i * cols + j] = u[i * cols + j] + r * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0f * u[i * cols + j]);
+                }
             }
         }
     }
@@ -203,7 +65,7 @@ int main(int argc, char **argv) {
     st_check_positive("steps", steps);
 
     /* buffer[k % 2] holds iterate k of u: the two alternate, never copied. */
-    float *buffer[2] = { st_alloc_grid(rows, cols, sizeof(float)), st_alloc_grid(rows, cols, sizeof(float)) };
+    void *buffer[2] = { st_alloc_grid(rows, cols, sizeof(float)), st_alloc_grid(rows, cols, sizeof(float)) };
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, cols, 20.0f); /* heat.st:17 init u = 20 */
@@ -212,28 +74,27 @@ int main(int argc, char **argv) {
         st_fill_f32(buffer[k], rows, cols, rows - HALO, rows, 0, cols, 0.0f); /* heat.st:14 bottom = 0 */
         st_fill_f32(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 0.0f); /* heat.st:15 right = 0 */
     }
-    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, omp_get_max_threads(), ST_TEMPORAL_AUTO);
+    const sweep_args args = { .cols = cols, .r = (float)r };
+    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(float), 2 };
+    /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
+    const st_plan plan = st_choose_plan(&sweeper, omp_get_max_threads(), ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     const long chunk = 1000; /* sweeps between two progress lines */
     double start = st_seconds(); /* set again once the team is up */
     #pragma omp parallel
     {
-        /* This thread's scratch grids, for band sweeps only: copies of the first iterate, so they hold the boundary values. */
-        float *scratch[2] = { NULL, NULL };
-        if (temporal.bands) {
-            scratch[0] = st_copy_grid(buffer[0], rows, cols, sizeof(float));
-            scratch[1] = st_copy_grid(buffer[0], rows, cols, sizeof(float));
-        }
+        void *scratch[2]; /* this thread's scratch grids (plan bands) */
+        st_make_scratch(&plan, &sweeper, buffer[0], scratch);
         #pragma omp barrier /* every thread has started (and made its scratch grids): the iterations start now */
         #pragma omp master
         start = st_seconds();
         for (long first = 0; first < steps; first += chunk) {
-            sweeps(first, chunk < steps - first ? chunk : steps - first, rows, cols, buffer, scratch, (float)r, &temporal);
+            st_sweeps(&plan, &sweeper, first, chunk < steps - first ? chunk : steps - first, buffer, scratch);
             #pragma omp master
             st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);
         }
-        st_free_grid(scratch[0]); st_free_grid(scratch[1]);
+        st_free_scratch(scratch);
     }
     const double seconds = st_seconds() - start;
     const long iterations = steps;
@@ -249,8 +110,8 @@ int main(int argc, char **argv) {
         .threads = omp_get_max_threads(), .ranks = 1, .schedule = "static",
         .decomposition = "", .device = "",
     };
-    summary.temporal = temporal;
-    float *field = buffer[iterations % 2];
+    summary.plan = plan;
+    const float *field = buffer[iterations % 2];
     if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(float));
     if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(float));
     st_print_summary(&summary, &options);

@@ -2,7 +2,7 @@
  * Edit jacobi.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -I runtime jacobi.c runtime/stencil_runtime.c runtime/stencil_mpi.c -lm -o jacobi
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime jacobi.c runtime/stencil_runtime.c runtime/stencil_mpi.c -lm -o jacobi
  * Run:
  *   mpirun -np 2 ./jacobi [--param N=...] [--output u.npy] [--json]
  *
@@ -16,102 +16,37 @@
 
 enum { HALO = 1 }; /* largest offset read by the update */
 
+/* What a sweep reads besides its two buffers. */
+typedef struct {
+    long cols; /* row length */
+} sweep_args;
+
 /* The check sweeps' results. */
 static float maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
-/* jacobi.st:16's update on rows [row_begin, row_end), columns [col_begin, col_end), in strips of 16 lanes (st_f32x16): */
-/* the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row */
-/* they read once and take the left/right neighbours from that vector and the one beside it (ST_WINDOW_F32). */
-/* The end strips are aligned too and store under a mask where rows are whole strips; elsewhere they load */
-/* every neighbour directly, the last one ending at the row's edge (overlapping the one before). */
-/* Products are ST_MUL_F32(a, b): a * b + -0 as one fused multiply-add, the product's exact bits, which */
-/* unlike the multiply keeps full speed when it underflows to a subnormal number (a division by a power of */
-/* two is the product with its reciprocal: the same bits). */
-/* Not inlined: inlined into an OpenMP parallel region, the compiler ran short of registers for this loop */
-/* and reloaded its shuffle constants every strip (about 1.2x slower on one thread, 1.35x on two). */
-/* The row loop is inside: one call for a sweep's rows saves a call per row (8% at N=256). */
-static __attribute__((__noinline__)) void sweep_row_range(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
-    if (col_end - col_begin < ST_LANES_F32) {
-        for (long i = row_begin; i < row_end; ++i) {
-            for (long j = col_begin; j < col_end; ++j) {
-                u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
-            }
-        }
-        return;
-    }
-    /* Where rows are whole strips (and the vector unit stores lanes under a mask) every strip is aligned, */
-    /* and the first and last store only their lanes in [col_begin, col_end). Their neighbours outside the */
-    /* row are read (from the row's own strips, never outside the grid) but no stored lane uses them. */
-    if (ST_MASKED_STORES && cols % ST_LANES_F32 == 0) {
-        const long first = col_begin - col_begin % ST_LANES_F32, last = (col_end - 1) - (col_end - 1) % ST_LANES_F32;
-        for (long i = row_begin; i < row_end; ++i) {
-            /* u, row i */
-            st_f32x16 vec2_prev = ST_LOAD(st_f32x16, &u[i * cols + (first > 0 ? first - ST_LANES_F32 : first)]);
-            st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[i * cols + first]);
-            {
-                const long j = first;
-                const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + (first + ST_LANES_F32 < cols ? first + ST_LANES_F32 : first)]);
-                ST_STORE_LANES_F32(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f), col_begin - j, col_end - j);
-                vec2_prev = vec2;
-                vec2 = vec2_next;
-            }
-            for (long j = first + ST_LANES_F32; j < last; j += ST_LANES_F32) {
-                const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
-                ST_STORE(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f));
-                vec2_prev = vec2;
-                vec2 = vec2_next;
-            }
-            if (last > first) {
-                const long j = last;
-                const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + (last + ST_LANES_F32 < cols ? last + ST_LANES_F32 : last)]);
-                ST_STORE_LANES_F32(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f), col_begin - j, col_end - j);
-            }
-        }
-        return;
-    }
-    /* Otherwise: aligned strips where the strips beside them stay in the row, and direct ones at the ends. */
-    for (long i = row_begin; i < row_end; ++i) {
-        long start, stop;
-        st_aligned_strips(i, cols, col_begin, col_end, ST_LANES_F32, &start, &stop);
-        for (long strip = col_begin; strip < start; strip += ST_LANES_F32) {
-            const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
-            ST_STORE(&u_next[i * cols + j], ST_MUL_F32(ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1]), 0.25f));
-        }
-        if (start < stop) {
-            /* u, row i */
-            st_f32x16 vec2_prev = ST_LOAD(st_f32x16, &u[i * cols + start - ST_LANES_F32]);
-            st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[i * cols + start]);
-            for (long j = start; j < stop; j += ST_LANES_F32) {
-                const st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-                const st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
-                ST_STORE(&u_next[i * cols + j], ST_MUL_F32(vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1), 0.25f));
-                vec2_prev = vec2;
-                vec2 = vec2_next;
-            }
-        }
-        for (long strip = stop; strip < col_end; strip += ST_LANES_F32) {
-            const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
-            ST_STORE(&u_next[i * cols + j], ST_MUL_F32(ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1]), 0.25f));
-        }
-    }
-}
-
 /* jacobi.st:16  update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) / 4 */
-static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
-    sweep_row_range(row_begin, row_end, col_begin, col_end, cols, u, u_next);
+static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const float *restrict u = in;
+    float *restrict u_next = out;
+    for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd
+        for (long j = col_begin; j < col_end; ++j) {
+            u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
+        }
+    }
 }
 
-/* The same sweep, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
-static void sweep_maxdiff(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+/* The same update, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
+static void sweep_maxdiff(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const float *restrict u = in;
+    float *restrict u_next = out;
     for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd reduction(max: maxdiff) reduction(+: nonfinite)
         for (long j = col_begin; j < col_end; ++j) {
             const float next = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
             const float change = fabsf(next - u[i * cols + j]);
@@ -158,6 +93,7 @@ int main(int argc, char **argv) {
     const stmpi_rect interior = stmpi_interior(&decomp);
     stmpi_rect frame[4];
     stmpi_frame(&decomp, frame);
+    const sweep_args args = { .cols = local_cols };
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0, nonfinite_seen = 0;
@@ -175,9 +111,9 @@ int main(int argc, char **argv) {
                     nonfinite = 0;
                 }
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
-                sweep_maxdiff(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                sweep_maxdiff(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 stmpi_halo_end(exchange[iteration % 2]);
-                for (int k = 0; k < 4; ++k) sweep_maxdiff(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                for (int k = 0; k < 4; ++k) sweep_maxdiff(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 {
                     residual = stmpi_allreduce_max(maxdiff);
                     nonfinite_seen = stmpi_allreduce_count(nonfinite);
@@ -186,9 +122,9 @@ int main(int argc, char **argv) {
             }
             else {
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
-                sweep(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 stmpi_halo_end(exchange[iteration % 2]);
-                for (int k = 0; k < 4; ++k) sweep(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             }
             iteration += 1;
             if (check && (nonfinite_seen > 0 || residual < tolerance)) break;
@@ -209,7 +145,7 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = decomp.size, .schedule = "",
         .decomposition = decomp.description, .device = "",
     };
-    summary.temporal.reason = "off (one halo exchange per sweep)";
+    summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_FLOAT);
     stmpi_print_summary(&decomp, &summary, &options);

@@ -2,7 +2,7 @@
  * Edit nine_point.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -I runtime nine_point.c runtime/stencil_runtime.c -lm -o nine_point
+ *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime nine_point.c runtime/stencil_runtime.c runtime/stencil_sweeps.c -lm -o nine_point
  * Run:
  *   ./nine_point [--param N=...] [--output u.npy] [--json]
  */
@@ -12,156 +12,43 @@
 
 enum { HALO = 1 }; /* largest offset read by the update */
 
+/* What a sweep reads besides its two buffers. */
+typedef struct {
+    long cols; /* row length */
+} sweep_args;
+
 /* The check sweeps' results. */
 static float maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
-/* nine_point.st:15's update on rows [row_begin, row_end), columns [col_begin, col_end), in strips of 16 lanes (st_f32x16): */
-/* the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row */
-/* they read once and take the left/right neighbours from that vector and the one beside it (ST_WINDOW_F32). */
-/* The end strips are aligned too and store under a mask where rows are whole strips; elsewhere they load */
-/* every neighbour directly, the last one ending at the row's edge (overlapping the one before). */
-/* Products are ST_MUL_F32(a, b): a * b + -0 as one fused multiply-add, the product's exact bits, which */
-/* unlike the multiply keeps full speed when it underflows to a subnormal number (a division by a power of */
-/* two is the product with its reciprocal: the same bits). */
-/* Not inlined: inlined into an OpenMP parallel region, the compiler ran short of registers for this loop */
-/* and reloaded its shuffle constants every strip (about 1.2x slower on one thread, 1.35x on two). */
-/* The row loop is inside: one call for a sweep's rows saves a call per row (8% at N=256). */
-static __attribute__((__noinline__)) void sweep_row_range(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
-    if (col_end - col_begin < ST_LANES_F32) {
-        for (long i = row_begin; i < row_end; ++i) {
-            for (long j = col_begin; j < col_end; ++j) {
-                u_next[i * cols + j] = (4.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 1) * cols + j - 1] + u[(i - 1) * cols + j + 1] + u[(i + 1) * cols + j - 1] + u[(i + 1) * cols + j + 1]) / 20.0f;
-            }
-        }
-        return;
-    }
-    /* Where rows are whole strips (and the vector unit stores lanes under a mask) every strip is aligned, */
-    /* and the first and last store only their lanes in [col_begin, col_end). Their neighbours outside the */
-    /* row are read (from the row's own strips, never outside the grid) but no stored lane uses them. */
-    if (ST_MASKED_STORES && cols % ST_LANES_F32 == 0) {
-        const long first = col_begin - col_begin % ST_LANES_F32, last = (col_end - 1) - (col_end - 1) % ST_LANES_F32;
-        for (long i = row_begin; i < row_end; ++i) {
-            /* u, row i - 1 */
-            st_f32x16 vec0_prev = ST_LOAD(st_f32x16, &u[(i - 1) * cols + (first > 0 ? first - ST_LANES_F32 : first)]);
-            st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + first]);
-            /* u, row i + 1 */
-            st_f32x16 vec1_prev = ST_LOAD(st_f32x16, &u[(i + 1) * cols + (first > 0 ? first - ST_LANES_F32 : first)]);
-            st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + first]);
-            /* u, row i */
-            st_f32x16 vec2_prev = ST_LOAD(st_f32x16, &u[i * cols + (first > 0 ? first - ST_LANES_F32 : first)]);
-            st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[i * cols + first]);
-            {
-                const long j = first;
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[(i - 1) * cols + (first + ST_LANES_F32 < cols ? first + ST_LANES_F32 : first)]);
-                const st_f32x16 vec1_next = ST_LOAD(st_f32x16, &u[(i + 1) * cols + (first + ST_LANES_F32 < cols ? first + ST_LANES_F32 : first)]);
-                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + (first + ST_LANES_F32 < cols ? first + ST_LANES_F32 : first)]);
-                ST_STORE_LANES_F32(&u_next[i * cols + j], (ST_MUL_F32(4.0f, vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1)) + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) + ST_WINDOW_F32(vec1_prev, vec1, 15) + ST_WINDOW_F32(vec1, vec1_next, 1)) / 20.0f, col_begin - j, col_end - j);
-                vec0_prev = vec0;
-                vec0 = vec0_next;
-                vec1_prev = vec1;
-                vec1 = vec1_next;
-                vec2_prev = vec2;
-                vec2 = vec2_next;
-            }
-            for (long j = first + ST_LANES_F32; j < last; j += ST_LANES_F32) {
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j + ST_LANES_F32]);
-                const st_f32x16 vec1_next = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j + ST_LANES_F32]);
-                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
-                ST_STORE(&u_next[i * cols + j], (ST_MUL_F32(4.0f, vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1)) + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) + ST_WINDOW_F32(vec1_prev, vec1, 15) + ST_WINDOW_F32(vec1, vec1_next, 1)) / 20.0f);
-                vec0_prev = vec0;
-                vec0 = vec0_next;
-                vec1_prev = vec1;
-                vec1 = vec1_next;
-                vec2_prev = vec2;
-                vec2 = vec2_next;
-            }
-            if (last > first) {
-                const long j = last;
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[(i - 1) * cols + (last + ST_LANES_F32 < cols ? last + ST_LANES_F32 : last)]);
-                const st_f32x16 vec1_next = ST_LOAD(st_f32x16, &u[(i + 1) * cols + (last + ST_LANES_F32 < cols ? last + ST_LANES_F32 : last)]);
-                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + (last + ST_LANES_F32 < cols ? last + ST_LANES_F32 : last)]);
-                ST_STORE_LANES_F32(&u_next[i * cols + j], (ST_MUL_F32(4.0f, vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1)) + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) + ST_WINDOW_F32(vec1_prev, vec1, 15) + ST_WINDOW_F32(vec1, vec1_next, 1)) / 20.0f, col_begin - j, col_end - j);
-            }
-        }
-        return;
-    }
-    /* Otherwise: aligned strips where the strips beside them stay in the row, and direct ones at the ends. */
-    for (long i = row_begin; i < row_end; ++i) {
-        long start, stop;
-        st_aligned_strips(i, cols, col_begin, col_end, ST_LANES_F32, &start, &stop);
-        for (long strip = col_begin; strip < start; strip += ST_LANES_F32) {
-            const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
-            ST_STORE(&u_next[i * cols + j], (ST_MUL_F32(4.0f, ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1])) + ST_LOAD(st_f32x16, &u[(i - 1) * cols + j - 1]) + ST_LOAD(st_f32x16, &u[(i - 1) * cols + j + 1]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j - 1]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j + 1])) / 20.0f);
-        }
-        if (start < stop) {
-            /* u, row i - 1 */
-            st_f32x16 vec0_prev = ST_LOAD(st_f32x16, &u[(i - 1) * cols + start - ST_LANES_F32]);
-            st_f32x16 vec0 = ST_LOAD(st_f32x16, &u[(i - 1) * cols + start]);
-            /* u, row i + 1 */
-            st_f32x16 vec1_prev = ST_LOAD(st_f32x16, &u[(i + 1) * cols + start - ST_LANES_F32]);
-            st_f32x16 vec1 = ST_LOAD(st_f32x16, &u[(i + 1) * cols + start]);
-            /* u, row i */
-            st_f32x16 vec2_prev = ST_LOAD(st_f32x16, &u[i * cols + start - ST_LANES_F32]);
-            st_f32x16 vec2 = ST_LOAD(st_f32x16, &u[i * cols + start]);
-            for (long j = start; j < stop; j += ST_LANES_F32) {
-                const st_f32x16 vec0_next = ST_LOAD(st_f32x16, &u[(i - 1) * cols + j + ST_LANES_F32]);
-                const st_f32x16 vec1_next = ST_LOAD(st_f32x16, &u[(i + 1) * cols + j + ST_LANES_F32]);
-                const st_f32x16 vec2_next = ST_LOAD(st_f32x16, &u[i * cols + j + ST_LANES_F32]);
-                ST_STORE(&u_next[i * cols + j], (ST_MUL_F32(4.0f, vec0 + vec1 + ST_WINDOW_F32(vec2_prev, vec2, 15) + ST_WINDOW_F32(vec2, vec2_next, 1)) + ST_WINDOW_F32(vec0_prev, vec0, 15) + ST_WINDOW_F32(vec0, vec0_next, 1) + ST_WINDOW_F32(vec1_prev, vec1, 15) + ST_WINDOW_F32(vec1, vec1_next, 1)) / 20.0f);
-                vec0_prev = vec0;
-                vec0 = vec0_next;
-                vec1_prev = vec1;
-                vec1 = vec1_next;
-                vec2_prev = vec2;
-                vec2 = vec2_next;
-            }
-        }
-        for (long strip = stop; strip < col_end; strip += ST_LANES_F32) {
-            const long j = strip + ST_LANES_F32 <= col_end ? strip : col_end - ST_LANES_F32;
-            ST_STORE(&u_next[i * cols + j], (ST_MUL_F32(4.0f, ST_LOAD(st_f32x16, &u[(i - 1) * cols + j]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j]) + ST_LOAD(st_f32x16, &u[i * cols + j - 1]) + ST_LOAD(st_f32x16, &u[i * cols + j + 1])) + ST_LOAD(st_f32x16, &u[(i - 1) * cols + j - 1]) + ST_LOAD(st_f32x16, &u[(i - 1) * cols + j + 1]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j - 1]) + ST_LOAD(st_f32x16, &u[(i + 1) * cols + j + 1])) / 20.0f);
-        }
-    }
-}
-
 /* nine_point.st:15  update u[i, j] = (4 * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) + u[i-1, j-1] + u[i-1, j+1] + u[i+1, j-1] + u[i+1, j+1]) / 20 */
-static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
-    sweep_row_range(row_begin, row_end, col_begin, col_end, cols, u, u_next);
+static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const float *restrict u = in;
+    float *restrict u_next = out;
+    for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd
+        for (long j = col_begin; j < col_end; ++j) {
+            u_next[i * cols + j] = (4.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 1) * cols + j - 1] + u[(i - 1) * cols + j + 1] + u[(i + 1) * cols + j - 1] + u[(i + 1) * cols + j + 1]) / 20.0f;
+        }
+    }
 }
 
-/* The same sweep, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
-static void sweep_maxdiff(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+/* The same update, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
+static void sweep_maxdiff(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const float *restrict u = in;
+    float *restrict u_next = out;
     for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd reduction(max: maxdiff) reduction(+: nonfinite)
         for (long j = col_begin; j < col_end; ++j) {
             const float next = (4.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 1) * cols + j - 1] + u[(i - 1) * cols + j + 1] + u[(i + 1) * cols + j - 1] + u[(i + 1) * cols + j + 1]) / 20.0f;
             const float change = fabsf(next - u[i * cols + j]);
             u_next[i * cols + j] = next;
             maxdiff = change > maxdiff ? change : maxdiff;
             nonfinite += !(change <= FLT_MAX);
-        }
-    }
-}
-
-/* Sweeps first .. first+count-1 (buffer[iteration % 2] holds that iterate). Without a plan, whole sweeps one after the other; */
-/* with one, row tiles advance up to plan->depth sweeps each, shifted up by HALO rows per sweep, so a tile */
-/* reads only rows that hold the previous sweep's values and stays in cache while it advances. */
-static void sweeps(long first, long count, long rows, long cols, float *const buffer[2], const st_temporal *plan) {
-    if (plan->depth < 2 || count < 2) {
-        for (long iteration = first; iteration < first + count; ++iteration) {
-            sweep(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-        }
-        return;
-    }
-    for (long block = first; block < first + count; block += plan->depth) {
-        const long depth = plan->depth < first + count - block ? plan->depth : first + count - block;
-        const long tiles = st_temporal_tiles(plan, rows, HALO, depth);
-        for (long tile = 0; tile < tiles; ++tile) {
-            for (long step = 0; step < depth; ++step) {
-                const long iteration = block + step;
-                long row_begin, row_end;
-                st_temporal_rows(plan, rows, HALO, tiles, tile, step, &row_begin, &row_end);
-                if (row_begin < row_end) sweep(row_begin, row_end, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-            }
         }
     }
 }
@@ -182,7 +69,7 @@ int main(int argc, char **argv) {
     st_check_positive("max", max_iterations);
 
     /* buffer[k % 2] holds iterate k of u: the two alternate, never copied. */
-    float *buffer[2] = { st_alloc_grid(rows, cols, sizeof(float)), st_alloc_grid(rows, cols, sizeof(float)) };
+    void *buffer[2] = { st_alloc_grid(rows, cols, sizeof(float)), st_alloc_grid(rows, cols, sizeof(float)) };
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, cols, 0.0f); /* default init u = 0 */
@@ -191,25 +78,30 @@ int main(int argc, char **argv) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 0.5f); /* nine_point.st:11 right = 0.5 */
         st_fill_f32(buffer[k], rows, cols, rows - HALO, rows, 0, cols, 0.0f); /* nine_point.st:12 bottom = 0 */
     }
-    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, 1, ST_TEMPORAL_AUTO);
+    const sweep_args args = { .cols = cols };
+    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(float), 2 };
+    /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
+    const st_plan plan = st_choose_plan(&sweeper, 1, ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0, nonfinite_seen = 0;
     double residual = NAN;
     const double start = st_seconds();
     {
+        void *scratch[2]; /* this thread's scratch grids (plan bands) */
+        st_make_scratch(&plan, &sweeper, buffer[0], scratch);
         long iteration = 0; /* every thread counts the same sweeps */
         while (iteration < max_iterations) {
-            /* The plain sweeps up to the next check (temporally blocked when that pays), then one check sweep. */
+            /* The plain sweeps up to the next check, as the plan says, then one check sweep. */
             const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;
-            sweeps(iteration, plain, rows, cols, buffer, &temporal);
+            st_sweeps(&plan, &sweeper, iteration, plain, buffer, scratch);
             iteration += plain;
             if (iteration == max_iterations) break;
             {
                 maxdiff = 0;
                 nonfinite = 0;
             }
-            sweep_maxdiff(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+            sweep_maxdiff(&args, HALO, rows - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             iteration += 1;
             const double norm = (double)maxdiff;
             const long bad = nonfinite;
@@ -220,6 +112,7 @@ int main(int argc, char **argv) {
             }
             if (bad > 0 || norm < tolerance) break;
         }
+        st_free_scratch(scratch);
         iterations = iteration;
     }
     const double seconds = st_seconds() - start;
@@ -235,8 +128,8 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = 1, .schedule = "",
         .decomposition = "", .device = "",
     };
-    summary.temporal = temporal;
-    float *field = buffer[iterations % 2];
+    summary.plan = plan;
+    const float *field = buffer[iterations % 2];
     if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(float));
     if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(float));
     st_print_summary(&summary, &options);

@@ -26,101 +26,42 @@
 
 enum { HALO = 1 }; /* largest offset read by the update */
 
+/* What a sweep reads besides its two buffers. */
+typedef struct {
+    long cols; /* row length */
+    const double *f;
+    double h2;
+} sweep_args;
+
 /* The check sweeps' results. File scope, so the whole team shares them: an orphaned `omp for reduction` needs shared variables. */
 static double sum_sq;
 static long nonfinite; /* points that became NaN or Inf */
 
-/* poisson64.st:19's update on row i, columns [col_begin, col_end), in strips of 8 lanes (st_f64x8): */
-/* the same operations in the same order as the scalar loop, so the same bits. Aligned strips load each row */
-/* they read once and take the left/right neighbours from that vector and the one beside it (ST_WINDOW_F64). */
-/* The end strips are aligned too and store under a mask where rows are whole strips; elsewhere they load */
-/* every neighbour directly, the last one ending at the row's edge (overlapping the one before). */
-/* Products are ST_MUL_F64(a, b): a * b + -0 as one fused multiply-add, the product's exact bits, which */
-/* unlike the multiply keeps full speed when it underflows to a subnormal number (a division by a power of */
-/* two is the product with its reciprocal: the same bits). */
-/* Not inlined: inlined into an OpenMP parallel region, the compiler ran short of registers for this loop */
-/* and reloaded its shuffle constants every strip (about 1.2x slower on one thread, 1.35x on two). */
-static __attribute__((__noinline__)) void sweep_row(long i, long col_begin, long col_end, long cols, const double *restrict u, double *restrict u_next, const double *restrict f, const double h2) {
-    if (col_end - col_begin < ST_LANES_F64) {
+/* poisson64.st:19  update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] + h2 * f[i, j]) / 4 */
+static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const double *restrict u = in;
+    double *restrict u_next = out;
+    const double *restrict f = extra->f;
+    const double h2 = extra->h2;
+    #pragma omp for schedule(static)
+    for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd
         for (long j = col_begin; j < col_end; ++j) {
             u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] + h2 * f[i * cols + j]) / 4.0;
         }
-        return;
-    }
-    /* Where rows are whole strips (and the vector unit stores lanes under a mask) every strip is aligned, */
-    /* and the first and last store only their lanes in [col_begin, col_end). Their neighbours outside the */
-    /* row are read (from the row's own strips, never outside the grid) but no stored lane uses them. */
-    if (ST_MASKED_STORES && cols % ST_LANES_F64 == 0) {
-        const long first = col_begin - col_begin % ST_LANES_F64, last = (col_end - 1) - (col_end - 1) % ST_LANES_F64;
-        /* u, row i */
-        st_f64x8 vec2_prev = ST_LOAD(st_f64x8, &u[i * cols + (first > 0 ? first - ST_LANES_F64 : first)]);
-        st_f64x8 vec2 = ST_LOAD(st_f64x8, &u[i * cols + first]);
-        {
-            const long j = first;
-            const st_f64x8 vec0 = ST_LOAD(st_f64x8, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-            const st_f64x8 vec1 = ST_LOAD(st_f64x8, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-            const st_f64x8 vec2_next = ST_LOAD(st_f64x8, &u[i * cols + (first + ST_LANES_F64 < cols ? first + ST_LANES_F64 : first)]);
-            const st_f64x8 vec3 = ST_LOAD(st_f64x8, &f[i * cols + j]); /* f, row i */
-            ST_STORE_LANES_F64(&u_next[i * cols + j], ST_MUL_F64(vec0 + vec1 + ST_WINDOW_F64(vec2_prev, vec2, 7) + ST_WINDOW_F64(vec2, vec2_next, 1) + ST_MUL_F64(h2, vec3), 0.25), col_begin - j, col_end - j);
-            vec2_prev = vec2;
-            vec2 = vec2_next;
-        }
-        for (long j = first + ST_LANES_F64; j < last; j += ST_LANES_F64) {
-            const st_f64x8 vec0 = ST_LOAD(st_f64x8, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-            const st_f64x8 vec1 = ST_LOAD(st_f64x8, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-            const st_f64x8 vec2_next = ST_LOAD(st_f64x8, &u[i * cols + j + ST_LANES_F64]);
-            const st_f64x8 vec3 = ST_LOAD(st_f64x8, &f[i * cols + j]); /* f, row i */
-            ST_STORE(&u_next[i * cols + j], ST_MUL_F64(vec0 + vec1 + ST_WINDOW_F64(vec2_prev, vec2, 7) + ST_WINDOW_F64(vec2, vec2_next, 1) + ST_MUL_F64(h2, vec3), 0.25));
-            vec2_prev = vec2;
-            vec2 = vec2_next;
-        }
-        if (last > first) {
-            const long j = last;
-            const st_f64x8 vec0 = ST_LOAD(st_f64x8, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-            const st_f64x8 vec1 = ST_LOAD(st_f64x8, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-            const st_f64x8 vec2_next = ST_LOAD(st_f64x8, &u[i * cols + (last + ST_LANES_F64 < cols ? last + ST_LANES_F64 : last)]);
-            const st_f64x8 vec3 = ST_LOAD(st_f64x8, &f[i * cols + j]); /* f, row i */
-            ST_STORE_LANES_F64(&u_next[i * cols + j], ST_MUL_F64(vec0 + vec1 + ST_WINDOW_F64(vec2_prev, vec2, 7) + ST_WINDOW_F64(vec2, vec2_next, 1) + ST_MUL_F64(h2, vec3), 0.25), col_begin - j, col_end - j);
-        }
-        return;
-    }
-    /* Otherwise: aligned strips where the strips beside them stay in the row, and direct ones at the ends. */
-    long start, stop;
-    st_aligned_strips(i, cols, col_begin, col_end, ST_LANES_F64, &start, &stop);
-    for (long strip = col_begin; strip < start; strip += ST_LANES_F64) {
-        const long j = strip + ST_LANES_F64 <= col_end ? strip : col_end - ST_LANES_F64;
-        ST_STORE(&u_next[i * cols + j], ST_MUL_F64(ST_LOAD(st_f64x8, &u[(i - 1) * cols + j]) + ST_LOAD(st_f64x8, &u[(i + 1) * cols + j]) + ST_LOAD(st_f64x8, &u[i * cols + j - 1]) + ST_LOAD(st_f64x8, &u[i * cols + j + 1]) + ST_MUL_F64(h2, ST_LOAD(st_f64x8, &f[i * cols + j])), 0.25));
-    }
-    if (start < stop) {
-        /* u, row i */
-        st_f64x8 vec2_prev = ST_LOAD(st_f64x8, &u[i * cols + start - ST_LANES_F64]);
-        st_f64x8 vec2 = ST_LOAD(st_f64x8, &u[i * cols + start]);
-        for (long j = start; j < stop; j += ST_LANES_F64) {
-            const st_f64x8 vec0 = ST_LOAD(st_f64x8, &u[(i - 1) * cols + j]); /* u, row i - 1 */
-            const st_f64x8 vec1 = ST_LOAD(st_f64x8, &u[(i + 1) * cols + j]); /* u, row i + 1 */
-            const st_f64x8 vec2_next = ST_LOAD(st_f64x8, &u[i * cols + j + ST_LANES_F64]);
-            const st_f64x8 vec3 = ST_LOAD(st_f64x8, &f[i * cols + j]); /* f, row i */
-            ST_STORE(&u_next[i * cols + j], ST_MUL_F64(vec0 + vec1 + ST_WINDOW_F64(vec2_prev, vec2, 7) + ST_WINDOW_F64(vec2, vec2_next, 1) + ST_MUL_F64(h2, vec3), 0.25));
-            vec2_prev = vec2;
-            vec2 = vec2_next;
-        }
-    }
-    for (long strip = stop; strip < col_end; strip += ST_LANES_F64) {
-        const long j = strip + ST_LANES_F64 <= col_end ? strip : col_end - ST_LANES_F64;
-        ST_STORE(&u_next[i * cols + j], ST_MUL_F64(ST_LOAD(st_f64x8, &u[(i - 1) * cols + j]) + ST_LOAD(st_f64x8, &u[(i + 1) * cols + j]) + ST_LOAD(st_f64x8, &u[i * cols + j - 1]) + ST_LOAD(st_f64x8, &u[i * cols + j + 1]) + ST_MUL_F64(h2, ST_LOAD(st_f64x8, &f[i * cols + j])), 0.25));
     }
 }
 
-/* poisson64.st:19  update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] + h2 * f[i, j]) / 4 */
-static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const double *restrict u, double *restrict u_next, const double *restrict f, const double h2) {
-    #pragma omp for schedule(static)
-    for (long i = row_begin; i < row_end; ++i) {
-        sweep_row(i, col_begin, col_end, cols, u, u_next, f, h2);
-    }
-}
-
-/* The same sweep, also accumulating the sum of squared changes (in double) and counting NaN/Inf: check iterations only. */
-static void sweep_l2diff(long row_begin, long row_end, long col_begin, long col_end, long cols, const double *restrict u, double *restrict u_next, const double *restrict f, const double h2) {
+/* The same update, also accumulating the sum of squared changes (in double) and counting NaN/Inf: check iterations only. */
+static void sweep_l2diff(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const double *restrict u = in;
+    double *restrict u_next = out;
+    const double *restrict f = extra->f;
+    const double h2 = extra->h2;
     #pragma omp for schedule(static) reduction(+: sum_sq) reduction(+: nonfinite)
     for (long i = row_begin; i < row_end; ++i) {
         for (long j = col_begin; j < col_end; ++j) {
@@ -174,6 +115,7 @@ int main(int argc, char **argv) {
     const stmpi_rect interior = stmpi_interior(&decomp);
     stmpi_rect frame[4];
     stmpi_frame(&decomp, frame);
+    const sweep_args args = { .cols = local_cols, .f = f, .h2 = h2 };
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0, nonfinite_seen = 0;
@@ -194,11 +136,11 @@ int main(int argc, char **argv) {
                 }
                 #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
-                sweep_l2diff(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], f, h2);
+                sweep_l2diff(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
                 stmpi_halo_end(exchange[iteration % 2]);
                 #pragma omp barrier /* the halo has arrived before the frame reads it */
-                for (int k = 0; k < 4; ++k) sweep_l2diff(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], f, h2);
+                for (int k = 0; k < 4; ++k) sweep_l2diff(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
                 {
                     residual = sqrt(stmpi_allreduce_sum(sum_sq));
@@ -210,11 +152,11 @@ int main(int argc, char **argv) {
             else {
                 #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
-                sweep(interior.i0, interior.i1, interior.j0, interior.j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], f, h2);
+                sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
                 stmpi_halo_end(exchange[iteration % 2]);
                 #pragma omp barrier /* the halo has arrived before the frame reads it */
-                for (int k = 0; k < 4; ++k) sweep(frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, local_cols, buffer[iteration % 2], buffer[(iteration + 1) % 2], f, h2);
+                for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             }
             iteration += 1;
             if (check && (nonfinite_seen > 0 || residual < tolerance)) break;
@@ -236,7 +178,7 @@ int main(int argc, char **argv) {
         .threads = omp_get_max_threads(), .ranks = decomp.size, .schedule = "static",
         .decomposition = decomp.description, .device = "",
     };
-    summary.temporal.reason = "off (one halo exchange per sweep)";
+    summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_DOUBLE);
     stmpi_print_summary(&decomp, &summary, &options);

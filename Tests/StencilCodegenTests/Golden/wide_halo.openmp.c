@@ -2,7 +2,7 @@
  * Edit wide_halo.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime wide_halo.c runtime/stencil_runtime.c -lm -o wide_halo
+ *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime wide_halo.c runtime/stencil_runtime.c runtime/stencil_sweeps.c -lm -o wide_halo
  * Run:
  *   ./wide_halo [--param N=...] [--output u.npy] [--json]
  *
@@ -20,98 +20,59 @@
 
 enum { HALO = 2 }; /* largest offset read by the update */
 
+/* What a sweep reads besides its two buffers. */
+typedef struct {
+    long cols; /* row length */
+} sweep_args;
+
 /* The check sweeps' results. File scope, so the whole team shares them: an orphaned `omp for reduction` needs shared variables. */
 static float maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
 /* wide_halo.st:15  update u[i, j] = max(-10, min(10, (2 * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) + u[i-2, j] + u[i+2, j] + u[i, j-2] + u[i, j+2]) / 12)) */
-static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const float *restrict u = in;
+    float *restrict u_next = out;
     #pragma omp for schedule(static)
     for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd
         for (long j = col_begin; j < col_end; ++j) {
             u_next[i * cols + j] = st_maxf(-10.0f, st_minf(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
         }
     }
 }
 
-/* The same sweep by the calling thread alone (no worksharing): band sweeps give each thread its own rows. */
-static void sweep_rows(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+/* The same update, all the given rows by the calling thread: each thread's own band (plan bands). */
+static void sweep_alone(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const float *restrict u = in;
+    float *restrict u_next = out;
     for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd
         for (long j = col_begin; j < col_end; ++j) {
             u_next[i * cols + j] = st_maxf(-10.0f, st_minf(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
         }
     }
 }
 
-/* The same sweep, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
-static void sweep_maxdiff(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+/* The same update, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
+static void sweep_maxdiff(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const float *restrict u = in;
+    float *restrict u_next = out;
     #pragma omp for schedule(static) reduction(max: maxdiff) reduction(+: nonfinite)
     for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd reduction(max: maxdiff) reduction(+: nonfinite)
         for (long j = col_begin; j < col_end; ++j) {
             const float next = st_maxf(-10.0f, st_minf(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
             const float change = fabsf(next - u[i * cols + j]);
             u_next[i * cols + j] = next;
             maxdiff = change > maxdiff ? change : maxdiff;
             nonfinite += !(change <= FLT_MAX);
-        }
-    }
-}
-
-/* Sweeps first .. first+count-1 in bands: each thread advances its own rows up to plan->depth sweeps between */
-/* two barriers instead of one sweep. A sweep of a block also recomputes the rows beyond the band that the */
-/* block's later sweeps read ((sweeps left) * HALO on each side), into the thread's private scratch grids, so */
-/* no thread waits for another within a block; only the block's last sweep writes the shared buffer, and */
-/* only the band. Row tiles of plan->tile_rows rows advance the whole block one after the other, each */
-/* sweep shifted up by HALO rows (a skewed wavefront), so a tile's rows stay in the thread's own cache. */
-static void sweeps_in_bands(long first, long count, long rows, long cols, float *const buffer[2], float *const scratch[2], const st_temporal *plan) {
-    long band_begin, band_end;
-    st_band_rows(rows, HALO, omp_get_num_threads(), omp_get_thread_num(), &band_begin, &band_end);
-    for (long block = first; block < first + count; ) {
-        long depth = plan->depth < first + count - block ? plan->depth : first + count - block;
-        depth -= depth % 2 == 0; /* odd: the last sweep writes the buffer the first did not read */
-        const long top = band_begin - (depth - 1) * HALO > HALO ? band_begin - (depth - 1) * HALO : HALO;
-        for (long tile = top; tile < band_end + (depth - 1) * HALO; tile += plan->tile_rows) {
-            for (long step = 0; step < depth; ++step) {
-                const long reach = (depth - 1 - step) * HALO; /* rows beyond the band that later sweeps read */
-                long row_begin = band_begin - reach > HALO ? band_begin - reach : HALO;
-                long row_end = band_end + reach < rows - HALO ? band_end + reach : rows - HALO;
-                if (tile > top && tile - step * HALO > row_begin) row_begin = tile - step * HALO;
-                if (tile + plan->tile_rows - step * HALO < row_end) row_end = tile + plan->tile_rows - step * HALO;
-                if (row_begin >= row_end) continue;
-                const float *from = step == 0 ? buffer[block % 2] : scratch[(step - 1) % 2];
-                float *to = step == depth - 1 ? buffer[(block + depth) % 2] : scratch[step % 2];
-                sweep_rows(row_begin, row_end, HALO, cols - HALO, cols, from, to);
-            }
-        }
-        block += depth;
-        #pragma omp barrier /* the block's rows are all written before any thread reads its neighbours' */
-    }
-}
-
-/* Sweeps first .. first+count-1 (buffer[iteration % 2] holds that iterate). Without a plan, whole sweeps one after the other; */
-/* with one, row tiles advance up to plan->depth sweeps each, shifted up by HALO rows per sweep, so a tile */
-/* reads only rows that hold the previous sweep's values and stays in cache while it advances. */
-static void sweeps(long first, long count, long rows, long cols, float *const buffer[2], float *const scratch[2], const st_temporal *plan) {
-    if (plan->bands) {
-        sweeps_in_bands(first, count, rows, cols, buffer, scratch, plan);
-        return;
-    }
-    if (plan->depth < 2 || count < 2) {
-        for (long iteration = first; iteration < first + count; ++iteration) {
-            sweep(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-        }
-        return;
-    }
-    for (long block = first; block < first + count; block += plan->depth) {
-        const long depth = plan->depth < first + count - block ? plan->depth : first + count - block;
-        const long tiles = st_temporal_tiles(plan, rows, HALO, depth);
-        for (long tile = 0; tile < tiles; ++tile) {
-            for (long step = 0; step < depth; ++step) {
-                const long iteration = block + step;
-                long row_begin, row_end;
-                st_temporal_rows(plan, rows, HALO, tiles, tile, step, &row_begin, &row_end);
-                if (row_begin < row_end) sweep(row_begin, row_end, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-            }
         }
     }
 }
@@ -132,7 +93,7 @@ int main(int argc, char **argv) {
     st_check_positive("max", max_iterations);
 
     /* buffer[k % 2] holds iterate k of u: the two alternate, never copied. */
-    float *buffer[2] = { st_alloc_grid(rows, cols, sizeof(float)), st_alloc_grid(rows, cols, sizeof(float)) };
+    void *buffer[2] = { st_alloc_grid(rows, cols, sizeof(float)), st_alloc_grid(rows, cols, sizeof(float)) };
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, cols, 0.0f); /* default init u = 0 */
@@ -141,7 +102,10 @@ int main(int argc, char **argv) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, HALO, 0.0f); /* wide_halo.st:11 left = 0 */
         st_fill_f32(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 0.0f); /* wide_halo.st:12 right = 0 */
     }
-    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, omp_get_max_threads(), ST_TEMPORAL_AUTO);
+    const sweep_args args = { .cols = cols };
+    const st_sweeper sweeper = { sweep, sweep_alone, &args, rows, cols, HALO, sizeof(float), 2 };
+    /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
+    const st_plan plan = st_choose_plan(&sweeper, omp_get_max_threads(), ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0, nonfinite_seen = 0;
@@ -149,20 +113,16 @@ int main(int argc, char **argv) {
     double start = st_seconds(); /* set again once the team is up */
     #pragma omp parallel
     {
-        /* This thread's scratch grids, for band sweeps only: copies of the first iterate, so they hold the boundary values. */
-        float *scratch[2] = { NULL, NULL };
-        if (temporal.bands) {
-            scratch[0] = st_copy_grid(buffer[0], rows, cols, sizeof(float));
-            scratch[1] = st_copy_grid(buffer[0], rows, cols, sizeof(float));
-        }
+        void *scratch[2]; /* this thread's scratch grids (plan bands) */
+        st_make_scratch(&plan, &sweeper, buffer[0], scratch);
         #pragma omp barrier /* every thread has started (and made its scratch grids): the iterations start now */
         #pragma omp master
         start = st_seconds();
         long iteration = 0; /* every thread counts the same sweeps */
         while (iteration < max_iterations) {
-            /* The plain sweeps up to the next check (temporally blocked when that pays), then one check sweep. */
+            /* The plain sweeps up to the next check, as the plan says, then one check sweep. */
             const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;
-            sweeps(iteration, plain, rows, cols, buffer, scratch, &temporal);
+            st_sweeps(&plan, &sweeper, iteration, plain, buffer, scratch);
             iteration += plain;
             if (iteration == max_iterations) break;
             #pragma omp single
@@ -170,7 +130,7 @@ int main(int argc, char **argv) {
                 maxdiff = 0;
                 nonfinite = 0;
             }
-            sweep_maxdiff(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+            sweep_maxdiff(&args, HALO, rows - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             iteration += 1;
             const double norm = (double)maxdiff;
             const long bad = nonfinite;
@@ -183,7 +143,7 @@ int main(int argc, char **argv) {
             }
             if (bad > 0 || norm < tolerance) break;
         }
-        st_free_grid(scratch[0]); st_free_grid(scratch[1]);
+        st_free_scratch(scratch);
         #pragma omp master
         iterations = iteration;
     }
@@ -200,8 +160,8 @@ int main(int argc, char **argv) {
         .threads = omp_get_max_threads(), .ranks = 1, .schedule = "static",
         .decomposition = "", .device = "",
     };
-    summary.temporal = temporal;
-    float *field = buffer[iterations % 2];
+    summary.plan = plan;
+    const float *field = buffer[iterations % 2];
     if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(float));
     if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(float));
     st_print_summary(&summary, &options);

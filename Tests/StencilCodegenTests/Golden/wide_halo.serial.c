@@ -2,7 +2,7 @@
  * Edit wide_halo.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -I runtime wide_halo.c runtime/stencil_runtime.c -lm -o wide_halo
+ *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime wide_halo.c runtime/stencil_runtime.c runtime/stencil_sweeps.c -lm -o wide_halo
  * Run:
  *   ./wide_halo [--param N=...] [--output u.npy] [--json]
  */
@@ -12,52 +12,43 @@
 
 enum { HALO = 2 }; /* largest offset read by the update */
 
+/* What a sweep reads besides its two buffers. */
+typedef struct {
+    long cols; /* row length */
+} sweep_args;
+
 /* The check sweeps' results. */
 static float maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
 /* wide_halo.st:15  update u[i, j] = max(-10, min(10, (2 * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) + u[i-2, j] + u[i+2, j] + u[i, j-2] + u[i, j+2]) / 12)) */
-static void sweep(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const float *restrict u = in;
+    float *restrict u_next = out;
     for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd
         for (long j = col_begin; j < col_end; ++j) {
             u_next[i * cols + j] = st_maxf(-10.0f, st_minf(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
         }
     }
 }
 
-/* The same sweep, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
-static void sweep_maxdiff(long row_begin, long row_end, long col_begin, long col_end, long cols, const float *restrict u, float *restrict u_next) {
+/* The same update, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
+static void sweep_maxdiff(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long cols = extra->cols;
+    const float *restrict u = in;
+    float *restrict u_next = out;
     for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd reduction(max: maxdiff) reduction(+: nonfinite)
         for (long j = col_begin; j < col_end; ++j) {
             const float next = st_maxf(-10.0f, st_minf(10.0f, (2.0f * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) + u[(i - 2) * cols + j] + u[(i + 2) * cols + j] + u[i * cols + j - 2] + u[i * cols + j + 2]) / 12.0f));
             const float change = fabsf(next - u[i * cols + j]);
             u_next[i * cols + j] = next;
             maxdiff = change > maxdiff ? change : maxdiff;
             nonfinite += !(change <= FLT_MAX);
-        }
-    }
-}
-
-/* Sweeps first .. first+count-1 (buffer[iteration % 2] holds that iterate). Without a plan, whole sweeps one after the other; */
-/* with one, row tiles advance up to plan->depth sweeps each, shifted up by HALO rows per sweep, so a tile */
-/* reads only rows that hold the previous sweep's values and stays in cache while it advances. */
-static void sweeps(long first, long count, long rows, long cols, float *const buffer[2], const st_temporal *plan) {
-    if (plan->depth < 2 || count < 2) {
-        for (long iteration = first; iteration < first + count; ++iteration) {
-            sweep(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-        }
-        return;
-    }
-    for (long block = first; block < first + count; block += plan->depth) {
-        const long depth = plan->depth < first + count - block ? plan->depth : first + count - block;
-        const long tiles = st_temporal_tiles(plan, rows, HALO, depth);
-        for (long tile = 0; tile < tiles; ++tile) {
-            for (long step = 0; step < depth; ++step) {
-                const long iteration = block + step;
-                long row_begin, row_end;
-                st_temporal_rows(plan, rows, HALO, tiles, tile, step, &row_begin, &row_end);
-                if (row_begin < row_end) sweep(row_begin, row_end, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-            }
         }
     }
 }
@@ -78,7 +69,7 @@ int main(int argc, char **argv) {
     st_check_positive("max", max_iterations);
 
     /* buffer[k % 2] holds iterate k of u: the two alternate, never copied. */
-    float *buffer[2] = { st_alloc_grid(rows, cols, sizeof(float)), st_alloc_grid(rows, cols, sizeof(float)) };
+    void *buffer[2] = { st_alloc_grid(rows, cols, sizeof(float)), st_alloc_grid(rows, cols, sizeof(float)) };
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, cols, 0.0f); /* default init u = 0 */
@@ -87,25 +78,30 @@ int main(int argc, char **argv) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, HALO, 0.0f); /* wide_halo.st:11 left = 0 */
         st_fill_f32(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 0.0f); /* wide_halo.st:12 right = 0 */
     }
-    const st_temporal temporal = st_plan_temporal(rows, cols, sizeof(float), HALO, 2, 1, ST_TEMPORAL_AUTO);
+    const sweep_args args = { .cols = cols };
+    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(float), 2 };
+    /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
+    const st_plan plan = st_choose_plan(&sweeper, 1, ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0, nonfinite_seen = 0;
     double residual = NAN;
     const double start = st_seconds();
     {
+        void *scratch[2]; /* this thread's scratch grids (plan bands) */
+        st_make_scratch(&plan, &sweeper, buffer[0], scratch);
         long iteration = 0; /* every thread counts the same sweeps */
         while (iteration < max_iterations) {
-            /* The plain sweeps up to the next check (temporally blocked when that pays), then one check sweep. */
+            /* The plain sweeps up to the next check, as the plan says, then one check sweep. */
             const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;
-            sweeps(iteration, plain, rows, cols, buffer, &temporal);
+            st_sweeps(&plan, &sweeper, iteration, plain, buffer, scratch);
             iteration += plain;
             if (iteration == max_iterations) break;
             {
                 maxdiff = 0;
                 nonfinite = 0;
             }
-            sweep_maxdiff(HALO, rows - HALO, HALO, cols - HALO, cols, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+            sweep_maxdiff(&args, HALO, rows - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             iteration += 1;
             const double norm = (double)maxdiff;
             const long bad = nonfinite;
@@ -116,6 +112,7 @@ int main(int argc, char **argv) {
             }
             if (bad > 0 || norm < tolerance) break;
         }
+        st_free_scratch(scratch);
         iterations = iteration;
     }
     const double seconds = st_seconds() - start;
@@ -131,8 +128,8 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = 1, .schedule = "",
         .decomposition = "", .device = "",
     };
-    summary.temporal = temporal;
-    float *field = buffer[iterations % 2];
+    summary.plan = plan;
+    const float *field = buffer[iterations % 2];
     if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(float));
     if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(float));
     st_print_summary(&summary, &options);

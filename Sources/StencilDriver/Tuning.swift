@@ -1,0 +1,237 @@
+// Tuning.swift: `stencilc tune` and the plans it stores ("wisdom", as FFTW keeps it).
+// The serial and openmp programs choose at run time how to run the sweeps between checks (whole
+// sweeps, tiles or bands, with a depth and a tile height: runtime/stencil_sweeps.h). Their cost
+// model only knows the cache sizes; the tuner times the candidates on this machine instead, each
+// run a fresh process from the same initial field for a short fixed number of sweeps, keeps the
+// fastest and stores it under a key of everything that could change the answer. `stencilc run`
+// then passes the stored plan to the program (`--plan ... --plan-source tuned`). Every plan gives
+// the same bits, so tuning changes speed only.
+
+import Foundation
+import StencilCodegen
+import StencilIR
+
+/// One stored plan.
+public struct WisdomEntry: Codable, Sendable, Equatable {
+    /// `--plan` text: `sweeps`, `tiles:16:64`, `bands:7:12`.
+    public var plan: String
+    public var mlups: Double
+    /// The cost model's plan and speed in the same measurement.
+    public var defaultPlan: String
+    public var defaultMLUPS: Double
+    /// What the key was made of, for people reading the file.
+    public var stencil: String
+    public var params: [String]
+    public var threads: Int
+    public var cpu: String
+    public var flags: String
+    public var date: String
+}
+
+/// The stored plans: one JSON object, key -> entry, at $STENCILC_WISDOM, else wisdom.json in the
+/// build cache's folder. Written whole under a temporary name and renamed.
+public struct Wisdom: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    public static func `default`(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> Wisdom {
+        if let explicit = environment["STENCILC_WISDOM"], !explicit.isEmpty { return Wisdom(path: explicit) }
+        return Wisdom(path: BuildCache.defaultCache(environment).directory + "/wisdom.json")
+    }
+
+    public func entries() -> [String: WisdomEntry] {
+        guard let data = FileManager.default.contents(atPath: path),
+              let entries = try? JSONDecoder().decode([String: WisdomEntry].self, from: data) else { return [:] }
+        return entries
+    }
+
+    public func lookup(_ key: String) -> WisdomEntry? { entries()[key] }
+
+    public func store(_ entry: WisdomEntry, for key: String) throws {
+        var all = entries()
+        all[key] = entry
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
+            try encoder.encode(all).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw DriverError("cannot write the tuned plans to '\(path)': \(error.localizedDescription) (set STENCILC_WISDOM)")
+        }
+    }
+
+    /// The key of a compiled program run with `params` on `threads` threads: the emitted source
+    /// (program, element type, target, schedule), the sizes and other params, the thread and rank
+    /// counts, the compiler and its flags, and the CPU.
+    public static func key(_ result: CompilationResult, params: [String], threads: Int, compilerIdentity: String,
+                           cpu: String) -> String {
+        stableHash([result.emitted.source, params.sorted().joined(separator: " "), String(threads),
+                    String(result.program.schedule.ranks), compilerIdentity, result.emitted.recipe.flags.joined(separator: " "), cpu])
+    }
+
+    /// The CPU as the key knows it: model name, family, model and stepping, and the vector ISA.
+    public static func cpuIdentity() -> String {
+        let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        var parts: [String] = [MachineIdentity.parseCPUModel(text) ?? "unknown CPU"]
+        for key in ["cpu family", "model", "stepping", "CPU implementer", "CPU part"] {
+            if let line = text.split(separator: "\n").first(where: { $0.split(separator: ":").first?.trimmingCharacters(in: .whitespaces) == key }),
+               let value = line.split(separator: ":", maxSplits: 1).last {
+                parts.append("\(key) \(value.trimmingCharacters(in: .whitespaces))")
+            }
+        }
+        let flags = Set(text.split(separator: "\n").first { $0.hasPrefix("flags") || $0.hasPrefix("Features") }?
+            .split(separator: " ").map(String.init) ?? [])
+        parts.append(["avx512f", "avx2", "fma", "sse4_2", "asimd", "sve"].filter(flags.contains).joined(separator: ","))
+        return parts.joined(separator: "; ")
+    }
+}
+
+/// One timed candidate.
+public struct TuneTiming: Sendable {
+    public var plan: String
+    public var mlups: [Double]
+    public var median: Double { mlups.sorted()[mlups.count / 2] }
+}
+
+public struct TuneOutcome: Sendable {
+    public var best: TuneTiming
+    public var defaultTiming: TuneTiming
+    public var timings: [TuneTiming]
+    public var sweeps: Int
+    public var key: String
+    public var entry: WisdomEntry
+}
+
+public struct Tuner: Sendable {
+    public let launcher: Launcher
+    /// About how long one timed run lasts.
+    public var secondsPerRun = 0.25
+    /// Runs of each finalist (the best few of the first round), alternating.
+    public var finalRepeats = 3
+
+    public init(launcher: Launcher) { self.launcher = launcher }
+
+    public static func targetsMessage(_ program: Program) -> String {
+        "tune chooses among the run-time plans of the serial and openmp targets; target "
+            + "'\(program.schedule.target.rawValue)' has one (\(program.loops.temporalReason))"
+    }
+
+    /// Threads the program will run with: num_threads, else OMP_NUM_THREADS, else the cores.
+    public static func threads(_ program: Program, environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
+        guard program.schedule.target == .openmp else { return 1 }
+        if let n = program.schedule.numThreads { return n }
+        if let text = environment["OMP_NUM_THREADS"], let n = Int(text.split(separator: ",").first ?? ""), n > 0 { return n }
+        return ProcessInfo.processInfo.activeProcessorCount
+    }
+
+    /// Every param's value for a run, defaults included, as sorted NAME=VALUE (so that
+    /// `--param N=1024` and the default 1024 are one key).
+    public static func effectiveParams(_ program: Program, _ params: [String]) -> [String] {
+        var values: [String: String] = [:]
+        for param in program.params { values[param.name] = IRPrinter.format(param.defaultValue) }
+        for assignment in params {
+            let parts = assignment.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { continue }
+            values[parts[0]] = Double(parts[1]).map(IRPrinter.format) ?? parts[1]
+        }
+        return values.keys.sorted().map { "\($0)=\(values[$0]!)" }
+    }
+
+    public func key(_ result: CompilationResult, params: [String]) -> String {
+        Wisdom.key(result, params: Tuner.effectiveParams(result.program, params), threads: Tuner.threads(result.program),
+                   compilerIdentity: Builder.compilerIdentity(launcher.builder.compiler(for: result.emitted.recipe)),
+                   cpu: Wisdom.cpuIdentity())
+    }
+
+    /// The candidate plans for a grid of `rows` rows: whole sweeps, tiles of several heights and
+    /// depths, and bands where the code has them and the team has 2 or more threads.
+    public static func candidates(rows: Int, halo: Int, bands: Bool) -> [String] {
+        var plans = ["sweeps"]
+        for depth in [4, 8, 16, 32, 64] {
+            for tileRows in [16, 32, 64, 128, 256] where tileRows < rows && tileRows >= 4 * max(halo, 1) && depth * halo < rows {
+                plans.append("tiles:\(depth):\(tileRows)")
+            }
+        }
+        if bands {
+            for depth in [3, 5, 7, 11, 15] where depth * halo * 4 < rows {
+                for tileRows in [4, 8, 16, 32, 64] where tileRows >= halo {
+                    plans.append("bands:\(depth):\(tileRows)")
+                }
+            }
+        }
+        return plans
+    }
+
+    /// Times the candidates and returns the fastest (not stored: the caller does that).
+    public func tune(_ result: CompilationResult, stem: String, params: [String], environment: [String: String] = [:],
+                     progress: ((String) -> Void)? = nil) throws -> TuneOutcome {
+        let program = result.program
+        guard program.schedule.target == .serial || program.schedule.target == .openmp else {
+            throw DriverError(Tuner.targetsMessage(program))
+        }
+        let executable = try launcher.build(result, stem: stem)
+        let threads = Tuner.threads(program)
+
+        // The cost model's plan first, briefly, to size the runs.
+        let probe = try run(executable, program: program, params: params, plan: nil, sweeps: 3, environment: environment)
+        let rows = probe.summary["rows"] as? Int ?? 0
+        let points = Double(probe.summary["rows"] as? Int ?? 1) * Double(probe.summary["cols"] as? Int ?? 1)
+        let defaultPlan = (probe.summary["plan"] as? [String: Any])?["spec"] as? String ?? "sweeps"
+        let rate = max(probe.mlups, 1)
+        let sweeps = max(3, Int(secondsPerRun * rate * 1e6 / points))
+
+        var candidates = Tuner.candidates(rows: rows, halo: program.halo, bands: program.loops.hasLoneSweep && threads > 1)
+        if !candidates.contains(defaultPlan) { candidates.insert(defaultPlan, at: 0) }
+        var timings: [TuneTiming] = []
+        for (index, plan) in candidates.enumerated() {
+            progress?("[\(index + 1)/\(candidates.count)] \(plan)")
+            let outcome = try run(executable, program: program, params: params, plan: plan, sweeps: sweeps, environment: environment)
+            timings.append(TuneTiming(plan: plan, mlups: [outcome.mlups]))
+        }
+        // The best few and the default again, alternating, so that a noisy first run decides nothing.
+        var finalists = Array(timings.sorted { $0.median > $1.median }.prefix(4).map(\.plan))
+        if !finalists.contains(defaultPlan) { finalists.append(defaultPlan) }
+        for round in 0..<finalRepeats {
+            for plan in finalists {
+                progress?("final round \(round + 1)/\(finalRepeats): \(plan)")
+                let outcome = try run(executable, program: program, params: params, plan: plan, sweeps: sweeps, environment: environment)
+                if let k = timings.firstIndex(where: { $0.plan == plan }) { timings[k].mlups.append(outcome.mlups) }
+            }
+        }
+        let finals = timings.filter { finalists.contains($0.plan) }
+        let best = finals.max { $0.median < $1.median }!
+        let defaultTiming = timings.first { $0.plan == defaultPlan }!
+        let formatter = ISO8601DateFormatter()
+        let entry = WisdomEntry(plan: best.plan, mlups: best.median, defaultPlan: defaultPlan, defaultMLUPS: defaultTiming.median,
+                                stencil: program.name, params: Tuner.effectiveParams(program, params), threads: threads, cpu: Wisdom.cpuIdentity(),
+                                flags: result.emitted.recipe.flags.joined(separator: " "), date: formatter.string(from: Date()))
+        return TuneOutcome(best: best, defaultTiming: defaultTiming, timings: timings, sweeps: sweeps,
+                           key: key(result, params: params), entry: entry)
+    }
+
+    struct Timed {
+        var summary: [String: Any]
+        var mlups: Double
+    }
+
+    func run(_ executable: String, program: Program, params: [String], plan: String?, sweeps: Int,
+             environment: [String: String]) throws -> Timed {
+        var options = RunOptions()
+        options.params = params
+        options.maxIterations = sweeps
+        options.json = true
+        options.quiet = true
+        options.plan = plan
+        options.environment = environment
+        let job = launcher.runJob(executable: executable, program: program, options: options)
+        let outcome = try launcher.execute(job, program: program, capture: true)
+        let line = outcome.output.split(separator: "\n").last.map(String.init) ?? ""
+        guard let summary = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let mlups = summary["mlups"] as? Double else {
+            throw DriverError("tune: no JSON summary from the program", toolOutput: outcome.output + outcome.errorOutput)
+        }
+        return Timed(summary: summary, mlups: mlups)
+    }
+}

@@ -1,0 +1,66 @@
+// LoopPlan.swift: the loop-level decisions below the stencil IR, made by the PlanLoops pass and
+// printed by the backends as they stand: how the column loop is vectorised, how the row loop is
+// shared among threads, spatial tiles, and which temporal blocking kinds the emitted code carries
+// for the run-time plan (runtime/stencil_sweeps.h) to choose from. A backend that wonders
+// whether to do something reads it here; it never works it out itself.
+
+/// How the innermost (column) loop becomes vector code.
+public enum Vectorization: String, Hashable, Sendable {
+    /// `#pragma omp simd` on a plain, contiguous column loop over `restrict` pointers: the C
+    /// compiler vectorises it for whatever ISA it builds for (SSE, AVX2, AVX-512, NEON, SVE).
+    case simd
+    /// The plain loop with no pragma: the compiler vectorises what it can (calls to exp, sin
+    /// and cos have no vector form that keeps their bits).
+    case compiler
+}
+
+/// A temporal blocking kind the emitted code can run (runtime/stencil_sweeps.h says how).
+public enum TemporalKind: String, Hashable, Sendable {
+    /// Row tiles advance several sweeps each in a skewed wavefront; the team shares each step.
+    case tiles
+    /// Each thread advances its own band several sweeps between barriers (overlapped tiling).
+    case bands
+}
+
+/// The check sweep's norm accumulator and how the team combines it.
+public struct CheckReduction: Hashable, Sendable {
+    /// `maxdiff` (in the element type) or `sum_sq` (in double).
+    public var variable: String
+    public var inDouble: Bool
+    public var sharing: Sharing
+    /// The sweep's function name: `sweep_maxdiff`, `sweep_l2diff`.
+    public var function: String
+}
+
+public struct LoopPlan: Hashable, Sendable {
+    public var vectorization: Vectorization
+    public var vectorizationReason: String
+    /// The `#pragma omp for` clauses of the row loop (openmp, hybrid); nil where the calling
+    /// thread sweeps every row it is given (serial, mpi).
+    public var worksharing: String?
+    /// `tile R x C`: the sweep runs tile by tile, the two tile loops collapsed into one.
+    public var tileRows: Int?
+    public var tileCols: Int?
+    /// The temporal blocking kinds the code carries (empty: whole sweeps only), and why.
+    public var temporalKinds: [TemporalKind]
+    public var temporalReason: String
+    /// The check sweep's reduction, for `until` programs.
+    public var check: CheckReduction?
+
+    public init(vectorization: Vectorization, vectorizationReason: String, worksharing: String?, tileRows: Int?,
+                tileCols: Int?, temporalKinds: [TemporalKind], temporalReason: String, check: CheckReduction?) {
+        self.vectorization = vectorization
+        self.vectorizationReason = vectorizationReason
+        self.worksharing = worksharing
+        self.tileRows = tileRows
+        self.tileCols = tileCols
+        self.temporalKinds = temporalKinds
+        self.temporalReason = temporalReason
+        self.check = check
+    }
+
+    /// Whether the code has a sweep that one thread runs alone over its rows (bands).
+    public var hasLoneSweep: Bool { temporalKinds.contains(.bands) }
+    /// Whether the code runs its plain sweeps through the run-time plan (st_sweeps).
+    public var usesRuntimePlan: Bool { !temporalKinds.isEmpty }
+}

@@ -1,0 +1,58 @@
+// PlanLoops.swift: Program -> Program with `loops` set: the loop-level plan every CPU backend
+// prints (LoopPlan.swift). Decisions that depend on the machine and the grid's run-time size
+// (whether to block in time, how deep, how tall a tile) are the run-time plan's; this pass
+// decides which of them the code can make.
+
+public func planLoops(_ program: Program) -> Program {
+    var result = program
+    let schedule = program.schedule
+    let target = schedule.target
+    let threaded = target == .openmp || target == .hybrid
+
+    let calls = program.update.value.functions
+    let scalarOnly = calls.filter { [.exp, .sin, .cos].contains($0) }
+    let vectorization: Vectorization = scalarOnly.isEmpty ? .simd : .compiler
+    let vectorReason = scalarOnly.isEmpty
+        ? "omp simd on the column loop: plain contiguous loads and stores, which the C compiler vectorises for the ISA it builds for"
+        : "plain column loop without omp simd: \(scalarOnly.map(\.rawValue).joined(separator: ", ")) have no vector form with the same bits"
+
+    var worksharing: String? = nil
+    if threaded {
+        worksharing = schedule.chunksize.map { "schedule(\(schedule.kind.rawValue), \($0))" } ?? "schedule(\(schedule.kind.rawValue))"
+        if schedule.tileRows != nil { worksharing! += " collapse(2)" }
+    }
+
+    var kinds: [TemporalKind] = []
+    let reason: String
+    switch target {
+    case .mpi, .hybrid: reason = "whole sweeps: every sweep exchanges halos with the neighbouring ranks"
+    case .opencl: reason = "whole sweeps: one kernel launch per sweep"
+    case .serial, .openmp:
+        if schedule.temporal == .off {
+            reason = "whole sweeps: schedule says temporal off"
+        } else if program.halo == 0 {
+            reason = "whole sweeps: the update reads no neighbours"
+        } else {
+            kinds.append(.tiles)
+            let bandable = target == .openmp && schedule.kind == .static && schedule.chunksize == nil
+                && schedule.tileRows == nil && schedule.numThreads != 1
+            if bandable { kinds.append(.bands) }
+            reason = "the run-time plan chooses whole sweeps or " + kinds.map(\.rawValue).joined(separator: " or ")
+                + (bandable ? "" : target == .serial ? " (bands need a team of threads)"
+                   : " (bands need a plain static schedule without chunks or tiles, and 2 or more threads)")
+        }
+    }
+
+    var check: CheckReduction? = nil
+    if case .until(let norm, _, _, _, _) = program.stopping {
+        switch norm {
+        case .maxdiff: check = CheckReduction(variable: "maxdiff", inDouble: false, sharing: .reductionMax, function: "sweep_maxdiff")
+        case .l2diff: check = CheckReduction(variable: "sum_sq", inDouble: true, sharing: .reductionSum, function: "sweep_l2diff")
+        }
+    }
+    result.loops = LoopPlan(vectorization: vectorization, vectorizationReason: vectorReason, worksharing: worksharing,
+                            tileRows: target == .opencl ? nil : schedule.tileRows,
+                            tileCols: target == .opencl ? nil : schedule.tileCols,
+                            temporalKinds: kinds, temporalReason: reason, check: check)
+    return result
+}

@@ -1,0 +1,276 @@
+/* stencil_sweeps.c: see stencil_sweeps.h. Plain C11 plus POSIX; OpenMP where the program is
+ * built with it (bands need a team; without OpenMP the team is the calling thread). */
+#define _POSIX_C_SOURCE 200809L
+
+#include "stencil_sweeps.h"
+#include "stencil_runtime.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* ---- the machine ------------------------------------------------------------------------- */
+
+/* The size in bytes of one CPU's data cache at `level` (1, 2, 3), or of its last-level cache for
+ * level 0: read from /sys (what lscpu shows; sysconf reports the whole package's L3 in some VMs),
+ * else sysconf, else `fallback`. */
+static double cache_bytes(int level, double fallback)
+{
+    double best = 0;
+    int best_level = 0;
+    for (int index = 0; index < 8; ++index) {
+        char path[96];
+        int found = 0;
+        char size[32] = "", type[32] = "";
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/level", index);
+        FILE *file = fopen(path, "r");
+        if (!file) continue;
+        if (fscanf(file, "%d", &found) != 1) found = 0;
+        fclose(file);
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/type", index);
+        file = fopen(path, "r");
+        if (file) {
+            if (fscanf(file, "%31s", type) != 1) type[0] = '\0';
+            fclose(file);
+        }
+        if (strcmp(type, "Instruction") == 0) continue;
+        snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", index);
+        file = fopen(path, "r");
+        if (!file) continue;
+        if (fscanf(file, "%31s", size) != 1) size[0] = '\0';
+        fclose(file);
+        char *unit = NULL;
+        double bytes = strtod(size, &unit);
+        if (unit && (*unit == 'K' || *unit == 'k')) bytes *= 1024;
+        else if (unit && (*unit == 'M' || *unit == 'm')) bytes *= 1024 * 1024;
+        if (bytes <= 0) continue;
+        if (level > 0 && found == level) return bytes;
+        if (level == 0 && found > best_level) { best_level = found; best = bytes; }
+    }
+    if (best > 0) return best;
+    long size = -1;
+#ifdef _SC_LEVEL3_CACHE_SIZE
+    if (level == 0 || level == 3) size = sysconf(_SC_LEVEL3_CACHE_SIZE);
+#endif
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    if (level == 1) size = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+#endif
+#ifdef _SC_LEVEL2_CACHE_SIZE
+    if (level == 2) size = sysconf(_SC_LEVEL2_CACHE_SIZE);
+#endif
+    return size > 0 ? (double)size : fallback;
+}
+
+/* ---- the cost model ---------------------------------------------------------------------- */
+
+static double row_bytes(const st_sweeper *s, int arrays) { return (double)s->cols * (double)s->elem_size * arrays; }
+
+/* Whether this program and team can run bands: a sweep a thread can run alone, more than one
+ * thread, and bands at least as tall as the halo. */
+static int can_band(const st_sweeper *s, int threads)
+{
+    return s->alone && threads > 1 && s->rows - 2L * s->halo >= (long)threads * s->halo;
+}
+
+/* Tiles: a tile of B rows advancing D sweeps touches about B + (D + 2) * halo rows of each grid;
+ * keep that within half the last-level cache, split evenly between tile height and depth. */
+static long tile_fit(const st_sweeper *s) { return (long)(cache_bytes(0, 8.0 * 1024 * 1024) / 2 / row_bytes(s, s->arrays)); }
+static int tiles_fit(const st_sweeper *s) { return tile_fit(s) / 2 >= 4L * s->halo; }
+
+static st_plan tiles_for(const st_sweeper *s, long depth, long tile_rows)
+{
+    st_plan plan = { ST_PLAN_TILES, 0, 0, "default", "the grids do not fit in the last-level cache" };
+    const long fit = tile_fit(s);
+    long d = fit / 2 / s->halo;
+    if (d > 64) d = 64;
+    plan.depth = depth > 0 ? depth : d < 2 ? 2 : d;
+    plan.tile_rows = tile_rows > 0 ? tile_rows : fit / 2 < s->halo ? s->halo : fit / 2;
+    return plan;
+}
+
+/* Bands: the depth trades one barrier per `depth` sweeps against (depth - 1) * halo redundant
+ * rows on each side of a band: keep those within about 1/16 of the band, at most 15 sweeps. It
+ * is odd, so a block's last sweep writes the buffer its first did not read and no thread waits
+ * within a block. Tiles of a band are sized so that a tile's sweep (its rows and 2 * halo more,
+ * which the sweep before it has just written) stays in half the level 1 cache, or, where the
+ * band does not fit in the level 2 cache, so that a tile advancing all the block's sweeps stays
+ * in half of that. */
+static st_plan bands_for(const st_sweeper *s, int threads, long depth, long tile_rows)
+{
+    st_plan plan = { ST_PLAN_BANDS, 0, 0, "default", "the grids fit in the threads' own caches: barriers cost more than sweeps" };
+    const long band = (s->rows - 2L * s->halo) / threads;
+    const double row = row_bytes(s, s->arrays + 2);
+    const double l2 = cache_bytes(2, 512.0 * 1024);
+    const int band_fits = (band + 2L * s->halo) * row <= l2;
+    long d = 1 + band / (16L * s->halo);
+    if (d > 15) d = 15;
+    if (d < 3) d = 3;
+    plan.depth = depth > 0 ? depth : d;
+    if (plan.depth % 2 == 0) plan.depth -= 1;
+    const long whole_band = band + 1 + 2L * (plan.depth - 1) * s->halo;
+    long l1_tile = (long)((cache_bytes(1, 32.0 * 1024) / 2 / ((double)s->cols * (double)s->elem_size) - 2.0 * s->halo) / 2);
+    if (l1_tile < 4L * s->halo) l1_tile = 4L * s->halo;
+    long t = band_fits ? (l1_tile < whole_band ? l1_tile : whole_band) : (long)(l2 / 2 / row) - (plan.depth + 1) * s->halo;
+    if (t < s->halo) t = s->halo;
+    plan.tile_rows = tile_rows > 0 ? tile_rows : t;
+    return plan;
+}
+
+st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
+{
+    st_plan plan = { ST_PLAN_SWEEPS, 0, 0, "default", "" };
+    if (mode == ST_TEMPORAL_OFF) { plan.reason = "schedule: temporal off"; return plan; }
+    if (s->halo < 1) { plan.reason = "no neighbours read"; return plan; }
+    const double grids = (double)s->rows * row_bytes(s, s->arrays);
+    const double llc = cache_bytes(0, 8.0 * 1024 * 1024), l2 = cache_bytes(2, 512.0 * 1024);
+    /* Past half the last-level cache the grids share it with the other cores' data and with the
+     * scratch traffic of whatever else runs: a sweep streams from memory. */
+    if (grids > llc / 2) {
+        if (tiles_fit(s) || mode == ST_TEMPORAL_ON) return tiles_for(s, 0, 0);
+        plan.reason = "rows too long for tiles to stay in the cache";
+        return plan;
+    }
+    if (can_band(s, threads) && grids * (s->arrays + 2) / s->arrays <= l2 * threads) return bands_for(s, threads, 0, 0);
+    if (mode == ST_TEMPORAL_ON) return can_band(s, threads) ? bands_for(s, threads, 0, 0) : tiles_for(s, 0, 0);
+    plan.reason = "the grids fit in the last-level cache: a sweep runs at the speed of its arithmetic";
+    return plan;
+}
+
+/* ---- plans given by name ----------------------------------------------------------------- */
+
+st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *options_plan, const char *source)
+{
+    const char *text = options_plan;
+    if (!text || !*text) text = getenv("STENCILC_PLAN");
+    if (!text || !*text) return st_default_plan(s, threads, mode);
+    char kind[16] = "";
+    long depth = 0, tile_rows = 0;
+    char extra = 0;
+    const int fields = sscanf(text, "%15[a-z]:%ld:%ld%c", kind, &depth, &tile_rows, &extra);
+    int k = -1;
+    for (int i = 0; i < 3; ++i) if (strcmp(kind, st_plan_kind_name(i)) == 0) k = i;
+    if (k < 0 || fields < 1 || fields > 3 || (fields >= 2 && depth < 1) || (fields == 3 && tile_rows < 1))
+        st_fatal("bad plan '%s': expected sweeps, tiles[:DEPTH[:TILE_ROWS]] or bands[:DEPTH[:TILE_ROWS]]", text);
+    st_plan plan = { ST_PLAN_SWEEPS, 0, 0, "", "" };
+    if (k == ST_PLAN_TILES) plan = tiles_for(s, depth, tile_rows);
+    if (k == ST_PLAN_BANDS) {
+        if (!can_band(s, threads))
+            st_fatal("plan '%s' cannot run here: bands need a plain static schedule, 2 or more threads and at least "
+                     "%ld updated rows per thread", text, (long)s->halo);
+        plan = bands_for(s, threads, depth, tile_rows);
+    }
+    plan.source = source && *source ? source : "given";
+    plan.reason = options_plan && *options_plan ? "given by --plan" : "given by STENCILC_PLAN";
+    return plan;
+}
+
+/* ---- the drivers ------------------------------------------------------------------------- */
+
+void st_band_rows(long rows, int halo, int team, int thread, long *begin, long *end)
+{
+    const long updated = rows - 2L * halo;
+    *begin = halo + updated * thread / team;
+    *end = halo + updated * (thread + 1) / team;
+}
+
+static long min_l(long a, long b) { return a < b ? a : b; }
+static long max_l(long a, long b) { return a > b ? a : b; }
+
+/* Whole sweeps. */
+static void whole_sweeps(const st_sweeper *s, long first, long count, void *const buffer[2])
+{
+    for (long k = first; k < first + count; ++k)
+        s->team(s->args, s->halo, s->rows - s->halo, s->halo, s->cols - s->halo, buffer[k % 2], buffer[(k + 1) % 2]);
+}
+
+/* Tiles: block by block of `depth` sweeps, tile by tile, step by step. Step `step` of tile t
+ * covers the tile's rows shifted up by step * halo, clipped to the updated rows; the first tile
+ * starts at the top and the last ends at the bottom at every step, so the tiles of one step
+ * cover every row once, and each reads only rows that the step before (of this tile or an
+ * earlier one) has written. The team shares each step's rows. */
+static void tiled_sweeps(const st_plan *plan, const st_sweeper *s, long first, long count, void *const buffer[2])
+{
+    const long h = s->halo, top = h, bottom = s->rows - h;
+    for (long block = first; block < first + count; block += plan->depth) {
+        const long depth = min_l(plan->depth, first + count - block);
+        const long tiles = (bottom - top + (depth - 1) * h) / plan->tile_rows + 1;
+        for (long tile = 0; tile < tiles; ++tile) {
+            for (long step = 0; step < depth; ++step) {
+                const long k = block + step;
+                const long begin = tile == 0 ? top : max_l(top, min_l(bottom, top + tile * plan->tile_rows - step * h));
+                const long end = tile == tiles - 1 ? bottom : max_l(top, min_l(bottom, top + (tile + 1) * plan->tile_rows - step * h));
+                if (begin < end) s->team(s->args, begin, end, h, s->cols - h, buffer[k % 2], buffer[(k + 1) % 2]);
+            }
+        }
+    }
+}
+
+/* Bands: a block's first sweep reads the shared buffer, its last writes the thread's own rows of
+ * the other one (the depth is odd), and the sweeps between go to the thread's two scratch grids.
+ * Each sweep of a block also recomputes the rows beyond the band that the block's later sweeps
+ * read ((sweeps left) * halo on each side), so no thread waits for another within a block. Row
+ * tiles advance the whole block in a skewed wavefront: sweep `step` of a tile covers the tile's
+ * rows shifted up by step * halo, so it reads only rows the tile's previous sweep (or an earlier
+ * tile) wrote, and a scratch grid's rows are overwritten two sweeps later only once no sweep of
+ * this or a later tile reads them. */
+static void banded_sweeps(const st_plan *plan, const st_sweeper *s, long first, long count, void *const buffer[2],
+                          void *const scratch[2])
+{
+#ifdef _OPENMP
+    const int team = omp_get_num_threads(), thread = omp_get_thread_num();
+#else
+    const int team = 1, thread = 0;
+#endif
+    const long h = s->halo, top = h, bottom = s->rows - h, tile_rows = plan->tile_rows;
+    long band_begin, band_end;
+    st_band_rows(s->rows, s->halo, team, thread, &band_begin, &band_end);
+    for (long block = first; block < first + count;) {
+        long depth = min_l(plan->depth, first + count - block);
+        depth -= depth % 2 == 0; /* odd: the last sweep writes the buffer the first did not read */
+        const long start = max_l(top, band_begin - (depth - 1) * h);
+        for (long tile = start; tile < band_end + (depth - 1) * h; tile += tile_rows) {
+            for (long step = 0; step < depth; ++step) {
+                const long reach = (depth - 1 - step) * h; /* rows beyond the band that later sweeps read */
+                long begin = max_l(top, band_begin - reach), end = min_l(bottom, band_end + reach);
+                if (tile > start) begin = max_l(begin, tile - step * h);
+                end = min_l(end, tile + tile_rows - step * h);
+                if (begin >= end) continue;
+                const void *from = step == 0 ? buffer[block % 2] : scratch[(step - 1) % 2];
+                void *to = step == depth - 1 ? buffer[(block + depth) % 2] : scratch[step % 2];
+                s->alone(s->args, begin, end, h, s->cols - h, from, to);
+            }
+        }
+        block += depth;
+#ifdef _OPENMP
+#pragma omp barrier /* the block's rows are all written before any thread reads its neighbours' */
+#endif
+    }
+}
+
+void st_sweeps(const st_plan *plan, const st_sweeper *s, long first, long count, void *const buffer[2],
+               void *const scratch[2])
+{
+    if (count <= 0) return;
+    if (plan->kind == ST_PLAN_BANDS) banded_sweeps(plan, s, first, count, buffer, scratch);
+    else if (plan->kind == ST_PLAN_TILES && count > 1) tiled_sweeps(plan, s, first, count, buffer);
+    else whole_sweeps(s, first, count, buffer);
+}
+
+void st_make_scratch(const st_plan *plan, const st_sweeper *s, const void *grid, void *scratch[2])
+{
+    scratch[0] = scratch[1] = NULL;
+    if (plan->kind != ST_PLAN_BANDS) return;
+    scratch[0] = st_copy_grid(grid, s->rows, s->cols, s->elem_size);
+    scratch[1] = st_copy_grid(grid, s->rows, s->cols, s->elem_size);
+}
+
+void st_free_scratch(void *scratch[2])
+{
+    st_free_grid(scratch[0]);
+    st_free_grid(scratch[1]);
+    scratch[0] = scratch[1] = NULL;
+}
