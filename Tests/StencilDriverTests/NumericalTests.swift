@@ -111,8 +111,9 @@ extension ReferenceCase: CustomTestStringConvertible {}
     /// divide the sweeps between checks (an even depth asked for runs odd), tiles of 1, 3 and 4
     /// rows and whole bands, 2 and 3 threads, halo 1 and 2, a read-only grid, steps programs,
     /// vector and scalar updates.
-    /// (weighted_jacobi.st sets a chunksize, which asks for round-robin rows: no bands there.)
-    @Test(arguments: ReferencePrograms.all.filter { $0.file != "weighted_jacobi.st" } + [ReferencePrograms.jacobi(67)])
+    /// (weighted_jacobi.st sets a chunksize, which asks for round-robin rows, and heat.st a tile:
+    /// no bands there; `bandsRefusedWhereTheScheduleRulesThemOut` checks that they say so.)
+    @Test(arguments: ReferencePrograms.all.filter { $0.file != "weighted_jacobi.st" && $0.file != "heat.st" } + [ReferencePrograms.jacobi(67)])
     func bandSweepsIdenticalToSerial(_ program: ReferenceCase) throws {
         let serial = try runStencil(program.file, target: .serial, params: program.params, environment: ["STENCILC_PLAN": "sweeps"])
         // (depth asked, depth used: odd, tile rows: nil for the plan's, threads)
@@ -128,6 +129,20 @@ extension ReferenceCase: CustomTestStringConvertible {}
             if let tileRows { #expect(temporal?["tile_rows"] as? Int == tileRows, "\(label): tile rows \(temporal?["tile_rows"] ?? "none")") }
             #expect(run.iterations == serial.iterations, "\(label): iterations \(run.iterations) vs serial \(serial.iterations)")
             #expect(run.field == serial.field, "\(label): field differs from serial")
+        }
+    }
+
+    /// A plan the program cannot run is an error that says why, not a silent fallback.
+    @Test func bandsRefusedWhereTheScheduleRulesThemOut() throws {
+        for file in ["heat.st", "weighted_jacobi.st"] {
+            var schedule = Schedule()
+            schedule.numThreads = 2
+            #expect(throws: DriverError.self, "\(file)") {
+                try runStencil(file, target: .openmp, params: ["N=30"], schedule: schedule, environment: ["STENCILC_PLAN": "bands:3"])
+            }
+        }
+        #expect(throws: DriverError.self) {
+            try runStencil("jacobi.st", target: .serial, params: ["N=30"], environment: ["STENCILC_PLAN": "tiles:0:4"])
         }
     }
 }
