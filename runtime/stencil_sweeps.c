@@ -70,10 +70,11 @@ static double cache_bytes(int level, double fallback)
 static double row_bytes(const st_sweeper *s, int arrays) { return (double)s->cols * (double)s->elem_size * arrays; }
 
 /* Whether this program and team can run bands: a sweep a thread can run alone, more than one
- * thread, and bands at least as tall as the halo. */
+ * thread, and a row for each. (A band thinner than the halo is fine: its sweeps recompute the
+ * rows they read beyond it whatever its height.) */
 static int can_band(const st_sweeper *s, int threads)
 {
-    return s->alone && threads > 1 && s->rows - 2L * s->halo >= (long)threads * s->halo;
+    return s->alone && threads > 1 && s->rows - 2L * s->halo >= threads;
 }
 
 /* Tiles: a tile of B rows advancing D sweeps touches about B + (D + 2) * halo rows of each grid;
@@ -159,8 +160,8 @@ st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *o
     if (k == ST_PLAN_TILES) plan = tiles_for(s, depth, tile_rows);
     if (k == ST_PLAN_BANDS) {
         if (!can_band(s, threads))
-            st_fatal("plan '%s' cannot run here: bands need a plain static schedule, 2 or more threads and at least "
-                     "%ld updated rows per thread", text, (long)s->halo);
+            st_fatal("plan '%s' cannot run here: bands need a plain static schedule without chunks or tiles, 2 or more "
+                     "threads and an updated row for each", text);
         plan = bands_for(s, threads, depth, tile_rows);
     }
     plan.source = source && *source ? source : "given";

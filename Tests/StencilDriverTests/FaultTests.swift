@@ -189,7 +189,9 @@ func leftoverTemporaries(_ directory: String) -> [String] {
         #expect(first.status == 0, "\(first.stderr)")
         let entries = try FileManager.default.contentsOfDirectory(atPath: cache.path)
         let programDirectory = try #require(entries.first { $0.hasPrefix("jacobi-") })
-        let runtimeDirectory = try #require(entries.first { $0.hasPrefix("runtime-") })
+        let runtimeDirectory = try #require(entries.first {
+            $0.hasPrefix("runtime-") && FileManager.default.fileExists(atPath: "\(cache.path)/\($0)/stencil_runtime.o")
+        })
         let executable = "\(cache.path)/\(programDirectory)/jacobi"
         let object = "\(cache.path)/\(runtimeDirectory)/stencil_runtime.o"
 
