@@ -9,7 +9,7 @@ public enum Explain {
     static func planText(_ program: Program) -> String {
         let loops = program.loops
         var out = "Plan of the sweeps between checks (schedule: temporal \(program.schedule.temporal.rawValue))\n"
-        out += "  the code can run: whole sweeps, " + loops.temporalKinds.map(\.rawValue).joined(separator: ", ") + "\n"
+        out += "  the code can run: " + (["whole sweeps"] + loops.temporalKinds.map(\.rawValue)).joined(separator: ", ") + "\n"
         out += "  \(loops.temporalReason)\n"
         out += "  chosen at run time (the summary and --json say which, and why): a plan `stencilc tune` stored for this\n"
         out += "  program, size, thread count, compiler, flags and CPU; else the cost model of runtime/stencil_sweeps.c:\n"

@@ -182,7 +182,9 @@ public struct Tuner: Sendable {
         let rate = max(probe.mlups, 1)
         let sweeps = max(3, Int(secondsPerRun * rate * 1e6 / points))
 
-        var candidates = Tuner.candidates(rows: rows, halo: program.halo, bands: program.loops.hasLoneSweep && threads > 1)
+        // `temporal off` in the schedule asks for whole sweeps: nothing to choose then.
+        var candidates = program.schedule.temporal == .off ? ["sweeps"]
+            : Tuner.candidates(rows: rows, halo: program.halo, bands: program.loops.hasLoneSweep && threads > 1)
         if !candidates.contains(defaultPlan) { candidates.insert(defaultPlan, at: 0) }
         var timings: [TuneTiming] = []
         for (index, plan) in candidates.enumerated() {

@@ -45,7 +45,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Spatial tile of the sweep, as ROWSxCOLS.") var tile: String?
     @Option(help: "OpenCL work-group size, as ROWSxCOLS.") var workgroup: String?
     @Option(help: "MPI decomposition: rows | grid") var decompose: String?
-    @Option(help: "C compiler flags added after stencilc's (e.g. \"-march=x86-64-v3\"); $STENCILC_CFLAGS comes first.")
+    @Option(parsing: .unconditional, help: "C compiler flags added after stencilc's (e.g. \"-march=x86-64-v3\"); $STENCILC_CFLAGS comes first.")
     var cflags: String?
     @Flag(help: "No progress lines on stderr.") var quiet = false
     @Flag(name: .customLong("print-commands"), help: "Show the compiler and run commands (to stderr).")

@@ -230,6 +230,16 @@ struct Explain: ParsableCommand {
         try reportingErrors {
             let result = try compile(file, scheduleOptions, debug)
             print(StencilDriver.Explain.text(result.program, params: params), terminator: "")
+            let target = result.program.schedule.target
+            guard target == .serial || target == .openmp else { return }
+            let launcher = Launcher(builder: Builder(toolchain: try Toolchain.fromEnvironment(), cache: BuildCache.defaultCache()))
+            let shown = params.isEmpty ? "the default params" : params.joined(separator: " ")
+            if let stored = Wisdom.default().lookup(Tuner(launcher: launcher).key(result, params: params)) {
+                print("\nStored plan for \(shown), \(stored.threads) thread\(stored.threads == 1 ? "" : "s"): \(stored.plan) (tuned \(stored.date): "
+                      + "\(Int(stored.mlups)) MLUP/s against \(Int(stored.defaultMLUPS)) for the default \(stored.defaultPlan)); `stencilc run` uses it")
+            } else {
+                print("\nNo tuned plan stored for \(shown) on this machine: `stencilc run` uses the cost model (`stencilc tune` to measure)")
+            }
         }
     }
 }

@@ -79,6 +79,6 @@ struct ScheduleOptions: ParsableArguments {
 struct DebugOptions: ParsableArguments {
     @Flag(name: .customLong("print-ir-after-all"), help: "Print the IR after each lowering pass (to stderr).")
     var printIRAfterAll = false
-    @Option(help: "C compiler flags added after stencilc's (e.g. \"-march=x86-64-v3\"); $STENCILC_CFLAGS comes first. They enter the build cache key and the emitted build command.")
+    @Option(parsing: .unconditional, help: "C compiler flags added after stencilc's (e.g. \"-march=x86-64-v3\"); $STENCILC_CFLAGS comes first. They enter the build cache key and the emitted build command.")
     var cflags: String?
 }

@@ -1,0 +1,94 @@
+// TuneTests.swift: `stencilc tune` and the plans it stores, `run --tune`, and `--cflags`.
+// Tuning may only change speed: the tuned run's field is the default run's, bit for bit.
+
+import Foundation
+import StencilDriver
+import StencilIR
+import Testing
+
+@Suite struct TuneTests {
+    let jacobi = Repository.stencil("jacobi.st")
+
+    func json(_ text: String) throws -> [String: Any] {
+        let line = text.split(separator: "\n").last.map(String.init) ?? ""
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(text)")
+    }
+
+    @Test func tunedPlanIsStoredAndUsedAndChangesNoBit() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let wisdom = directory.appendingPathComponent("wisdom.json").path
+        let environment = ["STENCILC_WISDOM": wisdom]
+        let common = ["--param", "N=48", "--num-threads", "2"]
+
+        // Nothing stored: the cost model's plan.
+        let before = try stencilc(["run", jacobi] + common + ["--json", "--output", directory.appendingPathComponent("a.npy").path],
+                                  environment: environment)
+        #expect(before.status == 0, "\(before.stderr)")
+        #expect((try json(before.stdout)["plan"] as? [String: Any])?["source"] as? String == "default")
+
+        let tune = try stencilc(["tune", jacobi] + common + ["--seconds-per-run", "0.01", "--json"], environment: environment)
+        #expect(tune.status == 0, "\(tune.stderr)")
+        let tuned = try json(tune.stdout)
+        let plan = try #require(tuned["plan"] as? String)
+        #expect((tuned["candidates"] as? Int ?? 0) > 10, "\(tune.stdout)")
+        #expect(FileManager.default.fileExists(atPath: wisdom))
+
+        // The same settings find it; the field is the same bits.
+        let after = try stencilc(["run", jacobi] + common + ["--json", "--output", directory.appendingPathComponent("b.npy").path],
+                                 environment: environment)
+        #expect(after.status == 0, "\(after.stderr)")
+        let used = try #require(try json(after.stdout)["plan"] as? [String: Any])
+        #expect(used["source"] as? String == "tuned")
+        #expect(used["spec"] as? String == plan)
+        #expect(try NPYArray(contentsOf: directory.appendingPathComponent("a.npy").path)
+                == NPYArray(contentsOf: directory.appendingPathComponent("b.npy").path))
+
+        // Another size, thread count or flags is another key: the default again.
+        for other in [["--param", "N=50", "--num-threads", "2"], ["--param", "N=48", "--num-threads", "1"],
+                      common + ["--cflags", "-march=x86-64-v2"]] {
+            let run = try stencilc(["run", jacobi] + other + ["--json"], environment: environment)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect((try json(run.stdout)["plan"] as? [String: Any])?["source"] as? String == "default", "\(other)")
+        }
+    }
+
+    @Test func runTuneTunesFirstWhenNothingIsStored() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let environment = ["STENCILC_WISDOM": directory.appendingPathComponent("w.json").path]
+        let run = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=40", "--tune", "--json"], environment: environment)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect((try json(run.stdout)["plan"] as? [String: Any])?["source"] as? String == "tuned")
+        #expect(run.stderr.contains("tuning first"))
+    }
+
+    @Test func tuneRefusesTargetsWithOnePlan() throws {
+        let result = try stencilc(["tune", jacobi, "--target", "mpi", "--param", "N=40"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("serial and openmp"), "\(result.stderr)")
+    }
+
+    @Test func cflagsReachTheBuildCommandAndTheCacheKey() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("j.c").path
+        let emit = try stencilc([jacobi, "--target", "serial", "--cflags", "-march=x86-64-v2 -DEXTRA=1", "-o", output],
+                                environment: ["STENCILC_CFLAGS": "-O2"])
+        #expect(emit.status == 0, "\(emit.stderr)")
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(text.contains("-march=native -ffp-contract=off -fopenmp-simd -O2 -march=x86-64-v2 -DEXTRA=1 -I runtime"), "\(text.prefix(600))")
+
+        let cache = ["STENCILC_CACHE_DIR": directory.appendingPathComponent("cache").path]
+        let plain = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=20", "--print-commands", "--json"], environment: cache)
+        #expect(plain.status == 0, "\(plain.stderr)")
+        let flagged = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=20", "--print-commands", "--json",
+                                    "--cflags", "-march=x86-64-v2"], environment: cache)
+        #expect(flagged.status == 0, "\(flagged.stderr)")
+        // Built again (a new key), with the flag after stencilc's own.
+        #expect(flagged.stderr.contains("-march=native -ffp-contract=off -fopenmp-simd -march=x86-64-v2"), "\(flagged.stderr)")
+        let bad = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=20", "--cflags", "-fno-such-flag"], environment: cache)
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("the C compiler failed"), "\(bad.stderr)")
+    }
+}
