@@ -581,7 +581,8 @@ void stmpi_write_outputs(const stmpi_decomp *d, const st_options *options, const
 {
     for (int k = 0; k < options->output_count; ++k)
         for (int g = 0; g < grid_count; ++g)
-            if (strcmp(grids[g], options->outputs[k].grid) == 0) {
+            if (strlen(grids[g]) == options->outputs[k].grid_length &&
+                strncmp(options->outputs[k].argument, grids[g], options->outputs[k].grid_length) == 0) {
                 stmpi_write_field(d, options->outputs[k].path, NULL, locals[g], elem);
                 break;
             }

@@ -95,11 +95,9 @@ static void add_grid_file(const char *option, const char *value, st_grid_file *l
     const char *equals = strchr(value, '=');
     if (equals[1] == '\0') st_fatal("%s %s: no file after '='", option, value);
     if (*count >= ST_MAX_GRID_FILES) st_fatal("too many %s options (at most %d)", option, ST_MAX_GRID_FILES);
-    char *grid = strndup(value, (size_t)(equals - value));
-    if (!grid) st_fatal("out of memory");
-    list[*count].grid = grid;
-    list[*count].path = equals + 1;
     list[*count].argument = value;
+    list[*count].grid_length = (size_t)(equals - value);
+    list[*count].path = equals + 1;
     *count += 1;
 }
 
@@ -230,18 +228,24 @@ void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, 
 
 /* ---- input and output files of grids ---------------------------------------------------- */
 
-static int grid_index(const char *const *grids, int grid_count, const char *name)
+/* Whether a --input/--output names grid `name`. */
+static int names_grid(const st_grid_file *file, const char *name)
+{
+    return strlen(name) == file->grid_length && strncmp(file->argument, name, file->grid_length) == 0;
+}
+
+static int grid_index(const char *const *grids, int grid_count, const st_grid_file *file)
 {
     for (int k = 0; k < grid_count; ++k)
-        if (strcmp(grids[k], name) == 0) return k;
+        if (names_grid(file, grids[k])) return k;
     return -1;
 }
 
 static void unknown_grid(const char *option, const st_grid_file *file, const char *const *grids, int grid_count)
 {
     fflush(stdout);
-    fprintf(stderr, "%s: error: %s %s: no grid '%s' in this program (grids:", program_name, option, file->argument,
-            file->grid);
+    fprintf(stderr, "%s: error: %s %s: no grid '%.*s' in this program (grids:", program_name, option, file->argument,
+            (int)file->grid_length, file->argument);
     for (int k = 0; k < grid_count; ++k) fprintf(stderr, " %s", grids[k]);
     fprintf(stderr, ")\n");
     exit(1);
@@ -252,14 +256,15 @@ void st_check_grid_files(const st_options *options, const char *const *grids, in
 {
     for (int k = 0; k < options->input_count; ++k) {
         const st_grid_file *input = &options->inputs[k];
-        if (grid_index(grids, grid_count, input->grid) < 0) unknown_grid("--input", input, grids, grid_count);
+        if (grid_index(grids, grid_count, input) < 0) unknown_grid("--input", input, grids, grid_count);
         for (int e = 0; e < k; ++e)
-            if (strcmp(options->inputs[e].grid, input->grid) == 0)
-                st_fatal("--input gives grid '%s' twice (%s and %s)", input->grid, options->inputs[e].argument,
-                         input->argument);
+            if (options->inputs[e].grid_length == input->grid_length &&
+                strncmp(options->inputs[e].argument, input->argument, input->grid_length) == 0)
+                st_fatal("--input gives grid '%.*s' twice (%s and %s)", (int)input->grid_length, input->argument,
+                         options->inputs[e].argument, input->argument);
     }
     for (int k = 0; k < options->output_count; ++k)
-        if (grid_index(grids, grid_count, options->outputs[k].grid) < 0)
+        if (grid_index(grids, grid_count, &options->outputs[k]) < 0)
             unknown_grid("--output", &options->outputs[k], grids, grid_count);
     for (int k = 0; k < options->input_count; ++k) {
         char what[512];
@@ -435,7 +440,7 @@ void st_read_npy_block(const char *what, const char *path, long rows, long cols,
 const st_grid_file *st_input_for(const st_options *options, const char *grid)
 {
     for (int k = 0; k < options->input_count; ++k)
-        if (strcmp(options->inputs[k].grid, grid) == 0) return &options->inputs[k];
+        if (names_grid(&options->inputs[k], grid)) return &options->inputs[k];
     return NULL;
 }
 
@@ -454,7 +459,7 @@ void st_write_outputs(const st_options *options, const char *const *grids, const
                       int grid_count, long rows, long cols, size_t elem_size)
 {
     for (int k = 0; k < options->output_count; ++k) {
-        int index = grid_index(grids, grid_count, options->outputs[k].grid);
+        int index = grid_index(grids, grid_count, &options->outputs[k]);
         if (index < 0) unknown_grid("--output", &options->outputs[k], grids, grid_count);
         st_write_npy(options->outputs[k].path, data[index], rows, cols, cols, elem_size);
     }

@@ -39,9 +39,9 @@ typedef struct {
 
 /* One --input NAME=FILE.npy or --output NAME=FILE.npy. */
 typedef struct {
-    const char *grid;        /* NAME */
+    const char *argument;    /* "NAME=FILE.npy" as given: NAME is its first grid_length characters */
+    size_t grid_length;
     const char *path;        /* FILE.npy */
-    const char *argument;    /* "NAME=FILE.npy" as given, for messages */
 } st_grid_file;
 
 enum { ST_MAX_GRID_FILES = 64 };
