@@ -575,3 +575,32 @@ void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const
     }
     fflush(stdout);
 }
+
+void stmpi_write_outputs(const stmpi_decomp *d, const st_options *options, const char *const *grids,
+                         const void *const *locals, int grid_count, MPI_Datatype elem)
+{
+    for (int k = 0; k < options->output_count; ++k)
+        for (int g = 0; g < grid_count; ++g)
+            if (strlen(grids[g]) == options->outputs[k].grid_length &&
+                strncmp(options->outputs[k].argument, grids[g], options->outputs[k].grid_length) == 0) {
+                stmpi_write_field(d, options->outputs[k].path, NULL, locals[g], elem);
+                break;
+            }
+}
+
+/* ---- input ------------------------------------------------------------------------------- */
+
+int stmpi_read_input(const stmpi_decomp *d, const st_options *options, const char *grid, void *local,
+                     size_t elem_size)
+{
+    const st_grid_file *input = st_input_for(options, grid);
+    if (!input) return 0;
+    long h = d->halo;
+    long r0 = d->r0 - h > 0 ? d->r0 - h : 0, r1 = d->r1 + h < d->rows ? d->r1 + h : d->rows;
+    long c0 = d->c0 - h > 0 ? d->c0 - h : 0, c1 = d->c1 + h < d->cols ? d->c1 + h : d->cols;
+    char *at = (char *)local + ((size_t)(r0 - d->r0 + h) * (size_t)d->local_cols + (size_t)(c0 - d->c0 + h)) * elem_size;
+    char what[512];
+    snprintf(what, sizeof what, "--input %s", input->argument);
+    st_read_npy_block(what, input->path, d->rows, d->cols, elem_size, r0, r1, c0, c1, at, d->local_cols);
+    return 1;
+}

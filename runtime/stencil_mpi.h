@@ -178,6 +178,20 @@ void stmpi_write_npy(const stmpi_decomp *d, const char *path, const void *local,
 void stmpi_write_field(const stmpi_decomp *d, const char *npy_path, const char *png_path, const void *local,
                        MPI_Datatype elem);
 
+/* Every --output NAME=FILE.npy (st_options.outputs): grid NAME is the local array `locals[k]`
+ * where `grids[k]` is NAME, gathered and written as stmpi_write_field does. Collective. */
+void stmpi_write_outputs(const stmpi_decomp *d, const st_options *options, const char *const *grids,
+                         const void *const *locals, int grid_count, MPI_Datatype elem);
+
+/* ---- input ------------------------------------------------------------------------------- */
+
+/* If --input gave a file for `grid` (checked beforehand, in the set-up phase, by
+ * st_check_grid_files on every rank), reads the part of the global grid this rank holds, its
+ * block and the halo cells inside the grid, straight from the file into `local` (seeking row by
+ * row; no rank reads the whole grid) and returns 1; else returns 0. */
+int stmpi_read_input(const stmpi_decomp *d, const st_options *options, const char *grid, void *local,
+                     size_t elem_size);
+
 /* Prints the summary on rank 0, then, in the human form, a line with the time the slowest rank
  * spent in halo exchange and its share of the iterations' time. Collective. */
 void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const st_options *options);

@@ -39,7 +39,7 @@ void st_fatal(const char *format, ...)
 
 static void print_usage(const st_param *params, int count)
 {
-    printf("usage: %s [--param NAME=VALUE]... [--output FILE.npy] [--image FILE.png] [--max-iterations K] [--plan SPEC] [--json] [--quiet]\n", program_name);
+    printf("usage: %s [--param NAME=VALUE]... [--input GRID=FILE.npy]... [--output FILE.npy] [--output GRID=FILE.npy]... [--image FILE.png] [--max-iterations K] [--plan SPEC] [--json] [--quiet]\n", program_name);
     if (count > 0) printf("params (defaults):\n");
     for (int k = 0; k < count; ++k) {
         if (params[k].kind == ST_INTEGER) printf("  %s = %.0f (integer)\n", params[k].name, params[k].value);
@@ -78,6 +78,29 @@ static void set_param(const char *assignment, st_param *params, int count)
     exit(1);
 }
 
+/* Whether `text` starts with an identifier followed by '=' (NAME=FILE). */
+static int is_grid_assignment(const char *text)
+{
+    const char *p = text;
+    if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || *p == '_')) return 0;
+    while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_') ++p;
+    return *p == '=';
+}
+
+/* NAME=FILE for --input and --output, appended to `list`. */
+static void add_grid_file(const char *option, const char *value, st_grid_file *list, int *count)
+{
+    if (!is_grid_assignment(value))
+        st_fatal("%s expects GRID=FILE.npy (a grid name, '=', a file), got '%s'", option, value);
+    const char *equals = strchr(value, '=');
+    if (equals[1] == '\0') st_fatal("%s %s: no file after '='", option, value);
+    if (*count >= ST_MAX_GRID_FILES) st_fatal("too many %s options (at most %d)", option, ST_MAX_GRID_FILES);
+    list[*count].argument = value;
+    list[*count].grid_length = (size_t)(equals - value);
+    list[*count].path = equals + 1;
+    *count += 1;
+}
+
 void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_options *options)
 {
     /* A launcher that starts us from a thread blocking signals passes that mask on: Ctrl-C and
@@ -97,9 +120,10 @@ void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_
         const char *arg = argv[a];
         const char *value = NULL;
         /* Options that take a value accept both "--opt VALUE" and "--opt=VALUE". */
-        const char *valued[] = { "--param", "--output", "--image", "--device", "--max-iterations", "--plan", "--plan-source" };
+        const char *valued[] = { "--param", "--output", "--image", "--device", "--max-iterations", "--plan", "--plan-source",
+                                 "--input" };
         int matched = -1;
-        for (int k = 0; k < 7; ++k) {
+        for (int k = 0; k < 8; ++k) {
             size_t n = strlen(valued[k]);
             if (strncmp(arg, valued[k], n) == 0 && (arg[n] == '\0' || arg[n] == '=')) {
                 matched = k;
@@ -111,7 +135,12 @@ void st_parse_args(int argc, char **argv, st_param *params, int param_count, st_
         }
         switch (matched) {
         case 0: set_param(value, params, param_count); continue;
-        case 1: options->output_path = value; continue;
+        case 1:
+            /* --output GRID=FILE names a grid; a plain path is the updated grid, as always. */
+            if (is_grid_assignment(value)) add_grid_file("--output", value, options->outputs, &options->output_count);
+            else options->output_path = value;
+            continue;
+        case 7: add_grid_file("--input", value, options->inputs, &options->input_count); continue;
         case 2: options->image_path = value; continue;
         case 3: options->device = value; continue;
         case 4: {
@@ -195,6 +224,245 @@ void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, 
     clip(&c0, &c1, cols);
     for (long i = r0; i < r1; ++i)
         for (long j = c0; j < c1; ++j) grid[i * cols + j] = value;
+}
+
+/* ---- input and output files of grids ---------------------------------------------------- */
+
+/* Whether a --input/--output names grid `name`. */
+static int names_grid(const st_grid_file *file, const char *name)
+{
+    return strlen(name) == file->grid_length && strncmp(file->argument, name, file->grid_length) == 0;
+}
+
+static int grid_index(const char *const *grids, int grid_count, const st_grid_file *file)
+{
+    for (int k = 0; k < grid_count; ++k)
+        if (names_grid(file, grids[k])) return k;
+    return -1;
+}
+
+static void unknown_grid(const char *option, const st_grid_file *file, const char *const *grids, int grid_count)
+{
+    fflush(stdout);
+    fprintf(stderr, "%s: error: %s %s: no grid '%.*s' in this program (grids:", program_name, option, file->argument,
+            (int)file->grid_length, file->argument);
+    for (int k = 0; k < grid_count; ++k) fprintf(stderr, " %s", grids[k]);
+    fprintf(stderr, ")\n");
+    exit(1);
+}
+
+void st_check_grid_files(const st_options *options, const char *const *grids, int grid_count,
+                         long rows, long cols, size_t elem_size)
+{
+    for (int k = 0; k < options->input_count; ++k) {
+        const st_grid_file *input = &options->inputs[k];
+        if (grid_index(grids, grid_count, input) < 0) unknown_grid("--input", input, grids, grid_count);
+        for (int e = 0; e < k; ++e)
+            if (options->inputs[e].grid_length == input->grid_length &&
+                strncmp(options->inputs[e].argument, input->argument, input->grid_length) == 0)
+                st_fatal("--input gives grid '%.*s' twice (%s and %s)", (int)input->grid_length, input->argument,
+                         options->inputs[e].argument, input->argument);
+    }
+    for (int k = 0; k < options->output_count; ++k)
+        if (grid_index(grids, grid_count, &options->outputs[k]) < 0)
+            unknown_grid("--output", &options->outputs[k], grids, grid_count);
+    for (int k = 0; k < options->input_count; ++k) {
+        char what[512];
+        snprintf(what, sizeof what, "--input %s", options->inputs[k].argument);
+        st_check_npy(what, options->inputs[k].path, rows, cols, elem_size);
+    }
+}
+
+/* The text after `'KEY':` (or `"KEY":`) in a .npy header dict, spaces skipped; NULL if absent. */
+static const char *npy_value(const char *header, const char *key)
+{
+    size_t n = strlen(key);
+    for (const char *p = header; (p = strstr(p, key)) != NULL; p += n) {
+        if (p == header || (p[-1] != '\'' && p[-1] != '"') || p[n] != p[-1]) continue;
+        const char *q = p + n + 1;
+        while (*q == ' ' || *q == '\t') ++q;
+        if (*q != ':') continue;
+        ++q;
+        while (*q == ' ' || *q == '\t') ++q;
+        return q;
+    }
+    return NULL;
+}
+
+long st_check_npy(const char *what, const char *path, long rows, long cols, size_t elem_size)
+{
+    FILE *file = fopen(path, "rb");
+    if (!file) st_fatal("%s: cannot open '%s': %s", what, path, strerror(errno));
+    unsigned char preamble[12];
+    size_t got = fread(preamble, 1, 10, file);
+    if (got < 10 && ferror(file)) {
+        int saved = errno;
+        fclose(file);
+        st_fatal("%s: cannot read '%s': %s", what, path, strerror(saved));
+    }
+    if (got < 10 || memcmp(preamble, "\x93NUMPY", 6) != 0) {
+        fclose(file);
+        st_fatal("%s: '%s' is not a .npy file (it does not start with \\x93NUMPY)", what, path);
+    }
+    int major = preamble[6], minor = preamble[7];
+    unsigned long header_length;
+    long offset;
+    if (major == 1) {
+        header_length = (unsigned long)preamble[8] | (unsigned long)preamble[9] << 8;
+        offset = 10;
+    } else if (major == 2 || major == 3) {
+        if (fread(preamble + 10, 1, 2, file) != 2) {
+            fclose(file);
+            st_fatal("%s: '%s' is not a .npy file (its header is cut short)", what, path);
+        }
+        header_length = (unsigned long)preamble[8] | (unsigned long)preamble[9] << 8 |
+                        (unsigned long)preamble[10] << 16 | (unsigned long)preamble[11] << 24;
+        offset = 12;
+    } else {
+        fclose(file);
+        st_fatal("%s: '%s' is .npy format version %d.%d; versions 1.0, 2.0 and 3.0 are read", what, path, major, minor);
+    }
+    if (header_length > (1UL << 24)) {
+        fclose(file);
+        st_fatal("%s: '%s' is not a .npy file (a header of %lu bytes)", what, path, header_length);
+    }
+    char *header = malloc(header_length + 1);
+    if (!header) st_fatal("out of memory");
+    if (fread(header, 1, header_length, file) != header_length) {
+        fclose(file);
+        st_fatal("%s: '%s' is not a .npy file (its header is cut short)", what, path);
+    }
+    header[header_length] = '\0';
+    offset += (long)header_length;
+
+    /* descr: a quoted string for a simple dtype; anything else (a list: structured) is not ours. */
+    const char *expected_descr = elem_size == 4 ? "<f4" : "<f8";
+    const char *expected_type = elem_size == 4 ? "float32" : "float64";
+    char descr[64] = "";
+    const char *value = npy_value(header, "descr");
+    if (!value) st_fatal("%s: '%s' is not a .npy file (no 'descr' in its header)", what, path);
+    if (*value == '\'' || *value == '"') {
+        const char *end = strchr(value + 1, *value);
+        size_t n = end ? (size_t)(end - value - 1) : 0;
+        if (n >= sizeof descr) n = sizeof descr - 1;
+        memcpy(descr, value + 1, n);
+        descr[n] = '\0';
+    } else {
+        snprintf(descr, sizeof descr, "(a structured dtype)");
+    }
+    /* On a little-endian machine NumPy also accepts '=' and '|'-less spellings; it writes '<'. */
+    char normal[64];
+    snprintf(normal, sizeof normal, "%s", descr);
+    if (normal[0] == '=') normal[0] = '<';
+    int descr_ok = strcmp(normal, expected_descr) == 0;
+
+    value = npy_value(header, "fortran_order");
+    if (!value) st_fatal("%s: '%s' is not a .npy file (no 'fortran_order' in its header)", what, path);
+    if (strncmp(value, "True", 4) == 0)
+        st_fatal("%s: fortran_order True (the array is in Fortran, column-major, order); expected False: "
+                 "only C order is read (numpy.ascontiguousarray gives a C-order copy)", what);
+    if (strncmp(value, "False", 5) != 0)
+        st_fatal("%s: '%s' is not a .npy file (fortran_order is neither True nor False)", what, path);
+
+    value = npy_value(header, "shape");
+    if (!value || *value != '(') st_fatal("%s: '%s' is not a .npy file (no 'shape' tuple in its header)", what, path);
+    long shape[16];
+    int dimensions = 0;
+    const char *p = value + 1;
+    for (;;) {
+        while (*p == ' ' || *p == '\t') ++p;
+        if (*p == ')') break;
+        char *end = NULL;
+        errno = 0;
+        long extent = strtol(p, &end, 10);
+        if (end == p || errno == ERANGE || extent < 0 || dimensions == 16)
+            st_fatal("%s: '%s' is not a .npy file (its shape '%.40s' is not a tuple of sizes)", what, path, value);
+        shape[dimensions++] = extent;
+        p = end;
+        if (*p == 'L') ++p; /* Python 2 longs */
+        while (*p == ' ' || *p == '\t') ++p;
+        if (*p == ',') ++p;
+        else if (*p != ')')
+            st_fatal("%s: '%s' is not a .npy file (its shape '%.40s' is not a tuple of sizes)", what, path, value);
+    }
+    int shape_ok = dimensions == 2 && shape[0] == rows && shape[1] == cols;
+    if (!shape_ok || !descr_ok) {
+        char found[256] = "(";
+        for (int k = 0; k < dimensions; ++k) {
+            size_t used = strlen(found);
+            snprintf(found + used, sizeof found - used, "%s%ld", k ? ", " : "", shape[k]);
+        }
+        strncat(found, dimensions == 1 ? ",)" : ")", sizeof found - strlen(found) - 1);
+        if (!shape_ok && !descr_ok)
+            st_fatal("%s: shape %s and dtype %s, expected shape (%ld, %ld) and dtype %s (%s)", what, found, descr,
+                     rows, cols, expected_descr, expected_type);
+        if (!shape_ok) st_fatal("%s: shape %s, expected (%ld, %ld)", what, found, rows, cols);
+        st_fatal("%s: dtype %s, expected %s (%s)", what, descr, expected_descr, expected_type);
+    }
+    free(header);
+
+    /* All the data there? (Only a regular file tells its size.) */
+    struct stat info;
+    if (fstat(fileno(file), &info) == 0 && S_ISREG(info.st_mode)) {
+        double need = (double)rows * (double)cols * (double)elem_size;
+        double have = (double)info.st_size - (double)offset;
+        if (have < need)
+            st_fatal("%s: truncated data: %.0f bytes after the header, expected %.0f (%ld x %ld x %zu)", what,
+                     have < 0 ? 0.0 : have, need, rows, cols, elem_size);
+    }
+    fclose(file);
+    return offset;
+}
+
+void st_read_npy_block(const char *what, const char *path, long rows, long cols, size_t elem_size,
+                       long r0, long r1, long c0, long c1, void *dest, long dest_stride)
+{
+    long offset = st_check_npy(what, path, rows, cols, elem_size);
+    FILE *file = fopen(path, "rb");
+    if (!file) st_fatal("%s: cannot open '%s': %s", what, path, strerror(errno));
+    size_t width = (size_t)(c1 - c0);
+    char *out = dest;
+    for (long i = r0; i < r1 && width > 0; ++i) {
+        off_t at = (off_t)offset + ((off_t)i * (off_t)cols + (off_t)c0) * (off_t)elem_size;
+        int ok = fseeko(file, at, SEEK_SET) == 0 &&
+                 fread(out + (size_t)(i - r0) * (size_t)dest_stride * elem_size, elem_size, width, file) == width;
+        if (!ok) {
+            int saved = errno;
+            int short_read = !ferror(file);
+            fclose(file);
+            if (short_read) st_fatal("%s: truncated data: row %ld is missing", what, i);
+            st_fatal("%s: cannot read '%s': %s", what, path, strerror(saved));
+        }
+    }
+    fclose(file);
+}
+
+const st_grid_file *st_input_for(const st_options *options, const char *grid)
+{
+    for (int k = 0; k < options->input_count; ++k)
+        if (names_grid(&options->inputs[k], grid)) return &options->inputs[k];
+    return NULL;
+}
+
+int st_read_input(const st_options *options, const char *grid, void *data, long rows, long cols,
+                  size_t elem_size)
+{
+    const st_grid_file *input = st_input_for(options, grid);
+    if (!input) return 0;
+    char what[512];
+    snprintf(what, sizeof what, "--input %s", input->argument);
+    st_read_npy_block(what, input->path, rows, cols, elem_size, 0, rows, 0, cols, data, cols);
+    return 1;
+}
+
+void st_write_outputs(const st_options *options, const char *const *grids, const void *const *data,
+                      int grid_count, long rows, long cols, size_t elem_size)
+{
+    for (int k = 0; k < options->output_count; ++k) {
+        int index = grid_index(grids, grid_count, &options->outputs[k]);
+        if (index < 0) unknown_grid("--output", &options->outputs[k], grids, grid_count);
+        st_write_npy(options->outputs[k].path, data[index], rows, cols, cols, elem_size);
+    }
 }
 
 /* ---- plans ------------------------------------------------------------------------------- */

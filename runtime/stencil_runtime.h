@@ -37,8 +37,21 @@ typedef struct {
     double value;
 } st_param;
 
+/* One --input NAME=FILE.npy or --output NAME=FILE.npy. */
 typedef struct {
-    const char *output_path; /* --output FILE.npy, or NULL */
+    const char *argument;    /* "NAME=FILE.npy" as given: NAME is its first grid_length characters */
+    size_t grid_length;
+    const char *path;        /* FILE.npy */
+} st_grid_file;
+
+enum { ST_MAX_GRID_FILES = 64 };
+
+typedef struct {
+    const char *output_path; /* --output FILE.npy (the updated grid), or NULL */
+    st_grid_file inputs[ST_MAX_GRID_FILES];  /* --input NAME=FILE.npy, in the order given */
+    int input_count;
+    st_grid_file outputs[ST_MAX_GRID_FILES]; /* --output NAME=FILE.npy, in the order given */
+    int output_count;
     const char *image_path;  /* --image FILE.png: st_write_heatmap_png of the final field, or NULL */
     const char *device;      /* --device SELECTOR (OpenCL targets), or NULL */
     long max_iterations;     /* --max-iterations K: stop after K sweeps at most (0: no cap) */
@@ -48,7 +61,9 @@ typedef struct {
     const char *plan_source; /* --plan-source NAME: where the plan came from ("tuned"), or NULL */
 } st_options;
 
-/* Parses --param NAME=VALUE (repeatable), --output PATH, --image PATH, --device SEL,
+/* Parses --param NAME=VALUE (repeatable), --input NAME=PATH (repeatable), --output PATH or
+ * --output NAME=PATH (repeatable; NAME an identifier: `--output ./a=b.npy` is a plain path),
+ * --image PATH, --device SEL,
  * --max-iterations K, --plan SPEC, --plan-source NAME, --json, --quiet, --help.
  * Anything else, an unknown param, a malformed number or a fraction for an integer param is a
  * fatal error that names the offending argument. */
@@ -64,6 +79,40 @@ void st_check_grid(const char *grid, long rows, long cols, int halo);
 
 /* Checks that an integer param used as a count (steps, every, max) is positive. */
 void st_check_positive(const char *what, long value);
+
+/* ---- input and output files of grids ---------------------------------------------------- */
+
+/* Checks --input and --output before any grid is allocated: every NAME must be one of the
+ * program's `grid_count` grids `grids` (an unknown one is fatal, listing them), no grid may be
+ * given to --input twice, and every --input file must be a C-order .npy of shape (rows, cols)
+ * and dtype <f4 (elem_size 4) or <f8 (elem_size 8) with all its data (st_check_npy). */
+void st_check_grid_files(const st_options *options, const char *const *grids, int grid_count,
+                         long rows, long cols, size_t elem_size);
+
+/* Checks the header of the .npy file `path` for a rows x cols grid of elem_size: magic, version
+ * (1.0, 2.0, 3.0), dtype, C order, shape, and that the file holds all the data. Returns the
+ * offset of the data. Fatal otherwise, naming `what` ("--input u=x.npy"), the expected and the
+ * found values. */
+long st_check_npy(const char *what, const char *path, long rows, long cols, size_t elem_size);
+
+/* Reads the rectangle [r0, r1) x [c0, c1) of the rows x cols array in the .npy file `path` (as
+ * st_check_npy checks it) into `dest`, row by row, `dest_stride` elements apart: only those
+ * bytes are read. Fatal on failure. */
+void st_read_npy_block(const char *what, const char *path, long rows, long cols, size_t elem_size,
+                       long r0, long r1, long c0, long c1, void *dest, long dest_stride);
+
+/* The --input given for `grid`, or NULL. */
+const st_grid_file *st_input_for(const st_options *options, const char *grid);
+
+/* If --input gave a file for `grid`, reads it whole into `data` (rows x cols) and returns 1;
+ * else returns 0. */
+int st_read_input(const st_options *options, const char *grid, void *data, long rows, long cols,
+                  size_t elem_size);
+
+/* Writes every --output NAME=FILE.npy: grid NAME is `data[k]` where `grids[k]` is NAME, rows x
+ * cols, row stride cols (st_write_npy). */
+void st_write_outputs(const st_options *options, const char *const *grids, const void *const *data,
+                      int grid_count, long rows, long cols, size_t elem_size);
 
 /* ---- min and max ------------------------------------------------------------------------- */
 

@@ -90,6 +90,7 @@ public struct CPUBackend: Backend {
             writer.line("const \(scalar) *field = buffer[iterations % 2];")
             writer.line("if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(\(scalar)));")
             writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(\(scalar)));")
+            host.outputs(["field"] + program.readOnlyGrids.map { names[$0.name] })
             writer.line("st_print_summary(&summary, &options);")
             let all = ["buffer[0]", "buffer[1]"] + program.readOnlyGrids.map { names[$0.name] }
             writer.line(all.map { "st_free_grid(\($0));" }.joined(separator: " "))

@@ -29,7 +29,7 @@ public struct HostCode {
         writer.line(" *   \(recipe.handCommand(stem: options.stem))")
         writer.line(" * Run:")
         let params = program.params.map { "[--param \($0.name)=...]" }.joined(separator: " ")
-        writer.line(" *   \(launch)./\(options.stem) \(params.isEmpty ? "" : params + " ")[--output \(program.update.grid).npy] [--json]")
+        writer.line(" *   \(launch)./\(options.stem) \(params.isEmpty ? "" : params + " ")[--input GRID=FILE.npy] [--output \(program.update.grid).npy] [--output GRID=FILE.npy] [--json]")
         for note in notes {
             writer.line(note.isEmpty ? " *" : " * \(note)")
         }
@@ -99,6 +99,28 @@ public struct HostCode {
         let grid = program.updatedGrid
         writer.line("const long rows = \(extent(grid.rows)), cols = \(extent(grid.cols));")
         writer.line("st_check_grid(\"\(grid.name)\", rows, cols, HALO);")
+        writer.comment("--input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated.")
+        writer.line("st_check_grid_files(&options, \(gridNames), \(emittedGrids.count), rows, cols, sizeof(\(scalar)));")
+    }
+
+    /// The grids the program holds (the updated one, then the read-only grids the update reads).
+    public var emittedGrids: [String] { [program.update.grid] + program.readOnlyGrids.map(\.name) }
+
+    /// The grid names as a C array (compound literal), in the order of `emittedGrids`.
+    public var gridNames: String {
+        "(const char *const[]){ " + emittedGrids.map { "\"\($0)\"" }.joined(separator: ", ") + " }"
+    }
+
+    /// Writes every `--output GRID=FILE.npy`; `data` holds the C expressions of the grids' final
+    /// values in the order of `emittedGrids` (with `decomposition`, local blocks of MPI ranks,
+    /// `mpiType` their element type).
+    public func outputs(_ data: [String], decomposition: String? = nil, mpiType: String = "") {
+        let pointers = "(const void *const[]){ " + data.joined(separator: ", ") + " }"
+        if let decomposition {
+            writer.line("stmpi_write_outputs(\(decomposition), &options, \(gridNames), \(pointers), \(data.count), \(mpiType));")
+        } else {
+            writer.line("st_write_outputs(&options, \(gridNames), \(pointers), \(data.count), rows, cols, sizeof(\(scalar)));")
+        }
     }
 
     public func extent(_ extent: Extent) -> String {
@@ -122,8 +144,23 @@ public struct HostCode {
     /// The fills of one grid, into the C expression `buffer`, in the order written. With
     /// `decomposition` (the C expression of a `stmpi_decomp *`), `buffer` is an MPI rank's local
     /// block: the rectangles stay global and the runtime clips them to what the rank holds.
+    /// `--input GRID=FILE.npy` replaces `init`: the file is read after the init fill, before the
+    /// boundary fills.
     public func fills(of grid: String, into buffer: String, decomposition: String? = nil) {
-        for fill in program.fills where fill.grid == grid {
+        let fills = program.fills.filter { $0.grid == grid }
+        let initial = fills.filter { $0.side == nil }
+        let sides = fills.filter { $0.side != nil }
+        fill(initial, into: buffer, decomposition: decomposition)
+        if let decomposition {
+            writer.line("stmpi_read_input(\(decomposition), &options, \"\(grid)\", \(buffer), sizeof(\(scalar))); /* --input \(grid)=FILE.npy: this rank's part */")
+        } else {
+            writer.line("st_read_input(&options, \"\(grid)\", \(buffer), rows, cols, sizeof(\(scalar))); /* --input \(grid)=FILE.npy */")
+        }
+        fill(sides, into: buffer, decomposition: decomposition)
+    }
+
+    private func fill(_ fills: [Fill], into buffer: String, decomposition: String?) {
+        for fill in fills {
             let (r0, r1, c0, c1) = fillRectangle(fill.side)
             let value = CExprPrinter.print(fill.value, hostDialect)
             let origin = fill.line > 0 ? "\(program.sourceName):\(fill.line) " : "default "

@@ -106,6 +106,7 @@ public struct MPIBackend: Backend {
             writer.line("summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, \"default\", \"one halo exchange per sweep\" };")
             writer.comment("Gathered to rank 0 only now, after the iterations.")
             writer.line("stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], \(mpiType));")
+            host.outputs(["buffer[iterations % 2]"] + program.readOnlyGrids.map { names[$0.name] }, decomposition: "&decomp", mpiType: mpiType)
             writer.line("stmpi_print_summary(&decomp, &summary, &options);")
             writer.line("stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);")
             let all = ["buffer[0]", "buffer[1]"] + program.readOnlyGrids.map { names[$0.name] }

@@ -96,6 +96,7 @@ public struct OpenCLBackend: Backend {
             host.summary(target: "opencl", threads: "1", schedule: "schedule", device: "stcl_device_description(&env)")
             writer.line("if (options.output_path) st_write_npy(options.output_path, \(grid), rows, cols, cols, sizeof(\(scalar)));")
             writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, \(grid), rows, cols, cols, sizeof(\(scalar)));")
+            host.outputs([grid] + others)
             writer.line("st_print_summary(&summary, &options);")
             writer.line("stcl_release(&env);")
             writer.line(([grid] + others).map { "st_free_grid(\($0));" }.joined(separator: " "))

@@ -9,6 +9,10 @@ import StencilIR
 public struct RunOptions: Sendable {
     public var params: [String] = []       // NAME=VALUE
     public var outputPath: String?
+    /// --input GRID=FILE.npy (repeatable): a grid's initial values from a file.
+    public var inputs: [String] = []
+    /// --output GRID=FILE.npy (repeatable): any grid's final values.
+    public var outputs: [String] = []
     /// Write a heat map of the final field as a PNG (--image).
     public var imagePath: String?
     /// --device SELECTOR for OpenCL programs (else the program reads STENCILC_DEVICE).
@@ -36,7 +40,9 @@ public struct Launcher: Sendable {
     public func runJob(executable: String, program: Program, options: RunOptions) -> Job {
         var arguments: [String] = []
         for param in options.params { arguments += ["--param", param] }
+        for input in options.inputs { arguments += ["--input", input] }
         if let output = options.outputPath { arguments += ["--output", output] }
+        for output in options.outputs { arguments += ["--output", output] }
         if let image = options.imagePath { arguments += ["--image", image] }
         if let device = options.device { arguments += ["--device", device] }
         if let cap = options.maxIterations { arguments += ["--max-iterations", String(cap)] }
@@ -111,6 +117,16 @@ public struct Launcher: Sendable {
                               exitCode: outcome.status)
         }
         return outcome
+    }
+
+    /// `GRID=FILE` of --input and --output split into the grid name and the file, or nil when
+    /// `text` does not start with an identifier and `=` (then --output takes it as a plain path).
+    public static func gridFile(_ text: String) -> (grid: String, file: String)? {
+        guard let equals = text.firstIndex(of: "=") else { return nil }
+        let name = text[..<equals]
+        guard let first = name.first, first == "_" || (first.isASCII && first.isLetter),
+              name.allSatisfy({ $0 == "_" || ($0.isASCII && ($0.isLetter || $0.isNumber)) }) else { return nil }
+        return (String(name), String(text[text.index(after: equals)...]))
     }
 
     static func isDistributed(_ program: Program) -> Bool {

@@ -70,7 +70,10 @@ struct Run: ParsableCommand {
     @Argument(help: "The stencil program (.st).") var file: String
     @Option(name: .customLong("param"), help: "Override a param: NAME=VALUE (repeatable).")
     var params: [String] = []
-    @Option(help: "Write the final grid as a NumPy .npy file.") var output: String?
+    @Option(help: "Read a grid's initial values from a NumPy .npy file: GRID=FILE.npy (repeatable; same shape and dtype as the grid, C order). Replaces the grid's init; its boundary statements still apply.")
+    var input: [String] = []
+    @Option(help: "Write the final grid as a NumPy .npy file: FILE.npy (the updated grid) or GRID=FILE.npy (any grid; repeatable).")
+    var output: [String] = []
     @Option(help: "Write a heat map of the final field with a colour bar (viridis) as a PNG file.") var image: String?
     @Option(name: .customLong("max-iterations"), help: "Stop after at most this many sweeps (for timing a fixed amount of work).")
     var maxIterations: Int?
@@ -96,6 +99,24 @@ struct Run: ParsableCommand {
             for param in params where !param.contains("=") {
                 throw DriverError("--param expects NAME=VALUE, got '\(param)'")
             }
+            // GRID=FILE forms only; the program checks the names, shapes and dtypes.
+            var inputs: [String] = []
+            for text in input {
+                guard let (grid, file) = Launcher.gridFile(text), !file.isEmpty else {
+                    throw DriverError("--input expects GRID=FILE.npy (a grid name, '=', a file), got '\(text)'")
+                }
+                inputs.append("\(grid)=\(URL(fileURLWithPath: file).path)")
+            }
+            var outputs: [String] = []
+            var outputPath: String?
+            for text in output {
+                if let (grid, file) = Launcher.gridFile(text) {
+                    guard !file.isEmpty else { throw DriverError("--output \(text): no file after '='") }
+                    outputs.append("\(grid)=\(URL(fileURLWithPath: file).path)")
+                } else {
+                    outputPath = URL(fileURLWithPath: text).path
+                }
+            }
             let result = try compile(file, scheduleOptions, debug)
             if device != nil && result.program.schedule.target != .opencl {
                 throw DriverError("--device chooses an OpenCL device; target '\(result.program.schedule.target.rawValue)' runs on the host (use --target opencl)")
@@ -104,7 +125,9 @@ struct Run: ParsableCommand {
             let launcher = Launcher(builder: Builder(toolchain: toolchain, cache: BuildCache.defaultCache()))
             var options = RunOptions()
             options.params = params
-            options.outputPath = output.map { URL(fileURLWithPath: $0).path }
+            options.outputPath = outputPath
+            options.inputs = inputs
+            options.outputs = outputs
             options.imagePath = image.map { URL(fileURLWithPath: $0).path }
             options.json = json
             options.quiet = quiet

@@ -4,7 +4,7 @@
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
  *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime channel.c runtime/stencil_runtime.c runtime/stencil_mpi.c -lm -o channel
  * Run:
- *   mpirun -np 2 ./channel [--param sweeps=...] [--output t.npy] [--json]
+ *   mpirun -np 2 ./channel [--param sweeps=...] [--input GRID=FILE.npy] [--output t.npy] [--output GRID=FILE.npy] [--json]
  *
  * Every rank holds its block of t (decompose rows: block rows, P x 1) plus a halo HALO deep,
  * refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos
@@ -45,6 +45,8 @@ int main(int argc, char **argv) {
     const long sweeps_ = (long)params[0].value;
     const long rows = 64, cols = 500;
     st_check_grid("t", rows, cols, HALO);
+    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
+    st_check_grid_files(&options, (const char *const[]){ "t" }, 1, rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, sweeps_);
     st_check_positive("steps", steps);
 
@@ -57,6 +59,7 @@ int main(int argc, char **argv) {
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
         stmpi_fill_f32(&decomp, buffer[k], 0, rows, 0, cols, 0.0f); /* channel.st:15 init t = 0 */
+        stmpi_read_input(&decomp, &options, "t", buffer[k], sizeof(float)); /* --input t=FILE.npy: this rank's part */
         stmpi_fill_f32(&decomp, buffer[k], 0, rows, 0, HALO, 1.0f); /* channel.st:10 left = 1 */
         stmpi_fill_f32(&decomp, buffer[k], 0, rows, cols - HALO, cols, 0.0f); /* channel.st:11 right = 0 */
         stmpi_fill_f32(&decomp, buffer[k], 0, HALO, 0, cols, 0.25f); /* channel.st:12 top = 0.25 */
@@ -104,6 +107,7 @@ int main(int argc, char **argv) {
     summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_FLOAT);
+    stmpi_write_outputs(&decomp, &options, (const char *const[]){ "t" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_FLOAT);
     stmpi_print_summary(&decomp, &summary, &options);
     stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);

@@ -4,7 +4,7 @@
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
  *   gcc -std=c11 -O3 -march=native -ffp-contract=off -I runtime channel.c runtime/stencil_runtime.c runtime/stencil_opencl.c -lOpenCL -lm -o channel
  * Run:
- *   ./channel [--param sweeps=...] [--output t.npy] [--json]
+ *   ./channel [--param sweeps=...] [--input GRID=FILE.npy] [--output t.npy] [--output GRID=FILE.npy] [--json]
  * Choose the device with --device INDEX, P:D or a name substring (or STENCILC_DEVICE);
  * `stencilc devices` lists them. The kernels are in kernel_source below (channel.cl).
  */
@@ -46,12 +46,15 @@ int main(int argc, char **argv) {
     const long sweeps_ = (long)params[0].value;
     const long rows = 64, cols = 500;
     st_check_grid("t", rows, cols, HALO);
+    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
+    st_check_grid_files(&options, (const char *const[]){ "t" }, 1, rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, sweeps_);
     st_check_positive("steps", steps);
 
     /* Initial and boundary values in the order written; both device iterates start from this grid. */
     float *t = st_alloc_grid(rows, cols, sizeof(float));
     st_fill_f32(t, rows, cols, 0, rows, 0, cols, 0.0f); /* channel.st:15 init t = 0 */
+    st_read_input(&options, "t", t, rows, cols, sizeof(float)); /* --input t=FILE.npy */
     st_fill_f32(t, rows, cols, 0, rows, 0, HALO, 1.0f); /* channel.st:10 left = 1 */
     st_fill_f32(t, rows, cols, 0, rows, cols - HALO, cols, 0.0f); /* channel.st:11 right = 0 */
     st_fill_f32(t, rows, cols, 0, HALO, 0, cols, 0.25f); /* channel.st:12 top = 0.25 */
@@ -123,6 +126,7 @@ int main(int argc, char **argv) {
     };
     if (options.output_path) st_write_npy(options.output_path, t, rows, cols, cols, sizeof(float));
     if (options.image_path) st_write_heatmap_png(options.image_path, t, rows, cols, cols, sizeof(float));
+    st_write_outputs(&options, (const char *const[]){ "t" }, (const void *const[]){ t }, 1, rows, cols, sizeof(float));
     st_print_summary(&summary, &options);
     stcl_release(&env);
     st_free_grid(t);

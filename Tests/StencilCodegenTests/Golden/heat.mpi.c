@@ -4,7 +4,7 @@
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
  *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime heat.c runtime/stencil_runtime.c runtime/stencil_mpi.c -lm -o heat
  * Run:
- *   mpirun -np 2 ./heat [--param N=...] [--param steps_count=...] [--param r=...] [--output u.npy] [--json]
+ *   mpirun -np 2 ./heat [--param N=...] [--param steps_count=...] [--param r=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
  * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a halo HALO deep,
  * refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos
@@ -58,6 +58,8 @@ int main(int argc, char **argv) {
     const double r = params[2].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
+    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, steps_count);
     st_check_positive("steps", steps);
 
@@ -70,6 +72,7 @@ int main(int argc, char **argv) {
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
         stmpi_fill_f32(&decomp, buffer[k], 0, rows, 0, cols, 20.0f); /* heat.st:17 init u = 20 */
+        stmpi_read_input(&decomp, &options, "u", buffer[k], sizeof(float)); /* --input u=FILE.npy: this rank's part */
         stmpi_fill_f32(&decomp, buffer[k], 0, rows, 0, HALO, 100.0f); /* heat.st:12 left = 100 */
         stmpi_fill_f32(&decomp, buffer[k], 0, HALO, 0, cols, 0.0f); /* heat.st:13 top = 0 */
         stmpi_fill_f32(&decomp, buffer[k], rows - HALO, rows, 0, cols, 0.0f); /* heat.st:14 bottom = 0 */
@@ -117,6 +120,7 @@ int main(int argc, char **argv) {
     summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_FLOAT);
+    stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_FLOAT);
     stmpi_print_summary(&decomp, &summary, &options);
     stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);

@@ -4,7 +4,7 @@
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
  *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime heat.c runtime/stencil_runtime.c runtime/stencil_sweeps.c -lm -o heat
  * Run:
- *   ./heat [--param N=...] [--param steps_count=...] [--param r=...] [--output u.npy] [--json]
+ *   ./heat [--param N=...] [--param steps_count=...] [--param r=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
  * One parallel region around all iterations; its sweeps share rows (what Cython's prange would infer):
  *   i: private
@@ -61,6 +61,8 @@ int main(int argc, char **argv) {
     const double r = params[2].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
+    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, steps_count);
     st_check_positive("steps", steps);
 
@@ -69,6 +71,7 @@ int main(int argc, char **argv) {
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, cols, 20.0f); /* heat.st:17 init u = 20 */
+        st_read_input(&options, "u", buffer[k], rows, cols, sizeof(float)); /* --input u=FILE.npy */
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, HALO, 100.0f); /* heat.st:12 left = 100 */
         st_fill_f32(buffer[k], rows, cols, 0, HALO, 0, cols, 0.0f); /* heat.st:13 top = 0 */
         st_fill_f32(buffer[k], rows, cols, rows - HALO, rows, 0, cols, 0.0f); /* heat.st:14 bottom = 0 */
@@ -114,6 +117,7 @@ int main(int argc, char **argv) {
     const float *field = buffer[iterations % 2];
     if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(float));
     if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(float));
+    st_write_outputs(&options, (const char *const[]){ "u" }, (const void *const[]){ field }, 1, rows, cols, sizeof(float));
     st_print_summary(&summary, &options);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);
     return 0;

@@ -4,7 +4,7 @@
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
  *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime poisson64.c runtime/stencil_runtime.c runtime/stencil_mpi.c -lm -o poisson64
  * Run:
- *   mpirun -np 2 ./poisson64 [--param N=...] [--param h2=...] [--output u.npy] [--json]
+ *   mpirun -np 2 ./poisson64 [--param N=...] [--param h2=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
  * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a halo HALO deep,
  * refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos
@@ -87,6 +87,8 @@ int main(int argc, char **argv) {
     const double h2 = params[1].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
+    st_check_grid_files(&options, (const char *const[]){ "u", "f" }, 2, rows, cols, sizeof(double));
     const double tolerance = 1e-7;
     const long every = 10;
     const long max_iterations = st_cap_iterations(&options, 400000);
@@ -103,6 +105,7 @@ int main(int argc, char **argv) {
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
         stmpi_fill_f64(&decomp, buffer[k], 0, rows, 0, cols, 0.0); /* poisson64.st:16 init u = 0 */
+        stmpi_read_input(&decomp, &options, "u", buffer[k], sizeof(double)); /* --input u=FILE.npy: this rank's part */
         stmpi_fill_f64(&decomp, buffer[k], 0, HALO, 0, cols, sqrt(2.0)); /* poisson64.st:11 top = sqrt(2) */
         stmpi_fill_f64(&decomp, buffer[k], rows - HALO, rows, 0, cols, -1.0); /* poisson64.st:12 bottom = -1 */
         stmpi_fill_f64(&decomp, buffer[k], 0, rows, 0, HALO, exp(-1.0)); /* poisson64.st:13 left = exp(-1) */
@@ -110,6 +113,7 @@ int main(int argc, char **argv) {
     }
     /* f never changes: its halo is filled here, never exchanged. */
     stmpi_fill_f64(&decomp, f, 0, rows, 0, cols, 250.0); /* poisson64.st:17 init f = 250 */
+    stmpi_read_input(&decomp, &options, "f", f, sizeof(double)); /* --input f=FILE.npy: this rank's part */
     stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], MPI_DOUBLE), stmpi_halo_create(&decomp, buffer[1], MPI_DOUBLE) };
     /* The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do. */
     const stmpi_rect interior = stmpi_interior(&decomp);
@@ -181,6 +185,7 @@ int main(int argc, char **argv) {
     summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_DOUBLE);
+    stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u", "f" }, (const void *const[]){ buffer[iterations % 2], f }, 2, MPI_DOUBLE);
     stmpi_print_summary(&decomp, &summary, &options);
     stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]); st_free_grid(f);

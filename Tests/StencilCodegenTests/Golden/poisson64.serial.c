@@ -4,7 +4,7 @@
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
  *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime poisson64.c runtime/stencil_runtime.c runtime/stencil_sweeps.c -lm -o poisson64
  * Run:
- *   ./poisson64 [--param N=...] [--param h2=...] [--output u.npy] [--json]
+ *   ./poisson64 [--param N=...] [--param h2=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  */
 #include <float.h>
 #include <math.h>
@@ -69,6 +69,8 @@ int main(int argc, char **argv) {
     const double h2 = params[1].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
+    st_check_grid_files(&options, (const char *const[]){ "u", "f" }, 2, rows, cols, sizeof(double));
     const double tolerance = 1e-7;
     const long every = 10;
     const long max_iterations = st_cap_iterations(&options, 400000);
@@ -81,12 +83,14 @@ int main(int argc, char **argv) {
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
         st_fill_f64(buffer[k], rows, cols, 0, rows, 0, cols, 0.0); /* poisson64.st:16 init u = 0 */
+        st_read_input(&options, "u", buffer[k], rows, cols, sizeof(double)); /* --input u=FILE.npy */
         st_fill_f64(buffer[k], rows, cols, 0, HALO, 0, cols, sqrt(2.0)); /* poisson64.st:11 top = sqrt(2) */
         st_fill_f64(buffer[k], rows, cols, rows - HALO, rows, 0, cols, -1.0); /* poisson64.st:12 bottom = -1 */
         st_fill_f64(buffer[k], rows, cols, 0, rows, 0, HALO, exp(-1.0)); /* poisson64.st:13 left = exp(-1) */
         st_fill_f64(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 0.0); /* poisson64.st:14 right = 0 */
     }
     st_fill_f64(f, rows, cols, 0, rows, 0, cols, 250.0); /* poisson64.st:17 init f = 250 */
+    st_read_input(&options, "f", f, rows, cols, sizeof(double)); /* --input f=FILE.npy */
     const sweep_args args = { .cols = cols, .f = f, .h2 = h2 };
     const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(double), 3 };
     /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
@@ -141,6 +145,7 @@ int main(int argc, char **argv) {
     const double *field = buffer[iterations % 2];
     if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(double));
     if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(double));
+    st_write_outputs(&options, (const char *const[]){ "u", "f" }, (const void *const[]){ field, f }, 2, rows, cols, sizeof(double));
     st_print_summary(&summary, &options);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]); st_free_grid(f);
     return 0;

@@ -4,7 +4,7 @@
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
  *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime weighted_jacobi.c runtime/stencil_runtime.c runtime/stencil_sweeps.c -lm -o weighted_jacobi
  * Run:
- *   ./weighted_jacobi [--param N=...] [--param omega=...] [--output u.npy] [--json]
+ *   ./weighted_jacobi [--param N=...] [--param omega=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  */
 #include <float.h>
 #include <math.h>
@@ -66,6 +66,8 @@ int main(int argc, char **argv) {
     const double omega = params[1].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
+    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(float));
     const double tolerance = 1e-3;
     const long every = 50;
     const long max_iterations = st_cap_iterations(&options, 100000);
@@ -77,6 +79,7 @@ int main(int argc, char **argv) {
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, cols, 0.5f); /* weighted_jacobi.st:15 init u = 0.5 */
+        st_read_input(&options, "u", buffer[k], rows, cols, sizeof(float)); /* --input u=FILE.npy */
         st_fill_f32(buffer[k], rows, cols, 0, HALO, 0, cols, 1.0f); /* weighted_jacobi.st:10 top = 1 */
         st_fill_f32(buffer[k], rows, cols, rows - HALO, rows, 0, cols, 1.0f); /* weighted_jacobi.st:11 bottom = 1 */
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, HALO, 0.0f); /* weighted_jacobi.st:12 left = 0 */
@@ -136,6 +139,7 @@ int main(int argc, char **argv) {
     const float *field = buffer[iterations % 2];
     if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(float));
     if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(float));
+    st_write_outputs(&options, (const char *const[]){ "u" }, (const void *const[]){ field }, 1, rows, cols, sizeof(float));
     st_print_summary(&summary, &options);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);
     return 0;

@@ -4,7 +4,7 @@
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
  *   gcc -std=c11 -O3 -march=native -ffp-contract=off -I runtime wide_halo.c runtime/stencil_runtime.c runtime/stencil_opencl.c -lOpenCL -lm -o wide_halo
  * Run:
- *   ./wide_halo [--param N=...] [--output u.npy] [--json]
+ *   ./wide_halo [--param N=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  * Choose the device with --device INDEX, P:D or a name substring (or STENCILC_DEVICE);
  * `stencilc devices` lists them. The kernels are in kernel_source below (wide_halo.cl).
  */
@@ -99,6 +99,8 @@ int main(int argc, char **argv) {
     const long N = (long)params[0].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
+    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(float));
     const double tolerance = 1e-4;
     const long every = 20;
     const long max_iterations = st_cap_iterations(&options, 200000);
@@ -108,6 +110,7 @@ int main(int argc, char **argv) {
     /* Initial and boundary values in the order written; both device iterates start from this grid. */
     float *u = st_alloc_grid(rows, cols, sizeof(float));
     st_fill_f32(u, rows, cols, 0, rows, 0, cols, 0.0f); /* default init u = 0 */
+    st_read_input(&options, "u", u, rows, cols, sizeof(float)); /* --input u=FILE.npy */
     st_fill_f32(u, rows, cols, 0, HALO, 0, cols, 10.0f); /* wide_halo.st:9 top = 10 */
     st_fill_f32(u, rows, cols, rows - HALO, rows, 0, cols, -10.0f); /* wide_halo.st:10 bottom = -10 */
     st_fill_f32(u, rows, cols, 0, rows, 0, HALO, 0.0f); /* wide_halo.st:11 left = 0 */
@@ -207,6 +210,7 @@ int main(int argc, char **argv) {
     };
     if (options.output_path) st_write_npy(options.output_path, u, rows, cols, cols, sizeof(float));
     if (options.image_path) st_write_heatmap_png(options.image_path, u, rows, cols, cols, sizeof(float));
+    st_write_outputs(&options, (const char *const[]){ "u" }, (const void *const[]){ u }, 1, rows, cols, sizeof(float));
     st_print_summary(&summary, &options);
     stcl_release(&env);
     st_free_grid(u);
