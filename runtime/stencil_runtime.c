@@ -1044,6 +1044,8 @@ void st_print_summary(const st_summary *s, const st_options *options)
 {
     double updates = (double)s->iterations * (double)s->points_per_iteration;
     double mlups = s->seconds > 0 ? updates / s->seconds / 1e6 : 0.0;
+    const char *order = s->order ? s->order : "jacobi";
+    double relax = s->relaxed ? s->relax : 1.0;
     if (options && options->json) {
         printf("{\"stencil\": "); json_string(s->stencil);
         printf(", \"target\": "); json_string(s->target);
@@ -1061,6 +1063,8 @@ void st_print_summary(const st_summary *s, const st_options *options)
         printf(", \"schedule\": "); json_string(s->schedule);
         printf(", \"decomposition\": "); json_string(s->decomposition);
         printf(", \"device\": "); json_string(s->device);
+        printf(", \"order\": "); json_string(order);
+        printf(", \"relax\": "); json_number(relax);
         char spec[64];
         st_format_plan(&s->plan, spec, sizeof spec);
         printf(", \"plan\": {\"source\": "); json_string(s->plan.source);
@@ -1086,6 +1090,8 @@ void st_print_summary(const st_summary *s, const st_options *options)
     } else {
         printf("  iterations  %ld (fixed steps)\n", s->iterations);
     }
+    if (relax != 1.0)
+        printf("  relax       %g (%s order: each update writes old + %g * (new - old))\n", relax, order, relax);
     char words[160];
     st_describe_plan(&s->plan, words, sizeof words);
     printf("  plan        %s (%s: %s)\n", words, s->plan.source ? s->plan.source : "default", s->plan.reason ? s->plan.reason : "");

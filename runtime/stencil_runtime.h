@@ -204,6 +204,9 @@ typedef struct {
     const char *decomposition;  /* "rows 4x1", ... or "" */
     const char *device;         /* OpenCL device name or "" */
     st_plan plan;               /* how the plain sweeps ran (mpi, opencl: whole sweeps, with a reason) */
+    const char *order;          /* "jacobi" (NULL reads as "jacobi") */
+    int relaxed;                /* the program has `relax OMEGA` (other than the literal 1) */
+    double relax;               /* OMEGA's run-time value when relaxed; 1 is printed when not */
 } st_summary;
 
 /* Prints the summary: a few human lines, or one JSON object when options->json. */

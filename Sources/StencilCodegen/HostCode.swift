@@ -228,7 +228,18 @@ public struct HostCode {
             }
             writer.line(".threads = \(threads), .ranks = \(ranks), .schedule = \(schedule),")
             writer.line(".decomposition = \(decomposition), .device = \(device),")
+            if program.isRelaxed, let omega = program.relax {
+                writer.line(".order = \"jacobi\", .relaxed = 1, .relax = \(relaxValue(omega)),")
+            }
         }
+    }
+
+    /// The relaxation factor for the summary: its value from the run-time params, in double (the
+    /// factor as written: a float32 grid does the update's arithmetic with it rounded to float).
+    func relaxValue(_ omega: IRExpr) -> String {
+        let names = self.names
+        let dialect = CDialect(elementType: .float64, read: { _, _, _ in "0.0" }, param: { "(double)\(names[$0])" })
+        return CExprPrinter.print(omega, dialect)
     }
 
     func numberText(_ value: Double) -> String {

@@ -38,6 +38,19 @@ public enum Explain {
             out += "  param \(p.name) = \(IRPrinter.format(p.defaultValue))\(p.isInteger ? " (integer)" : "") by default; override with --param \(p.name)=VALUE\n"
         }
         out += "  \(IRPrinter.update(program.update))\n"
+        if let omega = program.relax {
+            let factor = IRPrinter.expression(omega)
+            let old = "\(program.update.grid)[\(program.update.rowIndex), \(program.update.colIndex)]"
+            if program.isRelaxed {
+                out += "  relaxed by \(factor) (relax \(factor)): the line above has it folded in: the expression as written,\n"
+                out += "  EXPR, becomes \(old) + \(factor) * (EXPR - \(old)), in that order and in \(program.elementType.rawValue), with\n"
+                out += "  \(old) the previous iterate: weighted (damped) Jacobi, each point moving only that fraction of the way\n"
+                out += "  to its Jacobi value (below 1 damps; Jacobi diverges for factors much above 1); the summary and --json\n"
+                out += "  give the factor's run-time value as \"relax\"\n"
+            } else {
+                out += "  relax \(factor): the literal 1, so the update writes its expression itself (plain Jacobi)\n"
+            }
+        }
         let reads = program.update.value.reads
         out += "  the update reads \(reads.count) grid value\(reads.count == 1 ? "" : "s"); the largest offset is \(h), so the halo is \(h):\n"
         out += "  points with \(h) <= row < \(grid.rows)-\(h) and \(h) <= col < \(grid.cols)-\(h) are updated, the outer ring \(h) deep is boundary\n"

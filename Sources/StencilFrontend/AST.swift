@@ -106,6 +106,12 @@ public struct StepsDecl: Sendable {
     public let range: SourceRange
 }
 
+/// `relax EXPR`: each update writes OLD + EXPR * (value - OLD).
+public struct RelaxDecl: Sendable {
+    public let factor: Expr
+    public let range: SourceRange
+}
+
 public enum Statement: Sendable {
     case param(ParamDecl)
     case grid(GridDecl)
@@ -114,6 +120,7 @@ public enum Statement: Sendable {
     case update(UpdateDecl)
     case until(UntilDecl)
     case steps(StepsDecl)
+    case relax(RelaxDecl)
 }
 
 public struct StencilDecl: Sendable {

@@ -153,6 +153,14 @@ extension DiagnosticMessage {
     static func numberOutOfRange(_ text: String, _ type: String, _ why: String) -> Self {
         .init(id: "number-out-of-range", "'\(text)' cannot be a \(type) number: \(why)")
     }
+    static func relaxReadsGrid(_ name: String) -> Self {
+        .init(id: "relax-reads-grid",
+              "'relax' cannot read grid '\(name)': the relaxation factor is a value of numbers and params, the same at every point")
+    }
+    static func relaxUsesIndex(_ name: String) -> Self {
+        .init(id: "relax-uses-index",
+              "'relax' cannot use index '\(name)': the relaxation factor is a value of numbers and params, the same at every point")
+    }
     static func integerOverflow(_ text: String) -> Self {
         .init(id: "integer-too-large", "'\(text)' is too large")
     }

@@ -13,10 +13,10 @@ extension Parser {
         return StencilDecl(name: name, statements: statements, range: range(from: keyword.range))
     }
 
-    /// statement := param | grid | boundary | init | update | until | steps
+    /// statement := param | grid | boundary | init | update | until | steps | relax
     mutating func parseStatement() throws -> Statement? {
         guard check(.identifier) else {
-            throw fail(.expectedStatement(current.quoted, in: "a stencil (param, grid, boundary, init, update, until, steps)"))
+            throw fail(.expectedStatement(current.quoted, in: "a stencil (param, grid, boundary, init, update, until, steps, relax)"))
         }
         let statement: Statement
         switch current.text {
@@ -28,8 +28,9 @@ extension Parser {
         case "update": statement = .update(try parseUpdate())
         case "until": statement = .until(try parseUntil())
         case "steps": statement = .steps(try parseSteps())
+        case "relax": statement = .relax(try parseRelax())
         default:
-            throw fail(.expectedStatement(current.quoted, in: "a stencil (param, grid, boundary, init, update, until, steps)"))
+            throw fail(.expectedStatement(current.quoted, in: "a stencil (param, grid, boundary, init, update, until, steps, relax)"))
         }
         try expectStatementEnd()
         return statement
@@ -136,6 +137,13 @@ extension Parser {
         let keyword = advance()
         let count = try parseExpression()
         return StepsDecl(count: count, range: range(from: keyword.range))
+    }
+
+    /// relax := 'relax' expression
+    mutating func parseRelax() throws -> RelaxDecl {
+        let keyword = advance()
+        let factor = try parseExpression()
+        return RelaxDecl(factor: factor, range: range(from: keyword.range))
     }
 
     // MARK: Schedule

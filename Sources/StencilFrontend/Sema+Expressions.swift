@@ -6,6 +6,8 @@ extension Sema {
         case update(row: String, col: String)
         /// A value fixed before the iterations (boundary, init): params and numbers only.
         case constant(String)
+        /// The `relax` factor: params and numbers; the update's index names are named as such.
+        case relax(row: String, col: String)
     }
 
     mutating func checkExpression(_ expr: Expr, context: ExpressionContext) {
@@ -15,9 +17,16 @@ extension Sema {
         case .name(let name):
             switch symbols[name.name] {
             case .param?: break
-            case .grid?: diagnostics.error(.gridWithoutIndex(name.name), at: name.range)
+            case .grid?:
+                if case .relax = context {
+                    diagnostics.error(.relaxReadsGrid(name.name), at: name.range)
+                } else {
+                    diagnostics.error(.gridWithoutIndex(name.name), at: name.range)
+                }
             case nil:
-                if case .update(let row, let col) = context, name.name == row || name.name == col {
+                if case .relax(let row, let col) = context, name.name == row || name.name == col {
+                    diagnostics.error(.relaxUsesIndex(name.name), at: name.range)
+                } else if case .update(let row, let col) = context, name.name == row || name.name == col {
                     diagnostics.error(.indexOutsideRead(name.name), at: name.range)
                 } else {
                     diagnostics.error(.unknownName(name.name), at: name.range)
@@ -26,6 +35,7 @@ extension Sema {
         case .read(let grid, let row, let col):
             guard case .update(let rowIndex, let colIndex) = context else {
                 if case .constant(let what) = context { diagnostics.error(.gridReadNotAllowed(what), at: expr.range) }
+                if case .relax = context { diagnostics.error(.relaxReadsGrid(grid.name), at: expr.range) }
                 return
             }
             guard gridNamed(grid) != nil else { return }
@@ -103,6 +113,10 @@ extension Sema {
                 }
             case .until(let decl):
                 checkLiterals(in: decl.epsilon, type: .float64)
+            case .relax(let decl):
+                if let t = updated.flatMap({ ElementType(rawValue: $0.elementType.name) }) {
+                    checkLiterals(in: decl.factor, type: t)
+                }
             case .grid, .steps:
                 break
             }

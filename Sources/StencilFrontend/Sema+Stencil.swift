@@ -8,6 +8,7 @@ extension Sema {
         var gridDecls: [GridDecl] = []
         var updates: [UpdateDecl] = []
         var stoppings: [(Statement, SourceRange)] = []
+        var relaxes: [RelaxDecl] = []
         var lines: [Int: String] = [:]
 
         // Pass 1: declarations, so statements may use a name declared further down.
@@ -25,6 +26,7 @@ extension Sema {
             case .update(let decl): updates.append(decl)
             case .until(let decl): stoppings.append((statement, decl.range))
             case .steps(let decl): stoppings.append((statement, decl.range))
+            case .relax(let decl): relaxes.append(decl)
             case .boundary, .initial: break
             }
         }
@@ -91,6 +93,9 @@ extension Sema {
             }
         }
 
+        let relax = checkRelax(relaxes, update: update)
+        if let relax { lines[relax.range.start.line] = file.lineText(relax.range.start.line) }
+
         let stopping = checkStopping(stoppings, stencil: stencil, updated: updatedGrid)
         if let stopping {
             let line: Int
@@ -112,7 +117,7 @@ extension Sema {
 
         guard !diagnostics.hasErrors, let stopping else { return nil }
         return CheckedStencil(fileName: file.name, name: stencil.name.name, params: params, grids: grids,
-                              boundaries: boundaries, inits: inits, update: update, stopping: stopping,
+                              boundaries: boundaries, inits: inits, update: update, relax: relax?.factor, stopping: stopping,
                               schedule: schedule, targetSchedules: targetSchedules, sourceLines: lines)
     }
 
@@ -267,6 +272,18 @@ extension Sema {
             }
         default: return nil
         }
+    }
+
+    /// At most one `relax`; its factor is a value of numbers and params (no grid reads, no
+    /// index names): the same at every point and every iteration.
+    mutating func checkRelax(_ relaxes: [RelaxDecl], update: UpdateDecl) -> RelaxDecl? {
+        guard let first = relaxes.first else { return nil }
+        for extra in relaxes.dropFirst() {
+            diagnostics.error(.duplicateStatement("relax: a stencil has one relaxation factor"), at: extra.range,
+                              notes: [note("first relax is here", at: first.range)])
+        }
+        checkExpression(first.factor, context: .relax(row: update.rowIndex.name, col: update.colIndex.name))
+        return first
     }
 
     mutating func checkStopping(_ rules: [(Statement, SourceRange)], stencil: StencilDecl,

@@ -52,6 +52,8 @@ public struct CheckedStencil: Sendable {
     public let boundaries: [CheckedBoundary]
     public let inits: [String: (value: Expr, line: Int)]
     public let update: UpdateDecl
+    /// `relax EXPR`'s factor, nil when the stencil has no `relax`.
+    public let relax: Expr?
     public let stopping: CheckedStopping
     /// The general schedule block, and one per target.
     public let schedule: Schedule

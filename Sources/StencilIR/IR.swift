@@ -171,6 +171,9 @@ public struct Program: Sendable {
     public var update: Update
     public var stopping: Stopping
     public var schedule: ResolvedSchedule
+    /// `relax OMEGA`'s factor as written (nil without `relax`). The relax-update pass folds it
+    /// into `update.value`; it stays here for the summary and `explain`.
+    public var relax: IRExpr? = nil
 
     // Derived by passes.
     /// Largest absolute offset of any read (ComputeHalo).
@@ -180,6 +183,13 @@ public struct Program: Sendable {
     /// The loop-level plan every CPU backend prints (PlanLoops).
     public var loops = LoopPlan(vectorization: .compiler, vectorizationReason: "not planned yet", worksharing: nil,
                                 tileRows: nil, tileCols: nil, temporalKinds: [], temporalReason: "not planned yet", check: nil)
+
+    /// Whether the update is relaxed: a `relax` other than the literal 1.
+    public var isRelaxed: Bool {
+        guard let relax else { return false }
+        if case .constant(let value, _) = relax, value == 1 { return false }
+        return true
+    }
 
     public var updatedGrid: Grid { grids.first { $0.isUpdated }! }
     public var elementType: ElementType { updatedGrid.type }

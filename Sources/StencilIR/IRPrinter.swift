@@ -78,6 +78,9 @@ public enum IRPrinter {
         }
         for each in p.fills { out += "  \(fill(each))\n" }
         out += "  \(update(p.update))\n"
+        if let relax = p.relax {
+            out += "  relax \(expression(relax))" + (p.isRelaxed ? "" : "  -- the literal 1: the update is unchanged") + "\n"
+        }
         out += "  halo \(p.halo)\n"
         out += "  stop \(stopping(p.stopping, grid: p.update.grid))\n"
         let s = p.schedule

@@ -1,7 +1,7 @@
 // PassPipeline.swift: the whole lowering in one readable list.
 //   CheckedStencil -> Lowering.lower -> Program
-//   Program -> computeHalo -> classifyVariables -> planLoops -> Program (what every backend prints)
-// The order matters: the sharing classification names the norm and grids the halo pass left,
+//   Program -> relaxUpdate -> computeHalo -> classifyVariables -> planLoops -> Program (what every backend prints)
+// The order matters: relaxation rewrites the update before anything reads it, the sharing classification names the norm and grids the halo pass left,
 // and the loop plan needs the halo (an update that reads no neighbours is never blocked).
 
 import StencilFrontend
@@ -11,6 +11,7 @@ public struct PassPipeline {
 
     /// The passes, in order. Each is a pure function Program -> Program.
     public static let passes: [Pass] = [
+        ("relax-update", relaxUpdate),          // relax OMEGA -> OLD + OMEGA * (EXPR - OLD)
         ("compute-halo", computeHalo),          // offsets -> halo width
         ("classify-variables", classifyVariables), // prange-style private/shared/reduction
         ("plan-loops", planLoops),              // vector strategy, worksharing, tiles, temporal kinds

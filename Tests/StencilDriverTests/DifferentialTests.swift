@@ -223,6 +223,7 @@ enum Differential {
                 continue
             }
             #expect(GenInterpreter.run(program).allFinite, "not finite:\n\(program.text)")
+            if let relax = program.relax { seen.insert(relax == .number("1") ? "relax 1" : "relax") }
             for e in program.update.subexpressions {
                 switch e {
                 case .binary(let op, _, _): seen.insert(String(op))
@@ -245,7 +246,7 @@ enum Differential {
         }
         for feature in ["+", "-", "*", "/", "abs", "min", "max", "sqrt", "exp", "sin", "cos", "negate", "paren",
                         "read-only grid", "float32", "float64", "steps", "maxdiff", "l2diff", "override",
-                        "negative param", "halo 1", "halo 2", "halo 3", "non-square"] {
+                        "negative param", "halo 1", "halo 2", "halo 3", "non-square", "relax", "relax 1"] {
             #expect(seen.contains(feature), "no generated program has \(feature)")
         }
     }

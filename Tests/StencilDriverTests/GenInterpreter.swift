@@ -145,10 +145,16 @@ enum GenInterpreter {
             var sumSquares = 0.0
             for i in h..<(rows - h) {
                 for j in h..<(cols - h) {
-                    let value = evaluate(p.update) { g, dr, dc in
+                    let written = evaluate(p.update) { g, dr, dc in
                         g == name ? u[(i + dr) * cols + j + dc] : fields[g]![(i + dr) * cols + j + dc]
                     }
                     let old = u[i * cols + j]
+                    // relax OMEGA (LANGUAGE.md section 5): OLD + OMEGA * (EXPR - OLD), in that order;
+                    // the literal 1 leaves the update as written.
+                    var value = written
+                    if let relax = p.relax, relax != .number("1") {
+                        value = old + evaluate(relax) { _, _, _ in 0 } * (written - old)
+                    }
                     let change = T.cFabs(value - old)
                     maxdiff = change > maxdiff ? change : change == change ? maxdiff : T.infinity
                     let d = Double(value) - Double(old)

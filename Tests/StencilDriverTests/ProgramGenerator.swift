@@ -112,6 +112,9 @@ struct GenProgram {
     var schedule: [String]
     /// Statements are written in this order (declarations may come after their use).
     var shuffleSeed: UInt64
+    /// `relax FACTOR` (nil: none): a literal in (0, 1], so the relaxed value stays within the
+    /// bounds of the old value and the update's.
+    var relax: GenExpr? = nil
 
     var updated: GenGrid { grids[0] }
     var typeName: String { isDouble ? "float64" : "float32" }
@@ -159,6 +162,7 @@ struct GenProgram {
             }
         }
         statements.append("update \(updated.name)[\(rowIndex), \(colIndex)] = \(print(update))")
+        if let relax { statements.append("relax \(print(relax))") }
         switch stop {
         case .steps(let count): statements.append("steps \(countText(count))")
         case .until(let l2, let epsilon, let every, let maximum):
@@ -403,10 +407,16 @@ struct ProgramGenerator {
             if chance(0.2) { schedule.append("target \(pick(["serial", "openmp"]))") }
         }
 
-        return GenProgram(name: name, isDouble: isDouble, params: params, grids: grids,
-                          rowIndex: "", colIndex: "", update: clamped, stop: stop, overrides: overrides,
-                          schedule: schedule, shuffleSeed: rng.next())
+        var program = GenProgram(name: name, isDouble: isDouble, params: params, grids: grids,
+                                 rowIndex: "", colIndex: "", update: clamped, stop: stop, overrides: overrides,
+                                 schedule: schedule, shuffleSeed: rng.next())
             .withIndices(row: indexName(), col: indexName())
+        // relax, chosen from the shuffle seed's top bits so the random stream (and so every
+        // other choice) is the same as without it: a quarter relaxed, one in 16 with `relax 1`.
+        let relaxChoices: [GenExpr?] = [.number("0.5"), .number("0.75"), .number(".9"), .number("1")]
+        let bits = Int(program.shuffleSeed >> 60)
+        program.relax = bits < relaxChoices.count ? relaxChoices[bits] : nil
+        return program
     }
 
     mutating func indexName() -> String {

@@ -129,6 +129,18 @@ enum ReferencePrograms {
                                     },
                                     stop: .until(l2: true, epsilon: 1e-3, every: 50, max: 100000))
         },
+        // relax omega: OLD + omega * (EXPR - OLD), in that order, in float32 (LANGUAGE.md section 5).
+        .float32("damped_jacobi.st", ["N=40", "omega=0.6"]) {
+            let w = Float(0.6)
+            return ReferenceProblem(rows: 40, cols: 40, halo: 1, initial: 0,
+                                    boundary: [(.top, 100), (.left, 75), (.right, 50), (.bottom, 0)],
+                                    update: { u, _, i, j, c in
+                                        let old = u[i * c + j]
+                                        let jacobi = (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]) / 4
+                                        return old + w * (jacobi - old)
+                                    },
+                                    stop: .until(l2: false, epsilon: 1e-4, every: 1000, max: 1_000_000))
+        },
         ninePoint(33),
         heat(37),
         poisson64(24),
