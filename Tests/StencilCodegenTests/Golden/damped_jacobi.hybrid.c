@@ -4,7 +4,7 @@
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
  *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime damped_jacobi.c runtime/stencil_runtime.c runtime/stencil_mpi.c -lm -o damped_jacobi
  * Run:
- *   mpirun -np 2 ./damped_jacobi [--param N=...] [--param omega=...] [--output u.npy] [--json]
+ *   mpirun -np 2 ./damped_jacobi [--param N=...] [--param omega=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
  * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a halo HALO deep,
  * refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos
@@ -84,6 +84,8 @@ int main(int argc, char **argv) {
     const double omega = params[1].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
+    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(float));
     const double tolerance = 1e-4;
     const long every = 1000;
     const long max_iterations = st_cap_iterations(&options, 1000000);
@@ -99,6 +101,7 @@ int main(int argc, char **argv) {
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
         stmpi_fill_f32(&decomp, buffer[k], 0, rows, 0, cols, 0.0f); /* damped_jacobi.st:18 init u = 0 */
+        stmpi_read_input(&decomp, &options, "u", buffer[k], sizeof(float)); /* --input u=FILE.npy: this rank's part */
         stmpi_fill_f32(&decomp, buffer[k], 0, HALO, 0, cols, 100.0f); /* damped_jacobi.st:13 top = 100 */
         stmpi_fill_f32(&decomp, buffer[k], 0, rows, 0, HALO, 75.0f); /* damped_jacobi.st:14 left = 75 */
         stmpi_fill_f32(&decomp, buffer[k], 0, rows, cols - HALO, cols, 50.0f); /* damped_jacobi.st:15 right = 50 */
@@ -176,6 +179,7 @@ int main(int argc, char **argv) {
     summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_FLOAT);
+    stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_FLOAT);
     stmpi_print_summary(&decomp, &summary, &options);
     stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);

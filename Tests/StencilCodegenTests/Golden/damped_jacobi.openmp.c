@@ -4,7 +4,7 @@
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
  *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime damped_jacobi.c runtime/stencil_runtime.c runtime/stencil_sweeps.c -lm -o damped_jacobi
  * Run:
- *   ./damped_jacobi [--param N=...] [--param omega=...] [--output u.npy] [--json]
+ *   ./damped_jacobi [--param N=...] [--param omega=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
  * One parallel region around all iterations; its sweeps share rows (what Cython's prange would infer):
  *   i: private
@@ -93,6 +93,8 @@ int main(int argc, char **argv) {
     const double omega = params[1].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
+    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(float));
     const double tolerance = 1e-4;
     const long every = 1000;
     const long max_iterations = st_cap_iterations(&options, 1000000);
@@ -104,6 +106,7 @@ int main(int argc, char **argv) {
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, cols, 0.0f); /* damped_jacobi.st:18 init u = 0 */
+        st_read_input(&options, "u", buffer[k], rows, cols, sizeof(float)); /* --input u=FILE.npy */
         st_fill_f32(buffer[k], rows, cols, 0, HALO, 0, cols, 100.0f); /* damped_jacobi.st:13 top = 100 */
         st_fill_f32(buffer[k], rows, cols, 0, rows, 0, HALO, 75.0f); /* damped_jacobi.st:14 left = 75 */
         st_fill_f32(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 50.0f); /* damped_jacobi.st:15 right = 50 */
@@ -172,6 +175,7 @@ int main(int argc, char **argv) {
     const float *field = buffer[iterations % 2];
     if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(float));
     if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(float));
+    st_write_outputs(&options, (const char *const[]){ "u" }, (const void *const[]){ field }, 1, rows, cols, sizeof(float));
     st_print_summary(&summary, &options);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);
     return 0;
