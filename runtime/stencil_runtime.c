@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,12 +21,26 @@
 
 static const char *program_name = "stencil";
 
+/* Library mode (st_library_call): the caller's I/O and where st_fatal returns to. */
+static st_memory_io *library_io;
+static jmp_buf library_return;
+enum { LIBRARY_GRIDS = 64 };
+static void *library_grids[LIBRARY_GRIDS]; /* grids allocated during the call, freed on error */
+
 void st_set_program_name(const char *name) { if (name && *name) program_name = name; }
 const char *st_program_name(void) { return program_name; }
 
 void st_fatal(const char *format, ...)
 {
     va_list args;
+    if (library_io) {
+        if (library_io->error && library_io->error_size) {
+            va_start(args, format);
+            vsnprintf(library_io->error, library_io->error_size, format, args);
+            va_end(args);
+        }
+        longjmp(library_return, 1);
+    }
     fflush(stdout);
     fprintf(stderr, "%s: error: ", program_name);
     va_start(args, format);
@@ -68,14 +83,15 @@ static void set_param(const char *assignment, st_param *params, int count)
         params[k].value = value;
         return;
     }
-    fprintf(stderr, "%s: error: unknown param '%.*s'", program_name, (int)name_length, assignment);
+    char message[1024];
+    size_t used = (size_t)snprintf(message, sizeof message, "unknown param '%.*s'", (int)name_length, assignment);
     if (count > 0) {
-        fprintf(stderr, " (params:");
-        for (int k = 0; k < count; ++k) fprintf(stderr, " %s", params[k].name);
-        fprintf(stderr, ")");
+        used += (size_t)snprintf(message + used, used < sizeof message ? sizeof message - used : 0, " (params:");
+        for (int k = 0; k < count; ++k)
+            used += (size_t)snprintf(message + used, used < sizeof message ? sizeof message - used : 0, " %s", params[k].name);
+        snprintf(message + used, used < sizeof message ? sizeof message - used : 0, ")");
     }
-    fputc('\n', stderr);
-    exit(1);
+    st_fatal("%s", message);
 }
 
 /* Whether `text` starts with an identifier followed by '=' (NAME=FILE). */
@@ -192,10 +208,19 @@ void *st_alloc_grid(long rows, long cols, size_t elem_size)
     void *grid = aligned_alloc(64, rounded ? rounded : 64);
     if (!grid) st_fatal("out of memory allocating a %ld x %ld grid (%zu bytes)", rows, cols, bytes);
     memset(grid, 0, rounded);
+    if (library_io)
+        for (int k = 0; k < LIBRARY_GRIDS; ++k)
+            if (!library_grids[k]) { library_grids[k] = grid; break; }
     return grid;
 }
 
-void st_free_grid(void *grid) { free(grid); }
+void st_free_grid(void *grid)
+{
+    if (library_io && grid)
+        for (int k = 0; k < LIBRARY_GRIDS; ++k)
+            if (library_grids[k] == grid) { library_grids[k] = NULL; break; }
+    free(grid);
+}
 
 void *st_copy_grid(const void *grid, long rows, long cols, size_t elem_size)
 {
@@ -243,17 +268,53 @@ static int grid_index(const char *const *grids, int grid_count, const st_grid_fi
 
 static void unknown_grid(const char *option, const st_grid_file *file, const char *const *grids, int grid_count)
 {
-    fflush(stdout);
-    fprintf(stderr, "%s: error: %s %s: no grid '%.*s' in this program (grids:", program_name, option, file->argument,
-            (int)file->grid_length, file->argument);
-    for (int k = 0; k < grid_count; ++k) fprintf(stderr, " %s", grids[k]);
-    fprintf(stderr, ")\n");
-    exit(1);
+    char message[1024];
+    size_t used = (size_t)snprintf(message, sizeof message, "%s %s: no grid '%.*s' in this program (grids:", option,
+                                   file->argument, (int)file->grid_length, file->argument);
+    for (int k = 0; k < grid_count; ++k)
+        used += (size_t)snprintf(message + used, used < sizeof message ? sizeof message - used : 0, " %s", grids[k]);
+    snprintf(message + used, used < sizeof message ? sizeof message - used : 0, ")");
+    st_fatal("%s", message);
+}
+
+static int memory_grid_index(const char *const *grids, int grid_count, const char *name)
+{
+    for (int k = 0; k < grid_count; ++k)
+        if (strcmp(grids[k], name) == 0) return k;
+    return -1;
+}
+
+static void check_memory_grids(const char *const *grids, int grid_count, long rows, long cols, size_t elem_size)
+{
+    st_memory_io *io = library_io;
+    const st_memory_grid *lists[2] = { io->inputs, io->outputs };
+    const int counts[2] = { io->input_count, io->output_count };
+    const char *options[2] = { "inputs", "outputs" };
+    for (int l = 0; l < 2; ++l)
+        for (int k = 0; k < counts[l]; ++k) {
+            if (memory_grid_index(grids, grid_count, lists[l][k].grid) >= 0) continue;
+            char message[1024];
+            size_t used = (size_t)snprintf(message, sizeof message, "%s: no grid '%s' in this program (grids:",
+                                           options[l], lists[l][k].grid);
+            for (int g = 0; g < grid_count; ++g)
+                used += (size_t)snprintf(message + used, used < sizeof message ? sizeof message - used : 0, " %s", grids[g]);
+            snprintf(message + used, used < sizeof message ? sizeof message - used : 0, ")");
+            st_fatal("%s", message);
+        }
+    if (io->describe) {
+        io->rows = rows;
+        io->cols = cols;
+        io->elem_size = (long)elem_size;
+        io->grid_count = grid_count < 16 ? grid_count : 16;
+        for (int g = 0; g < io->grid_count; ++g) snprintf(io->grids[g], sizeof io->grids[g], "%s", grids[g]);
+        longjmp(library_return, 3); /* nothing is allocated yet */
+    }
 }
 
 void st_check_grid_files(const st_options *options, const char *const *grids, int grid_count,
                          long rows, long cols, size_t elem_size)
 {
+    if (library_io) check_memory_grids(grids, grid_count, rows, cols, elem_size);
     for (int k = 0; k < options->input_count; ++k) {
         const st_grid_file *input = &options->inputs[k];
         if (grid_index(grids, grid_count, input) < 0) unknown_grid("--input", input, grids, grid_count);
@@ -447,6 +508,13 @@ const st_grid_file *st_input_for(const st_options *options, const char *grid)
 int st_read_input(const st_options *options, const char *grid, void *data, long rows, long cols,
                   size_t elem_size)
 {
+    if (library_io) {
+        for (int k = 0; k < library_io->input_count; ++k)
+            if (strcmp(library_io->inputs[k].grid, grid) == 0) {
+                memcpy(data, library_io->inputs[k].data, (size_t)rows * (size_t)cols * elem_size);
+                return 1;
+            }
+    }
     const st_grid_file *input = st_input_for(options, grid);
     if (!input) return 0;
     char what[512];
@@ -458,6 +526,11 @@ int st_read_input(const st_options *options, const char *grid, void *data, long 
 void st_write_outputs(const st_options *options, const char *const *grids, const void *const *data,
                       int grid_count, long rows, long cols, size_t elem_size)
 {
+    if (library_io)
+        for (int k = 0; k < library_io->output_count; ++k) {
+            int index = memory_grid_index(grids, grid_count, library_io->outputs[k].grid);
+            if (index >= 0) memcpy(library_io->outputs[k].data, data[index], (size_t)rows * (size_t)cols * elem_size);
+        }
     for (int k = 0; k < options->output_count; ++k) {
         int index = grid_index(grids, grid_count, &options->outputs[k]);
         if (index < 0) unknown_grid("--output", &options->outputs[k], grids, grid_count);
@@ -1023,21 +1096,21 @@ void st_write_heatmap_png(const char *path, const void *data, long rows, long co
 }
 
 /* Prints a double as JSON: numbers with full precision, null for NaN or infinities. */
-static void json_number(double value)
+static void json_number(FILE *out, double value)
 {
-    if (isfinite(value)) printf("%.17g", value);
-    else printf("null");
+    if (isfinite(value)) fprintf(out, "%.17g", value);
+    else fprintf(out, "null");
 }
 
-static void json_string(const char *text)
+static void json_string(FILE *out, const char *text)
 {
-    putchar('"');
+    fputc('"', out);
     for (const unsigned char *c = (const unsigned char *)(text ? text : ""); *c; ++c) {
-        if (*c == '"' || *c == '\\') printf("\\%c", *c);
-        else if (*c < 0x20) printf("\\u%04x", *c);
-        else putchar(*c);
+        if (*c == '"' || *c == '\\') fprintf(out, "\\%c", *c);
+        else if (*c < 0x20) fprintf(out, "\\u%04x", *c);
+        else fputc(*c, out);
     }
-    putchar('"');
+    fputc('"', out);
 }
 
 void st_print_summary(const st_summary *s, const st_options *options)
@@ -1046,34 +1119,41 @@ void st_print_summary(const st_summary *s, const st_options *options)
     double mlups = s->seconds > 0 ? updates / s->seconds / 1e6 : 0.0;
     const char *order = s->order ? s->order : "jacobi";
     double relax = s->relaxed ? s->relax : 1.0;
-    if (options && options->json) {
-        printf("{\"stencil\": "); json_string(s->stencil);
-        printf(", \"target\": "); json_string(s->target);
-        printf(", \"dtype\": "); json_string(s->dtype);
-        printf(", \"rows\": %ld, \"cols\": %ld", s->rows, s->cols);
-        printf(", \"iterations\": %ld, \"max_iterations\": %ld", s->iterations, s->max_iterations);
-        printf(", \"converged\": %s", s->converged ? "true" : "false");
-        printf(", \"norm\": ");
-        if (s->norm) json_string(s->norm); else printf("null");
-        printf(", \"residual\": "); json_number(s->residual);
-        printf(", \"tolerance\": "); json_number(s->tolerance);
-        printf(", \"seconds\": "); json_number(s->seconds);
-        printf(", \"mlups\": "); json_number(mlups);
-        printf(", \"threads\": %d, \"ranks\": %d", s->threads, s->ranks);
-        printf(", \"schedule\": "); json_string(s->schedule);
-        printf(", \"decomposition\": "); json_string(s->decomposition);
-        printf(", \"device\": "); json_string(s->device);
-        printf(", \"order\": "); json_string(order);
-        printf(", \"relax\": "); json_number(relax);
+    if (options && (options->json || library_io)) {
+        FILE *out = stdout;
+        if (library_io) {
+            if (!library_io->summary || library_io->summary_size == 0) return;
+            library_io->summary[0] = '\0';
+            out = fmemopen(library_io->summary, library_io->summary_size, "w");
+            if (!out) st_fatal("cannot write the summary: %s", strerror(errno));
+        }
+        fprintf(out, "{\"stencil\": "); json_string(out, s->stencil);
+        fprintf(out, ", \"target\": "); json_string(out, s->target);
+        fprintf(out, ", \"dtype\": "); json_string(out, s->dtype);
+        fprintf(out, ", \"rows\": %ld, \"cols\": %ld", s->rows, s->cols);
+        fprintf(out, ", \"iterations\": %ld, \"max_iterations\": %ld", s->iterations, s->max_iterations);
+        fprintf(out, ", \"converged\": %s", s->converged ? "true" : "false");
+        fprintf(out, ", \"norm\": ");
+        if (s->norm) json_string(out, s->norm); else fprintf(out, "null");
+        fprintf(out, ", \"residual\": "); json_number(out, s->residual);
+        fprintf(out, ", \"tolerance\": "); json_number(out, s->tolerance);
+        fprintf(out, ", \"seconds\": "); json_number(out, s->seconds);
+        fprintf(out, ", \"mlups\": "); json_number(out, mlups);
+        fprintf(out, ", \"threads\": %d, \"ranks\": %d", s->threads, s->ranks);
+        fprintf(out, ", \"schedule\": "); json_string(out, s->schedule);
+        fprintf(out, ", \"decomposition\": "); json_string(out, s->decomposition);
+        fprintf(out, ", \"device\": "); json_string(out, s->device);
+        fprintf(out, ", \"order\": "); json_string(out, order);
+        fprintf(out, ", \"relax\": "); json_number(out, relax);
         char spec[64];
         st_format_plan(&s->plan, spec, sizeof spec);
-        printf(", \"plan\": {\"source\": "); json_string(s->plan.source);
-        printf(", \"kind\": \"%s\", \"depth\": %ld, \"tile_rows\": %ld, \"spec\": ",
+        fprintf(out, ", \"plan\": {\"source\": "); json_string(out, s->plan.source);
+        fprintf(out, ", \"kind\": \"%s\", \"depth\": %ld, \"tile_rows\": %ld, \"spec\": ",
                st_plan_kind_name(s->plan.kind), s->plan.depth, s->plan.tile_rows);
-        json_string(spec);
-        printf(", \"reason\": "); json_string(s->plan.reason);
-        printf("}}\n");
-        fflush(stdout);
+        json_string(out, spec);
+        fprintf(out, ", \"reason\": "); json_string(out, s->plan.reason);
+        fprintf(out, "}}\n");
+        if (library_io) fclose(out); else fflush(out);
         return;
     }
     printf("%s: %ld x %ld %s, target %s", s->stencil, s->rows, s->cols, s->dtype, s->target);
@@ -1098,4 +1178,70 @@ void st_print_summary(const st_summary *s, const st_options *options)
     printf("  time        %.4f s\n", s->seconds);
     printf("  speed       %.1f MLUP/s\n", mlups);
     fflush(stdout);
+}
+
+/* ---- library mode ---------------------------------------------------------------------- */
+
+static volatile sig_atomic_t library_interrupted;
+
+static void library_sigint(int signal_number)
+{
+    (void)signal_number;
+    library_interrupted = 1;
+}
+
+int st_stop_requested(void) { return library_io && library_interrupted; }
+
+void st_check_interrupted(void)
+{
+    if (st_stop_requested()) st_fatal("interrupted");
+}
+
+int st_library_call(st_main_function body, int argc, char **argv, st_memory_io *io)
+{
+    if (io->error && io->error_size) io->error[0] = '\0';
+    if (io->summary && io->summary_size) io->summary[0] = '\0';
+    struct sigaction action, previous;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = library_sigint;
+    sigemptyset(&action.sa_mask);
+    library_interrupted = 0;
+    memset(library_grids, 0, sizeof library_grids);
+    library_io = io;
+    int installed = !io->describe && sigaction(SIGINT, &action, &previous) == 0;
+    /* volatile: read after longjmp */
+    volatile int status = 0;
+    int jumped = setjmp(library_return);
+    if (jumped == 0) {
+        body(argc, argv);
+        status = 0;
+    } else if (jumped == 3) {
+        status = 0; /* describe: the sizes are known */
+    } else {
+        status = library_interrupted ? 2 : 1;
+        for (int k = 0; k < LIBRARY_GRIDS; ++k) {
+            free(library_grids[k]);
+            library_grids[k] = NULL;
+        }
+    }
+    if (installed) sigaction(SIGINT, &previous, NULL);
+    library_io = NULL;
+    library_interrupted = 0;
+    return status;
+}
+
+int st_library_heatmap(const char *path, const void *data, long rows, long cols, size_t elem_size,
+                       char *error, size_t error_size)
+{
+    st_memory_io io;
+    memset(&io, 0, sizeof io);
+    io.error = error;
+    io.error_size = error_size;
+    if (error && error_size) error[0] = '\0';
+    library_io = &io;
+    volatile int status = 0;
+    if (setjmp(library_return) == 0) st_write_heatmap_png(path, data, rows, cols, cols, elem_size);
+    else status = 1;
+    library_io = NULL;
+    return status;
 }

@@ -212,6 +212,58 @@ typedef struct {
 /* Prints the summary: a few human lines, or one JSON object when options->json. */
 void st_print_summary(const st_summary *summary, const st_options *options);
 
+/* ---- library mode: a program called in-process (the Python package) ----------------------
+ *
+ * Compiled with -DSTENCIL_LIBRARY -fPIC -shared, an emitted program exports
+ * `int stencil_entry(int argc, char **argv, st_memory_io *io)`, which runs what `main` would with
+ * these differences while it runs (st_library_call):
+ * - st_fatal does not exit: it writes its message into io->error and returns from the entry with
+ *   status 1 (grids allocated with st_alloc_grid are freed; OpenCL objects of a failed run leak).
+ * - --input GRID comes from io->inputs (the caller's arrays, copied into the program's grid), and
+ *   the final value of each grid in io->outputs is copied into the caller's array; both hold
+ *   rows x cols elements in C order, which the caller checks (io->describe tells it the sizes).
+ * - the summary is written as JSON into io->summary, not printed.
+ * - SIGINT sets a flag that the iteration loop reads at each progress point (st_stop_requested);
+ *   the run stops there and the entry returns 2 ("interrupted"). The caller's handler is restored.
+ * - io->describe: the entry returns 0 right after the params and grid sizes are known (nothing
+ *   is allocated), with io->rows, io->cols, io->elem_size and io->grids filled in.
+ * One call at a time per process (the hook is global). */
+typedef struct {
+    const char *grid;
+    void *data;
+} st_memory_grid;
+
+typedef struct {
+    int describe;                 /* in: stop after the sizes are known */
+    const st_memory_grid *inputs; /* in: initial values, as --input GRID */
+    int input_count;
+    const st_memory_grid *outputs; /* in: where the final grids go, as --output GRID */
+    int output_count;
+    char *summary;                /* out: the --json summary */
+    size_t summary_size;
+    char *error;                  /* out: st_fatal's message */
+    size_t error_size;
+    long rows, cols;              /* out (describe) */
+    long elem_size;
+    int grid_count;
+    char grids[16][64];           /* out (describe): the program's grids, the updated one first */
+} st_memory_io;
+
+typedef int (*st_main_function)(int argc, char **argv);
+
+/* Runs `body` as the library entry (see above): 0 success, 1 error (message in io->error),
+ * 2 interrupted. */
+int st_library_call(st_main_function body, int argc, char **argv, st_memory_io *io);
+
+/* Nonzero once SIGINT arrived during a library call (always 0 in an executable). */
+int st_stop_requested(void);
+/* After the iteration loop: fatal "interrupted" when st_stop_requested(). */
+void st_check_interrupted(void);
+
+/* st_write_heatmap_png for a caller in library mode: 0, or 1 with the message in error. */
+int st_library_heatmap(const char *path, const void *data, long rows, long cols, size_t elem_size,
+                       char *error, size_t error_size);
+
 #ifdef __cplusplus
 }
 #endif

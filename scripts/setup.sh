@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # scripts/setup.sh: the OS packages stencilc uses: a C compiler with OpenMP (gcc; clang-14 with
 # libomp as the supported clang), Open MPI, the OpenCL ICD loader with PoCL's CPU device, and
-# NumPy for reading .npy files in examples, python3-venv for bench/peers/run.sh, and rsvg-convert
+# NumPy for reading .npy files in examples, python3-venv for bench/peers/run.sh and (with
+# python3-pytest, python3-pip) the Python package's tests, and rsvg-convert
 # (librsvg2-bin) for `stencilc bench --plot F.png`; on amd64 hosts, the aarch64 cross compiler
 # with its OpenMP runtime and qemu-user, for the tests that run the emitted C built for aarch64
 # (Tests/StencilDriverTests/PortabilityTests.swift). Skips apt when everything is already there.
 set -euo pipefail
 packages=(gcc libc6-dev libopenmpi-dev openmpi-bin ocl-icd-opencl-dev libomp-dev pocl-opencl-icd
-          clang-14 libomp-14-dev clinfo python3-numpy python3-venv librsvg2-bin diffutils)
+          clang-14 libomp-14-dev clinfo python3-numpy python3-venv python3-pytest python3-pip python3-wheel librsvg2-bin diffutils)
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
     packages+=(gcc-aarch64-linux-gnu libc6-dev-arm64-cross libgomp1-arm64-cross qemu-user)
 fi

@@ -54,7 +54,7 @@ public struct CPUBackend: Backend {
         let writer = host.writer
         let names = host.names
         let scalar = host.scalar
-        writer.block("int main(int argc, char **argv)") {
+        writer.block("static int stencil_main(int argc, char **argv)") {
             host.params()
             host.gridSize()
             host.stoppingConstants()
@@ -96,6 +96,7 @@ public struct CPUBackend: Backend {
             writer.line(all.map { "st_free_grid(\($0));" }.joined(separator: " "))
             writer.line("return 0;")
         }
+        host.entryPoints()
     }
 
     /// `#pragma omp ...` for the openmp target; nothing for serial.
@@ -110,6 +111,7 @@ public struct CPUBackend: Backend {
         switch program.stopping {
         case .steps:
             writer.line("const long chunk = 1000; /* sweeps between two progress lines */")
+            writer.line("int stop = 0; /* Ctrl-C in library mode, read at progress points */")
             startClock(writer)
             pragma(writer, region)
             writer.block("") {
@@ -119,10 +121,16 @@ public struct CPUBackend: Backend {
                     writer.line(sweepsCall("first", "chunk < steps - first ? chunk : steps - first"))
                     pragma(writer, "master")
                     writer.line("st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);")
+                    pragma(writer, "single")
+                    writer.line("stop = st_stop_requested();")
+                    writer.line("const int halt = stop;")
+                    pragma(writer, "barrier /* everyone has read stop before the next progress point sets it */")
+                    writer.line("if (halt) break;")
                 }
                 freeScratch(host: host, sweeps: sweeps)
             }
             writer.line("const double seconds = st_seconds() - start;")
+            writer.line("st_check_interrupted();")
             writer.line("const long iterations = steps;")
             writer.line("st_progress_done(&options);")
             writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
@@ -132,6 +140,7 @@ public struct CPUBackend: Backend {
             let arguments = "&args, HALO, rows - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]"
             writer.line("long iterations = 0, nonfinite_seen = 0;")
             writer.line("double residual = NAN;")
+            writer.line("int stop = 0; /* Ctrl-C in library mode, read at check sweeps */")
             startClock(writer)
             pragma(writer, region)
             writer.block("") {
@@ -148,12 +157,14 @@ public struct CPUBackend: Backend {
                     writer.block("") {
                         writer.line("\(check.variable) = 0;")
                         writer.line("nonfinite = 0;")
+                        writer.line("stop = st_stop_requested();")
                     }
                     writer.line("\(check.function)(\(arguments));")
                     writer.line("iteration += 1;")
                     let value = norm == .maxdiff ? "(double)maxdiff" : "sqrt(sum_sq)"
                     writer.line("const double norm = \(value);")
                     writer.line("const long bad = nonfinite;")
+                    writer.line("const int halt = stop;")
                     if openMP {
                         writer.line("#pragma omp barrier /* everyone has read the team's norm before the next check resets it */")
                         writer.line("#pragma omp master")
@@ -163,7 +174,7 @@ public struct CPUBackend: Backend {
                         writer.line("nonfinite_seen = bad;")
                         writer.line("st_progress(&options, iteration, max_iterations, norm, points, start);")
                     }
-                    writer.line("if (bad > 0 || norm < tolerance) break;")
+                    writer.line("if (bad > 0 || norm < tolerance || halt) break;")
                 }
                 freeScratch(host: host, sweeps: sweeps)
                 pragma(writer, "master")
@@ -171,6 +182,7 @@ public struct CPUBackend: Backend {
             }
             writer.line("const double seconds = st_seconds() - start;")
             writer.line("st_progress_done(&options);")
+            writer.line("st_check_interrupted();")
             writer.line("st_check_finite(nonfinite_seen, iterations);")
             writer.line("const int converged = residual < tolerance;")
         }

@@ -242,6 +242,19 @@ public struct HostCode {
         return CExprPrinter.print(omega, dialect)
     }
 
+    /// `main` and the library entry around `stencil_main` (the program's body): built with
+    /// -DSTENCIL_LIBRARY as a shared library, the program is called in-process (stencilc's Python
+    /// package) through `stencil_entry`; see st_library_call in the runtime.
+    public func entryPoints() {
+        writer.blank()
+        writer.line("#ifdef STENCIL_LIBRARY")
+        writer.comment("The library entry (stencilc build --shared): what main does, in the caller's process, with in-memory inputs and outputs.")
+        writer.line("int stencil_entry(int argc, char **argv, st_memory_io *io) { return st_library_call(stencil_main, argc, argv, io); }")
+        writer.line("#else")
+        writer.line("int main(int argc, char **argv) { return stencil_main(argc, argv); }")
+        writer.line("#endif")
+    }
+
     func numberText(_ value: Double) -> String {
         if value == value.rounded(), abs(value) < 1e15 { return String(Int(value)) }
         return "\(value)"

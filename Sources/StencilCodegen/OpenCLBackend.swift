@@ -68,7 +68,7 @@ public struct OpenCLBackend: Backend {
         let scalar = host.scalar
         let grid = names[program.update.grid]
         let others = program.readOnlyGrids.map { names[$0.name] }
-        writer.block("int main(int argc, char **argv)") {
+        writer.block("static int stencil_main(int argc, char **argv)") {
             host.params()
             host.gridSize()
             host.stoppingConstants()
@@ -102,6 +102,7 @@ public struct OpenCLBackend: Backend {
             writer.line(([grid] + others).map { "st_free_grid(\($0));" }.joined(separator: " "))
             writer.line("return 0;")
         }
+        host.entryPoints()
     }
 
     /// The device, the program, the work-group, the buffers and the arguments that never change.
@@ -231,11 +232,14 @@ public struct OpenCLBackend: Backend {
                 writer.block("if (iterations % 1000 == 0)") {
                     writer.line("stcl_finish(&env); /* a progress line that counts finished sweeps */")
                     writer.line("st_progress(&options, iterations, steps, NAN, points, start);")
+                    writer.line("if (st_stop_requested()) break; /* Ctrl-C in library mode */")
                 }
             }
             writer.line("stcl_finish(&env);")
             writer.line("const double seconds = st_seconds() - start;")
             writer.line("st_progress_done(&options);")
+            writer.line("if (st_stop_requested()) stcl_release(&env);")
+            writer.line("st_check_interrupted();")
         case .until(let norm, _, _, _, _):
             writer.line("long iterations = 0;")
             writer.line("cl_int nonfinite_seen = 0;")
@@ -268,12 +272,15 @@ public struct OpenCLBackend: Backend {
                     writer.line("stcl_read(&env, nonfinite, sizeof nonfinite_seen, &nonfinite_seen);")
                     writer.line(norm == .maxdiff ? "residual = (double)norm;" : "residual = sqrt((double)norm);")
                     writer.line("st_progress(&options, iterations, max_iterations, residual, points, start);")
+                    writer.line("if (st_stop_requested()) break; /* Ctrl-C in library mode */")
                     writer.line("if (nonfinite_seen > 0 || residual < tolerance) break;")
                 }
             }
             writer.line("stcl_finish(&env);")
             writer.line("const double seconds = st_seconds() - start;")
             writer.line("st_progress_done(&options);")
+            writer.line("if (st_stop_requested()) stcl_release(&env);")
+            writer.line("st_check_interrupted();")
             writer.line("st_check_finite(nonfinite_seen, iterations);")
             writer.line("const int converged = residual < tolerance;")
         }

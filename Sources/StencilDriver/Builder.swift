@@ -31,9 +31,12 @@ public struct Builder: Sendable {
         }
     }
 
-    /// Plans the build of `emitted` named `stem`.
-    public func plan(_ emitted: EmittedProgram, stem: String) throws -> BuildPlan {
-        let recipe = emitted.recipe
+    /// Plans the build of `emitted` named `stem`: an executable, or with `shared` a shared
+    /// library `lib<stem>.so` (runtime and program compiled with -fPIC, the program with
+    /// -DSTENCIL_LIBRARY: it exports `stencil_entry` instead of `main`).
+    public func plan(_ emitted: EmittedProgram, stem: String, shared: Bool = false) throws -> BuildPlan {
+        var recipe = emitted.recipe
+        if shared { recipe.flags += ["-fPIC"] }
         let compiler = compiler(for: recipe)
         let identity = Builder.compilerIdentity(compiler)
         let runtime = toolchain.runtimeDirectory
@@ -58,16 +61,17 @@ public struct Builder: Sendable {
             }
         }
 
+        let linkFlags = shared ? ["-shared", "-DSTENCIL_LIBRARY"] : []
         let key = stableHash([identity, recipe.flags.joined(separator: " "), recipe.libraries.joined(separator: " "),
-                              emitted.source, headers, objects.joined(separator: " ")])
+                              emitted.source, headers, objects.joined(separator: " ")] + linkFlags)
         let directory = try cache.entry("\(stem)-\(key)")
         let sourcePath = "\(directory)/\(stem).c"
-        let executable = "\(directory)/\(stem)"
+        let executable = shared ? "\(directory)/lib\(stem).so" : "\(directory)/\(stem)"
         if !BuildCache.isIntact(executable) {
             try write(emitted.source, to: sourcePath)
             renames[jobs.count] = (executable + temporarySuffix, executable)
             jobs.append(Job(kind: .compileProgram, executable: compiler,
-                            arguments: recipe.flags + ["-I", runtime, sourcePath] + objects + recipe.libraries
+                            arguments: recipe.flags + linkFlags + ["-I", runtime, sourcePath] + objects + recipe.libraries
                                 + ["-o", executable + temporarySuffix]))
         }
         return BuildPlan(jobs: jobs, executable: executable, renames: renames)

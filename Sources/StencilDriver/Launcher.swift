@@ -81,8 +81,13 @@ public struct Launcher: Sendable {
     }
 
     /// Builds through the cache and returns the executable (bench builds once, runs many times).
-    public func build(_ result: CompilationResult, stem: String, echo: ((Job) -> Void)? = nil) throws -> String {
-        let plan = try builder.plan(result.emitted, stem: stem)
+    /// With `shared`, a shared library exporting `stencil_entry` (serial, openmp, opencl).
+    public func build(_ result: CompilationResult, stem: String, shared: Bool = false,
+                      echo: ((Job) -> Void)? = nil) throws -> String {
+        if shared && Launcher.isDistributed(result.program) {
+            throw DriverError("--shared builds a library for serial, openmp and opencl; target '\(result.program.schedule.target.rawValue)' runs through mpirun")
+        }
+        let plan = try builder.plan(result.emitted, stem: stem, shared: shared)
         try builder.execute(plan, echo: echo)
         return plan.executable
     }

@@ -267,6 +267,34 @@ struct Explain: ParsableCommand {
     }
 }
 
+struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compile (reusing earlier builds) and print the path of what was built.",
+        discussion: """
+            Without --shared, the executable `stencilc run` runs. With --shared (serial, openmp, \
+            opencl), a shared library lib<stem>.so exporting `int stencil_entry(int argc, char **argv, \
+            st_memory_io *io)` (runtime/stencil_runtime.h): the program called in-process, as \
+            stencilc's Python package does.
+            """)
+
+    @Argument(help: "The stencil program (.st).") var file: String
+    @Flag(help: "Build a shared library (lib<stem>.so) with the library entry point.") var shared = false
+    @Flag(name: .customLong("print-commands"), help: "Show the compiler commands (to stderr).")
+    var printCommands = false
+    @OptionGroup var scheduleOptions: ScheduleOptions
+    @OptionGroup var debug: DebugOptions
+
+    func run() throws {
+        try reportingErrors {
+            let result = try compile(file, scheduleOptions, debug)
+            let launcher = Launcher(builder: Builder(toolchain: try Toolchain.fromEnvironment(), cache: BuildCache.defaultCache()))
+            let path = try launcher.build(result, stem: Compilation.defaultStem(file), shared: shared,
+                                          echo: printCommands ? { printError("\($0)\n") } : nil)
+            print(path)
+        }
+    }
+}
+
 struct RuntimeDir: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runtime-dir", abstract: "Print where stencilc's C runtime is (for building emitted code by hand).")

@@ -13,6 +13,7 @@ struct Stencilc: ParsableCommand {
         discussion: """
             stencilc FILE.st --target openmp -o out.c   emit C (the default subcommand)
             stencilc run FILE.st --param N=4096         compile, run, print a summary
+            stencilc build FILE.st --shared             build a shared library (the Python package's)
             stencilc check FILE.st                      diagnostics only
             stencilc explain FILE.st --target openmp    what the compiler decided, in plain words
             stencilc verify FILE.st                     every target this machine runs, against serial
@@ -20,7 +21,7 @@ struct Stencilc: ParsableCommand {
             stencilc bench FILE.st --sizes 256,1024     time targets x sizes x threads: MLUP/s, GB/s
             stencilc tune FILE.st --param N=4096        time the run-time plans here, store the fastest
             """,
-        subcommands: [Emit.self, Run.self, Check.self, Explain.self, Verify.self, Devices.self, Bench.self, Tune.self,
+        subcommands: [Emit.self, Run.self, Build.self, Check.self, Explain.self, Verify.self, Devices.self, Bench.self, Tune.self,
                       BandwidthCommand.self, RuntimeDir.self],
         defaultSubcommand: Emit.self)
 }

@@ -37,7 +37,7 @@ static const char kernel_source[] =
     "    t_next[y * cols + x] = 0.25f * (t[(y - 1) * cols + x] + t[(y + 1) * cols + x] + t[y * cols + x - 1] + t[y * cols + x + 1]) + 0.001f * sin(t[y * cols + x]) * fabs(cos(t[y * cols + x - 1]));\n"
     "}\n";
 
-int main(int argc, char **argv) {
+static int stencil_main(int argc, char **argv) {
     st_param params[] = {
         { "sweeps", ST_INTEGER, 2000 }, /* channel.st:6 */
     };
@@ -104,11 +104,14 @@ int main(int argc, char **argv) {
         if (iterations % 1000 == 0) {
             stcl_finish(&env); /* a progress line that counts finished sweeps */
             st_progress(&options, iterations, steps, NAN, points, start);
+            if (st_stop_requested()) break; /* Ctrl-C in library mode */
         }
     }
     stcl_finish(&env);
     const double seconds = st_seconds() - start;
     st_progress_done(&options);
+    if (st_stop_requested()) stcl_release(&env);
+    st_check_interrupted();
 
     /* The grid comes back once, at the end. */
     stcl_read(&env, buffers[current], bytes, t);
@@ -132,3 +135,10 @@ int main(int argc, char **argv) {
     st_free_grid(t);
     return 0;
 }
+
+#ifdef STENCIL_LIBRARY
+/* The library entry (stencilc build --shared): what main does, in the caller's process, with in-memory inputs and outputs. */
+int stencil_entry(int argc, char **argv, st_memory_io *io) { return st_library_call(stencil_main, argc, argv, io); }
+#else
+int main(int argc, char **argv) { return stencil_main(argc, argv); }
+#endif

@@ -30,7 +30,7 @@ static void sweep(const void *args, long row_begin, long row_end, long col_begin
     }
 }
 
-int main(int argc, char **argv) {
+static int stencil_main(int argc, char **argv) {
     st_param params[] = {
         { "sweeps", ST_INTEGER, 2000 }, /* channel.st:6 */
     };
@@ -62,6 +62,7 @@ int main(int argc, char **argv) {
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     const long chunk = 1000; /* sweeps between two progress lines */
+    int stop = 0; /* Ctrl-C in library mode, read at progress points */
     const double start = st_seconds();
     {
         void *scratch[2]; /* this thread's scratch grids (plan bands) */
@@ -69,10 +70,14 @@ int main(int argc, char **argv) {
         for (long first = 0; first < steps; first += chunk) {
             st_sweeps(&plan, &sweeper, first, chunk < steps - first ? chunk : steps - first, buffer, scratch);
             st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);
+            stop = st_stop_requested();
+            const int halt = stop;
+            if (halt) break;
         }
         st_free_scratch(scratch);
     }
     const double seconds = st_seconds() - start;
+    st_check_interrupted();
     const long iterations = steps;
     st_progress_done(&options);
     /* No check iterations in a `steps` program: look for NaN/Inf once, at the end. */
@@ -95,3 +100,10 @@ int main(int argc, char **argv) {
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);
     return 0;
 }
+
+#ifdef STENCIL_LIBRARY
+/* The library entry (stencilc build --shared): what main does, in the caller's process, with in-memory inputs and outputs. */
+int stencil_entry(int argc, char **argv, st_memory_io *io) { return st_library_call(stencil_main, argc, argv, io); }
+#else
+int main(int argc, char **argv) { return stencil_main(argc, argv); }
+#endif

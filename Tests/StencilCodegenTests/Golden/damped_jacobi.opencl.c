@@ -87,7 +87,7 @@ static const char kernel_source[] =
     "    }\n"
     "}\n";
 
-int main(int argc, char **argv) {
+static int stencil_main(int argc, char **argv) {
     st_param params[] = {
         { "N", ST_INTEGER, 1024 }, /* damped_jacobi.st:8 */
         { "omega", ST_REAL, 0.8 }, /* damped_jacobi.st:9 */
@@ -188,12 +188,15 @@ int main(int argc, char **argv) {
             stcl_read(&env, nonfinite, sizeof nonfinite_seen, &nonfinite_seen);
             residual = (double)norm;
             st_progress(&options, iterations, max_iterations, residual, points, start);
+            if (st_stop_requested()) break; /* Ctrl-C in library mode */
             if (nonfinite_seen > 0 || residual < tolerance) break;
         }
     }
     stcl_finish(&env);
     const double seconds = st_seconds() - start;
     st_progress_done(&options);
+    if (st_stop_requested()) stcl_release(&env);
+    st_check_interrupted();
     st_check_finite(nonfinite_seen, iterations);
     const int converged = residual < tolerance;
 
@@ -218,3 +221,10 @@ int main(int argc, char **argv) {
     st_free_grid(u);
     return 0;
 }
+
+#ifdef STENCIL_LIBRARY
+/* The library entry (stencilc build --shared): what main does, in the caller's process, with in-memory inputs and outputs. */
+int stencil_entry(int argc, char **argv, st_memory_io *io) { return st_library_call(stencil_main, argc, argv, io); }
+#else
+int main(int argc, char **argv) { return stencil_main(argc, argv); }
+#endif

@@ -37,7 +37,7 @@ static const char kernel_source[] =
     "    u_next[i * cols + j] = u[i * cols + j] + r * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0f * u[i * cols + j]);\n"
     "}\n";
 
-int main(int argc, char **argv) {
+static int stencil_main(int argc, char **argv) {
     st_param params[] = {
         { "N", ST_INTEGER, 300 }, /* heat.st:6 */
         { "steps_count", ST_INTEGER, 500 }, /* heat.st:7 */
@@ -110,11 +110,14 @@ int main(int argc, char **argv) {
         if (iterations % 1000 == 0) {
             stcl_finish(&env); /* a progress line that counts finished sweeps */
             st_progress(&options, iterations, steps, NAN, points, start);
+            if (st_stop_requested()) break; /* Ctrl-C in library mode */
         }
     }
     stcl_finish(&env);
     const double seconds = st_seconds() - start;
     st_progress_done(&options);
+    if (st_stop_requested()) stcl_release(&env);
+    st_check_interrupted();
 
     /* The grid comes back once, at the end. */
     stcl_read(&env, buffers[current], bytes, u);
@@ -138,3 +141,10 @@ int main(int argc, char **argv) {
     st_free_grid(u);
     return 0;
 }
+
+#ifdef STENCIL_LIBRARY
+/* The library entry (stencilc build --shared): what main does, in the caller's process, with in-memory inputs and outputs. */
+int stencil_entry(int argc, char **argv, st_memory_io *io) { return st_library_call(stencil_main, argc, argv, io); }
+#else
+int main(int argc, char **argv) { return stencil_main(argc, argv); }
+#endif

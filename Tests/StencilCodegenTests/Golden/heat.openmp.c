@@ -48,7 +48,7 @@ static void sweep(const void *args, long row_begin, long row_end, long col_begin
     }
 }
 
-int main(int argc, char **argv) {
+static int stencil_main(int argc, char **argv) {
     st_param params[] = {
         { "N", ST_INTEGER, 300 }, /* heat.st:6 */
         { "steps_count", ST_INTEGER, 500 }, /* heat.st:7 */
@@ -84,6 +84,7 @@ int main(int argc, char **argv) {
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     const long chunk = 1000; /* sweeps between two progress lines */
+    int stop = 0; /* Ctrl-C in library mode, read at progress points */
     double start = st_seconds(); /* set again once the team is up */
     #pragma omp parallel
     {
@@ -96,10 +97,16 @@ int main(int argc, char **argv) {
             st_sweeps(&plan, &sweeper, first, chunk < steps - first ? chunk : steps - first, buffer, scratch);
             #pragma omp master
             st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);
+            #pragma omp single
+            stop = st_stop_requested();
+            const int halt = stop;
+            #pragma omp barrier /* everyone has read stop before the next progress point sets it */
+            if (halt) break;
         }
         st_free_scratch(scratch);
     }
     const double seconds = st_seconds() - start;
+    st_check_interrupted();
     const long iterations = steps;
     st_progress_done(&options);
     /* No check iterations in a `steps` program: look for NaN/Inf once, at the end. */
@@ -122,3 +129,10 @@ int main(int argc, char **argv) {
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);
     return 0;
 }
+
+#ifdef STENCIL_LIBRARY
+/* The library entry (stencilc build --shared): what main does, in the caller's process, with in-memory inputs and outputs. */
+int stencil_entry(int argc, char **argv, st_memory_io *io) { return st_library_call(stencil_main, argc, argv, io); }
+#else
+int main(int argc, char **argv) { return stencil_main(argc, argv); }
+#endif

@@ -58,7 +58,7 @@ static void sweep_l2diff(const void *args, long row_begin, long row_end, long co
     }
 }
 
-int main(int argc, char **argv) {
+static int stencil_main(int argc, char **argv) {
     st_param params[] = {
         { "N", ST_INTEGER, 128 }, /* poisson64.st:5 */
         { "h2", ST_REAL, 0.0001 }, /* poisson64.st:6 */
@@ -99,6 +99,7 @@ int main(int argc, char **argv) {
 
     long iterations = 0, nonfinite_seen = 0;
     double residual = NAN;
+    int stop = 0; /* Ctrl-C in library mode, read at check sweeps */
     const double start = st_seconds();
     {
         void *scratch[2]; /* this thread's scratch grids (plan bands) */
@@ -113,23 +114,26 @@ int main(int argc, char **argv) {
             {
                 sum_sq = 0;
                 nonfinite = 0;
+                stop = st_stop_requested();
             }
             sweep_l2diff(&args, HALO, rows - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             iteration += 1;
             const double norm = sqrt(sum_sq);
             const long bad = nonfinite;
+            const int halt = stop;
             {
                 residual = norm;
                 nonfinite_seen = bad;
                 st_progress(&options, iteration, max_iterations, norm, points, start);
             }
-            if (bad > 0 || norm < tolerance) break;
+            if (bad > 0 || norm < tolerance || halt) break;
         }
         st_free_scratch(scratch);
         iterations = iteration;
     }
     const double seconds = st_seconds() - start;
     st_progress_done(&options);
+    st_check_interrupted();
     st_check_finite(nonfinite_seen, iterations);
     const int converged = residual < tolerance;
 
@@ -150,3 +154,10 @@ int main(int argc, char **argv) {
     st_free_grid(buffer[0]); st_free_grid(buffer[1]); st_free_grid(f);
     return 0;
 }
+
+#ifdef STENCIL_LIBRARY
+/* The library entry (stencilc build --shared): what main does, in the caller's process, with in-memory inputs and outputs. */
+int stencil_entry(int argc, char **argv, st_memory_io *io) { return st_library_call(stencil_main, argc, argv, io); }
+#else
+int main(int argc, char **argv) { return stencil_main(argc, argv); }
+#endif

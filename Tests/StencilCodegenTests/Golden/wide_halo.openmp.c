@@ -77,7 +77,7 @@ static void sweep_maxdiff(const void *args, long row_begin, long row_end, long c
     }
 }
 
-int main(int argc, char **argv) {
+static int stencil_main(int argc, char **argv) {
     st_param params[] = {
         { "N", ST_INTEGER, 96 }, /* wide_halo.st:5 */
     };
@@ -113,6 +113,7 @@ int main(int argc, char **argv) {
 
     long iterations = 0, nonfinite_seen = 0;
     double residual = NAN;
+    int stop = 0; /* Ctrl-C in library mode, read at check sweeps */
     double start = st_seconds(); /* set again once the team is up */
     #pragma omp parallel
     {
@@ -132,11 +133,13 @@ int main(int argc, char **argv) {
             {
                 maxdiff = 0;
                 nonfinite = 0;
+                stop = st_stop_requested();
             }
             sweep_maxdiff(&args, HALO, rows - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             iteration += 1;
             const double norm = (double)maxdiff;
             const long bad = nonfinite;
+            const int halt = stop;
             #pragma omp barrier /* everyone has read the team's norm before the next check resets it */
             #pragma omp master
             {
@@ -144,7 +147,7 @@ int main(int argc, char **argv) {
                 nonfinite_seen = bad;
                 st_progress(&options, iteration, max_iterations, norm, points, start);
             }
-            if (bad > 0 || norm < tolerance) break;
+            if (bad > 0 || norm < tolerance || halt) break;
         }
         st_free_scratch(scratch);
         #pragma omp master
@@ -152,6 +155,7 @@ int main(int argc, char **argv) {
     }
     const double seconds = st_seconds() - start;
     st_progress_done(&options);
+    st_check_interrupted();
     st_check_finite(nonfinite_seen, iterations);
     const int converged = residual < tolerance;
 
@@ -172,3 +176,10 @@ int main(int argc, char **argv) {
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);
     return 0;
 }
+
+#ifdef STENCIL_LIBRARY
+/* The library entry (stencilc build --shared): what main does, in the caller's process, with in-memory inputs and outputs. */
+int stencil_entry(int argc, char **argv, st_memory_io *io) { return st_library_call(stencil_main, argc, argv, io); }
+#else
+int main(int argc, char **argv) { return stencil_main(argc, argv); }
+#endif

@@ -1,0 +1,185 @@
+"""pytest tests of the Python package: every example against the command's own .npy output, bit
+for bit; the errors; the repeated-call test (a second run compiles nothing and starts no process).
+Needs the stencilc command ($STENCILC or PATH): scripts/test.sh sets it."""
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+
+import stencilc
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+EXAMPLES = sorted(glob.glob(os.path.join(ROOT, "stencils", "*.st")))
+# Small sizes and few sweeps: the params each example has (others keep their defaults).
+SMALL = {"N": 40, "sweeps": 30, "steps_count": 30}
+
+
+def small_params(path):
+    text = open(path).read()
+    return {k: v for k, v in SMALL.items() if f"param {k} " in text}
+
+
+def has_opencl():
+    try:
+        out = subprocess.run([stencilc.stencilc_command(), "devices"], capture_output=True, text=True)
+    except Exception:
+        return False
+    return out.returncode == 0 and "no OpenCL" not in out.stdout + out.stderr
+
+
+TARGETS = ["serial", "openmp"] + (["opencl"] if has_opencl() else [])
+
+
+def cli_run(path, target, params, tmp_path, grid, max_iterations, extra=()):
+    out = tmp_path / f"{grid}.npy"
+    command = [stencilc.stencilc_command(), "run", path, "--target", target, "--json", "--quiet",
+               "--max-iterations", str(max_iterations), "--output", f"{grid}={out}", *extra]
+    for name, value in params.items():
+        command += ["--param", f"{name}={value}"]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return np.load(out), json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: os.path.basename(p))
+def test_example_matches_command_bit_for_bit(path, target, tmp_path):
+    params = small_params(path)
+    prog = stencilc.compile(path, target=target, **({"num_threads": 2} if target == "openmp" else {}))
+    res = prog.run(max_iterations=25, **params)
+    (grid,) = res.fields
+    expected, summary = cli_run(path, target, params, tmp_path, grid, 25,
+                                ["--num-threads", "2"] if target == "openmp" else [])
+    field = res.fields[grid]
+    assert field.dtype == expected.dtype and field.shape == expected.shape
+    assert field.tobytes() == expected.tobytes()
+    assert res.iterations == summary["iterations"]
+    assert res.converged == summary["converged"]
+    assert set(res.summary) == set(summary)
+    assert (np.isnan(res.residual) and summary["residual"] is None) or res.residual == summary["residual"]
+
+
+def test_inputs_match_command_input(tmp_path):
+    path = os.path.join(ROOT, "stencils", "jacobi.st")
+    rng = np.random.default_rng(1)
+    start = rng.random((32, 32), dtype=np.float32)
+    np.save(tmp_path / "start.npy", start)
+    prog = stencilc.compile(path, target="serial")
+    res = prog.run(N=32, inputs={"u": start}, max_iterations=17)
+    expected, _ = cli_run(path, "serial", {"N": 32}, tmp_path, "u", 17, ["--input", f"u={tmp_path / 'start.npy'}"])
+    assert res.fields["u"].tobytes() == expected.tobytes()
+    assert start.tobytes() == np.load(tmp_path / "start.npy").tobytes()  # the caller's array is not written
+
+
+def test_poisson_read_only_grid_input(tmp_path):
+    path = os.path.join(ROOT, "stencils", "poisson64.st")
+    prog = stencilc.compile(path, target="openmp", num_threads=2)
+    f = np.full((24, 24), 3.0)
+    res = prog.run(N=24, inputs={"f": f}, max_iterations=9)
+    np.save(tmp_path / "f.npy", f)
+    expected, _ = cli_run(path, "openmp", {"N": 24}, tmp_path, "u", 9, ["--input", f"f={tmp_path / 'f.npy'}"])
+    assert res.fields["u"].tobytes() == expected.tobytes()
+
+
+def test_second_run_compiles_nothing_and_starts_no_process(monkeypatch):
+    prog = stencilc.compile(os.path.join(ROOT, "stencils", "jacobi.st"), target="openmp", num_threads=2)
+    first = prog.run(N=48, max_iterations=100)
+    builds = prog.builds
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError(f"a process was started: {args!r}")
+
+    monkeypatch.setattr(subprocess, "Popen", forbidden)
+    monkeypatch.setattr(subprocess, "run", forbidden)
+    monkeypatch.setattr(os, "system", forbidden)
+    for n in (48, 56, 48):
+        res = prog.run(N=n, max_iterations=100)
+    assert prog.builds == builds
+    assert res.fields["u"].tobytes() == first.fields["u"].tobytes()
+
+
+def test_program_errors_raise_stencil_error_with_diagnostics():
+    text = "stencil bad {\n    grid u: float32[8, 8]\n    update u[i, j] = v[i, j]\n    steps 3\n}\n"
+    with pytest.raises(stencilc.StencilError) as info:
+        stencilc.compile_string(text, target="serial")
+    assert "<string>:3:22: error: unknown grid 'v'" in str(info.value)
+
+
+def test_run_time_errors_raise_stencil_error_and_the_interpreter_lives():
+    prog = stencilc.compile(os.path.join(ROOT, "stencils", "jacobi.st"), target="serial")
+    with pytest.raises(stencilc.StencilError, match="unknown param 'M'"):
+        prog.run(M=3)
+    with pytest.raises(stencilc.StencilError, match="needs at least"):
+        prog.run(N=2)
+    assert prog.run(N=16, max_iterations=3).iterations == 3  # still usable
+
+
+def test_diverging_run_raises():
+    text = ("stencil grow {\n    param N = 16\n    grid u: float32[N, N]\n    init u = 1\n"
+            "    update u[i, j] = u[i-1, j] * 1e30 + u[i+1, j] * 1e30\n    until maxdiff(u) < 1e-3 every 1\n}\n")
+    prog = stencilc.compile_string(text, target="serial")
+    with pytest.raises(stencilc.StencilError, match="diverged"):
+        prog.run()
+
+
+def test_bad_inputs_raise_value_error():
+    prog = stencilc.compile(os.path.join(ROOT, "stencils", "jacobi.st"), target="serial")
+    with pytest.raises(ValueError, match=r"expected shape \(16, 16\) and dtype float32, found shape \(10, 10\) and dtype float32"):
+        prog.run(N=16, inputs={"u": np.zeros((10, 10), np.float32)})
+    with pytest.raises(ValueError, match=r"expected shape \(16, 16\) and dtype float32, found shape \(16, 16\) and dtype float64"):
+        prog.run(N=16, inputs={"u": np.zeros((16, 16))})
+    with pytest.raises(ValueError, match="no grid 'v'"):
+        prog.run(N=16, inputs={"v": np.zeros((16, 16), np.float32)})
+
+
+def test_driver_failure_carries_tool_output(monkeypatch):
+    monkeypatch.setenv("STENCILC_CC", "/nonexistent/cc")
+    monkeypatch.setenv("STENCILC_CACHE_DIR", "/tmp/stencilc-pytest-empty-cache-%d" % os.getpid())
+    with pytest.raises(stencilc.ToolError) as info:
+        stencilc.compile(os.path.join(ROOT, "stencils", "jacobi.st"), target="serial", cflags="-DNOCACHE")
+    assert "stencilc: error" in str(info.value)
+    shutil.rmtree("/tmp/stencilc-pytest-empty-cache-%d" % os.getpid(), ignore_errors=True)
+
+
+def test_missing_command(monkeypatch):
+    monkeypatch.setenv("STENCILC", "/nonexistent/stencilc")
+    with pytest.raises(stencilc.StencilcNotFound, match="STENCILC"):
+        stencilc.compile(os.path.join(ROOT, "stencils", "jacobi.st"))
+
+
+def test_notebook_repr_shows_summary_and_heat_map():
+    prog = stencilc.compile(os.path.join(ROOT, "stencils", "jacobi.st"), target="serial")
+    res = prog.run(N=32, max_iterations=50)
+    png = res._repr_png_()
+    assert png.startswith(b"\x89PNG")
+    page = res._repr_html_()
+    assert "data:image/png;base64," in page and "iterations" in page
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="no mpirun")
+def test_mpi_runs_through_the_command(tmp_path):
+    path = os.path.join(ROOT, "stencils", "jacobi.st")
+    prog = stencilc.compile(path, target="mpi", ranks=2)
+    res = prog.run(N=32, max_iterations=40)
+    serial = stencilc.compile(path, target="serial").run(N=32, max_iterations=40)
+    assert res.fields["u"].tobytes() == serial.fields["u"].tobytes()
+    assert res.summary["ranks"] == 2
+
+
+def test_ctrl_c_stops_a_long_run_with_keyboard_interrupt():
+    import signal
+    import threading
+    import time
+    prog = stencilc.compile(os.path.join(ROOT, "stencils", "jacobi.st"), target="openmp", num_threads=2)
+    prog.run(N=16, max_iterations=1)
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    began = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        prog.run(N=512)  # about 300000 sweeps: minutes, unless stopped
+    assert time.monotonic() - began < 30
+    assert prog.run(N=16, max_iterations=5).iterations == 5  # the library is usable again
