@@ -147,6 +147,7 @@ public struct CNames: Sendable {
         "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
         "sweep_alone", "sweep_args", "args", "extra", "in", "out", "sweeper", "scratch",
+        "stencil_main", "stencil_entry", "io", "halt", "stop", "from", "to", "strip", "last",
         "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen",
         "interior", "frame", "plain",
     ]
