@@ -127,8 +127,9 @@ for c in "${case_list[@]}"; do
     "$stencilc" emit stencils/jacobi.st --target "$c" "${extra[@]}" -o "$work/emit/$c/jacobi.c"
 done
 
-# The build command in an emitted file's head comment (` *   gcc ...` or ` *   mpicc ...`), one word
-# a line, at -march=LEVEL, with runtime/ replaced by stencilc's runtime folder.
+# The build commands in an emitted file's head comment (` *   gcc ...` or ` *   mpicc ...`: the
+# runtime's objects, then the program), at -march=LEVEL, with runtime/ replaced by stencilc's
+# runtime folder: one shell command line per command.
 build_command() {
     python3 - "$1" "$2" "$runtime" <<'PY'
 import re, shlex, sys
@@ -137,20 +138,21 @@ head = open(path).read().split("*/", 1)[0]
 lines = [m.group(1) for m in re.finditer(r"^ \*   ((?:gcc|mpicc|cc|clang|clang-\d+) .*)$", head, re.M)]
 if not lines:
     sys.exit(f"isa_levels: {path}: no build command (a line ' *   gcc ...' or ' *   mpicc ...') in its head comment")
-words, marched = [], False
-for w in shlex.split(lines[0]):
-    if w == "-march=native":
-        w, marched = f"-march={level}", True
-    elif w == "runtime":
-        w = runtime
-    elif w.startswith("runtime/"):
-        w = runtime + w[len("runtime"):]
-    elif w.startswith("-Iruntime"):
-        w = "-I" + runtime + w[len("-Iruntime"):]
-    words.append(w)
-if not marched:
-    sys.exit(f"isa_levels: {path}: its build command has no -march=native to replace: {lines[0]}")
-print("\n".join(words))
+for line in lines:
+    words, marched = [], False
+    for w in shlex.split(line):
+        if w == "-march=native":
+            w, marched = f"-march={level}", True
+        elif w == "runtime":
+            w = runtime
+        elif w.startswith("runtime/"):
+            w = runtime + w[len("runtime"):]
+        elif w.startswith("-Iruntime"):
+            w = "-I" + runtime + w[len("-Iruntime"):]
+        words.append(w)
+    if not marched:
+        sys.exit(f"isa_levels: {path}: its build command has no -march=native to replace: {line}")
+    print(shlex.join(words))
 PY
 }
 
@@ -162,11 +164,14 @@ build_level() {
     for c in "${case_list[@]}"; do
         mkdir -p "$dir/$c"
         cp "$work/emit/$c/jacobi.c" "$dir/$c/"
-        local cmd=()
-        mapfile -t cmd < <(build_command "$dir/$c/jacobi.c" "$level")
-        [ ${#cmd[@]} -gt 0 ] || exit 1
-        echo "isa_levels: $level $c: ${cmd[*]}" >&2
-        (cd "$dir/$c" && "${cmd[@]}")
+        local lines=() line cmd=()
+        mapfile -t lines < <(build_command "$dir/$c/jacobi.c" "$level")
+        [ ${#lines[@]} -gt 0 ] || exit 1
+        for line in "${lines[@]}"; do
+            echo "isa_levels: $level $c: $line" >&2
+            (cd "$dir/$c" && eval "$line")
+        done
+        eval "cmd=(${lines[${#lines[@]} - 1]})" # the last command links the program
         local k out=
         for ((k = 0; k < ${#cmd[@]} - 1; ++k)); do [ "${cmd[k]}" = -o ] && out=${cmd[k + 1]}; done
         [ -n "$out" ] || { echo "isa_levels: no -o in the build command: ${cmd[*]}" >&2; exit 1; }

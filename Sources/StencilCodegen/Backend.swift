@@ -79,12 +79,14 @@ public struct BuildRecipe: Sendable, Equatable {
         return recipe
     }
 
-    /// The command a person types to build `stem.c` from a checkout (runtime/ relative).
-    public func handCommand(stem: String, compiler: String? = nil) -> String {
+    /// The commands a person types to build `stem.c` from a checkout (runtime/ relative): the
+    /// runtime's objects first, then the program linked with them. Two short lines rather than
+    /// one long one, each of which can be pasted into a shell as it stands.
+    public func handCommands(stem: String, compiler: String? = nil) -> [String] {
         let tool = compiler ?? (compilerRole == .cc ? "gcc" : "mpicc")
-        let runtime = runtimeSources.map { "runtime/\($0)" }
-        return ([tool] + flags + ["-I", "runtime", "\(stem).c"] + runtime + libraries + ["-o", stem])
-            .joined(separator: " ")
+        let objects = runtimeSources.map { ($0.hasSuffix(".c") ? String($0.dropLast(2)) : $0) + ".o" }
+        return [([tool] + flags + ["-I", "runtime", "-c"] + runtimeSources.map { "runtime/\($0)" }).joined(separator: " "),
+                ([tool] + flags + ["-I", "runtime", "\(stem).c"] + objects + libraries + ["-o", stem]).joined(separator: " ")]
     }
 }
 

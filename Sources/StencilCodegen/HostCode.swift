@@ -26,7 +26,7 @@ public struct HostCode {
         writer.line(" * Edit \(program.sourceName), not this file.")
         writer.line(" *")
         writer.line(" * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):")
-        writer.line(" *   \(recipe.handCommand(stem: options.stem))")
+        for command in recipe.handCommands(stem: options.stem) { writer.line(" *   \(command)") }
         writer.line(" * Run:")
         let params = program.params.map { "[--param \($0.name)=...]" }.joined(separator: " ")
         writer.line(" *   \(launch)./\(options.stem) \(params.isEmpty ? "" : params + " ")[--input GRID=FILE.npy] [--output \(program.update.grid).npy] [--output GRID=FILE.npy] [--json]")

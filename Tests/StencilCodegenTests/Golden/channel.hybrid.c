@@ -2,7 +2,8 @@
  * Edit channel.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime channel.c runtime/stencil_runtime.c runtime/stencil_mpi.c -lm -o channel
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_mpi.c
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime channel.c stencil_runtime.o stencil_mpi.o -lm -o channel
  * Run:
  *   mpirun -np 2 ./channel [--param sweeps=...] [--input GRID=FILE.npy] [--output t.npy] [--output GRID=FILE.npy] [--json]
  *

@@ -2,7 +2,8 @@
  * Edit heat.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime heat.c runtime/stencil_runtime.c runtime/stencil_mpi.c -lm -o heat
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_mpi.c
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime heat.c stencil_runtime.o stencil_mpi.o -lm -o heat
  * Run:
  *   mpirun -np 2 ./heat [--param N=...] [--param steps_count=...] [--param r=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
