@@ -31,6 +31,9 @@ extension Sema {
                     break  // the point's index along that dimension, a value of the grid's type
                 } else if case .constant(_, let indices) = context, indices.contains(name.name) {
                     break  // init u[i, j] / boundary u[i, j]: the index of the point being set
+                } else if case .constant(let what, let indices) = context, indices.isEmpty,
+                          updateIndexNames.contains(name.name) {
+                    diagnostics.error(.unboundIndex(name.name, in: what), at: name.range)
                 } else {
                     diagnostics.error(.unknownName(name.name), at: name.range)
                 }

@@ -51,6 +51,7 @@ extension Sema {
                               notes: [note("first update is here", at: update.range)])
         }
         let updatedGrid = checkUpdateHeader(update)
+        updateIndexNames = [update.rowIndex.name, update.colIndex.name]
         checkExpression(update.value, context: .update(row: update.rowIndex.name, col: update.colIndex.name))
         lines[update.range.start.line] = file.lineText(update.range.start.line)
 

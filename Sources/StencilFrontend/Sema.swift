@@ -73,6 +73,8 @@ public struct Sema {
     }
     var symbols: [String: Symbol] = [:]
     var readGrids: Set<String> = []
+    /// The update's index names: used elsewhere without brackets, they get a hint.
+    var updateIndexNames: [String] = []
     /// The parser dropped statements: do not report what may have been in them as missing.
     var incomplete = false
 
