@@ -187,6 +187,8 @@ public struct HostCode {
         let (r0, r1, c0, c1) = rectangle
         let i = names[program.update.rowIndex], j = names[program.update.colIndex]
         var dialect = hostDialect
+        // The updated grid's buffers are `void *buffer[2]`; read-only grids are typed already.
+        let target = buffer.contains("[") ? "((\(scalar) *)\(buffer))" : buffer
         writer.line("/* \(comment) */")
         if let decomposition {
             let d = decomposition.hasPrefix("&") ? String(decomposition.dropFirst()) + "." : "(\(decomposition))->"
@@ -196,7 +198,7 @@ public struct HostCode {
                 writer.line("const stmpi_rect held = stmpi_held(\(decomposition), \(r0), \(r1), \(c0), \(c1));")
                 writer.block("for (long \(i) = held.i0; \(i) < held.i1; ++\(i))") {
                     writer.block("for (long \(j) = held.j0; \(j) < held.j1; ++\(j))") {
-                        writer.line("((\(scalar) *)\(buffer))[\(i) * \(d)local_cols + \(j)] = \(value);")
+                        writer.line("\(target)[\(i) * \(d)local_cols + \(j)] = \(value);")
                     }
                 }
             }
@@ -205,7 +207,7 @@ public struct HostCode {
             let value = CExprPrinter.print(fill.value, dialect)
             writer.block("for (long \(i) = \(r0); \(i) < \(r1); ++\(i))") {
                 writer.block("for (long \(j) = \(c0); \(j) < \(c1); ++\(j))") {
-                    writer.line("((\(scalar) *)\(buffer))[\(i) * cols + \(j)] = \(value);")
+                    writer.line("\(target)[\(i) * cols + \(j)] = \(value);")
                 }
             }
         }
