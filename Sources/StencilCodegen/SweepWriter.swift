@@ -100,7 +100,11 @@ public struct SweepWriter {
     func unpack(readsOld: Bool = false) {
         writer.line("const sweep_args *extra = args;")
         writer.line("const long cols = extra->cols;")
-        if offsetsIndices { writer.line("const long row_offset = extra->row_offset, col_offset = extra->col_offset;") }
+        if offsetsIndices {
+            let used = program.update.value.indexDimensions
+            if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
+            if used.contains(1) { writer.line("const long col_offset = extra->col_offset;") }
+        }
         if readsOwnGrid || readsOld { writer.line("const \(scalar) *restrict \(grid) = in;") } else { writer.line("(void)in;") }
         writer.line("\(scalar) *restrict \(next) = out;")
         for other in program.readOnlyGrids { writer.line("const \(scalar) *restrict \(names[other.name]) = extra->\(names[other.name]);") }

@@ -45,6 +45,17 @@ public indirect enum IRExpr: Hashable, Sendable {
         }
     }
 
+    /// The dimensions whose index the value uses (0 rows, 1 columns).
+    public var indexDimensions: Set<Int> {
+        switch self {
+        case .index(let dimension): return [dimension]
+        case .constant, .param, .read: return []
+        case .negate(let operand): return operand.indexDimensions
+        case .binary(_, let left, let right): return left.indexDimensions.union(right.indexDimensions)
+        case .call(_, let arguments): return arguments.reduce(into: Set<Int>()) { $0.formUnion($1.indexDimensions) }
+        }
+    }
+
     /// Every grid read in evaluation order (duplicates kept).
     public var reads: [(grid: String, dRow: Int, dCol: Int)] {
         switch self {

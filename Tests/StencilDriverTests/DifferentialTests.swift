@@ -230,6 +230,7 @@ enum Differential {
                 case .call(let f, _): seen.insert(f)
                 case .negate: seen.insert("negate")
                 case .paren: seen.insert("paren")
+                case .index: seen.insert("index value")
                 case .read(let g, _, _) where g != program.updated.name: seen.insert("read-only grid")
                 default: break
                 }
@@ -246,7 +247,7 @@ enum Differential {
         }
         for feature in ["+", "-", "*", "/", "abs", "min", "max", "sqrt", "exp", "sin", "cos", "negate", "paren",
                         "read-only grid", "float32", "float64", "steps", "maxdiff", "l2diff", "override",
-                        "negative param", "halo 1", "halo 2", "halo 3", "non-square", "relax", "relax 1"] {
+                        "negative param", "halo 1", "halo 2", "halo 3", "non-square", "relax", "relax 1", "index value"] {
             #expect(seen.contains(feature), "no generated program has \(feature)")
         }
     }

@@ -85,8 +85,11 @@ enum GenInterpreter {
         // grid's type: (float)value.
         func param(_ name: String) -> T { T(p.value(of: name)) }
 
+        // The point being updated: the update's index names as values, (float)i in C.
+        var point = (i: 0, j: 0)
         func evaluate(_ e: GenExpr, _ read: (String, Int, Int) -> T) -> T {
             switch e {
+            case .index(let dimension): return T(dimension == 0 ? point.i : point.j)
             case .number(let text): return T.literal(text)
             case .param(let name): return param(name)
             case .read(let g, let dr, let dc): return read(g, dr, dc)
@@ -145,6 +148,7 @@ enum GenInterpreter {
             var sumSquares = 0.0
             for i in h..<(rows - h) {
                 for j in h..<(cols - h) {
+                    point = (i, j)
                     let written = evaluate(p.update) { g, dr, dc in
                         g == name ? u[(i + dr) * cols + j + dc] : fields[g]![(i + dr) * cols + j + dc]
                     }

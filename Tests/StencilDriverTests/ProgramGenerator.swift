@@ -20,12 +20,14 @@ indirect enum GenExpr: Hashable {
     case negate(GenExpr)
     case binary(Character, GenExpr, GenExpr)
     case call(String, [GenExpr])
+    /// The update's index name of a dimension (0 rows, 1 columns) as a value.
+    case index(Int)
     /// Parentheses the user wrote: no meaning, printed as written.
     case paren(GenExpr)
 
     var children: [GenExpr] {
         switch self {
-        case .number, .param, .read: return []
+        case .number, .param, .read, .index: return []
         case .negate(let e), .paren(let e): return [e]
         case .binary(_, let l, let r): return [l, r]
         case .call(_, let args): return args
@@ -34,7 +36,7 @@ indirect enum GenExpr: Hashable {
 
     func replacingChildren(_ new: [GenExpr]) -> GenExpr {
         switch self {
-        case .number, .param, .read: return self
+        case .number, .param, .read, .index: return self
         case .negate: return .negate(new[0])
         case .paren: return .paren(new[0])
         case .binary(let op, _, _): return .binary(op, new[0], new[1])
@@ -203,7 +205,7 @@ struct GenProgram {
             switch e {
             case .binary(let op, _, _): return op == "+" || op == "-" ? 1 : 2
             case .negate: return 3
-            case .number, .param, .read, .call, .paren: return 4
+            case .number, .param, .read, .call, .paren, .index: return 4
             }
         }
         func sub(_ child: GenExpr, _ parentPrecedence: Int, right: Bool) -> String {
@@ -214,6 +216,7 @@ struct GenProgram {
         switch e {
         case .number(let text): return text
         case .param(let name): return name
+        case .index(let dimension): return dimension == 0 ? rowIndex : colIndex
         case .read(let grid, let r, let c): return "\(grid)[\(index(rowIndex, r)), \(index(colIndex, c))]"
         case .negate(let operand):
             // `-(...)` for anything weaker than a unary minus; `- -x` would also parse.
@@ -472,6 +475,8 @@ struct ExpressionBuilder {
     mutating func leaf(allowReads: Bool) -> (GenExpr, Double) {
         let roll = Double.random(in: 0..<1, using: &rng)
         if allowReads && roll < 0.55 { return read() }
+        // Positions: the update's index names as values (sizes stay below 16).
+        if allowReads && roll < 0.6 { return (.index(pick([0, 1])), 16) }
         if !params.isEmpty && roll < 0.75 {
             let (name, bound) = pick(params)
             return (.param(name), bound)
@@ -484,7 +489,7 @@ struct ExpressionBuilder {
     /// library while the program calls glibc at run time.
     static func isVariable(_ e: GenExpr) -> Bool {
         switch e {
-        case .read, .param: return true
+        case .read, .param, .index: return true
         case .number: return false
         default: return e.children.contains(where: isVariable)
         }

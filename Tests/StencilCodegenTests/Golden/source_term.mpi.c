@@ -28,7 +28,8 @@ typedef struct {
 static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
     const long cols = extra->cols;
-    const long row_offset = extra->row_offset, col_offset = extra->col_offset;
+    const long row_offset = extra->row_offset;
+    const long col_offset = extra->col_offset;
     const float *restrict u = in;
     float *restrict u_next = out;
     const float *restrict k_ = extra->k_;
