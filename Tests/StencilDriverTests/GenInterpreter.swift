@@ -121,11 +121,19 @@ enum GenInterpreter {
         // Fills: init over the whole grid (default 0), then the boundary strips, h deep, in order.
         var fields: [String: [T]] = [:]
         for grid in p.grids where grid.rows == p.updated.rows && grid.cols == p.updated.cols {
-            var values = [T](repeating: grid.initial.map { evaluate($0, noReads) } ?? 0, count: rows * cols)
+            // init NAME[i, j] / boundary NAME[i, j]: each point's value from its own indices.
+            var values = [T](repeating: 0, count: rows * cols)
+            for i in 0..<rows {
+                for j in 0..<cols {
+                    point = (i, j)
+                    values[i * cols + j] = grid.initial.map { evaluate($0, noReads) } ?? 0
+                }
+            }
             for (side, expression) in grid.boundary {
-                let v = evaluate(expression, noReads)
                 for i in 0..<rows {
                     for j in 0..<cols {
+                        point = (i, j)
+                        let v = evaluate(expression, noReads)
                         let inside: Bool
                         switch side {
                         case "top": inside = i < h

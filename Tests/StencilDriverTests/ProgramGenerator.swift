@@ -89,9 +89,12 @@ struct GenGrid: Hashable {
     var cols: GenExtent
     var initial: GenExpr?
     var boundary: [(side: String, value: GenExpr)]
+    /// `init NAME[i, j]` / `boundary NAME[i, j]` (the update's index names): fill values may use
+    /// `.index`.
+    var positional = false
 
     static func == (a: GenGrid, b: GenGrid) -> Bool {
-        a.name == b.name && a.rows == b.rows && a.cols == b.cols && a.initial == b.initial
+        a.name == b.name && a.rows == b.rows && a.cols == b.cols && a.initial == b.initial && a.positional == b.positional
             && a.boundary.map(\.side) == b.boundary.map(\.side) && a.boundary.map(\.value) == b.boundary.map(\.value)
     }
 
@@ -156,11 +159,12 @@ struct GenProgram {
             statements.append("grid \(g.name): \(typeName)[\(extentText(g.rows)), \(extentText(g.cols))]")
         }
         for g in grids {
-            if let initial = g.initial { statements.append("init \(g.name) = \(print(initial))") }
+            let target = g.positional ? "\(g.name)[\(rowIndex), \(colIndex)]" : g.name
+            if let initial = g.initial { statements.append("init \(target) = \(print(initial))") }
             if !g.boundary.isEmpty {
                 let separator = Bool.random(using: &rng) ? "\n        " : "; "
                 let body = g.boundary.map { "\($0.side) = \(print($0.value))" }.joined(separator: separator)
-                statements.append(separator == "; " ? "boundary \(g.name) { \(body) }" : "boundary \(g.name) {\n        \(body)\n    }")
+                statements.append(separator == "; " ? "boundary \(target) { \(body) }" : "boundary \(target) {\n        \(body)\n    }")
             }
         }
         statements.append("update \(updated.name)[\(rowIndex), \(colIndex)] = \(print(update))")
@@ -358,6 +362,18 @@ struct ProgramGenerator {
             if chance(0.7) { grids[k].initial = builder.fillValue(bound: bound) }
             for side in ["top", "bottom", "left", "right", "top", "left"].shuffled(using: &builder.rng).prefix(int(0...5)) {
                 grids[k].boundary.append((side, builder.fillValue(bound: bound)))
+            }
+        }
+        // Positions: some grids' fills vary with the point (a fill value times sin or cos of an
+        // index, so within the same bound).
+        for k in grids.indices where builder.chance(0.3) {
+            grids[k].positional = true
+            func vary(_ e: GenExpr) -> GenExpr {
+                .binary("*", e, .call(builder.pick(["sin", "cos"]), [.index(builder.pick([0, 1]))]))
+            }
+            if let initial = grids[k].initial, builder.chance(0.7) { grids[k].initial = vary(initial) }
+            for b in grids[k].boundary.indices where builder.chance(0.6) {
+                grids[k].boundary[b].value = vary(grids[k].boundary[b].value)
             }
         }
         if var u = unused {
