@@ -297,6 +297,11 @@ static stmpi_rect held_part(const stmpi_decomp *d, long gr0, long gr1, long gc0,
     return r;
 }
 
+stmpi_rect stmpi_held(const stmpi_decomp *d, long gr0, long gr1, long gc0, long gc1)
+{
+    return held_part(d, gr0, gr1, gc0, gc1);
+}
+
 void stmpi_fill_f32(const stmpi_decomp *d, float *local, long gr0, long gr1, long gc0, long gc1,
                     float value)
 {

@@ -112,6 +112,11 @@ stmpi_rect stmpi_interior(const stmpi_decomp *d);
  * of the updated range), left, right (the interior's rows). Some may be empty. */
 void stmpi_frame(const stmpi_decomp *d, stmpi_rect frame[4]);
 
+/* The part of the global rectangle [gr0, gr1) x [gc0, gc1) this rank holds (halo included), in
+ * local indices; local index l is global index l + r0 - h (rows), l + c0 - h (columns). Empty
+ * (i0 >= i1 or j0 >= j1) when the rank holds none of it. Position-dependent fills loop over it. */
+stmpi_rect stmpi_held(const stmpi_decomp *d, long gr0, long gr1, long gc0, long gc1);
+
 /* A local array of the decomposition's size, zeroed. */
 void *stmpi_alloc_local(const stmpi_decomp *d, size_t elem_size);
 

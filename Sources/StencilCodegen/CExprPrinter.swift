@@ -13,6 +13,9 @@ public struct CDialect: Sendable {
     public var param: @Sendable (_ name: String) -> String
     /// OpenCL C overloads fabs/fmin/...; C needs fabsf for float.
     public var overloadedMath: Bool
+    /// How the point's global index along a dimension (0 rows, 1 columns) is spelled, as an
+    /// integer expression; the printer casts it to the element type.
+    public var index: @Sendable (_ dimension: Int) -> String = { $0 == 0 ? "i" : "j" }
 
     public init(elementType: ElementType, overloadedMath: Bool = false,
                 read: @escaping @Sendable (String, Int, Int) -> String,
@@ -64,6 +67,10 @@ public enum CExprPrinter {
         case .constant(_, let text): return dialect.literal(text)
         case .param(let name): return dialect.param(name)
         case .read(let grid, let dRow, let dCol): return dialect.read(grid, dRow, dCol)
+        case .index(let dimension):
+            let integer = dialect.index(dimension)
+            let simple = integer.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+            return "(\(dialect.scalarType))" + (simple ? integer : "(\(integer))")
         case .negate(let operand): return "-" + sub(operand, expr, right: true)
         case .binary(let op, let left, let right):
             return "\(sub(left, expr, right: false)) \(op.rawValue) \(sub(right, expr, right: true))"

@@ -149,6 +149,6 @@ public struct CNames: Sendable {
         "sweep_alone", "sweep_args", "args", "extra", "in", "out", "sweeper", "scratch",
         "stencil_main", "stencil_entry", "io", "halt", "stop", "from", "to", "strip", "last",
         "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen",
-        "interior", "frame", "plain",
+        "interior", "frame", "plain", "row_offset", "col_offset", "held",
     ]
 }

@@ -164,13 +164,51 @@ public struct HostCode {
             let (r0, r1, c0, c1) = fillRectangle(fill.side)
             let value = CExprPrinter.print(fill.value, hostDialect)
             let origin = fill.line > 0 ? "\(program.sourceName):\(fill.line) " : "default "
-            let what = fill.side.map { "\($0.rawValue) = \(IRPrinter.expression(fill.value))" }
-                ?? "init \(fill.grid) = \(IRPrinter.expression(fill.value))"
-            if let decomposition {
+            let what = fill.side.map { "\($0.rawValue) = \(fill.expression)" }
+                ?? "init \(fill.grid)\(fill.indexList) = \(fill.expression)"
+            if fill.value.usesIndex {
+                positionFill(fill, into: buffer, rectangle: (r0, r1, c0, c1), comment: origin + what,
+                             decomposition: decomposition)
+            } else if let decomposition {
                 let function = program.elementType == .float32 ? "stmpi_fill_f32" : "stmpi_fill_f64"
                 writer.line("\(function)(\(decomposition), \(buffer), \(r0), \(r1), \(c0), \(c1), \(value)); /* \(origin)\(what) */")
             } else {
                 writer.line("\(fillFunction)(\(buffer), rows, cols, \(r0), \(r1), \(c0), \(c1), \(value)); /* \(origin)\(what) */")
+            }
+        }
+    }
+
+    /// A fill whose value depends on the point (`init u[i, j]`, `boundary u[i, j]`): a loop over
+    /// the rectangle, the value computed from each point's GLOBAL indices, in the element type.
+    /// On an MPI rank, the loop covers the part of the rectangle the rank holds (stmpi_held, halo
+    /// included) in local indices, and the value uses local + the block's offset.
+    private func positionFill(_ fill: Fill, into buffer: String, rectangle: (String, String, String, String),
+                              comment: String, decomposition: String?) {
+        let (r0, r1, c0, c1) = rectangle
+        let i = names[program.update.rowIndex], j = names[program.update.colIndex]
+        var dialect = hostDialect
+        // The updated grid's buffers are `void *buffer[2]`; read-only grids are typed already.
+        let target = buffer.contains("[") ? "((\(scalar) *)\(buffer))" : buffer
+        writer.line("/* \(comment) */")
+        if let decomposition {
+            let d = decomposition.hasPrefix("&") ? String(decomposition.dropFirst()) + "." : "(\(decomposition))->"
+            dialect.index = { $0 == 0 ? "\(i) + \(d)r0 - HALO" : "\(j) + \(d)c0 - HALO" }
+            let value = CExprPrinter.print(fill.value, dialect)
+            writer.block("") {
+                writer.line("const stmpi_rect held = stmpi_held(\(decomposition), \(r0), \(r1), \(c0), \(c1));")
+                writer.block("for (long \(i) = held.i0; \(i) < held.i1; ++\(i))") {
+                    writer.block("for (long \(j) = held.j0; \(j) < held.j1; ++\(j))") {
+                        writer.line("\(target)[\(i) * \(d)local_cols + \(j)] = \(value);")
+                    }
+                }
+            }
+        } else {
+            dialect.index = { $0 == 0 ? i : j }
+            let value = CExprPrinter.print(fill.value, dialect)
+            writer.block("for (long \(i) = \(r0); \(i) < \(r1); ++\(i))") {
+                writer.block("for (long \(j) = \(c0); \(j) < \(c1); ++\(j))") {
+                    writer.line("\(target)[\(i) * cols + \(j)] = \(value);")
+                }
             }
         }
     }

@@ -28,11 +28,13 @@ public struct OpenCLKernels {
         let names = self.names
         let row = names[program.update.rowIndex]
         let col = names[program.update.colIndex]
-        return CDialect(elementType: program.elementType, overloadedMath: true,
-                        read: { grid, dRow, dCol in
-                            "\(names[grid])[\(CExprPrinter.flatIndex(row: row, dRow, col: col, dCol, stride: "cols"))]"
-                        },
-                        param: { names[$0] })
+        var dialect = CDialect(elementType: program.elementType, overloadedMath: true,
+                               read: { grid, dRow, dCol in
+                                   "\(names[grid])[\(CExprPrinter.flatIndex(row: row, dRow, col: col, dCol, stride: "cols"))]"
+                               },
+                               param: { names[$0] })
+        dialect.index = { $0 == 0 ? row : col }  // the work-item's global row and column
+        return dialect
     }
 
     /// Kernel names, as the host creates them.
@@ -120,7 +122,7 @@ public struct OpenCLKernels {
         var used: Set<String> = []
         func walk(_ e: IRExpr) {
             switch e {
-            case .constant, .param, .read: break
+            case .constant, .param, .read, .index: break
             case .negate(let operand): walk(operand)
             case .binary(_, let left, let right): walk(left); walk(right)
             case .call(let function, let arguments):

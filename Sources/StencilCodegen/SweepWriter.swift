@@ -34,15 +34,28 @@ public struct SweepWriter {
     var col: String { names[program.update.colIndex] }
     var readsOwnGrid: Bool { program.update.value.reads.contains { $0.grid == program.update.grid } }
 
-    /// Dialect inside a sweep: reads index the flat grid, params are locals of the element type.
+    /// An MPI rank's sweep whose update uses the index names: the loop indices are local, so
+    /// the block's global offset comes in the args record (`row_offset`, `col_offset`).
+    var offsetsIndices: Bool {
+        program.update.value.usesIndex && (program.schedule.target == .mpi || program.schedule.target == .hybrid)
+    }
+
+    /// Dialect inside a sweep: reads index the flat grid, params are locals of the element type,
+    /// index names are the loop indices (on an MPI rank plus the block's offset: global indices).
     public var dialect: CDialect {
         let names = self.names
         let row = self.row, col = self.col
-        return CDialect(elementType: program.elementType,
-                        read: { grid, dRow, dCol in
-                            "\(names[grid])[\(CExprPrinter.flatIndex(row: row, dRow, col: col, dCol, stride: "cols"))]"
-                        },
-                        param: { names[$0] })
+        var dialect = CDialect(elementType: program.elementType,
+                               read: { grid, dRow, dCol in
+                                   "\(names[grid])[\(CExprPrinter.flatIndex(row: row, dRow, col: col, dCol, stride: "cols"))]"
+                               },
+                               param: { names[$0] })
+        if offsetsIndices {
+            dialect.index = { $0 == 0 ? "\(row) + row_offset" : "\(col) + col_offset" }
+        } else {
+            dialect.index = { $0 == 0 ? row : col }
+        }
+        return dialect
     }
 
     /// The check sweep's accumulator type.
@@ -53,6 +66,7 @@ public struct SweepWriter {
         writer.comment("What a sweep reads besides its two buffers.")
         writer.block("typedef struct", trailer: " sweep_args;") {
             writer.line("long cols; /* row length */")
+            if offsetsIndices { writer.line("long row_offset, col_offset; /* global index of local index 0 */") }
             for other in program.readOnlyGrids { writer.line("const \(scalar) *\(names[other.name]);") }
             for param in program.update.value.params { writer.line("\(scalar) \(names[param]);") }
         }
@@ -86,6 +100,11 @@ public struct SweepWriter {
     func unpack(readsOld: Bool = false) {
         writer.line("const sweep_args *extra = args;")
         writer.line("const long cols = extra->cols;")
+        if offsetsIndices {
+            let used = program.update.value.indexDimensions
+            if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
+            if used.contains(1) { writer.line("const long col_offset = extra->col_offset;") }
+        }
         if readsOwnGrid || readsOld { writer.line("const \(scalar) *restrict \(grid) = in;") } else { writer.line("(void)in;") }
         writer.line("\(scalar) *restrict \(next) = out;")
         for other in program.readOnlyGrids { writer.line("const \(scalar) *restrict \(names[other.name]) = extra->\(names[other.name]);") }
@@ -152,6 +171,7 @@ public struct SweepWriter {
     public func argsDeclaration(cols: String) -> String {
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
         var fields = [".cols = \(cols)"]
+        if offsetsIndices { fields.append(".row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO") }
         for other in program.readOnlyGrids { fields.append(".\(names[other.name]) = \(names[other.name])") }
         for param in program.update.value.params {
             let value = integers.contains(param) || program.elementType == .float32 ? "(\(scalar))\(names[param])" : names[param]

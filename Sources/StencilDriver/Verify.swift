@@ -30,7 +30,7 @@ public enum VerifyTolerance {
 
     static func callsInexactFunctions(_ expr: IRExpr) -> Bool {
         switch expr {
-        case .constant, .param, .read: return false
+        case .constant, .param, .read, .index: return false
         case .negate(let operand): return callsInexactFunctions(operand)
         case .binary(_, let left, let right): return callsInexactFunctions(left) || callsInexactFunctions(right)
         case .call(let function, let arguments):

@@ -74,12 +74,16 @@ public struct BoundaryAssignment: Sendable {
 
 public struct BoundaryDecl: Sendable {
     public let grid: Identifier
+    /// `boundary u[i, j] { ... }`: the index names the side values may use (nil without brackets).
+    public var indices: [Identifier]? = nil
     public let assignments: [BoundaryAssignment]
     public let range: SourceRange
 }
 
 public struct InitDecl: Sendable {
     public let grid: Identifier
+    /// `init u[i, j] = ...`: the index names the value may use (nil without brackets).
+    public var indices: [Identifier]? = nil
     public let value: Expr
     public let range: SourceRange
 }

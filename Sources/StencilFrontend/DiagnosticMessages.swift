@@ -94,6 +94,14 @@ extension DiagnosticMessage {
     static func indexOutsideRead(_ name: String) -> Self {
         .init(id: "index-outside-read", "index '\(name)' can only be used inside a grid read such as u[\(name), ...]")
     }
+    static func unboundIndex(_ name: String, in what: String) -> Self {
+        .init(id: "unbound-index",
+              "index '\(name)' is not bound in \(what): name the indices after the grid, as in init u[i, j] = ... or boundary u[i, j] { ... }")
+    }
+    static func wrongIndexCount(statement: String, grid: String, found: Int, dimensions: Int) -> Self {
+        .init(id: "wrong-index-count",
+              "\(statement) \(grid)[...] names \(found) \(found == 1 ? "index" : "indices"); grid '\(grid)' has \(dimensions) dimensions, so it takes \(dimensions) index names, as in \(grid)[i, j]")
+    }
     static func gridReadNotAllowed(_ context: String) -> Self {
         .init(id: "grid-read-not-allowed", "a grid cannot be read in \(context); it is a value of params and numbers")
     }

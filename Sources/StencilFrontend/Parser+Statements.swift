@@ -67,6 +67,7 @@ extension Parser {
     mutating func parseBoundary() throws -> BoundaryDecl {
         let keyword = advance()
         let grid = try expectIdentifier("a grid name")
+        let indices = try parseIndexNames()
         var assignments: [BoundaryAssignment] = []
         try parseBlock { parser in
             let side = try parser.expectIdentifier("a boundary side (top, bottom, left, right)")
@@ -78,16 +79,31 @@ extension Parser {
             try parser.expectStatementEnd()
             assignments.append(BoundaryAssignment(side: side, value: value))
         }
-        return BoundaryDecl(grid: grid, assignments: assignments, range: range(from: keyword.range))
+        var decl = BoundaryDecl(grid: grid, assignments: assignments, range: range(from: keyword.range))
+        decl.indices = indices
+        return decl
     }
 
-    /// init := 'init' NAME '=' expression
+    /// init := 'init' NAME ['[' INDEX {',' INDEX} ']'] '=' expression
     mutating func parseInit() throws -> InitDecl {
         let keyword = advance()
         let grid = try expectIdentifier("a grid name")
+        let indices = try parseIndexNames()
         try expect(.equals, "'='")
         let value = try parseExpression()
-        return InitDecl(grid: grid, value: value, range: range(from: keyword.range))
+        var decl = InitDecl(grid: grid, value: value, range: range(from: keyword.range))
+        decl.indices = indices
+        return decl
+    }
+
+    /// `[i, j]` after an init's or boundary's grid name: the index names (any number; Sema
+    /// checks the count against the grid's dimensions). nil when there is no '['.
+    mutating func parseIndexNames() throws -> [Identifier]? {
+        guard match(.leftBracket) else { return nil }
+        var names = [try expectIdentifier("an index name")]
+        while match(.comma) { names.append(try expectIdentifier("an index name")) }
+        try expect(.rightBracket, "']'")
+        return names
     }
 
     /// update := 'update' NAME '[' INDEX ',' INDEX ']' '=' expression

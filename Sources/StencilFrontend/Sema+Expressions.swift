@@ -4,8 +4,9 @@ extension Sema {
     enum ExpressionContext {
         /// The update's right-hand side: grids may be read at offsets of the two indices.
         case update(row: String, col: String)
-        /// A value fixed before the iterations (boundary, init): params and numbers only.
-        case constant(String)
+        /// A value fixed before the iterations (boundary, init): params, numbers, and the index
+        /// names of `init u[i, j]` / `boundary u[i, j]` (`indices`, empty without brackets).
+        case constant(String, indices: [String] = [])
         /// The `relax` factor: params and numbers; the update's index names are named as such.
         case relax(row: String, col: String)
     }
@@ -27,14 +28,19 @@ extension Sema {
                 if case .relax(let row, let col) = context, name.name == row || name.name == col {
                     diagnostics.error(.relaxUsesIndex(name.name), at: name.range)
                 } else if case .update(let row, let col) = context, name.name == row || name.name == col {
-                    diagnostics.error(.indexOutsideRead(name.name), at: name.range)
+                    break  // the point's index along that dimension, a value of the grid's type
+                } else if case .constant(_, let indices) = context, indices.contains(name.name) {
+                    break  // init u[i, j] / boundary u[i, j]: the index of the point being set
+                } else if case .constant(let what, let indices) = context, indices.isEmpty,
+                          updateIndexNames.contains(name.name) {
+                    diagnostics.error(.unboundIndex(name.name, in: what), at: name.range)
                 } else {
                     diagnostics.error(.unknownName(name.name), at: name.range)
                 }
             }
         case .read(let grid, let row, let col):
             guard case .update(let rowIndex, let colIndex) = context else {
-                if case .constant(let what) = context { diagnostics.error(.gridReadNotAllowed(what), at: expr.range) }
+                if case .constant(let what, _) = context { diagnostics.error(.gridReadNotAllowed(what), at: expr.range) }
                 if case .relax = context { diagnostics.error(.relaxReadsGrid(grid.name), at: expr.range) }
                 return
             }

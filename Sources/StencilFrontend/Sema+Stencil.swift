@@ -51,17 +51,19 @@ extension Sema {
                               notes: [note("first update is here", at: update.range)])
         }
         let updatedGrid = checkUpdateHeader(update)
+        updateIndexNames = [update.rowIndex.name, update.colIndex.name]
         checkExpression(update.value, context: .update(row: update.rowIndex.name, col: update.colIndex.name))
         lines[update.range.start.line] = file.lineText(update.range.start.line)
 
         // Boundaries and initial values.
         var boundaries: [CheckedBoundary] = []
-        var inits: [String: (value: Expr, line: Int)] = [:]
+        var inits: [String: (value: Expr, line: Int, indices: [String])] = [:]
         var initDecls: [String: InitDecl] = [:]
         for statement in stencil.statements {
             switch statement {
             case .boundary(let decl):
                 guard gridNamed(decl.grid) != nil else { continue }
+                let indices = checkIndexNames(decl.indices, grid: decl.grid, statement: "boundary")
                 var seen: [BoundarySide: Identifier] = [:]
                 for assignment in decl.assignments {
                     guard let side = BoundarySide(rawValue: assignment.side.name) else { continue }
@@ -72,9 +74,9 @@ extension Sema {
                                                       notes: [note("first set here", at: first.range)]))
                     }
                     seen[side] = assignment.side
-                    checkExpression(assignment.value, context: .constant("a boundary value"))
+                    checkExpression(assignment.value, context: .constant("a boundary value", indices: indices))
                     boundaries.append(CheckedBoundary(grid: decl.grid.name, side: side, value: assignment.value,
-                                                      line: assignment.side.range.start.line))
+                                                      line: assignment.side.range.start.line, indices: indices))
                 }
                 lines[decl.range.start.line] = file.lineText(decl.range.start.line)
             case .initial(let decl):
@@ -85,8 +87,9 @@ extension Sema {
                     continue
                 }
                 initDecls[decl.grid.name] = decl
-                checkExpression(decl.value, context: .constant("an init value"))
-                inits[decl.grid.name] = (decl.value, decl.range.start.line)
+                let indices = checkIndexNames(decl.indices, grid: decl.grid, statement: "init")
+                checkExpression(decl.value, context: .constant("an init value", indices: indices))
+                inits[decl.grid.name] = (decl.value, decl.range.start.line, indices)
                 lines[decl.range.start.line] = file.lineText(decl.range.start.line)
             default:
                 break
@@ -119,6 +122,27 @@ extension Sema {
         return CheckedStencil(fileName: file.name, name: stencil.name.name, params: params, grids: grids,
                               boundaries: boundaries, inits: inits, update: update, relax: relax?.factor, stopping: stopping,
                               schedule: schedule, targetSchedules: targetSchedules, sourceLines: lines)
+    }
+
+    /// The index names of `init u[i, j]` / `boundary u[i, j]`: one per dimension of the grid
+    /// (2 today), distinct, and not a param's or grid's name. [] without brackets.
+    mutating func checkIndexNames(_ indices: [Identifier]?, grid: Identifier, statement: String) -> [String] {
+        guard let indices else { return [] }
+        let dimensions = 2
+        if indices.count != dimensions {
+            let first = indices.first!.range, last = indices.last!.range
+            diagnostics.error(.wrongIndexCount(statement: statement, grid: grid.name, found: indices.count,
+                                               dimensions: dimensions),
+                              at: SourceRange(start: first.start, length: last.start.offset + last.length - first.start.offset))
+            return []
+        }
+        if indices[0].name == indices[1].name {
+            diagnostics.error(.sameIndexNames, at: indices[1].range)
+        }
+        for index in indices where symbols[index.name] != nil {
+            diagnostics.error(.indexShadows(index.name), at: index.range)
+        }
+        return indices.map(\.name)
     }
 
     /// Adds a declaration, reporting a duplicate with a note at the first one.

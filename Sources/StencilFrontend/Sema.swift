@@ -36,6 +36,8 @@ public struct CheckedBoundary: Sendable {
     public let side: BoundarySide
     public let value: Expr
     public let line: Int
+    /// `boundary u[i, j]`: the index names the value may use ([] without brackets).
+    public var indices: [String] = []
 }
 
 public enum CheckedStopping: Sendable {
@@ -50,7 +52,7 @@ public struct CheckedStencil: Sendable {
     public let params: [CheckedParam]
     public let grids: [CheckedGrid]
     public let boundaries: [CheckedBoundary]
-    public let inits: [String: (value: Expr, line: Int)]
+    public let inits: [String: (value: Expr, line: Int, indices: [String])]
     public let update: UpdateDecl
     /// `relax EXPR`'s factor, nil when the stencil has no `relax`.
     public let relax: Expr?
@@ -71,6 +73,8 @@ public struct Sema {
     }
     var symbols: [String: Symbol] = [:]
     var readGrids: Set<String> = []
+    /// The update's index names: used elsewhere without brackets, they get a hint.
+    var updateIndexNames: [String] = []
     /// The parser dropped statements: do not report what may have been in them as missing.
     var incomplete = false
 

@@ -29,11 +29,37 @@ public indirect enum IRExpr: Hashable, Sendable {
     case negate(IRExpr)
     case binary(BinaryOperator, IRExpr, IRExpr)
     case call(BuiltinFunction, [IRExpr])
+    /// The point's integer index along a dimension (0 rows, 1 columns), as a value of the element
+    /// type: the update's index names, and those of `init u[i, j]` / `boundary u[i, j]`. Always
+    /// the GLOBAL index (an MPI rank adds its block's offset).
+    case index(Int)
+
+    /// Whether the value depends on the point's position (uses an index name).
+    public var usesIndex: Bool {
+        switch self {
+        case .index: return true
+        case .constant, .param, .read: return false
+        case .negate(let operand): return operand.usesIndex
+        case .binary(_, let left, let right): return left.usesIndex || right.usesIndex
+        case .call(_, let arguments): return arguments.contains { $0.usesIndex }
+        }
+    }
+
+    /// The dimensions whose index the value uses (0 rows, 1 columns).
+    public var indexDimensions: Set<Int> {
+        switch self {
+        case .index(let dimension): return [dimension]
+        case .constant, .param, .read: return []
+        case .negate(let operand): return operand.indexDimensions
+        case .binary(_, let left, let right): return left.indexDimensions.union(right.indexDimensions)
+        case .call(_, let arguments): return arguments.reduce(into: Set<Int>()) { $0.formUnion($1.indexDimensions) }
+        }
+    }
 
     /// Every grid read in evaluation order (duplicates kept).
     public var reads: [(grid: String, dRow: Int, dCol: Int)] {
         switch self {
-        case .constant, .param: return []
+        case .constant, .param, .index: return []
         case .read(let grid, let dRow, let dCol): return [(grid, dRow, dCol)]
         case .negate(let operand): return operand.reads
         case .binary(_, let left, let right): return left.reads + right.reads
@@ -46,7 +72,7 @@ public indirect enum IRExpr: Hashable, Sendable {
         var seen: [BuiltinFunction] = []
         func walk(_ e: IRExpr) {
             switch e {
-            case .constant, .read, .param: break
+            case .constant, .read, .param, .index: break
             case .negate(let operand): walk(operand)
             case .binary(_, let left, let right): walk(left); walk(right)
             case .call(let function, let arguments):
@@ -63,7 +89,7 @@ public indirect enum IRExpr: Hashable, Sendable {
         var seen: [String] = []
         func walk(_ e: IRExpr) {
             switch e {
-            case .constant, .read: break
+            case .constant, .read, .index: break
             case .param(let name): if !seen.contains(name) { seen.append(name) }
             case .negate(let operand): walk(operand)
             case .binary(_, let left, let right): walk(left); walk(right)
@@ -111,6 +137,15 @@ public struct Fill: Hashable, Sendable {
     public var side: BoundarySide?
     public var value: IRExpr
     public var line: Int
+    /// `init u[i, j]` / `boundary u[i, j]`: the index names as written ([] without brackets).
+    public var indices: [String] = []
+
+    /// `[i, j]` when the statement named indices, else "".
+    public var indexList: String { indices.isEmpty ? "" : "[" + indices.joined(separator: ", ") + "]" }
+    /// The value in DSL syntax, with the statement's own index names.
+    public var expression: String {
+        IRPrinter.expression(value, row: indices.first ?? "i", col: indices.count > 1 ? indices[1] : "j")
+    }
 }
 
 public struct Update: Hashable, Sendable {

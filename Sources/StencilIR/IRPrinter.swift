@@ -8,7 +8,7 @@ public enum IRPrinter {
         switch expr {
         case .binary(let op, _, _): return op == .add || op == .subtract ? 1 : 2
         case .negate: return 3
-        case .constant, .param, .read, .call: return 4
+        case .constant, .param, .read, .call, .index: return 4
         }
     }
 
@@ -33,6 +33,7 @@ public enum IRPrinter {
         switch expr {
         case .constant(_, let text): return text
         case .param(let name): return name
+        case .index(let dimension): return dimension == 0 ? row : col
         case .read(let grid, let dRow, let dCol):
             return "\(grid)[\(offset(row, dRow)), \(offset(col, dCol))]"
         case .negate(let operand): return "-" + sub(operand, expr, right: true)
@@ -54,8 +55,8 @@ public enum IRPrinter {
     }
 
     public static func fill(_ fill: Fill) -> String {
-        if let side = fill.side { return "boundary \(fill.grid) \(side.rawValue) = \(expression(fill.value))" }
-        return "init \(fill.grid) = \(expression(fill.value))"
+        if let side = fill.side { return "boundary \(fill.grid)\(fill.indexList) \(side.rawValue) = \(fill.expression)" }
+        return "init \(fill.grid)\(fill.indexList) = \(fill.expression)"
     }
 
     public static func stopping(_ stopping: Stopping, grid: String) -> String {

@@ -34,11 +34,13 @@ public enum Lowering {
         var fills: [Fill] = []
         for grid in checked.grids {
             let initial = checked.inits[grid.name]
-            fills.append(Fill(grid: grid.name, side: nil, value: initial.map { lower($0.value) } ?? .constant(0, text: "0"),
-                              line: initial?.line ?? 0))
+            fills.append(Fill(grid: grid.name, side: nil,
+                              value: initial.map { lower($0.value, indices: $0.indices) } ?? .constant(0, text: "0"),
+                              line: initial?.line ?? 0, indices: initial?.indices ?? []))
         }
         for boundary in checked.boundaries {
-            fills.append(Fill(grid: boundary.grid, side: boundary.side, value: lower(boundary.value), line: boundary.line))
+            fills.append(Fill(grid: boundary.grid, side: boundary.side, value: lower(boundary.value, indices: boundary.indices), line: boundary.line,
+                              indices: boundary.indices))
         }
 
         let stopping: Stopping
@@ -47,8 +49,8 @@ public enum Lowering {
             stopping = .steps(count: lower(count), line: line)
         case .until(let norm, let epsilon, let every, let maximum, let line):
             stopping = .until(norm: norm, epsilon: lower(epsilon),
-                              every: every.map(lower) ?? .constant(1, text: "1"),
-                              maxIterations: maximum.map(lower) ?? .constant(1_000_000, text: "1000000"),
+                              every: every.map { lower($0) } ?? .constant(1, text: "1"),
+                              maxIterations: maximum.map { lower($0) } ?? .constant(1_000_000, text: "1000000"),
                               line: line)
         }
 
@@ -56,8 +58,9 @@ public enum Lowering {
             sourceName: displayName(checked.fileName), name: checked.name, params: params, grids: grids,
             fills: fills,
             update: Update(grid: update.grid.name, rowIndex: update.rowIndex.name, colIndex: update.colIndex.name,
-                           value: lower(update.value), line: update.range.start.line),
-            stopping: stopping, schedule: schedule, relax: checked.relax.map(lower))
+                           value: lower(update.value, indices: [update.rowIndex.name, update.colIndex.name]),
+                           line: update.range.start.line),
+            stopping: stopping, schedule: schedule, relax: checked.relax.map { lower($0) })
     }
 
     static func extent(_ extent: GridExtent) -> Extent {
@@ -68,10 +71,14 @@ public enum Lowering {
     }
 
     /// AST expression -> IR expression. Index expressions become offsets.
-    static func lower(_ expr: Expr) -> IRExpr {
+    /// `indices`: the index names in scope (row first); such a name is the point's index.
+    static func lower(_ expr: Expr, indices: [String] = []) -> IRExpr {
+        func lower(_ expr: Expr) -> IRExpr { Lowering.lower(expr, indices: indices) }
         switch expr.kind {
         case .number(let literal): return .constant(literal.value, text: literal.text)
-        case .name(let name): return .param(name.name)
+        case .name(let name):
+            if let dimension = indices.firstIndex(of: name.name) { return .index(dimension) }
+            return .param(name.name)
         case .read(let grid, let row, let col):
             return .read(grid: grid.name, dRow: Sema.offset(row) ?? 0, dCol: Sema.offset(col) ?? 0)
         case .unary(.negate, let operand): return .negate(lower(operand))

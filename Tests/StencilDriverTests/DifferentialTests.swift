@@ -230,6 +230,7 @@ enum Differential {
                 case .call(let f, _): seen.insert(f)
                 case .negate: seen.insert("negate")
                 case .paren: seen.insert("paren")
+                case .index: seen.insert("index value")
                 case .read(let g, _, _) where g != program.updated.name: seen.insert("read-only grid")
                 default: break
                 }
@@ -240,13 +241,19 @@ enum Differential {
             case .until(let l2, _, _, _): seen.insert(l2 ? "l2diff" : "maxdiff")
             }
             if !program.overrides.isEmpty { seen.insert("override") }
+            if program.grids.contains(where: { $0.positional && ($0.initial.map { $0.subexpressions.contains { if case .index = $0 { return true } else { return false } } } ?? false) }) {
+                seen.insert("init u[i, j]")
+            }
+            if program.grids.contains(where: { g in g.positional && g.boundary.contains { $0.value.subexpressions.contains { if case .index = $0 { return true } else { return false } } } }) {
+                seen.insert("boundary u[i, j]")
+            }
             if program.params.contains(where: { $0.text.hasPrefix("-") }) { seen.insert("negative param") }
             seen.insert("halo \(program.halo)")
             if program.extent(program.updated.rows) != program.extent(program.updated.cols) { seen.insert("non-square") }
         }
         for feature in ["+", "-", "*", "/", "abs", "min", "max", "sqrt", "exp", "sin", "cos", "negate", "paren",
                         "read-only grid", "float32", "float64", "steps", "maxdiff", "l2diff", "override",
-                        "negative param", "halo 1", "halo 2", "halo 3", "non-square", "relax", "relax 1"] {
+                        "negative param", "halo 1", "halo 2", "halo 3", "non-square", "relax", "relax 1", "index value", "init u[i, j]", "boundary u[i, j]"] {
             #expect(seen.contains(feature), "no generated program has \(feature)")
         }
     }

@@ -85,8 +85,11 @@ enum GenInterpreter {
         // grid's type: (float)value.
         func param(_ name: String) -> T { T(p.value(of: name)) }
 
+        // The point being updated: the update's index names as values, (float)i in C.
+        var point = (i: 0, j: 0)
         func evaluate(_ e: GenExpr, _ read: (String, Int, Int) -> T) -> T {
             switch e {
+            case .index(let dimension): return T(dimension == 0 ? point.i : point.j)
             case .number(let text): return T.literal(text)
             case .param(let name): return param(name)
             case .read(let g, let dr, let dc): return read(g, dr, dc)
@@ -118,11 +121,19 @@ enum GenInterpreter {
         // Fills: init over the whole grid (default 0), then the boundary strips, h deep, in order.
         var fields: [String: [T]] = [:]
         for grid in p.grids where grid.rows == p.updated.rows && grid.cols == p.updated.cols {
-            var values = [T](repeating: grid.initial.map { evaluate($0, noReads) } ?? 0, count: rows * cols)
+            // init NAME[i, j] / boundary NAME[i, j]: each point's value from its own indices.
+            var values = [T](repeating: 0, count: rows * cols)
+            for i in 0..<rows {
+                for j in 0..<cols {
+                    point = (i, j)
+                    values[i * cols + j] = grid.initial.map { evaluate($0, noReads) } ?? 0
+                }
+            }
             for (side, expression) in grid.boundary {
-                let v = evaluate(expression, noReads)
                 for i in 0..<rows {
                     for j in 0..<cols {
+                        point = (i, j)
+                        let v = evaluate(expression, noReads)
                         let inside: Bool
                         switch side {
                         case "top": inside = i < h
@@ -145,6 +156,7 @@ enum GenInterpreter {
             var sumSquares = 0.0
             for i in h..<(rows - h) {
                 for j in h..<(cols - h) {
+                    point = (i, j)
                     let written = evaluate(p.update) { g, dr, dc in
                         g == name ? u[(i + dr) * cols + j + dc] : fields[g]![(i + dr) * cols + j + dc]
                     }

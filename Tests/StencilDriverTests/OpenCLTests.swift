@@ -74,7 +74,7 @@ enum OpenCLHarness {
     /// Whether an update calls a function OpenCL may round differently from C (exp, sin, cos).
     static func usesInexactFunctions(_ expr: IRExpr) -> Bool {
         switch expr {
-        case .constant, .param, .read: return false
+        case .constant, .param, .read, .index: return false
         case .negate(let operand): return usesInexactFunctions(operand)
         case .binary(_, let left, let right): return usesInexactFunctions(left) || usesInexactFunctions(right)
         case .call(let function, let arguments):

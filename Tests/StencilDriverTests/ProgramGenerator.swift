@@ -20,12 +20,14 @@ indirect enum GenExpr: Hashable {
     case negate(GenExpr)
     case binary(Character, GenExpr, GenExpr)
     case call(String, [GenExpr])
+    /// The update's index name of a dimension (0 rows, 1 columns) as a value.
+    case index(Int)
     /// Parentheses the user wrote: no meaning, printed as written.
     case paren(GenExpr)
 
     var children: [GenExpr] {
         switch self {
-        case .number, .param, .read: return []
+        case .number, .param, .read, .index: return []
         case .negate(let e), .paren(let e): return [e]
         case .binary(_, let l, let r): return [l, r]
         case .call(_, let args): return args
@@ -34,7 +36,7 @@ indirect enum GenExpr: Hashable {
 
     func replacingChildren(_ new: [GenExpr]) -> GenExpr {
         switch self {
-        case .number, .param, .read: return self
+        case .number, .param, .read, .index: return self
         case .negate: return .negate(new[0])
         case .paren: return .paren(new[0])
         case .binary(let op, _, _): return .binary(op, new[0], new[1])
@@ -87,9 +89,12 @@ struct GenGrid: Hashable {
     var cols: GenExtent
     var initial: GenExpr?
     var boundary: [(side: String, value: GenExpr)]
+    /// `init NAME[i, j]` / `boundary NAME[i, j]` (the update's index names): fill values may use
+    /// `.index`.
+    var positional = false
 
     static func == (a: GenGrid, b: GenGrid) -> Bool {
-        a.name == b.name && a.rows == b.rows && a.cols == b.cols && a.initial == b.initial
+        a.name == b.name && a.rows == b.rows && a.cols == b.cols && a.initial == b.initial && a.positional == b.positional
             && a.boundary.map(\.side) == b.boundary.map(\.side) && a.boundary.map(\.value) == b.boundary.map(\.value)
     }
 
@@ -154,11 +159,12 @@ struct GenProgram {
             statements.append("grid \(g.name): \(typeName)[\(extentText(g.rows)), \(extentText(g.cols))]")
         }
         for g in grids {
-            if let initial = g.initial { statements.append("init \(g.name) = \(print(initial))") }
+            let target = g.positional ? "\(g.name)[\(rowIndex), \(colIndex)]" : g.name
+            if let initial = g.initial { statements.append("init \(target) = \(print(initial))") }
             if !g.boundary.isEmpty {
                 let separator = Bool.random(using: &rng) ? "\n        " : "; "
                 let body = g.boundary.map { "\($0.side) = \(print($0.value))" }.joined(separator: separator)
-                statements.append(separator == "; " ? "boundary \(g.name) { \(body) }" : "boundary \(g.name) {\n        \(body)\n    }")
+                statements.append(separator == "; " ? "boundary \(target) { \(body) }" : "boundary \(target) {\n        \(body)\n    }")
             }
         }
         statements.append("update \(updated.name)[\(rowIndex), \(colIndex)] = \(print(update))")
@@ -203,7 +209,7 @@ struct GenProgram {
             switch e {
             case .binary(let op, _, _): return op == "+" || op == "-" ? 1 : 2
             case .negate: return 3
-            case .number, .param, .read, .call, .paren: return 4
+            case .number, .param, .read, .call, .paren, .index: return 4
             }
         }
         func sub(_ child: GenExpr, _ parentPrecedence: Int, right: Bool) -> String {
@@ -214,6 +220,7 @@ struct GenProgram {
         switch e {
         case .number(let text): return text
         case .param(let name): return name
+        case .index(let dimension): return dimension == 0 ? rowIndex : colIndex
         case .read(let grid, let r, let c): return "\(grid)[\(index(rowIndex, r)), \(index(colIndex, c))]"
         case .negate(let operand):
             // `-(...)` for anything weaker than a unary minus; `- -x` would also parse.
@@ -357,6 +364,18 @@ struct ProgramGenerator {
                 grids[k].boundary.append((side, builder.fillValue(bound: bound)))
             }
         }
+        // Positions: some grids' fills vary with the point (a fill value times sin or cos of an
+        // index, so within the same bound).
+        for k in grids.indices where builder.chance(0.3) {
+            grids[k].positional = true
+            func vary(_ e: GenExpr) -> GenExpr {
+                .binary("*", e, .call(builder.pick(["sin", "cos"]), [.index(builder.pick([0, 1]))]))
+            }
+            if let initial = grids[k].initial, builder.chance(0.7) { grids[k].initial = vary(initial) }
+            for b in grids[k].boundary.indices where builder.chance(0.6) {
+                grids[k].boundary[b].value = vary(grids[k].boundary[b].value)
+            }
+        }
         if var u = unused {
             u.initial = builder.fillValue(bound: bound)
             grids.append(u)
@@ -472,6 +491,8 @@ struct ExpressionBuilder {
     mutating func leaf(allowReads: Bool) -> (GenExpr, Double) {
         let roll = Double.random(in: 0..<1, using: &rng)
         if allowReads && roll < 0.55 { return read() }
+        // Positions: the update's index names as values (sizes stay below 16).
+        if allowReads && roll < 0.6 { return (.index(pick([0, 1])), 16) }
         if !params.isEmpty && roll < 0.75 {
             let (name, bound) = pick(params)
             return (.param(name), bound)
@@ -484,7 +505,7 @@ struct ExpressionBuilder {
     /// library while the program calls glibc at run time.
     static func isVariable(_ e: GenExpr) -> Bool {
         switch e {
-        case .read, .param: return true
+        case .read, .param, .index: return true
         case .number: return false
         default: return e.children.contains(where: isVariable)
         }

@@ -25,6 +25,11 @@ struct ReferenceProblem<T: BinaryFloatingPoint> {
     var boundary: [(ReferenceSide, T)]
     /// Other (read-only) grids: all of this value (their init).
     var readOnly: T = 0
+    /// `init f[i, j] = ...`: the read-only grid's value at each point (replaces `readOnly`).
+    var readOnlyAt: ((_ i: Int, _ j: Int) -> T)? = nil
+    /// `boundary u[i, j] { SIDE = ... }`: sides whose values depend on the point, applied after
+    /// `boundary` in the order written.
+    var boundaryAt: [(ReferenceSide, (_ i: Int, _ j: Int) -> T)] = []
     /// The new value at (i, j), from the previous iterate `u` (row-major, `cols` wide).
     var update: (_ u: [T], _ f: T, _ i: Int, _ j: Int, _ cols: Int) -> T
     var stop: ReferenceStop
@@ -39,7 +44,8 @@ struct ReferenceResult<T> {
 /// Jacobi iteration exactly as LANGUAGE.md section 2 defines it.
 func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> ReferenceResult<T> {
     var u = [T](repeating: p.initial, count: p.rows * p.cols)
-    for (side, value) in p.boundary {
+    let sides = p.boundary.map { side, value in (side, { (_: Int, _: Int) in value }) } + p.boundaryAt
+    for (side, value) in sides {
         for i in 0..<p.rows {
             for j in 0..<p.cols {
                 let inStrip: Bool
@@ -49,9 +55,13 @@ func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Referen
                 case .left: inStrip = j < p.halo
                 case .right: inStrip = j >= p.cols - p.halo
                 }
-                if inStrip { u[i * p.cols + j] = value }
+                if inStrip { u[i * p.cols + j] = value(i, j) }
             }
         }
+    }
+    var f = [T](repeating: p.readOnly, count: p.rows * p.cols)
+    if let at = p.readOnlyAt {
+        for i in 0..<p.rows { for j in 0..<p.cols { f[i * p.cols + j] = at(i, j) } }
     }
     var next = u
     func sweep() -> (maxChange: T, sumSquares: Double) {
@@ -59,7 +69,7 @@ func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Referen
         var sumSquares = 0.0
         for i in p.halo..<(p.rows - p.halo) {
             for j in p.halo..<(p.cols - p.halo) {
-                let value = p.update(u, p.readOnly, i, j, p.cols)
+                let value = p.update(u, f[i * p.cols + j], i, j, p.cols)
                 let old = u[i * p.cols + j]
                 let change = (value - old).magnitude
                 if change > maxChange { maxChange = change }
@@ -156,6 +166,7 @@ enum ReferencePrograms {
                              },
                              stop: .until(l2: false, epsilon: 1e-4, every: 20, max: 200000))
         },
+        sourceTerm(37),
         .float32("channel.st", ["sweeps=150"]) {
             ReferenceProblem(rows: 64, cols: 500, halo: 1, initial: 0,
                              boundary: [(.left, 1), (.right, 0), (.top, 0.25), (.bottom, 0.25)],
@@ -201,6 +212,31 @@ enum ReferencePrograms {
                                     boundary: [(.left, 100), (.top, 0), (.bottom, 0), (.right, 0)],
                                     update: { u, _, i, j, c in
                                         u[i * c + j] + r * (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1] - 4 * u[i * c + j])
+                                    },
+                                    stop: .steps(300))
+        }
+    }
+
+    /// Positions in expressions: the update's indices as float32 values, a top side that varies
+    /// along it, a read-only coefficient given point by point. Glibc's float functions, as the
+    /// emitted C calls them, in the written order.
+    static func sourceTerm(_ n: Int) -> ReferenceCase {
+        .float32("source_term.st", ["N=\(n)", "sweeps=300"]) {
+            let r = Float(0.2)
+            let nf = Float(n)
+            return ReferenceProblem(rows: n, cols: n, halo: 1, initial: 0,
+                                    boundary: [],
+                                    readOnlyAt: { i, j in
+                                        1 + Float(0.25) * Glibc.cosf(Float(0.2) * Float(i)) * Glibc.cosf(Float(0.2) * Float(j))
+                                    },
+                                    boundaryAt: [
+                                        (.top, { _, j in 100 * Glibc.sinf(Float(3.14159265) * Float(j) / (nf - 1)) }),
+                                        (.bottom, { _, _ in 0 }), (.left, { _, _ in 0 }), (.right, { _, _ in 0 }),
+                                    ],
+                                    update: { u, k, i, j, c in
+                                        let sum = u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]
+                                        let flow = r * k * (sum - 4 * u[i * c + j])
+                                        return u[i * c + j] + flow + Float(0.001) * Float(i) * Glibc.sinf(Float(0.1) * Float(j))
                                     },
                                     stop: .steps(300))
         }
