@@ -53,6 +53,7 @@ public struct SweepWriter {
         writer.comment("What a sweep reads besides its two buffers.")
         writer.block("typedef struct", trailer: " sweep_args;") {
             writer.line("long cols; /* row length */")
+            if program.redBlack { writer.line("long parity; /* (global row + global col) - (local row + local col), mod 2: the colour of a point comes from its global indices */") }
             for other in program.readOnlyGrids { writer.line("const \(scalar) *\(names[other.name]);") }
             for param in program.update.value.params { writer.line("\(scalar) \(names[param]);") }
         }
@@ -66,6 +67,10 @@ public struct SweepWriter {
             writer.blank()
         }
         writer.comment("\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))")
+        if program.redBlack {
+            redBlackFunctions()
+            return
+        }
         sweepFunction("sweep", worksharing: loops.worksharing)
         if loops.hasLoneSweep {
             writer.blank()
@@ -126,6 +131,97 @@ public struct SweepWriter {
         }
     }
 
+    // MARK: Red-black order
+
+    static let colours = ["red", "black"]
+
+    /// `order redblack`: one buffer, updated in place (`in` and `out` are the same grid). Each
+    /// half-sweep updates the points of one colour (red: global row + col even) and reads only
+    /// points of the other colour and the point's own old value, so its points can be updated in
+    /// any order, by any thread or rank, with the same bits. `sweep` (and the check sweep) is a
+    /// whole iteration: the red half-sweep, then the black one (openmp: each ends at its `omp
+    /// for`'s barrier); mpi/hybrid call the halves one by one, with a halo exchange before each.
+    func redBlackFunctions() {
+        let value = CExprPrinter.print(program.update.value, dialect)
+        for (colour, name) in Self.colours.enumerated() {
+            writer.comment("The \(name) half-sweep: points with (global row + col) \(colour == 0 ? "even" : "odd"), in place, every other column.")
+            writer.block("static void sweep_\(name)\(Self.signature)") {
+                unpackInPlace()
+                if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing)") }
+                colourLoopNest(colour: colour, simd: loops.vectorization == .simd ? "" : nil) { point in
+                    writer.line("\(grid)[\(point)] = \(value);")
+                }
+            }
+            writer.blank()
+        }
+        writer.comment("One red-black iteration: the red half-sweep, then the black one.")
+        writer.block("static void sweep\(Self.signature)") {
+            for name in Self.colours { writer.line("sweep_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+        }
+        guard let check = loops.check else { return }
+        let reductions = "reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)"
+        for (colour, name) in Self.colours.enumerated() {
+            writer.blank()
+            writer.comment("The \(name) half-sweep, also accumulating \(check.variable == "maxdiff" ? "maxdiff" : "the sum of squared changes (in double)") and counting NaN/Inf: check iterations only.")
+            writer.block("static void \(check.function)_\(name)\(Self.signature)") {
+                unpackInPlace()
+                if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing) \(reductions)") }
+                colourLoopNest(colour: colour, simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
+                    writer.line("const \(scalar) next = \(value);")
+                    if check.inDouble {
+                        writer.line("const double change = (double)next - (double)\(grid)[\(point)];")
+                        writer.line("\(grid)[\(point)] = next;")
+                        writer.line("sum_sq += change * change;")
+                        writer.line("nonfinite += !(change * change <= DBL_MAX);")
+                    } else {
+                        writer.line("const \(scalar) change = \(dialect.function(.abs))(next - \(grid)[\(point)]);")
+                        writer.line("\(grid)[\(point)] = next;")
+                        writer.line("maxdiff = change > maxdiff ? change : maxdiff;")
+                        writer.line("nonfinite += !(change <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"));")
+                    }
+                }
+            }
+        }
+        writer.blank()
+        writer.comment("One red-black check iteration: the norm is the change over both half-sweeps (each point changes once).")
+        writer.block("static void \(check.function)\(Self.signature)") {
+            for name in Self.colours { writer.line("\(check.function)_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+        }
+    }
+
+    /// The locals of a half-sweep: one grid, read and written in place (no `restrict`).
+    func unpackInPlace() {
+        writer.line("const sweep_args *extra = args;")
+        writer.line("const long cols = extra->cols;")
+        writer.line("const long parity = extra->parity;")
+        writer.line("(void)in;")
+        writer.line("\(scalar) *\(grid) = out; /* in place: the same grid as `in` */")
+        for other in program.readOnlyGrids { writer.line("const \(scalar) *restrict \(names[other.name]) = extra->\(names[other.name]);") }
+        for param in program.update.value.params { writer.line("const \(scalar) \(names[param]) = extra->\(names[param]);") }
+    }
+
+    /// The rows of the rectangle, and in each the columns of one colour: from the first column
+    /// of that colour, stepping by 2.
+    func colourLoopNest(colour: Int, simd: String?, _ body: (String) -> Void) {
+        func columns(_ begin: String, _ end: String) {
+            if let simd { writer.line("#pragma omp simd" + (simd.isEmpty ? "" : " \(simd)")) }
+            writer.block("for (long \(col) = \(begin) + ((\(row) + \(begin) + parity\(colour == 0 ? "" : " + 1")) & 1); \(col) < \(end); \(col) += 2)") {
+                body("\(row) * cols + \(col)")
+            }
+        }
+        if let tileRows = loops.tileRows, let tileCols = loops.tileCols {
+            writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
+                writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {
+                    writer.line("const long tile_row_end = ii + \(tileRows) < row_end ? ii + \(tileRows) : row_end;")
+                    writer.line("const long tile_col_end = jj + \(tileCols) < col_end ? jj + \(tileCols) : col_end;")
+                    writer.block("for (long \(row) = ii; \(row) < tile_row_end; ++\(row))") { columns("jj", "tile_col_end") }
+                }
+            }
+        } else {
+            writer.block("for (long \(row) = row_begin; \(row) < row_end; ++\(row))") { columns("col_begin", "col_end") }
+        }
+    }
+
     /// The row and column loops over the rectangle (tile by tile where the plan tiles); `simd`
     /// is the column loop's `#pragma omp simd` clauses ("" for none), nil for no pragma; `body`
     /// gets the flat index of the point.
@@ -149,9 +245,10 @@ public struct SweepWriter {
 
     /// `sweep_args args = { ... };` in `main`: the row length `cols`, read-only grids, params
     /// converted to the element type.
-    public func argsDeclaration(cols: String) -> String {
+    public func argsDeclaration(cols: String, parity: String = "0") -> String {
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
         var fields = [".cols = \(cols)"]
+        if program.redBlack { fields.append(".parity = \(parity)") }
         for other in program.readOnlyGrids { fields.append(".\(names[other.name]) = \(names[other.name])") }
         for param in program.update.value.params {
             let value = integers.contains(param) || program.elementType == .float32 ? "(\(scalar))\(names[param])" : names[param]

@@ -174,6 +174,9 @@ public struct Program: Sendable {
     /// `relax OMEGA`'s factor as written (nil without `relax`). The relax-update pass folds it
     /// into `update.value`; it stays here for the summary and `explain`.
     public var relax: IRExpr? = nil
+    /// `order redblack`: an iteration is two half-sweeps in place, the red points (row + col
+    /// even, global indices) then the black ones (LANGUAGE.md section 5). False: Jacobi order.
+    public var redBlack: Bool = false
 
     // Derived by passes.
     /// Largest absolute offset of any read (ComputeHalo).

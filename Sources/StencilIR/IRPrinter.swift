@@ -81,6 +81,7 @@ public enum IRPrinter {
         if let relax = p.relax {
             out += "  relax \(expression(relax))" + (p.isRelaxed ? "" : "  -- the literal 1: the update is unchanged") + "\n"
         }
+        if p.redBlack { out += "  order redblack  -- red points (row + col even), then black ones, in place\n" }
         out += "  halo \(p.halo)\n"
         out += "  stop \(stopping(p.stopping, grid: p.update.grid))\n"
         let s = p.schedule

@@ -57,7 +57,7 @@ public enum Lowering {
             fills: fills,
             update: Update(grid: update.grid.name, rowIndex: update.rowIndex.name, colIndex: update.colIndex.name,
                            value: lower(update.value), line: update.range.start.line),
-            stopping: stopping, schedule: schedule, relax: checked.relax.map(lower))
+            stopping: stopping, schedule: schedule, relax: checked.relax.map(lower), redBlack: checked.redBlack)
     }
 
     static func extent(_ extent: GridExtent) -> Extent {

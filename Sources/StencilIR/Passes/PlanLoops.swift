@@ -25,6 +25,8 @@ public func planLoops(_ program: Program) -> Program {
     var kinds: [TemporalKind] = []
     let reason: String
     switch target {
+    case _ where program.redBlack:
+        reason = "whole sweeps: red-black order updates in place, red half-sweep then black, and a half-sweep must see the whole of the one before it"
     case .mpi, .hybrid: reason = "whole sweeps: every sweep exchanges halos with the neighbouring ranks"
     case .opencl: reason = "whole sweeps: one kernel launch per sweep"
     case .serial, .openmp:
