@@ -56,5 +56,6 @@ public func planLoops(_ program: Program) -> Program {
                             tileRows: target == .opencl ? nil : schedule.tileRows,
                             tileCols: target == .opencl ? nil : schedule.tileCols,
                             temporalKinds: kinds, temporalReason: reason, check: check)
+    result.loops.colourHalfSweeps = program.redBlack
     return result
 }
