@@ -173,9 +173,10 @@ st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *o
 st_plan st_whole_sweeps_plan(const char *options_plan, const char *reason)
 {
     st_plan plan = { ST_PLAN_SWEEPS, 0, 0, "default", reason };
-    if (options_plan && *options_plan) {
-        if (strcmp(options_plan, "sweeps") != 0)
-            st_fatal("plan '%s' cannot run here: %s, so only whole sweeps (plan sweeps) run", options_plan, reason);
+    const char *text = options_plan && *options_plan ? options_plan : getenv("STENCILC_PLAN");
+    if (text && *text) {
+        if (strcmp(text, "sweeps") != 0)
+            st_fatal("plan '%s' cannot run here: %s, so only whole sweeps (plan sweeps) run", text, reason);
         plan.source = "given";
     }
     return plan;

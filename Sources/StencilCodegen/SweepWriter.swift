@@ -154,9 +154,13 @@ public struct SweepWriter {
             }
             writer.blank()
         }
-        writer.comment("One red-black iteration: the red half-sweep, then the black one.")
-        writer.block("static void sweep\(Self.signature)") {
-            for name in Self.colours { writer.line("sweep_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+        // mpi/hybrid call the half-sweeps themselves, a halo exchange before each.
+        let wholeIterations = program.schedule.target == .serial || program.schedule.target == .openmp
+        if wholeIterations {
+            writer.comment("One red-black iteration: the red half-sweep, then the black one.")
+            writer.block("static void sweep\(Self.signature)") {
+                for name in Self.colours { writer.line("sweep_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+            }
         }
         guard let check = loops.check else { return }
         let reductions = "reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)"
@@ -182,6 +186,7 @@ public struct SweepWriter {
                 }
             }
         }
+        guard wholeIterations else { return }
         writer.blank()
         writer.comment("One red-black check iteration: the norm is the change over both half-sweeps (each point changes once).")
         writer.block("static void \(check.function)\(Self.signature)") {
