@@ -29,8 +29,8 @@ import Testing
         #expect(program.loops.temporalKinds.isEmpty)
         #expect(program.loops.colourHalfSweeps)
         #expect(program.loops.temporalReason.contains("red-black"))
-        let refused = try stencilc(["run", Repository.stencil("jacobi_sor.st"), "--target", "serial", "--param", "N=24",
-                                    "--plan", "tiles:4"])
+        let refused = try stencilc(["run", Repository.stencil("jacobi_sor.st"), "--target", "serial", "--param", "N=24"],
+                                   environment: ["STENCILC_PLAN": "tiles:4"])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("red-black order"), "\(refused.stderr)")
     }
@@ -57,11 +57,10 @@ import Testing
         let path = directory.appendingPathComponent("gs.st").path
         try """
             stencil gs {
-                param N = 23
-                grid u: float32[N, N + 4]
-                grid f: float32[N, N + 4]
+                grid u: float32[23, 27]
+                grid f: float32[23, 27]
                 init f = 0.5
-                boundary u { top = 1  left = 2 }
+                boundary u { top = 1; left = 2 }
                 update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] + f[i, j]) / 4
                 order redblack
                 steps 37
