@@ -10,7 +10,6 @@
  *   i: private
  *   j: private
  *   u: shared
- *   u_next: shared
  *   N: firstprivate
  *   maxdiff: reduction(max)
  */
