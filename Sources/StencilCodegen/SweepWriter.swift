@@ -98,19 +98,21 @@ public struct SweepWriter {
     }
 
     func sweepFunction(_ name: String, worksharing: String?) {
-        let value = CExprPrinter.print(program.update.value, dialect)
+        let value = CExprPrinter.print(hoisted.value, dialect)
         writer.block("static void \(name)\(Self.signature)") {
             unpack()
+            hoistedLocals()
             if let worksharing { writer.line("#pragma omp for \(worksharing)") }
             loopNest(simd: loops.vectorization == .simd ? "" : nil) { point in writer.line("\(next)[\(point)] = \(value);") }
         }
     }
 
     func checkFunction(_ check: CheckReduction) {
-        let value = CExprPrinter.print(program.update.value, dialect)
+        let value = CExprPrinter.print(hoisted.value, dialect)
         let reductions = "reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)"
         writer.block("static void \(check.function)\(Self.signature)") {
             unpack(readsOld: true)
+            hoistedLocals()
             if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing) \(reductions)") }
             // A max is exact in any order, so the column loop may still be vector code; a sum of
             // squares keeps the serial order within each row.
@@ -141,12 +143,27 @@ public struct SweepWriter {
     /// any order, by any thread or rank, with the same bits. `sweep` (and the check sweep) is a
     /// whole iteration: the red half-sweep, then the black one (openmp: each ends at its `omp
     /// for`'s barrier); mpi/hybrid call the halves one by one, with a halo exchange before each.
+    /// The update's invariant calls (IRExpr.invariantCalls), named `st_invariant_K`, and the
+    /// update with them replaced.
+    var hoisted: (locals: [(String, IRExpr)], value: IRExpr) {
+        let named = program.update.value.invariantCalls.enumerated().map { ($0.element, "st_invariant_\($0.offset)") }
+        return (named.map { ($0.1, $0.0) }, program.update.value.replacing(named))
+    }
+
+    /// `const T st_invariant_K = ...;`: computed once per call, before the loops.
+    func hoistedLocals() {
+        for (name, expr) in hoisted.locals {
+            writer.line("const \(scalar) \(name) = \(CExprPrinter.print(expr, dialect)); /* the same at every point */")
+        }
+    }
+
     func redBlackFunctions() {
-        let value = CExprPrinter.print(program.update.value, dialect)
+        let value = CExprPrinter.print(hoisted.value, dialect)
         for (colour, name) in Self.colours.enumerated() {
             writer.comment("The \(name) half-sweep: points with (global row + col) \(colour == 0 ? "even" : "odd"), in place, every other column.")
             writer.block("static void sweep_\(name)\(Self.signature)") {
                 unpackInPlace()
+                hoistedLocals()
                 if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing)") }
                 colourLoopNest(colour: colour, simd: loops.vectorization == .simd ? "" : nil) { point in
                     writer.line("\(grid)[\(point)] = \(value);")
@@ -169,6 +186,7 @@ public struct SweepWriter {
             writer.comment("The \(name) half-sweep, also accumulating \(check.variable == "maxdiff" ? "maxdiff" : "the sum of squared changes (in double)") and counting NaN/Inf: check iterations only.")
             writer.block("static void \(check.function)_\(name)\(Self.signature)") {
                 unpackInPlace()
+                hoistedLocals()
                 if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing) \(reductions)") }
                 colourLoopNest(colour: colour, simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
                     writer.line("const \(scalar) next = \(value);")

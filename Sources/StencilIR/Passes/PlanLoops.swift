@@ -9,7 +9,7 @@ public func planLoops(_ program: Program) -> Program {
     let target = schedule.target
     let threaded = target == .openmp || target == .hybrid
 
-    let calls = program.update.value.functions
+    let calls = program.update.value.pointFunctions // a call on params alone is hoisted out of the loops
     let scalarOnly = calls.filter { [.exp, .sin, .cos].contains($0) }
     let vectorization: Vectorization = scalarOnly.isEmpty ? .simd : .compiler
     let vectorReason = scalarOnly.isEmpty

@@ -40,10 +40,12 @@ static void sweep_red(const void *args, long row_begin, long row_end, long col_b
     (void)in;
     double *u = out; /* in place: the same grid as `in` */
     const double N = extra->N;
+    const double st_invariant_0 = 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))); /* the same at every point */
     #pragma omp for schedule(static)
     for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd
         for (long j = col_begin + ((i + col_begin + parity) & 1); j < col_end; j += 2) {
-            u[i * cols + j] = u[i * cols + j] + 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))) * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
+            u[i * cols + j] = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
         }
     }
 }
@@ -56,10 +58,12 @@ static void sweep_black(const void *args, long row_begin, long row_end, long col
     (void)in;
     double *u = out; /* in place: the same grid as `in` */
     const double N = extra->N;
+    const double st_invariant_0 = 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))); /* the same at every point */
     #pragma omp for schedule(static)
     for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd
         for (long j = col_begin + ((i + col_begin + parity + 1) & 1); j < col_end; j += 2) {
-            u[i * cols + j] = u[i * cols + j] + 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))) * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
+            u[i * cols + j] = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
         }
     }
 }
@@ -78,10 +82,12 @@ static void sweep_maxdiff_red(const void *args, long row_begin, long row_end, lo
     (void)in;
     double *u = out; /* in place: the same grid as `in` */
     const double N = extra->N;
+    const double st_invariant_0 = 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))); /* the same at every point */
     #pragma omp for schedule(static) reduction(max: maxdiff) reduction(+: nonfinite)
     for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd reduction(max: maxdiff) reduction(+: nonfinite)
         for (long j = col_begin + ((i + col_begin + parity) & 1); j < col_end; j += 2) {
-            const double next = u[i * cols + j] + 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))) * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
+            const double next = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
             const double change = fabs(next - u[i * cols + j]);
             u[i * cols + j] = next;
             maxdiff = change > maxdiff ? change : maxdiff;
@@ -98,10 +104,12 @@ static void sweep_maxdiff_black(const void *args, long row_begin, long row_end, 
     (void)in;
     double *u = out; /* in place: the same grid as `in` */
     const double N = extra->N;
+    const double st_invariant_0 = 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))); /* the same at every point */
     #pragma omp for schedule(static) reduction(max: maxdiff) reduction(+: nonfinite)
     for (long i = row_begin; i < row_end; ++i) {
+        #pragma omp simd reduction(max: maxdiff) reduction(+: nonfinite)
         for (long j = col_begin + ((i + col_begin + parity + 1) & 1); j < col_end; j += 2) {
-            const double next = u[i * cols + j] + 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))) * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
+            const double next = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
             const double change = fabs(next - u[i * cols + j]);
             u[i * cols + j] = next;
             maxdiff = change > maxdiff ? change : maxdiff;
