@@ -170,6 +170,18 @@ st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *o
     return plan;
 }
 
+st_plan st_whole_sweeps_plan(const char *options_plan, const char *reason)
+{
+    st_plan plan = { ST_PLAN_SWEEPS, 0, 0, "default", reason };
+    const char *text = options_plan && *options_plan ? options_plan : getenv("STENCILC_PLAN");
+    if (text && *text) {
+        if (strcmp(text, "sweeps") != 0)
+            st_fatal("plan '%s' cannot run here: %s, so only whole sweeps (plan sweeps) run", text, reason);
+        plan.source = "given";
+    }
+    return plan;
+}
+
 /* ---- the drivers ------------------------------------------------------------------------- */
 
 void st_band_rows(long rows, int halo, int team, int thread, long *begin, long *end)

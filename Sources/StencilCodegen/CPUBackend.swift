@@ -59,13 +59,20 @@ public struct CPUBackend: Backend {
             host.gridSize()
             host.stoppingConstants()
             writer.blank()
-            writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid): the two alternate, never copied.")
-            writer.line("void *buffer[2] = { st_alloc_grid(rows, cols, sizeof(\(scalar))), st_alloc_grid(rows, cols, sizeof(\(scalar))) };")
+            if program.redBlack {
+                writer.comment("Red-black order updates \(program.update.grid) in place: one grid, which buffer[0] and buffer[1] both name.")
+                writer.line("void *buffer[2];")
+                writer.line("buffer[0] = buffer[1] = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+            } else {
+                writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid): the two alternate, never copied.")
+                writer.line("void *buffer[2] = { st_alloc_grid(rows, cols, sizeof(\(scalar))), st_alloc_grid(rows, cols, sizeof(\(scalar))) };")
+            }
             for other in program.readOnlyGrids {
                 writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
             }
-            writer.comment("Initial and boundary values in the order written, in both buffers: boundary points never change.")
-            writer.block("for (int k = 0; k < 2; ++k)") {
+            writer.comment(program.redBlack ? "Initial and boundary values in the order written: boundary points never change."
+                           : "Initial and boundary values in the order written, in both buffers: boundary points never change.")
+            writer.block("for (int k = 0; k < \(program.redBlack ? 1 : 2); ++k)") {
                 host.fills(of: program.update.grid, into: "buffer[k]")
             }
             for other in program.readOnlyGrids {
@@ -77,8 +84,13 @@ public struct CPUBackend: Backend {
             writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, rows, cols, HALO, sizeof(\(scalar)), \(2 + program.readOnlyGrids.count) };")
             let mode = "ST_TEMPORAL_" + program.schedule.temporal.rawValue.uppercased()
             let team = openMP ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
-            writer.comment("How the sweeps between checks run: --plan (stencilc tune's), else the cost model's.")
-            writer.line("const st_plan plan = st_choose_plan(&sweeper, \(team), \(mode), options.plan, options.plan_source);")
+            if program.redBlack {
+                writer.comment("Red-black order runs whole iterations, red then black half-sweep (--plan may only say sweeps).")
+                writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"red-black order: each half-sweep reads the whole of the one before it\");")
+            } else {
+                writer.comment("How the sweeps between checks run: --plan (stencilc tune's), else the cost model's.")
+                writer.line("const st_plan plan = st_choose_plan(&sweeper, \(team), \(mode), options.plan, options.plan_source);")
+            }
             writer.line("const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);")
             writer.blank()
             iterationLoop(program, host: host, sweeps: sweeps)
@@ -92,7 +104,7 @@ public struct CPUBackend: Backend {
             writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(\(scalar)));")
             host.outputs(["field"] + program.readOnlyGrids.map { names[$0.name] })
             writer.line("st_print_summary(&summary, &options);")
-            let all = ["buffer[0]", "buffer[1]"] + program.readOnlyGrids.map { names[$0.name] }
+            let all = (program.redBlack ? ["buffer[0]"] : ["buffer[0]", "buffer[1]"]) + program.readOnlyGrids.map { names[$0.name] }
             writer.line(all.map { "st_free_grid(\($0));" }.joined(separator: " "))
             writer.line("return 0;")
         }

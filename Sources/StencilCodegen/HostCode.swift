@@ -266,8 +266,11 @@ public struct HostCode {
             }
             writer.line(".threads = \(threads), .ranks = \(ranks), .schedule = \(schedule),")
             writer.line(".decomposition = \(decomposition), .device = \(device),")
+            let order = program.redBlack ? "redblack" : "jacobi"
             if program.isRelaxed, let omega = program.relax {
-                writer.line(".order = \"jacobi\", .relaxed = 1, .relax = \(relaxValue(omega)),")
+                writer.line(".order = \"\(order)\", .relaxed = 1, .relax = \(relaxValue(omega)),")
+            } else if program.redBlack {
+                writer.line(".order = \"\(order)\",")
             }
         }
     }

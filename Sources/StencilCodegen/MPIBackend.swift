@@ -76,25 +76,36 @@ public struct MPIBackend: Backend {
             writer.line("stmpi_decomp decomp;")
             writer.line("stmpi_decompose(&decomp, rows, cols, HALO, \(kind));")
             writer.line("const long local_cols = decomp.local_cols;")
-            writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid), exchange[k % 2] its halo exchange (persistent requests).")
-            writer.line("\(scalar) *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(\(scalar))), stmpi_alloc_local(&decomp, sizeof(\(scalar))) };")
+            if program.redBlack {
+                writer.comment("Red-black order updates \(program.update.grid) in place: one block, which buffer[0] and buffer[1] both name, and one halo exchange.")
+                writer.line("\(scalar) *buffer[2];")
+                writer.line("buffer[0] = buffer[1] = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
+            } else {
+                writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid), exchange[k % 2] its halo exchange (persistent requests).")
+                writer.line("\(scalar) *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(\(scalar))), stmpi_alloc_local(&decomp, sizeof(\(scalar))) };")
+            }
             for other in program.readOnlyGrids {
                 writer.line("\(scalar) *\(names[other.name]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
             }
             writer.comment("Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included).")
-            writer.block("for (int k = 0; k < 2; ++k)") {
+            writer.block("for (int k = 0; k < \(program.redBlack ? 1 : 2); ++k)") {
                 host.fills(of: program.update.grid, into: "buffer[k]", decomposition: "&decomp")
             }
             for other in program.readOnlyGrids {
                 writer.comment("\(other.name) never changes: its halo is filled here, never exchanged.")
                 host.fills(of: other.name, into: names[other.name], decomposition: "&decomp")
             }
-            writer.line("stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], \(mpiType)), stmpi_halo_create(&decomp, buffer[1], \(mpiType)) };")
+            if program.redBlack {
+                writer.line("stmpi_halo *exchange[2];")
+                writer.line("exchange[0] = exchange[1] = stmpi_halo_create(&decomp, buffer[0], \(mpiType));")
+            } else {
+                writer.line("stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], \(mpiType)), stmpi_halo_create(&decomp, buffer[1], \(mpiType)) };")
+            }
             writer.comment("The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do.")
             writer.line("const stmpi_rect interior = stmpi_interior(&decomp);")
             writer.line("stmpi_rect frame[4];")
             writer.line("stmpi_frame(&decomp, frame);")
-            writer.line(sweeps.argsDeclaration(cols: "local_cols"))
+            writer.line(sweeps.argsDeclaration(cols: "local_cols", parity: "(decomp.r0 + decomp.c0) & 1"))
             writer.line("const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);")
             writer.blank()
             iterationLoop(program, host: host, sweeps: sweeps)
@@ -103,13 +114,13 @@ public struct MPIBackend: Backend {
             let schedule = hybrid ? "\"\(OpenMPClauses.summaryText(program.schedule))\"" : "\"\""
             host.summary(target: target, threads: threads, ranks: "decomp.size", schedule: schedule,
                          decomposition: "decomp.description")
-            writer.line("summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, \"default\", \"one halo exchange per sweep\" };")
+            writer.line("summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, \"default\", \"\(program.redBlack ? "one halo exchange per half-sweep (red, black)" : "one halo exchange per sweep")\" };")
             writer.comment("Gathered to rank 0 only now, after the iterations.")
             writer.line("stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], \(mpiType));")
             host.outputs(["buffer[iterations % 2]"] + program.readOnlyGrids.map { names[$0.name] }, decomposition: "&decomp", mpiType: mpiType)
             writer.line("stmpi_print_summary(&decomp, &summary, &options);")
-            writer.line("stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);")
-            let all = ["buffer[0]", "buffer[1]"] + program.readOnlyGrids.map { names[$0.name] }
+            writer.line(program.redBlack ? "stmpi_halo_free(exchange[0]);" : "stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);")
+            let all = (program.redBlack ? ["buffer[0]"] : ["buffer[0]", "buffer[1]"]) + program.readOnlyGrids.map { names[$0.name] }
             writer.line(all.map { "st_free_grid(\($0));" }.joined(separator: " "))
             writer.line("stmpi_decomp_free(&decomp);")
             writer.line("return stmpi_finalize();")
@@ -124,6 +135,18 @@ public struct MPIBackend: Backend {
     /// One sweep of the block with `function`: exchange started (master), deep interior,
     /// exchange finished (master), barrier, the frame.
     private func blockSweep(_ writer: CodeWriter, sweeps: SweepWriter, function: String) {
+        if sweeps.program.redBlack {
+            // Red-black: each half-sweep reads the other colour's newest values, the halo's too.
+            for colour in SweepWriter.colours {
+                writer.comment("The \(colour) half-sweep, after its own halo exchange.")
+                halfSweep(writer, function: "\(function)_\(colour)")
+            }
+            return
+        }
+        halfSweep(writer, function: function)
+    }
+
+    private func halfSweep(_ writer: CodeWriter, function: String) {
         func call(_ rect: String) -> String {
             let arguments = ["&args", "\(rect).i0", "\(rect).i1", "\(rect).j0", "\(rect).j1",
                              "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"]

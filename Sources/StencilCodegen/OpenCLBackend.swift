@@ -148,7 +148,13 @@ public struct OpenCLBackend: Backend {
         }
         writer.blank()
         writer.line("const size_t bytes = (size_t)rows * (size_t)cols * sizeof(\(scalar));")
-        writer.line("cl_mem buffers[2] = { stcl_create_buffer(&env, bytes, \(grid)), stcl_create_buffer(&env, bytes, \(grid)) };")
+        if program.redBlack {
+            writer.comment("Red-black order updates in place: one device grid, which buffers[0] and buffers[1] both name.")
+            writer.line("cl_mem buffers[2];")
+            writer.line("buffers[0] = buffers[1] = stcl_create_buffer(&env, bytes, \(grid));")
+        } else {
+            writer.line("cl_mem buffers[2] = { stcl_create_buffer(&env, bytes, \(grid)), stcl_create_buffer(&env, bytes, \(grid)) };")
+        }
         for other in program.readOnlyGrids {
             let name = names[other.name]
             writer.line("cl_mem \(name)_buffer = stcl_create_buffer(&env, bytes, \(name));")
@@ -156,7 +162,9 @@ public struct OpenCLBackend: Backend {
         if kernels.norm != nil {
             writer.line("const size_t groups = stcl_group_count(interior_rows, interior_cols, wg);")
             writer.line("const size_t reduce_size = stcl_reduction_size(&env, reduce_kernel);")
-            writer.line("cl_mem partial = stcl_create_buffer(&env, groups * norm_size, NULL);")
+            writer.line(program.redBlack
+                ? "cl_mem partial = stcl_create_buffer(&env, 2 * groups * norm_size, NULL); /* the red half-sweep's, then the black one's */"
+                : "cl_mem partial = stcl_create_buffer(&env, groups * norm_size, NULL);")
             writer.line("cl_mem result = stcl_create_buffer(&env, norm_size, NULL);")
             writer.line("const cl_int no_points = 0;")
             writer.line("cl_mem nonfinite = stcl_create_buffer(&env, sizeof(cl_int), &no_points); /* NaN/Inf points seen */")
@@ -187,11 +195,11 @@ public struct OpenCLBackend: Backend {
             }
         }
         if kernels.norm != nil {
-            let first = 4 + program.readOnlyGrids.count + updateParams.count
+            let first = 4 + program.readOnlyGrids.count + updateParams.count + (program.redBlack ? 1 : 0) /* colour */
             writer.line("STCL_ARG(check_kernel, \(first), partial);")
             writer.line("STCL_ARG(check_kernel, \(first + 1), nonfinite);")
             writer.line("STCL_LOCAL_ARG(check_kernel, \(first + 2), wg.rows * wg.cols * norm_size);")
-            writer.line("const cl_int count = (cl_int)groups;")
+            writer.line(program.redBlack ? "const cl_int count = (cl_int)(2 * groups); /* both half-sweeps' partials */" : "const cl_int count = (cl_int)groups;")
             writer.line("STCL_ARG(reduce_kernel, 0, count);")
             writer.line("STCL_ARG(reduce_kernel, 1, partial);")
             writer.line("STCL_ARG(reduce_kernel, 2, result);")
@@ -201,6 +209,14 @@ public struct OpenCLBackend: Backend {
         writer.line("/* Warm-up, outside the timing: drivers that compile for each work-group size (PoCL) do so at")
         writer.line(" * the first launch. A sweep from buffers[0] into buffers[1] is what the first iteration does")
         writer.line(" * again, so launching each kernel once here changes nothing. */")
+        let colourIndex = { (kernel: String) -> Int in
+            4 + program.readOnlyGrids.count + updateParams.count
+        }
+        if program.redBlack {
+            writer.comment("Red-black: the warm-up launches have colour 2, which updates no point (the grid is updated in place).")
+            writer.line("const cl_int no_colour = 2;")
+            for kernel in kernelNames { writer.line("STCL_ARG(\(kernel), \(colourIndex(kernel)), no_colour);") }
+        }
         writer.block("for (int k = 0; k < \(kernelNames.count); ++k)") {
             writer.line("STCL_ARG(sweep_kernels[k], 2, buffers[0]);")
             writer.line("STCL_ARG(sweep_kernels[k], 3, buffers[1]);")
@@ -215,10 +231,22 @@ public struct OpenCLBackend: Backend {
     private func iterationLoop(_ program: Program, host: HostCode, kernels: OpenCLKernels) {
         let writer = host.writer
         let scalar = host.scalar
+        let colourIndex = { (kernel: String) -> String in
+            let first = 4 + program.readOnlyGrids.count + program.update.value.params.count
+            return String(first)
+        }
         let launch = { (kernel: String, name: String) in
             writer.line("STCL_ARG(\(kernel), 2, buffers[current]);")
             writer.line("STCL_ARG(\(kernel), 3, buffers[1 - current]);")
-            writer.line("stcl_enqueue_2d(&env, \(kernel), \(name), interior_rows, interior_cols, wg);")
+            if program.redBlack {
+                writer.comment("Red-black: the red half-sweep, then the black one, in place (the queue runs them in order).")
+                writer.block("for (cl_int colour = 0; colour < 2; ++colour)") {
+                    writer.line("STCL_ARG(\(kernel), \(colourIndex(kernel)), colour);")
+                    writer.line("stcl_enqueue_2d(&env, \(kernel), \(name), interior_rows, interior_cols, wg);")
+                }
+            } else {
+                writer.line("stcl_enqueue_2d(&env, \(kernel), \(name), interior_rows, interior_cols, wg);")
+            }
         }
         switch program.stopping {
         case .steps:

@@ -49,11 +49,18 @@ public struct OpenCLKernels {
     /// Arguments shared by every sweep kernel, in order: rows, cols, the two iterates (indices 2
     /// and 3, set at each launch: that is the swap), read-only grids, params of the update.
     var sweepParameters: [String] {
-        var list = ["const long rows", "const long cols",
-                    "__global const \(scalar) *restrict \(names[program.update.grid])",
-                    "__global \(scalar) *restrict \(names.next(program.update.grid))"]
+        // Red-black order updates in place: both are the same buffer, so neither is `restrict`,
+        // and the kernel writes through the first.
+        var list = program.redBlack
+            ? ["const long rows", "const long cols",
+               "__global \(scalar) *\(names[program.update.grid])",
+               "__global \(scalar) *\(names.next(program.update.grid))"]
+            : ["const long rows", "const long cols",
+               "__global const \(scalar) *restrict \(names[program.update.grid])",
+               "__global \(scalar) *restrict \(names.next(program.update.grid))"]
         list += program.readOnlyGrids.map { "__global const \(scalar) *restrict \(names[$0.name])" }
         list += program.update.value.params.map { "const \(scalar) \(names[$0])" }
+        if program.redBlack { list.append("const int colour") }
         return list
     }
 
@@ -146,13 +153,22 @@ public struct OpenCLKernels {
         writer.line("const long \(j) = HALO + (long)get_global_id(0);")
     }
 
+    /// Red-black: the work-item's point has this launch's colour (0 red: row + col even, 1
+    /// black; any other value updates nothing, as the warm-up launches do).
+    private var ofColour: String { "((\(names[program.update.rowIndex]) + \(names[program.update.colIndex])) & 1) == colour" }
+
     private var inInterior: String {
         "\(names[program.update.rowIndex]) < rows - HALO && \(names[program.update.colIndex]) < cols - HALO"
+            + (program.redBlack ? " && \(ofColour)" : "")
     }
 
     private var pastInterior: String {
         "\(names[program.update.rowIndex]) >= rows - HALO || \(names[program.update.colIndex]) >= cols - HALO"
+            + (program.redBlack ? " || !(\(ofColour))" : "")
     }
+
+    /// Where the update writes: the other iterate, or in place (red-black).
+    private var target: String { program.redBlack ? names[program.update.grid] : names.next(program.update.grid) }
 
     private var point: String { "\(names[program.update.rowIndex]) * cols + \(names[program.update.colIndex])" }
 
@@ -164,8 +180,8 @@ public struct OpenCLKernels {
         writer.comment("\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))")
         writer.block(signature(sweepName, sweepParameters)) {
             pointOfWorkItem(writer)
-            writer.line("if (\(pastInterior)) return; /* the rounded-up part of the NDRange */")
-            writer.line("\(names.next(program.update.grid))[\(point)] = \(CExprPrinter.print(program.update.value, dialect));")
+            writer.line("if (\(pastInterior)) return; /* the rounded-up part of the NDRange\(program.redBlack ? ", or the other colour" : "") */")
+            writer.line("\(target)[\(point)] = \(CExprPrinter.print(program.update.value, dialect));")
         }
     }
 
@@ -194,7 +210,7 @@ public struct OpenCLKernels {
 
     private func checkKernel(_ writer: CodeWriter, _ norm: Norm) {
         let grid = names[program.update.grid]
-        let next = names.next(program.update.grid)
+        let next = target
         let what = norm == .maxdiff ? "|change|" : "change^2"
         writer.comment("The same sweep, also reducing \(what) to one partial per work-group and counting NaN/Inf: check iterations only.")
         writer.block(signature(checkName(norm), sweepParameters
@@ -223,7 +239,9 @@ public struct OpenCLKernels {
             writer.block("if (lane == 0)") {
                 writer.line("\(accumulator) acc = scratch[0];")
                 writer.line("for (int k = 1; k < \(OpenCLKernels.foldLanes) && k < group_size; ++k) \(combine(norm, "acc", "scratch[k]"))")
-                writer.line("partial[get_group_id(1) * get_num_groups(0) + get_group_id(0)] = acc;")
+                writer.line(program.redBlack
+                    ? "partial[((colour & 1) * get_num_groups(1) + get_group_id(1)) * get_num_groups(0) + get_group_id(0)] = acc; /* red's partials, then black's (the warm-up's colour 2: red's) */"
+                    : "partial[get_group_id(1) * get_num_groups(0) + get_group_id(0)] = acc;")
             }
         }
     }

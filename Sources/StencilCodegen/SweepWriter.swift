@@ -67,6 +67,7 @@ public struct SweepWriter {
         writer.block("typedef struct", trailer: " sweep_args;") {
             writer.line("long cols; /* row length */")
             if offsetsIndices { writer.line("long row_offset, col_offset; /* global index of local index 0 */") }
+            if program.redBlack { writer.line("long parity; /* (global row + global col) - (local row + local col), mod 2: the colour of a point comes from its global indices */") }
             for other in program.readOnlyGrids { writer.line("const \(scalar) *\(names[other.name]);") }
             for param in program.update.value.params { writer.line("\(scalar) \(names[param]);") }
         }
@@ -80,6 +81,10 @@ public struct SweepWriter {
             writer.blank()
         }
         writer.comment("\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))")
+        if program.redBlack {
+            redBlackFunctions()
+            return
+        }
         sweepFunction("sweep", worksharing: loops.worksharing)
         if loops.hasLoneSweep {
             writer.blank()
@@ -112,19 +117,21 @@ public struct SweepWriter {
     }
 
     func sweepFunction(_ name: String, worksharing: String?) {
-        let value = CExprPrinter.print(program.update.value, dialect)
+        let value = CExprPrinter.print(hoisted.value, dialect)
         writer.block("static void \(name)\(Self.signature)") {
             unpack()
+            hoistedLocals()
             if let worksharing { writer.line("#pragma omp for \(worksharing)") }
             loopNest(simd: loops.vectorization == .simd ? "" : nil) { point in writer.line("\(next)[\(point)] = \(value);") }
         }
     }
 
     func checkFunction(_ check: CheckReduction) {
-        let value = CExprPrinter.print(program.update.value, dialect)
+        let value = CExprPrinter.print(hoisted.value, dialect)
         let reductions = "reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)"
         writer.block("static void \(check.function)\(Self.signature)") {
             unpack(readsOld: true)
+            hoistedLocals()
             if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing) \(reductions)") }
             // A max is exact in any order, so the column loop may still be vector code; a sum of
             // squares keeps the serial order within each row.
@@ -142,6 +149,118 @@ public struct SweepWriter {
                     writer.line("nonfinite += !(change <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"));")
                 }
             }
+        }
+    }
+
+    // MARK: Red-black order
+
+    static let colours = ["red", "black"]
+
+    /// `order redblack`: one buffer, updated in place (`in` and `out` are the same grid). Each
+    /// half-sweep updates the points of one colour (red: global row + col even) and reads only
+    /// points of the other colour and the point's own old value, so its points can be updated in
+    /// any order, by any thread or rank, with the same bits. `sweep` (and the check sweep) is a
+    /// whole iteration: the red half-sweep, then the black one (openmp: each ends at its `omp
+    /// for`'s barrier); mpi/hybrid call the halves one by one, with a halo exchange before each.
+    /// The update's invariant calls (IRExpr.invariantCalls), named `st_invariant_K`, and the
+    /// update with them replaced.
+    var hoisted: (locals: [(String, IRExpr)], value: IRExpr) {
+        let named = program.update.value.invariantCalls.enumerated().map { ($0.element, "st_invariant_\($0.offset)") }
+        return (named.map { ($0.1, $0.0) }, program.update.value.replacing(named))
+    }
+
+    /// `const T st_invariant_K = ...;`: computed once per call, before the loops.
+    func hoistedLocals() {
+        for (name, expr) in hoisted.locals {
+            writer.line("const \(scalar) \(name) = \(CExprPrinter.print(expr, dialect)); /* the same at every point */")
+        }
+    }
+
+    func redBlackFunctions() {
+        let value = CExprPrinter.print(hoisted.value, dialect)
+        for (colour, name) in Self.colours.enumerated() {
+            writer.comment("The \(name) half-sweep: points with (global row + col) \(colour == 0 ? "even" : "odd"), in place, every other column.")
+            writer.block("static void sweep_\(name)\(Self.signature)") {
+                unpackInPlace()
+                hoistedLocals()
+                if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing)") }
+                colourLoopNest(colour: colour, simd: loops.vectorization == .simd ? "" : nil) { point in
+                    writer.line("\(grid)[\(point)] = \(value);")
+                }
+            }
+            writer.blank()
+        }
+        // mpi/hybrid call the half-sweeps themselves, a halo exchange before each.
+        let wholeIterations = program.schedule.target == .serial || program.schedule.target == .openmp
+        if wholeIterations {
+            writer.comment("One red-black iteration: the red half-sweep, then the black one.")
+            writer.block("static void sweep\(Self.signature)") {
+                for name in Self.colours { writer.line("sweep_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+            }
+        }
+        guard let check = loops.check else { return }
+        let reductions = "reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)"
+        for (colour, name) in Self.colours.enumerated() {
+            writer.blank()
+            writer.comment("The \(name) half-sweep, also accumulating \(check.variable == "maxdiff" ? "maxdiff" : "the sum of squared changes (in double)") and counting NaN/Inf: check iterations only.")
+            writer.block("static void \(check.function)_\(name)\(Self.signature)") {
+                unpackInPlace()
+                hoistedLocals()
+                if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing) \(reductions)") }
+                colourLoopNest(colour: colour, simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
+                    writer.line("const \(scalar) next = \(value);")
+                    if check.inDouble {
+                        writer.line("const double change = (double)next - (double)\(grid)[\(point)];")
+                        writer.line("\(grid)[\(point)] = next;")
+                        writer.line("sum_sq += change * change;")
+                        writer.line("nonfinite += !(change * change <= DBL_MAX);")
+                    } else {
+                        writer.line("const \(scalar) change = \(dialect.function(.abs))(next - \(grid)[\(point)]);")
+                        writer.line("\(grid)[\(point)] = next;")
+                        writer.line("maxdiff = change > maxdiff ? change : maxdiff;")
+                        writer.line("nonfinite += !(change <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"));")
+                    }
+                }
+            }
+        }
+        guard wholeIterations else { return }
+        writer.blank()
+        writer.comment("One red-black check iteration: the norm is the change over both half-sweeps (each point changes once).")
+        writer.block("static void \(check.function)\(Self.signature)") {
+            for name in Self.colours { writer.line("\(check.function)_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+        }
+    }
+
+    /// The locals of a half-sweep: one grid, read and written in place (no `restrict`).
+    func unpackInPlace() {
+        writer.line("const sweep_args *extra = args;")
+        writer.line("const long cols = extra->cols;")
+        writer.line("const long parity = extra->parity;")
+        writer.line("(void)in;")
+        writer.line("\(scalar) *\(grid) = out; /* in place: the same grid as `in` */")
+        for other in program.readOnlyGrids { writer.line("const \(scalar) *restrict \(names[other.name]) = extra->\(names[other.name]);") }
+        for param in program.update.value.params { writer.line("const \(scalar) \(names[param]) = extra->\(names[param]);") }
+    }
+
+    /// The rows of the rectangle, and in each the columns of one colour: from the first column
+    /// of that colour, stepping by 2.
+    func colourLoopNest(colour: Int, simd: String?, _ body: (String) -> Void) {
+        func columns(_ begin: String, _ end: String) {
+            if let simd { writer.line("#pragma omp simd" + (simd.isEmpty ? "" : " \(simd)")) }
+            writer.block("for (long \(col) = \(begin) + ((\(row) + \(begin) + parity\(colour == 0 ? "" : " + 1")) & 1); \(col) < \(end); \(col) += 2)") {
+                body("\(row) * cols + \(col)")
+            }
+        }
+        if let tileRows = loops.tileRows, let tileCols = loops.tileCols {
+            writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
+                writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {
+                    writer.line("const long tile_row_end = ii + \(tileRows) < row_end ? ii + \(tileRows) : row_end;")
+                    writer.line("const long tile_col_end = jj + \(tileCols) < col_end ? jj + \(tileCols) : col_end;")
+                    writer.block("for (long \(row) = ii; \(row) < tile_row_end; ++\(row))") { columns("jj", "tile_col_end") }
+                }
+            }
+        } else {
+            writer.block("for (long \(row) = row_begin; \(row) < row_end; ++\(row))") { columns("col_begin", "col_end") }
         }
     }
 
@@ -168,10 +287,11 @@ public struct SweepWriter {
 
     /// `sweep_args args = { ... };` in `main`: the row length `cols`, read-only grids, params
     /// converted to the element type.
-    public func argsDeclaration(cols: String) -> String {
+    public func argsDeclaration(cols: String, parity: String = "0") -> String {
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
         var fields = [".cols = \(cols)"]
         if offsetsIndices { fields.append(".row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO") }
+        if program.redBlack { fields.append(".parity = \(parity)") }
         for other in program.readOnlyGrids { fields.append(".\(names[other.name]) = \(names[other.name])") }
         for param in program.update.value.params {
             let value = integers.contains(param) || program.elementType == .float32 ? "(\(scalar))\(names[param])" : names[param]

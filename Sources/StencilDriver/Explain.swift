@@ -32,7 +32,7 @@ public enum Explain {
         out += "The problem\n"
         for g in program.grids {
             out += "  grid \(g.name): \(g.type.rawValue), \(g.rows) x \(g.cols) points"
-                + (g.isUpdated ? ", updated in two buffers (\(g.name), \(g.name)_next) that swap after each sweep" : ", read-only") + "\n"
+                + (g.isUpdated && program.redBlack ? ", updated in place in one buffer (red-black order)" : g.isUpdated ? ", updated in two buffers (\(g.name), \(g.name)_next) that swap after each sweep" : ", read-only") + "\n"
         }
         for p in program.params {
             out += "  param \(p.name) = \(IRPrinter.format(p.defaultValue))\(p.isInteger ? " (integer)" : "") by default; override with --param \(p.name)=VALUE\n"
@@ -44,12 +44,30 @@ public enum Explain {
             if program.isRelaxed {
                 out += "  relaxed by \(factor) (relax \(factor)): the line above has it folded in: the expression as written,\n"
                 out += "  EXPR, becomes \(old) + \(factor) * (EXPR - \(old)), in that order and in \(program.elementType.rawValue), with\n"
-                out += "  \(old) the previous iterate: weighted (damped) Jacobi, each point moving only that fraction of the way\n"
-                out += "  to its Jacobi value (below 1 damps; Jacobi diverges for factors much above 1); the summary and --json\n"
-                out += "  give the factor's run-time value as \"relax\"\n"
+                if program.redBlack {
+                    out += "  \(old) the point's value before its own update: SOR (successive over-relaxation), each point moving\n"
+                    out += "  that multiple of the way to its Gauss-Seidel value (between 1 and 2 over-relaxes: fewer iterations);\n"
+                    out += "  the summary and --json give the factor's run-time value as \"relax\"\n"
+                } else {
+                    out += "  \(old) the previous iterate: weighted (damped) Jacobi, each point moving only that fraction of the way\n"
+                    out += "  to its Jacobi value (below 1 damps; Jacobi diverges for factors much above 1); the summary and --json\n"
+                    out += "  give the factor's run-time value as \"relax\"\n"
+                }
             } else {
                 out += "  relax \(factor): the literal 1, so the update writes its expression itself (plain Jacobi)\n"
             }
+        }
+        if program.redBlack {
+            out += "  order redblack: red-black Gauss-Seidel\(program.isRelaxed ? " (with the relax factor above: SOR)" : ""). A point is red when its global\n"
+            out += "  row + col is even. One iteration updates every red interior point from the current field, then\n"
+            out += "  every black one from the field with the new red values, in place; the old value in relax is the\n"
+            out += "  point's own value before its update. Deterministic on every target, thread count and rank count:\n"
+            out += "  the update reads its own grid only at the point itself and at odd distances, so a red point reads\n"
+            out += "  only black points (and itself) and a black point only red ones: the points of one half-sweep do\n"
+            out += "  not read each other, and their order of update cannot change a bit. The colour comes from global\n"
+            out += "  indices (mpi/hybrid: each block's offset), and each half-sweep has its own halo exchange (mpi,\n"
+            out += "  hybrid) or kernel launch (opencl). Iterations count red-then-black pairs; the norm of `until` is\n"
+            out += "  the change over a whole iteration (each point changes once per iteration)\n"
         }
         let reads = program.update.value.reads
         out += "  the update reads \(reads.count) grid value\(reads.count == 1 ? "" : "s"); the largest offset is \(h), so the halo is \(h):\n"

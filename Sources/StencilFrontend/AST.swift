@@ -116,6 +116,12 @@ public struct RelaxDecl: Sendable {
     public let range: SourceRange
 }
 
+/// `order jacobi|redblack`: the order in which an iteration updates the points.
+public struct OrderDecl: Sendable {
+    public let order: Identifier
+    public let range: SourceRange
+}
+
 public enum Statement: Sendable {
     case param(ParamDecl)
     case grid(GridDecl)
@@ -125,6 +131,7 @@ public enum Statement: Sendable {
     case until(UntilDecl)
     case steps(StepsDecl)
     case relax(RelaxDecl)
+    case order(OrderDecl)
 }
 
 public struct StencilDecl: Sendable {

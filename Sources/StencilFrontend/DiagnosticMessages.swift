@@ -169,6 +169,13 @@ extension DiagnosticMessage {
         .init(id: "relax-uses-index",
               "'relax' cannot use index '\(name)': the relaxation factor is a value of numbers and params, the same at every point")
     }
+    static func unknownOrder(_ name: String) -> Self {
+        .init(id: "unknown-order", "unknown order '\(name)': expected jacobi or redblack")
+    }
+    static func redblackEvenRead(_ read: String, _ sum: Int) -> Self {
+        .init(id: "redblack-even-read",
+              "'order redblack' cannot read '\(read)': it is \(sum) steps away, an even number, so it has the point's own colour; red-black order needs reads of the updated grid at the point itself or an odd number of steps away (the 5-point stencil)")
+    }
     static func integerOverflow(_ text: String) -> Self {
         .init(id: "integer-too-large", "'\(text)' is too large")
     }

@@ -13,10 +13,10 @@ extension Parser {
         return StencilDecl(name: name, statements: statements, range: range(from: keyword.range))
     }
 
-    /// statement := param | grid | boundary | init | update | until | steps | relax
+    /// statement := param | grid | boundary | init | update | until | steps | relax | order
     mutating func parseStatement() throws -> Statement? {
         guard check(.identifier) else {
-            throw fail(.expectedStatement(current.quoted, in: "a stencil (param, grid, boundary, init, update, until, steps, relax)"))
+            throw fail(.expectedStatement(current.quoted, in: "a stencil (param, grid, boundary, init, update, until, steps, relax, order)"))
         }
         let statement: Statement
         switch current.text {
@@ -29,8 +29,9 @@ extension Parser {
         case "until": statement = .until(try parseUntil())
         case "steps": statement = .steps(try parseSteps())
         case "relax": statement = .relax(try parseRelax())
+        case "order": statement = .order(try parseOrder())
         default:
-            throw fail(.expectedStatement(current.quoted, in: "a stencil (param, grid, boundary, init, update, until, steps, relax)"))
+            throw fail(.expectedStatement(current.quoted, in: "a stencil (param, grid, boundary, init, update, until, steps, relax, order)"))
         }
         try expectStatementEnd()
         return statement
@@ -160,6 +161,13 @@ extension Parser {
         let keyword = advance()
         let factor = try parseExpression()
         return RelaxDecl(factor: factor, range: range(from: keyword.range))
+    }
+
+    /// order := 'order' ('jacobi' | 'redblack')
+    mutating func parseOrder() throws -> OrderDecl {
+        let keyword = advance()
+        let order = try expectIdentifier("an order (jacobi or redblack)")
+        return OrderDecl(order: order, range: range(from: keyword.range))
     }
 
     // MARK: Schedule

@@ -123,7 +123,7 @@ extension Sema {
                 if let t = updated.flatMap({ ElementType(rawValue: $0.elementType.name) }) {
                     checkLiterals(in: decl.factor, type: t)
                 }
-            case .grid, .steps:
+            case .grid, .steps, .order:
                 break
             }
         }

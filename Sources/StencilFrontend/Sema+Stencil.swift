@@ -9,6 +9,7 @@ extension Sema {
         var updates: [UpdateDecl] = []
         var stoppings: [(Statement, SourceRange)] = []
         var relaxes: [RelaxDecl] = []
+        var orders: [OrderDecl] = []
         var lines: [Int: String] = [:]
 
         // Pass 1: declarations, so statements may use a name declared further down.
@@ -27,6 +28,7 @@ extension Sema {
             case .until(let decl): stoppings.append((statement, decl.range))
             case .steps(let decl): stoppings.append((statement, decl.range))
             case .relax(let decl): relaxes.append(decl)
+            case .order(let decl): orders.append(decl)
             case .boundary, .initial: break
             }
         }
@@ -99,6 +101,9 @@ extension Sema {
         let relax = checkRelax(relaxes, update: update)
         if let relax { lines[relax.range.start.line] = file.lineText(relax.range.start.line) }
 
+        let redBlack = checkOrder(orders, update: update)
+        if let order = orders.first { lines[order.range.start.line] = file.lineText(order.range.start.line) }
+
         let stopping = checkStopping(stoppings, stencil: stencil, updated: updatedGrid)
         if let stopping {
             let line: Int
@@ -120,7 +125,7 @@ extension Sema {
 
         guard !diagnostics.hasErrors, let stopping else { return nil }
         return CheckedStencil(fileName: file.name, name: stencil.name.name, params: params, grids: grids,
-                              boundaries: boundaries, inits: inits, update: update, relax: relax?.factor, stopping: stopping,
+                              boundaries: boundaries, inits: inits, update: update, relax: relax?.factor, redBlack: redBlack, stopping: stopping,
                               schedule: schedule, targetSchedules: targetSchedules, sourceLines: lines)
     }
 
@@ -308,6 +313,42 @@ extension Sema {
         }
         checkExpression(first.factor, context: .relax(row: update.rowIndex.name, col: update.colIndex.name))
         return first
+    }
+
+    /// At most one `order`: jacobi or redblack. Red-black needs every read of the updated grid at
+    /// the point itself or an odd number of steps away (LANGUAGE.md section 5), so that each
+    /// half-sweep's points read only the other colour (and their own old value).
+    mutating func checkOrder(_ orders: [OrderDecl], update: UpdateDecl) -> Bool {
+        guard let first = orders.first else { return false }
+        for extra in orders.dropFirst() {
+            diagnostics.error(.duplicateStatement("order: a stencil has one order"), at: extra.range,
+                              notes: [note("first order is here", at: first.range)])
+        }
+        switch first.order.name {
+        case "jacobi": return false
+        case "redblack": break
+        default:
+            diagnostics.error(.unknownOrder(first.order.name), at: first.order.range)
+            return false
+        }
+        func walk(_ expr: Expr) {
+            switch expr.kind {
+            case .read(let grid, let row, let col):
+                guard grid.name == update.grid.name, let dRow = Sema.offset(row), let dCol = Sema.offset(col) else { return }
+                let sum = abs(dRow) + abs(dCol)
+                if sum != 0 && sum % 2 == 0 {
+                    let text = String(decoding: file.bytes[expr.range.start.offset..<min(file.bytes.count, expr.range.start.offset + expr.range.length)], as: UTF8.self)
+                    diagnostics.error(.redblackEvenRead(text, sum), at: expr.range,
+                                      notes: [note("red-black order is asked for here", at: first.range)])
+                }
+            case .unary(_, let operand), .parenthesized(let operand): walk(operand)
+            case .binary(_, let left, let right): walk(left); walk(right)
+            case .call(_, let arguments): arguments.forEach(walk)
+            default: break
+            }
+        }
+        walk(update.value)
+        return true
     }
 
     mutating func checkStopping(_ rules: [(Statement, SourceRange)], stencil: StencilDecl,

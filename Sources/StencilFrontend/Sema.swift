@@ -56,6 +56,8 @@ public struct CheckedStencil: Sendable {
     public let update: UpdateDecl
     /// `relax EXPR`'s factor, nil when the stencil has no `relax`.
     public let relax: Expr?
+    /// `order redblack` (red-black Gauss-Seidel); false for the default `order jacobi`.
+    public let redBlack: Bool
     public let stopping: CheckedStopping
     /// The general schedule block, and one per target.
     public let schedule: Schedule

@@ -209,6 +209,9 @@ public struct Program: Sendable {
     /// `relax OMEGA`'s factor as written (nil without `relax`). The relax-update pass folds it
     /// into `update.value`; it stays here for the summary and `explain`.
     public var relax: IRExpr? = nil
+    /// `order redblack`: an iteration is two half-sweeps in place, the red points (row + col
+    /// even, global indices) then the black ones (LANGUAGE.md section 5). False: Jacobi order.
+    public var redBlack: Bool = false
 
     // Derived by passes.
     /// Largest absolute offset of any read (ComputeHalo).
@@ -232,5 +235,47 @@ public struct Program: Sendable {
     public var readOnlyGrids: [Grid] {
         let read = Set(update.value.reads.map(\.grid))
         return grids.filter { !$0.isUpdated && read.contains($0.name) }
+    }
+}
+
+// Loop-invariant parts of the update: a subtree that reads no grid and uses no index is the same
+// value at every point (params are run-time constants). Those that call a function (`relax 2 / (1 + sin(pi /
+// (N - 1)))`) are computed once per sweep, before the loops: the same expression in the same
+// type gives the same bits, and the loop is left with arithmetic the compiler can vectorise.
+extension IRExpr {
+    /// The largest subtrees that read no grid, use no index and call a function, in evaluation
+    /// order, each once.
+    public var invariantCalls: [IRExpr] {
+        var found: [IRExpr] = []
+        func walk(_ e: IRExpr) {
+            if e.reads.isEmpty && !e.usesIndex {
+                if !e.functions.isEmpty && !found.contains(e) { found.append(e) }
+                return
+            }
+            switch e {
+            case .constant, .param, .read, .index: break
+            case .negate(let operand): walk(operand)
+            case .binary(_, let left, let right): walk(left); walk(right)
+            case .call(_, let arguments): arguments.forEach(walk)
+            }
+        }
+        walk(self)
+        return found
+    }
+
+    /// The tree with each of `subtrees` replaced by a param of the given name.
+    public func replacing(_ subtrees: [(IRExpr, String)]) -> IRExpr {
+        if let match = subtrees.first(where: { $0.0 == self }) { return .param(match.1) }
+        switch self {
+        case .constant, .param, .read, .index: return self
+        case .negate(let operand): return .negate(operand.replacing(subtrees))
+        case .binary(let op, let left, let right): return .binary(op, left.replacing(subtrees), right.replacing(subtrees))
+        case .call(let function, let arguments): return .call(function, arguments.map { $0.replacing(subtrees) })
+        }
+    }
+
+    /// The functions called per point, once the invariant calls are hoisted out of the loops.
+    public var pointFunctions: [BuiltinFunction] {
+        replacing(invariantCalls.enumerated().map { ($0.element, "st_invariant_\($0.offset)") }).functions
     }
 }

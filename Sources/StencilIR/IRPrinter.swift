@@ -82,6 +82,7 @@ public enum IRPrinter {
         if let relax = p.relax {
             out += "  relax \(expression(relax))" + (p.isRelaxed ? "" : "  -- the literal 1: the update is unchanged") + "\n"
         }
+        if p.redBlack { out += "  order redblack  -- red points (row + col even), then black ones, in place\n" }
         out += "  halo \(p.halo)\n"
         out += "  stop \(stopping(p.stopping, grid: p.update.grid))\n"
         let s = p.schedule
@@ -103,6 +104,7 @@ public enum IRPrinter {
     public static func loopPlan(_ l: LoopPlan) -> String {
         var out = "  loops vector \(l.vectorization.rawValue)  -- \(l.vectorizationReason)\n"
         out += "  loops rows " + (l.worksharing.map { "omp for \($0)" } ?? "one thread") + "\n"
+        if l.colourHalfSweeps { out += "  loops colours red, black  -- two half-sweeps in place, columns of one colour: stride 2\n" }
         if let r = l.tileRows, let c = l.tileCols { out += "  loops tile \(r) x \(c)\n" }
         out += "  loops temporal " + (l.temporalKinds.isEmpty ? "none" : l.temporalKinds.map(\.rawValue).joined(separator: ", "))
             + "  -- \(l.temporalReason)\n"

@@ -46,6 +46,9 @@ public struct LoopPlan: Hashable, Sendable {
     public var temporalReason: String
     /// The check sweep's reduction, for `until` programs.
     public var check: CheckReduction?
+    /// `order redblack`: each sweep is two colour half-sweeps in place (red, then black), each
+    /// column loop starting at the row's first point of its colour and stepping by 2.
+    public var colourHalfSweeps: Bool = false
 
     public init(vectorization: Vectorization, vectorizationReason: String, worksharing: String?, tileRows: Int?,
                 tileCols: Int?, temporalKinds: [TemporalKind], temporalReason: String, check: CheckReduction?) {

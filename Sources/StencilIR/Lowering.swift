@@ -60,7 +60,7 @@ public enum Lowering {
             update: Update(grid: update.grid.name, rowIndex: update.rowIndex.name, colIndex: update.colIndex.name,
                            value: lower(update.value, indices: [update.rowIndex.name, update.colIndex.name]),
                            line: update.range.start.line),
-            stopping: stopping, schedule: schedule, relax: checked.relax.map { lower($0) })
+            stopping: stopping, schedule: schedule, relax: checked.relax.map { lower($0) }, redBlack: checked.redBlack)
     }
 
     static func extent(_ extent: GridExtent) -> Extent {

@@ -33,6 +33,9 @@ struct ReferenceProblem<T: BinaryFloatingPoint> {
     /// The new value at (i, j), from the previous iterate `u` (row-major, `cols` wide).
     var update: (_ u: [T], _ f: T, _ i: Int, _ j: Int, _ cols: Int) -> T
     var stop: ReferenceStop
+    /// `order redblack` (LANGUAGE.md section 5): in place, the red points (i + j even) first, then
+    /// the black ones, each from the field as it stands.
+    var redBlack = false
 }
 
 struct ReferenceResult<T> {
@@ -64,7 +67,27 @@ func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Referen
         for i in 0..<p.rows { for j in 0..<p.cols { f[i * p.cols + j] = at(i, j) } }
     }
     var next = u
+    func redBlackSweep() -> (maxChange: T, sumSquares: Double) {
+        var maxChange: T = 0
+        var sumSquares = 0.0
+        for colour in 0..<2 {
+            for i in p.halo..<(p.rows - p.halo) {
+                for j in p.halo..<(p.cols - p.halo) where (i + j) % 2 == colour {
+                    let value = p.update(u, p.readOnly, i, j, p.cols)
+                    let old = u[i * p.cols + j]
+                    let change = (value - old).magnitude
+                    if change > maxChange { maxChange = change }
+                    let d = Double(value) - Double(old)
+                    sumSquares += d * d
+                    u[i * p.cols + j] = value
+                }
+            }
+        }
+        next = u
+        return (maxChange, sumSquares)
+    }
     func sweep() -> (maxChange: T, sumSquares: Double) {
+        if p.redBlack { return redBlackSweep() }
         var maxChange: T = 0
         var sumSquares = 0.0
         for i in p.halo..<(p.rows - p.halo) {
@@ -151,6 +174,8 @@ enum ReferencePrograms {
                                     },
                                     stop: .until(l2: false, epsilon: 1e-4, every: 1000, max: 1_000_000))
         },
+        jacobiSOR(41),
+        jacobiSOR(40),
         ninePoint(33),
         heat(37),
         poisson64(24),
@@ -182,6 +207,22 @@ enum ReferencePrograms {
     /// sizes above never reach: rows that start at every alignment (odd widths), rows that all
     /// start aligned (a multiple of 16), float64's 8 lanes.
     static let wide: [ReferenceCase] = [jacobi(67), jacobi(50), ninePoint(70), heat(64), poisson64(41)]
+
+    /// jacobi_sor.st: red-black SOR with omega = 2 / (1 + sin(pi / (N - 1))), in float64 as the C
+    /// evaluates it (N converted to double), OLD + omega * (EXPR - OLD).
+    static func jacobiSOR(_ n: Int) -> ReferenceCase {
+        .float64("jacobi_sor.st", ["N=\(n)"]) {
+            let w = 2.0 / (1.0 + Glibc.sin(3.141592653589793 / (Double(n) - 1.0)))
+            return ReferenceProblem(rows: n, cols: n, halo: 1, initial: 0,
+                                    boundary: [(.top, 100), (.left, 75), (.right, 50), (.bottom, 0)],
+                                    update: { u, _, i, j, c in
+                                        let old = u[i * c + j]
+                                        let jacobi = (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]) / 4
+                                        return old + w * (jacobi - old)
+                                    },
+                                    stop: .until(l2: false, epsilon: 1e-6, every: 100, max: 1_000_000), redBlack: true)
+        }
+    }
 
     static func jacobi(_ n: Int) -> ReferenceCase {
         .float32("jacobi.st", ["N=\(n)"]) {

@@ -13,10 +13,15 @@ public func classifyVariables(_ program: Program) -> Program {
     variables.append(.init(name: update.colIndex, sharing: .private,
                            why: "column index, declared inside the loop body"))
     let grid = update.grid
-    variables.append(.init(name: grid, sharing: .shared,
-                           why: "read only in a sweep (the previous iterate)"))
-    variables.append(.init(name: grid + "_next", sharing: .shared,
-                           why: "written in a sweep, each point by exactly one iteration: no race"))
+    if program.redBlack {
+        variables.append(.init(name: grid, sharing: .shared,
+                               why: "updated in place: a half-sweep writes each point of its colour once and reads only the other colour: no race"))
+    } else {
+        variables.append(.init(name: grid, sharing: .shared,
+                               why: "read only in a sweep (the previous iterate)"))
+        variables.append(.init(name: grid + "_next", sharing: .shared,
+                               why: "written in a sweep, each point by exactly one iteration: no race"))
+    }
     for other in program.readOnlyGrids {
         variables.append(.init(name: other.name, sharing: .shared, why: "read-only grid"))
     }

@@ -9,7 +9,7 @@ public func planLoops(_ program: Program) -> Program {
     let target = schedule.target
     let threaded = target == .openmp || target == .hybrid
 
-    let calls = program.update.value.functions
+    let calls = program.update.value.pointFunctions // a call on params alone is hoisted out of the loops
     let scalarOnly = calls.filter { [.exp, .sin, .cos].contains($0) }
     let vectorization: Vectorization = scalarOnly.isEmpty ? .simd : .compiler
     let vectorReason = scalarOnly.isEmpty
@@ -25,6 +25,8 @@ public func planLoops(_ program: Program) -> Program {
     var kinds: [TemporalKind] = []
     let reason: String
     switch target {
+    case _ where program.redBlack:
+        reason = "whole sweeps: red-black order updates in place, red half-sweep then black, and a half-sweep must see the whole of the one before it"
     case .mpi, .hybrid: reason = "whole sweeps: every sweep exchanges halos with the neighbouring ranks"
     case .opencl: reason = "whole sweeps: one kernel launch per sweep"
     case .serial, .openmp:
@@ -54,5 +56,6 @@ public func planLoops(_ program: Program) -> Program {
                             tileRows: target == .opencl ? nil : schedule.tileRows,
                             tileCols: target == .opencl ? nil : schedule.tileCols,
                             temporalKinds: kinds, temporalReason: reason, check: check)
+    result.loops.colourHalfSweeps = program.redBlack
     return result
 }
