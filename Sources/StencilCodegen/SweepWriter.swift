@@ -126,9 +126,31 @@ public struct SweepWriter {
         }
     }
 
+    /// The check sweeps' reduction clauses (on `omp for` and, where exact, `omp simd`).
+    static func reductions(_ check: CheckReduction) -> String {
+        "reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)"
+    }
+
+    /// One point of a check sweep: the new value into `target` (the next buffer, or the grid
+    /// itself in place), its change from the old value folded into the norm, NaN/Inf counted.
+    func checkPoint(_ check: CheckReduction, value: String, point: String, into target: String) {
+        writer.line("const \(scalar) next = \(value);")
+        if check.inDouble {
+            writer.line("const double change = (double)next - (double)\(grid)[\(point)];")
+            writer.line("\(target)[\(point)] = next;")
+            writer.line("sum_sq += change * change;")
+            writer.line("nonfinite += !(change * change <= DBL_MAX);")
+        } else {
+            writer.line("const \(scalar) change = \(dialect.function(.abs))(next - \(grid)[\(point)]);")
+            writer.line("\(target)[\(point)] = next;")
+            writer.line("maxdiff = change > maxdiff ? change : maxdiff;")
+            writer.line("nonfinite += !(change <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"));")
+        }
+    }
+
     func checkFunction(_ check: CheckReduction) {
         let value = CExprPrinter.print(hoisted.value, dialect)
-        let reductions = "reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)"
+        let reductions = Self.reductions(check)
         writer.block("static void \(check.function)\(Self.signature)") {
             unpack(readsOld: true)
             hoistedLocals()
@@ -136,32 +158,11 @@ public struct SweepWriter {
             // A max is exact in any order, so the column loop may still be vector code; a sum of
             // squares keeps the serial order within each row.
             loopNest(simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
-                writer.line("const \(scalar) next = \(value);")
-                if check.inDouble {
-                    writer.line("const double change = (double)next - (double)\(grid)[\(point)];")
-                    writer.line("\(next)[\(point)] = next;")
-                    writer.line("sum_sq += change * change;")
-                    writer.line("nonfinite += !(change * change <= DBL_MAX);")
-                } else {
-                    writer.line("const \(scalar) change = \(dialect.function(.abs))(next - \(grid)[\(point)]);")
-                    writer.line("\(next)[\(point)] = next;")
-                    writer.line("maxdiff = change > maxdiff ? change : maxdiff;")
-                    writer.line("nonfinite += !(change <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"));")
-                }
+                checkPoint(check, value: value, point: point, into: next)
             }
         }
     }
 
-    // MARK: Red-black order
-
-    static let colours = ["red", "black"]
-
-    /// `order redblack`: one buffer, updated in place (`in` and `out` are the same grid). Each
-    /// half-sweep updates the points of one colour (red: global row + col even) and reads only
-    /// points of the other colour and the point's own old value, so its points can be updated in
-    /// any order, by any thread or rank, with the same bits. `sweep` (and the check sweep) is a
-    /// whole iteration: the red half-sweep, then the black one (openmp: each ends at its `omp
-    /// for`'s barrier); mpi/hybrid call the halves one by one, with a halo exchange before each.
     /// The update's invariant calls (IRExpr.invariantCalls), named `st_invariant_K`, and the
     /// update with them replaced.
     var hoisted: (locals: [(String, IRExpr)], value: IRExpr) {
@@ -176,6 +177,16 @@ public struct SweepWriter {
         }
     }
 
+    // MARK: Red-black order
+
+    static let colours = ["red", "black"]
+
+    /// `order redblack`: one buffer, updated in place (`in` and `out` are the same grid). Each
+    /// half-sweep updates the points of one colour (red: global row + col even) and reads only
+    /// points of the other colour and the point's own old value, so its points can be updated in
+    /// any order, by any thread or rank, with the same bits. `sweep` (and the check sweep) is a
+    /// whole iteration: the red half-sweep, then the black one (openmp: each ends at its `omp
+    /// for`'s barrier); mpi/hybrid call the halves one by one, with a halo exchange before each.
     func redBlackFunctions() {
         let value = CExprPrinter.print(hoisted.value, dialect)
         for (colour, name) in Self.colours.enumerated() {
@@ -199,7 +210,7 @@ public struct SweepWriter {
             }
         }
         guard let check = loops.check else { return }
-        let reductions = "reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)"
+        let reductions = Self.reductions(check)
         for (colour, name) in Self.colours.enumerated() {
             writer.blank()
             writer.comment("The \(name) half-sweep, also accumulating \(check.variable == "maxdiff" ? "maxdiff" : "the sum of squared changes (in double)") and counting NaN/Inf: check iterations only.")
@@ -208,18 +219,7 @@ public struct SweepWriter {
                 hoistedLocals()
                 if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing) \(reductions)") }
                 colourLoopNest(colour: colour, simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
-                    writer.line("const \(scalar) next = \(value);")
-                    if check.inDouble {
-                        writer.line("const double change = (double)next - (double)\(grid)[\(point)];")
-                        writer.line("\(grid)[\(point)] = next;")
-                        writer.line("sum_sq += change * change;")
-                        writer.line("nonfinite += !(change * change <= DBL_MAX);")
-                    } else {
-                        writer.line("const \(scalar) change = \(dialect.function(.abs))(next - \(grid)[\(point)]);")
-                        writer.line("\(grid)[\(point)] = next;")
-                        writer.line("maxdiff = change > maxdiff ? change : maxdiff;")
-                        writer.line("nonfinite += !(change <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"));")
-                    }
+                    checkPoint(check, value: value, point: point, into: grid)
                 }
             }
         }
