@@ -99,6 +99,9 @@ public struct HostCode {
         let grid = program.updatedGrid
         writer.line("const long rows = \(extent(grid.rows)), cols = \(extent(grid.cols));")
         writer.line("st_check_grid(\"\(grid.name)\", rows, cols, HALO);")
+        if program.isSystem {
+            writer.line("options.updated_grids = \(program.updates.count); /* a system: the first \(program.updates.count) grids below are updated */")
+        }
         writer.comment("--input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated.")
         writer.line("st_check_grid_files(&options, \(gridNames), \(emittedGrids.count), rows, cols, sizeof(\(scalar)));")
     }

@@ -77,6 +77,7 @@ int main(int argc, char **argv) {
     const long T = (long)params[6].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    options.updated_grids = 2; /* a system: the first 2 grids below are updated */
     /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
     st_check_grid_files(&options, (const char *const[]){ "u", "v" }, 2, rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, T);
@@ -86,8 +87,14 @@ int main(int argc, char **argv) {
     stmpi_decomp decomp;
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
     const long local_cols = decomp.local_cols;
-    /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
-    float *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(float)), stmpi_alloc_local(&decomp, sizeof(float)) };
+    /* A system of 2 grids: st_iterates[k % 2] holds iterate k of every updated grid's block, and buffer[k % 2] points to it; exchange[k % 2][g] is the halo exchange of grid g in it (persistent requests). */
+    st_iterate st_iterates[2];
+    stmpi_halo *exchange[2][2];
+    for (int k = 0; k < 2; ++k) {
+        st_iterates[k].u = stmpi_alloc_local(&decomp, sizeof(float));
+        st_iterates[k].v = stmpi_alloc_local(&decomp, sizeof(float));
+    }
+    void *buffer[2] = { &st_iterates[0], &st_iterates[1] };
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
         /* gray_scott.st:23 init u[i, j] = 1 - 0.5 * max(0, min(1, R - max(abs(i - N / 2), abs(j - N / 2)))) * (1 + 0.1 * sin(0.9 * i) * cos(1.3 * j)) */
@@ -95,13 +102,24 @@ int main(int argc, char **argv) {
             const stmpi_rect held = stmpi_held(&decomp, 0, rows, 0, cols);
             for (long i = held.i0; i < held.i1; ++i) {
                 for (long j = held.j0; j < held.j1; ++j) {
-                    ((float *)buffer[k])[i * decomp.local_cols + j] = 1.0f - 0.5f * st_maxf(0.0f, st_minf(1.0f, (float)R - st_maxf(fabsf((float)(i + decomp.r0 - HALO) - (float)N / 2.0f), fabsf((float)(j + decomp.c0 - HALO) - (float)N / 2.0f)))) * (1.0f + 0.1f * sinf(0.9f * (float)(i + decomp.r0 - HALO)) * cosf(1.3f * (float)(j + decomp.c0 - HALO)));
+                    ((float *)st_iterates[k].u)[i * decomp.local_cols + j] = 1.0f - 0.5f * st_maxf(0.0f, st_minf(1.0f, (float)R - st_maxf(fabsf((float)(i + decomp.r0 - HALO) - (float)N / 2.0f), fabsf((float)(j + decomp.c0 - HALO) - (float)N / 2.0f)))) * (1.0f + 0.1f * sinf(0.9f * (float)(i + decomp.r0 - HALO)) * cosf(1.3f * (float)(j + decomp.c0 - HALO)));
                 }
             }
         }
-        stmpi_read_input(&decomp, &options, "u", buffer[k], sizeof(float)); /* --input u=FILE.npy: this rank's part */
+        stmpi_read_input(&decomp, &options, "u", st_iterates[k].u, sizeof(float)); /* --input u=FILE.npy: this rank's part */
+        /* gray_scott.st:24 init v[i, j] = 0.25 * max(0, min(1, R - max(abs(i - N / 2), abs(j - N / 2)))) * (1 + 0.1 * cos(0.7 * i) * sin(1.1 * j)) */
+        {
+            const stmpi_rect held = stmpi_held(&decomp, 0, rows, 0, cols);
+            for (long i = held.i0; i < held.i1; ++i) {
+                for (long j = held.j0; j < held.j1; ++j) {
+                    ((float *)st_iterates[k].v)[i * decomp.local_cols + j] = 0.25f * st_maxf(0.0f, st_minf(1.0f, (float)R - st_maxf(fabsf((float)(i + decomp.r0 - HALO) - (float)N / 2.0f), fabsf((float)(j + decomp.c0 - HALO) - (float)N / 2.0f)))) * (1.0f + 0.1f * cosf(0.7f * (float)(i + decomp.r0 - HALO)) * sinf(1.1f * (float)(j + decomp.c0 - HALO)));
+                }
+            }
+        }
+        stmpi_read_input(&decomp, &options, "v", st_iterates[k].v, sizeof(float)); /* --input v=FILE.npy: this rank's part */
+        exchange[k][0] = stmpi_halo_create(&decomp, st_iterates[k].u, MPI_FLOAT);
+        exchange[k][1] = stmpi_halo_create(&decomp, st_iterates[k].v, MPI_FLOAT);
     }
-    stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], MPI_FLOAT), stmpi_halo_create(&decomp, buffer[1], MPI_FLOAT) };
     /* The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do. */
     const stmpi_rect interior = stmpi_interior(&decomp);
     stmpi_rect frame[4];
@@ -115,9 +133,9 @@ int main(int argc, char **argv) {
     {
         long iteration = 0;
         while (iteration < steps) {
-            stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
+            for (int g = 0; g < 2; ++g) stmpi_halo_begin(exchange[iteration % 2][g]); /* halo cells travel while the deep interior is updated */
             sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-            stmpi_halo_end(exchange[iteration % 2]);
+            for (int g = 0; g < 2; ++g) stmpi_halo_end(exchange[iteration % 2][g]);
             for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
@@ -130,7 +148,8 @@ int main(int argc, char **argv) {
     const double seconds = stmpi_allreduce_max(st_seconds() - start);
     st_progress_done(&options);
     /* No check iterations in a `steps` program: look for NaN/Inf once, at the end. */
-    stmpi_check_finite(stmpi_count_nonfinite(&decomp, buffer[iterations % 2], sizeof(float)), iterations);
+    stmpi_check_finite(stmpi_count_nonfinite(&decomp, st_iterates[iterations % 2].u, sizeof(float))
+                       + stmpi_count_nonfinite(&decomp, st_iterates[iterations % 2].v, sizeof(float)), iterations);
 
     st_summary summary = {
         .stencil = "gray_scott", .target = "mpi", .dtype = "float32",
@@ -142,11 +161,11 @@ int main(int argc, char **argv) {
     };
     summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
-    stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_FLOAT);
-    stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u", "v" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_FLOAT);
+    stmpi_write_field(&decomp, options.output_path, options.image_path, st_iterates[iterations % 2].u, MPI_FLOAT);
+    stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u", "v" }, (const void *const[]){ st_iterates[iterations % 2].u, st_iterates[iterations % 2].v }, 2, MPI_FLOAT);
     stmpi_print_summary(&decomp, &summary, &options);
-    stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);
-    st_free_grid(buffer[0]); st_free_grid(buffer[1]);
+    for (int k = 0; k < 2; ++k) for (int g = 0; g < 2; ++g) stmpi_halo_free(exchange[k][g]);
+    st_free_grid(st_iterates[0].u); st_free_grid(st_iterates[0].v); st_free_grid(st_iterates[1].u); st_free_grid(st_iterates[1].v);
     stmpi_decomp_free(&decomp);
     return stmpi_finalize();
 }

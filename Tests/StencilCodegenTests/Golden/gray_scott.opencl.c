@@ -31,11 +31,13 @@ static const char kernel_source[] =
     "enum { HALO = 1 }; /* largest offset read by the update */\n"
     "\n"
     "/* gray_scott.st:26  update u[i, j] = u[i, j] + DU * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] - 4 * u[i, j]) - u[i, j] * v[i, j] * v[i, j] + F * (1 - u[i, j]) */\n"
-    "__kernel void sweep(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float DU, const float F) {\n"
+    "/* gray_scott.st:27  update v[i, j] = v[i, j] + DV * (v[i-1, j] + v[i+1, j] + v[i, j-1] + v[i, j+1] - 4 * v[i, j]) + u[i, j] * v[i, j] * v[i, j] - (F + K) * v[i, j] */\n"
+    "__kernel void sweep(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, __global const float *restrict v, __global float *restrict v_next, const float DU, const float F, const float DV, const float K) {\n"
     "    const long i = HALO + (long)get_global_id(1);\n"
     "    const long j = HALO + (long)get_global_id(0);\n"
     "    if (i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */\n"
     "    u_next[i * cols + j] = u[i * cols + j] + DU * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0f * u[i * cols + j]) - u[i * cols + j] * v[i * cols + j] * v[i * cols + j] + F * (1.0f - u[i * cols + j]);\n"
+    "    v_next[i * cols + j] = v[i * cols + j] + DV * (v[(i - 1) * cols + j] + v[(i + 1) * cols + j] + v[i * cols + j - 1] + v[i * cols + j + 1] - 4.0f * v[i * cols + j]) + u[i * cols + j] * v[i * cols + j] * v[i * cols + j] - (F + K) * v[i * cols + j];\n"
     "}\n";
 
 static int stencil_main(int argc, char **argv) {
@@ -59,6 +61,7 @@ static int stencil_main(int argc, char **argv) {
     const long T = (long)params[6].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    options.updated_grids = 2; /* a system: the first 2 grids below are updated */
     /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
     st_check_grid_files(&options, (const char *const[]){ "u", "v" }, 2, rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, T);
@@ -73,6 +76,14 @@ static int stencil_main(int argc, char **argv) {
         }
     }
     st_read_input(&options, "u", u, rows, cols, sizeof(float)); /* --input u=FILE.npy */
+    float *v = st_alloc_grid(rows, cols, sizeof(float));
+    /* gray_scott.st:24 init v[i, j] = 0.25 * max(0, min(1, R - max(abs(i - N / 2), abs(j - N / 2)))) * (1 + 0.1 * cos(0.7 * i) * sin(1.1 * j)) */
+    for (long i = 0; i < rows; ++i) {
+        for (long j = 0; j < cols; ++j) {
+            v[i * cols + j] = 0.25f * st_maxf(0.0f, st_minf(1.0f, (float)R - st_maxf(fabsf((float)i - (float)N / 2.0f), fabsf((float)j - (float)N / 2.0f)))) * (1.0f + 0.1f * cosf(0.7f * (float)i) * sinf(1.1f * (float)j));
+        }
+    }
+    st_read_input(&options, "v", v, rows, cols, sizeof(float)); /* --input v=FILE.npy */
 
     /* The device (--device, else STENCILC_DEVICE, else the first GPU, else the first device). */
     stcl_env env;
@@ -87,25 +98,33 @@ static int stencil_main(int argc, char **argv) {
     const stcl_workgroup wg = stcl_default_workgroup(&env, sweep_kernels, 1, interior_rows, interior_cols);
 
     const size_t bytes = (size_t)rows * (size_t)cols * sizeof(float);
-    cl_mem buffers[2] = { stcl_create_buffer(&env, bytes, u), stcl_create_buffer(&env, bytes, u) };
+    /* buffers[k][g]: iterate k of updated grid g (u, v); buffers[current] is the current iterate of every grid. */
+    cl_mem buffers[2][2] = { { stcl_create_buffer(&env, bytes, u), stcl_create_buffer(&env, bytes, v) },
+                              { stcl_create_buffer(&env, bytes, u), stcl_create_buffer(&env, bytes, v) } };
 
-    /* Arguments that never change. Arguments 2 and 3, the two iterates, are set at each launch: the swap. */
+    /* Arguments that never change. Arguments 2 to 5, the two iterates of each grid, are set at each launch: the swap. */
     const cl_long rows_arg = rows, cols_arg = cols;
     const float DU_arg = (float)DU;
     const float F_arg = (float)F;
+    const float DV_arg = (float)DV;
+    const float K_arg = (float)K;
     for (int k = 0; k < 1; ++k) {
         STCL_ARG(sweep_kernels[k], 0, rows_arg);
         STCL_ARG(sweep_kernels[k], 1, cols_arg);
-        STCL_ARG(sweep_kernels[k], 4, DU_arg);
-        STCL_ARG(sweep_kernels[k], 5, F_arg);
+        STCL_ARG(sweep_kernels[k], 6, DU_arg);
+        STCL_ARG(sweep_kernels[k], 7, F_arg);
+        STCL_ARG(sweep_kernels[k], 8, DV_arg);
+        STCL_ARG(sweep_kernels[k], 9, K_arg);
     }
 
     /* Warm-up, outside the timing: drivers that compile for each work-group size (PoCL) do so at
      * the first launch. A sweep from buffers[0] into buffers[1] is what the first iteration does
      * again, so launching each kernel once here changes nothing. */
     for (int k = 0; k < 1; ++k) {
-        STCL_ARG(sweep_kernels[k], 2, buffers[0]);
-        STCL_ARG(sweep_kernels[k], 3, buffers[1]);
+        STCL_ARG(sweep_kernels[k], 2, buffers[0][0]);
+        STCL_ARG(sweep_kernels[k], 3, buffers[1][0]);
+        STCL_ARG(sweep_kernels[k], 4, buffers[0][1]);
+        STCL_ARG(sweep_kernels[k], 5, buffers[1][1]);
         stcl_enqueue_2d(&env, sweep_kernels[k], "warm-up", interior_rows, interior_cols, wg);
     }
     stcl_finish(&env);
@@ -114,8 +133,10 @@ static int stencil_main(int argc, char **argv) {
     int current = 0; /* buffers[current] holds the current iterate */
     const double start = st_seconds();
     while (iterations < steps) {
-        STCL_ARG(sweep_kernel, 2, buffers[current]);
-        STCL_ARG(sweep_kernel, 3, buffers[1 - current]);
+        STCL_ARG(sweep_kernel, 2, buffers[current][0]);
+        STCL_ARG(sweep_kernel, 3, buffers[1 - current][0]);
+        STCL_ARG(sweep_kernel, 4, buffers[current][1]);
+        STCL_ARG(sweep_kernel, 5, buffers[1 - current][1]);
         stcl_enqueue_2d(&env, sweep_kernel, "sweep", interior_rows, interior_cols, wg);
         current = 1 - current; /* the new iterate becomes current */
         iterations += 1;
@@ -131,10 +152,12 @@ static int stencil_main(int argc, char **argv) {
     if (st_stop_requested()) stcl_release(&env);
     st_check_interrupted();
 
-    /* The grid comes back once, at the end. */
-    stcl_read(&env, buffers[current], bytes, u);
+    /* The grids come back once, at the end. */
+    stcl_read(&env, buffers[current][0], bytes, u);
+    stcl_read(&env, buffers[current][1], bytes, v);
     /* No check iterations in a `steps` program: look for NaN/Inf once, at the end. */
-    st_check_finite(st_count_nonfinite(u, rows, cols, sizeof(float)), iterations);
+    st_check_finite(st_count_nonfinite(u, rows, cols, sizeof(float))
+                    + st_count_nonfinite(v, rows, cols, sizeof(float)), iterations);
     char schedule[64];
     snprintf(schedule, sizeof schedule, "workgroup %zux%zu", wg.rows, wg.cols);
     st_summary summary = {
@@ -147,10 +170,10 @@ static int stencil_main(int argc, char **argv) {
     };
     if (options.output_path) st_write_npy(options.output_path, u, rows, cols, cols, sizeof(float));
     if (options.image_path) st_write_heatmap_png(options.image_path, u, rows, cols, cols, sizeof(float));
-    st_write_outputs(&options, (const char *const[]){ "u", "v" }, (const void *const[]){ u }, 1, rows, cols, sizeof(float));
+    st_write_outputs(&options, (const char *const[]){ "u", "v" }, (const void *const[]){ u, v }, 2, rows, cols, sizeof(float));
     st_print_summary(&summary, &options);
     stcl_release(&env);
-    st_free_grid(u);
+    st_free_grid(u); st_free_grid(v);
     return 0;
 }
 

@@ -11,9 +11,11 @@
 enum { HALO = 1 }; /* largest offset read by the update */
 
 /* gray_scott.st:26  update u[i, j] = u[i, j] + DU * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] - 4 * u[i, j]) - u[i, j] * v[i, j] * v[i, j] + F * (1 - u[i, j]) */
-__kernel void sweep(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float DU, const float F) {
+/* gray_scott.st:27  update v[i, j] = v[i, j] + DV * (v[i-1, j] + v[i+1, j] + v[i, j-1] + v[i, j+1] - 4 * v[i, j]) + u[i, j] * v[i, j] * v[i, j] - (F + K) * v[i, j] */
+__kernel void sweep(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, __global const float *restrict v, __global float *restrict v_next, const float DU, const float F, const float DV, const float K) {
     const long i = HALO + (long)get_global_id(1);
     const long j = HALO + (long)get_global_id(0);
     if (i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */
     u_next[i * cols + j] = u[i * cols + j] + DU * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0f * u[i * cols + j]) - u[i * cols + j] * v[i * cols + j] * v[i * cols + j] + F * (1.0f - u[i * cols + j]);
+    v_next[i * cols + j] = v[i * cols + j] + DV * (v[(i - 1) * cols + j] + v[(i + 1) * cols + j] + v[i * cols + j - 1] + v[i * cols + j + 1] - 4.0f * v[i * cols + j]) + u[i * cols + j] * v[i * cols + j] * v[i * cols + j] - (F + K) * v[i * cols + j];
 }

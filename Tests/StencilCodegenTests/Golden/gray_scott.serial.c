@@ -71,6 +71,7 @@ static int stencil_main(int argc, char **argv) {
     const long T = (long)params[6].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    options.updated_grids = 2; /* a system: the first 2 grids below are updated */
     /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
     st_check_grid_files(&options, (const char *const[]){ "u", "v" }, 2, rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, T);

@@ -65,6 +65,7 @@ int main(int argc, char **argv) {
     const long T = (long)params[3].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    options.updated_grids = 2; /* a system: the first 2 grids below are updated */
     /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
     st_check_grid_files(&options, (const char *const[]){ "u", "w" }, 2, rows, cols, sizeof(double));
     const long steps = st_cap_iterations(&options, T);
@@ -74,8 +75,14 @@ int main(int argc, char **argv) {
     stmpi_decomp decomp;
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
     const long local_cols = decomp.local_cols;
-    /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
-    double *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(double)), stmpi_alloc_local(&decomp, sizeof(double)) };
+    /* A system of 2 grids: st_iterates[k % 2] holds iterate k of every updated grid's block, and buffer[k % 2] points to it; exchange[k % 2][g] is the halo exchange of grid g in it (persistent requests). */
+    st_iterate st_iterates[2];
+    stmpi_halo *exchange[2][2];
+    for (int k = 0; k < 2; ++k) {
+        st_iterates[k].u = stmpi_alloc_local(&decomp, sizeof(double));
+        st_iterates[k].w = stmpi_alloc_local(&decomp, sizeof(double));
+    }
+    void *buffer[2] = { &st_iterates[0], &st_iterates[1] };
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
         /* wave.st:17 init u[i, j] = exp(-((i - 0.35 * N) * (i - 0.35 * N) + (j - 0.4 * N) * (j - 0.4 * N)) / (2 * S * S)) */
@@ -83,17 +90,32 @@ int main(int argc, char **argv) {
             const stmpi_rect held = stmpi_held(&decomp, 0, rows, 0, cols);
             for (long i = held.i0; i < held.i1; ++i) {
                 for (long j = held.j0; j < held.j1; ++j) {
-                    ((double *)buffer[k])[i * decomp.local_cols + j] = exp(-(((double)(i + decomp.r0 - HALO) - 0.35 * (double)N) * ((double)(i + decomp.r0 - HALO) - 0.35 * (double)N) + ((double)(j + decomp.c0 - HALO) - 0.4 * (double)N) * ((double)(j + decomp.c0 - HALO) - 0.4 * (double)N)) / (2.0 * (double)S * (double)S));
+                    ((double *)st_iterates[k].u)[i * decomp.local_cols + j] = exp(-(((double)(i + decomp.r0 - HALO) - 0.35 * (double)N) * ((double)(i + decomp.r0 - HALO) - 0.35 * (double)N) + ((double)(j + decomp.c0 - HALO) - 0.4 * (double)N) * ((double)(j + decomp.c0 - HALO) - 0.4 * (double)N)) / (2.0 * (double)S * (double)S));
                 }
             }
         }
-        stmpi_read_input(&decomp, &options, "u", buffer[k], sizeof(double)); /* --input u=FILE.npy: this rank's part */
-        stmpi_fill_f64(&decomp, buffer[k], 0, HALO, 0, cols, 0.0); /* wave.st:19 top = 0 */
-        stmpi_fill_f64(&decomp, buffer[k], rows - HALO, rows, 0, cols, 0.0); /* wave.st:19 bottom = 0 */
-        stmpi_fill_f64(&decomp, buffer[k], 0, rows, 0, HALO, 0.0); /* wave.st:19 left = 0 */
-        stmpi_fill_f64(&decomp, buffer[k], 0, rows, cols - HALO, cols, 0.0); /* wave.st:19 right = 0 */
+        stmpi_read_input(&decomp, &options, "u", st_iterates[k].u, sizeof(double)); /* --input u=FILE.npy: this rank's part */
+        stmpi_fill_f64(&decomp, st_iterates[k].u, 0, HALO, 0, cols, 0.0); /* wave.st:19 top = 0 */
+        stmpi_fill_f64(&decomp, st_iterates[k].u, rows - HALO, rows, 0, cols, 0.0); /* wave.st:19 bottom = 0 */
+        stmpi_fill_f64(&decomp, st_iterates[k].u, 0, rows, 0, HALO, 0.0); /* wave.st:19 left = 0 */
+        stmpi_fill_f64(&decomp, st_iterates[k].u, 0, rows, cols - HALO, cols, 0.0); /* wave.st:19 right = 0 */
+        /* wave.st:18 init w[i, j] = exp(-((i - 0.35 * N) * (i - 0.35 * N) + (j - 0.4 * N) * (j - 0.4 * N)) / (2 * S * S)) */
+        {
+            const stmpi_rect held = stmpi_held(&decomp, 0, rows, 0, cols);
+            for (long i = held.i0; i < held.i1; ++i) {
+                for (long j = held.j0; j < held.j1; ++j) {
+                    ((double *)st_iterates[k].w)[i * decomp.local_cols + j] = exp(-(((double)(i + decomp.r0 - HALO) - 0.35 * (double)N) * ((double)(i + decomp.r0 - HALO) - 0.35 * (double)N) + ((double)(j + decomp.c0 - HALO) - 0.4 * (double)N) * ((double)(j + decomp.c0 - HALO) - 0.4 * (double)N)) / (2.0 * (double)S * (double)S));
+                }
+            }
+        }
+        stmpi_read_input(&decomp, &options, "w", st_iterates[k].w, sizeof(double)); /* --input w=FILE.npy: this rank's part */
+        stmpi_fill_f64(&decomp, st_iterates[k].w, 0, HALO, 0, cols, 0.0); /* wave.st:20 top = 0 */
+        stmpi_fill_f64(&decomp, st_iterates[k].w, rows - HALO, rows, 0, cols, 0.0); /* wave.st:20 bottom = 0 */
+        stmpi_fill_f64(&decomp, st_iterates[k].w, 0, rows, 0, HALO, 0.0); /* wave.st:20 left = 0 */
+        stmpi_fill_f64(&decomp, st_iterates[k].w, 0, rows, cols - HALO, cols, 0.0); /* wave.st:20 right = 0 */
+        exchange[k][0] = stmpi_halo_create(&decomp, st_iterates[k].u, MPI_DOUBLE);
+        exchange[k][1] = stmpi_halo_create(&decomp, st_iterates[k].w, MPI_DOUBLE);
     }
-    stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], MPI_DOUBLE), stmpi_halo_create(&decomp, buffer[1], MPI_DOUBLE) };
     /* The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do. */
     const stmpi_rect interior = stmpi_interior(&decomp);
     stmpi_rect frame[4];
@@ -107,9 +129,9 @@ int main(int argc, char **argv) {
     {
         long iteration = 0;
         while (iteration < steps) {
-            stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
+            for (int g = 0; g < 2; ++g) stmpi_halo_begin(exchange[iteration % 2][g]); /* halo cells travel while the deep interior is updated */
             sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-            stmpi_halo_end(exchange[iteration % 2]);
+            for (int g = 0; g < 2; ++g) stmpi_halo_end(exchange[iteration % 2][g]);
             for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
@@ -122,7 +144,8 @@ int main(int argc, char **argv) {
     const double seconds = stmpi_allreduce_max(st_seconds() - start);
     st_progress_done(&options);
     /* No check iterations in a `steps` program: look for NaN/Inf once, at the end. */
-    stmpi_check_finite(stmpi_count_nonfinite(&decomp, buffer[iterations % 2], sizeof(double)), iterations);
+    stmpi_check_finite(stmpi_count_nonfinite(&decomp, st_iterates[iterations % 2].u, sizeof(double))
+                       + stmpi_count_nonfinite(&decomp, st_iterates[iterations % 2].w, sizeof(double)), iterations);
 
     st_summary summary = {
         .stencil = "wave", .target = "mpi", .dtype = "float64",
@@ -134,11 +157,11 @@ int main(int argc, char **argv) {
     };
     summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
-    stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_DOUBLE);
-    stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u", "w" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_DOUBLE);
+    stmpi_write_field(&decomp, options.output_path, options.image_path, st_iterates[iterations % 2].u, MPI_DOUBLE);
+    stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u", "w" }, (const void *const[]){ st_iterates[iterations % 2].u, st_iterates[iterations % 2].w }, 2, MPI_DOUBLE);
     stmpi_print_summary(&decomp, &summary, &options);
-    stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);
-    st_free_grid(buffer[0]); st_free_grid(buffer[1]);
+    for (int k = 0; k < 2; ++k) for (int g = 0; g < 2; ++g) stmpi_halo_free(exchange[k][g]);
+    st_free_grid(st_iterates[0].u); st_free_grid(st_iterates[0].w); st_free_grid(st_iterates[1].u); st_free_grid(st_iterates[1].w);
     stmpi_decomp_free(&decomp);
     return stmpi_finalize();
 }

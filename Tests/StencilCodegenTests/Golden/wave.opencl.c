@@ -32,11 +32,13 @@ static const char kernel_source[] =
     "enum { HALO = 1 }; /* largest offset read by the update */\n"
     "\n"
     "/* wave.st:22  update u[i, j] = 2 * u[i, j] - w[i, j] + C * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] - 4 * u[i, j]) */\n"
-    "__kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, const double C) {\n"
+    "/* wave.st:23  update w[i, j] = u[i, j] */\n"
+    "__kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global const double *restrict w, __global double *restrict w_next, const double C) {\n"
     "    const long i = HALO + (long)get_global_id(1);\n"
     "    const long j = HALO + (long)get_global_id(0);\n"
     "    if (i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */\n"
     "    u_next[i * cols + j] = 2.0 * u[i * cols + j] - w[i * cols + j] + C * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0 * u[i * cols + j]);\n"
+    "    w_next[i * cols + j] = u[i * cols + j];\n"
     "}\n";
 
 static int stencil_main(int argc, char **argv) {
@@ -54,6 +56,7 @@ static int stencil_main(int argc, char **argv) {
     const long T = (long)params[3].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
+    options.updated_grids = 2; /* a system: the first 2 grids below are updated */
     /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
     st_check_grid_files(&options, (const char *const[]){ "u", "w" }, 2, rows, cols, sizeof(double));
     const long steps = st_cap_iterations(&options, T);
@@ -72,6 +75,18 @@ static int stencil_main(int argc, char **argv) {
     st_fill_f64(u, rows, cols, rows - HALO, rows, 0, cols, 0.0); /* wave.st:19 bottom = 0 */
     st_fill_f64(u, rows, cols, 0, rows, 0, HALO, 0.0); /* wave.st:19 left = 0 */
     st_fill_f64(u, rows, cols, 0, rows, cols - HALO, cols, 0.0); /* wave.st:19 right = 0 */
+    double *w = st_alloc_grid(rows, cols, sizeof(double));
+    /* wave.st:18 init w[i, j] = exp(-((i - 0.35 * N) * (i - 0.35 * N) + (j - 0.4 * N) * (j - 0.4 * N)) / (2 * S * S)) */
+    for (long i = 0; i < rows; ++i) {
+        for (long j = 0; j < cols; ++j) {
+            w[i * cols + j] = exp(-(((double)i - 0.35 * (double)N) * ((double)i - 0.35 * (double)N) + ((double)j - 0.4 * (double)N) * ((double)j - 0.4 * (double)N)) / (2.0 * (double)S * (double)S));
+        }
+    }
+    st_read_input(&options, "w", w, rows, cols, sizeof(double)); /* --input w=FILE.npy */
+    st_fill_f64(w, rows, cols, 0, HALO, 0, cols, 0.0); /* wave.st:20 top = 0 */
+    st_fill_f64(w, rows, cols, rows - HALO, rows, 0, cols, 0.0); /* wave.st:20 bottom = 0 */
+    st_fill_f64(w, rows, cols, 0, rows, 0, HALO, 0.0); /* wave.st:20 left = 0 */
+    st_fill_f64(w, rows, cols, 0, rows, cols - HALO, cols, 0.0); /* wave.st:20 right = 0 */
 
     /* The device (--device, else STENCILC_DEVICE, else the first GPU, else the first device). */
     stcl_env env;
@@ -87,23 +102,27 @@ static int stencil_main(int argc, char **argv) {
     const stcl_workgroup wg = stcl_default_workgroup(&env, sweep_kernels, 1, interior_rows, interior_cols);
 
     const size_t bytes = (size_t)rows * (size_t)cols * sizeof(double);
-    cl_mem buffers[2] = { stcl_create_buffer(&env, bytes, u), stcl_create_buffer(&env, bytes, u) };
+    /* buffers[k][g]: iterate k of updated grid g (u, w); buffers[current] is the current iterate of every grid. */
+    cl_mem buffers[2][2] = { { stcl_create_buffer(&env, bytes, u), stcl_create_buffer(&env, bytes, w) },
+                              { stcl_create_buffer(&env, bytes, u), stcl_create_buffer(&env, bytes, w) } };
 
-    /* Arguments that never change. Arguments 2 and 3, the two iterates, are set at each launch: the swap. */
+    /* Arguments that never change. Arguments 2 to 5, the two iterates of each grid, are set at each launch: the swap. */
     const cl_long rows_arg = rows, cols_arg = cols;
     const double C_arg = C;
     for (int k = 0; k < 1; ++k) {
         STCL_ARG(sweep_kernels[k], 0, rows_arg);
         STCL_ARG(sweep_kernels[k], 1, cols_arg);
-        STCL_ARG(sweep_kernels[k], 4, C_arg);
+        STCL_ARG(sweep_kernels[k], 6, C_arg);
     }
 
     /* Warm-up, outside the timing: drivers that compile for each work-group size (PoCL) do so at
      * the first launch. A sweep from buffers[0] into buffers[1] is what the first iteration does
      * again, so launching each kernel once here changes nothing. */
     for (int k = 0; k < 1; ++k) {
-        STCL_ARG(sweep_kernels[k], 2, buffers[0]);
-        STCL_ARG(sweep_kernels[k], 3, buffers[1]);
+        STCL_ARG(sweep_kernels[k], 2, buffers[0][0]);
+        STCL_ARG(sweep_kernels[k], 3, buffers[1][0]);
+        STCL_ARG(sweep_kernels[k], 4, buffers[0][1]);
+        STCL_ARG(sweep_kernels[k], 5, buffers[1][1]);
         stcl_enqueue_2d(&env, sweep_kernels[k], "warm-up", interior_rows, interior_cols, wg);
     }
     stcl_finish(&env);
@@ -112,8 +131,10 @@ static int stencil_main(int argc, char **argv) {
     int current = 0; /* buffers[current] holds the current iterate */
     const double start = st_seconds();
     while (iterations < steps) {
-        STCL_ARG(sweep_kernel, 2, buffers[current]);
-        STCL_ARG(sweep_kernel, 3, buffers[1 - current]);
+        STCL_ARG(sweep_kernel, 2, buffers[current][0]);
+        STCL_ARG(sweep_kernel, 3, buffers[1 - current][0]);
+        STCL_ARG(sweep_kernel, 4, buffers[current][1]);
+        STCL_ARG(sweep_kernel, 5, buffers[1 - current][1]);
         stcl_enqueue_2d(&env, sweep_kernel, "sweep", interior_rows, interior_cols, wg);
         current = 1 - current; /* the new iterate becomes current */
         iterations += 1;
@@ -129,10 +150,12 @@ static int stencil_main(int argc, char **argv) {
     if (st_stop_requested()) stcl_release(&env);
     st_check_interrupted();
 
-    /* The grid comes back once, at the end. */
-    stcl_read(&env, buffers[current], bytes, u);
+    /* The grids come back once, at the end. */
+    stcl_read(&env, buffers[current][0], bytes, u);
+    stcl_read(&env, buffers[current][1], bytes, w);
     /* No check iterations in a `steps` program: look for NaN/Inf once, at the end. */
-    st_check_finite(st_count_nonfinite(u, rows, cols, sizeof(double)), iterations);
+    st_check_finite(st_count_nonfinite(u, rows, cols, sizeof(double))
+                    + st_count_nonfinite(w, rows, cols, sizeof(double)), iterations);
     char schedule[64];
     snprintf(schedule, sizeof schedule, "workgroup %zux%zu", wg.rows, wg.cols);
     st_summary summary = {
@@ -145,10 +168,10 @@ static int stencil_main(int argc, char **argv) {
     };
     if (options.output_path) st_write_npy(options.output_path, u, rows, cols, cols, sizeof(double));
     if (options.image_path) st_write_heatmap_png(options.image_path, u, rows, cols, cols, sizeof(double));
-    st_write_outputs(&options, (const char *const[]){ "u", "w" }, (const void *const[]){ u }, 1, rows, cols, sizeof(double));
+    st_write_outputs(&options, (const char *const[]){ "u", "w" }, (const void *const[]){ u, w }, 2, rows, cols, sizeof(double));
     st_print_summary(&summary, &options);
     stcl_release(&env);
-    st_free_grid(u);
+    st_free_grid(u); st_free_grid(w);
     return 0;
 }
 

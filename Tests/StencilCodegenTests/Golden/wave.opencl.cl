@@ -12,9 +12,11 @@
 enum { HALO = 1 }; /* largest offset read by the update */
 
 /* wave.st:22  update u[i, j] = 2 * u[i, j] - w[i, j] + C * (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1] - 4 * u[i, j]) */
-__kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, const double C) {
+/* wave.st:23  update w[i, j] = u[i, j] */
+__kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global const double *restrict w, __global double *restrict w_next, const double C) {
     const long i = HALO + (long)get_global_id(1);
     const long j = HALO + (long)get_global_id(0);
     if (i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */
     u_next[i * cols + j] = 2.0 * u[i * cols + j] - w[i * cols + j] + C * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0 * u[i * cols + j]);
+    w_next[i * cols + j] = u[i * cols + j];
 }
