@@ -125,7 +125,8 @@ public struct MPIBackend: Backend {
             host.outputs(finals + program.readOnlyGrids.map { names[$0.name] }, decomposition: "&decomp", mpiType: mpiType)
             writer.line("stmpi_print_summary(&decomp, &summary, &options);")
             if program.isSystem {
-                writer.line("for (int k = 0; k < 2; ++k) for (int g = 0; g < \(program.updates.count); ++g) stmpi_halo_free(exchange[k][g]);")
+                let exchanges = (0..<2).flatMap { k in program.updates.indices.map { "stmpi_halo_free(exchange[\(k)][\($0)]);" } }
+                writer.line(exchanges.joined(separator: " "))
             } else {
                 writer.line(program.redBlack ? "stmpi_halo_free(exchange[0]);" : "stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);")
             }
@@ -201,13 +202,13 @@ public struct MPIBackend: Backend {
         }
         pragma(writer, "master")
         if grids > 1 {
-            writer.line("for (int g = 0; g < \(grids); ++g) stmpi_halo_begin(exchange[iteration % 2][g]); /* halo cells travel while the deep interior is updated */")
+            writer.line("for (int k = 0; k < \(grids); ++k) stmpi_halo_begin(exchange[iteration % 2][k]); /* every grid's halo cells travel while the deep interior is updated */")
         } else {
             writer.line("stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */")
         }
         writer.line(call("interior"))
         pragma(writer, "master")
-        writer.line(grids > 1 ? "for (int g = 0; g < \(grids); ++g) stmpi_halo_end(exchange[iteration % 2][g]);"
+        writer.line(grids > 1 ? "for (int k = 0; k < \(grids); ++k) stmpi_halo_end(exchange[iteration % 2][k]);"
                     : "stmpi_halo_end(exchange[iteration % 2]);")
         pragma(writer, "barrier /* the halo has arrived before the frame reads it */")
         writer.line("for (int k = 0; k < 4; ++k) \(call("frame[k]"))")

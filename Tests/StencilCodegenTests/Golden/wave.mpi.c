@@ -129,9 +129,9 @@ int main(int argc, char **argv) {
     {
         long iteration = 0;
         while (iteration < steps) {
-            for (int g = 0; g < 2; ++g) stmpi_halo_begin(exchange[iteration % 2][g]); /* halo cells travel while the deep interior is updated */
+            for (int k = 0; k < 2; ++k) stmpi_halo_begin(exchange[iteration % 2][k]); /* every grid's halo cells travel while the deep interior is updated */
             sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-            for (int g = 0; g < 2; ++g) stmpi_halo_end(exchange[iteration % 2][g]);
+            for (int k = 0; k < 2; ++k) stmpi_halo_end(exchange[iteration % 2][k]);
             for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
@@ -160,7 +160,7 @@ int main(int argc, char **argv) {
     stmpi_write_field(&decomp, options.output_path, options.image_path, st_iterates[iterations % 2].u, MPI_DOUBLE);
     stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u", "w" }, (const void *const[]){ st_iterates[iterations % 2].u, st_iterates[iterations % 2].w }, 2, MPI_DOUBLE);
     stmpi_print_summary(&decomp, &summary, &options);
-    for (int k = 0; k < 2; ++k) for (int g = 0; g < 2; ++g) stmpi_halo_free(exchange[k][g]);
+    stmpi_halo_free(exchange[0][0]); stmpi_halo_free(exchange[0][1]); stmpi_halo_free(exchange[1][0]); stmpi_halo_free(exchange[1][1]);
     st_free_grid(st_iterates[0].u); st_free_grid(st_iterates[0].w); st_free_grid(st_iterates[1].u); st_free_grid(st_iterates[1].w);
     stmpi_decomp_free(&decomp);
     return stmpi_finalize();
