@@ -244,8 +244,6 @@ public struct Program: Sendable {
 
     /// The first update's grid: `--output F.npy` writes it, `--image` draws it.
     public var updatedGrid: Grid { grids.first { $0.name == update.grid }! }
-    /// Every updated grid, in the order of the updates.
-    public var updatedGrids: [Grid] { updates.map { update in grids.first { $0.name == update.grid }! } }
     public var elementType: ElementType { updatedGrid.type }
     /// Grids the updates read that no update writes, in declaration order.
     public var readOnlyGrids: [Grid] {

@@ -62,7 +62,8 @@ func runRetryingMPIStart(_ body: () throws -> ProcessResult) throws -> ProcessRe
 
 /// Compiles and runs `file` for a target, through the real launcher and build cache.
 func runStencil(_ file: String, target: Target, params: [String] = [], schedule: Schedule = Schedule(),
-                compiler: String? = nil, environment: [String: String] = [:], grids: [String] = []) throws -> RunOutcome {
+                compiler: String? = nil, environment: [String: String] = [:], grids: [String] = [],
+                inputs: [String] = []) throws -> RunOutcome {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let result = try Compilation.compile(path: Repository.stencil(file), target: target, overrides: schedule)
@@ -72,6 +73,7 @@ func runStencil(_ file: String, target: Target, params: [String] = [], schedule:
     var options = RunOptions()
     options.params = params
     options.outputPath = directory.appendingPathComponent("field.npy").path
+    options.inputs = inputs
     options.outputs = grids.map { "\($0)=" + directory.appendingPathComponent("grid_\($0).npy").path }
     options.json = true
     options.quiet = true
