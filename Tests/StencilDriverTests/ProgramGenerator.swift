@@ -120,6 +120,18 @@ struct GenProgram {
     /// `relax FACTOR` (nil: none): a literal in (0, 1], so the relaxed value stays within the
     /// bounds of the old value and the update's.
     var relax: GenExpr? = nil
+    /// `order redblack` (LANGUAGE.md section 5): only where legal, every read of the updated
+    /// grid at the point itself or an odd number of steps away (`redBlackLegal`).
+    var redBlack = false
+
+    /// Whether `order redblack` may be asked for: the update reads the updated grid only at the
+    /// point itself or an odd number of steps away (the sum of the absolute offsets).
+    var redBlackLegal: Bool {
+        update.reads.allSatisfy { read in
+            let steps = abs(read.1) + abs(read.2)
+            return read.0 != updated.name || steps == 0 || steps % 2 == 1
+        }
+    }
 
     var updated: GenGrid { grids[0] }
     var typeName: String { isDouble ? "float64" : "float32" }
@@ -169,6 +181,7 @@ struct GenProgram {
         }
         statements.append("update \(updated.name)[\(rowIndex), \(colIndex)] = \(print(update))")
         if let relax { statements.append("relax \(print(relax))") }
+        if redBlack { statements.append("order redblack") }
         switch stop {
         case .steps(let count): statements.append("steps \(countText(count))")
         case .until(let l2, let epsilon, let every, let maximum):
@@ -435,6 +448,9 @@ struct ProgramGenerator {
         let relaxChoices: [GenExpr?] = [.number("0.5"), .number("0.75"), .number(".9"), .number("1")]
         let bits = Int(program.shuffleSeed >> 60)
         program.relax = bits < relaxChoices.count ? relaxChoices[bits] : nil
+        // order redblack, from the next four bits (the same stream again): a quarter of the
+        // programs where it is legal (SOR where they are relaxed too).
+        program.redBlack = program.redBlackLegal && (program.shuffleSeed >> 56) & 0xF < 4
         return program
     }
 
