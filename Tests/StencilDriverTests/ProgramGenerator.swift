@@ -3,7 +3,8 @@
 // it prints itself as .st text, and GenInterpreter.swift runs it. Programs use every operator and
 // function, halos 1-3, both element types, both stopping rules, odd and non-square sizes,
 // read-only and unused grids, params (integer, real, negative, overridden at run time), names
-// that collide with C (keywords, libc and runtime symbols, generated locals), and schedule blocks.
+// that collide with C (keywords, libc and runtime symbols, generated locals), schedule blocks,
+// `relax`, and `order redblack` where the update allows it.
 // Values stay finite: every subexpression has a bound, divisions are by numbers bounded away
 // from zero, sqrt sees only non-negative arguments, exp only bounded ones, and the update is
 // clamped, so a NaN or Inf can never make a comparison meaningless.
