@@ -17,8 +17,11 @@
  *               the stores are whole vectors (in-place loads then wait on those stores)
  *   7 pairstmp  as 6 into a scratch row, then memcpy into the row
  *   8 fused     red row r then black row r-1 in one pass (a wavefront; one thread)
+ *   9 vecx      per-vector code in registers (GCC vector extensions, 8 lanes): deinterleave,
+ *               update, re-interleave with the other colour, whole-vector stores
  * Build and run (2 threads; a kernel's time is per red-black iteration):
  *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp bench/redblack_kernels.c -o rbk
+ *   (-Wno-psabi at -march levels without AVX: vecx passes 32-byte vectors)
  *   OMP_NUM_THREADS=2 ./rbk 1024 7      # N, alternating rounds; prints medians and ratios
  */
 #include <stdio.h>
@@ -125,6 +128,41 @@ static void temprow(int colour, long rb, long re, long cb, long ce, T *u) {
     for (long j = cb + ((i + cb + colour) & 1); j < ce; j += 2) u[i*cols+j] = tmp[j];
   }
 }
+#if defined(__GNUC__) && !defined(__clang__)
+/* vecx: 8 points of one colour per vector, in registers: two loads per row deinterleaved by
+ * shuffles, the left neighbours carried over from the previous vector, the result interleaved
+ * with the other colour's (unchanged) values and stored as whole vectors. GCC's vector
+ * extensions (__builtin_shuffle). */
+typedef float v8 __attribute__((vector_size(32)));
+typedef int i8 __attribute__((vector_size(32)));
+static inline v8 ld(const T *p) { v8 v; memcpy(&v, p, sizeof v); return v; }
+static inline void st(T *p, v8 v) { memcpy(p, &v, sizeof v); }
+static void vecx(int colour, long rb, long re, long cb, long ce, T *u) {
+  const i8 even = {0,2,4,6,8,10,12,14}, odd = {1,3,5,7,9,11,13,15}, sh = {7,8,9,10,11,12,13,14};
+  const i8 lo = {0,8,1,9,2,10,3,11}, hi = {4,12,5,13,6,14,7,15};
+  const v8 omv = {om,om,om,om,om,om,om,om};
+  const v8 four = {4,4,4,4,4,4,4,4};
+  #pragma omp for schedule(static)
+  for (long i = rb; i < re; ++i) {
+    long j = cb + ((i + cb + colour) & 1);
+    T *r = u + i * cols, *a = u + (i - 1) * cols, *b = u + (i + 1) * cols;
+    v8 prevRight = {0,0,0,0,0,0,0,r[j-1]};
+    for (; j + 16 <= ce; j += 16) {
+      v8 A = ld(r + j), B = ld(r + j + 8);
+      v8 own = __builtin_shuffle(A, B, even), right = __builtin_shuffle(A, B, odd);
+      v8 left = __builtin_shuffle(prevRight, right, sh);
+      v8 up = __builtin_shuffle(ld(a + j), ld(a + j + 8), even);
+      v8 dn = __builtin_shuffle(ld(b + j), ld(b + j + 8), even);
+      v8 v = own + omv * ((up + dn + left + right) / four - own);
+      st(r + j, __builtin_shuffle(v, right, lo)); st(r + j + 8, __builtin_shuffle(v, right, hi));
+      prevRight = right;
+    }
+    for (; j < ce; j += 2) u[i*cols+j] = V(u,i,j);
+  }
+}
+#else
+static void vecx(int colour, long rb, long re, long cb, long ce, T *u) { base(colour, rb, re, cb, ce, u); }
+#endif
 static void iteration(int which, long rows, T *a, T *b, int it) {
   switch (which) {
     case 0: jac(1, rows-1, 1, cols-1, it%2?b:a, it%2?a:b); break;
@@ -136,10 +174,11 @@ static void iteration(int which, long rows, T *a, T *b, int it) {
     case 6: pairs(0,1,rows-1,1,cols-1,*(T*volatile*)&a,a); pairs(1,1,rows-1,1,cols-1,*(T*volatile*)&a,a); break;
     case 7: pairst(0,1,rows-1,1,cols-1,a); pairst(1,1,rows-1,1,cols-1,a); break;
     case 8: fused(1,rows-1,1,cols-1,a); break;
+    case 9: vecx(0,1,rows-1,1,cols-1,a); vecx(1,1,rows-1,1,cols-1,a); break;
   }
 }
-static const char *names[] = { "jacobi", "stride2", "select", "temprow", "select2", "rowblend", "pairs", "pairstmp", "fused" };
-enum { KERNELS = 9 };
+static const char *names[] = { "jacobi", "stride2", "select", "temprow", "select2", "rowblend", "pairs", "pairstmp", "fused", "vecx" };
+enum { KERNELS = 10 };
 static double run(int which, long n, int iters, T *a, T *b) {
   double t0 = 0, t1 = 0;
   #pragma omp parallel
