@@ -1,8 +1,9 @@
 // GenInterpreter.swift: the reference for the differential tests. Runs a GenProgram (the
 // generator's own representation, not stencilc's AST or IR) exactly as LANGUAGE.md defines the
-// language: fills in the order written, Jacobi sweeps over two buffers (or, with `order
-// redblack`, red then black half-sweeps in place), arithmetic in the grid's type in the written order, glibc's math functions as the emitted C calls them, the norm on
-// every K-th sweep. A correct compiler agrees with it bit for bit.
+// language: fills in the order written, Jacobi sweeps over two buffers (with `order redblack`,
+// red then black half-sweeps in place), arithmetic in the grid's type in the written order,
+// glibc's math functions as the emitted C calls them, the norm on every K-th sweep. A correct
+// compiler agrees with it bit for bit.
 
 import Foundation
 #if canImport(Glibc)
@@ -157,7 +158,7 @@ enum GenInterpreter {
         func sweep() -> (T, Double) {
             var maxdiff: T = 0
             var sumSquares = 0.0
-            for colour in p.redBlack ? [0, 1] : [-1] {
+            for colour in p.redBlack ? [0, 1] : [-1] { // -1: Jacobi, every point (not indented again)
             for i in h..<(rows - h) {
                 for j in h..<(cols - h) where colour < 0 || (i + j) % 2 == colour {
                     point = (i, j)
