@@ -99,6 +99,9 @@ public struct HostCode {
         let grid = program.updatedGrid
         writer.line("const long rows = \(extent(grid.rows)), cols = \(extent(grid.cols));")
         writer.line("st_check_grid(\"\(grid.name)\", rows, cols, HALO);")
+        for axis in periodicAxes.sorted() {
+            writer.line("st_check_periodic(\"\(grid.name)\", \"\(axis == 0 ? "rows" : "columns")\", \(axis == 0 ? "rows" : "cols"), HALO);")
+        }
         writer.comment("--input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated.")
         writer.line("st_check_grid_files(&options, \(gridNames), \(emittedGrids.count), rows, cols, sizeof(\(scalar)));")
     }
@@ -159,6 +162,24 @@ public struct HostCode {
         fill(sides, into: buffer, decomposition: decomposition)
     }
 
+    /// The boundary statements that run again after every sweep (PlanBoundary), on `buffer`
+    /// (an MPI rank's block with `decomposition`): the same calls as the first time.
+    public func boundaryEachSweep(into buffer: String, decomposition: String? = nil) {
+        fill(program.boundaryEachSweep.statements, into: buffer, decomposition: decomposition)
+    }
+
+    /// `ST_TOP`.. and `ST_NEUMANN`/`ST_PERIODIC` of runtime/stencil_runtime.h.
+    static func sideConstants(_ fill: Fill) -> (side: String, kind: String) {
+        ("ST_" + fill.side!.rawValue.uppercased(), fill.kind == .periodic ? "ST_PERIODIC" : "ST_NEUMANN")
+    }
+
+    /// The MPI datatype of the element type.
+    public var mpiType: String { program.elementType == .float32 ? "MPI_FLOAT" : "MPI_DOUBLE" }
+
+    /// The axes (0 rows, 1 columns) where some grid has a periodic side, or a neumann or periodic one.
+    public var periodicAxes: Set<Int> { Set(program.fills.filter { $0.kind == .periodic }.compactMap { $0.side?.axis }) }
+    public var copyingAxes: Set<Int> { Set(program.fills.filter(\.copies).compactMap { $0.side?.axis }) }
+
     private func fill(_ fills: [Fill], into buffer: String, decomposition: String?) {
         for fill in fills {
             let (r0, r1, c0, c1) = fillRectangle(fill.side)
@@ -166,7 +187,14 @@ public struct HostCode {
             let origin = fill.line > 0 ? "\(program.sourceName):\(fill.line) " : "default "
             let what = fill.side.map { "\($0.rawValue) = \(fill.expression)" }
                 ?? "init \(fill.grid)\(fill.indexList) = \(fill.expression)"
-            if fill.value.usesIndex {
+            if fill.copies {
+                let (side, kind) = Self.sideConstants(fill)
+                if let decomposition {
+                    writer.line("stmpi_copy_side(\(decomposition), \(buffer), \(side), \(kind), \(mpiType)); /* \(origin)\(what) */")
+                } else {
+                    writer.line("st_copy_side(\(buffer), rows, cols, HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(origin)\(what) */")
+                }
+            } else if fill.value.usesIndex {
                 positionFill(fill, into: buffer, rectangle: (r0, r1, c0, c1), comment: origin + what,
                              decomposition: decomposition)
             } else if let decomposition {

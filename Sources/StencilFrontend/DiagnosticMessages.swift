@@ -152,6 +152,9 @@ extension DiagnosticMessage {
     static func readOnlyGridUpdated(_ name: String) -> Self {
         .init(id: "update-grid", "'update' writes a grid; '\(name)' is not one")
     }
+    static func periodicOneSide(_ side: String, opposite: String) -> Self {
+        .init(id: "periodic-one-side", "'\(side) = periodic' without '\(opposite) = periodic': periodic is allowed only on both sides of an axis")
+    }
     static func boundarySideTwice(_ side: String) -> Self {
         .init(id: "boundary-side-twice", "boundary side '\(side)' is set twice; the later value wins")
     }

@@ -76,10 +76,14 @@ extension Sema {
                                                       notes: [note("first set here", at: first.range)]))
                     }
                     seen[side] = assignment.side
-                    checkExpression(assignment.value, context: .constant("a boundary value", indices: indices))
+                    if assignment.kind == .fixed {
+                        checkExpression(assignment.value, context: .constant("a boundary value", indices: indices))
+                    }
                     boundaries.append(CheckedBoundary(grid: decl.grid.name, side: side, value: assignment.value,
-                                                      line: assignment.side.range.start.line, indices: indices))
+                                                      line: assignment.side.range.start.line, kind: assignment.kind,
+                                                      indices: indices))
                 }
+                checkPeriodicPairs(decl)
                 lines[decl.range.start.line] = file.lineText(decl.range.start.line)
             case .initial(let decl):
                 guard gridNamed(decl.grid) != nil else { continue }
@@ -415,6 +419,16 @@ extension Sema {
             }
         default:
             diagnostics.error(.positiveNumber("the tolerance"), at: expr.range)
+        }
+    }
+
+    /// `SIDE = periodic` wraps an axis: the opposite side of the same axis must be periodic too
+    /// (in the same boundary block, which names one grid).
+    mutating func checkPeriodicPairs(_ decl: BoundaryDecl) {
+        let periodic = Set(decl.assignments.filter { $0.kind == .periodic }.compactMap { BoundarySide(rawValue: $0.side.name) })
+        for assignment in decl.assignments where assignment.kind == .periodic {
+            guard let side = BoundarySide(rawValue: assignment.side.name), !periodic.contains(side.opposite) else { continue }
+            diagnostics.error(.periodicOneSide(side.rawValue, opposite: side.opposite.rawValue), at: assignment.side.range)
         }
     }
 }
