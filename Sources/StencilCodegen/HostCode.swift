@@ -168,6 +168,11 @@ public struct HostCode {
         fill(program.boundaryEachSweep.statements, into: buffer, decomposition: decomposition)
     }
 
+    /// Boundary statements (or the init) `fills`, in order, into `buffer`: as `fills(of:)` does.
+    public func apply(_ fills: [Fill], into buffer: String) {
+        fill(fills, into: buffer, decomposition: nil)
+    }
+
     /// `ST_TOP`.. and `ST_NEUMANN`/`ST_PERIODIC` of runtime/stencil_runtime.h.
     static func sideConstants(_ fill: Fill) -> (side: String, kind: String) {
         ("ST_" + fill.side!.rawValue.uppercased(), fill.kind == .periodic ? "ST_PERIODIC" : "ST_NEUMANN")

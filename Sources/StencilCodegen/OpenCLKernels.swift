@@ -85,6 +85,10 @@ public struct OpenCLKernels {
         if norm == .l2diff { sumType(writer) }
         minMaxFunctions(writer)
         sweepKernel(writer)
+        if !program.boundaryEachSweep.isEmpty {
+            writer.blank()
+            boundaryKernel(writer)
+        }
         if let norm {
             writer.blank()
             checkKernel(writer, norm)
@@ -262,6 +266,24 @@ public struct OpenCLKernels {
                 writer.line("for (int k = 1; k < \(OpenCLKernels.foldLanes) && k < group_size; ++k) \(combine(norm, "acc", "scratch[k]"))")
                 writer.line("result[0] = acc;")
             }
+        }
+    }
+
+    /// `boundary_side`: one boundary statement over its strip (stcl_boundary_side launches it,
+    /// once per statement, in the order written). No point of a strip reads another point of the
+    /// same strip, so its work-items are independent. Fixed values come from `values`, computed
+    /// on the host; neumann and periodic copy points of the grid, as st_copy_side does.
+    private func boundaryKernel(_ writer: CodeWriter) {
+        writer.comment("One boundary statement: side 0 top, 1 bottom, 2 left, 3 right; kind 0 fixed (from values), 1 neumann, 2 periodic.")
+        writer.block("__kernel void boundary_side(const long rows, const long cols, const int side, const int kind, __global \(scalar) *grid, __global const \(scalar) *values)") {
+            writer.line("const int across = side < 2; /* top, bottom: HALO rows x cols; left, right: rows x HALO */")
+            writer.line("const long y = get_global_id(1), x = get_global_id(0);")
+            writer.line("if (y >= (across ? HALO : rows) || x >= (across ? cols : HALO)) return;")
+            writer.line("const long i = side == 1 ? rows - HALO + y : y, j = side == 3 ? cols - HALO + x : x;")
+            writer.line("long from_i = i, from_j = j;")
+            writer.line("if (kind == 1) { if (across) from_i = side == 0 ? HALO : rows - HALO - 1; else from_j = side == 2 ? HALO : cols - HALO - 1; }")
+            writer.line("if (kind == 2) { if (across) from_i = side == 0 ? i + (rows - 2 * HALO) : i - (rows - 2 * HALO); else from_j = side == 2 ? j + (cols - 2 * HALO) : j - (cols - 2 * HALO); }")
+            writer.line("grid[i * cols + j] = kind == 0 ? values[i * cols + j] : grid[from_i * cols + from_j];")
         }
     }
 }
