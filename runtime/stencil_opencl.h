@@ -161,7 +161,7 @@ void stcl_enqueue_2d(stcl_env *env, cl_kernel kernel, const char *name, long row
 /* One neumann, periodic or fixed boundary statement on the device (LANGUAGE.md section 5): launches
  * the program's `boundary_side` kernel (stencilc emits it: arguments rows, cols, side, kind,
  * grid, values) over the strip of side `side` (ST_TOP..ST_RIGHT of stencil_runtime.h), `halo`
- * deep. kind ST_NEUMANN or ST_PERIODIC copies points of `grid` (as st_copy_side); kind 0 copies
+ * deep. kind ST_NEUMANN or ST_PERIODIC copies points of `grid` (as st_copy_side); ST_FIXED copies
  * the strip from `values`, a grid holding the fixed statement's values, computed once on the
  * host (the device then gives the host's bits). Enqueued in order after the sweep before it. */
 void stcl_boundary_side(stcl_env *env, cl_kernel kernel, cl_mem grid, cl_mem values, int side, int kind, long rows,

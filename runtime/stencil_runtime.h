@@ -143,7 +143,7 @@ void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, 
 /* ---- neumann and periodic sides (LANGUAGE.md section 5, "Boundary kinds") ----------------- */
 
 enum { ST_TOP = 0, ST_BOTTOM = 1, ST_LEFT = 2, ST_RIGHT = 3 };
-enum { ST_NEUMANN = 1, ST_PERIODIC = 2 };
+enum { ST_FIXED = 0, ST_NEUMANN = 1, ST_PERIODIC = 2 };
 
 /* Applies one `SIDE = neumann` or `SIDE = periodic` statement to a rows x cols row-major grid of
  * halo h: every point of the side's strip (h deep, corners included) takes the value of the
