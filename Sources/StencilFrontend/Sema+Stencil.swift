@@ -83,7 +83,6 @@ extension Sema {
                                                       line: assignment.side.range.start.line, kind: assignment.kind,
                                                       indices: indices))
                 }
-                checkPeriodicPairs(decl)
                 lines[decl.range.start.line] = file.lineText(decl.range.start.line)
             case .initial(let decl):
                 guard gridNamed(decl.grid) != nil else { continue }
@@ -101,6 +100,8 @@ extension Sema {
                 break
             }
         }
+
+        checkPeriodicPairs(stencil.statements.compactMap { if case .boundary(let decl) = $0 { return decl } else { return nil } })
 
         let relax = checkRelax(relaxes, update: update)
         if let relax { lines[relax.range.start.line] = file.lineText(relax.range.start.line) }
@@ -422,13 +423,21 @@ extension Sema {
         }
     }
 
-    /// `SIDE = periodic` wraps an axis: the opposite side of the same axis must be periodic too
-    /// (in the same boundary block, which names one grid).
-    mutating func checkPeriodicPairs(_ decl: BoundaryDecl) {
-        let periodic = Set(decl.assignments.filter { $0.kind == .periodic }.compactMap { BoundarySide(rawValue: $0.side.name) })
-        for assignment in decl.assignments where assignment.kind == .periodic {
-            guard let side = BoundarySide(rawValue: assignment.side.name), !periodic.contains(side.opposite) else { continue }
-            diagnostics.error(.periodicOneSide(side.rawValue, opposite: side.opposite.rawValue), at: assignment.side.range)
+    /// `SIDE = periodic` wraps an axis: the opposite side of the same axis must be periodic too,
+    /// for the same grid (in any of its boundary blocks).
+    mutating func checkPeriodicPairs(_ decls: [BoundaryDecl]) {
+        var periodic: Set<String> = [] // "grid side"
+        for decl in decls {
+            for assignment in decl.assignments where assignment.kind == .periodic {
+                periodic.insert("\(decl.grid.name) \(assignment.side.name)")
+            }
+        }
+        for decl in decls {
+            for assignment in decl.assignments where assignment.kind == .periodic {
+                guard let side = BoundarySide(rawValue: assignment.side.name),
+                      !periodic.contains("\(decl.grid.name) \(side.opposite.rawValue)") else { continue }
+                diagnostics.error(.periodicOneSide(side.rawValue, opposite: side.opposite.rawValue), at: assignment.side.range)
+            }
         }
     }
 }
