@@ -99,7 +99,7 @@ public struct HostCode {
         let grid = program.updatedGrid
         writer.line("const long rows = \(extent(grid.rows)), cols = \(extent(grid.cols));")
         writer.line("st_check_grid(\"\(grid.name)\", rows, cols, HALO);")
-        for axis in periodicAxes.sorted() {
+        for axis in program.periodicAxes.sorted() {
             writer.line("st_check_periodic(\"\(grid.name)\", \"\(axis == 0 ? "rows" : "columns")\", \(axis == 0 ? "rows" : "cols"), HALO);")
         }
         writer.comment("--input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated.")
@@ -181,9 +181,6 @@ public struct HostCode {
     /// The MPI datatype of the element type.
     public var mpiType: String { program.elementType == .float32 ? "MPI_FLOAT" : "MPI_DOUBLE" }
 
-    /// The axes (0 rows, 1 columns) where some grid has a periodic side, or a neumann or periodic one.
-    public var periodicAxes: Set<Int> { Set(program.fills.filter { $0.kind == .periodic }.compactMap { $0.side?.axis }) }
-    public var copyingAxes: Set<Int> { Set(program.fills.filter(\.copies).compactMap { $0.side?.axis }) }
 
     private func fill(_ fills: [Fill], into buffer: String, decomposition: String?) {
         for fill in fills {

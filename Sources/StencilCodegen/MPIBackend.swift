@@ -74,11 +74,11 @@ public struct MPIBackend: Backend {
             writer.blank()
             writer.comment("This rank's block of the rows x cols grid, with a halo HALO deep on every side.")
             writer.line("stmpi_decomp decomp;")
-            if host.copyingAxes.isEmpty {
+            if program.copyingAxes.isEmpty {
                 writer.line("stmpi_decompose(&decomp, rows, cols, HALO, \(kind));")
             } else {
-                let periodic = (0..<2).map { host.periodicAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
-                let copying = (0..<2).map { host.copyingAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
+                let periodic = (0..<2).map { program.periodicAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
+                let copying = (0..<2).map { program.copyingAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
                 writer.comment("Neumann or periodic sides: periodic axes (rows, columns) of the Cartesian topology, and the axes whose blocks must be 2 * HALO deep.")
                 writer.line("stmpi_decompose_sides(&decomp, rows, cols, HALO, \(kind), (const int[2]){ \(periodic) }, (const int[2]){ \(copying) });")
             }

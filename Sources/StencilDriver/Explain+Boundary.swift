@@ -31,7 +31,7 @@ extension Explain {
         case .opencl:
             out += "  (one small kernel launch per statement, in order, after each sweep's kernel)\n"
         case .mpi, .hybrid:
-            let periodic = plan.periodicAxes.sorted().map { $0 == 0 ? "rows" : "columns" }
+            let periodic = program.periodicAxes.sorted().map { $0 == 0 ? "rows" : "columns" }
             out += "  (each rank sets the points it owns; neumann copies within the rank that owns the side"
             out += periodic.isEmpty ? ")\n"
                 : ";\n   periodic \(periodic.joined(separator: " and ")): a periodic Cartesian topology, each statement one message from the ranks\n   owning the far side's interior to those owning its strip, in its place in the order)\n"

@@ -2,13 +2,14 @@
 // of the updated grid run again after every sweep (every half-sweep in red-black order).
 //
 // LANGUAGE.md: with a neumann or periodic side, all boundary statements are applied again, in the
-// order written, after every interior update. Statements before the first neumann/periodic one
-// are fixed values, and re-applying them changes no bit: their points are either left alone by
-// every later statement (so they still hold the value), or overwritten by a later statement on the
-// same axis (a corner or a side set twice), and no statement ever reads such a point: a neumann or
-// periodic statement reads only points at indices h .. extent-h-1 along its own axis, which lie in
-// no strip of that axis, and its targets sit in the strip of any later statement on the other axis
-// that covers what it read. So the re-applied list starts at the first copying statement.
+// order written, after every interior update. The list here starts at the first neumann/periodic
+// statement: repeating the fixed ones before it changes no bit. A point such a statement F sets
+// keeps F's value unless a later statement S covers it; F's value could then matter only if a
+// copying statement R between them read the point. R reads only indices h..extent-h-1 along its
+// own axis, so F and S lie on the other axis (the same side), and R's target, which differs from
+// the point only along R's axis, is in S's strip too: S overwrites it. And that target, in a strip
+// of each axis (a corner), is read by no copying statement. Read-only grids' statements run once:
+// their interior never changes, and the ordered statements applied twice give what they gave once.
 
 public struct BoundaryPlan: Hashable, Sendable {
     /// The statements applied after every sweep, in the order written (empty: none).
@@ -17,10 +18,14 @@ public struct BoundaryPlan: Hashable, Sendable {
     public var reason: String
 
     public var isEmpty: Bool { statements.isEmpty }
-    /// The axes (0 rows, 1 columns) with periodic sides.
-    public var periodicAxes: Set<Int> { Set(statements.filter { $0.kind == .periodic }.compactMap { $0.side?.axis }) }
-    /// The axes with a neumann or periodic side.
-    public var copyingAxes: Set<Int> { Set(statements.filter(\.copies).compactMap { $0.side?.axis }) }
+}
+
+extension Program {
+    /// The axes (0 rows, 1 columns) where some grid has a periodic side (mpi: periodic in the
+    /// Cartesian topology).
+    public var periodicAxes: Set<Int> { Set(fills.filter { $0.kind == .periodic }.compactMap { $0.side?.axis }) }
+    /// The axes where some grid has a neumann or periodic side (mpi: blocks 2h deep along them).
+    public var copyingAxes: Set<Int> { Set(fills.filter(\.copies).compactMap { $0.side?.axis }) }
 }
 
 public func planBoundary(_ program: Program) -> Program {
