@@ -157,7 +157,8 @@ void stmpi_split(long extent, int parts, int k, long *begin, long *end)
 }
 
 /* Fatal unless `extent` items (`what`: "row" or "column") split into `parts` blocks leave
- * every block the halo's width (at least 1). `over` names the parts: "8 ranks". */
+ * every block `need` deep (the halo's width, at least 1; twice that along an axis with neumann or
+ * periodic sides). `over` names the parts: "8 ranks". */
 static void check_split(const char *what, long extent, int parts, const char *over, int halo, long need)
 {
     if (extent / parts >= need) return;
