@@ -2,7 +2,8 @@
 // generator's own representation, not stencilc's AST or IR) exactly as LANGUAGE.md defines the
 // language: fills in the order written (with a neumann or periodic side, again after every
 // sweep), Jacobi sweeps over two buffers, arithmetic in the grid's type in the written order,
-// glibc's math functions as the emitted C calls them, the norm on every K-th sweep. A correct compiler agrees with it bit for bit.
+// glibc's math functions as the emitted C calls them, the norm on every K-th sweep. A correct
+// compiler agrees with it bit for bit.
 
 import Foundation
 #if canImport(Glibc)
