@@ -173,14 +173,13 @@ public struct HostCode {
         fill(fills, into: buffer, decomposition: nil)
     }
 
-    /// `ST_TOP`.. and `ST_NEUMANN`/`ST_PERIODIC` of runtime/stencil_runtime.h.
-    static func sideConstants(_ fill: Fill) -> (side: String, kind: String) {
-        ("ST_" + fill.side!.rawValue.uppercased(), fill.kind == .periodic ? "ST_PERIODIC" : "ST_NEUMANN")
+    /// `ST_TOP`.. and `ST_FIXED`/`ST_NEUMANN`/`ST_PERIODIC` of runtime/stencil_runtime.h.
+    public static func sideConstants(_ fill: Fill) -> (side: String, kind: String) {
+        ("ST_" + fill.side!.rawValue.uppercased(), "ST_" + fill.kind.rawValue.uppercased())
     }
 
     /// The MPI datatype of the element type.
     public var mpiType: String { program.elementType == .float32 ? "MPI_FLOAT" : "MPI_DOUBLE" }
-
 
     private func fill(_ fills: [Fill], into buffer: String, decomposition: String?) {
         for fill in fills {

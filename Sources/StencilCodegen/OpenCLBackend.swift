@@ -342,8 +342,7 @@ public struct OpenCLBackend: Backend {
     private func boundaryLaunches(_ program: Program, _ writer: CodeWriter, grid: String) {
         var fixed = 0
         for fill in program.boundaryEachSweep.statements {
-            let side = "ST_" + fill.side!.rawValue.uppercased()
-            let kind = fill.kind == .neumann ? "ST_NEUMANN" : fill.kind == .periodic ? "ST_PERIODIC" : "ST_FIXED"
+            let (side, kind) = HostCode.sideConstants(fill)
             let values = fill.copies ? grid : "boundary_values[\(fixed)]"
             if !fill.copies { fixed += 1 }
             writer.line("stcl_boundary_side(&env, boundary_kernel, \(grid), \(values), \(side), \(kind), rows, cols, HALO); /* \(program.sourceName):\(fill.line) \(fill.side!.rawValue) = \(fill.expression) */")
