@@ -182,8 +182,10 @@ public struct Tuner: Sendable {
         let rate = max(probe.mlups, 1)
         let sweeps = max(3, Int(secondsPerRun * rate * 1e6 / points))
 
-        // `temporal off` in the schedule asks for whole sweeps: nothing to choose then.
-        var candidates = program.schedule.temporal == .off ? ["sweeps"]
+        // `temporal off` in the schedule asks for whole sweeps, and red-black order and neumann or
+        // periodic sides run nothing else (PlanLoops): nothing to choose then.
+        let wholeSweepsOnly = program.schedule.temporal == .off || program.loops.colourHalfSweeps || program.loops.boundaryEachSweep
+        var candidates = wholeSweepsOnly ? ["sweeps"]
             : Tuner.candidates(rows: rows, halo: program.halo, bands: program.loops.hasLoneSweep && threads > 1)
         if !candidates.contains(defaultPlan) { candidates.insert(defaultPlan, at: 0) }
         var timings: [TuneTiming] = []

@@ -273,6 +273,21 @@ enum BoundaryVariants {
         #expect(refused.stderr.contains("neumann or periodic"), "\(refused.stderr)")
     }
 
+    /// `stencilc tune` has nothing to choose for such a program (red-black neither): it times
+    /// whole sweeps alone instead of failing on the first plan the program refuses.
+    @Test func tuneTimesWholeSweepsOnly() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let environment = ["STENCILC_WISDOM": directory.appendingPathComponent("wisdom.json").path]
+        for file in ["insulated.st", "jacobi_sor.st"] {
+            let tune = try stencilc(["tune", Repository.stencil(file), "--param", "N=40", "--seconds-per-run", "0.01", "--json"],
+                                    environment: environment)
+            #expect(tune.status == 0, "\(file): \(tune.stderr)")
+            let summary = try JSONSerialization.jsonObject(with: Data(tune.stdout.utf8)) as? [String: Any]
+            #expect(summary?["plan"] as? String == "sweeps" && summary?["candidates"] as? Int == 1, "\(file): \(tune.stdout)")
+        }
+    }
+
     /// Leading fixed statements are not repeated (their values stay), everything from the first
     /// neumann/periodic statement on is; a stencil with fixed sides only repeats nothing.
     @Test func planRepeatsFromTheFirstCopyingStatement() throws {
