@@ -76,6 +76,7 @@ public enum Explain {
         let reads = program.updates.flatMap(\.value.reads)
         out += "  \(program.isSystem ? "the updates read" : "the update reads") \(reads.count) grid value\(reads.count == 1 ? "" : "s"); the largest offset is \(h), so the halo is \(h):\n"
         out += "  points with \(h) <= row < \(grid.rows)-\(h) and \(h) <= col < \(grid.cols)-\(h) are updated, the outer ring \(h) deep is boundary\n"
+        out += boundaryText(program)
         switch program.stopping {
         case .steps(let count, _):
             out += "  stops after exactly \(IRPrinter.expression(count)) sweeps\n"

@@ -32,6 +32,30 @@ public enum Norm: String, Sendable, CaseIterable {
 
 public enum BoundarySide: String, Sendable, CaseIterable {
     case top, bottom, left, right
+
+    /// The axis the side lies across: 0 for top/bottom (rows), 1 for left/right (columns).
+    public var axis: Int { self == .top || self == .bottom ? 0 : 1 }
+    /// Whether the side holds the first indices of its axis (top, left) or the last.
+    public var isFirst: Bool { self == .top || self == .left }
+    /// The other side of the same axis.
+    public var opposite: BoundarySide {
+        switch self {
+        case .top: return .bottom
+        case .bottom: return .top
+        case .left: return .right
+        case .right: return .left
+        }
+    }
+}
+
+/// What a `SIDE = ...` line does (LANGUAGE.md section 5, "Boundary kinds").
+public enum BoundaryKind: String, Sendable, CaseIterable {
+    /// `SIDE = EXPR`: a fixed (Dirichlet) value.
+    case fixed
+    /// `SIDE = neumann`: zero gradient, a copy of the layer at index h (extent-h-1) along the axis.
+    case neumann
+    /// `SIDE = periodic`: a copy of the interior `extent - 2h` further along the axis.
+    case periodic
 }
 
 /// The built-in functions and how many arguments each takes.

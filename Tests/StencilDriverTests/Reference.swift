@@ -16,6 +16,18 @@ enum ReferenceStop {
     case until(l2: Bool, epsilon: Double, every: Int, max: Int)
 }
 
+/// One boundary statement in the order written (LANGUAGE.md section 5, "Boundary kinds").
+enum ReferenceStatement<T> {
+    case value(ReferenceSide, (_ i: Int, _ j: Int) -> T)
+    case neumann(ReferenceSide)
+    case periodic(ReferenceSide)
+
+    var copies: Bool {
+        if case .value = self { return false }
+        return true
+    }
+}
+
 struct ReferenceProblem<T: BinaryFloatingPoint> {
     var rows: Int
     var cols: Int
@@ -36,6 +48,54 @@ struct ReferenceProblem<T: BinaryFloatingPoint> {
     /// `order redblack` (LANGUAGE.md section 5): in place, the red points (i + j even) first, then
     /// the black ones, each from the field as it stands.
     var redBlack = false
+    /// `init u[i, j] = ...`: the start value of each point (replaces `initial`).
+    var initialAt: ((_ i: Int, _ j: Int) -> T)? = nil
+    /// The boundary statements with kinds, in the order written (used instead of `boundary` and
+    /// `boundaryAt` when not empty). With a neumann or periodic one, ALL of them are applied again
+    /// after every sweep (red-black: every half-sweep), as the contract says.
+    var statements: [ReferenceStatement<T>] = []
+}
+
+/// Whether (i, j) lies in the strip of `side`, `h` deep.
+func referenceInStrip(_ side: ReferenceSide, _ i: Int, _ j: Int, rows: Int, cols: Int, h: Int) -> Bool {
+    switch side {
+    case .top: return i < h
+    case .bottom: return i >= rows - h
+    case .left: return j < h
+    case .right: return j >= cols - h
+    }
+}
+
+/// The boundary statements in the order written, each reading the field as the ones before left
+/// it: a fixed value, or (neumann) the point at index h / extent-h-1 along the side's axis, or
+/// (periodic) the point extent-2h further in / back along it.
+func referenceApply<T>(_ statements: [ReferenceStatement<T>], to u: inout [T], rows: Int, cols: Int, h: Int) {
+    for statement in statements {
+        for i in 0..<rows {
+            for j in 0..<cols {
+                switch statement {
+                case .value(let side, let value):
+                    if referenceInStrip(side, i, j, rows: rows, cols: cols, h: h) { u[i * cols + j] = value(i, j) }
+                case .neumann(let side):
+                    guard referenceInStrip(side, i, j, rows: rows, cols: cols, h: h) else { continue }
+                    switch side {
+                    case .top: u[i * cols + j] = u[h * cols + j]
+                    case .bottom: u[i * cols + j] = u[(rows - h - 1) * cols + j]
+                    case .left: u[i * cols + j] = u[i * cols + h]
+                    case .right: u[i * cols + j] = u[i * cols + cols - h - 1]
+                    }
+                case .periodic(let side):
+                    guard referenceInStrip(side, i, j, rows: rows, cols: cols, h: h) else { continue }
+                    switch side {
+                    case .top: u[i * cols + j] = u[(i + rows - 2 * h) * cols + j]
+                    case .bottom: u[i * cols + j] = u[(i - (rows - 2 * h)) * cols + j]
+                    case .left: u[i * cols + j] = u[i * cols + j + cols - 2 * h]
+                    case .right: u[i * cols + j] = u[i * cols + j - (cols - 2 * h)]
+                    }
+                }
+            }
+        }
+    }
 }
 
 struct ReferenceResult<T> {
@@ -47,6 +107,12 @@ struct ReferenceResult<T> {
 /// Jacobi iteration exactly as LANGUAGE.md section 2 defines it.
 func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> ReferenceResult<T> {
     var u = [T](repeating: p.initial, count: p.rows * p.cols)
+    if let at = p.initialAt {
+        for i in 0..<p.rows { for j in 0..<p.cols { u[i * p.cols + j] = at(i, j) } }
+    }
+    referenceApply(p.statements, to: &u, rows: p.rows, cols: p.cols, h: p.halo)
+    // With a neumann or periodic side, every statement runs again after each (half-)sweep.
+    let again = p.statements.contains { $0.copies } ? p.statements : []
     let sides = p.boundary.map { side, value in (side, { (_: Int, _: Int) in value }) } + p.boundaryAt
     for (side, value) in sides {
         for i in 0..<p.rows {
@@ -82,12 +148,15 @@ func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Referen
                     u[i * p.cols + j] = value
                 }
             }
+            referenceApply(again, to: &u, rows: p.rows, cols: p.cols, h: p.halo)
         }
         next = u
         return (maxChange, sumSquares)
     }
     func sweep() -> (maxChange: T, sumSquares: Double) {
         if p.redBlack { return redBlackSweep() }
+        // The new iterate is the old one with its interior updated (the statements then run on it).
+        if !again.isEmpty { next = u }
         var maxChange: T = 0
         var sumSquares = 0.0
         for i in p.halo..<(p.rows - p.halo) {
@@ -101,6 +170,7 @@ func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Referen
                 next[i * p.cols + j] = value
             }
         }
+        referenceApply(again, to: &next, rows: p.rows, cols: p.cols, h: p.halo)
         return (maxChange, sumSquares)
     }
     switch p.stop {
@@ -179,6 +249,8 @@ enum ReferencePrograms {
         },
         jacobiSOR(41),
         jacobiSOR(40),
+        insulated(37),
+        channelPeriodic(rows: 41, cols: 70, sweeps: 200),
         ninePoint(33),
         heat(37),
         poisson64(24),
@@ -209,6 +281,44 @@ enum ReferencePrograms {
     /// Sizes wide enough for several whole vectors per row and a remainder, which the small
     /// sizes above never reach: rows that start at every alignment (odd widths), rows that all
     /// start aligned (a multiple of 16), float64's 8 lanes.
+    /// Programs with a neumann or periodic side: whole sweeps only (no tiles or bands), the
+    /// boundary statements after each (BoundaryKindsTests checks that other plans are refused).
+    static let boundaryEachSweep: Set<String> = ["insulated.st", "channel_periodic.st"]
+
+    /// insulated.st: neumann on three sides, a fixed bottom that varies along it, written last.
+    static func insulated(_ n: Int) -> ReferenceCase {
+        .float32("insulated.st", ["N=\(n)"]) {
+            let nf = Float(n)
+            return ReferenceProblem(rows: n, cols: n, halo: 1, initial: 0, boundary: [],
+                                    update: { u, _, i, j, c in
+                                        (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]) / 4
+                                    },
+                                    stop: .until(l2: false, epsilon: 1e-3, every: 100, max: 100000),
+                                    statements: [.neumann(.left), .neumann(.right), .neumann(.top),
+                                                 .value(.bottom, { _, j in 50 + 50 * Glibc.cosf(Float(3.14159265) * Float(j) / (nf - 1)) })])
+        }
+    }
+
+    /// channel_periodic.st: periodic left and right, a fixed top, a neumann bottom; the start
+    /// value and the source depend on position.
+    static func channelPeriodic(rows: Int, cols: Int, sweeps: Int) -> ReferenceCase {
+        .float32("channel_periodic.st", ["ROWS=\(rows)", "COLS=\(cols)", "sweeps=\(sweeps)"]) {
+            let r = Float(0.2), width = Float(cols)
+            return ReferenceProblem(rows: rows, cols: cols, halo: 1, initial: 0, boundary: [],
+                                    update: { u, _, i, j, c in
+                                        let sum = u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]
+                                        let flow = u[i * c + j] + r * (sum - 4 * u[i * c + j])
+                                        return flow + Float(0.002) * (1 + Glibc.sinf(Float(6.2831853) * Float(j) / width))
+                                    },
+                                    stop: .steps(sweeps),
+                                    initialAt: { i, j in
+                                        let di = Float(i) - 48, dj = Float(j) - 60
+                                        return 100 * Glibc.expf(-(di * di + dj * dj) / 200)
+                                    },
+                                    statements: [.periodic(.left), .periodic(.right), .value(.top, { _, _ in 0 }), .neumann(.bottom)])
+        }
+    }
+
     static let wide: [ReferenceCase] = [jacobi(67), jacobi(50), ninePoint(70), heat(64), poisson64(41)]
 
     /// jacobi_sor.st: red-black SOR with omega = 2 / (1 + sin(pi / (N - 1))), in float64 as the C
