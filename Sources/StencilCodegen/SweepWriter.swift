@@ -228,7 +228,9 @@ public struct SweepWriter {
                 }
             }
         }
-        guard wholeIterations else { return }
+        // With neumann or periodic sides the iteration loop calls the halves itself, the boundary
+        // statements after each: no whole check iteration to write (it would be unused).
+        guard wholeIterations && !loops.boundaryEachSweep else { return }
         writer.blank()
         writer.comment("One red-black check iteration: the norm is the change over both half-sweeps (each point changes once).")
         writer.block("static void \(check.function)\(Self.signature)") {

@@ -284,6 +284,8 @@ enum ReferencePrograms {
     /// Programs with a neumann or periodic side: whole sweeps only (no tiles or bands), the
     /// boundary statements after each (BoundaryKindsTests checks that other plans are refused).
     static let boundaryEachSweep: Set<String> = ["insulated.st", "channel_periodic.st"]
+    /// Examples of several updates: no band plans (they keep scratch copies of one grid).
+    static let systems: Set<String> = ["wave.st", "gray_scott.st"]
 
     /// insulated.st: neumann on three sides, a fixed bottom that varies along it, written last.
     static func insulated(_ n: Int) -> ReferenceCase {

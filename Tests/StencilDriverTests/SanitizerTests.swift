@@ -90,8 +90,16 @@ struct SanitizerCase: CustomTestStringConvertible, Sendable {
             var schedule = Schedule()
             if target == .openmp, index % 4 == 1 { schedule.tile = (2, 3) }
             let result = try Compilation.compile(path: path, target: target, overrides: schedule)
-            let report = try Sanitizers.report(result, stem: "asan\(index)", params: program.overrideArguments)
-            #expect(report == nil, "generated program \(index) on \(target):\n\(program.text)\n\(report ?? "")")
+            var report = try Sanitizers.report(result, stem: "asan\(index)", params: program.overrideArguments)
+            var ran = target
+            // Blocks too small for the halo (deeper still with neumann or periodic sides) are a
+            // refusal, not a fault, as in the differential tests: such a program runs serial instead.
+            if let text = report, text.contains("cannot split") {
+                ran = .serial
+                let serial = try Compilation.compile(path: path, target: .serial)
+                report = try Sanitizers.report(serial, stem: "asan\(index)", params: program.overrideArguments)
+            }
+            #expect(report == nil, "generated program \(index) on \(ran):\n\(program.text)\n\(report ?? "")")
         }
     }
 
