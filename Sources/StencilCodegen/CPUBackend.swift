@@ -62,13 +62,14 @@ public struct CPUBackend: Backend {
             if program.redBlack {
                 writer.comment("Red-black order updates \(program.update.grid) in place: one grid, which buffer[0] and buffer[1] both name.")
                 writer.line("void *buffer[2];")
-                writer.line("buffer[0] = buffer[1] = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                writer.line("buffer[0] = buffer[1] = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
             } else {
                 writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid): the two alternate, never copied.")
-                writer.line("void *buffer[2] = { st_alloc_grid(rows, cols, sizeof(\(scalar))), st_alloc_grid(rows, cols, sizeof(\(scalar))) };")
+                let alloc = "st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)))"
+                writer.line("void *buffer[2] = { \(alloc), \(alloc) };")
             }
             for other in program.readOnlyGrids {
-                writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
             }
             writer.comment(program.redBlack ? "Initial and boundary values in the order written: boundary points never change."
                            : "Initial and boundary values in the order written, in both buffers: boundary points never change.")
@@ -81,17 +82,20 @@ public struct CPUBackend: Backend {
             writer.line(sweeps.argsDeclaration(cols: "cols"))
             let loops = program.loops
             let alone = loops.hasLoneSweep ? "sweep_alone" : "NULL"
-            writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, rows, cols, HALO, sizeof(\(scalar)), \(2 + program.readOnlyGrids.count) };")
+            writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, \(sweptRows(host)), cols, HALO, sizeof(\(scalar)), \(2 + program.readOnlyGrids.count) };")
             let mode = "ST_TEMPORAL_" + program.schedule.temporal.rawValue.uppercased()
             let team = openMP ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
-            if program.redBlack {
+            if program.dimensions != 2 {
+                writer.comment("Whole sweeps only (--plan may only say sweeps); the sweeper's rows are the first dimension's extent.")
+                writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"\(program.loops.temporalReason)\");")
+            } else if program.redBlack {
                 writer.comment("Red-black order runs whole iterations, red then black half-sweep (--plan may only say sweeps).")
                 writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"red-black order: each half-sweep reads the whole of the one before it\");")
             } else {
                 writer.comment("How the sweeps between checks run: --plan (stencilc tune's), else the cost model's.")
                 writer.line("const st_plan plan = st_choose_plan(&sweeper, \(team), \(mode), options.plan, options.plan_source);")
             }
-            writer.line("const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);")
+            writer.line("const double points = " + host.extentNames.map { "(double)(\($0) - 2 * HALO)" }.joined(separator: " * ") + ";")
             writer.blank()
             iterationLoop(program, host: host, sweeps: sweeps)
             writer.blank()
@@ -100,8 +104,14 @@ public struct CPUBackend: Backend {
             host.summary(target: target, threads: threads, schedule: schedule)
             writer.line("summary.plan = plan;")
             writer.line("const \(scalar) *field = buffer[iterations % 2];")
-            writer.line("if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(\(scalar)));")
-            writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(\(scalar)));")
+            writer.line("if (options.output_path) st_write_npy(options.output_path, field, \(host.storageRows), cols, cols, sizeof(\(scalar)));")
+            switch program.dimensions {
+            case 1: writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, field, 1, cols, cols, sizeof(\(scalar)));")
+            case 2: writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(\(scalar)));")
+            default:
+                writer.comment("A 3-D grid's picture is its middle plane, captioned so.")
+                writer.line("if (options.image_path) st_write_heatmap_png_plane(options.image_path, field, planes, rows, cols, planes / 2, sizeof(\(scalar)));")
+            }
             host.outputs(["field"] + program.readOnlyGrids.map { names[$0.name] })
             writer.line("st_print_summary(&summary, &options);")
             let all = (program.redBlack ? ["buffer[0]"] : ["buffer[0]", "buffer[1]"]) + program.readOnlyGrids.map { names[$0.name] }
@@ -110,6 +120,10 @@ public struct CPUBackend: Backend {
         }
         host.entryPoints()
     }
+
+    /// The extent of the dimension the sweeps' row range runs over (the team shares it out): the
+    /// rows in 2-D, the planes in 3-D, the only dimension in 1-D (SweepWriter).
+    private func sweptRows(_ host: HostCode) -> String { host.extentNames[0] }
 
     /// `#pragma omp ...` for the openmp target; nothing for serial.
     private func pragma(_ writer: CodeWriter, _ text: String) {
@@ -146,10 +160,10 @@ public struct CPUBackend: Backend {
             writer.line("const long iterations = steps;")
             writer.line("st_progress_done(&options);")
             writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
-            writer.line("st_check_finite(st_count_nonfinite(buffer[iterations % 2], rows, cols, sizeof(\(host.scalar))), iterations);")
+            writer.line("st_check_finite(st_count_nonfinite(buffer[iterations % 2], \(host.storageRows), cols, sizeof(\(host.scalar))), iterations);")
         case .until(let norm, _, _, _, _):
             let check = program.loops.check!
-            let arguments = "&args, HALO, rows - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]"
+            let arguments = "&args, HALO, \(sweptRows(host)) - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]"
             writer.line("long iterations = 0, nonfinite_seen = 0;")
             writer.line("double residual = NAN;")
             writer.line("int stop = 0; /* Ctrl-C in library mode, read at check sweeps */")

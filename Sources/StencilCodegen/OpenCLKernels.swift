@@ -26,11 +26,11 @@ public struct OpenCLKernels {
     /// arguments in the element type; OpenCL C's math functions are overloaded.
     var dialect: CDialect {
         let names = self.names
-        let row = names[program.update.rowIndex]
-        let col = names[program.update.colIndex]
+        let row = names[program.update.indices[0]]
+        let col = names[program.update.indices[1]]
         var dialect = CDialect(elementType: program.elementType, overloadedMath: true,
-                               read: { grid, dRow, dCol in
-                                   "\(names[grid])[\(CExprPrinter.flatIndex(row: row, dRow, col: col, dCol, stride: "cols"))]"
+                               read: { grid, offsets in
+                                   "\(names[grid])[\(CExprPrinter.flatIndex(row: row, offsets[0], col: col, offsets[1], stride: "cols"))]"
                                },
                                param: { names[$0] })
         dialect.index = { $0 == 0 ? row : col }  // the work-item's global row and column
@@ -147,30 +147,30 @@ public struct OpenCLKernels {
 
     /// The work-item's grid point, from its global id.
     private func pointOfWorkItem(_ writer: CodeWriter) {
-        let i = names[program.update.rowIndex]
-        let j = names[program.update.colIndex]
+        let i = names[program.update.indices[0]]
+        let j = names[program.update.indices[1]]
         writer.line("const long \(i) = HALO + (long)get_global_id(1);")
         writer.line("const long \(j) = HALO + (long)get_global_id(0);")
     }
 
     /// Red-black: the work-item's point has this launch's colour (0 red: row + col even, 1
     /// black; any other value updates nothing, as the warm-up launches do).
-    private var ofColour: String { "((\(names[program.update.rowIndex]) + \(names[program.update.colIndex])) & 1) == colour" }
+    private var ofColour: String { "((\(names[program.update.indices[0]]) + \(names[program.update.indices[1]])) & 1) == colour" }
 
     private var inInterior: String {
-        "\(names[program.update.rowIndex]) < rows - HALO && \(names[program.update.colIndex]) < cols - HALO"
+        "\(names[program.update.indices[0]]) < rows - HALO && \(names[program.update.indices[1]]) < cols - HALO"
             + (program.redBlack ? " && \(ofColour)" : "")
     }
 
     private var pastInterior: String {
-        "\(names[program.update.rowIndex]) >= rows - HALO || \(names[program.update.colIndex]) >= cols - HALO"
+        "\(names[program.update.indices[0]]) >= rows - HALO || \(names[program.update.indices[1]]) >= cols - HALO"
             + (program.redBlack ? " || !(\(ofColour))" : "")
     }
 
     /// Where the update writes: the other iterate, or in place (red-black).
     private var target: String { program.redBlack ? names[program.update.grid] : names.next(program.update.grid) }
 
-    private var point: String { "\(names[program.update.rowIndex]) * cols + \(names[program.update.colIndex])" }
+    private var point: String { "\(names[program.update.indices[0]]) * cols + \(names[program.update.indices[1]])" }
 
     private func signature(_ name: String, _ parameters: [String]) -> String {
         "__kernel void \(name)(\(parameters.joined(separator: ", ")))"

@@ -43,6 +43,11 @@ public enum Compilation {
     public static func lower(_ checked: CheckedStencil, target: Target?, overrides: Schedule,
                              observe: ((String, Program) -> Void)? = nil) throws -> Program {
         let program = PassPipeline.run(checked, target: target, overrides: overrides, observe: observe)
+        // 1-D and 3-D grids run on serial and openmp; the other targets are 2-D for now.
+        let chosen = program.schedule.target
+        if let error = checked.targetError(chosen, supported: chosen == .serial || chosen == .openmp ? [1, 2, 3] : [2]) {
+            throw SourceErrors(rendered: error)
+        }
         if program.schedule.kind == .auto && program.schedule.chunksize != nil {
             throw DriverError("--chunksize cannot be combined with schedule auto (OpenMP leaves auto's chunks to the runtime)")
         }

@@ -31,7 +31,7 @@ public enum Explain {
         out += "\(program.name) (\(program.sourceName)), target \(program.schedule.target.rawValue)\n\n"
         out += "The problem\n"
         for g in program.grids {
-            out += "  grid \(g.name): \(g.type.rawValue), \(g.rows) x \(g.cols) points"
+            out += "  grid \(g.name): \(g.type.rawValue), \(g.shapeText) points"
                 + (g.isUpdated && program.redBlack ? ", updated in place in one buffer (red-black order)" : g.isUpdated ? ", updated in two buffers (\(g.name), \(g.name)_next) that swap after each sweep" : ", read-only") + "\n"
         }
         for p in program.params {
@@ -40,7 +40,7 @@ public enum Explain {
         out += "  \(IRPrinter.update(program.update))\n"
         if let omega = program.relax {
             let factor = IRPrinter.expression(omega)
-            let old = "\(program.update.grid)[\(program.update.rowIndex), \(program.update.colIndex)]"
+            let old = "\(program.update.grid)[\(program.update.indices.joined(separator: ", "))]"
             if program.isRelaxed {
                 out += "  relaxed by \(factor) (relax \(factor)): the line above has it folded in: the expression as written,\n"
                 out += "  EXPR, becomes \(old) + \(factor) * (EXPR - \(old)), in that order and in \(program.elementType.rawValue), with\n"
@@ -71,7 +71,12 @@ public enum Explain {
         }
         let reads = program.update.value.reads
         out += "  the update reads \(reads.count) grid value\(reads.count == 1 ? "" : "s"); the largest offset is \(h), so the halo is \(h):\n"
-        out += "  points with \(h) <= row < \(grid.rows)-\(h) and \(h) <= col < \(grid.cols)-\(h) are updated, the outer ring \(h) deep is boundary\n"
+        if program.dimensions == 2 {
+            out += "  points with \(h) <= row < \(grid.rows)-\(h) and \(h) <= col < \(grid.cols)-\(h) are updated, the outer ring \(h) deep is boundary\n"
+        } else {
+            let ranges = zip(program.update.indices, grid.extents).map { "\(h) <= \($0) < \($1)-\(h)" }.joined(separator: ", ")
+            out += "  \(program.dimensions)-D: points with \(ranges) are updated, the outer shell \(h) deep is boundary\n"
+        }
         switch program.stopping {
         case .steps(let count, _):
             out += "  stops after exactly \(IRPrinter.expression(count)) sweeps\n"

@@ -20,11 +20,16 @@ public func planLoops(_ program: Program) -> Program {
     if threaded {
         worksharing = schedule.chunksize.map { "schedule(\(schedule.kind.rawValue), \($0))" } ?? "schedule(\(schedule.kind.rawValue))"
         if schedule.tileRows != nil { worksharing! += " collapse(2)" }
+        // 3-D: the team shares planes and rows together (the row loop's bounds do not depend on
+        // the plane), so a grid of few planes still keeps every thread busy.
+        if program.dimensions == 3 { worksharing! += " collapse(2)" }
     }
 
     var kinds: [TemporalKind] = []
     let reason: String
     switch target {
+    case _ where program.dimensions != 2:
+        reason = "whole sweeps: temporal blocking is 2-D only"
     case _ where program.redBlack:
         reason = "whole sweeps: red-black order updates in place, red half-sweep then black, and a half-sweep must see the whole of the one before it"
     case .mpi, .hybrid: reason = "whole sweeps: every sweep exchanges halos with the neighbouring ranks"

@@ -9,7 +9,7 @@
 public func relaxUpdate(_ program: Program) -> Program {
     guard program.isRelaxed, let omega = program.relax else { return program }
     var result = program
-    let old = IRExpr.read(grid: program.update.grid, dRow: 0, dCol: 0)
+    let old = IRExpr.read(grid: program.update.grid, offsets: Array(repeating: 0, count: program.dimensions))
     result.update.value = .binary(.add, old, .binary(.multiply, omega, .binary(.subtract, program.update.value, old)))
     return result
 }
