@@ -100,7 +100,7 @@ extension DiagnosticMessage {
     }
     static func wrongIndexCount(statement: String, grid: String, found: Int, dimensions: Int) -> Self {
         .init(id: "wrong-index-count",
-              "\(statement) \(grid)[...] names \(found) \(found == 1 ? "index" : "indices"); grid '\(grid)' has \(dimensions) dimensions, so it takes \(dimensions) index names, as in \(grid)[i, j]")
+              "\(statement) \(grid)[...] names \(found) \(found == 1 ? "index" : "indices"); grid '\(grid)' has \(dimensions) \(dimensions == 1 ? "dimension" : "dimensions"), so it takes \(dimensions) index \(dimensions == 1 ? "name" : "names"), as in \(grid)[\(["k", "i", "j"].suffix(dimensions).joined(separator: ", "))]")
     }
     static func gridReadNotAllowed(_ context: String) -> Self {
         .init(id: "grid-read-not-allowed", "a grid cannot be read in \(context); it is a value of params and numbers")
