@@ -61,7 +61,7 @@ func runRetryingMPIStart(_ body: () throws -> ProcessResult) throws -> ProcessRe
 
 /// Compiles and runs `file` for a target, through the real launcher and build cache.
 func runStencil(_ file: String, target: Target, params: [String] = [], schedule: Schedule = Schedule(),
-                compiler: String? = nil, environment: [String: String] = [:]) throws -> RunOutcome {
+                compiler: String? = nil, environment: [String: String] = [:], inputs: [String] = []) throws -> RunOutcome {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let result = try Compilation.compile(path: Repository.stencil(file), target: target, overrides: schedule)
@@ -70,6 +70,7 @@ func runStencil(_ file: String, target: Target, params: [String] = [], schedule:
     let launcher = Launcher(builder: Builder(toolchain: toolchain, cache: BuildCache.defaultCache()))
     var options = RunOptions()
     options.params = params
+    options.inputs = inputs
     options.outputPath = directory.appendingPathComponent("field.npy").path
     options.json = true
     options.quiet = true
