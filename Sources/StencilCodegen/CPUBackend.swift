@@ -105,13 +105,7 @@ public struct CPUBackend: Backend {
             writer.line("summary.plan = plan;")
             writer.line("const \(scalar) *field = buffer[iterations % 2];")
             writer.line("if (options.output_path) st_write_npy(options.output_path, field, \(host.storageRows), cols, cols, sizeof(\(scalar)));")
-            switch program.dimensions {
-            case 1: writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, field, 1, cols, cols, sizeof(\(scalar)));")
-            case 2: writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(\(scalar)));")
-            default:
-                writer.comment("A 3-D grid's picture is its middle plane, captioned so.")
-                writer.line("if (options.image_path) st_write_heatmap_png_plane(options.image_path, field, planes, rows, cols, planes / 2, sizeof(\(scalar)));")
-            }
+            host.image("field")
             host.outputs(["field"] + program.readOnlyGrids.map { names[$0.name] })
             writer.line("st_print_summary(&summary, &options);")
             let all = (program.redBlack ? ["buffer[0]"] : ["buffer[0]", "buffer[1]"]) + program.readOnlyGrids.map { names[$0.name] }

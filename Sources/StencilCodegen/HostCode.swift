@@ -267,6 +267,18 @@ public struct HostCode {
         loops(0)
     }
 
+    /// `--image FILE.png` of the final field `field`: the grid itself (2-D), its one row (1-D) or
+    /// its middle plane, captioned so (3-D).
+    public func image(_ field: String) {
+        switch program.dimensions {
+        case 1: writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, \(field), 1, cols, cols, sizeof(\(scalar)));")
+        case 2: writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, \(field), rows, cols, cols, sizeof(\(scalar)));")
+        default:
+            writer.comment("A 3-D grid's picture is its middle plane, captioned so.")
+            writer.line("if (options.image_path) st_write_heatmap_png_plane(options.image_path, \(field), planes, rows, cols, planes / 2, sizeof(\(scalar)));")
+        }
+    }
+
     /// Constants of the stopping rule, checked at run time (they may be params).
     public func stoppingConstants() {
         switch program.stopping {

@@ -43,15 +43,20 @@ public enum Compilation {
     public static func lower(_ checked: CheckedStencil, target: Target?, overrides: Schedule,
                              observe: ((String, Program) -> Void)? = nil) throws -> Program {
         let program = PassPipeline.run(checked, target: target, overrides: overrides, observe: observe)
-        // 1-D and 3-D grids run on serial and openmp; the other targets are 2-D for now.
         let chosen = program.schedule.target
-        if let error = checked.targetError(chosen, supported: chosen == .serial || chosen == .openmp ? [1, 2, 3] : [2]) {
+        if let error = checked.targetError(chosen, supported: supportedDimensions(chosen)) {
             throw SourceErrors(rendered: error)
         }
         if program.schedule.kind == .auto && program.schedule.chunksize != nil {
             throw DriverError("--chunksize cannot be combined with schedule auto (OpenMP leaves auto's chunks to the runtime)")
         }
         return program
+    }
+
+    /// The grid dimensions a target runs: 1-D and 3-D on serial, openmp and opencl; mpi and
+    /// hybrid are 2-D for now (a located error says so).
+    public static func supportedDimensions(_ target: Target) -> Set<Int> {
+        target == .mpi || target == .hybrid ? [2] : [1, 2, 3]
     }
 
     /// The backend's output for a lowered program.

@@ -28,7 +28,7 @@ def small_params(path):
 TARGETS = ["serial", "openmp", "opencl", "mpi", "hybrid"]
 # The examples with 1-D or 3-D grids, and the targets that run them.
 NOT_2D = {"heat3d.st", "laplace3d.st", "rod.st"}
-TARGETS_ANY_DIMENSIONS = {"serial", "openmp"}
+TARGETS_ANY_DIMENSIONS = {"serial", "openmp", "opencl"}
 SCHEDULES = {"openmp": {"num_threads": 2}, "mpi": {"ranks": 2}, "hybrid": {"ranks": 2, "num_threads": 1}}
 
 
