@@ -43,6 +43,9 @@ public enum Compilation {
     public static func lower(_ checked: CheckedStencil, target: Target?, overrides: Schedule,
                              observe: ((String, Program) -> Void)? = nil) throws -> Program {
         let program = PassPipeline.run(checked, target: target, overrides: overrides, observe: observe)
+        if program.dimensions != 2, overrides.tile != nil || overrides.workgroup != nil {
+            throw DriverError("--\(overrides.tile != nil ? "tile" : "workgroup") takes one size per dimension, and only ROWSxCOLS is read today: it is for 2-D grids only (\(checked.name) is \(program.dimensions)-D)")
+        }
         let chosen = program.schedule.target
         if let error = checked.targetError(chosen, supported: supportedDimensions(chosen)) {
             throw SourceErrors(rendered: error)

@@ -294,6 +294,16 @@ enum DimensionsVariants {
         }
     }
 
+    /// `--tile` and `--workgroup` take R x C: on a 1-D or 3-D grid they are an error, not ignored.
+    @Test func sizeFlagsRefusedOffTwoDimensions() throws {
+        var tiled = Schedule()
+        tiled.tile = (rows: 4, cols: 8)
+        #expect(throws: DriverError.self) { try Compilation.compile(path: Repository.stencil("heat3d.st"), target: .openmp, overrides: tiled) }
+        var grouped = Schedule()
+        grouped.workgroup = (rows: 1, cols: 32)
+        #expect(throws: DriverError.self) { try Compilation.compile(path: Repository.stencil("rod.st"), target: .opencl, overrides: grouped) }
+    }
+
     /// The plan says why 3-D runs whole sweeps, and `explain` shows it.
     @Test func planRecordsWholeSweeps() throws {
         let result = try Compilation.compile(path: Repository.stencil("heat3d.st"), target: .openmp)

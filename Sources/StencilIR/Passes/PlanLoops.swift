@@ -12,8 +12,9 @@ public func planLoops(_ program: Program) -> Program {
     let calls = program.update.value.pointFunctions // a call on params alone is hoisted out of the loops
     let scalarOnly = calls.filter { [.exp, .sin, .cos].contains($0) }
     let vectorization: Vectorization = scalarOnly.isEmpty ? .simd : .compiler
+    let vectorLoop = program.dimensions == 1 ? "the one loop (openmp: omp for simd, the team's loop and the vector loop at once)" : "the column loop"
     let vectorReason = scalarOnly.isEmpty
-        ? "omp simd on the column loop: plain contiguous loads and stores, which the C compiler vectorises for the ISA it builds for"
+        ? "omp simd on \(vectorLoop): plain contiguous loads and stores, which the C compiler vectorises for the ISA it builds for"
         : "plain column loop without omp simd: \(scalarOnly.map(\.rawValue).joined(separator: ", ")) have no vector form with the same bits"
 
     var worksharing: String? = nil
