@@ -157,7 +157,24 @@ enum DimensionsVariants {
         }
     }
 
-    static let all = [halo2, box27, rod5, redBlack3d, redBlack1d]
+    /// 1-D with maxdiff: the check sweep's max reduction on `omp for simd`.
+    static let rodMax = DimensionsVariant.float32("rodmax", """
+        stencil rodmax {
+            grid u: float32[203]
+            boundary u {
+                left = 1
+                right = 5
+            }
+            update u[x] = (u[x-1] + u[x+1]) / 2
+            until maxdiff(u) < 1e-3 every 7 max 100000
+        }
+        """) {
+        .grid([203], halo: 1, boundary: [(.left, 1), (.right, 5)], stop: .until(l2: false, epsilon: 1e-3, every: 7, max: 100000)) { u, _ in
+            (u([-1]) + u([1])) / 2
+        }
+    }
+
+    static let all = [halo2, box27, rod5, rodMax, redBlack3d, redBlack1d]
 }
 
 @Suite struct DimensionsTests {
