@@ -321,6 +321,22 @@ enum DimensionsVariants {
         #expect(throws: DriverError.self) { try Compilation.compile(path: Repository.stencil("rod.st"), target: .opencl, overrides: grouped) }
     }
 
+    /// The runtime's shape machinery on its own (runtime/tests/shape_check.c).
+    @Test func runtimeRecordsTheShape() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let runtime = "\(Repository.root)/runtime"
+        let executable = directory.appendingPathComponent("shape_check").path
+        let build = try ProcessRunner.run(Job(kind: .compileProgram, executable: "gcc",
+                                              arguments: ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-I", runtime,
+                                                          "\(runtime)/tests/shape_check.c", "\(runtime)/stencil_runtime.c", "-lm",
+                                                          "-o", executable]), capture: true)
+        #expect(build.status == 0, "\(build.errorOutput)")
+        let run = try ProcessRunner.run(Job(kind: .run, executable: executable, arguments: [directory.path]), capture: true)
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains(" passed, 0 failed"), "\(run.output)")
+    }
+
     /// The plan says why 3-D runs whole sweeps, and `explain` shows it.
     @Test func planRecordsWholeSweeps() throws {
         let result = try Compilation.compile(path: Repository.stencil("heat3d.st"), target: .openmp)
