@@ -89,6 +89,10 @@ typedef struct {
  * printed once, before anything runs. */
 void stmpi_decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind);
 
+/* A 3-D grid decomposed as slabs of planes (stmpi_decompose of planes x rows*cols, STMPI_ROWS):
+ * says so in d->description ("planes 4x1x1"), which the summary prints. */
+void stmpi_name_slabs(stmpi_decomp *d);
+
 /* Frees the communicator. Collective. */
 void stmpi_decomp_free(stmpi_decomp *d);
 

@@ -1049,6 +1049,11 @@ static void write_heatmap(const char *path, const void *data, long rows, long co
 void st_write_heatmap_png(const char *path, const void *data, long rows, long cols, long stride,
                           size_t elem_size)
 {
+    long shape[3];
+    if (stride == cols && grid_shape(rows, cols, shape) == 3) {
+        st_write_heatmap_png_plane(path, data, shape[0], shape[1], shape[2], shape[0] / 2, elem_size);
+        return;
+    }
     write_heatmap(path, data, rows, cols, stride, elem_size, NULL);
 }
 
@@ -1245,7 +1250,10 @@ void st_print_summary(const st_summary *s, const st_options *options)
         if (library_io) fclose(out); else fflush(out);
         return;
     }
-    printf("%s: %ld x %ld %s, target %s", s->stencil, s->rows, s->cols, s->dtype, s->target);
+    char shape_text[128];
+    if (shape_dimensions > 0) format_shape(shape_text, sizeof shape_text, shape_dimensions, shape_extents, 0);
+    else snprintf(shape_text, sizeof shape_text, "%ld x %ld", s->rows, s->cols);
+    printf("%s: %s %s, target %s", s->stencil, shape_text, s->dtype, s->target);
     if (s->ranks > 1 || (s->decomposition && *s->decomposition))
         printf(", %d rank%s", s->ranks, s->ranks == 1 ? "" : "s");
     if (s->decomposition && *s->decomposition) printf(" (%s)", s->decomposition);

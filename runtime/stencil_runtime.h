@@ -187,7 +187,9 @@ void st_write_heatmap_png(const char *path, const void *data, long rows, long co
                           size_t elem_size);
 
 /* The picture of a 3-D grid (planes x rows x cols, row-major): plane `plane` (0-based) as
- * st_write_heatmap_png draws a 2-D grid, with the caption "plane P of N" above it. */
+ * st_write_heatmap_png draws a 2-D grid, with the caption "plane P of 0-N" above it.
+ * st_write_heatmap_png itself draws the middle plane so when given the whole of a grid whose
+ * st_check_shape shape is 3-D (as a gathered MPI field is). */
 void st_write_heatmap_png_plane(const char *path, const void *data, long planes, long rows, long cols, long plane,
                                 size_t elem_size);
 

@@ -194,7 +194,7 @@ public struct HostCode {
             let what = fill.side.map { "\($0.rawValue) = \(fill.expression)" }
                 ?? "init \(fill.grid)\(fill.indexList) = \(fill.expression)"
             if program.dimensions != 2 {
-                boxFill(fill, into: buffer, comment: origin + what)
+                boxFill(fill, into: buffer, comment: origin + what, decomposition: decomposition)
                 continue
             }
             let (r0, r1, c0, c1) = fillRectangle(fill.side)
@@ -246,37 +246,49 @@ public struct HostCode {
     }
 
     /// A fill of a 1-D or 3-D grid: a loop nest over its box (fillBox), the value computed from
-    /// each point's indices in the element type (serial and openmp only: the other targets are
-    /// 2-D).
-    private func boxFill(_ fill: Fill, into buffer: String, comment: String) {
+    /// each point's indices in the element type. With `decomposition` (a 3-D grid's MPI slab), the
+    /// plane loop covers the planes of the box the rank holds (stmpi_held, halo included) in
+    /// local indices, each plane stored after HALO points of the runtime's column halo.
+    private func boxFill(_ fill: Fill, into buffer: String, comment: String, decomposition: String? = nil) {
         let indices = program.update.indices.map { names[$0] }
         var dialect = hostDialect
-        dialect.index = { indices[$0] }
-        let value = CExprPrinter.print(fill.value, dialect)
         let target = buffer.contains("[") ? "((\(scalar) *)\(buffer))" : buffer
-        let flat = indices.count == 1 ? indices[0] : "(\(indices[0]) * rows + \(indices[1])) * cols + \(indices[2])"
+        var flat = indices.count == 1 ? indices[0] : "(\(indices[0]) * rows + \(indices[1])) * cols + \(indices[2])"
+        let box = fillBox(fill.side)
+        var ranges = box
         writer.line("/* \(comment) */")
+        if let decomposition, indices.count == 3 {
+            let d = decomposition.hasPrefix("&") ? String(decomposition.dropFirst()) + "." : "(\(decomposition))->"
+            dialect.index = { $0 == 0 ? "\(indices[0]) + \(d)r0 - HALO" : indices[$0] }
+            flat = "\(indices[0]) * \(d)local_cols + HALO + \(indices[1]) * cols + \(indices[2])"
+            ranges[0] = ("held.i0", "held.i1")
+        } else {
+            dialect.index = { indices[$0] }
+        }
+        let value = CExprPrinter.print(fill.value, dialect)
         func loops(_ axis: Int) {
             guard axis < indices.count else {
                 writer.line("\(target)[\(flat)] = \(value);")
                 return
             }
-            let (begin, end) = fillBox(fill.side)[axis]
+            let (begin, end) = ranges[axis]
             writer.block("for (long \(indices[axis]) = \(begin); \(indices[axis]) < \(end); ++\(indices[axis]))") { loops(axis + 1) }
         }
-        loops(0)
+        if let decomposition, indices.count == 3 {
+            writer.block("") {
+                writer.line("const stmpi_rect held = stmpi_held(\(decomposition), \(box[0].0), \(box[0].1), 0, rows * cols);")
+                loops(0)
+            }
+        } else {
+            loops(0)
+        }
     }
 
     /// `--image FILE.png` of the final field `field`: the grid itself (2-D), its one row (1-D) or
-    /// its middle plane, captioned so (3-D).
+    /// its middle plane, captioned so (3-D: the runtime knows the shape from st_check_shape).
     public func image(_ field: String) {
-        switch program.dimensions {
-        case 1: writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, \(field), 1, cols, cols, sizeof(\(scalar)));")
-        case 2: writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, \(field), rows, cols, cols, sizeof(\(scalar)));")
-        default:
-            writer.comment("A 3-D grid's picture is its middle plane, captioned so.")
-            writer.line("if (options.image_path) st_write_heatmap_png_plane(options.image_path, \(field), planes, rows, cols, planes / 2, sizeof(\(scalar)));")
-        }
+        if program.dimensions == 3 { writer.comment("A 3-D grid's picture is its middle plane, captioned so.") }
+        writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, \(field), \(storageRows), cols, cols, sizeof(\(scalar)));")
     }
 
     /// Constants of the stopping rule, checked at run time (they may be params).

@@ -1,9 +1,12 @@
 // SweepWriter.swift: the sweep functions of the C targets (serial, openmp, and each rank's of
 // mpi/hybrid), printed from the IR's loop plan (LoopPlan): the update over a rectangle of rows
 // and columns, from one buffer into the other, as plain C loops.
-// 1-D and 3-D grids (serial, openmp): the sweep's row range is the range of the FIRST dimension
-// (the one the team shares out: planes in 3-D, the only one in 1-D) and its column range that of
-// the last; the middle dimension of a 3-D grid is swept whole ([HALO, rows - HALO)).
+// 1-D and 3-D grids: the sweep's row range is the range of the FIRST dimension (the one the team
+// shares out and mpi splits into slabs: planes in 3-D, the only one in 1-D) and its column range
+// that of the last; the middle dimension of a 3-D grid is swept whole ([HALO, rows - HALO)). A 3-D
+// sweep's plane stride comes in the args record: rows * cols, or an MPI rank's local row length
+// (its slab is stored as planes of rows * cols points plus a halo at each end: the sweep gets
+// buffers that start at the plane's first point).
 //
 // Every sweep has the runtime's st_sweep_fn signature (runtime/stencil_sweeps.h), so that the
 // run-time plan's drivers (whole sweeps, tiles, bands) call the program's own update:
@@ -54,7 +57,9 @@ public struct SweepWriter {
         var dialect = CDialect(elementType: program.elementType,
                                read: { grid, offsets in "\(names[grid])[\(CExprPrinter.flatIndex(indices, offsets))]" },
                                param: { names[$0] })
-        if offsetsIndices {
+        if offsetsIndices && dimensions == 3 {
+            dialect.index = { $0 == 0 ? "\(indices[0]) + row_offset" : indices[$0] }  // slabs: planes are local
+        } else if offsetsIndices {
             dialect.index = { $0 == 0 ? "\(row) + row_offset" : "\(col) + col_offset" }
         } else {
             dialect.index = { indices[$0] }
@@ -69,7 +74,7 @@ public struct SweepWriter {
     public func functions() {
         writer.comment("What a sweep reads besides its two buffers.")
         writer.block("typedef struct", trailer: " sweep_args;") {
-            if dimensions == 3 { writer.line("long rows, cols; /* the extents of the last two dimensions */") }
+            if dimensions == 3 { writer.line("long rows, cols, plane; /* the extents of the last two dimensions; the plane stride */") }
             else { writer.line("long cols; /* row length */") }
             if offsetsIndices { writer.line("long row_offset, col_offset; /* global index of local index 0 */") }
             if program.redBlack { writer.line("long parity; /* (global row + global col) - (local row + local col), mod 2: the colour of a point comes from its global indices */") }
@@ -113,7 +118,7 @@ public struct SweepWriter {
         if offsetsIndices {
             let used = program.update.value.indexDimensions
             if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
-            if used.contains(1) { writer.line("const long col_offset = extra->col_offset;") }
+            if used.contains(1) && dimensions == 2 { writer.line("const long col_offset = extra->col_offset;") }
         }
         if readsOwnGrid || readsOld { writer.line("const \(scalar) *restrict \(grid) = in;") } else { writer.line("(void)in;") }
         writer.line("\(scalar) *restrict \(next) = out;")
@@ -341,7 +346,7 @@ public struct SweepWriter {
         switch dimensions {
         case 1: writer.line("(void)extra; (void)col_begin; (void)col_end; /* 1-D: the row range is the one dimension's */")
         case 2: writer.line("const long cols = extra->cols;")
-        default: writer.line("const long rows = extra->rows, cols = extra->cols, plane = rows * cols;")
+        default: writer.line("const long rows = extra->rows, cols = extra->cols, plane = extra->plane;")
         }
     }
 
@@ -349,8 +354,10 @@ public struct SweepWriter {
     /// converted to the element type.
     public func argsDeclaration(cols: String, parity: String = "0") -> String {
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
-        var fields = dimensions == 3 ? [".rows = rows, .cols = \(cols)"] : [".cols = \(cols)"]
-        if offsetsIndices { fields.append(".row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO") }
+        var fields = dimensions == 3 ? [".rows = rows, .cols = cols, .plane = \(cols == "cols" ? "rows * cols" : cols)"] : [".cols = \(cols)"]
+        if offsetsIndices {
+            fields.append(dimensions == 3 ? ".row_offset = decomp.r0 - HALO" : ".row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO")
+        }
         if program.redBlack { fields.append(".parity = \(parity)") }
         for other in program.readOnlyGrids { fields.append(".\(names[other.name]) = \(names[other.name])") }
         for param in program.update.value.params {

@@ -50,6 +50,10 @@ public enum Compilation {
         if let error = checked.targetError(chosen, supported: supportedDimensions(chosen)) {
             throw SourceErrors(rendered: error)
         }
+        if (chosen == .mpi || chosen == .hybrid) && program.schedule.decompose == .grid,
+           let error = checked.targetError(chosen, supported: [2], detail: " with decompose grid (decompose rows splits the planes into slabs)") {
+            throw SourceErrors(rendered: error)
+        }
         if program.schedule.kind == .auto && program.schedule.chunksize != nil {
             throw DriverError("--chunksize cannot be combined with schedule auto (OpenMP leaves auto's chunks to the runtime)")
         }
@@ -57,9 +61,10 @@ public enum Compilation {
     }
 
     /// The grid dimensions a target runs: 1-D and 3-D on serial, openmp and opencl; mpi and
-    /// hybrid are 2-D for now (a located error says so).
+    /// hybrid run 2-D grids and 3-D ones in slabs of planes (decompose rows; lower refuses
+    /// decompose grid with a located error), not 1-D ones yet.
     public static func supportedDimensions(_ target: Target) -> Set<Int> {
-        target == .mpi || target == .hybrid ? [2] : [1, 2, 3]
+        target == .mpi || target == .hybrid ? [2, 3] : [1, 2, 3]
     }
 
     /// The backend's output for a lowered program.

@@ -215,7 +215,7 @@ extension DiagnosticMessage {
         .init(id: "wrong-size-count",
               "'\(line)' takes one size per dimension: \(dimensions) for this \(dimensions)-D grid, found \(found)")
     }
-    static func dimensionsNotOnTarget(_ dimensions: Int, target: String) -> Self {
-        .init(id: "dimensions-not-on-target", "\(dimensions)-D grids are not yet supported on target \(target)")
+    static func dimensionsNotOnTarget(_ dimensions: Int, target: String, detail: String) -> Self {
+        .init(id: "dimensions-not-on-target", "\(dimensions)-D grids are not yet supported on target \(target)\(detail)")
     }
 }

@@ -123,10 +123,10 @@ extension CheckedStencil {
     /// The rendered `FILE:LINE:COL: error:` for a target that cannot run this stencil's number of
     /// dimensions, or nil. The front end owns the message; the driver asks once the target is
     /// known (a flag may choose it).
-    public func targetError(_ target: Target, supported: Set<Int>) -> String? {
+    public func targetError(_ target: Target, supported: Set<Int>, detail: String = "") -> String? {
         guard !supported.contains(dimensions), let source, let range = extentsRange else { return nil }
         var engine = DiagnosticEngine(file: source)
-        engine.error(.dimensionsNotOnTarget(dimensions, target: target.rawValue), at: range)
+        engine.error(.dimensionsNotOnTarget(dimensions, target: target.rawValue, detail: detail), at: range)
         return engine.rendered()
     }
 }

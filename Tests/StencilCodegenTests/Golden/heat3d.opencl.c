@@ -190,7 +190,7 @@ static int stencil_main(int argc, char **argv) {
     };
     if (options.output_path) st_write_npy(options.output_path, u, planes * rows, cols, cols, sizeof(float));
     /* A 3-D grid's picture is its middle plane, captioned so. */
-    if (options.image_path) st_write_heatmap_png_plane(options.image_path, u, planes, rows, cols, planes / 2, sizeof(float));
+    if (options.image_path) st_write_heatmap_png(options.image_path, u, planes * rows, cols, cols, sizeof(float));
     st_write_outputs(&options, (const char *const[]){ "u" }, (const void *const[]){ u }, 1, planes * rows, cols, sizeof(float));
     st_print_summary(&summary, &options);
     stcl_release(&env);

@@ -24,14 +24,14 @@ enum { HALO = 1 }; /* largest offset read by the update */
 
 /* What a sweep reads besides its two buffers. */
 typedef struct {
-    long rows, cols; /* the extents of the last two dimensions */
+    long rows, cols, plane; /* the extents of the last two dimensions; the plane stride */
     float r;
 } sweep_args;
 
 /* heat3d.st:22  update u[k, i, j] = u[k, i, j] + r * (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1] - 6 * u[k, i, j]) */
 static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
-    const long rows = extra->rows, cols = extra->cols, plane = rows * cols;
+    const long rows = extra->rows, cols = extra->cols, plane = extra->plane;
     const float *restrict u = in;
     float *restrict u_next = out;
     const float r = extra->r;
@@ -127,7 +127,7 @@ static int stencil_main(int argc, char **argv) {
             }
         }
     }
-    const sweep_args args = { .rows = rows, .cols = cols, .r = (float)r };
+    const sweep_args args = { .rows = rows, .cols = cols, .plane = rows * cols, .r = (float)r };
     const st_sweeper sweeper = { sweep, NULL, &args, planes, cols, HALO, sizeof(float), 2 };
     /* Whole sweeps only (--plan may only say sweeps); the sweeper's rows are the first dimension's extent. */
     const st_plan plan = st_whole_sweeps_plan(options.plan, "whole sweeps: temporal blocking is 2-D only");
@@ -174,7 +174,7 @@ static int stencil_main(int argc, char **argv) {
     const float *field = buffer[iterations % 2];
     if (options.output_path) st_write_npy(options.output_path, field, planes * rows, cols, cols, sizeof(float));
     /* A 3-D grid's picture is its middle plane, captioned so. */
-    if (options.image_path) st_write_heatmap_png_plane(options.image_path, field, planes, rows, cols, planes / 2, sizeof(float));
+    if (options.image_path) st_write_heatmap_png(options.image_path, field, planes * rows, cols, cols, sizeof(float));
     st_write_outputs(&options, (const char *const[]){ "u" }, (const void *const[]){ field }, 1, planes * rows, cols, sizeof(float));
     st_print_summary(&summary, &options);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);

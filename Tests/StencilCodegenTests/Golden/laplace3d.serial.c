@@ -15,7 +15,7 @@ enum { HALO = 1 }; /* largest offset read by the update */
 
 /* What a sweep reads besides its two buffers. */
 typedef struct {
-    long rows, cols; /* the extents of the last two dimensions */
+    long rows, cols, plane; /* the extents of the last two dimensions; the plane stride */
 } sweep_args;
 
 /* The check sweeps' results. */
@@ -25,7 +25,7 @@ static long nonfinite; /* points that became NaN or Inf */
 /* laplace3d.st:19  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */
 static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
-    const long rows = extra->rows, cols = extra->cols, plane = rows * cols;
+    const long rows = extra->rows, cols = extra->cols, plane = extra->plane;
     const double *restrict u = in;
     double *restrict u_next = out;
     for (long k_ = row_begin; k_ < row_end; ++k_) {
@@ -41,7 +41,7 @@ static void sweep(const void *args, long row_begin, long row_end, long col_begin
 /* The same update, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
 static void sweep_maxdiff(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
-    const long rows = extra->rows, cols = extra->cols, plane = rows * cols;
+    const long rows = extra->rows, cols = extra->cols, plane = extra->plane;
     const double *restrict u = in;
     double *restrict u_next = out;
     for (long k_ = row_begin; k_ < row_end; ++k_) {
@@ -138,7 +138,7 @@ static int stencil_main(int argc, char **argv) {
             }
         }
     }
-    const sweep_args args = { .rows = rows, .cols = cols };
+    const sweep_args args = { .rows = rows, .cols = cols, .plane = rows * cols };
     const st_sweeper sweeper = { sweep, NULL, &args, planes, cols, HALO, sizeof(double), 2 };
     /* Whole sweeps only (--plan may only say sweeps); the sweeper's rows are the first dimension's extent. */
     const st_plan plan = st_whole_sweeps_plan(options.plan, "whole sweeps: temporal blocking is 2-D only");
@@ -196,7 +196,7 @@ static int stencil_main(int argc, char **argv) {
     const double *field = buffer[iterations % 2];
     if (options.output_path) st_write_npy(options.output_path, field, planes * rows, cols, cols, sizeof(double));
     /* A 3-D grid's picture is its middle plane, captioned so. */
-    if (options.image_path) st_write_heatmap_png_plane(options.image_path, field, planes, rows, cols, planes / 2, sizeof(double));
+    if (options.image_path) st_write_heatmap_png(options.image_path, field, planes * rows, cols, cols, sizeof(double));
     st_write_outputs(&options, (const char *const[]){ "u" }, (const void *const[]){ field }, 1, planes * rows, cols, sizeof(double));
     st_print_summary(&summary, &options);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);
