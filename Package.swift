@@ -30,6 +30,7 @@ let package = Package(
                     exclude: ["Inputs"]),
         .testTarget(name: "StencilCodegenTests", dependencies: ["StencilDriver"],
                     exclude: ["Golden"]),
-        .testTarget(name: "StencilDriverTests", dependencies: ["StencilDriver"]),
+        .testTarget(name: "StencilDriverTests", dependencies: ["StencilDriver"],
+                    exclude: ["Inputs"]),
     ]
 )

@@ -331,7 +331,8 @@ static int memory_grid_index(const char *const *grids, int grid_count, const cha
     return -1;
 }
 
-static void check_memory_grids(const char *const *grids, int grid_count, long rows, long cols, size_t elem_size)
+static void check_memory_grids(const char *const *grids, int grid_count, int updated, long rows, long cols,
+                               size_t elem_size)
 {
     st_memory_io *io = library_io;
     const st_memory_grid *lists[2] = { io->inputs, io->outputs };
@@ -355,6 +356,7 @@ static void check_memory_grids(const char *const *grids, int grid_count, long ro
         io->elem_size = (long)elem_size;
         io->grid_count = grid_count < 16 ? grid_count : 16;
         for (int g = 0; g < io->grid_count; ++g) snprintf(io->grids[g], sizeof io->grids[g], "%s", grids[g]);
+        io->updated_count = updated > 0 ? updated : 1;
         longjmp(library_return, 3); /* nothing is allocated yet */
     }
 }
@@ -362,7 +364,7 @@ static void check_memory_grids(const char *const *grids, int grid_count, long ro
 void st_check_grid_files(const st_options *options, const char *const *grids, int grid_count,
                          long rows, long cols, size_t elem_size)
 {
-    if (library_io) check_memory_grids(grids, grid_count, rows, cols, elem_size);
+    if (library_io) check_memory_grids(grids, grid_count, options->updated_grids, rows, cols, elem_size);
     for (int k = 0; k < options->input_count; ++k) {
         const st_grid_file *input = &options->inputs[k];
         if (grid_index(grids, grid_count, input) < 0) unknown_grid("--input", input, grids, grid_count);

@@ -59,6 +59,8 @@ typedef struct {
     int quiet;               /* --quiet: no progress lines */
     const char *plan;        /* --plan KIND[:DEPTH[:TILE_ROWS]] (serial, openmp), or NULL: st_choose_plan */
     const char *plan_source; /* --plan-source NAME: where the plan came from ("tuned"), or NULL */
+    int updated_grids;       /* how many of the grids given to st_check_grid_files (they come first)
+                              * an update writes: 0 means one; a system's main sets it */
 } st_options;
 
 /* Parses --param NAME=VALUE (repeatable), --input NAME=PATH (repeatable), --output PATH or
@@ -260,7 +262,8 @@ typedef struct {
     long rows, cols;              /* out (describe) */
     long elem_size;
     int grid_count;
-    char grids[16][64];           /* out (describe): the program's grids, the updated one first */
+    char grids[16][64];           /* out (describe): the program's grids, the updated ones first */
+    int updated_count;            /* out (describe): how many of grids[] an update writes */
     int dimensions;               /* out (describe): the grids' number of dimensions, 1 to 3 */
     long shape[3];                /* out (describe): their extents, first dimension first */
 } st_memory_io;

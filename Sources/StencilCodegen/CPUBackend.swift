@@ -59,30 +59,34 @@ public struct CPUBackend: Backend {
             host.gridSize()
             host.stoppingConstants()
             writer.blank()
-            if program.redBlack {
-                writer.comment("Red-black order updates \(program.update.grid) in place: one grid, which buffer[0] and buffer[1] both name.")
-                writer.line("void *buffer[2];")
-                writer.line("buffer[0] = buffer[1] = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
+            if program.isSystem {
+                systemBuffers(program, host: host)
             } else {
-                writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid): the two alternate, never copied.")
-                let alloc = "st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)))"
-                writer.line("void *buffer[2] = { \(alloc), \(alloc) };")
-            }
-            for other in program.readOnlyGrids {
-                writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
-            }
-            writer.comment(program.redBlack ? "Initial and boundary values in the order written: boundary points never change."
-                           : "Initial and boundary values in the order written, in both buffers: boundary points never change.")
-            writer.block("for (int k = 0; k < \(program.redBlack ? 1 : 2); ++k)") {
-                host.fills(of: program.update.grid, into: "buffer[k]")
-            }
-            for other in program.readOnlyGrids {
-                host.fills(of: other.name, into: names[other.name])
+                if program.redBlack {
+                    writer.comment("Red-black order updates \(program.update.grid) in place: one grid, which buffer[0] and buffer[1] both name.")
+                    writer.line("void *buffer[2];")
+                    writer.line("buffer[0] = buffer[1] = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
+                } else {
+                    writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid): the two alternate, never copied.")
+                    let alloc = "st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)))"
+                    writer.line("void *buffer[2] = { \(alloc), \(alloc) };")
+                }
+                for other in program.readOnlyGrids {
+                    writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
+                }
+                writer.comment(program.redBlack ? "Initial and boundary values in the order written: boundary points never change."
+                               : "Initial and boundary values in the order written, in both buffers: boundary points never change.")
+                writer.block("for (int k = 0; k < \(program.redBlack ? 1 : 2); ++k)") {
+                    host.fills(of: program.update.grid, into: "buffer[k]")
+                }
+                for other in program.readOnlyGrids {
+                    host.fills(of: other.name, into: names[other.name])
+                }
             }
             writer.line(sweeps.argsDeclaration(cols: "cols"))
             let loops = program.loops
             let alone = loops.hasLoneSweep ? "sweep_alone" : "NULL"
-            writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, \(sweptRows(host)), cols, HALO, sizeof(\(scalar)), \(2 + program.readOnlyGrids.count) };")
+            writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, \(sweptRows(host)), cols, HALO, sizeof(\(scalar)), \(2 * program.updates.count + program.readOnlyGrids.count) };")
             let mode = "ST_TEMPORAL_" + program.schedule.temporal.rawValue.uppercased()
             let team = openMP ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
             if program.dimensions != 2 {
@@ -103,12 +107,20 @@ public struct CPUBackend: Backend {
             let schedule = openMP ? "\"\(OpenMPClauses.summaryText(program.schedule))\"" : "\"\""
             host.summary(target: target, threads: threads, schedule: schedule)
             writer.line("summary.plan = plan;")
-            writer.line("const \(scalar) *field = buffer[iterations % 2];")
+            if program.isSystem {
+                writer.line("const \(SweepWriter.iterateType) *last = buffer[iterations % 2];")
+                writer.line("const \(scalar) *field = last->\(names[program.update.grid]); /* the first updated grid */")
+            } else {
+                writer.line("const \(scalar) *field = buffer[iterations % 2];")
+            }
             writer.line("if (options.output_path) st_write_npy(options.output_path, field, \(host.storageRows), cols, cols, sizeof(\(scalar)));")
             host.image("field")
-            host.outputs(["field"] + program.readOnlyGrids.map { names[$0.name] })
+            let finals = program.isSystem ? program.updates.map { "last->\(names[$0.grid])" } : ["field"]
+            host.outputs(finals + program.readOnlyGrids.map { names[$0.name] })
             writer.line("st_print_summary(&summary, &options);")
-            let all = (program.redBlack ? ["buffer[0]"] : ["buffer[0]", "buffer[1]"]) + program.readOnlyGrids.map { names[$0.name] }
+            let buffers = program.isSystem ? (0..<2).flatMap { k in program.updates.map { "st_iterates[\(k)].\(names[$0.grid])" } }
+                : program.redBlack ? ["buffer[0]"] : ["buffer[0]", "buffer[1]"]
+            let all = buffers + program.readOnlyGrids.map { names[$0.name] }
             writer.line(all.map { "st_free_grid(\($0));" }.joined(separator: " "))
             writer.line("return 0;")
         }
@@ -118,6 +130,33 @@ public struct CPUBackend: Backend {
     /// The extent of the dimension the sweeps' row range runs over (the team shares it out): the
     /// rows in 2-D, the planes in 3-D, the only dimension in 1-D (SweepWriter).
     private func sweptRows(_ host: HostCode) -> String { host.extentNames[0] }
+
+    /// A system's buffers: two iterates (st_iterate records) of every updated grid, each filled
+    /// with the grid's initial and boundary values; `buffer[k % 2]` points to iterate k's record.
+    private func systemBuffers(_ program: Program, host: HostCode) {
+        let writer = host.writer, names = host.names, scalar = host.scalar
+        let type = SweepWriter.iterateType
+        writer.comment("A system of \(program.updates.count) grids: st_iterates[k % 2] holds iterate k of every updated grid, and buffer[k % 2] points to it: the two alternate, never copied.")
+        writer.line("\(type) st_iterates[2];")
+        writer.block("for (int k = 0; k < 2; ++k)") {
+            for update in program.updates {
+                writer.line("st_iterates[k].\(names[update.grid]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+            }
+        }
+        writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };")
+        for other in program.readOnlyGrids {
+            writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+        }
+        writer.comment("Initial and boundary values in the order written, in both iterates: boundary points never change.")
+        writer.block("for (int k = 0; k < 2; ++k)") {
+            for update in program.updates {
+                host.fills(of: update.grid, into: "st_iterates[k].\(names[update.grid])")
+            }
+        }
+        for other in program.readOnlyGrids {
+            host.fills(of: other.name, into: names[other.name])
+        }
+    }
 
     /// `#pragma omp ...` for the openmp target; nothing for serial.
     private func pragma(_ writer: CodeWriter, _ text: String) {
@@ -154,7 +193,12 @@ public struct CPUBackend: Backend {
             writer.line("const long iterations = steps;")
             writer.line("st_progress_done(&options);")
             writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
-            writer.line("st_check_finite(st_count_nonfinite(buffer[iterations % 2], \(host.storageRows), cols, sizeof(\(host.scalar))), iterations);")
+            if program.isSystem {
+                let counts = program.updates.map { "st_count_nonfinite(((const \(SweepWriter.iterateType) *)buffer[iterations % 2])->\(host.names[$0.grid]), rows, cols, sizeof(\(host.scalar)))" }
+                writer.line("st_check_finite(" + counts.joined(separator: "\n                    + ") + ", iterations);")
+            } else {
+                writer.line("st_check_finite(st_count_nonfinite(buffer[iterations % 2], \(host.storageRows), cols, sizeof(\(host.scalar))), iterations);")
+            }
         case .until(let norm, _, _, _, _):
             let check = program.loops.check!
             let arguments = "&args, HALO, \(sweptRows(host)) - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]"

@@ -81,8 +81,8 @@ public struct HostCode {
     /// Params the emitted main or sweeps read: in the update, the fills of the grids it reads,
     /// the updated grid's size and the stopping rule.
     var usedParams: Set<String> {
-        let emitted = Set([program.update.grid] + program.readOnlyGrids.map(\.name))
-        var used = Set(program.update.value.params + program.fills.filter { emitted.contains($0.grid) }.flatMap(\.value.params))
+        let emitted = Set(emittedGrids)
+        var used = Set(program.updateParams + program.fills.filter { emitted.contains($0.grid) }.flatMap(\.value.params))
         for extent in program.updatedGrid.extents {
             if case .param(let name) = extent { used.insert(name) }
         }
@@ -123,12 +123,16 @@ public struct HostCode {
             writer.comment("Checked as st_check_grid does; also the shape of --input/--output .npy files and of --json's `shape`.")
             writer.line("st_check_shape(\"\(grid.name)\", \(program.dimensions), (const long[]){ \(extentNames.joined(separator: ", ")) }, HALO);")
         }
+        if program.isSystem {
+            writer.line("options.updated_grids = \(program.updates.count); /* a system: the first \(program.updates.count) grids below are updated */")
+        }
         writer.comment("--input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated.")
         writer.line("st_check_grid_files(&options, \(gridNames), \(emittedGrids.count), \(storageRows), cols, sizeof(\(scalar)));")
     }
 
-    /// The grids the program holds (the updated one, then the read-only grids the update reads).
-    public var emittedGrids: [String] { [program.update.grid] + program.readOnlyGrids.map(\.name) }
+    /// The grids the program holds (the updated ones in the order of the updates, then the
+    /// read-only grids the updates read).
+    public var emittedGrids: [String] { program.updates.map(\.grid) + program.readOnlyGrids.map(\.name) }
 
     /// The grid names as a C array (compound literal), in the order of `emittedGrids`.
     public var gridNames: String {

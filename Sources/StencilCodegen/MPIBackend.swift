@@ -83,30 +83,34 @@ public struct MPIBackend: Backend {
                 writer.line("stmpi_decompose(&decomp, rows, cols, HALO, \(kind));")
             }
             writer.line("const long local_cols = decomp.local_cols;")
-            if program.redBlack {
-                writer.comment("Red-black order updates \(program.update.grid) in place: one block, which buffer[0] and buffer[1] both name, and one halo exchange.")
-                writer.line("\(scalar) *buffer[2];")
-                writer.line("buffer[0] = buffer[1] = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
+            if program.isSystem {
+                systemBlocks(program, host: host, mpiType: mpiType)
             } else {
-                writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid), exchange[k % 2] its halo exchange (persistent requests).")
-                writer.line("\(scalar) *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(\(scalar))), stmpi_alloc_local(&decomp, sizeof(\(scalar))) };")
-            }
-            for other in program.readOnlyGrids {
-                writer.line("\(scalar) *\(names[other.name]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
-            }
-            writer.comment("Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included).")
-            writer.block("for (int k = 0; k < \(program.redBlack ? 1 : 2); ++k)") {
-                host.fills(of: program.update.grid, into: "buffer[k]", decomposition: "&decomp")
-            }
-            for other in program.readOnlyGrids {
-                writer.comment("\(other.name) never changes: its halo is filled here, never exchanged.")
-                host.fills(of: other.name, into: names[other.name], decomposition: "&decomp")
-            }
-            if program.redBlack {
-                writer.line("stmpi_halo *exchange[2];")
-                writer.line("exchange[0] = exchange[1] = stmpi_halo_create(&decomp, buffer[0], \(mpiType));")
-            } else {
-                writer.line("stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], \(mpiType)), stmpi_halo_create(&decomp, buffer[1], \(mpiType)) };")
+                if program.redBlack {
+                    writer.comment("Red-black order updates \(program.update.grid) in place: one block, which buffer[0] and buffer[1] both name, and one halo exchange.")
+                    writer.line("\(scalar) *buffer[2];")
+                    writer.line("buffer[0] = buffer[1] = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
+                } else {
+                    writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid), exchange[k % 2] its halo exchange (persistent requests).")
+                    writer.line("\(scalar) *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(\(scalar))), stmpi_alloc_local(&decomp, sizeof(\(scalar))) };")
+                }
+                for other in program.readOnlyGrids {
+                    writer.line("\(scalar) *\(names[other.name]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
+                }
+                writer.comment("Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included).")
+                writer.block("for (int k = 0; k < \(program.redBlack ? 1 : 2); ++k)") {
+                    host.fills(of: program.update.grid, into: "buffer[k]", decomposition: "&decomp")
+                }
+                for other in program.readOnlyGrids {
+                    writer.comment("\(other.name) never changes: its halo is filled here, never exchanged.")
+                    host.fills(of: other.name, into: names[other.name], decomposition: "&decomp")
+                }
+                if program.redBlack {
+                    writer.line("stmpi_halo *exchange[2];")
+                    writer.line("exchange[0] = exchange[1] = stmpi_halo_create(&decomp, buffer[0], \(mpiType));")
+                } else {
+                    writer.line("stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], \(mpiType)), stmpi_halo_create(&decomp, buffer[1], \(mpiType)) };")
+                }
             }
             writer.comment("The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do.")
             writer.line("const stmpi_rect interior = stmpi_interior(&decomp);")
@@ -125,14 +129,55 @@ public struct MPIBackend: Backend {
                          decomposition: "decomp.description")
             writer.line("summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, \"default\", \"\(program.redBlack ? "one halo exchange per half-sweep (red, black)" : "one halo exchange per sweep")\" };")
             writer.comment("Gathered to rank 0 only now, after the iterations.")
-            writer.line("stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], \(mpiType));")
-            host.outputs(["buffer[iterations % 2]"] + program.readOnlyGrids.map { names[$0.name] }, decomposition: "&decomp", mpiType: mpiType)
+            let finals = program.isSystem ? program.updates.map { "st_iterates[iterations % 2].\(names[$0.grid])" } : ["buffer[iterations % 2]"]
+            writer.line("stmpi_write_field(&decomp, options.output_path, options.image_path, \(finals[0]), \(mpiType));")
+            host.outputs(finals + program.readOnlyGrids.map { names[$0.name] }, decomposition: "&decomp", mpiType: mpiType)
             writer.line("stmpi_print_summary(&decomp, &summary, &options);")
-            writer.line(program.redBlack ? "stmpi_halo_free(exchange[0]);" : "stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);")
-            let all = (program.redBlack ? ["buffer[0]"] : ["buffer[0]", "buffer[1]"]) + program.readOnlyGrids.map { names[$0.name] }
+            if program.isSystem {
+                let exchanges = (0..<2).flatMap { k in program.updates.indices.map { "stmpi_halo_free(exchange[\(k)][\($0)]);" } }
+                writer.line(exchanges.joined(separator: " "))
+            } else {
+                writer.line(program.redBlack ? "stmpi_halo_free(exchange[0]);" : "stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);")
+            }
+            let buffers = program.isSystem ? (0..<2).flatMap { k in program.updates.map { "st_iterates[\(k)].\(names[$0.grid])" } }
+                : program.redBlack ? ["buffer[0]"] : ["buffer[0]", "buffer[1]"]
+            let all = buffers + program.readOnlyGrids.map { names[$0.name] }
             writer.line(all.map { "st_free_grid(\($0));" }.joined(separator: " "))
             writer.line("stmpi_decomp_free(&decomp);")
             writer.line("return stmpi_finalize();")
+        }
+    }
+
+    /// A system's blocks: two iterates (st_iterate records) of every updated grid's block, each
+    /// filled with the grid's initial and boundary values, and a halo exchange for each.
+    private func systemBlocks(_ program: Program, host: HostCode, mpiType: String) {
+        let writer = host.writer, names = host.names, scalar = host.scalar
+        let type = SweepWriter.iterateType
+        let count = program.updates.count
+        writer.comment("A system of \(count) grids: st_iterates[k % 2] holds iterate k of every updated grid's block, and buffer[k % 2] points to it; exchange[k % 2][g] is the halo exchange of grid g in it (persistent requests).")
+        writer.line("\(type) st_iterates[2];")
+        writer.line("stmpi_halo *exchange[2][\(count)];")
+        writer.block("for (int k = 0; k < 2; ++k)") {
+            for update in program.updates {
+                writer.line("st_iterates[k].\(names[update.grid]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
+            }
+        }
+        writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };")
+        for other in program.readOnlyGrids {
+            writer.line("\(scalar) *\(names[other.name]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
+        }
+        writer.comment("Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included).")
+        writer.block("for (int k = 0; k < 2; ++k)") {
+            for update in program.updates {
+                host.fills(of: update.grid, into: "st_iterates[k].\(names[update.grid])", decomposition: "&decomp")
+            }
+            for (g, update) in program.updates.enumerated() {
+                writer.line("exchange[k][\(g)] = stmpi_halo_create(&decomp, st_iterates[k].\(names[update.grid]), \(mpiType));")
+            }
+        }
+        for other in program.readOnlyGrids {
+            writer.comment("\(other.name) never changes: its halo is filled here, never exchanged.")
+            host.fills(of: other.name, into: names[other.name], decomposition: "&decomp")
         }
     }
 
@@ -148,16 +193,19 @@ public struct MPIBackend: Backend {
             // Red-black: each half-sweep reads the other colour's newest values, the halo's too.
             for colour in SweepWriter.colours {
                 writer.comment("The \(colour) half-sweep, after its own halo exchange.")
-                halfSweep(writer, function: "\(function)_\(colour)", slabs: sweeps.program.dimensions == 3)
+                halfSweep(writer, function: "\(function)_\(colour)", grids: 1, slabs: sweeps.program.dimensions == 3)
             }
             return
         }
-        halfSweep(writer, function: function, slabs: sweeps.program.dimensions == 3)
+        halfSweep(writer, function: function, grids: sweeps.program.updates.count, slabs: sweeps.program.dimensions == 3)
     }
 
+    /// A sweep of the block. A system exchanges the halo of each of its `grids`, all started
+    /// before the deep interior: each exchange uses the same tags (the side), and MPI matches
+    /// messages between two ranks in the order they were started, which is the same on every rank.
     /// `slabs`: a 3-D grid's rank sweeps the rectangle's planes (its rows to the runtime), every
     /// row and column of them; the buffers it gets start at the first point of local plane 0.
-    private func halfSweep(_ writer: CodeWriter, function: String, slabs: Bool) {
+    private func halfSweep(_ writer: CodeWriter, function: String, grids: Int, slabs: Bool) {
         func call(_ rect: String) -> String {
             guard slabs else {
                 let arguments = ["&args", "\(rect).i0", "\(rect).i1", "\(rect).j0", "\(rect).j1",
@@ -169,10 +217,15 @@ public struct MPIBackend: Backend {
             return "if (\(rect).j0 < \(rect).j1) \(function)(\(arguments.joined(separator: ", ")));"
         }
         pragma(writer, "master")
-        writer.line("stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */")
+        if grids > 1 {
+            writer.line("for (int k = 0; k < \(grids); ++k) stmpi_halo_begin(exchange[iteration % 2][k]); /* every grid's halo cells travel while the deep interior is updated */")
+        } else {
+            writer.line("stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */")
+        }
         writer.line(call("interior"))
         pragma(writer, "master")
-        writer.line("stmpi_halo_end(exchange[iteration % 2]);")
+        writer.line(grids > 1 ? "for (int k = 0; k < \(grids); ++k) stmpi_halo_end(exchange[iteration % 2][k]);"
+                    : "stmpi_halo_end(exchange[iteration % 2]);")
         pragma(writer, "barrier /* the halo has arrived before the frame reads it */")
         writer.line("for (int k = 0; k < 4; ++k) \(call("frame[k]"))")
     }
@@ -203,7 +256,12 @@ public struct MPIBackend: Backend {
             writer.line("const double seconds = stmpi_allreduce_max(st_seconds() - start);")
             writer.line("st_progress_done(&options);")
             writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
-            writer.line("stmpi_check_finite(stmpi_count_nonfinite(&decomp, buffer[iterations % 2], sizeof(\(host.scalar))), iterations);")
+            if program.isSystem {
+                let counts = program.updates.map { "stmpi_count_nonfinite(&decomp, st_iterates[iterations % 2].\(host.names[$0.grid]), sizeof(\(host.scalar)))" }
+                writer.line("stmpi_check_finite(" + counts.joined(separator: "\n                       + ") + ", iterations);")
+            } else {
+                writer.line("stmpi_check_finite(stmpi_count_nonfinite(&decomp, buffer[iterations % 2], sizeof(\(host.scalar))), iterations);")
+            }
         case .until(let norm, _, _, _, _):
             let check = program.loops.check!
             writer.line("long iterations = 0, nonfinite_seen = 0;")

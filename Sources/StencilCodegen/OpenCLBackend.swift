@@ -83,8 +83,10 @@ public struct OpenCLBackend: Backend {
             host.stoppingConstants()
             writer.blank()
             writer.comment("Initial and boundary values in the order written; both device iterates start from this grid.")
-            writer.line("\(scalar) *\(grid) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
-            host.fills(of: program.update.grid, into: grid)
+            for update in program.updates {
+                writer.line("\(scalar) *\(names[update.grid]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
+                host.fills(of: update.grid, into: names[update.grid])
+            }
             for other in program.readOnlyGrids {
                 writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
                 host.fills(of: other.name, into: names[other.name])
@@ -94,11 +96,19 @@ public struct OpenCLBackend: Backend {
             writer.blank()
             iterationLoop(program, host: host, kernels: kernels)
             writer.blank()
-            writer.comment("The grid comes back once, at the end.")
-            writer.line("stcl_read(&env, buffers[current], bytes, \(grid));")
+            if program.isSystem {
+                writer.comment("The grids come back once, at the end.")
+                for (g, update) in program.updates.enumerated() {
+                    writer.line("stcl_read(&env, buffers[current][\(g)], bytes, \(names[update.grid]));")
+                }
+            } else {
+                writer.comment("The grid comes back once, at the end.")
+                writer.line("stcl_read(&env, buffers[current], bytes, \(grid));")
+            }
             if case .steps = program.stopping {
                 writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
-                writer.line("st_check_finite(st_count_nonfinite(\(grid), \(host.storageRows), cols, sizeof(\(scalar))), iterations);")
+                let counts = program.updates.map { "st_count_nonfinite(\(names[$0.grid]), \(host.storageRows), cols, sizeof(\(scalar)))" }
+                writer.line("st_check_finite(" + counts.joined(separator: "\n                    + ") + ", iterations);")
             }
             writer.line("char schedule[64];")
             switch program.dimensions {
@@ -109,10 +119,11 @@ public struct OpenCLBackend: Backend {
             host.summary(target: "opencl", threads: "1", schedule: "schedule", device: "stcl_device_description(&env)")
             writer.line("if (options.output_path) st_write_npy(options.output_path, \(grid), \(host.storageRows), cols, cols, sizeof(\(scalar)));")
             host.image(grid)
-            host.outputs([grid] + others)
+            let updated = program.updates.map { names[$0.grid] }
+            host.outputs(updated + others)
             writer.line("st_print_summary(&summary, &options);")
             writer.line("stcl_release(&env);")
-            writer.line(([grid] + others).map { "st_free_grid(\($0));" }.joined(separator: " "))
+            writer.line((updated + others).map { "st_free_grid(\($0));" }.joined(separator: " "))
             writer.line("return 0;")
         }
         host.entryPoints()
@@ -170,7 +181,13 @@ public struct OpenCLBackend: Backend {
         }
         writer.blank()
         writer.line("const size_t bytes = (size_t)\(program.dimensions == 3 ? "planes * (size_t)rows" : host.storageRows) * (size_t)cols * sizeof(\(scalar));")
-        if program.redBlack {
+        if program.isSystem {
+            let count = program.updates.count
+            writer.comment("buffers[k][g]: iterate k of updated grid g (\(program.updates.map(\.grid).joined(separator: ", "))); buffers[current] is the current iterate of every grid.")
+            let one = program.updates.map { "stcl_create_buffer(&env, bytes, \(names[$0.grid]))" }.joined(separator: ", ")
+            writer.line("cl_mem buffers[2][\(count)] = { { \(one) },")
+            writer.line("                          { \(one) } };")
+        } else if program.redBlack {
             writer.comment("Red-black order updates in place: one device grid, which buffers[0] and buffers[1] both name.")
             writer.line("cl_mem buffers[2];")
             writer.line("buffers[0] = buffers[1] = stcl_create_buffer(&env, bytes, \(grid));")
@@ -192,10 +209,12 @@ public struct OpenCLBackend: Backend {
             writer.line("cl_mem nonfinite = stcl_create_buffer(&env, sizeof(cl_int), &no_points); /* NaN/Inf points seen */")
         }
         writer.blank()
-        writer.comment("Arguments that never change. Arguments 2 and 3, the two iterates, are set at each launch: the swap.")
+        writer.comment(program.isSystem
+            ? "Arguments that never change. Arguments 2 to \(kernels.firstFixedArgument - 1), the two iterates of each grid, are set at each launch: the swap."
+            : "Arguments that never change. Arguments 2 and 3, the two iterates, are set at each launch: the swap.")
         writer.line("const cl_long rows_arg = \(program.dimensions == 1 ? "1" : "rows"), cols_arg = cols;\(program.dimensions == 1 ? " /* 1-D: the kernels do not read rows */" : "")")
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
-        let updateParams = program.update.value.params
+        let updateParams = program.updateParams
         for param in updateParams {
             let name = names[param]
             let needsCast = integers.contains(param) || program.elementType == .float32
@@ -206,7 +225,7 @@ public struct OpenCLBackend: Backend {
         writer.block("for (int k = 0; k < \(kernelNames.count); ++k)") {
             writer.line("STCL_ARG(sweep_kernels[k], 0, rows_arg);")
             writer.line("STCL_ARG(sweep_kernels[k], 1, cols_arg);")
-            var index = 4
+            var index = kernels.firstFixedArgument
             for other in program.readOnlyGrids {
                 writer.line("STCL_ARG(sweep_kernels[k], \(index), \(names[other.name])_buffer);")
                 index += 1
@@ -217,7 +236,7 @@ public struct OpenCLBackend: Backend {
             }
         }
         if kernels.norm != nil {
-            let first = 4 + program.readOnlyGrids.count + updateParams.count + (program.redBlack ? 1 : 0) /* colour */
+            let first = kernels.firstFixedArgument + program.readOnlyGrids.count + updateParams.count + (program.redBlack ? 1 : 0) /* colour */
             writer.line("STCL_ARG(check_kernel, \(first), partial);")
             writer.line("STCL_ARG(check_kernel, \(first + 1), nonfinite);")
             writer.line("STCL_LOCAL_ARG(check_kernel, \(first + 2), wg.rows * wg.cols * norm_size);")
@@ -232,7 +251,7 @@ public struct OpenCLBackend: Backend {
         writer.line(" * the first launch. A sweep from buffers[0] into buffers[1] is what the first iteration does")
         writer.line(" * again, so launching each kernel once here changes nothing. */")
         let colourIndex = { (kernel: String) -> Int in
-            4 + program.readOnlyGrids.count + updateParams.count
+            kernels.firstFixedArgument + program.readOnlyGrids.count + updateParams.count
         }
         if program.redBlack {
             writer.comment("Red-black: the warm-up launches have colour 2, which updates no point (the grid is updated in place).")
@@ -240,8 +259,15 @@ public struct OpenCLBackend: Backend {
             for kernel in kernelNames { writer.line("STCL_ARG(\(kernel), \(colourIndex(kernel)), no_colour);") }
         }
         writer.block("for (int k = 0; k < \(kernelNames.count); ++k)") {
-            writer.line("STCL_ARG(sweep_kernels[k], 2, buffers[0]);")
-            writer.line("STCL_ARG(sweep_kernels[k], 3, buffers[1]);")
+            if program.isSystem {
+                for g in program.updates.indices {
+                    writer.line("STCL_ARG(sweep_kernels[k], \(2 + 2 * g), buffers[0][\(g)]);")
+                    writer.line("STCL_ARG(sweep_kernels[k], \(3 + 2 * g), buffers[1][\(g)]);")
+                }
+            } else {
+                writer.line("STCL_ARG(sweep_kernels[k], 2, buffers[0]);")
+                writer.line("STCL_ARG(sweep_kernels[k], 3, buffers[1]);")
+            }
             writer.line(enqueue(program, "sweep_kernels[k]", "\"warm-up\""))
         }
         if kernels.norm != nil {
@@ -254,12 +280,19 @@ public struct OpenCLBackend: Backend {
         let writer = host.writer
         let scalar = host.scalar
         let colourIndex = { (kernel: String) -> String in
-            let first = 4 + program.readOnlyGrids.count + program.update.value.params.count
+            let first = kernels.firstFixedArgument + program.readOnlyGrids.count + program.updateParams.count
             return String(first)
         }
         let launch = { (kernel: String, name: String) in
-            writer.line("STCL_ARG(\(kernel), 2, buffers[current]);")
-            writer.line("STCL_ARG(\(kernel), 3, buffers[1 - current]);")
+            if program.isSystem {
+                for g in program.updates.indices {
+                    writer.line("STCL_ARG(\(kernel), \(2 + 2 * g), buffers[current][\(g)]);")
+                    writer.line("STCL_ARG(\(kernel), \(3 + 2 * g), buffers[1 - current][\(g)]);")
+                }
+            } else {
+                writer.line("STCL_ARG(\(kernel), 2, buffers[current]);")
+                writer.line("STCL_ARG(\(kernel), 3, buffers[1 - current]);")
+            }
             if program.redBlack {
                 writer.comment("Red-black: the red half-sweep, then the black one, in place (the queue runs them in order).")
                 writer.block("for (cl_int colour = 0; colour < 2; ++colour)") {

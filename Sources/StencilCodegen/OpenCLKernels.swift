@@ -43,9 +43,23 @@ public struct OpenCLKernels {
     public func checkName(_ norm: Norm) -> String { "sweep_\(norm.rawValue)" }
     public func reduceName(_ norm: Norm) -> String { "reduce_\(norm.rawValue)" }
 
-    /// Arguments shared by every sweep kernel, in order: rows, cols, the two iterates (indices 2
-    /// and 3, set at each launch: that is the swap), read-only grids, params of the update.
+    /// The first argument after the iterates: 2 + 2 per updated grid (grid g's current iterate is
+    /// argument 2 + 2g, its next one 3 + 2g, both set at each launch: that is the swap).
+    public var firstFixedArgument: Int { 2 + 2 * program.updates.count }
+
+    /// Arguments shared by every sweep kernel, in order: rows, cols, the two iterates of each
+    /// updated grid (set at each launch: that is the swap), read-only grids, params of the updates.
     var sweepParameters: [String] {
+        if program.isSystem {
+            var list = ["const long rows", "const long cols"]
+            for update in program.updates {
+                list += ["__global const \(scalar) *restrict \(names[update.grid])",
+                         "__global \(scalar) *restrict \(names.next(update.grid))"]
+            }
+            list += program.readOnlyGrids.map { "__global const \(scalar) *restrict \(names[$0.name])" }
+            list += program.updateParams.map { "const \(scalar) \(names[$0])" }
+            return list
+        }
         // Red-black order updates in place: both are the same buffer, so neither is `restrict`,
         // and the kernel writes through the first.
         var list = program.redBlack
@@ -138,7 +152,7 @@ public struct OpenCLKernels {
                 arguments.forEach(walk)
             }
         }
-        walk(program.update.value)
+        program.updates.forEach { walk($0.value) }
         let scalar = program.elementType == .float32 ? "float" : "double"
         for (name, op) in [("min", "<"), ("max", ">")] where used.contains(name) {
             writer.line("\(scalar) st_\(name)(\(scalar) st_a, \(scalar) st_b) { return (st_a \(op) st_b || st_b != st_b) ? st_a : st_b; }")
@@ -203,11 +217,46 @@ public struct OpenCLKernels {
     }
 
     private func sweepKernel(_ writer: CodeWriter) {
-        writer.comment("\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))")
+        for update in program.updates {
+            writer.comment("\(program.sourceName):\(update.line)  \(IRPrinter.update(update))")
+        }
         writer.block(signature(sweepName, sweepParameters)) {
             pointOfWorkItem(writer)
             writer.line("if (\(pastInterior)) return; /* the rounded-up part of the NDRange\(program.redBlack ? ", or the other colour" : "") */")
-            writer.line("\(target)[\(point)] = \(CExprPrinter.print(program.update.value, dialect));")
+            if program.isSystem {
+                for update in program.updates {
+                    writer.line("\(names.next(update.grid))[\(point)] = \(CExprPrinter.print(update.value, dialect));")
+                }
+            } else {
+                writer.line("\(target)[\(point)] = \(CExprPrinter.print(program.update.value, dialect));")
+            }
+        }
+    }
+
+    /// The body of a system's check kernel at an interior point: every update written, the
+    /// change of each grid of the norm folded into the work-item's contribution.
+    private func systemCheckPoint(_ writer: CodeWriter, _ norm: Norm) {
+        for update in program.updates {
+            let value = CExprPrinter.print(update.value, dialect)
+            let grid = names[update.grid], next = names.next(update.grid)
+            guard program.normGrids.contains(update.grid) else {
+                writer.line("\(next)[\(point)] = \(value);")
+                continue
+            }
+            writer.block("") {
+                writer.line("const \(scalar) next = \(value);")
+                if norm == .maxdiff {
+                    writer.line("const \(scalar) change = next - \(grid)[\(point)];")
+                    writer.line("\(next)[\(point)] = next;")
+                    writer.line("contribution = fmax(contribution, fabs(change));")
+                    writer.line("if (!(fabs(change) <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"))) atomic_inc(nonfinite); /* NaN or Inf: diverged */")
+                } else {
+                    writer.line("const st_sum change = (st_sum)next - (st_sum)\(grid)[\(point)];")
+                    writer.line("\(next)[\(point)] = next;")
+                    writer.line("contribution += change * change;")
+                    writer.line("if (!(change * change <= ST_SUM_MAX)) atomic_inc(nonfinite); /* NaN or Inf: diverged */")
+                }
+            }
         }
     }
 
@@ -247,6 +296,10 @@ public struct OpenCLKernels {
             writer.line("const int group_size = (int)(get_local_size(0) * get_local_size(1));")
             writer.line("\(accumulator) contribution = 0;")
             writer.block("if (\(inInterior))") {
+                if program.isSystem {
+                    systemCheckPoint(writer, norm)
+                    return
+                }
                 writer.line("const \(scalar) next = \(CExprPrinter.print(program.update.value, dialect));")
                 if norm == .maxdiff {
                     writer.line("const \(scalar) change = next - \(grid)[\(point)];")

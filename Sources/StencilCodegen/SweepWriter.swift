@@ -46,7 +46,7 @@ public struct SweepWriter {
     /// An MPI rank's sweep whose update uses the index names: the loop indices are local, so
     /// the block's global offset comes in the args record (`row_offset`, `col_offset`).
     var offsetsIndices: Bool {
-        program.update.value.usesIndex && (program.schedule.target == .mpi || program.schedule.target == .hybrid)
+        program.updates.contains { $0.value.usesIndex } && (program.schedule.target == .mpi || program.schedule.target == .hybrid)
     }
 
     /// Dialect inside a sweep: reads index the flat grid, params are locals of the element type,
@@ -79,7 +79,7 @@ public struct SweepWriter {
             if offsetsIndices { writer.line("long row_offset, col_offset; /* global index of local index 0 */") }
             if program.redBlack { writer.line("long parity; /* (global row + global col) - (local row + local col), mod 2: the colour of a point comes from its global indices */") }
             for other in program.readOnlyGrids { writer.line("const \(scalar) *\(names[other.name]);") }
-            for param in program.update.value.params { writer.line("\(scalar) \(names[param]);") }
+            for param in program.updateParams { writer.line("\(scalar) \(names[param]);") }
         }
         writer.blank()
         if let check = loops.check {
@@ -89,6 +89,11 @@ public struct SweepWriter {
             writer.line("static \(checkType) \(check.variable);")
             writer.line("static long nonfinite; /* points that became NaN or Inf */")
             writer.blank()
+        }
+        if program.isSystem {
+            systemTypedef()
+            systemFunctions()
+            return
         }
         writer.comment("\(program.sourceName):\(program.update.line)  \(IRPrinter.update(program.update))")
         if program.redBlack {
@@ -360,7 +365,7 @@ public struct SweepWriter {
         }
         if program.redBlack { fields.append(".parity = \(parity)") }
         for other in program.readOnlyGrids { fields.append(".\(names[other.name]) = \(names[other.name])") }
-        for param in program.update.value.params {
+        for param in program.updateParams {
             let value = integers.contains(param) || program.elementType == .float32 ? "(\(scalar))\(names[param])" : names[param]
             fields.append(".\(names[param]) = \(value)")
         }

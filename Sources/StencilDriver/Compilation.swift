@@ -50,6 +50,9 @@ public enum Compilation {
         if let error = checked.targetError(chosen, supported: supportedDimensions(chosen)) {
             throw SourceErrors(rendered: error)
         }
+        if program.isSystem, let error = checked.targetError(chosen, supported: [2], detail: " with several updates (a system)") {
+            throw SourceErrors(rendered: error)
+        }
         if (chosen == .mpi || chosen == .hybrid) && program.schedule.decompose == .grid,
            let error = checked.targetError(chosen, supported: [2], detail: " with decompose grid (decompose rows splits the planes into slabs)") {
             throw SourceErrors(rendered: error)

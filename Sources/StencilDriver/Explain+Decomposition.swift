@@ -39,7 +39,8 @@ extension Explain {
         let how = schedule.decompose == .rows ? "block rows" : "MPI_Dims_create, non-periodic MPI_Cart_create"
         out += "  process grid \(plan.processRows)x\(plan.processCols) (\(how)); the first rows % \(plan.processRows) block rows"
             + (plan.processCols > 1 ? " and cols % \(plan.processCols) block columns" : "") + " get one more\n"
-        out += "  each rank allocates only its block plus a halo \(h) deep on every side (two buffers)\n"
+        out += "  each rank allocates only its block plus a halo \(h) deep on every side (two buffers"
+            + (program.isSystem ? " of each of the \(program.updates.count) updated grids)\n" : ")\n")
         out += "\n"
         let header = ["rank", "at", "rows", "cols", "local array", "neighbours", "halo bytes"]
         var table: [[String]] = [header]
@@ -64,11 +65,13 @@ extension Explain {
         if plan.blocks.count > listedRanks {
             out += "  ... \(plan.blocks.count - listedRanks) more ranks\n"
         }
-        let totalBytes = plan.blocks.map(\.haloBytes).reduce(0, +)
-        let messages = plan.blocks.map(\.messages).reduce(0, +)
+        // A system exchanges the halo of every updated grid each sweep (read-only grids never).
+        let grids = program.updates.count
+        let totalBytes = plan.blocks.map(\.haloBytes).reduce(0, +) * grids
+        let messages = plan.blocks.map(\.messages).reduce(0, +) * grids
         out += "\n"
         out += "  per sweep: \(messages) messages, \(totalBytes) bytes in all (halo bytes: what a rank sends, and receives,\n"
-        out += "  in one exchange; non-blocking, derived datatypes for columns and corners)\n"
+        out += "  in one exchange\(grids > 1 ? " of one grid; a system exchanges each of its \(grids) updated grids" : ""); non-blocking, derived datatypes for columns and corners)\n"
         out += "  overlap: each rank starts the exchange, updates the deep interior (h away from every\n"
         out += "  neighbour), then waits and updates the frame; STENCILC_MPI_OVERLAP=0 turns overlap off\n"
         switch program.stopping {

@@ -40,7 +40,11 @@ public enum Explain {
         for p in program.params {
             out += "  param \(p.name) = \(IRPrinter.format(p.defaultValue))\(p.isInteger ? " (integer)" : "") by default; override with --param \(p.name)=VALUE\n"
         }
-        out += "  \(IRPrinter.update(program.update))\n"
+        for update in program.updates { out += "  \(IRPrinter.update(update))\n" }
+        if program.isSystem {
+            out += "  a system of \(program.updates.count) updates: one iteration applies them all, every read seeing the previous\n"
+            out += "  iterate of every grid (one loop nest computes all of them at each point; their iterates swap together)\n"
+        }
         if let omega = program.relax {
             let factor = IRPrinter.expression(omega)
             let old = "\(program.update.grid)[\(program.update.indices.joined(separator: ", "))]"
@@ -72,8 +76,8 @@ public enum Explain {
             out += "  hybrid) or kernel launch (opencl). Iterations count red-then-black pairs; the norm of `until` is\n"
             out += "  the change over a whole iteration (each point changes once per iteration)\n"
         }
-        let reads = program.update.value.reads
-        out += "  the update reads \(reads.count) grid value\(reads.count == 1 ? "" : "s"); the largest offset is \(h), so the halo is \(h):\n"
+        let reads = program.updates.flatMap(\.value.reads)
+        out += "  \(program.isSystem ? "the updates read" : "the update reads") \(reads.count) grid value\(reads.count == 1 ? "" : "s"); the largest offset is \(h), so the halo is \(h):\n"
         if program.dimensions == 2 {
             out += "  points with \(h) <= row < \(grid.rows)-\(h) and \(h) <= col < \(grid.cols)-\(h) are updated, the outer ring \(h) deep is boundary\n"
         } else {
@@ -84,7 +88,8 @@ public enum Explain {
         case .steps(let count, _):
             out += "  stops after exactly \(IRPrinter.expression(count)) sweeps\n"
         case .until(let norm, let epsilon, let every, let maximum, _):
-            out += "  stops when \(norm.rawValue)(\(grid.name)) < \(IRPrinter.expression(epsilon)), computed on every \(IRPrinter.expression(every))th sweep only, after at most \(IRPrinter.expression(maximum)) sweeps\n"
+            let normed = program.normGrids.isEmpty ? grid.name : program.normGrids.joined(separator: ", ")
+            out += "  stops when \(norm.rawValue)(\(normed)) < \(IRPrinter.expression(epsilon)), computed on every \(IRPrinter.expression(every))th sweep only, after at most \(IRPrinter.expression(maximum)) sweeps\n"
         }
         out += "\n"
         switch program.schedule.target {

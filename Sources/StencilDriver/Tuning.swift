@@ -4,8 +4,10 @@
 // model only knows the cache sizes; the tuner times the candidates on this machine instead, each
 // run a fresh process from the same initial field for a short fixed number of sweeps, keeps the
 // fastest and stores it under a key of everything that could change the answer. `stencilc run`
-// then passes the stored plan to the program (`--plan ... --plan-source tuned`). Every plan gives
-// the same bits, so tuning changes speed only.
+// then passes the stored plan to the program (`--plan ... --plan-source tuned`). For openmp, the
+// OpenMP schedule and chunk of the row loop are chosen first, the same way; they are compile-time
+// clauses, so each candidate is a build of its own, and `run` rebuilds with the stored one. Every
+// plan and schedule gives the same bits, so tuning changes speed only.
 
 import Foundation
 import StencilCodegen
@@ -15,6 +17,9 @@ import StencilIR
 public struct WisdomEntry: Codable, Sendable, Equatable {
     /// `--plan` text: `sweeps`, `tiles:16:64`, `bands:7:12`.
     public var plan: String
+    /// The OpenMP schedule that won, as the program prints it (`dynamic,16`), when it is not the
+    /// one the program was compiled with; nil when that one won or none was tuned.
+    public var schedule: String? = nil
     public var mlups: Double
     /// The cost model's plan and speed in the same measurement.
     public var defaultPlan: String
@@ -96,6 +101,12 @@ public struct TuneTiming: Sendable {
 }
 
 public struct TuneOutcome: Sendable {
+    /// The schedules timed with whole sweeps (openmp with 2 or more threads; `plan` holds the
+    /// schedule's text); the fastest of them, under which the plans were timed; and the one kept
+    /// (the compiled one again when the other did not beat the default in the final rounds).
+    public var scheduleTimings: [TuneTiming] = []
+    public var timedSchedule: String
+    public var schedule: String
     public var best: TuneTiming
     public var defaultTiming: TuneTiming
     public var timings: [TuneTiming]
@@ -145,6 +156,16 @@ public struct Tuner: Sendable {
                    cpu: Wisdom.cpuIdentity())
     }
 
+    /// The compile-time schedules tried for openmp: static blocks (the usual best for a uniform
+    /// stencil), interleaved static chunks, dynamic and guided (better when threads are uneven:
+    /// another load on the machine, SMT siblings, a slower core).
+    public static let scheduleCandidates: [(ScheduleKind, Int?)] = [(.static, nil), (.static, 8), (.dynamic, 4), (.dynamic, 16), (.guided, nil)]
+
+    /// A resolved schedule as the emitted program prints it in its summary: `static`, `dynamic,16`.
+    public static func scheduleText(_ schedule: ResolvedSchedule) -> String {
+        schedule.kind.rawValue + (schedule.chunksize.map { ",\($0)" } ?? "")
+    }
+
     /// The candidate plans for a grid of `rows` rows: whole sweeps, tiles of several heights and
     /// depths, and bands where the code has them and the team has 2 or more threads.
     public static func candidates(rows: Int, halo: Int, bands: Bool) -> [String] {
@@ -165,7 +186,10 @@ public struct Tuner: Sendable {
     }
 
     /// Times the candidates and returns the fastest (not stored: the caller does that).
+    /// `scheduleVariant` compiles the program with another OpenMP schedule and chunk; without it
+    /// (the caller fixed the schedule) only the run-time plans are tuned.
     public func tune(_ result: CompilationResult, stem: String, params: [String], environment: [String: String] = [:],
+                     scheduleVariant: ((ScheduleKind, Int?) throws -> CompilationResult)? = nil,
                      progress: ((String) -> Void)? = nil) throws -> TuneOutcome {
         let program = result.program
         guard program.schedule.target == .serial || program.schedule.target == .openmp else {
@@ -182,34 +206,79 @@ public struct Tuner: Sendable {
         let rate = max(probe.mlups, 1)
         let sweeps = max(3, Int(secondsPerRun * rate * 1e6 / points))
 
+        // First the schedule (openmp, 2 or more threads: with one thread every schedule is the
+        // same loop), with whole sweeps, where the row loop's schedule is all that differs.
+        let original = Tuner.scheduleText(program.schedule)
+        var chosen = (text: original, executable: executable, program: program)
+        var scheduleTimings: [TuneTiming] = []
+        if let scheduleVariant, program.schedule.target == .openmp, threads > 1 {
+            var variants = [(text: original, executable: executable, program: program)]
+            for (kind, chunk) in Tuner.scheduleCandidates {
+                let variant = try scheduleVariant(kind, chunk)
+                let text = Tuner.scheduleText(variant.program.schedule)
+                guard !variants.contains(where: { $0.text == text }) else { continue }
+                progress?("building schedule(\(text))")
+                variants.append((text, try launcher.build(variant, stem: stem), variant.program))
+            }
+            scheduleTimings = variants.map { TuneTiming(plan: $0.text, mlups: []) }
+            for round in 0..<finalRepeats {
+                for (index, variant) in variants.enumerated() {
+                    progress?("schedule round \(round + 1)/\(finalRepeats): \(variant.text)")
+                    let outcome = try run(variant.executable, program: program, params: params, plan: "sweeps", sweeps: sweeps,
+                                          environment: environment)
+                    scheduleTimings[index].mlups.append(outcome.mlups)
+                }
+            }
+            let fastest = scheduleTimings.indices.max { scheduleTimings[$0].median < scheduleTimings[$1].median }!
+            chosen = variants[fastest]
+        }
+        // The cost model's plan under the chosen schedule (bands need plain static blocks).
+        var chosenDefault = defaultPlan
+        if chosen.text != original {
+            let probe = try run(chosen.executable, program: program, params: params, plan: nil, sweeps: 3, environment: environment)
+            chosenDefault = (probe.summary["plan"] as? [String: Any])?["spec"] as? String ?? "sweeps"
+        }
+
         // `temporal off` in the schedule asks for whole sweeps: nothing to choose then.
         var candidates = program.schedule.temporal == .off ? ["sweeps"]
-            : Tuner.candidates(rows: rows, halo: program.halo, bands: program.loops.hasLoneSweep && threads > 1)
-        if !candidates.contains(defaultPlan) { candidates.insert(defaultPlan, at: 0) }
+            : Tuner.candidates(rows: rows, halo: program.halo, bands: chosen.program.loops.hasLoneSweep && threads > 1)
+        if !candidates.contains(chosenDefault) { candidates.insert(chosenDefault, at: 0) }
         var timings: [TuneTiming] = []
         for (index, plan) in candidates.enumerated() {
             progress?("[\(index + 1)/\(candidates.count)] \(plan)")
-            let outcome = try run(executable, program: program, params: params, plan: plan, sweeps: sweeps, environment: environment)
+            let outcome = try run(chosen.executable, program: program, params: params, plan: plan, sweeps: sweeps, environment: environment)
             timings.append(TuneTiming(plan: plan, mlups: [outcome.mlups]))
         }
         // The best few and the default again, alternating, so that a noisy first run decides nothing.
+        // The default is what a run without tuning gets: the compiled schedule and the cost model's plan.
         var finalists = Array(timings.sorted { $0.median > $1.median }.prefix(4).map(\.plan))
-        if !finalists.contains(defaultPlan) { finalists.append(defaultPlan) }
+        if !finalists.contains(chosenDefault) { finalists.append(chosenDefault) }
+        var defaultTiming = TuneTiming(plan: defaultPlan, mlups: [])
         for round in 0..<finalRepeats {
             for plan in finalists {
                 progress?("final round \(round + 1)/\(finalRepeats): \(plan)")
-                let outcome = try run(executable, program: program, params: params, plan: plan, sweeps: sweeps, environment: environment)
+                let outcome = try run(chosen.executable, program: program, params: params, plan: plan, sweeps: sweeps, environment: environment)
                 if let k = timings.firstIndex(where: { $0.plan == plan }) { timings[k].mlups.append(outcome.mlups) }
+            }
+            if chosen.text != original {
+                let outcome = try run(executable, program: program, params: params, plan: defaultPlan, sweeps: sweeps, environment: environment)
+                defaultTiming.mlups.append(outcome.mlups)
             }
         }
         let finals = timings.filter { finalists.contains($0.plan) }
-        let best = finals.max { $0.median < $1.median }!
-        let defaultTiming = timings.first { $0.plan == defaultPlan }!
+        var best = finals.max { $0.median < $1.median }!
+        if chosen.text == original { defaultTiming = timings.first { $0.plan == defaultPlan }! }
+        // Another schedule is kept only when it beats the default in the same rounds.
+        let timedSchedule = chosen.text
+        if chosen.text != original && best.median <= defaultTiming.median {
+            chosen = (original, executable, program)
+            best = defaultTiming
+        }
         let formatter = ISO8601DateFormatter()
-        let entry = WisdomEntry(plan: best.plan, mlups: best.median, defaultPlan: defaultPlan, defaultMLUPS: defaultTiming.median,
+        let entry = WisdomEntry(plan: best.plan, schedule: chosen.text == original ? nil : chosen.text, mlups: best.median, defaultPlan: defaultPlan, defaultMLUPS: defaultTiming.median,
                                 stencil: program.name, params: Tuner.effectiveParams(program, params), threads: threads, cpu: Wisdom.cpuIdentity(),
                                 flags: result.emitted.recipe.flags.joined(separator: " "), date: formatter.string(from: Date()))
-        return TuneOutcome(best: best, defaultTiming: defaultTiming, timings: timings, sweeps: sweeps,
+        return TuneOutcome(scheduleTimings: scheduleTimings, timedSchedule: timedSchedule, schedule: chosen.text, best: best, defaultTiming: defaultTiming, timings: timings, sweeps: sweeps,
                            key: key(result, params: params), entry: entry)
     }
 

@@ -24,7 +24,7 @@ public enum VerifyTolerance {
     public static func relative(for target: Target, program: Program) -> Double? {
         switch target {
         case .serial, .openmp, .mpi, .hybrid: return nil
-        case .opencl: return callsInexactFunctions(program.update.value) ? openCLTranscendental : nil
+        case .opencl: return program.updates.contains { callsInexactFunctions($0.value) } ? openCLTranscendental : nil
         }
     }
 

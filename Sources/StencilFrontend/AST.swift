@@ -100,7 +100,10 @@ public struct UpdateDecl: Sendable {
 
 public struct UntilDecl: Sendable {
     public let norm: Identifier
-    public let grid: Identifier
+    /// The grids whose change the norm takes together (`maxdiff(u, v)`), at least one.
+    public let grids: [Identifier]
+    /// The first grid listed.
+    public var grid: Identifier { grids[0] }
     public let epsilon: Expr
     public let every: Expr?
     public let max: Expr?

@@ -118,8 +118,20 @@ extension DiagnosticMessage {
         id: "missing-stopping-rule", "no stopping rule: add 'steps T' or 'until maxdiff(GRID) < EPS'")
     static let bothStoppingRules = DiagnosticMessage(
         id: "two-stopping-rules", "a stencil has exactly one stopping rule: 'steps' or 'until', not both")
-    static func normOfOtherGrid(_ name: String, updated: String) -> Self {
-        .init(id: "norm-grid", "'until' must test the updated grid '\(updated)', not '\(name)'")
+    static func normOfOtherGrid(_ name: String, updated: [String]) -> Self {
+        let list = updated.map { "'\($0)'" }.joined(separator: ", ")
+        return .init(id: "norm-grid", updated.count == 1
+            ? "'until' must test the updated grid \(list), not '\(name)'"
+            : "'until' must test updated grids (\(list)); no update writes '\(name)'")
+    }
+    static func normGridTwice(_ name: String) -> Self {
+        .init(id: "norm-grid-twice", "grid '\(name)' is listed twice in the norm")
+    }
+    static func gridUpdatedTwice(_ name: String) -> Self {
+        .init(id: "grid-updated-twice", "grid '\(name)' has two updates; each update of a system writes a different grid")
+    }
+    static func redblackSystem(_ count: Int) -> Self {
+        .init(id: "redblack-system", "'order redblack' needs exactly one update, and this stencil has \(count): red-black order updates one grid in place; a system runs in Jacobi order")
     }
     static func gridSize(_ what: String) -> Self {
         .init(id: "grid-size", "a grid size is a positive integer literal or an integer param; \(what)")

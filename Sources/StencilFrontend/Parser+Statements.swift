@@ -120,7 +120,7 @@ extension Parser {
         return UpdateDecl(grid: grid, indices: indices, value: value, range: range(from: keyword.range))
     }
 
-    /// until := 'until' NORM '(' NAME ')' '<' expression ['every' expression] ['max' expression]
+    /// until := 'until' NORM '(' NAME {',' NAME} ')' '<' expression ['every' expression] ['max' expression]
     mutating func parseUntil() throws -> UntilDecl {
         let keyword = advance()
         let norm = try expectIdentifier("a norm (maxdiff or l2diff)")
@@ -128,7 +128,11 @@ extension Parser {
             throw fail(.unknownNorm(norm.name), at: norm.range)
         }
         try expect(.leftParen, "'('")
-        let grid = try expectIdentifier("a grid name")
+        var grids = [try expectIdentifier("a grid name")]
+        while check(.comma) {
+            advance()
+            grids.append(try expectIdentifier("a grid name"))
+        }
         try expect(.rightParen, "')'")
         try expect(.less, "'<'")
         let epsilon = try parseExpression()
@@ -145,7 +149,7 @@ extension Parser {
                 throw fail(.expected("'every', 'max' or end of line", found: current.quoted))
             }
         }
-        return UntilDecl(norm: norm, grid: grid, epsilon: epsilon, every: every, max: maximum, range: range(from: keyword.range))
+        return UntilDecl(norm: norm, grids: grids, epsilon: epsilon, every: every, max: maximum, range: range(from: keyword.range))
     }
 
     /// steps := 'steps' expression

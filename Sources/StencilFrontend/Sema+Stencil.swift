@@ -52,24 +52,33 @@ extension Sema {
             diagnostics.error(.missingGrid, at: stencil.name.range)
         }
 
-        // The update.
+        // The updates: one or several (a system, LANGUAGE.md section 5), each writing its own grid.
         guard let update = updates.first else {
             if !incomplete { diagnostics.error(.missingUpdate, at: stencil.name.range) }
             return nil
         }
-        for extra in updates.dropFirst() {
-            diagnostics.error(.duplicateStatement("update: a stencil has one update"), at: extra.range,
-                              notes: [note("first update is here", at: update.range)])
+        var updatedDecls: [GridDecl] = []  // in the order of the updates
+        var firstUpdateOf: [String: UpdateDecl] = [:]
+        for decl in updates {
+            if let first = firstUpdateOf[decl.grid.name] {
+                diagnostics.error(.gridUpdatedTwice(decl.grid.name), at: decl.grid.range,
+                                  notes: [note("first update of '\(decl.grid.name)' is here", at: first.range)])
+                continue
+            }
+            firstUpdateOf[decl.grid.name] = decl
+            let grid = checkUpdateHeader(decl)
+            if let grid { updatedDecls.append(grid) }
+            if let grid, grid.extents.count <= 3, decl.indices.count != grid.extents.count {
+                diagnostics.error(.wrongIndexCount(statement: "update", grid: decl.grid.name, found: decl.indices.count,
+                                                   dimensions: grid.extents.count),
+                                  at: indexListRange(decl.indices))
+            }
+            updateIndexNames.append(contentsOf: decl.indices.map(\.name))
+            checkExpression(decl.value, context: .update(indices: decl.indices.map(\.name)))
+            lines[decl.range.start.line] = file.lineText(decl.range.start.line)
         }
-        let updatedGrid = checkUpdateHeader(update)
-        updateIndexNames = update.indices.map(\.name)
-        if let updatedGrid, updatedGrid.extents.count <= 3, update.indices.count != updatedGrid.extents.count {
-            diagnostics.error(.wrongIndexCount(statement: "update", grid: update.grid.name, found: update.indices.count,
-                                               dimensions: updatedGrid.extents.count),
-                              at: indexListRange(update.indices))
-        }
-        checkExpression(update.value, context: .update(indices: updateIndexNames))
-        lines[update.range.start.line] = file.lineText(update.range.start.line)
+        let updatedGrid = updatedDecls.first
+        let updatedNames = Set(updates.map(\.grid.name))
 
         // Boundaries and initial values.
         var boundaries: [CheckedBoundary] = []
@@ -122,10 +131,10 @@ extension Sema {
         let relax = checkRelax(relaxes, update: update)
         if let relax { lines[relax.range.start.line] = file.lineText(relax.range.start.line) }
 
-        let redBlack = checkOrder(orders, update: update)
+        let redBlack = checkOrder(orders, updates: updates)
         if let order = orders.first { lines[order.range.start.line] = file.lineText(order.range.start.line) }
 
-        let stopping = checkStopping(stoppings, stencil: stencil, updated: updatedGrid)
+        let stopping = checkStopping(stoppings, stencil: stencil, updated: updatedNames)
         if let stopping {
             let line: Int
             switch stopping {
@@ -136,18 +145,18 @@ extension Sema {
         }
 
         if let updatedGrid {
-            checkGridsAgree(updated: updatedGrid, grids: gridDecls)
-            checkHalo(update: update, updated: updatedGrid, params: params)
+            checkGridsAgree(updated: updatedGrid, grids: gridDecls, alsoUpdated: updatedNames)
+            for decl in updates { checkHalo(update: decl, updated: updatedGrid, params: params) }
         }
         checkNumberRanges(stencil, grids: gridDecls, updated: updatedGrid)
-        for decl in gridDecls where decl.name.name != update.grid.name && !readGrids.contains(decl.name.name) {
+        for decl in gridDecls where !updatedNames.contains(decl.name.name) && !readGrids.contains(decl.name.name) {
             diagnostics.warning(.unusedGrid(decl.name.name), at: decl.name.range)
         }
 
         checkScheduleSizes(dimensions: updatedGrid?.extents.count ?? 2)
         guard !diagnostics.hasErrors, let stopping else { return nil }
         var checked = CheckedStencil(fileName: file.name, name: stencil.name.name, params: params, grids: grids,
-                                     boundaries: boundaries, inits: inits, update: update, relax: relax?.factor, redBlack: redBlack, stopping: stopping,
+                                     boundaries: boundaries, inits: inits, updates: updates, relax: relax?.factor, redBlack: redBlack, stopping: stopping, normGrids: normGrids(stoppings),
                                      schedule: schedule, targetSchedules: targetSchedules, sourceLines: lines)
         checked.source = file
         checked.extentsRange = updatedGrid?.extentsRange
@@ -264,10 +273,12 @@ extension Sema {
         return nil
     }
 
-    /// Every grid read together with the updated one has its shape and type.
-    mutating func checkGridsAgree(updated: GridDecl, grids: [GridDecl]) {
+    /// Every grid read or updated together with the (first) updated one has its shape and type:
+    /// one iteration sweeps them all with one loop nest, in one element type.
+    mutating func checkGridsAgree(updated: GridDecl, grids: [GridDecl], alsoUpdated: Set<String>) {
         func shape(_ g: GridDecl) -> String { "[" + g.extents.map(text).joined(separator: ", ") + "]" }
-        for grid in grids where grid.name.name != updated.name.name && readGrids.contains(grid.name.name) {
+        for grid in grids where grid.name.name != updated.name.name
+            && (readGrids.contains(grid.name.name) || alsoUpdated.contains(grid.name.name)) {
             if shape(grid) != shape(updated) {
                 diagnostics.error(.shapeMismatch(grid.name.name, shape: shape(grid), updated: updated.name.name,
                                                  updatedShape: shape(updated)), at: grid.extentsRange)
@@ -350,7 +361,9 @@ extension Sema {
     /// At most one `order`: jacobi or redblack. Red-black needs every read of the updated grid at
     /// the point itself or an odd number of steps away (LANGUAGE.md section 5), so that each
     /// half-sweep's points read only the other colour (and their own old value).
-    mutating func checkOrder(_ orders: [OrderDecl], update: UpdateDecl) -> Bool {
+    /// A system (several updates) runs in Jacobi order only: red-black updates one grid in place.
+    mutating func checkOrder(_ orders: [OrderDecl], updates: [UpdateDecl]) -> Bool {
+        let update = updates[0]
         guard let first = orders.first else { return false }
         for extra in orders.dropFirst() {
             diagnostics.error(.duplicateStatement("order: a stencil has one order"), at: extra.range,
@@ -358,7 +371,12 @@ extension Sema {
         }
         switch first.order.name {
         case "jacobi": return false
-        case "redblack": break
+        case "redblack":
+            if updates.count > 1 {
+                diagnostics.error(.redblackSystem(updates.count), at: first.order.range,
+                                  notes: [note("second update is here", at: updates[1].range)])
+                return false
+            }
         default:
             diagnostics.error(.unknownOrder(first.order.name), at: first.order.range)
             return false
@@ -385,7 +403,7 @@ extension Sema {
     }
 
     mutating func checkStopping(_ rules: [(Statement, SourceRange)], stencil: StencilDecl,
-                                updated: GridDecl?) -> CheckedStopping? {
+                                updated: Set<String>) -> CheckedStopping? {
         guard let (first, firstRange) = rules.first else {
             if !incomplete { diagnostics.error(.missingStopping, at: stencil.name.range) }
             return nil
@@ -398,11 +416,17 @@ extension Sema {
             checkCount(decl.count, what: "the number of steps")
             return .steps(count: decl.count, line: decl.range.start.line)
         case .until(let decl):
-            if let updated, decl.grid.name != updated.name.name {
-                if case .grid? = symbols[decl.grid.name] {
-                    diagnostics.error(.normOfOtherGrid(decl.grid.name, updated: updated.name.name), at: decl.grid.range)
+            var listed: [String: Identifier] = [:]
+            for grid in decl.grids {
+                if let first = listed[grid.name] {
+                    diagnostics.error(.normGridTwice(grid.name), at: grid.range, notes: [note("first listed here", at: first.range)])
+                }
+                listed[grid.name] = grid
+                guard !updated.isEmpty, !updated.contains(grid.name) else { continue }
+                if case .grid? = symbols[grid.name] {
+                    diagnostics.error(.normOfOtherGrid(grid.name, updated: updated.sorted()), at: grid.range)
                 } else {
-                    _ = gridNamed(decl.grid)
+                    _ = gridNamed(grid)
                 }
             }
             checkTolerance(decl.epsilon)
@@ -413,6 +437,12 @@ extension Sema {
         default:
             return nil
         }
+    }
+
+    /// The grids `until NORM(A, B, ...)` lists, in order ([] for `steps`).
+    func normGrids(_ rules: [(Statement, SourceRange)]) -> [String] {
+        guard case .until(let decl)? = rules.first?.0 else { return [] }
+        return decl.grids.map(\.name)
     }
 
     /// An iteration count: a positive integer literal or an integer param.

@@ -56,12 +56,17 @@ public struct CheckedStencil: Sendable {
     public let grids: [CheckedGrid]
     public let boundaries: [CheckedBoundary]
     public let inits: [String: (value: Expr, line: Int, indices: [String])]
-    public let update: UpdateDecl
+    /// The updates in the order written (several: a system); each writes a different grid.
+    public let updates: [UpdateDecl]
+    /// The first update (the only one of a one-grid stencil).
+    public var update: UpdateDecl { updates[0] }
     /// `relax EXPR`'s factor, nil when the stencil has no `relax`.
     public let relax: Expr?
     /// `order redblack` (red-black Gauss-Seidel); false for the default `order jacobi`.
     public let redBlack: Bool
     public let stopping: CheckedStopping
+    /// The grids `until NORM(...)` takes the change of, together; [] for `steps`.
+    public let normGrids: [String]
     /// The general schedule block, and one per target.
     public let schedule: Schedule
     public let targetSchedules: [Target: Schedule]

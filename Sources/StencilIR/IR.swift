@@ -132,7 +132,7 @@ public struct Grid: Hashable, Sendable {
     public var cols: Extent { extents[extents.count - 1] }
     /// `N x N x N`, for people.
     public var shapeText: String { extents.map(\.description).joined(separator: " x ") }
-    /// The grid the update writes: it gets a second buffer, `NAME_next`.
+    /// A grid an update writes: it gets a second buffer, `NAME_next`.
     public var isUpdated: Bool
     public var line: Int
 }
@@ -209,8 +209,13 @@ public struct Program: Sendable {
     public var params: [Param]
     public var grids: [Grid]
     public var fills: [Fill]
-    public var update: Update
+    /// The updates in the order written, each writing a different grid. Several: a system, whose
+    /// iteration applies them all, every read seeing the previous iterate of every grid.
+    public var updates: [Update]
     public var stopping: Stopping
+    /// The grids `until NORM(...)` takes the change of, together (the updated ones listed, in
+    /// that order); [] for `steps`.
+    public var normGrids: [String] = []
     public var schedule: ResolvedSchedule
     /// `relax OMEGA`'s factor as written (nil without `relax`). The relax-update pass folds it
     /// into `update.value`; it stays here for the summary and `explain`.
@@ -235,14 +240,29 @@ public struct Program: Sendable {
         return true
     }
 
-    public var updatedGrid: Grid { grids.first { $0.isUpdated }! }
+    /// The first update (the only one unless the program is a system).
+    public var update: Update {
+        get { updates[0] }
+        set { updates[0] = newValue }
+    }
+    /// Several updates: one iteration sweeps a system of grids.
+    public var isSystem: Bool { updates.count > 1 }
+
+    /// The first update's grid: `--output F.npy` writes it, `--image` draws it.
+    public var updatedGrid: Grid { grids.first { $0.name == update.grid }! }
     /// The grids' number of dimensions (1, 2 or 3; every grid has the same).
     public var dimensions: Int { updatedGrid.extents.count }
     public var elementType: ElementType { updatedGrid.type }
-    /// Grids the update reads besides the updated one, in declaration order.
+    /// Grids the updates read that no update writes, in declaration order.
     public var readOnlyGrids: [Grid] {
-        let read = Set(update.value.reads.map(\.grid))
+        let read = Set(updates.flatMap { $0.value.reads.map(\.grid) })
         return grids.filter { !$0.isUpdated && read.contains($0.name) }
+    }
+    /// Every param the updates use, in first-use order.
+    public var updateParams: [String] {
+        var seen: [String] = []
+        for name in updates.flatMap(\.value.params) where !seen.contains(name) { seen.append(name) }
+        return seen
     }
 }
 

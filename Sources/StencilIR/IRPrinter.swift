@@ -88,13 +88,14 @@ public enum IRPrinter {
                 + (grid.isUpdated ? " updated (buffers \(grid.name), \(grid.name)_next, swapped)" : " read-only") + "\n"
         }
         for each in p.fills { out += "  \(fill(each))\n" }
-        out += "  \(update(p.update))\n"
+        for each in p.updates { out += "  \(update(each))\n" }
+        if p.isSystem { out += "  system of \(p.updates.count) updates  -- one iteration applies them all, each reading the previous iterate of every grid\n" }
         if let relax = p.relax {
             out += "  relax \(expression(relax))" + (p.isRelaxed ? "" : "  -- the literal 1: the update is unchanged") + "\n"
         }
         if p.redBlack { out += "  order redblack  -- red points (row + col even), then black ones, in place\n" }
         out += "  halo \(p.halo)\n"
-        out += "  stop \(stopping(p.stopping, grid: p.update.grid))\n"
+        out += "  stop \(stopping(p.stopping, grid: p.normGrids.isEmpty ? p.update.grid : p.normGrids.joined(separator: ", ")))\n"
         let s = p.schedule
         var schedule = "  schedule target \(s.target.rawValue), \(s.kind.rawValue)"
         if let chunk = s.chunksize { schedule += ", chunksize \(chunk)" }

@@ -21,10 +21,10 @@ public enum Lowering {
             workgroupRows: merged.workgroup?.rows, workgroupCols: merged.workgroup?.cols,
             ranks: merged.ranks ?? 2, decompose: merged.decompose ?? .rows, temporal: merged.temporal ?? .auto)
 
-        let update = checked.update
+        let updated = Set(checked.updates.map(\.grid.name))
         let grids = checked.grids.map { grid in
             Grid(name: grid.name, type: grid.type, extents: grid.extents.map(extent),
-                 isUpdated: grid.name == update.grid.name, line: grid.line)
+                 isUpdated: updated.contains(grid.name), line: grid.line)
         }
         let params = checked.params.map {
             Param(name: $0.name, isInteger: $0.isInteger, defaultValue: $0.value, line: $0.line)
@@ -57,10 +57,13 @@ public enum Lowering {
         return Program(
             sourceName: displayName(checked.fileName), name: checked.name, params: params, grids: grids,
             fills: fills,
-            update: Update(grid: update.grid.name, indices: update.indices.map(\.name),
-                           value: lower(update.value, indices: update.indices.map(\.name)),
-                           line: update.range.start.line),
-            stopping: stopping, schedule: schedule, relax: checked.relax.map { lower($0) }, redBlack: checked.redBlack)
+            updates: checked.updates.map { update in
+                Update(grid: update.grid.name, indices: update.indices.map(\.name),
+                       value: lower(update.value, indices: update.indices.map(\.name)),
+                       line: update.range.start.line)
+            },
+            stopping: stopping, normGrids: checked.normGrids, schedule: schedule, relax: checked.relax.map { lower($0) },
+            redBlack: checked.redBlack)
     }
 
     static func extent(_ extent: GridExtent) -> Extent {

@@ -40,6 +40,27 @@ func compile(_ file: String, _ scheduleOptions: ScheduleOptions, _ debug: DebugO
     return result
 }
 
+/// The program compiled again with another OpenMP schedule and chunk: the tuner's candidates, and
+/// a schedule `stencilc tune` stored. Nil when the command line fixes the schedule (then tuning
+/// keeps it).
+func scheduleVariants(_ file: String, _ scheduleOptions: ScheduleOptions, _ debug: DebugOptions)
+    -> ((ScheduleKind, Int?) throws -> CompilationResult)? {
+    guard scheduleOptions.schedule == nil && scheduleOptions.chunksize == nil else { return nil }
+    return { kind, chunksize in
+        var (target, overrides) = try scheduleOptions.resolved()
+        overrides.kind = kind
+        overrides.chunksize = chunksize
+        return try Compilation.compile(path: file, target: target, overrides: overrides, cflags: Compilation.cflags(option: debug.cflags))
+    }
+}
+
+/// `dynamic,16` as a schedule kind and chunk.
+func parseScheduleText(_ text: String) -> (ScheduleKind, Int?)? {
+    let parts = text.split(separator: ",").map(String.init)
+    guard let kind = ScheduleKind(rawValue: parts.first ?? "") else { return nil }
+    return (kind, parts.count > 1 ? Int(parts[1]) : nil)
+}
+
 struct Emit: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Emit C for a target (the default subcommand).")
@@ -117,7 +138,7 @@ struct Run: ParsableCommand {
                     outputPath = URL(fileURLWithPath: text).path
                 }
             }
-            let result = try compile(file, scheduleOptions, debug)
+            var result = try compile(file, scheduleOptions, debug)
             if device != nil && result.program.schedule.target != .opencl {
                 throw DriverError("--device chooses an OpenCL device; target '\(result.program.schedule.target.rawValue)' runs on the host (use --target opencl)")
             }
@@ -136,6 +157,11 @@ struct Run: ParsableCommand {
             if let stored = try storedPlan(result, launcher: launcher) {
                 options.plan = stored.plan
                 options.planSource = "tuned"
+                // A tuned OpenMP schedule is a compile-time clause: build that variant.
+                if let text = stored.schedule, let (kind, chunksize) = parseScheduleText(text),
+                   let variant = scheduleVariants(file, scheduleOptions, debug) {
+                    result = try variant(kind, chunksize)
+                }
             }
             try launcher.run(result, stem: Compilation.defaultStem(file), options: options,
                              echo: printCommands ? { printError("\($0)\n") } : nil)
@@ -156,19 +182,23 @@ extension Run {
         if let entry = wisdom.lookup(tuner.key(result, params: params)) { return entry }
         guard tune else { return nil }
         if !quiet { printError("stencilc: no tuned plan stored for this run: tuning first (stencilc tune)\n") }
-        let outcome = try tuner.tune(result, stem: Compilation.defaultStem(file), params: params)
+        let outcome = try tuner.tune(result, stem: Compilation.defaultStem(file), params: params,
+                                     scheduleVariant: scheduleVariants(file, scheduleOptions, debug))
         try wisdom.store(outcome.entry, for: outcome.key)
-        if !quiet { printError("stencilc: tuned: \(outcome.best.plan) (\(Int(outcome.best.median)) MLUP/s; the default \(outcome.defaultTiming.plan) \(Int(outcome.defaultTiming.median)))\n") }
+        if !quiet { printError("stencilc: tuned: \(outcome.best.plan)\(outcome.entry.schedule.map { ", schedule(\($0))" } ?? "") (\(Int(outcome.best.median)) MLUP/s; the default \(outcome.defaultTiming.plan) \(Int(outcome.defaultTiming.median)))\n") }
         return outcome.entry
     }
 }
 
 struct Tune: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Time the run-time plans of a serial or openmp program on this machine and store the fastest.",
+        abstract: "Time the schedules and run-time plans of a serial or openmp program on this machine and store the fastest.",
         discussion: """
-            Candidates: whole sweeps, tiles (depths 4 to 64, 16 to 256 rows), and bands (depths 3 to \
-            15, tiles of 4 to 64 rows) where the program and team can run them. Each run starts from \
+            For openmp with 2 or more threads, the OpenMP schedule comes first: static, static,8, \
+            dynamic,4, dynamic,16 and guided (one build each; a --schedule or --chunksize given here \
+            is kept instead), timed with whole sweeps. Then the run-time plans: whole sweeps, tiles \
+            (depths 4 to 64, 16 to 256 rows), and bands (depths 3 to 15, tiles of 4 to 64 rows) where \
+            the program and team can run them. Each run starts from \
             the same initial field in a process of its own and runs a fixed number of sweeps (about \
             --seconds-per-run each); the best few and the default run again, alternating, and the \
             fastest median wins. It is stored in $STENCILC_WISDOM (else wisdom.json in the build \
@@ -196,6 +226,7 @@ struct Tune: ParsableCommand {
             var tuner = Tuner(launcher: launcher)
             tuner.secondsPerRun = secondsPerRun
             let outcome = try tuner.tune(result, stem: Compilation.defaultStem(file), params: params,
+                                         scheduleVariant: scheduleVariants(file, scheduleOptions, debug),
                                          progress: quiet || json ? nil : { printError("\r\u{1B}[K tune \($0)") })
             if !quiet && !json { printError("\r\u{1B}[K") }
             let wisdom = Wisdom.default()
@@ -203,6 +234,7 @@ struct Tune: ParsableCommand {
             if json {
                 let object: [String: Any] = [
                     "stencil": result.program.name, "plan": outcome.best.plan, "mlups": outcome.best.median,
+                    "schedule": outcome.schedule, "schedules": outcome.scheduleTimings.map { ["schedule": $0.plan, "mlups": $0.median] },
                     "default_plan": outcome.defaultTiming.plan, "default_mlups": outcome.defaultTiming.median,
                     "sweeps_per_run": outcome.sweeps, "candidates": outcome.timings.count, "stored": wisdom.path,
                     "threads": outcome.entry.threads, "params": outcome.entry.params,
@@ -212,11 +244,22 @@ struct Tune: ParsableCommand {
                 return
             }
             print("\(result.program.name): \(outcome.entry.params.joined(separator: " ")), target \(result.program.schedule.target.rawValue), \(outcome.entry.threads) thread\(outcome.entry.threads == 1 ? "" : "s")")
-            print("  \(outcome.timings.count) plans, \(outcome.sweeps) sweeps each; medians of the finalists:")
+            if !outcome.scheduleTimings.isEmpty {
+                print("  OpenMP schedules, whole sweeps, medians of \(tuner.finalRepeats):")
+                for timing in outcome.scheduleTimings.sorted(by: { $0.median > $1.median }) {
+                    let mark = timing.plan == outcome.timedSchedule ? " <- fastest" : ""
+                    print("  schedule(\(timing.plan))".padding(toLength: 24, withPad: " ", startingAt: 0) + String(format: "%9.1f", timing.median) + " MLUP/s\(mark)")
+                }
+            }
+            print("  \(outcome.timings.count) plans, \(outcome.sweeps) sweeps each, schedule(\(outcome.timedSchedule)); medians of the finalists:")
             let finals = outcome.timings.filter { $0.mlups.count > 1 }.sorted { $0.median > $1.median }
             for timing in finals {
-                let mark = timing.plan == outcome.best.plan ? " <- stored" : timing.plan == outcome.defaultTiming.plan ? " (default)" : ""
+                let mark = outcome.timedSchedule == outcome.schedule && timing.plan == outcome.best.plan ? " <- stored" : timing.plan == outcome.defaultTiming.plan ? " (default)" : ""
                 print("  \(timing.plan.padding(toLength: 14, withPad: " ", startingAt: 0)) \(String(format: "%9.1f", timing.median)) MLUP/s\(mark)")
+            }
+            if outcome.timedSchedule != outcome.schedule {
+                print("  schedule(\(outcome.timedSchedule)) did not beat the default in the final rounds "
+                      + "(\(Int(outcome.defaultTiming.median)) MLUP/s): kept schedule(\(outcome.schedule)) and \(outcome.best.plan)")
             }
             print(String(format: "  tuned / default = %.2f", outcome.best.median / max(outcome.defaultTiming.median, 1e-9)))
             print("  stored in \(wisdom.path); `stencilc run` with the same settings uses it")
@@ -258,7 +301,8 @@ struct Explain: ParsableCommand {
             let launcher = Launcher(builder: Builder(toolchain: try Toolchain.fromEnvironment(), cache: BuildCache.defaultCache()))
             let shown = params.isEmpty ? "the default params" : params.joined(separator: " ")
             if let stored = Wisdom.default().lookup(Tuner(launcher: launcher).key(result, params: params)) {
-                print("\nStored plan for \(shown), \(stored.threads) thread\(stored.threads == 1 ? "" : "s"): \(stored.plan) (tuned \(stored.date): "
+                print("\nStored plan for \(shown), \(stored.threads) thread\(stored.threads == 1 ? "" : "s"): \(stored.plan)"
+                      + (stored.schedule.map { " with schedule(\($0)) (run rebuilds with it)" } ?? "") + " (tuned \(stored.date): "
                       + "\(Int(stored.mlups)) MLUP/s against \(Int(stored.defaultMLUPS)) for the default \(stored.defaultPlan)); `stencilc run` uses it")
             } else {
                 print("\nNo tuned plan stored for \(shown) on this machine: `stencilc run` uses the cost model (`stencilc tune` to measure)")

@@ -199,7 +199,7 @@ func cIdentifiers(_ text: String) -> Set<String> {
         var dsl = Set((program.params.map(\.name) + program.grids.map(\.name)
                        + program.update.indices).map { names[$0] })
         // And the names backends derive from them (CNames reserves these with their owners).
-        dsl.insert(names.next(program.update.grid))
+        for update in program.updates { dsl.insert(names.next(update.grid)) }
         dsl.formUnion(program.grids.filter { !$0.isUpdated }.map { names[$0.name] + "_buffer" })
         dsl.formUnion(program.params.map { names[$0.name] + "_arg" })
         for (name, text) in try golden.files() {

@@ -96,7 +96,8 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
     static var all: [OpenCLCase] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "\(Repository.root)/stencils")) ?? []
         return names.filter { $0.hasSuffix(".st") }.sorted().map { file in
-            OpenCLCase(file: file, params: ReferencePrograms.all.first { $0.file == file }?.params ?? [])
+            OpenCLCase(file: file, params: ReferencePrograms.all.first { $0.file == file }?.params
+                       ?? ReferenceSystems.all.first { $0.file == file }?.params ?? [])
         }
     }
 }

@@ -257,6 +257,9 @@ struct ReferenceCase: Sendable {
 enum ReferencePrograms {
     static let all: [ReferenceCase] = [
         jacobi(40),
+        // Systems (ReferenceSystems.swift): here their first grid, as `--output F.npy` writes it.
+        ReferenceSystems.wave(33, steps: 60).firstGrid,
+        ReferenceSystems.grayScott(37, steps: 200).firstGrid,
         .float32("weighted_jacobi.st", ["N=48", "omega=0.7"]) {
             let w = Float(0.7)
             return ReferenceProblem(rows: 48, cols: 48, halo: 1, initial: 0.5,

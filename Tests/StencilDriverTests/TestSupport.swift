@@ -40,6 +40,8 @@ func temporaryDirectory() throws -> URL {
 struct RunOutcome {
     var summary: [String: Any]
     var field: NPYArray
+    /// The grids asked for with `grids:` (--output NAME=FILE), by name.
+    var fields: [String: NPYArray] = [:]
 
     var iterations: Int { summary["iterations"] as? Int ?? -1 }
     var converged: Bool { summary["converged"] as? Bool ?? false }
@@ -61,7 +63,8 @@ func runRetryingMPIStart(_ body: () throws -> ProcessResult) throws -> ProcessRe
 
 /// Compiles and runs `file` for a target, through the real launcher and build cache.
 func runStencil(_ file: String, target: Target, params: [String] = [], schedule: Schedule = Schedule(),
-                compiler: String? = nil, environment: [String: String] = [:], inputs: [String] = []) throws -> RunOutcome {
+                compiler: String? = nil, environment: [String: String] = [:], grids: [String] = [],
+                inputs: [String] = []) throws -> RunOutcome {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let result = try Compilation.compile(path: Repository.stencil(file), target: target, overrides: schedule)
@@ -70,8 +73,9 @@ func runStencil(_ file: String, target: Target, params: [String] = [], schedule:
     let launcher = Launcher(builder: Builder(toolchain: toolchain, cache: BuildCache.defaultCache()))
     var options = RunOptions()
     options.params = params
-    options.inputs = inputs
     options.outputPath = directory.appendingPathComponent("field.npy").path
+    options.inputs = inputs
+    options.outputs = grids.map { "\($0)=" + directory.appendingPathComponent("grid_\($0).npy").path }
     options.json = true
     options.quiet = true
     options.environment = environment
@@ -80,7 +84,9 @@ func runStencil(_ file: String, target: Target, params: [String] = [], schedule:
         throw DriverError("no JSON summary in: \(outcome.output)")
     }
     let field = try NPYArray(contentsOf: options.outputPath!)
-    return RunOutcome(summary: object, field: field)
+    var fields: [String: NPYArray] = [:]
+    for grid in grids { fields[grid] = try NPYArray(contentsOf: directory.appendingPathComponent("grid_\(grid).npy").path) }
+    return RunOutcome(summary: object, field: field, fields: fields)
 }
 
 /// A .npy array of <f4 or <f8 (1 to 3 dimensions), read by hand (the format is simple and fixed).

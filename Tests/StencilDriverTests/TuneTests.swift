@@ -19,7 +19,8 @@ import Testing
         defer { try? FileManager.default.removeItem(at: directory) }
         let wisdom = directory.appendingPathComponent("wisdom.json").path
         let environment = ["STENCILC_WISDOM": wisdom]
-        let common = ["--param", "N=48", "--num-threads", "2"]
+        // The schedule fixed (as the file's default): the run-time plans alone are tuned.
+        let common = ["--param", "N=48", "--num-threads", "2", "--schedule", "static"]
 
         // Nothing stored: the cost model's plan.
         let before = try stencilc(["run", jacobi] + common + ["--json", "--output", directory.appendingPathComponent("a.npy").path],
@@ -50,6 +51,48 @@ import Testing
             let run = try stencilc(["run", jacobi] + other + ["--json"], environment: environment)
             #expect(run.status == 0, "\(run.stderr)")
             #expect((try json(run.stdout)["plan"] as? [String: Any])?["source"] as? String == "default", "\(other)")
+        }
+    }
+
+    /// For openmp with 2 threads the tuner also times the compile-time schedules; a stored schedule
+    /// makes `run` build that variant (the summary's `schedule` says so) with the same bits. A
+    /// schedule given on the command line is kept, and serial has none to tune.
+    @Test func tunedScheduleIsBuiltByRunAndChangesNoBit() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let wisdom = directory.appendingPathComponent("wisdom.json").path
+        let environment = ["STENCILC_WISDOM": wisdom]
+        let common = ["--param", "N=40", "--num-threads", "2"]
+
+        let tune = try stencilc(["tune", jacobi] + common + ["--seconds-per-run", "0.01", "--json"], environment: environment)
+        #expect(tune.status == 0, "\(tune.stderr)")
+        let schedules = try #require(try json(tune.stdout)["schedules"] as? [[String: Any]])
+        #expect(Set(schedules.compactMap { $0["schedule"] as? String }) == ["static", "static,8", "dynamic,4", "dynamic,16", "guided"])
+
+        // Whatever won here, store dynamic,4 with whole sweeps, as if it had: run must build it.
+        let data = try #require(FileManager.default.contents(atPath: wisdom))
+        var entries = try #require(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
+        let key = try #require(entries.keys.first)
+        entries[key]!["schedule"] = "dynamic,4"
+        entries[key]!["plan"] = "sweeps"
+        try JSONSerialization.data(withJSONObject: entries).write(to: URL(fileURLWithPath: wisdom))
+
+        let plain = try stencilc(["run", jacobi] + common + ["--json", "--output", directory.appendingPathComponent("a.npy").path])
+        let tuned = try stencilc(["run", jacobi] + common + ["--json", "--output", directory.appendingPathComponent("b.npy").path],
+                                 environment: environment)
+        #expect(plain.status == 0 && tuned.status == 0, "\(plain.stderr)\(tuned.stderr)")
+        #expect(try json(plain.stdout)["schedule"] as? String == "static")
+        #expect(try json(tuned.stdout)["schedule"] as? String == "dynamic,4", "\(tuned.stdout)")
+        #expect((try json(tuned.stdout)["plan"] as? [String: Any])?["source"] as? String == "tuned")
+        #expect(try NPYArray(contentsOf: directory.appendingPathComponent("a.npy").path)
+                == NPYArray(contentsOf: directory.appendingPathComponent("b.npy").path))
+        let explain = try stencilc(["explain", jacobi] + common, environment: environment)
+        #expect(explain.stdout.contains("with schedule(dynamic,4)"), "\(explain.stdout)")
+
+        for fixed in [common + ["--schedule", "guided"], ["--param", "N=40", "--target", "serial"]] {
+            let run = try stencilc(["tune", jacobi] + fixed + ["--seconds-per-run", "0.01", "--json"], environment: environment)
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect((try json(run.stdout)["schedules"] as? [Any])?.isEmpty == true, "\(fixed): \(run.stdout)")
         }
     }
 

@@ -103,6 +103,24 @@ func expectations(in file: SourceFile) -> [Expectation] {
             """)
     }
 
+    /// Systems: two updates of one grid, and a norm over a grid no update writes, rendered whole.
+    @Test func systemErrorsRenderWithCaretAndNote() {
+        let file = SourceFile(name: "sys.st", text: "stencil s {\n    grid u: float32[8, 8]\n    grid v: float32[8, 8]\n    grid f: float32[8, 8]\n    update u[i, j] = v[i, j] + f[i, j]\n    update u[i, j] = u[i, j]\n    until maxdiff(u, f) < 1e-3\n}\n")
+        let (_, engine) = Sema.check(file)
+        #expect(engine.rendered() == """
+            sys.st:6:12: error: grid 'u' has two updates; each update of a system writes a different grid [grid-updated-twice]
+                update u[i, j] = u[i, j]
+                       ^
+            sys.st:5:5: note: first update of 'u' is here
+                update u[i, j] = v[i, j] + f[i, j]
+                ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+            sys.st:7:22: error: 'until' must test the updated grid 'u', not 'f' [norm-grid]
+                until maxdiff(u, f) < 1e-3
+                                 ^
+
+            """)
+    }
+
     @Test func caretUnderlinesWholeToken() {
         let file = SourceFile(name: "t.st", text: "stencil t {\n  grid u: float16[4, 4]\n}\n")
         let (_, engine) = Sema.check(file)

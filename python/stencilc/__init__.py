@@ -3,7 +3,7 @@
     import stencilc
     prog = stencilc.compile("stencils/jacobi.st", target="openmp", num_threads=2)
     res = prog.run(N=512)              # params as keywords
-    res.fields["u"]                    # the final field, a NumPy array
+    res.fields["u"]                    # the final field of each updated grid, a NumPy array
     res.iterations, res.converged, res.residual, res.seconds, res.mlups, res.summary
 
 The `stencilc` command does the compiling: `$STENCILC`, else `stencilc` on PATH. For the serial,
@@ -118,7 +118,7 @@ class _MemoryIO(ctypes.Structure):
                 ("summary", ctypes.c_char_p), ("summary_size", ctypes.c_size_t),
                 ("error", ctypes.c_char_p), ("error_size", ctypes.c_size_t),
                 ("rows", ctypes.c_long), ("cols", ctypes.c_long), ("elem_size", ctypes.c_long),
-                ("grid_count", ctypes.c_int), ("grids", (ctypes.c_char * 64) * 16),
+                ("grid_count", ctypes.c_int), ("grids", (ctypes.c_char * 64) * 16), ("updated_count", ctypes.c_int),
                 ("dimensions", ctypes.c_int), ("shape", ctypes.c_long * 3)]
 
 
@@ -213,7 +213,7 @@ class Result:
 
     @property
     def field(self) -> np.ndarray:
-        """The updated grid's final values."""
+        """The first updated grid's final values."""
         return next(iter(self.fields.values()))
 
     def __repr__(self) -> str:
@@ -281,13 +281,14 @@ class Program:
         return match.group(1) if match else "openmp"
 
     def describe(self, **params) -> dict:
-        """The grids' names (the updated one first), shape and dtype for these params."""
+        """The grids' names (the updated ones first; `updated` lists those), shape and dtype for
+        these params."""
         io, _ = self._describer.call(_param_args(params), describe=True)
         dtype = np.dtype(np.float32 if io.elem_size == 4 else np.float64)
         grids = [io.grids[k].value.decode() for k in range(io.grid_count)]
         # The grid's full shape (1-D, 2-D or 3-D); a runtime without it reports rows x cols.
         shape = tuple(io.shape[k] for k in range(io.dimensions)) if io.dimensions else (io.rows, io.cols)
-        return {"grids": grids, "shape": shape, "dtype": dtype}
+        return {"grids": grids, "updated": grids[:max(io.updated_count, 1)], "shape": shape, "dtype": dtype}
 
     def _check_inputs(self, inputs: Mapping[str, object], layout: dict) -> list:
         checked = []
@@ -310,27 +311,29 @@ class Program:
             arguments += ["--max-iterations", str(int(max_iterations))]
         layout = self.describe(**params)
         checked = self._check_inputs(inputs, layout)
-        updated = layout["grids"][0]
+        updated = layout["updated"]
         if self._library is None:
             return self._run_process(arguments, checked, updated)
-        fields = {updated: np.empty(layout["shape"], layout["dtype"])}
+        fields = {grid: np.empty(layout["shape"], layout["dtype"]) for grid in updated}
         _, summary = self._library.call(arguments + ["--quiet"], inputs=checked,
                                         outputs=list(fields.items()))
         return Result(fields, json.loads(summary), self._library)
 
-    def _run_process(self, arguments: list, checked: list, updated: str) -> Result:
+    def _run_process(self, arguments: list, checked: list, updated: list) -> Result:
         with tempfile.TemporaryDirectory(prefix="stencilc-") as directory:
             extra = []
             for grid, array in checked:
                 path = os.path.join(directory, f"in-{grid}.npy")
                 np.save(path, array)
                 extra += ["--input", f"{grid}={path}"]
-            out = os.path.join(directory, f"out-{updated}.npy")
+            out = {grid: os.path.join(directory, f"out-{grid}.npy") for grid in updated}
             image = os.path.join(directory, "field.png")
-            extra += ["--output", f"{updated}={out}", "--image", image, "--json", "--quiet"]
+            for grid in updated:
+                extra += ["--output", f"{grid}={out[grid]}"]
+            extra += ["--image", image, "--json", "--quiet"]
             stdout = _tool(["run", self.path] + self.flags + arguments + extra, "stencilc run", self.path, self._shown)
             line = [l for l in stdout.splitlines() if l.startswith("{")][-1]
-            fields = {updated: np.load(out)}
+            fields = {grid: np.load(out[grid]) for grid in updated}
             with open(image, "rb") as file:
                 png = file.read()
         return Result(fields, json.loads(line), self._describer, png)

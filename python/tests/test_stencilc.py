@@ -5,6 +5,7 @@ Needs the stencilc command ($STENCILC or PATH): scripts/test.sh sets it."""
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 
@@ -32,6 +33,11 @@ TARGETS_ANY_DIMENSIONS = {"serial", "openmp", "opencl"}
 SCHEDULES = {"openmp": {"num_threads": 2}, "mpi": {"ranks": 2}, "hybrid": {"ranks": 2, "num_threads": 1}}
 
 
+def updated_grids(path):
+    """The grids the program's update statements write, in order, read from the source itself."""
+    return re.findall(r"^\s*update\s+(\w+)\s*\[", open(path).read(), re.MULTILINE)
+
+
 def cli_run(path, target, params, tmp_path, grid, max_iterations, extra=()):
     out = tmp_path / f"{grid}.npy"
     command = [stencilc.stencilc_command(), "run", path, "--target", target, "--json", "--quiet",
@@ -53,15 +59,17 @@ def test_example_matches_command_bit_for_bit(path, target, tmp_path):
         return
     prog = stencilc.compile(path, target=target, **SCHEDULES.get(target, {}))
     res = prog.run(max_iterations=25, **params)
-    (grid,) = res.fields
+    # res.fields holds every grid an update writes (several for a system), in the order of the updates.
+    assert list(res.fields) == updated_grids(path)
     # In-process targets against the command's own run of the same target; mpi and hybrid,
     # which `run` launches through the command itself, against the command's serial run.
     reference = "serial" if target in ("mpi", "hybrid") else target
-    expected, summary = cli_run(path, reference, params, tmp_path, grid, 25,
-                                ["--num-threads", "2"] if target == "openmp" else [])
-    field = res.fields[grid]
-    assert field.dtype == expected.dtype and field.shape == expected.shape
-    assert field.tobytes() == expected.tobytes()
+    for grid in res.fields:
+        expected, summary = cli_run(path, reference, params, tmp_path, grid, 25,
+                                    ["--num-threads", "2"] if target == "openmp" else [])
+        field = res.fields[grid]
+        assert field.dtype == expected.dtype and field.shape == expected.shape
+        assert field.tobytes() == expected.tobytes(), grid
     assert res.iterations == summary["iterations"]
     assert res.converged == summary["converged"]
     if reference == target:

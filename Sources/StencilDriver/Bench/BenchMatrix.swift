@@ -146,26 +146,29 @@ public enum BenchSizes {
     }
 }
 
-/// The bytes a sweep must move at least, per updated point: read the updated grid once, write its
+/// The bytes a sweep must move at least, per updated point: read each updated grid once, write its
 /// next buffer once, and read each read-only grid once (neighbours come from cache; no
 /// write-allocate traffic, as STREAM counts bytes).
 public struct ByteModel: Sendable, Equatable {
     public var elementSize: Int
     public var updatedGrid: String
     public var readOnlyGrids: [String]
+    /// The other updated grids of a system, after `updatedGrid`.
+    public var alsoUpdated: [String]
 
-    public init(elementSize: Int, updatedGrid: String, readOnlyGrids: [String]) {
+    public init(elementSize: Int, updatedGrid: String, readOnlyGrids: [String], alsoUpdated: [String] = []) {
         self.elementSize = elementSize
         self.updatedGrid = updatedGrid
         self.readOnlyGrids = readOnlyGrids
+        self.alsoUpdated = alsoUpdated
     }
 
     public init(_ program: Program) {
         self.init(elementSize: program.elementType == .float32 ? 4 : 8, updatedGrid: program.update.grid,
-                  readOnlyGrids: program.readOnlyGrids.map(\.name))
+                  readOnlyGrids: program.readOnlyGrids.map(\.name), alsoUpdated: program.updates.dropFirst().map(\.grid))
     }
 
-    public var bytesPerPoint: Int { elementSize * (2 + readOnlyGrids.count) }
+    public var bytesPerPoint: Int { elementSize * (2 * (1 + alsoUpdated.count) + readOnlyGrids.count) }
 
     /// GB/s (1e9 bytes) moved at `mlups` million point updates per second.
     public func gigabytesPerSecond(mlups: Double) -> Double { mlups * Double(bytesPerPoint) / 1000 }
@@ -175,7 +178,7 @@ public struct ByteModel: Sendable, Equatable {
 
     /// "8 B per updated point = 4 B x (read u + write u_next)".
     public var description: String {
-        let terms = ["read \(updatedGrid)", "write \(updatedGrid)_next"] + readOnlyGrids.map { "read \($0)" }
+        let terms = ([updatedGrid] + alsoUpdated).flatMap { ["read \($0)", "write \($0)_next"] } + readOnlyGrids.map { "read \($0)" }
         return "\(bytesPerPoint) B per updated point = \(elementSize) B x (\(terms.joined(separator: " + ")))"
     }
 }

@@ -21,7 +21,14 @@ public func classifyVariables(_ program: Program) -> Program {
         variables.append(.init(name: index, sharing: .private, why: why))
     }
     let grid = update.grid
-    if program.redBlack {
+    if program.isSystem {
+        for updated in program.updates {
+            variables.append(.init(name: updated.grid, sharing: .shared,
+                                   why: "read only in a sweep (the previous iterate of the system)"))
+            variables.append(.init(name: updated.grid + "_next", sharing: .shared,
+                                   why: "written in a sweep, each point by exactly one iteration: no race"))
+        }
+    } else if program.redBlack {
         variables.append(.init(name: grid, sharing: .shared,
                                why: "updated in place: a half-sweep writes each point of its colour once and reads only the other colour: no race"))
     } else {
@@ -33,7 +40,7 @@ public func classifyVariables(_ program: Program) -> Program {
     for other in program.readOnlyGrids {
         variables.append(.init(name: other.name, sharing: .shared, why: "read-only grid"))
     }
-    for param in update.value.params {
+    for param in program.updateParams {
         variables.append(.init(name: param, sharing: .firstprivate,
                                why: "param: a run-time constant passed by value"))
     }

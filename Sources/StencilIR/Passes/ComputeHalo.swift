@@ -4,6 +4,6 @@
 
 public func computeHalo(_ program: Program) -> Program {
     var result = program
-    result.halo = program.update.value.reads.flatMap { $0.offsets.map(abs) }.max() ?? 0
+    result.halo = program.updates.flatMap(\.value.reads).flatMap { $0.offsets.map(abs) }.max() ?? 0
     return result
 }

@@ -9,8 +9,10 @@ public func planLoops(_ program: Program) -> Program {
     let target = schedule.target
     let threaded = target == .openmp || target == .hybrid
 
-    let calls = program.update.value.pointFunctions // a call on params alone is hoisted out of the loops
-    let scalarOnly = calls.filter { [.exp, .sin, .cos].contains($0) }
+    // A call on params alone is hoisted out of the loops.
+    let calls = program.updates.flatMap(\.value.pointFunctions)
+    var scalarOnly: [BuiltinFunction] = []
+    for call in calls where [.exp, .sin, .cos].contains(call) && !scalarOnly.contains(call) { scalarOnly.append(call) }
     let vectorization: Vectorization = scalarOnly.isEmpty ? .simd : .compiler
     let vectorLoop = program.dimensions == 1 ? "the one loop (openmp: omp for simd, the team's loop and the vector loop at once)" : "the column loop"
     let vectorReason = scalarOnly.isEmpty
@@ -43,10 +45,13 @@ public func planLoops(_ program: Program) -> Program {
         } else {
             kinds.append(.tiles)
             let bandable = target == .openmp && schedule.kind == .static && schedule.chunksize == nil
-                && schedule.tileRows == nil && schedule.numThreads != 1
+                && schedule.tileRows == nil && schedule.numThreads != 1 && !program.isSystem
             if bandable { kinds.append(.bands) }
+            // Tiles only pass the two iterates through to the sweep, which for a system are records
+            // of all its grids; bands copy one grid into each thread's scratch grids.
             reason = "the run-time plan chooses whole sweeps or " + kinds.map(\.rawValue).joined(separator: " or ")
-                + (bandable ? "" : target == .serial ? " (bands need a team of threads)"
+                + (bandable ? "" : program.isSystem ? " (bands keep scratch copies of one grid, and a system updates several)"
+                   : target == .serial ? " (bands need a team of threads)"
                    : " (bands need a plain static schedule without chunks or tiles, and 2 or more threads)")
         }
     }
