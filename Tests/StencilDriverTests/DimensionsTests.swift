@@ -343,6 +343,30 @@ enum DimensionsVariants {
         }
     }
 
+    /// A system (several updates) on a 1-D or 3-D grid is a located error for now, on every target.
+    @Test func systemsAreTwoDimensionalForNow() throws {
+        let variant = DimensionsVariant(name: "system3d", text: """
+            stencil system3d {
+                grid u: float32[6, 6, 6]
+                grid w: float32[6, 6, 6]
+                update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + w[k, i, j]) / 3
+                update w[k, i, j] = u[k, i, j]
+                steps 2
+            }
+            """, solve: { ([], 0, true) })
+        let (path, directory) = try variant.file()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for target in [Target.serial, .openmp, .opencl, .mpi] {
+            do {
+                _ = try Compilation.compile(path: path, target: target)
+                Issue.record("a 3-D system compiled for \(target.rawValue)")
+            } catch let error as SourceErrors {
+                #expect(error.rendered.contains("system3d.st:2:20: error: 3-D grids are not yet supported on target \(target.rawValue) with several updates"),
+                        "\(error.rendered)")
+            }
+        }
+    }
+
     /// `--tile` and `--workgroup` take R x C: on a 1-D or 3-D grid they are an error, not ignored.
     @Test func sizeFlagsRefusedOffTwoDimensions() throws {
         var tiled = Schedule()
