@@ -248,6 +248,11 @@ public struct SweepWriter {
     func unpackInPlace() {
         writer.line("const sweep_args *extra = args;")
         extents()
+        if offsetsIndices { // an MPI rank's global offsets, where the update uses the index names
+            let used = program.update.value.indexDimensions
+            if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
+            if used.contains(1) && dimensions == 2 { writer.line("const long col_offset = extra->col_offset;") }
+        }
         writer.line("const long parity = extra->parity;")
         writer.line("(void)in;")
         writer.line("\(scalar) *\(grid) = out; /* in place: the same grid as `in` */")

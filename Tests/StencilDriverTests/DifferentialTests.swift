@@ -224,6 +224,7 @@ enum Differential {
             }
             #expect(GenInterpreter.run(program).allFinite, "not finite:\n\(program.text)")
             if let relax = program.relax { seen.insert(relax == .number("1") ? "relax 1" : "relax") }
+            if program.redBlack { seen.insert(program.relax == nil ? "order redblack" : "order redblack with relax") }
             for e in program.update.subexpressions {
                 switch e {
                 case .binary(let op, _, _): seen.insert(String(op))
@@ -253,7 +254,7 @@ enum Differential {
         }
         for feature in ["+", "-", "*", "/", "abs", "min", "max", "sqrt", "exp", "sin", "cos", "negate", "paren",
                         "read-only grid", "float32", "float64", "steps", "maxdiff", "l2diff", "override",
-                        "negative param", "halo 1", "halo 2", "halo 3", "non-square", "relax", "relax 1", "index value", "init u[i, j]", "boundary u[i, j]"] {
+                        "negative param", "halo 1", "halo 2", "halo 3", "non-square", "relax", "relax 1", "order redblack", "order redblack with relax", "index value", "init u[i, j]", "boundary u[i, j]"] {
             #expect(seen.contains(feature), "no generated program has \(feature)")
         }
     }
@@ -460,9 +461,11 @@ struct Shrinker {
         func with(_ change: (inout GenProgram) -> Void) {
             var copy = p
             change(&copy)
+            if copy.redBlack && !copy.redBlackLegal { copy.redBlack = false } // a smaller update may read its own colour
             out.append(copy)
         }
         if !p.schedule.isEmpty { with { $0.schedule = [] } }
+        if p.redBlack { with { $0.redBlack = false } }
         if !p.overrides.isEmpty { with { $0.overrides = [:] } }
         // The update: any proper subexpression in its place, then leaves for subtrees.
         for sub in p.update.subexpressions.dropFirst().sorted(by: { $0.size > $1.size }) {

@@ -1,8 +1,9 @@
 // GenInterpreter.swift: the reference for the differential tests. Runs a GenProgram (the
 // generator's own representation, not stencilc's AST or IR) exactly as LANGUAGE.md defines the
-// language: fills in the order written, Jacobi sweeps over two buffers, arithmetic in the grid's
-// type in the written order, glibc's math functions as the emitted C calls them, the norm on
-// every K-th sweep. A correct compiler agrees with it bit for bit.
+// language: fills in the order written, Jacobi sweeps over two buffers (with `order redblack`,
+// red then black half-sweeps in place), arithmetic in the grid's type in the written order,
+// glibc's math functions as the emitted C calls them, the norm on every K-th sweep. A correct
+// compiler agrees with it bit for bit.
 
 import Foundation
 #if canImport(Glibc)
@@ -151,11 +152,15 @@ enum GenInterpreter {
         var u = fields[name]!
         var next = u
 
+        /// One iteration: Jacobi, from `u` into `next`; red-black (LANGUAGE.md section 5): the red
+        /// points (row + col even), then the black ones, in place in `u`, each point's change
+        /// from its value before its own update (`sweep` then copies `u` into `next`).
         func sweep() -> (T, Double) {
             var maxdiff: T = 0
             var sumSquares = 0.0
+            for colour in p.redBlack ? [0, 1] : [-1] { // -1: Jacobi, every point (not indented again)
             for i in h..<(rows - h) {
-                for j in h..<(cols - h) {
+                for j in h..<(cols - h) where colour < 0 || (i + j) % 2 == colour {
                     point = (i, j)
                     let written = evaluate(p.update) { g, dr, dc in
                         g == name ? u[(i + dr) * cols + j + dc] : fields[g]![(i + dr) * cols + j + dc]
@@ -171,9 +176,11 @@ enum GenInterpreter {
                     maxdiff = change > maxdiff ? change : change == change ? maxdiff : T.infinity
                     let d = Double(value) - Double(old)
                     sumSquares += d * d
-                    next[i * cols + j] = value
+                    if colour < 0 { next[i * cols + j] = value } else { u[i * cols + j] = value }
                 }
             }
+            }
+            if p.redBlack { next = u }
             return (maxdiff, sumSquares)
         }
 

@@ -3,7 +3,8 @@
 // it prints itself as .st text, and GenInterpreter.swift runs it. Programs use every operator and
 // function, halos 1-3, both element types, both stopping rules, odd and non-square sizes,
 // read-only and unused grids, params (integer, real, negative, overridden at run time), names
-// that collide with C (keywords, libc and runtime symbols, generated locals), and schedule blocks.
+// that collide with C (keywords, libc and runtime symbols, generated locals), schedule blocks,
+// `relax`, and `order redblack` where the update allows it.
 // Values stay finite: every subexpression has a bound, divisions are by numbers bounded away
 // from zero, sqrt sees only non-negative arguments, exp only bounded ones, and the update is
 // clamped, so a NaN or Inf can never make a comparison meaningless.
@@ -120,6 +121,18 @@ struct GenProgram {
     /// `relax FACTOR` (nil: none): a literal in (0, 1], so the relaxed value stays within the
     /// bounds of the old value and the update's.
     var relax: GenExpr? = nil
+    /// `order redblack` (LANGUAGE.md section 5): only where legal, every read of the updated
+    /// grid at the point itself or an odd number of steps away (`redBlackLegal`).
+    var redBlack = false
+
+    /// Whether `order redblack` may be asked for: the update reads the updated grid only at the
+    /// point itself or an odd number of steps away (the sum of the absolute offsets).
+    var redBlackLegal: Bool {
+        update.reads.allSatisfy { read in
+            let steps = abs(read.1) + abs(read.2)
+            return read.0 != updated.name || steps == 0 || steps % 2 == 1
+        }
+    }
 
     var updated: GenGrid { grids[0] }
     var typeName: String { isDouble ? "float64" : "float32" }
@@ -169,6 +182,7 @@ struct GenProgram {
         }
         statements.append("update \(updated.name)[\(rowIndex), \(colIndex)] = \(print(update))")
         if let relax { statements.append("relax \(print(relax))") }
+        if redBlack { statements.append("order redblack") }
         switch stop {
         case .steps(let count): statements.append("steps \(countText(count))")
         case .until(let l2, let epsilon, let every, let maximum):
@@ -435,6 +449,9 @@ struct ProgramGenerator {
         let relaxChoices: [GenExpr?] = [.number("0.5"), .number("0.75"), .number(".9"), .number("1")]
         let bits = Int(program.shuffleSeed >> 60)
         program.relax = bits < relaxChoices.count ? relaxChoices[bits] : nil
+        // order redblack, from the next four bits (the same stream again): a quarter of the
+        // programs where it is legal (SOR where they are relaxed too).
+        program.redBlack = program.redBlackLegal && (program.shuffleSeed >> 56) & 0xF < 4
         return program
     }
 

@@ -98,4 +98,35 @@ import Testing
         rows3.decompose = .rows
         #expect(try run(.hybrid, rows3) == expected)
     }
+
+    /// Index names as values in a red-black update: on an MPI rank they are global indices, so
+    /// each half-sweep unpacks the block's offsets as Jacobi's sweep does (the differential
+    /// generator found red-black mpi code that used `row_offset` without declaring it).
+    @Test func indexValuesOnEveryRank() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("gsi.st").path
+        try """
+            stencil gsi {
+                grid u: float64[19, 22]
+                boundary u { top = 1; left = 2 }
+                update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) / 4 + 0.001 * i - 0.002 * j
+                relax 1.5
+                order redblack
+                until maxdiff(u) < 1e-9 every 3 max 40
+            }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        func run(_ target: Target, ranks: Int? = nil, decompose: String = "rows") throws -> Data {
+            let output = directory.appendingPathComponent("gsi_\(target.rawValue)_\(ranks ?? 1)_\(decompose).npy").path
+            let outcome = try stencilc(["run", path, "--target", target.rawValue, "--output", "u=\(output)"]
+                                       + (ranks.map { ["--ranks", String($0), "--decompose", decompose] } ?? []),
+                                       environment: target == .mpi || target == .hybrid ? MPITests.sharedMemoryOnly : [:])
+            #expect(outcome.status == 0, "\(target): \(outcome.stderr)")
+            return try Data(contentsOf: URL(fileURLWithPath: output))
+        }
+        let serial = try run(.serial)
+        #expect(try run(.mpi, ranks: 3, decompose: "grid") == serial)
+        #expect(try run(.mpi, ranks: 2) == serial)
+        #expect(try run(.hybrid, ranks: 2, decompose: "grid") == serial)
+    }
 }
