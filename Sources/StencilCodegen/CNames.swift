@@ -142,7 +142,7 @@ public struct CNames: Sendable {
         "thread_count", "ranks", "rank", "decomp", "exchange", "device", "queue", "context", "program",
         "kernel_source", "sweep_kernel", "check_kernel", "reduce_kernel", "sweep_kernels", "env", "wg",
         "bytes", "groups", "reduce_size", "partial", "result", "current", "schedule",
-        "interior_rows", "interior_cols", "rows_arg", "cols_arg", "lane", "group_size", "contribution",
+        "interior_planes", "interior_rows", "interior_cols", "rows_arg", "cols_arg", "lane", "group_size", "contribution",
         "acc", "scratch", "reduce_maxdiff", "reduce_l2diff", "no_points", "norm_size", "sum",
         "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
