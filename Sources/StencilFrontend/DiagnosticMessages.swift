@@ -227,7 +227,10 @@ extension DiagnosticMessage {
         .init(id: "wrong-size-count",
               "'\(line)' takes one size per dimension: \(dimensions) for this \(dimensions)-D grid, found \(found)")
     }
-    static func dimensionsNotOnTarget(_ dimensions: Int, target: String, detail: String) -> Self {
+    static func threeSizes(_ line: String) -> Self {
+        .init(id: "three-sizes", "'\(line)' with three sizes (one per dimension of a 3-D grid) is not supported yet; only ROWS x COLS, for 2-D grids")
+    }
+        static func dimensionsNotOnTarget(_ dimensions: Int, target: String, detail: String) -> Self {
         .init(id: "dimensions-not-on-target", "\(dimensions)-D grids are not yet supported on target \(target)\(detail)")
     }
 }

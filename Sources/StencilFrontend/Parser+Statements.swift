@@ -212,6 +212,11 @@ extension Parser {
         default:
             throw fail(.expected("a value", found: current.quoted))
         }
+        // `4 x 8 x 32` (a size per dimension of a 3-D grid): not read yet; say so rather than
+        // "expected end of line".
+        if case .pair = value, checkKeyword("x") || (check(.identifier) && current.text.hasPrefix("x")) {
+            throw fail(.threeSizes(key.name), at: key.range)
+        }
         try expectStatementEnd()
         return ScheduleLine(key: key, value: value, range: range(from: key.range))
     }
