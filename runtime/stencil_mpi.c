@@ -157,10 +157,10 @@ void stmpi_split(long extent, int parts, int k, long *begin, long *end)
 }
 
 /* Fatal unless `extent` items (`what`: "row" or "column") split into `parts` blocks leave
- * every block the halo's width (at least 1). `over` names the parts: "8 ranks". */
-static void check_split(const char *what, long extent, int parts, const char *over, int halo)
+ * every block `need` deep (the halo's width, at least 1; twice that along an axis with neumann or
+ * periodic sides). `over` names the parts: "8 ranks". */
+static void check_split(const char *what, long extent, int parts, const char *over, int halo, long need)
 {
-    long need = halo > 1 ? halo : 1;
     if (extent / parts >= need) return;
     char halo_text[32] = "";
     if (halo > 0) snprintf(halo_text, sizeof halo_text, " for halo %d", halo);
@@ -170,6 +170,17 @@ static void check_split(const char *what, long extent, int parts, const char *ov
 
 void stmpi_decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind)
 {
+    const int none[2] = { 0, 0 };
+    stmpi_decompose_sides(d, rows, cols, halo, kind, none, none);
+}
+
+void stmpi_decompose_sides(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind,
+                           const int periodic[2], const int copying[2])
+{
+    /* A block is at least the halo deep (a neighbour's halo comes from it); 2h along an axis
+     * with neumann or periodic sides (a side's sources, h in, stay in the blocks that own them). */
+    const long plain = halo > 1 ? halo : 1;
+    const long need[2] = { copying[0] ? 2L * plain : plain, copying[1] ? 2L * plain : plain };
     memset(d, 0, sizeof *d);
     d->kind = kind;
     d->rows = rows;
@@ -193,17 +204,17 @@ void stmpi_decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_deco
     char over[96];
     if (kind == STMPI_ROWS) {
         snprintf(over, sizeof over, "%d rank%s", world_size, world_size == 1 ? "" : "s");
-        check_split("row", rows, d->dims[0], over, halo);
+        check_split("row", rows, d->dims[0], over, halo, need[0]);
     } else {
         snprintf(over, sizeof over, "%d row%s of ranks (process grid %dx%d for %d ranks)",
                  d->dims[0], d->dims[0] == 1 ? "" : "s", d->dims[0], d->dims[1], world_size);
-        check_split("row", rows, d->dims[0], over, halo);
+        check_split("row", rows, d->dims[0], over, halo, need[0]);
         snprintf(over, sizeof over, "%d column%s of ranks (process grid %dx%d for %d ranks)",
                  d->dims[1], d->dims[1] == 1 ? "" : "s", d->dims[0], d->dims[1], world_size);
-        check_split("column", cols, d->dims[1], over, halo);
+        check_split("column", cols, d->dims[1], over, halo, need[1]);
     }
 
-    int periods[2] = { 0, 0 };
+    int periods[2] = { periodic[0] != 0, periodic[1] != 0 };
     MPI_Cart_create(MPI_COMM_WORLD, 2, d->dims, periods, 0, &d->comm);
     MPI_Comm_rank(d->comm, &d->rank);
     MPI_Cart_coords(d->comm, d->rank, 2, d->coords);
@@ -314,6 +325,79 @@ void stmpi_fill_f64(const stmpi_decomp *d, double *local, long gr0, long gr1, lo
 {
     stmpi_rect r = held_part(d, gr0, gr1, gc0, gc1);
     st_fill_f64(local, d->local_rows, d->local_cols, r.i0, r.i1, r.j0, r.j1, value);
+}
+
+/* ---- neumann and periodic sides ---------------------------------------------------------- */
+
+static MPI_Datatype local_subarray(const stmpi_decomp *d, MPI_Datatype elem, long i0, long i1, long j0, long j1);
+
+/* The part of the global rectangle this rank OWNS, in local indices. */
+static stmpi_rect owned_part(const stmpi_decomp *d, long gr0, long gr1, long gc0, long gc1)
+{
+    long h = d->halo;
+    long i0 = max_long(gr0, d->r0), i1 = min_long(gr1, d->r1), j0 = max_long(gc0, d->c0), j1 = min_long(gc1, d->c1);
+    stmpi_rect r = { i0 - d->r0 + h, i1 - d->r0 + h, j0 - d->c0 + h, j1 - d->c0 + h };
+    return r;
+}
+
+/* The global rectangle of side `side`'s strip ([0] rows, [1] columns, half-open), and of its
+ * sources `shift` away along the side's axis. */
+static void side_rect(const stmpi_decomp *d, int side, long shift, long rect[4])
+{
+    const long h = d->halo;
+    rect[0] = 0; rect[1] = d->rows; rect[2] = 0; rect[3] = d->cols;
+    switch (side) {
+    case ST_TOP: rect[0] = shift; rect[1] = h + shift; break;
+    case ST_BOTTOM: rect[0] = d->rows - h + shift; rect[1] = d->rows + shift; break;
+    case ST_LEFT: rect[2] = shift; rect[3] = h + shift; break;
+    default: rect[2] = d->cols - h + shift; rect[3] = d->cols + shift; break;
+    }
+}
+
+static size_t type_size(MPI_Datatype elem)
+{
+    int size = 0;
+    MPI_Type_size(elem, &size);
+    return (size_t)size;
+}
+
+void stmpi_copy_side(const stmpi_decomp *d, void *local, int side, int kind, MPI_Datatype elem)
+{
+    const int axis = side == ST_TOP || side == ST_BOTTOM ? 0 : 1, first = side == ST_TOP || side == ST_LEFT;
+    const long h = d->halo, extent = axis == 0 ? d->rows : d->cols;
+    const size_t e = type_size(elem);
+    char *g = local;
+    long strip[4];
+    side_rect(d, side, 0, strip);
+    const stmpi_rect to = owned_part(d, strip[0], strip[1], strip[2], strip[3]);
+    const int owns_strip = to.i0 < to.i1 && to.j0 < to.j1;
+    if (kind == ST_NEUMANN) {
+        /* Every source (index h, or extent-h-1, along the axis) lies in the owner's block (2h deep). */
+        if (!owns_strip) return;
+        const long from = first ? h : extent - h - 1;
+        const long local_from = from - (axis == 0 ? d->r0 : d->c0) + h;
+        for (long i = to.i0; i < to.i1; ++i)
+            for (long j = to.j0; j < to.j1; ++j)
+                memcpy(g + (i * d->local_cols + j) * (long)e,
+                       g + ((axis == 0 ? local_from : i) * d->local_cols + (axis == 0 ? j : local_from)) * (long)e, e);
+        return;
+    }
+    /* Periodic: the sources lie extent-2h further in (first sides) or back, in the ranks at the
+     * other end of the axis, in the same row (column) of ranks: they own the same other indices. */
+    long source[4];
+    side_rect(d, side, first ? extent - 2 * h : -(extent - 2 * h), source);
+    const stmpi_rect from = owned_part(d, source[0], source[1], source[2], source[3]);
+    const int owns_source = from.i0 < from.i1 && from.j0 < from.j1;
+    int receive_from, send_to; /* one step along the (periodic) axis toward the strip's end, wrapping */
+    MPI_Cart_shift(d->comm, axis, first ? 1 : -1, &receive_from, &send_to);
+    MPI_Datatype send_type = MPI_DATATYPE_NULL, recv_type = MPI_DATATYPE_NULL;
+    if (owns_source) send_type = local_subarray(d, elem, from.i0, from.i1, from.j0, from.j1);
+    if (owns_strip) recv_type = local_subarray(d, elem, to.i0, to.i1, to.j0, to.j1);
+    MPI_Sendrecv(local, owns_source ? 1 : 0, owns_source ? send_type : elem, owns_source ? send_to : MPI_PROC_NULL,
+                 200 + side, local, owns_strip ? 1 : 0, owns_strip ? recv_type : elem,
+                 owns_strip ? receive_from : MPI_PROC_NULL, 200 + side, d->comm, MPI_STATUS_IGNORE);
+    if (owns_source) MPI_Type_free(&send_type);
+    if (owns_strip) MPI_Type_free(&recv_type);
 }
 
 /* ---- halo exchange ----------------------------------------------------------------------- */

@@ -70,7 +70,8 @@ enum {
 typedef struct stmpi_halo stmpi_halo;
 
 typedef struct {
-    MPI_Comm comm;              /* the non-periodic Cartesian communicator, not reordered */
+    MPI_Comm comm;              /* the Cartesian communicator, not reordered; periodic along the
+                                 * axes of periodic sides (stmpi_decompose_sides) */
     int rank, size;
     int dims[2];                /* process grid: rows of ranks x columns of ranks */
     int coords[2];              /* this rank's place in it */
@@ -92,6 +93,24 @@ void stmpi_decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_deco
 /* A 3-D grid decomposed as slabs of planes (stmpi_decompose of planes x rows*cols, STMPI_ROWS):
  * says so in d->description ("planes 4x1x1"), which the summary prints. */
 void stmpi_name_slabs(stmpi_decomp *d);
+
+/* stmpi_decompose for a stencil with neumann or periodic sides (LANGUAGE.md section 5):
+ * periodic[a] (a = 0 rows, 1 columns) makes axis a of the Cartesian communicator periodic (the
+ * 8-neighbour halo exchange still stops at the global edge: a periodic side is a boundary
+ * statement, applied in its place in the order written, see stmpi_copy_side); copying[a] says
+ * axis a has a neumann or periodic side, and then every block needs at least 2h points along
+ * it, so that each side's sources lie in the blocks that own them. */
+void stmpi_decompose_sides(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind,
+                           const int periodic[2], const int copying[2]);
+
+/* One `SIDE = neumann` or `SIDE = periodic` statement (ST_TOP.., ST_NEUMANN or ST_PERIODIC, as
+ * st_copy_side) on the points of the side's strip this rank owns, from the field as the
+ * statements before it left it. neumann: the ranks owning the side copy within their block.
+ * periodic: one message along the periodic axis from each rank owning the far interior layers
+ * to the rank owning the strip (to itself when one rank spans the axis). Collective over the
+ * decomposition (every rank calls it, in the same order). Halo cells are not updated: the next
+ * halo exchange brings the new boundary values to the neighbours. */
+void stmpi_copy_side(const stmpi_decomp *d, void *local, int side, int kind, MPI_Datatype elem);
 
 /* Frees the communicator. Collective. */
 void stmpi_decomp_free(stmpi_decomp *d);

@@ -820,6 +820,23 @@ void stcl_enqueue_3d(stcl_env *env, cl_kernel kernel, const char *name, long pla
     account(env, event, name);
 }
 
+void stcl_boundary_side(stcl_env *env, cl_kernel kernel, cl_mem grid, cl_mem values, int side, int kind, long rows,
+                        long cols, int halo)
+{
+    const cl_long rows_arg = rows, cols_arg = cols;
+    const cl_int side_arg = side, kind_arg = kind;
+    STCL_ARG(kernel, 0, rows_arg);
+    STCL_ARG(kernel, 1, cols_arg);
+    STCL_ARG(kernel, 2, side_arg);
+    STCL_ARG(kernel, 3, kind_arg);
+    STCL_ARG(kernel, 4, grid);
+    STCL_ARG(kernel, 5, values);
+    /* A strip is h deep: work-groups of 64 work-items along its length. */
+    const int across = side == ST_TOP || side == ST_BOTTOM;
+    const stcl_workgroup wg = { across ? 1 : 64, across ? 64 : 1 };
+    stcl_enqueue_2d(env, kernel, "boundary_side", across ? halo : rows, across ? cols : halo, wg);
+}
+
 void stcl_enqueue_1d(stcl_env *env, cl_kernel kernel, const char *name, size_t global, size_t local)
 {
     cl_event event = NULL;

@@ -298,6 +298,56 @@ void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, 
         for (long j = c0; j < c1; ++j) grid[i * cols + j] = value;
 }
 
+/* ---- neumann and periodic sides ---------------------------------------------------------- */
+
+/* The index along the side's axis that strip index p copies from. */
+static long side_source(long p, long extent, long h, int first, int kind)
+{
+    if (kind == ST_NEUMANN) return first ? h : extent - h - 1;
+    return first ? p + (extent - 2 * h) : p - (extent - 2 * h);
+}
+
+void st_copy_side(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
+{
+    char *g = grid;
+    const long h = halo, row_bytes = cols * (long)elem_size;
+    if (side == ST_TOP || side == ST_BOTTOM) {
+        /* Whole rows: one contiguous copy each. */
+        const long p0 = side == ST_TOP ? 0 : rows - h;
+        for (long p = p0; p < p0 + h; ++p)
+            memcpy(g + p * row_bytes, g + side_source(p, rows, h, side == ST_TOP, kind) * row_bytes, (size_t)row_bytes);
+        return;
+    }
+    const long p0 = side == ST_LEFT ? 0 : cols - h;
+    const size_t e = elem_size;
+    for (long i = 0; i < rows; ++i) {
+        char *row = g + i * row_bytes;
+        if (kind == ST_PERIODIC) {
+            /* h neighbouring columns from h neighbouring columns, one period away. */
+            memcpy(row + p0 * (long)e, row + side_source(p0, cols, h, side == ST_LEFT, kind) * (long)e, (size_t)h * e);
+        } else {
+            /* h copies of one column: typed stores (a call per point would cost more). */
+            const long from = side_source(p0, cols, h, side == ST_LEFT, kind);
+            if (e == sizeof(float)) {
+                float *r = (float *)row;
+                for (long p = p0; p < p0 + h; ++p) r[p] = r[from];
+            } else if (e == sizeof(double)) {
+                double *r = (double *)row;
+                for (long p = p0; p < p0 + h; ++p) r[p] = r[from];
+            } else {
+                for (long p = p0; p < p0 + h; ++p) memcpy(row + p * (long)e, row + from * (long)e, e);
+            }
+        }
+    }
+}
+
+void st_check_periodic(const char *grid, const char *axis, long extent, int halo)
+{
+    if (extent - 2L * halo < halo)
+        st_fatal("grid %s has %ld %s: periodic sides of halo %d need at least %ld (an interior of at least %d)",
+                 grid, extent, axis, halo, 3L * halo, halo);
+}
+
 /* ---- input and output files of grids ---------------------------------------------------- */
 
 /* Whether a --input/--output names grid `name`. */

@@ -149,6 +149,23 @@ void *st_copy_grid(const void *grid, long rows, long cols, size_t elem_size);
 void st_fill_f32(float *grid, long rows, long cols, long r0, long r1, long c0, long c1, float value);
 void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, long c1, double value);
 
+/* ---- neumann and periodic sides (LANGUAGE.md section 5, "Boundary kinds") ----------------- */
+
+enum { ST_TOP = 0, ST_BOTTOM = 1, ST_LEFT = 2, ST_RIGHT = 3 };
+enum { ST_FIXED = 0, ST_NEUMANN = 1, ST_PERIODIC = 2 };
+
+/* Applies one `SIDE = neumann` or `SIDE = periodic` statement to a rows x cols row-major grid of
+ * halo h: every point of the side's strip (h deep, corners included) takes the value of the
+ * point with the same other index at index h (top/left) or extent-h-1 (bottom/right) along the
+ * side's axis (ST_NEUMANN), or the value extent-2h further in (top/left) or back (bottom/right)
+ * along it (ST_PERIODIC). Exact copies: the bits of the source. Periodic sides need an interior
+ * of at least h points along the axis (st_check_periodic), so no source lies in the strip. */
+void st_copy_side(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind);
+
+/* Fatal unless a periodic axis of `extent` points (`axis`: "rows" or "columns") has at least
+ * `halo` interior points: a period shorter than the halo would make the strip read itself. */
+void st_check_periodic(const char *grid, const char *axis, long extent, int halo);
+
 /* ---- progress and divergence ------------------------------------------------------------- */
 
 /* A progress line on stderr (iteration, residual, rate), redrawn at most a few times a second,

@@ -74,8 +74,9 @@ public struct CPUBackend: Backend {
                 for other in program.readOnlyGrids {
                     writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
                 }
-                writer.comment(program.redBlack ? "Initial and boundary values in the order written: boundary points never change."
-                               : "Initial and boundary values in the order written, in both buffers: boundary points never change.")
+                let never = program.loops.boundaryEachSweep ? "" : ": boundary points never change"
+                writer.comment(program.redBlack ? "Initial and boundary values in the order written\(never)."
+                               : "Initial and boundary values in the order written, in both buffers\(never).")
                 writer.block("for (int k = 0; k < \(program.redBlack ? 1 : 2); ++k)") {
                     host.fills(of: program.update.grid, into: "buffer[k]")
                 }
@@ -95,6 +96,9 @@ public struct CPUBackend: Backend {
             } else if program.redBlack {
                 writer.comment("Red-black order runs whole iterations, red then black half-sweep (--plan may only say sweeps).")
                 writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"red-black order: each half-sweep reads the whole of the one before it\");")
+            } else if loops.boundaryEachSweep {
+                writer.comment("A neumann or periodic side runs whole sweeps, the boundary statements after each (--plan may only say sweeps).")
+                writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"a neumann or periodic side: the boundary changes after every sweep\");")
             } else {
                 writer.comment("How the sweeps between checks run: --plan (stencilc tune's), else the cost model's.")
                 writer.line("const st_plan plan = st_choose_plan(&sweeper, \(team), \(mode), options.plan, options.plan_source);")
@@ -166,6 +170,14 @@ public struct CPUBackend: Backend {
     private func iterationLoop(_ program: Program, host: HostCode, sweeps: SweepWriter) {
         let writer = host.writer
         let sweepsCall = { (first: String, count: String) in "st_sweeps(&plan, &sweeper, \(first), \(count), buffer, scratch);" }
+        // With a neumann or periodic side, the sweeps run here, one at a time, each followed by
+        // the boundary statements (the run-time plan's drivers keep the boundary as it is).
+        let plainSweeps = { (first: String, count: String) in
+            guard program.loops.boundaryEachSweep else { writer.line(sweepsCall(first, count)); return }
+            writer.block("for (long k = \(first); k < \(first) + (\(count)); ++k)") {
+                self.sweepThenBoundary(program, host: host, function: "sweep", from: "buffer[k % 2]", to: "buffer[(k + 1) % 2]")
+            }
+        }
         let region = "parallel" + OpenMPClauses.regionClauses(program.schedule)
         switch program.stopping {
         case .steps:
@@ -177,7 +189,7 @@ public struct CPUBackend: Backend {
                 allocateScratch(host: host, sweeps: sweeps)
                 restartClockOnceTheTeamIsUp(writer)
                 writer.block("for (long first = 0; first < steps; first += chunk)") {
-                    writer.line(sweepsCall("first", "chunk < steps - first ? chunk : steps - first"))
+                    plainSweeps("first", "chunk < steps - first ? chunk : steps - first")
                     pragma(writer, "master")
                     writer.line("st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);")
                     pragma(writer, "single")
@@ -214,7 +226,7 @@ public struct CPUBackend: Backend {
                 writer.block("while (iteration < max_iterations)") {
                     writer.comment("The plain sweeps up to the next check, as the plan says, then one check sweep.")
                     writer.line("const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;")
-                    writer.line(sweepsCall("iteration", "plain"))
+                    plainSweeps("iteration", "plain")
                     writer.line("iteration += plain;")
                     writer.line("if (iteration == max_iterations) break;")
                     pragma(writer, "single")
@@ -223,7 +235,12 @@ public struct CPUBackend: Backend {
                         writer.line("nonfinite = 0;")
                         writer.line("stop = st_stop_requested();")
                     }
-                    writer.line("\(check.function)(\(arguments));")
+                    if program.loops.boundaryEachSweep {
+                        sweepThenBoundary(program, host: host, function: check.function, from: "buffer[iteration % 2]",
+                                          to: "buffer[(iteration + 1) % 2]")
+                    } else {
+                        writer.line("\(check.function)(\(arguments));")
+                    }
                     writer.line("iteration += 1;")
                     let value = norm == .maxdiff ? "(double)maxdiff" : "sqrt(sum_sq)"
                     writer.line("const double norm = \(value);")
@@ -249,6 +266,19 @@ public struct CPUBackend: Backend {
             writer.line("st_check_interrupted();")
             writer.line("st_check_finite(nonfinite_seen, iterations);")
             writer.line("const int converged = residual < tolerance;")
+        }
+    }
+
+    /// One sweep of `function` (red-black: its two half-sweeps) from `from` into `to`, each
+    /// followed by the boundary statements (PlanBoundary), which one thread of the team runs
+    /// (`omp single`: its barrier lets no thread start the next sweep before they are done).
+    private func sweepThenBoundary(_ program: Program, host: HostCode, function: String, from: String, to: String) {
+        let writer = host.writer
+        let halves = program.redBlack ? SweepWriter.colours.map { "\(function)_\($0)" } : [function]
+        for half in halves {
+            writer.line("\(half)(&args, HALO, rows - HALO, HALO, cols - HALO, \(from), \(to));")
+            pragma(writer, "single")
+            writer.block("") { host.boundaryEachSweep(into: to) }
         }
     }
 

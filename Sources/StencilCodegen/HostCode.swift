@@ -126,6 +126,9 @@ public struct HostCode {
         if program.isSystem {
             writer.line("options.updated_grids = \(program.updates.count); /* a system: the first \(program.updates.count) grids below are updated */")
         }
+        for axis in program.periodicAxes.sorted() {
+            writer.line("st_check_periodic(\"\(grid.name)\", \"\(axis == 0 ? "rows" : "columns")\", \(axis == 0 ? "rows" : "cols"), HALO);")
+        }
         writer.comment("--input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated.")
         writer.line("st_check_grid_files(&options, \(gridNames), \(emittedGrids.count), \(storageRows), cols, sizeof(\(scalar)));")
     }
@@ -191,6 +194,25 @@ public struct HostCode {
         fill(sides, into: buffer, decomposition: decomposition)
     }
 
+    /// The boundary statements that run again after every sweep (PlanBoundary), on `buffer`
+    /// (an MPI rank's block with `decomposition`): the same calls as the first time.
+    public func boundaryEachSweep(into buffer: String, decomposition: String? = nil) {
+        fill(program.boundaryEachSweep.statements, into: buffer, decomposition: decomposition)
+    }
+
+    /// Boundary statements (or the init) `fills`, in order, into `buffer`: as `fills(of:)` does.
+    public func apply(_ fills: [Fill], into buffer: String) {
+        fill(fills, into: buffer, decomposition: nil)
+    }
+
+    /// `ST_TOP`.. and `ST_FIXED`/`ST_NEUMANN`/`ST_PERIODIC` of runtime/stencil_runtime.h.
+    public static func sideConstants(_ fill: Fill) -> (side: String, kind: String) {
+        ("ST_" + fill.side!.rawValue.uppercased(), "ST_" + fill.kind.rawValue.uppercased())
+    }
+
+    /// The MPI datatype of the element type.
+    public var mpiType: String { program.elementType == .float32 ? "MPI_FLOAT" : "MPI_DOUBLE" }
+
     private func fill(_ fills: [Fill], into buffer: String, decomposition: String?) {
         for fill in fills {
             let value = CExprPrinter.print(fill.value, hostDialect)
@@ -202,7 +224,14 @@ public struct HostCode {
                 continue
             }
             let (r0, r1, c0, c1) = fillRectangle(fill.side)
-            if fill.value.usesIndex {
+            if fill.copies {
+                let (side, kind) = Self.sideConstants(fill)
+                if let decomposition {
+                    writer.line("stmpi_copy_side(\(decomposition), \(buffer), \(side), \(kind), \(mpiType)); /* \(origin)\(what) */")
+                } else {
+                    writer.line("st_copy_side(\(buffer), rows, cols, HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(origin)\(what) */")
+                }
+            } else if fill.value.usesIndex {
                 positionFill(fill, into: buffer, rectangle: (r0, r1, c0, c1), comment: origin + what,
                              decomposition: decomposition)
             } else if let decomposition {

@@ -80,7 +80,14 @@ public struct MPIBackend: Backend {
             } else {
                 writer.comment("This rank's block of the rows x cols grid, with a halo HALO deep on every side.")
                 writer.line("stmpi_decomp decomp;")
-                writer.line("stmpi_decompose(&decomp, rows, cols, HALO, \(kind));")
+                if program.copyingAxes.isEmpty {
+                    writer.line("stmpi_decompose(&decomp, rows, cols, HALO, \(kind));")
+                } else {
+                    let periodic = (0..<2).map { program.periodicAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
+                    let copying = (0..<2).map { program.copyingAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
+                    writer.comment("Neumann or periodic sides: periodic axes (rows, columns) of the Cartesian topology, and the axes whose blocks must be 2 * HALO deep.")
+                    writer.line("stmpi_decompose_sides(&decomp, rows, cols, HALO, \(kind), (const int[2]){ \(periodic) }, (const int[2]){ \(copying) });")
+                }
             }
             writer.line("const long local_cols = decomp.local_cols;")
             if program.isSystem {
@@ -104,6 +111,14 @@ public struct MPIBackend: Backend {
                 for other in program.readOnlyGrids {
                     writer.comment("\(other.name) never changes: its halo is filled here, never exchanged.")
                     host.fills(of: other.name, into: names[other.name], decomposition: "&decomp")
+                    if program.fills.contains(where: { $0.grid == other.name && $0.copies }) {
+                        writer.comment("Its neumann/periodic sides set only the points each rank owns: one exchange brings them to the halos.")
+                        writer.block("") {
+                            writer.line("stmpi_halo *once = stmpi_halo_create(&decomp, \(names[other.name]), \(mpiType));")
+                            writer.line("stmpi_halo_exchange(once);")
+                            writer.line("stmpi_halo_free(once);")
+                        }
+                    }
                 }
                 if program.redBlack {
                     writer.line("stmpi_halo *exchange[2];")
@@ -188,16 +203,16 @@ public struct MPIBackend: Backend {
 
     /// One sweep of the block with `function`: exchange started (master), deep interior,
     /// exchange finished (master), barrier, the frame.
-    private func blockSweep(_ writer: CodeWriter, sweeps: SweepWriter, function: String) {
+    private func blockSweep(_ writer: CodeWriter, host: HostCode, sweeps: SweepWriter, function: String) {
         if sweeps.program.redBlack {
             // Red-black: each half-sweep reads the other colour's newest values, the halo's too.
             for colour in SweepWriter.colours {
                 writer.comment("The \(colour) half-sweep, after its own halo exchange.")
-                halfSweep(writer, function: "\(function)_\(colour)", grids: 1, slabs: sweeps.program.dimensions == 3)
+                halfSweep(writer, host: host, function: "\(function)_\(colour)", grids: 1, slabs: sweeps.program.dimensions == 3)
             }
             return
         }
-        halfSweep(writer, function: function, grids: sweeps.program.updates.count, slabs: sweeps.program.dimensions == 3)
+        halfSweep(writer, host: host, function: function, grids: sweeps.program.updates.count, slabs: sweeps.program.dimensions == 3)
     }
 
     /// A sweep of the block. A system exchanges the halo of each of its `grids`, all started
@@ -205,7 +220,8 @@ public struct MPIBackend: Backend {
     /// messages between two ranks in the order they were started, which is the same on every rank.
     /// `slabs`: a 3-D grid's rank sweeps the rectangle's planes (its rows to the runtime), every
     /// row and column of them; the buffers it gets start at the first point of local plane 0.
-    private func halfSweep(_ writer: CodeWriter, function: String, grids: Int, slabs: Bool) {
+    private func halfSweep(_ writer: CodeWriter, host: HostCode, function: String, grids: Int, slabs: Bool) {
+        let program = host.program
         func call(_ rect: String) -> String {
             guard slabs else {
                 let arguments = ["&args", "\(rect).i0", "\(rect).i1", "\(rect).j0", "\(rect).j1",
@@ -228,6 +244,12 @@ public struct MPIBackend: Backend {
                     : "stmpi_halo_end(exchange[iteration % 2]);")
         pragma(writer, "barrier /* the halo has arrived before the frame reads it */")
         writer.line("for (int k = 0; k < 4; ++k) \(call("frame[k]"))")
+        guard program.loops.boundaryEachSweep else { return }
+        // The boundary statements on the points this rank owns; the next sweep's halo exchange
+        // brings them to the neighbours (stmpi_copy_side). MPI calls come from the master only.
+        pragma(writer, "master")
+        writer.block("") { host.boundaryEachSweep(into: "buffer[(iteration + 1) % 2]", decomposition: "&decomp") }
+        pragma(writer, "barrier /* the boundary is set before any thread reads it */")
     }
 
     private func iterationLoop(_ program: Program, host: HostCode, sweeps: SweepWriter) {
@@ -242,7 +264,7 @@ public struct MPIBackend: Backend {
             writer.block("") {
                 writer.line(hybrid ? "long iteration = 0; /* every thread counts the same sweeps */" : "long iteration = 0;")
                 writer.block("while (iteration < steps)") {
-                    blockSweep(writer, sweeps: sweeps, function: "sweep")
+                    blockSweep(writer, host: host, sweeps: sweeps, function: "sweep")
                     writer.line("iteration += 1;")
                     writer.block("if (iteration % 1000 == 0 && decomp.rank == 0)") {
                         pragma(writer, "master")
@@ -280,7 +302,7 @@ public struct MPIBackend: Backend {
                             writer.line("\(check.variable) = 0;")
                             writer.line("nonfinite = 0;")
                         }
-                        blockSweep(writer, sweeps: sweeps, function: check.function)
+                        blockSweep(writer, host: host, sweeps: sweeps, function: check.function)
                         pragma(writer, "master")
                         writer.block("") {
                             switch norm {
@@ -293,7 +315,7 @@ public struct MPIBackend: Backend {
                         pragma(writer, "barrier /* every thread sees the ranks' verdict */")
                     }
                     writer.block("else") {
-                        blockSweep(writer, sweeps: sweeps, function: "sweep")
+                        blockSweep(writer, host: host, sweeps: sweeps, function: "sweep")
                     }
                     writer.line("iteration += 1;")
                     writer.line("if (check && (nonfinite_seen > 0 || residual < tolerance)) break;")

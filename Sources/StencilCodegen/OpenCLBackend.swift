@@ -208,6 +208,23 @@ public struct OpenCLBackend: Backend {
             writer.line("const cl_int no_points = 0;")
             writer.line("cl_mem nonfinite = stcl_create_buffer(&env, sizeof(cl_int), &no_points); /* NaN/Inf points seen */")
         }
+        if !program.boundaryEachSweep.isEmpty {
+            writer.comment("The boundary statements after every sweep: one boundary_side launch each, in the order written.")
+            writer.line("cl_kernel boundary_kernel = stcl_create_kernel(&env, program, \"boundary_side\");")
+            let fixed = program.boundaryEachSweep.statements.filter { !$0.copies }
+            if !fixed.isEmpty {
+                writer.comment("The fixed ones' values, computed here once: the device copies them, so they have the host's bits.")
+                writer.line("cl_mem boundary_values[\(fixed.count)];")
+                for (k, fill) in fixed.enumerated() {
+                    writer.block("") {
+                        writer.line("\(scalar) *side_values = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                        host.apply([fill], into: "side_values")
+                        writer.line("boundary_values[\(k)] = stcl_create_buffer(&env, bytes, side_values);")
+                        writer.line("st_free_grid(side_values);")
+                    }
+                }
+            }
+        }
         writer.blank()
         writer.comment(program.isSystem
             ? "Arguments that never change. Arguments 2 to \(kernels.firstFixedArgument - 1), the two iterates of each grid, are set at each launch: the swap."
@@ -273,6 +290,10 @@ public struct OpenCLBackend: Backend {
         if kernels.norm != nil {
             writer.line("stcl_enqueue_1d(&env, reduce_kernel, \"warm-up\", reduce_size, reduce_size);")
         }
+        if !program.boundaryEachSweep.isEmpty {
+            writer.comment("The boundary statements again on the initial grid: they leave it as it is.")
+            boundaryLaunches(program, writer, grid: "buffers[0]")
+        }
         writer.line("stcl_finish(&env);")
     }
 
@@ -298,9 +319,11 @@ public struct OpenCLBackend: Backend {
                 writer.block("for (cl_int colour = 0; colour < 2; ++colour)") {
                     writer.line("STCL_ARG(\(kernel), \(colourIndex(kernel)), colour);")
                     writer.line(enqueue(program, kernel, name))
+                    self.boundaryLaunches(program, writer, grid: "buffers[current]")
                 }
             } else {
                 writer.line(enqueue(program, kernel, name))
+                self.boundaryLaunches(program, writer, grid: "buffers[1 - current]")
             }
         }
         switch program.stopping {
@@ -366,6 +389,18 @@ public struct OpenCLBackend: Backend {
             writer.line("st_check_interrupted();")
             writer.line("st_check_finite(nonfinite_seen, iterations);")
             writer.line("const int converged = residual < tolerance;")
+        }
+    }
+
+    /// The boundary statements after a sweep (PlanBoundary), on the device grid `grid`: nothing
+    /// for a stencil whose sides are all fixed.
+    private func boundaryLaunches(_ program: Program, _ writer: CodeWriter, grid: String) {
+        var fixed = 0
+        for fill in program.boundaryEachSweep.statements {
+            let (side, kind) = HostCode.sideConstants(fill)
+            let values = fill.copies ? grid : "boundary_values[\(fixed)]"
+            if !fill.copies { fixed += 1 }
+            writer.line("stcl_boundary_side(&env, boundary_kernel, \(grid), \(values), \(side), \(kind), rows, cols, HALO); /* \(program.sourceName):\(fill.line) \(fill.side!.rawValue) = \(fill.expression) */")
         }
     }
 }

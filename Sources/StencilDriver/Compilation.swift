@@ -50,6 +50,10 @@ public enum Compilation {
         if let error = checked.targetError(chosen, supported: supportedDimensions(chosen)) {
             throw SourceErrors(rendered: error)
         }
+        if program.fills.contains(where: \.copies),
+           let error = checked.targetError(chosen, supported: [2], detail: " with neumann or periodic sides") {
+            throw SourceErrors(rendered: error)
+        }
         if program.isSystem, let error = checked.targetError(chosen, supported: [2], detail: " with several updates (a system)") {
             throw SourceErrors(rendered: error)
         }

@@ -84,6 +84,7 @@ public enum Explain {
             let ranges = zip(program.update.indices, grid.extents).map { "\(h) <= \($0) < \($1)-\(h)" }.joined(separator: ", ")
             out += "  \(program.dimensions)-D: points with \(ranges) are updated, the \(program.dimensions == 1 ? "\(h) points at each end are" : "outer shell \(h) deep is") boundary\n"
         }
+        out += boundaryText(program)
         switch program.stopping {
         case .steps(let count, _):
             out += "  stops after exactly \(IRPrinter.expression(count)) sweeps\n"

@@ -239,8 +239,10 @@ public struct Tuner: Sendable {
             chosenDefault = (probe.summary["plan"] as? [String: Any])?["spec"] as? String ?? "sweeps"
         }
 
-        // `temporal off` in the schedule asks for whole sweeps: nothing to choose then.
-        var candidates = program.schedule.temporal == .off ? ["sweeps"]
+        // `temporal off` in the schedule asks for whole sweeps, and red-black order and neumann or
+        // periodic sides run nothing else (PlanLoops): nothing to choose then.
+        let wholeSweepsOnly = program.schedule.temporal == .off || program.loops.colourHalfSweeps || program.loops.boundaryEachSweep
+        var candidates = wholeSweepsOnly ? ["sweeps"]
             : Tuner.candidates(rows: rows, halo: program.halo, bands: chosen.program.loops.hasLoneSweep && threads > 1)
         if !candidates.contains(chosenDefault) { candidates.insert(chosenDefault, at: 0) }
         var timings: [TuneTiming] = []

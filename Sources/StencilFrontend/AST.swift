@@ -71,7 +71,9 @@ public struct GridDecl: Sendable {
 
 public struct BoundaryAssignment: Sendable {
     public let side: Identifier
+    /// The value as written; for `neumann` and `periodic`, the word itself (a name).
     public let value: Expr
+    public var kind: BoundaryKind = .fixed
 }
 
 public struct BoundaryDecl: Sendable {

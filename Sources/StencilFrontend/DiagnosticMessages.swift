@@ -130,6 +130,9 @@ extension DiagnosticMessage {
     static func gridUpdatedTwice(_ name: String) -> Self {
         .init(id: "grid-updated-twice", "grid '\(name)' has two updates; each update of a system writes a different grid")
     }
+    static func copyingSideInSystem(_ side: String, grid: String) -> Self {
+        .init(id: "system-copying-side", "'\(side)' of grid '\(grid)' is neumann or periodic, and '\(grid)' belongs to a system of several updates: not supported yet (a system's grids take fixed sides)")
+    }
     static func redblackSystem(_ count: Int) -> Self {
         .init(id: "redblack-system", "'order redblack' needs exactly one update, and this stencil has \(count): red-black order updates one grid in place; a system runs in Jacobi order")
     }
@@ -163,6 +166,9 @@ extension DiagnosticMessage {
     }
     static func readOnlyGridUpdated(_ name: String) -> Self {
         .init(id: "update-grid", "'update' writes a grid; '\(name)' is not one")
+    }
+    static func periodicOneSide(_ side: String, opposite: String) -> Self {
+        .init(id: "periodic-one-side", "'\(side) = periodic' without '\(opposite) = periodic': periodic is allowed only on both sides of an axis")
     }
     static func boundarySideTwice(_ side: String) -> Self {
         .init(id: "boundary-side-twice", "boundary side '\(side)' is set twice; the later value wins")

@@ -64,7 +64,7 @@ extension Parser {
                         range: range(from: keyword.range))
     }
 
-    /// boundary := 'boundary' NAME '{' { SIDE '=' expression } '}'
+    /// boundary := 'boundary' NAME ['[' INDEX {',' INDEX} ']'] '{' { SIDE '=' (expression | 'neumann' | 'periodic') } '}'
     mutating func parseBoundary() throws -> BoundaryDecl {
         let keyword = advance()
         let grid = try expectIdentifier("a grid name")
@@ -78,7 +78,12 @@ extension Parser {
             try parser.expect(.equals, "'='")
             let value = try parser.parseExpression()
             try parser.expectStatementEnd()
-            assignments.append(BoundaryAssignment(side: side, value: value))
+            // `neumann` and `periodic` alone are boundary kinds, not names (a param cannot take them).
+            var kind = BoundaryKind.fixed
+            if case .name(let word) = value.kind, let named = BoundaryKind(rawValue: word.name), named != .fixed {
+                kind = named
+            }
+            assignments.append(BoundaryAssignment(side: side, value: value, kind: kind))
         }
         var decl = BoundaryDecl(grid: grid, assignments: assignments, range: range(from: keyword.range))
         decl.indices = indices

@@ -106,9 +106,12 @@ extension Sema {
                                                       notes: [note("first set here", at: first.range)]))
                     }
                     seen[side] = assignment.side
-                    checkExpression(assignment.value, context: .constant("a boundary value", indices: indices))
+                    if assignment.kind == .fixed {
+                        checkExpression(assignment.value, context: .constant("a boundary value", indices: indices))
+                    }
                     boundaries.append(CheckedBoundary(grid: decl.grid.name, side: side, value: assignment.value,
-                                                      line: assignment.side.range.start.line, indices: indices))
+                                                      line: assignment.side.range.start.line, kind: assignment.kind,
+                                                      indices: indices))
                 }
                 lines[decl.range.start.line] = file.lineText(decl.range.start.line)
             case .initial(let decl):
@@ -127,6 +130,10 @@ extension Sema {
                 break
             }
         }
+
+        let boundaryDecls = stencil.statements.compactMap { if case .boundary(let decl) = $0 { return decl } else { return nil } }
+        checkPeriodicPairs(boundaryDecls)
+        checkCopyingSidesOfSystem(boundaryDecls, updates: updates)
 
         let relax = checkRelax(relaxes, update: update)
         if let relax { lines[relax.range.start.line] = file.lineText(relax.range.start.line) }
@@ -478,6 +485,37 @@ extension Sema {
             }
         default:
             diagnostics.error(.positiveNumber("the tolerance"), at: expr.range)
+        }
+    }
+
+    /// A system's grids keep fixed sides for now: the statements applied after every sweep
+    /// (plan-boundary, and each backend) cover the one updated grid of a single update, and the
+    /// mpi backend's system path does not exchange a read-only grid's copied sides.
+    mutating func checkCopyingSidesOfSystem(_ decls: [BoundaryDecl], updates: [UpdateDecl]) {
+        guard updates.count > 1 else { return }
+        for decl in decls {
+            for assignment in decl.assignments where assignment.kind == .neumann || assignment.kind == .periodic {
+                diagnostics.error(.copyingSideInSystem(assignment.side.name, grid: decl.grid.name), at: assignment.side.range,
+                                  notes: [note("second update is here", at: updates[1].range)])
+            }
+        }
+    }
+
+    /// `SIDE = periodic` wraps an axis: the opposite side of the same axis must be periodic too,
+    /// for the same grid (in any of its boundary blocks).
+    mutating func checkPeriodicPairs(_ decls: [BoundaryDecl]) {
+        var periodic: Set<String> = [] // "grid side"
+        for decl in decls {
+            for assignment in decl.assignments where assignment.kind == .periodic {
+                periodic.insert("\(decl.grid.name) \(assignment.side.name)")
+            }
+        }
+        for decl in decls {
+            for assignment in decl.assignments where assignment.kind == .periodic {
+                guard let side = BoundarySide(rawValue: assignment.side.name),
+                      !periodic.contains("\(decl.grid.name) \(side.opposite.rawValue)") else { continue }
+                diagnostics.error(.periodicOneSide(side.rawValue, opposite: side.opposite.rawValue), at: assignment.side.range)
+            }
         }
     }
 }

@@ -39,6 +39,8 @@ public struct CheckedBoundary: Sendable {
     public let side: BoundarySide
     public let value: Expr
     public let line: Int
+    /// fixed (value), neumann or periodic (value unused).
+    public var kind: BoundaryKind = .fixed
     /// `boundary u[i, j]`: the index names the value may use ([] without brackets).
     public var indices: [String] = []
 }

@@ -57,6 +57,31 @@ public enum BoundarySide: String, Sendable, CaseIterable {
     public static func sides(dimensions: Int) -> [BoundarySide] {
         allCases.filter { $0.axis(dimensions: dimensions) != nil }
     }
+
+    /// The axis a side of a 2-D grid lies across: 0 for top/bottom (rows), 1 for left/right
+    /// (columns) (the boundary kinds' code, 2-D; `axis(dimensions:)` for any grid).
+    public var axis: Int { axis(dimensions: 2) ?? 0 }
+    /// The other side of the same axis.
+    public var opposite: BoundarySide {
+        switch self {
+        case .top: return .bottom
+        case .bottom: return .top
+        case .left: return .right
+        case .right: return .left
+        case .front: return .back
+        case .back: return .front
+        }
+    }
+}
+
+/// What a `SIDE = ...` line does (LANGUAGE.md section 5, "Boundary kinds").
+public enum BoundaryKind: String, Sendable, CaseIterable {
+    /// `SIDE = EXPR`: a fixed (Dirichlet) value.
+    case fixed
+    /// `SIDE = neumann`: zero gradient, a copy of the layer at index h (extent-h-1) along the axis.
+    case neumann
+    /// `SIDE = periodic`: a copy of the interior `extent - 2h` further along the axis.
+    case periodic
 }
 
 /// The built-in functions and how many arguments each takes.

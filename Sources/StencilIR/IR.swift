@@ -14,6 +14,7 @@ public typealias ScheduleKind = StencilFrontend.ScheduleKind
 public typealias Decomposition = StencilFrontend.Decomposition
 public typealias Norm = StencilFrontend.Norm
 public typealias BoundarySide = StencilFrontend.BoundarySide
+public typealias BoundaryKind = StencilFrontend.BoundaryKind
 public typealias BuiltinFunction = StencilFrontend.BuiltinFunction
 public typealias BinaryOperator = StencilFrontend.BinaryOperator
 public typealias Schedule = StencilFrontend.Schedule
@@ -145,11 +146,22 @@ public struct Fill: Hashable, Sendable {
     public var line: Int
     /// `init u[i, j]` / `boundary u[i, j]`: the index names as written ([] without brackets).
     public var indices: [String] = []
+    /// `SIDE = neumann` / `SIDE = periodic` copy points of the grid (`value` unused); fixed
+    /// sides and the init set `value`.
+    public var kind: BoundaryKind = .fixed
+
+    /// Whether the fill copies points of the grid (neumann, periodic) rather than setting a value.
+    public var copies: Bool { kind != .fixed }
 
     /// `[i, j]` when the statement named indices, else "".
     public var indexList: String { indices.isEmpty ? "" : "[" + indices.joined(separator: ", ") + "]" }
-    /// The value in DSL syntax, with the statement's own index names.
+    /// The value in DSL syntax, with the statement's own index names (the kind's name for
+    /// neumann and periodic).
     public var expression: String {
+        if copies { return kind.rawValue }
+        return valueExpression
+    }
+    var valueExpression: String {
         IRPrinter.expression(value, indices: indices)
     }
 }
@@ -227,6 +239,9 @@ public struct Program: Sendable {
     // Derived by passes.
     /// Largest absolute offset of any read (ComputeHalo).
     public var halo: Int = 0
+    /// The boundary statements of the updated grid applied again after every sweep (or
+    /// half-sweep), empty when every side is fixed (PlanBoundary).
+    public var boundaryEachSweep: BoundaryPlan = BoundaryPlan(statements: [], reason: "not planned yet")
     /// Data-sharing of the sweep's variables (ClassifyVariables).
     public var variables: [ClassifiedVariable] = []
     /// The loop-level plan every CPU backend prints (PlanLoops).

@@ -49,6 +49,9 @@ public struct LoopPlan: Hashable, Sendable {
     /// `order redblack`: each sweep is two colour half-sweeps in place (red, then black), each
     /// column loop starting at the row's first point of its colour and stepping by 2.
     public var colourHalfSweeps: Bool = false
+    /// A neumann or periodic side: the boundary statements run after every sweep (half-sweep),
+    /// so the sweeps are whole ones, one at a time (Program.boundaryEachSweep says which).
+    public var boundaryEachSweep: Bool = false
 
     public init(vectorization: Vectorization, vectorizationReason: String, worksharing: String?, tileRows: Int?,
                 tileCols: Int?, temporalKinds: [TemporalKind], temporalReason: String, check: CheckReduction?) {

@@ -39,8 +39,10 @@ public enum Lowering {
                               line: initial?.line ?? 0, indices: initial?.indices ?? []))
         }
         for boundary in checked.boundaries {
-            fills.append(Fill(grid: boundary.grid, side: boundary.side, value: lower(boundary.value, indices: boundary.indices), line: boundary.line,
-                              indices: boundary.indices))
+            // neumann and periodic have no value: the word itself is no expression of the IR.
+            let value = boundary.kind == .fixed ? lower(boundary.value, indices: boundary.indices) : .constant(0, text: "0")
+            fills.append(Fill(grid: boundary.grid, side: boundary.side, value: value, line: boundary.line,
+                              indices: boundary.indices, kind: boundary.kind))
         }
 
         let stopping: Stopping

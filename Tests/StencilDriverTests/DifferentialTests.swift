@@ -248,13 +248,16 @@ enum Differential {
             if program.grids.contains(where: { g in g.positional && g.boundary.contains { $0.value.subexpressions.contains { if case .index = $0 { return true } else { return false } } } }) {
                 seen.insert("boundary u[i, j]")
             }
+            for line in program.updated.boundary where line.value.isBoundaryKind {
+                seen.insert(line.value == .neumann ? "neumann" : "periodic")
+            }
             if program.params.contains(where: { $0.text.hasPrefix("-") }) { seen.insert("negative param") }
             seen.insert("halo \(program.halo)")
             if program.extent(program.updated.rows) != program.extent(program.updated.cols) { seen.insert("non-square") }
         }
         for feature in ["+", "-", "*", "/", "abs", "min", "max", "sqrt", "exp", "sin", "cos", "negate", "paren",
                         "read-only grid", "float32", "float64", "steps", "maxdiff", "l2diff", "override",
-                        "negative param", "halo 1", "halo 2", "halo 3", "non-square", "relax", "relax 1", "order redblack", "order redblack with relax", "index value", "init u[i, j]", "boundary u[i, j]"] {
+                        "negative param", "halo 1", "halo 2", "halo 3", "non-square", "relax", "relax 1", "order redblack", "order redblack with relax", "index value", "init u[i, j]", "boundary u[i, j]", "neumann", "periodic"] {
             #expect(seen.contains(feature), "no generated program has \(feature)")
         }
     }

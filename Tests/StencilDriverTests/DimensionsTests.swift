@@ -367,6 +367,32 @@ enum DimensionsVariants {
         }
     }
 
+    /// Neumann and periodic sides on a 1-D or 3-D grid are a located error for now.
+    @Test func copyingSidesAreTwoDimensionalForNow() throws {
+        let variant = DimensionsVariant(name: "neumann1d", text: """
+            stencil neumann1d {
+                grid u: float64[20]
+                boundary u {
+                    left = neumann
+                    right = 1
+                }
+                update u[j] = (u[j-1] + u[j+1]) / 2
+                steps 2
+            }
+            """, solve: { ([], 0, true) })
+        let (path, directory) = try variant.file()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for target in [Target.serial, .openmp, .opencl] {
+            do {
+                _ = try Compilation.compile(path: path, target: target)
+                Issue.record("a 1-D neumann side compiled for \(target.rawValue)")
+            } catch let error as SourceErrors {
+                #expect(error.rendered.contains("neumann1d.st:2:20: error: 1-D grids are not yet supported on target \(target.rawValue) with neumann or periodic sides"),
+                        "\(error.rendered)")
+            }
+        }
+    }
+
     /// `--tile` and `--workgroup` take R x C: on a 1-D or 3-D grid they are an error, not ignored.
     @Test func sizeFlagsRefusedOffTwoDimensions() throws {
         var tiled = Schedule()

@@ -1,7 +1,8 @@
 // GenInterpreter.swift: the reference for the differential tests. Runs a GenProgram (the
 // generator's own representation, not stencilc's AST or IR) exactly as LANGUAGE.md defines the
-// language: fills in the order written, Jacobi sweeps over two buffers (with `order redblack`,
-// red then black half-sweeps in place), arithmetic in the grid's type in the written order,
+// language: fills in the order written (with a neumann or periodic side, again after every
+// sweep or half-sweep), Jacobi sweeps over two buffers (with `order redblack`, red then black
+// half-sweeps in place), arithmetic in the grid's type in the written order,
 // glibc's math functions as the emitted C calls them, the norm on every K-th sweep. A correct
 // compiler agrees with it bit for bit.
 
@@ -130,11 +131,16 @@ enum GenInterpreter {
                     values[i * cols + j] = grid.initial.map { evaluate($0, noReads) } ?? 0
                 }
             }
-            for (side, expression) in grid.boundary {
+            applyBoundary(grid.boundary, to: &values)
+            fields[grid.name] = values
+        }
+        // The boundary lines in the order written; neumann copies the layer h in along the side's
+        // axis, periodic the point extent-2h further in (LANGUAGE.md section 5, "Boundary kinds").
+        func applyBoundary(_ lines: [(side: String, value: GenExpr)], to values: inout [T]) {
+            for (side, expression) in lines {
                 for i in 0..<rows {
                     for j in 0..<cols {
                         point = (i, j)
-                        let v = evaluate(expression, noReads)
                         let inside: Bool
                         switch side {
                         case "top": inside = i < h
@@ -142,20 +148,39 @@ enum GenInterpreter {
                         case "left": inside = j < h
                         default: inside = j >= cols - h
                         }
-                        if inside { values[i * cols + j] = v }
+                        guard inside else { continue }
+                        var (si, sj) = (i, j)
+                        switch (expression, side) {
+                        case (.neumann, "top"): si = h
+                        case (.neumann, "bottom"): si = rows - h - 1
+                        case (.neumann, "left"): sj = h
+                        case (.neumann, _): sj = cols - h - 1
+                        case (.periodic, "top"): si = i + rows - 2 * h
+                        case (.periodic, "bottom"): si = i - (rows - 2 * h)
+                        case (.periodic, "left"): sj = j + cols - 2 * h
+                        case (.periodic, _): sj = j - (cols - 2 * h)
+                        default:
+                            values[i * cols + j] = evaluate(expression, noReads)
+                            continue
+                        }
+                        values[i * cols + j] = values[si * cols + sj]
                     }
                 }
             }
-            fields[grid.name] = values
         }
         let name = p.updated.name
         var u = fields[name]!
         var next = u
+        // With a neumann or periodic side, every line runs again after each sweep, on the new
+        // iterate: the old one with its interior updated.
+        let again = p.updated.boundary.contains { $0.value.isBoundaryKind } ? p.updated.boundary : []
 
         /// One iteration: Jacobi, from `u` into `next`; red-black (LANGUAGE.md section 5): the red
         /// points (row + col even), then the black ones, in place in `u`, each point's change
         /// from its value before its own update (`sweep` then copies `u` into `next`).
         func sweep() -> (T, Double) {
+            if !again.isEmpty && !p.redBlack { next = u }
+            defer { if !p.redBlack { applyBoundary(again, to: &next) } }
             var maxdiff: T = 0
             var sumSquares = 0.0
             for colour in p.redBlack ? [0, 1] : [-1] { // -1: Jacobi, every point (not indented again)
@@ -179,6 +204,7 @@ enum GenInterpreter {
                     if colour < 0 { next[i * cols + j] = value } else { u[i * cols + j] = value }
                 }
             }
+            if colour >= 0 { applyBoundary(again, to: &u) } // red-black: after each half-sweep
             }
             if p.redBlack { next = u }
             return (maxdiff, sumSquares)

@@ -12,6 +12,14 @@
 import Foundation
 
 /// An expression of a generated program.
+extension GenExpr {
+    /// `SIDE = neumann` / `SIDE = periodic`: the words, printed as names (never a generated name:
+    /// neither is in the name pools).
+    static var neumann: GenExpr { .param("neumann") }
+    static var periodic: GenExpr { .param("periodic") }
+    var isBoundaryKind: Bool { self == .neumann || self == .periodic }
+}
+
 indirect enum GenExpr: Hashable {
     /// A non-negative literal as written ("0.25", "3", ".5", "2.", "1e-2").
     case number(String)
@@ -378,6 +386,19 @@ struct ProgramGenerator {
                 grids[k].boundary.append((side, builder.fillValue(bound: bound)))
             }
         }
+        // Boundary kinds on the updated grid (LANGUAGE.md section 5): some sides neumann, and with
+        // halo 1 (a periodic axis needs an interior of h, which every size here has then) a
+        // periodic pair, in a random place among the other lines.
+        if builder.chance(0.3) {
+            for b in grids[0].boundary.indices where builder.chance(0.5) { grids[0].boundary[b].value = GenExpr.neumann }
+            if halo == 1 && builder.chance(0.5) {
+                let pair = builder.pick([("left", "right"), ("top", "bottom")])
+                for side in [pair.0, pair.1] {
+                    let at = Int.random(in: 0...grids[0].boundary.count, using: &builder.rng)
+                    grids[0].boundary.insert((side, GenExpr.periodic), at: at)
+                }
+            }
+        }
         // Positions: some grids' fills vary with the point (a fill value times sin or cos of an
         // index, so within the same bound).
         for k in grids.indices where builder.chance(0.3) {
@@ -386,7 +407,7 @@ struct ProgramGenerator {
                 .binary("*", e, .call(builder.pick(["sin", "cos"]), [.index(builder.pick([0, 1]))]))
             }
             if let initial = grids[k].initial, builder.chance(0.7) { grids[k].initial = vary(initial) }
-            for b in grids[k].boundary.indices where builder.chance(0.6) {
+            for b in grids[k].boundary.indices where !grids[k].boundary[b].value.isBoundaryKind && builder.chance(0.6) {
                 grids[k].boundary[b].value = vary(grids[k].boundary[b].value)
             }
         }

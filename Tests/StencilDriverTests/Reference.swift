@@ -30,6 +30,18 @@ enum ReferenceStop {
     case until(l2: Bool, epsilon: Double, every: Int, max: Int)
 }
 
+/// One boundary statement in the order written (LANGUAGE.md section 5, "Boundary kinds").
+enum ReferenceStatement<T> {
+    case value(ReferenceSide, (_ i: Int, _ j: Int) -> T)
+    case neumann(ReferenceSide)
+    case periodic(ReferenceSide)
+
+    var copies: Bool {
+        if case .value = self { return false }
+        return true
+    }
+}
+
 struct ReferenceProblem<T: BinaryFloatingPoint> {
     var rows: Int
     var cols: Int
@@ -55,9 +67,15 @@ struct ReferenceProblem<T: BinaryFloatingPoint> {
     /// The extents, first dimension first; nil: [rows, cols] (referenceSolve's 2-D loops).
     var shape: [Int]? = nil
     /// `init u[k, i, j] = ...`: the start value at each point (replaces `initial`).
-    var initialAt: ((_ point: [Int]) -> T)? = nil
+    var initialAtPoint: ((_ point: [Int]) -> T)? = nil
     /// The new value at `point`; `read(offsets)` is the previous iterate at point + offsets.
     var updateAt: ((_ read: ([Int]) -> T, _ point: [Int]) -> T)? = nil
+    /// `init u[i, j] = ...`: the start value of each point (replaces `initial`).
+    var initialAt: ((_ i: Int, _ j: Int) -> T)? = nil
+    /// The boundary statements with kinds, in the order written (used instead of `boundary` and
+    /// `boundaryAt` when not empty). With a neumann or periodic one, ALL of them are applied again
+    /// after every sweep (red-black: every half-sweep), as the contract says.
+    var statements: [ReferenceStatement<T>] = []
 }
 
 extension ReferenceProblem {
@@ -67,7 +85,7 @@ extension ReferenceProblem {
                      update: @escaping (_ read: ([Int]) -> T, _ point: [Int]) -> T) -> ReferenceProblem {
         ReferenceProblem(rows: shape.count >= 2 ? shape[shape.count - 2] : 1, cols: shape[shape.count - 1], halo: halo,
                          initial: initial, boundary: boundary, update: { _, _, _, _, _ in 0 }, stop: stop,
-                         redBlack: redBlack, shape: shape, initialAt: initialAt, updateAt: update)
+                         redBlack: redBlack, shape: shape, initialAtPoint: initialAt, updateAt: update)
     }
 }
 
@@ -84,7 +102,7 @@ func referenceSolveN<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Refere
         return strides.map { s in defer { rest %= s }; return rest / s }
     }
     let points = (0..<total).map(point)
-    var u = points.map { p.initialAt?($0) ?? p.initial }
+    var u = points.map { p.initialAtPoint?($0) ?? p.initial }
     for (side, value) in p.boundary {
         let axis = d - 1 - side.fromLast
         for (flat, at) in points.enumerated() where side.isFirst ? at[axis] < p.halo : at[axis] >= shape[axis] - p.halo {
@@ -140,6 +158,51 @@ func referenceSolveN<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Refere
     }
 }
 
+/// Whether (i, j) lies in the strip of `side`, `h` deep.
+func referenceInStrip(_ side: ReferenceSide, _ i: Int, _ j: Int, rows: Int, cols: Int, h: Int) -> Bool {
+    switch side {
+    case .top: return i < h
+    case .bottom: return i >= rows - h
+    case .left: return j < h
+    case .right: return j >= cols - h
+    case .front, .back: return false  // a 2-D grid has no planes (Sema refuses them)
+    }
+}
+
+/// The boundary statements in the order written, each reading the field as the ones before left
+/// it: a fixed value, or (neumann) the point at index h / extent-h-1 along the side's axis, or
+/// (periodic) the point extent-2h further in / back along it.
+func referenceApply<T>(_ statements: [ReferenceStatement<T>], to u: inout [T], rows: Int, cols: Int, h: Int) {
+    for statement in statements {
+        for i in 0..<rows {
+            for j in 0..<cols {
+                switch statement {
+                case .value(let side, let value):
+                    if referenceInStrip(side, i, j, rows: rows, cols: cols, h: h) { u[i * cols + j] = value(i, j) }
+                case .neumann(let side):
+                    guard referenceInStrip(side, i, j, rows: rows, cols: cols, h: h) else { continue }
+                    switch side {
+                    case .top: u[i * cols + j] = u[h * cols + j]
+                    case .bottom: u[i * cols + j] = u[(rows - h - 1) * cols + j]
+                    case .left: u[i * cols + j] = u[i * cols + h]
+                    case .right: u[i * cols + j] = u[i * cols + cols - h - 1]
+                    case .front, .back: break
+                    }
+                case .periodic(let side):
+                    guard referenceInStrip(side, i, j, rows: rows, cols: cols, h: h) else { continue }
+                    switch side {
+                    case .top: u[i * cols + j] = u[(i + rows - 2 * h) * cols + j]
+                    case .bottom: u[i * cols + j] = u[(i - (rows - 2 * h)) * cols + j]
+                    case .left: u[i * cols + j] = u[i * cols + j + cols - 2 * h]
+                    case .right: u[i * cols + j] = u[i * cols + j - (cols - 2 * h)]
+                    case .front, .back: break
+                    }
+                }
+            }
+        }
+    }
+}
+
 struct ReferenceResult<T> {
     var field: [T]
     var iterations: Int
@@ -150,6 +213,12 @@ struct ReferenceResult<T> {
 func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> ReferenceResult<T> {
     if p.shape != nil { return referenceSolveN(p) }
     var u = [T](repeating: p.initial, count: p.rows * p.cols)
+    if let at = p.initialAt {
+        for i in 0..<p.rows { for j in 0..<p.cols { u[i * p.cols + j] = at(i, j) } }
+    }
+    referenceApply(p.statements, to: &u, rows: p.rows, cols: p.cols, h: p.halo)
+    // With a neumann or periodic side, every statement runs again after each (half-)sweep.
+    let again = p.statements.contains { $0.copies } ? p.statements : []
     let sides = p.boundary.map { side, value in (side, { (_: Int, _: Int) in value }) } + p.boundaryAt
     for (side, value) in sides {
         for i in 0..<p.rows {
@@ -186,12 +255,15 @@ func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Referen
                     u[i * p.cols + j] = value
                 }
             }
+            referenceApply(again, to: &u, rows: p.rows, cols: p.cols, h: p.halo)
         }
         next = u
         return (maxChange, sumSquares)
     }
     func sweep() -> (maxChange: T, sumSquares: Double) {
         if p.redBlack { return redBlackSweep() }
+        // The new iterate is the old one with its interior updated (the statements then run on it).
+        if !again.isEmpty { next = u }
         var maxChange: T = 0
         var sumSquares = 0.0
         for i in p.halo..<(p.rows - p.halo) {
@@ -205,6 +277,7 @@ func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Referen
                 next[i * p.cols + j] = value
             }
         }
+        referenceApply(again, to: &next, rows: p.rows, cols: p.cols, h: p.halo)
         return (maxChange, sumSquares)
     }
     switch p.stop {
@@ -283,6 +356,8 @@ enum ReferencePrograms {
         },
         jacobiSOR(41),
         jacobiSOR(40),
+        insulated(37),
+        channelPeriodic(rows: 41, cols: 70, sweeps: 200),
         ninePoint(33),
         heat(37),
         poisson64(24),
@@ -313,6 +388,44 @@ enum ReferencePrograms {
     /// Sizes wide enough for several whole vectors per row and a remainder, which the small
     /// sizes above never reach: rows that start at every alignment (odd widths), rows that all
     /// start aligned (a multiple of 16), float64's 8 lanes.
+    /// Programs with a neumann or periodic side: whole sweeps only (no tiles or bands), the
+    /// boundary statements after each (BoundaryKindsTests checks that other plans are refused).
+    static let boundaryEachSweep: Set<String> = ["insulated.st", "channel_periodic.st"]
+
+    /// insulated.st: neumann on three sides, a fixed bottom that varies along it, written last.
+    static func insulated(_ n: Int) -> ReferenceCase {
+        .float32("insulated.st", ["N=\(n)"]) {
+            let nf = Float(n)
+            return ReferenceProblem(rows: n, cols: n, halo: 1, initial: 0, boundary: [],
+                                    update: { u, _, i, j, c in
+                                        (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]) / 4
+                                    },
+                                    stop: .until(l2: false, epsilon: 1e-3, every: 100, max: 100000),
+                                    statements: [.neumann(.left), .neumann(.right), .neumann(.top),
+                                                 .value(.bottom, { _, j in 50 + 50 * Glibc.cosf(Float(3.14159265) * Float(j) / (nf - 1)) })])
+        }
+    }
+
+    /// channel_periodic.st: periodic left and right, a fixed top, a neumann bottom; the start
+    /// value and the source depend on position.
+    static func channelPeriodic(rows: Int, cols: Int, sweeps: Int) -> ReferenceCase {
+        .float32("channel_periodic.st", ["ROWS=\(rows)", "COLS=\(cols)", "sweeps=\(sweeps)"]) {
+            let r = Float(0.2), width = Float(cols)
+            return ReferenceProblem(rows: rows, cols: cols, halo: 1, initial: 0, boundary: [],
+                                    update: { u, _, i, j, c in
+                                        let sum = u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1]
+                                        let flow = u[i * c + j] + r * (sum - 4 * u[i * c + j])
+                                        return flow + Float(0.002) * (1 + Glibc.sinf(Float(6.2831853) * Float(j) / width))
+                                    },
+                                    stop: .steps(sweeps),
+                                    initialAt: { i, j in
+                                        let di = Float(i) - 48, dj = Float(j) - 60
+                                        return 100 * Glibc.expf(-(di * di + dj * dj) / 200)
+                                    },
+                                    statements: [.periodic(.left), .periodic(.right), .value(.top, { _, _ in 0 }), .neumann(.bottom)])
+        }
+    }
+
     static let wide: [ReferenceCase] = [jacobi(67), jacobi(50), ninePoint(70), heat(64), poisson64(41)]
 
     /// jacobi_sor.st: red-black SOR with omega = 2 / (1 + sin(pi / (N - 1))), in float64 as the C

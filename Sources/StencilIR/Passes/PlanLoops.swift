@@ -33,6 +33,8 @@ public func planLoops(_ program: Program) -> Program {
     switch target {
     case _ where program.dimensions != 2:
         reason = "whole sweeps: temporal blocking is 2-D only"
+    case _ where !program.boundaryEachSweep.isEmpty && (target == .serial || target == .openmp):
+        reason = "whole sweeps: a neumann or periodic side changes the boundary after every sweep, and tiles and bands advance several sweeps over a boundary that stays as it is"
     case _ where program.redBlack:
         reason = "whole sweeps: red-black order updates in place, red half-sweep then black, and a half-sweep must see the whole of the one before it"
     case .mpi, .hybrid: reason = "whole sweeps: every sweep exchanges halos with the neighbouring ranks"
@@ -68,5 +70,6 @@ public func planLoops(_ program: Program) -> Program {
                             tileCols: target == .opencl ? nil : schedule.tileCols,
                             temporalKinds: kinds, temporalReason: reason, check: check)
     result.loops.colourHalfSweeps = program.redBlack
+    result.loops.boundaryEachSweep = !program.boundaryEachSweep.isEmpty
     return result
 }

@@ -1,0 +1,41 @@
+// Explain+Boundary.swift: what `stencilc explain` says about neumann and periodic sides: what
+// each boundary statement does, and that they run again after every sweep (PlanBoundary).
+
+import StencilIR
+
+extension Explain {
+    /// Nothing for a stencil whose sides are all fixed (its text stays as it was).
+    static func boundaryText(_ program: Program) -> String {
+        let plan = program.boundaryEachSweep
+        guard !plan.isEmpty else { return "" }
+        let h = program.halo
+        let when = program.redBlack ? "half-sweep (red, then black)" : "sweep"
+        var out = "  boundary: after every \(when) these statements run again, in the order written, each reading what\n"
+        out += "  the ones before it left (so at corners the later one wins):\n"
+        for fill in plan.statements {
+            let side = fill.side!
+            let axis = side.axis == 0 ? "row" : "column"
+            let extent = side.axis == 0 ? "rows" : "cols"
+            let strip = side.isFirst ? "\(axis)s 0..\(h - 1)" : "\(axis)s \(extent)-\(h)..\(extent)-1"
+            let what: String
+            switch fill.kind {
+            case .fixed: what = "set to \(fill.expression)"
+            case .neumann: what = "copy \(axis) \(side.isFirst ? "\(h)" : "\(extent)-\(h + 1)") (zero gradient)"
+            case .periodic: what = "copy the \(axis) \(side.isFirst ? "+" : "-")(\(extent)-\(2 * h)) away (the interior wraps around)"
+            }
+            out += "    \(program.sourceName):\(fill.line) \(side.rawValue) = \(fill.expression): \(strip) \(what)\n"
+        }
+        switch program.schedule.target {
+        case .serial, .openmp:
+            out += "  (one thread runs them, between sweeps; temporal blocking is off: \(program.loops.temporalReason))\n"
+        case .opencl:
+            out += "  (one small kernel launch per statement, in order, after each sweep's kernel)\n"
+        case .mpi, .hybrid:
+            let periodic = program.periodicAxes.sorted().map { $0 == 0 ? "rows" : "columns" }
+            out += "  (each rank sets the points it owns; neumann copies within the rank that owns the side"
+            out += periodic.isEmpty ? ")\n"
+                : ";\n   periodic \(periodic.joined(separator: " and ")): a periodic Cartesian topology, each statement one message from the ranks\n   owning the far side's interior to those owning its strip, in its place in the order)\n"
+        }
+        return out
+    }
+}

@@ -1,0 +1,69 @@
+/* sides_check.c: st_copy_side (runtime/stencil_runtime.c) checked on its own against the
+ * definitions of LANGUAGE.md section 5, "Boundary kinds", written out point by point: every side,
+ * neumann and periodic, halo 1 to 3, float and double, grids whose sides differ and are small.
+ * Exits 0 and prints "N passed, 0 failed" when every point of every case matches, bit for bit;
+ * points off the strip must not change. Built and run by RuntimeSidesTests. */
+#include <stdio.h>
+#include <string.h>
+
+#include "stencil_runtime.h"
+
+static int passed, failed;
+
+/* The expected value at (i, j) after the statement, from the grid before it (`old`). */
+static double expected(const double *old, long rows, long cols, long h, int side, int kind, long i, long j)
+{
+    const int in_strip = side == ST_TOP ? i < h : side == ST_BOTTOM ? i >= rows - h : side == ST_LEFT ? j < h : j >= cols - h;
+    if (!in_strip) return old[i * cols + j];
+    long si = i, sj = j;
+    if (kind == ST_NEUMANN) {
+        if (side == ST_TOP) si = h;
+        if (side == ST_BOTTOM) si = rows - h - 1;
+        if (side == ST_LEFT) sj = h;
+        if (side == ST_RIGHT) sj = cols - h - 1;
+    } else {
+        if (side == ST_TOP) si = i + (rows - 2 * h);
+        if (side == ST_BOTTOM) si = i - (rows - 2 * h);
+        if (side == ST_LEFT) sj = j + (cols - 2 * h);
+        if (side == ST_RIGHT) sj = j - (cols - 2 * h);
+    }
+    return old[si * cols + sj];
+}
+
+static void check(long rows, long cols, int h, int side, int kind, int is_double)
+{
+    const size_t e = is_double ? sizeof(double) : sizeof(float);
+    double old[64 * 64];
+    void *grid = st_alloc_grid(rows, cols, e);
+    for (long p = 0; p < rows * cols; ++p) {
+        old[p] = (double)(p * 7 % 101) + 0.25; /* distinct values, exact in float */
+        if (is_double) ((double *)grid)[p] = old[p];
+        else ((float *)grid)[p] = (float)old[p];
+    }
+    st_copy_side(grid, rows, cols, h, e, side, kind);
+    int bad = 0;
+    for (long i = 0; i < rows; ++i)
+        for (long j = 0; j < cols; ++j) {
+            const double want = expected(old, rows, cols, h, side, kind, i, j);
+            const double got = is_double ? ((double *)grid)[i * cols + j] : (double)((float *)grid)[i * cols + j];
+            if (got != want && bad++ == 0)
+                printf("FAIL %ldx%ld h=%d side=%d kind=%d %s at (%ld, %ld): %g, expected %g\n", rows, cols, h, side, kind,
+                       is_double ? "double" : "float", i, j, got, want);
+        }
+    if (bad) ++failed; else ++passed;
+    st_free_grid(grid);
+}
+
+int main(void)
+{
+    const long shapes[][2] = { { 7, 9 }, { 12, 5 }, { 10, 10 }, { 9, 31 } };
+    for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
+        for (int h = 1; h <= 3; ++h) {
+            if (shapes[s][0] < 3 * h || shapes[s][1] < 3 * h) continue; /* a periodic interior of at least h */
+            for (int side = ST_TOP; side <= ST_RIGHT; ++side)
+                for (int kind = ST_NEUMANN; kind <= ST_PERIODIC; ++kind)
+                    for (int is_double = 0; is_double < 2; ++is_double) check(shapes[s][0], shapes[s][1], h, side, kind, is_double);
+        }
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed != 0;
+}
