@@ -693,3 +693,8 @@ int stmpi_read_input(const stmpi_decomp *d, const st_options *options, const cha
     st_read_npy_block(what, input->path, d->rows, d->cols, elem_size, r0, r1, c0, c1, at, d->local_cols);
     return 1;
 }
+
+void stmpi_name_slabs(stmpi_decomp *d)
+{
+    snprintf(d->description, sizeof d->description, "planes %dx1x1", d->size);
+}

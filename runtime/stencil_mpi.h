@@ -90,6 +90,10 @@ typedef struct {
  * printed once, before anything runs. */
 void stmpi_decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind);
 
+/* A 3-D grid decomposed as slabs of planes (stmpi_decompose of planes x rows*cols, STMPI_ROWS):
+ * says so in d->description ("planes 4x1x1"), which the summary prints. */
+void stmpi_name_slabs(stmpi_decomp *d);
+
 /* stmpi_decompose for a stencil with neumann or periodic sides (LANGUAGE.md section 5):
  * periodic[a] (a = 0 rows, 1 columns) makes axis a of the Cartesian communicator periodic (the
  * 8-neighbour halo exchange still stops at the global edge: a periodic side is a boundary

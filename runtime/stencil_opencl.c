@@ -805,6 +805,21 @@ void stcl_enqueue_2d(stcl_env *env, cl_kernel kernel, const char *name, long row
     account(env, event, name);
 }
 
+void stcl_enqueue_3d(stcl_env *env, cl_kernel kernel, const char *name, long planes, long rows, long cols,
+                     stcl_workgroup wg)
+{
+    size_t global[3] = { stcl_round_up((size_t)cols, wg.cols), stcl_round_up((size_t)rows, wg.rows), (size_t)planes };
+    size_t local[3] = { wg.cols, wg.rows, 1 };
+    cl_event event = NULL;
+    cl_int status = clEnqueueNDRangeKernel(env->queue, kernel, 3, NULL, global, local, 0, NULL,
+                                           env->profile ? &event : NULL);
+    if (status != CL_SUCCESS)
+        st_fatal("OpenCL error %s (%d) in clEnqueueNDRangeKernel for kernel '%s' (global %zu x %zu x %zu, "
+                 "work-group 1 x %zu x %zu, planes x rows x columns) on device '%s'%s", stcl_error_name(status),
+                 (int)status, name, global[2], global[1], global[0], wg.rows, wg.cols, env->name, error_hint(status));
+    account(env, event, name);
+}
+
 void stcl_boundary_side(stcl_env *env, cl_kernel kernel, cl_mem grid, cl_mem values, int side, int kind, long rows,
                         long cols, int halo)
 {

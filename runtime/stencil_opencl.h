@@ -158,6 +158,13 @@ size_t stcl_group_count(long rows, long cols, stcl_workgroup wg);
 void stcl_enqueue_2d(stcl_env *env, cl_kernel kernel, const char *name, long rows, long cols,
                      stcl_workgroup wg);
 
+/* Enqueues `kernel` over planes x rows x cols work-items (dimension 2 x 1 x 0) of a 3-D grid:
+ * work-groups of `wg` in each plane (one plane deep), rows and cols rounded up to whole
+ * work-groups as stcl_enqueue_2d does; planes is exact. The number of work-groups is
+ * stcl_group_count(rows, cols, wg) * planes. */
+void stcl_enqueue_3d(stcl_env *env, cl_kernel kernel, const char *name, long planes, long rows, long cols,
+                     stcl_workgroup wg);
+
 /* One neumann, periodic or fixed boundary statement on the device (LANGUAGE.md section 5): launches
  * the program's `boundary_side` kernel (stencilc emits it: arguments rows, cols, side, kind,
  * grid, values) over the strip of side `side` (ST_TOP..ST_RIGHT of stencil_runtime.h), `halo`

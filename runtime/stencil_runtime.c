@@ -194,6 +194,53 @@ void st_check_grid(const char *grid, long rows, long cols, int halo)
         st_fatal("grid %s is %ld x %ld: too large to allocate", grid, rows, cols);
 }
 
+/* The shape st_check_shape recorded (shape_dimensions 0: none, a grid is rows x cols). */
+static int shape_dimensions = 0;
+static long shape_extents[3];
+
+/* "64 x 64 x 64" (separator " x ") or "(64, 64, 64)" / "(64,)" (NumPy's tuple). */
+static void format_shape(char *text, size_t size, int dimensions, const long *shape, int tuple)
+{
+    size_t used = (size_t)snprintf(text, size, "%s", tuple ? "(" : "");
+    for (int k = 0; k < dimensions && used < size; ++k)
+        used += (size_t)snprintf(text + used, size - used, "%s%ld", k ? (tuple ? ", " : " x ") : "", shape[k]);
+    if (tuple && used < size) snprintf(text + used, size - used, dimensions == 1 ? ",)" : ")");
+}
+
+void st_check_shape(const char *grid, int dimensions, const long *shape, int halo)
+{
+    if (dimensions < 1 || dimensions > 3) st_fatal("grid %s has %d dimensions; 1 to 3 are supported", grid, dimensions);
+    long need = 2L * halo + 1;
+    double total = 8.0;
+    char text[128], needed[128];
+    long minimum[3] = { need, need, need };
+    format_shape(text, sizeof text, dimensions, shape, 0);
+    format_shape(needed, sizeof needed, dimensions, minimum, 0);
+    for (int k = 0; k < dimensions; ++k) {
+        if (shape[k] < need)
+            st_fatal("grid %s is %s, but a stencil of halo %d needs at least %s points", grid, text, halo, needed);
+        total *= (double)shape[k];
+    }
+    if (total > (double)SIZE_MAX / 4) st_fatal("grid %s is %s: too large to allocate", grid, text);
+    shape_dimensions = dimensions;
+    for (int k = 0; k < dimensions; ++k) shape_extents[k] = shape[k];
+}
+
+/* The shape of a rows x cols array as files and the summary show it: the recorded one when it
+ * has that many elements, else (rows, cols). Returns the number of dimensions. */
+static int grid_shape(long rows, long cols, long shape[3])
+{
+    double product = 1;
+    for (int k = 0; k < shape_dimensions; ++k) product *= (double)shape_extents[k];
+    if (shape_dimensions > 0 && product == (double)rows * (double)cols) {
+        for (int k = 0; k < shape_dimensions; ++k) shape[k] = shape_extents[k];
+        return shape_dimensions;
+    }
+    shape[0] = rows;
+    shape[1] = cols;
+    return 2;
+}
+
 void st_check_positive(const char *what, long value)
 {
     if (value < 1) st_fatal("%s must be at least 1, got %ld", what, value);
@@ -355,6 +402,7 @@ static void check_memory_grids(const char *const *grids, int grid_count, int upd
     if (io->describe) {
         io->rows = rows;
         io->cols = cols;
+        io->dimensions = grid_shape(rows, cols, io->shape);
         io->elem_size = (long)elem_size;
         io->grid_count = grid_count < 16 ? grid_count : 16;
         for (int g = 0; g < io->grid_count; ++g) snprintf(io->grids[g], sizeof io->grids[g], "%s", grids[g]);
@@ -498,7 +546,12 @@ long st_check_npy(const char *what, const char *path, long rows, long cols, size
         else if (*p != ')')
             st_fatal("%s: '%s' is not a .npy file (its shape '%.40s' is not a tuple of sizes)", what, path, value);
     }
-    int shape_ok = dimensions == 2 && shape[0] == rows && shape[1] == cols;
+    long expected_shape[3];
+    int expected_dimensions = grid_shape(rows, cols, expected_shape);
+    int shape_ok = dimensions == expected_dimensions;
+    for (int k = 0; shape_ok && k < dimensions; ++k) shape_ok = shape[k] == expected_shape[k];
+    char expected[128];
+    format_shape(expected, sizeof expected, expected_dimensions, expected_shape, 1);
     if (!shape_ok || !descr_ok) {
         char found[256] = "(";
         for (int k = 0; k < dimensions; ++k) {
@@ -507,9 +560,9 @@ long st_check_npy(const char *what, const char *path, long rows, long cols, size
         }
         strncat(found, dimensions == 1 ? ",)" : ")", sizeof found - strlen(found) - 1);
         if (!shape_ok && !descr_ok)
-            st_fatal("%s: shape %s and dtype %s, expected shape (%ld, %ld) and dtype %s (%s)", what, found, descr,
-                     rows, cols, expected_descr, expected_type);
-        if (!shape_ok) st_fatal("%s: shape %s, expected (%ld, %ld)", what, found, rows, cols);
+            st_fatal("%s: shape %s and dtype %s, expected shape %s and dtype %s (%s)", what, found, descr,
+                     expected, expected_descr, expected_type);
+        if (!shape_ok) st_fatal("%s: shape %s, expected %s", what, found, expected);
         st_fatal("%s: dtype %s, expected %s (%s)", what, descr, expected_descr, expected_type);
     }
     free(header);
@@ -698,10 +751,13 @@ void st_write_npy(const char *path, const void *data, long rows, long cols, long
 {
     /* NPY format 1.0: magic, version, little-endian header length, then a Python dict literal
      * padded with spaces to a multiple of 64 bytes and ended by a newline. */
-    char header[256];
+    char header[256], shape_text[128];
+    long shape[3];
+    int dimensions = stride == cols ? grid_shape(rows, cols, shape) : (shape[0] = rows, shape[1] = cols, 2);
+    format_shape(shape_text, sizeof shape_text, dimensions, shape, 1);
     int dict = snprintf(header, sizeof header,
-                        "{'descr': '<f%zu', 'fortran_order': False, 'shape': (%ld, %ld), }",
-                        elem_size, rows, cols);
+                        "{'descr': '<f%zu', 'fortran_order': False, 'shape': %s, }",
+                        elem_size, shape_text);
     size_t total = 10 + (size_t)dict + 1;
     size_t padded = (total + 63) / 64 * 64;
     memset(header + dict, ' ', padded - total);
@@ -1003,7 +1059,7 @@ static void palette_colour(int index, unsigned char rgb[3])
 /* A 5x7 bitmap font for the colour bar's numbers: each glyph is 7 rows of 5 bits, left = 0x10. */
 static const unsigned char *glyph(char c)
 {
-    static const char chars[] = "0123456789.-+ena";
+    static const char chars[] = "0123456789.-+enaplof";
     static const unsigned char rows[][7] = {
         { 0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e }, { 0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e },
         { 0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f }, { 0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e },
@@ -1013,6 +1069,8 @@ static const unsigned char *glyph(char c)
         { 0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x0c }, { 0x00, 0x00, 0x00, 0x1f, 0x00, 0x00, 0x00 },
         { 0x00, 0x04, 0x04, 0x1f, 0x04, 0x04, 0x00 }, { 0x00, 0x00, 0x0e, 0x11, 0x1f, 0x10, 0x0e },
         { 0x00, 0x00, 0x16, 0x19, 0x11, 0x11, 0x11 }, { 0x00, 0x00, 0x0e, 0x01, 0x0f, 0x11, 0x0f },
+        { 0x00, 0x00, 0x1e, 0x11, 0x1e, 0x10, 0x10 }, { 0x0c, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e },
+        { 0x00, 0x00, 0x0e, 0x11, 0x11, 0x11, 0x0e }, { 0x06, 0x09, 0x08, 0x1c, 0x08, 0x08, 0x08 },
     };
     const char *at = strchr(chars, c);
     return at && c ? rows[at - chars] : NULL;
@@ -1037,8 +1095,33 @@ static double element(const void *data, long i, long j, long stride, size_t elem
     return elem_size == 4 ? (double)((const float *)data)[at] : ((const double *)data)[at];
 }
 
+static void write_heatmap(const char *path, const void *data, long rows, long cols, long stride,
+                          size_t elem_size, const char *caption);
+
 void st_write_heatmap_png(const char *path, const void *data, long rows, long cols, long stride,
                           size_t elem_size)
+{
+    long shape[3];
+    if (stride == cols && grid_shape(rows, cols, shape) == 3) {
+        st_write_heatmap_png_plane(path, data, shape[0], shape[1], shape[2], shape[0] / 2, elem_size);
+        return;
+    }
+    write_heatmap(path, data, rows, cols, stride, elem_size, NULL);
+}
+
+void st_write_heatmap_png_plane(const char *path, const void *data, long planes, long rows, long cols, long plane,
+                                size_t elem_size)
+{
+    char caption[64];
+    snprintf(caption, sizeof caption, "plane %ld of 0-%ld", plane, planes - 1);
+    const char *bytes = data;
+    write_heatmap(path, bytes + (size_t)plane * (size_t)rows * (size_t)cols * elem_size, rows, cols, cols, elem_size,
+                  caption);
+}
+
+/* caption: a line of text above the field (NULL: none, and the layout of a 2-D picture). */
+static void write_heatmap(const char *path, const void *data, long rows, long cols, long stride,
+                          size_t elem_size, const char *caption)
 {
     if (elem_size != 4 && elem_size != 8) st_fatal("cannot write '%s': elements of %zu bytes", path, elem_size);
     if (rows < 1 || cols < 1) st_fatal("cannot write '%s': an empty grid", path);
@@ -1072,8 +1155,11 @@ void st_write_heatmap_png(const char *path, const void *data, long rows, long co
     long bar_h = field_h > 8 * GLYPH_H ? field_h : 8 * GLYPH_H;
     long bar_x = MARGIN + field_w + GAP;
     long width = bar_x + BAR_W + TICK + 3 + label_w + MARGIN;
-    long height = 2 * MARGIN + GLYPH_H / 2 * 2 + bar_h;
-    long top = MARGIN + GLYPH_H / 2;  /* room for the top label's upper half */
+    long caption_h = caption ? GLYPH_H + 6 : 0;
+    long caption_w = caption ? 2 * MARGIN + (long)strlen(caption) * GLYPH_W : 0;
+    if (width < caption_w) width = caption_w;
+    long height = 2 * MARGIN + GLYPH_H / 2 * 2 + bar_h + caption_h;
+    long top = MARGIN + GLYPH_H / 2 + caption_h;  /* room for the caption and the top label's upper half */
 
     /* The picture as palette indices, each row preceded by its filter byte (0: none). */
     size_t line = (size_t)width + 1;
@@ -1118,6 +1204,8 @@ void st_write_heatmap_png(const char *path, const void *data, long rows, long co
         memset(image + y * width + bar_x + BAR_W + 1, BLACK, TICK);
         draw_text(image, width, bar_x + BAR_W + TICK + 3, y - GLYPH_H / 2, labels[k]);
     }
+
+    if (caption) draw_text(image, width, MARGIN, MARGIN, caption);
 
     for (long y = 0; y < height; ++y) {
         raw[(size_t)y * line] = 0;
@@ -1183,6 +1271,12 @@ void st_print_summary(const st_summary *s, const st_options *options)
         fprintf(out, ", \"target\": "); json_string(out, s->target);
         fprintf(out, ", \"dtype\": "); json_string(out, s->dtype);
         fprintf(out, ", \"rows\": %ld, \"cols\": %ld", s->rows, s->cols);
+        long shape[3] = { s->rows, s->cols, 0 };
+        int dimensions = shape_dimensions > 0 ? shape_dimensions : 2;
+        for (int k = 0; k < shape_dimensions; ++k) shape[k] = shape_extents[k];
+        fprintf(out, ", \"shape\": [");
+        for (int k = 0; k < dimensions; ++k) fprintf(out, "%s%ld", k ? ", " : "", shape[k]);
+        fprintf(out, "]");
         fprintf(out, ", \"iterations\": %ld, \"max_iterations\": %ld", s->iterations, s->max_iterations);
         fprintf(out, ", \"converged\": %s", s->converged ? "true" : "false");
         fprintf(out, ", \"norm\": ");
@@ -1208,7 +1302,10 @@ void st_print_summary(const st_summary *s, const st_options *options)
         if (library_io) fclose(out); else fflush(out);
         return;
     }
-    printf("%s: %ld x %ld %s, target %s", s->stencil, s->rows, s->cols, s->dtype, s->target);
+    char shape_text[128];
+    if (shape_dimensions > 0) format_shape(shape_text, sizeof shape_text, shape_dimensions, shape_extents, 0);
+    else snprintf(shape_text, sizeof shape_text, "%ld x %ld", s->rows, s->cols);
+    printf("%s: %s %s, target %s", s->stencil, shape_text, s->dtype, s->target);
     if (s->ranks > 1 || (s->decomposition && *s->decomposition))
         printf(", %d rank%s", s->ranks, s->ranks == 1 ? "" : "s");
     if (s->decomposition && *s->decomposition) printf(" (%s)", s->decomposition);

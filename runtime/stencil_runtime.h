@@ -79,6 +79,13 @@ long st_cap_iterations(const st_options *options, long limit);
  * that its size fits in memory arithmetic; fatal otherwise. */
 void st_check_grid(const char *grid, long rows, long cols, int halo);
 
+/* A 1-D or 3-D grid: checks its extents as st_check_grid does (each at least 2 * halo + 1) and
+ * records the shape. The runtime holds every grid as a row-major 2-D array of cols (the last
+ * extent) columns and as many rows as the other extents' product (1 for 1-D); the recorded shape
+ * is what .npy files (--input, --output) carry and what --json prints as `shape`. Without it a
+ * grid's shape is its (rows, cols). At most 3 dimensions. */
+void st_check_shape(const char *grid, int dimensions, const long *shape, int halo);
+
 /* Checks that an integer param used as a count (steps, every, max) is positive. */
 void st_check_positive(const char *what, long value);
 
@@ -198,6 +205,13 @@ void st_write_npy(const char *path, const void *data, long rows, long cols, long
 void st_write_heatmap_png(const char *path, const void *data, long rows, long cols, long stride,
                           size_t elem_size);
 
+/* The picture of a 3-D grid (planes x rows x cols, row-major): plane `plane` (0-based) as
+ * st_write_heatmap_png draws a 2-D grid, with the caption "plane P of 0-N" above it.
+ * st_write_heatmap_png itself draws the middle plane so when given the whole of a grid whose
+ * st_check_shape shape is 3-D (as a gathered MPI field is). */
+void st_write_heatmap_png_plane(const char *path, const void *data, long planes, long rows, long cols, long plane,
+                                size_t elem_size);
+
 /* A plan in words ("whole sweeps", "tiles of 64 rows advance up to 16 sweeps per pass") and as
  * `--plan` text ("sweeps", "tiles:16:64"). */
 void st_describe_plan(const st_plan *plan, char *text, size_t size);
@@ -208,7 +222,7 @@ typedef struct {
     const char *stencil;
     const char *target;
     const char *dtype;          /* "float32" or "float64" */
-    long rows, cols;
+    long rows, cols;            /* the last two extents (a 1-D grid: 1 row); --json's `shape` is st_check_shape's */
     long points_per_iteration;  /* updated points in one sweep */
     long iterations;
     long max_iterations;
@@ -267,6 +281,8 @@ typedef struct {
     int grid_count;
     char grids[16][64];           /* out (describe): the program's grids, the updated ones first */
     int updated_count;            /* out (describe): how many of grids[] an update writes */
+    int dimensions;               /* out (describe): the grids' number of dimensions, 1 to 3 */
+    long shape[3];                /* out (describe): their extents, first dimension first */
 } st_memory_io;
 
 typedef int (*st_main_function)(int argc, char **argv);

@@ -7,18 +7,18 @@ import StencilIR
 public struct CDialect: Sendable {
     /// The element type arithmetic is done in: literals get its suffix, math functions its variant.
     public var elementType: ElementType
-    /// How `grid[row + dRow, col + dCol]` is spelled.
-    public var read: @Sendable (_ grid: String, _ dRow: Int, _ dCol: Int) -> String
+    /// How `grid[i + o1, j + o2, ...]` is spelled, from the read's offsets (first dimension first).
+    public var read: @Sendable (_ grid: String, _ offsets: [Int]) -> String
     /// How a param is spelled (a local of the element type, or a cast of a host variable).
     public var param: @Sendable (_ name: String) -> String
     /// OpenCL C overloads fabs/fmin/...; C needs fabsf for float.
     public var overloadedMath: Bool
-    /// How the point's global index along a dimension (0 rows, 1 columns) is spelled, as an
+    /// How the point's global index along a dimension (0 the first) is spelled, as an
     /// integer expression; the printer casts it to the element type.
     public var index: @Sendable (_ dimension: Int) -> String = { $0 == 0 ? "i" : "j" }
 
     public init(elementType: ElementType, overloadedMath: Bool = false,
-                read: @escaping @Sendable (String, Int, Int) -> String,
+                read: @escaping @Sendable (String, [Int]) -> String,
                 param: @escaping @Sendable (String) -> String) {
         self.elementType = elementType
         self.overloadedMath = overloadedMath
@@ -66,7 +66,7 @@ public enum CExprPrinter {
         switch expr {
         case .constant(_, let text): return dialect.literal(text)
         case .param(let name): return dialect.param(name)
-        case .read(let grid, let dRow, let dCol): return dialect.read(grid, dRow, dCol)
+        case .read(let grid, let offsets): return dialect.read(grid, offsets)
         case .index(let dimension):
             let integer = dialect.index(dimension)
             let simple = integer.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
@@ -82,6 +82,21 @@ public enum CExprPrinter {
     /// `i`, `i - 1`, `j + 2`: an index plus a constant offset.
     public static func offsetIndex(_ index: String, _ delta: Int) -> String {
         delta == 0 ? index : delta > 0 ? "\(index) + \(delta)" : "\(index) - \(-delta)"
+    }
+
+    /// Row-major flat index of a point of a grid with any number of dimensions, for CPU code:
+    /// 1-D `j + 1`, 2-D `(i - 1) * cols + j + 1` (flatIndex(row:...)), 3-D
+    /// `(k - 1) * plane + i * cols + j + 1` (`plane` = rows * cols, a local of the sweep).
+    public static func flatIndex(_ indices: [String], _ offsets: [Int]) -> String {
+        switch indices.count {
+        case 1: return offsetIndex(indices[0], offsets[0])
+        case 2: return flatIndex(row: indices[0], offsets[0], col: indices[1], offsets[1], stride: "cols")
+        default:
+            func part(_ k: Int, _ stride: String) -> String {
+                offsets[k] == 0 ? "\(indices[k]) * \(stride)" : "(\(offsetIndex(indices[k], offsets[k]))) * \(stride)"
+            }
+            return "\(part(0, "plane")) + \(part(1, "cols")) + \(offsetIndex(indices[2], offsets[2]))"
+        }
     }
 
     /// Row-major flat index `(i - 1) * cols + j + 1` for CPU code.

@@ -25,7 +25,7 @@ public struct CNames: Sendable {
         func derived(_ name: String) -> [String] {
             updated.contains(name) ? ["_next"] : others.contains(name) ? ["_buffer"] : params.contains(name) ? ["_arg"] : []
         }
-        let names = updated + others + params + [program.update.rowIndex, program.update.colIndex]
+        let names = updated + others + params + program.update.indices
         for name in names where table[name] == nil {
             let suffixes = derived(name)
             // A reserved prefix stays reserved however many underscores follow: such names get
@@ -135,7 +135,7 @@ public struct CNames: Sendable {
         "be16toh", "be32toh", "be64toh", "htobe16", "htobe32", "htobe64", "htole16", "htole32", "htole64",
         "le16toh", "le32toh", "le64toh",
         // locals and functions of the emitted programs
-        "argc", "argv", "params", "options", "rows", "cols", "halo", "HALO", "iterations", "converged",
+        "argc", "argv", "params", "options", "planes", "plane", "rows", "cols", "halo", "HALO", "iterations", "converged",
         "residual", "tolerance", "every", "max_iterations", "steps", "step", "check", "start", "seconds",
         "summary", "swap", "buffers", "buffer", "k", "next", "change", "maxdiff", "sum_sq", "sweep",
         "sweep_maxdiff", "sweep_l2diff", "fill", "row_begin", "row_end", "col_begin", "col_end",
@@ -143,7 +143,7 @@ public struct CNames: Sendable {
         "kernel_source", "sweep_kernel", "check_kernel", "reduce_kernel", "sweep_kernels", "env", "wg",
         "boundary_kernel", "boundary_values", "side_values", "boundary_side", "once",
         "bytes", "groups", "reduce_size", "partial", "result", "current", "schedule",
-        "interior_rows", "interior_cols", "rows_arg", "cols_arg", "lane", "group_size", "contribution",
+        "interior_planes", "interior_rows", "interior_cols", "rows_arg", "cols_arg", "lane", "group_size", "contribution",
         "acc", "scratch", "reduce_maxdiff", "reduce_l2diff", "no_points", "norm_size", "sum",
         "local_rows", "local_cols", "tile", "ii", "jj", "tid", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",

@@ -65,13 +65,14 @@ public struct CPUBackend: Backend {
                 if program.redBlack {
                     writer.comment("Red-black order updates \(program.update.grid) in place: one grid, which buffer[0] and buffer[1] both name.")
                     writer.line("void *buffer[2];")
-                    writer.line("buffer[0] = buffer[1] = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                    writer.line("buffer[0] = buffer[1] = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
                 } else {
                     writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid): the two alternate, never copied.")
-                    writer.line("void *buffer[2] = { st_alloc_grid(rows, cols, sizeof(\(scalar))), st_alloc_grid(rows, cols, sizeof(\(scalar))) };")
+                    let alloc = "st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)))"
+                    writer.line("void *buffer[2] = { \(alloc), \(alloc) };")
                 }
                 for other in program.readOnlyGrids {
-                    writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                    writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
                 }
                 let never = program.loops.boundaryEachSweep ? "" : ": boundary points never change"
                 writer.comment(program.redBlack ? "Initial and boundary values in the order written\(never)."
@@ -86,10 +87,13 @@ public struct CPUBackend: Backend {
             writer.line(sweeps.argsDeclaration(cols: "cols"))
             let loops = program.loops
             let alone = loops.hasLoneSweep ? "sweep_alone" : "NULL"
-            writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, rows, cols, HALO, sizeof(\(scalar)), \(2 * program.updates.count + program.readOnlyGrids.count) };")
+            writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, \(sweptRows(host)), cols, HALO, sizeof(\(scalar)), \(2 * program.updates.count + program.readOnlyGrids.count) };")
             let mode = "ST_TEMPORAL_" + program.schedule.temporal.rawValue.uppercased()
             let team = openMP ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
-            if program.redBlack {
+            if program.dimensions != 2 {
+                writer.comment("Whole sweeps only (--plan may only say sweeps); the sweeper's rows are the first dimension's extent.")
+                writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"\(program.loops.temporalReason)\");")
+            } else if program.redBlack {
                 writer.comment("Red-black order runs whole iterations, red then black half-sweep (--plan may only say sweeps).")
                 writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"red-black order: each half-sweep reads the whole of the one before it\");")
             } else if loops.boundaryEachSweep {
@@ -99,7 +103,7 @@ public struct CPUBackend: Backend {
                 writer.comment("How the sweeps between checks run: --plan (stencilc tune's), else the cost model's.")
                 writer.line("const st_plan plan = st_choose_plan(&sweeper, \(team), \(mode), options.plan, options.plan_source);")
             }
-            writer.line("const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);")
+            writer.line("const double points = " + host.extentNames.map { "(double)(\($0) - 2 * HALO)" }.joined(separator: " * ") + ";")
             writer.blank()
             iterationLoop(program, host: host, sweeps: sweeps)
             writer.blank()
@@ -113,8 +117,8 @@ public struct CPUBackend: Backend {
             } else {
                 writer.line("const \(scalar) *field = buffer[iterations % 2];")
             }
-            writer.line("if (options.output_path) st_write_npy(options.output_path, field, rows, cols, cols, sizeof(\(scalar)));")
-            writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(\(scalar)));")
+            writer.line("if (options.output_path) st_write_npy(options.output_path, field, \(host.storageRows), cols, cols, sizeof(\(scalar)));")
+            host.image("field")
             let finals = program.isSystem ? program.updates.map { "last->\(names[$0.grid])" } : ["field"]
             host.outputs(finals + program.readOnlyGrids.map { names[$0.name] })
             writer.line("st_print_summary(&summary, &options);")
@@ -126,6 +130,10 @@ public struct CPUBackend: Backend {
         }
         host.entryPoints()
     }
+
+    /// The extent of the dimension the sweeps' row range runs over (the team shares it out): the
+    /// rows in 2-D, the planes in 3-D, the only dimension in 1-D (SweepWriter).
+    private func sweptRows(_ host: HostCode) -> String { host.extentNames[0] }
 
     /// A system's buffers: two iterates (st_iterate records) of every updated grid, each filled
     /// with the grid's initial and boundary values; `buffer[k % 2]` points to iterate k's record.
@@ -201,11 +209,11 @@ public struct CPUBackend: Backend {
                 let counts = program.updates.map { "st_count_nonfinite(((const \(SweepWriter.iterateType) *)buffer[iterations % 2])->\(host.names[$0.grid]), rows, cols, sizeof(\(host.scalar)))" }
                 writer.line("st_check_finite(" + counts.joined(separator: "\n                    + ") + ", iterations);")
             } else {
-                writer.line("st_check_finite(st_count_nonfinite(buffer[iterations % 2], rows, cols, sizeof(\(host.scalar))), iterations);")
+                writer.line("st_check_finite(st_count_nonfinite(buffer[iterations % 2], \(host.storageRows), cols, sizeof(\(host.scalar))), iterations);")
             }
         case .until(let norm, _, _, _, _):
             let check = program.loops.check!
-            let arguments = "&args, HALO, rows - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]"
+            let arguments = "&args, HALO, \(sweptRows(host)) - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]"
             writer.line("long iterations = 0, nonfinite_seen = 0;")
             writer.line("double residual = NAN;")
             writer.line("int stop = 0; /* Ctrl-C in library mode, read at check sweeps */")

@@ -44,7 +44,7 @@ public struct HostCode {
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
         let isDouble = program.elementType == .float64
         return CDialect(elementType: program.elementType,
-                        read: { grid, _, _ in names[grid] },
+                        read: { grid, _ in names[grid] },
                         param: { name in
                             isDouble && !integers.contains(name) ? names[name] : "(\(scalar))\(names[name])"
                         })
@@ -83,7 +83,7 @@ public struct HostCode {
     var usedParams: Set<String> {
         let emitted = Set(emittedGrids)
         var used = Set(program.updateParams + program.fills.filter { emitted.contains($0.grid) }.flatMap(\.value.params))
-        for extent in [program.updatedGrid.rows, program.updatedGrid.cols] {
+        for extent in program.updatedGrid.extents {
             if case .param(let name) = extent { used.insert(name) }
         }
         switch program.stopping {
@@ -94,11 +94,35 @@ public struct HostCode {
         return used
     }
 
+    /// The C names of the extents, first dimension first: `cols`; `rows, cols`; `planes, rows, cols`.
+    public var extentNames: [String] { Array(["planes", "rows", "cols"].suffix(program.dimensions)) }
+
+    /// The runtime holds every grid as a row-major 2-D array of `cols` columns (the last extent)
+    /// and this many rows: the product of the other extents.
+    public var storageRows: String {
+        switch program.dimensions {
+        case 1: return "1"
+        case 2: return "rows"
+        default: return "planes * rows"
+        }
+    }
+
+    /// Updated points per sweep, as a C expression of the extents.
+    public var interiorPoints: String {
+        extentNames.map { "(\($0) - 2 * HALO)" }.joined(separator: " * ")
+    }
+
     /// `const long rows = N, cols = N;` and the run-time size check.
     public func gridSize() {
         let grid = program.updatedGrid
-        writer.line("const long rows = \(extent(grid.rows)), cols = \(extent(grid.cols));")
-        writer.line("st_check_grid(\"\(grid.name)\", rows, cols, HALO);")
+        let declarations = zip(extentNames, grid.extents).map { "\($0) = \(extent($1))" }
+        writer.line("const long \(declarations.joined(separator: ", "));")
+        if program.dimensions == 2 {
+            writer.line("st_check_grid(\"\(grid.name)\", rows, cols, HALO);")
+        } else {
+            writer.comment("Checked as st_check_grid does; also the shape of --input/--output .npy files and of --json's `shape`.")
+            writer.line("st_check_shape(\"\(grid.name)\", \(program.dimensions), (const long[]){ \(extentNames.joined(separator: ", ")) }, HALO);")
+        }
         if program.isSystem {
             writer.line("options.updated_grids = \(program.updates.count); /* a system: the first \(program.updates.count) grids below are updated */")
         }
@@ -106,7 +130,7 @@ public struct HostCode {
             writer.line("st_check_periodic(\"\(grid.name)\", \"\(axis == 0 ? "rows" : "columns")\", \(axis == 0 ? "rows" : "cols"), HALO);")
         }
         writer.comment("--input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated.")
-        writer.line("st_check_grid_files(&options, \(gridNames), \(emittedGrids.count), rows, cols, sizeof(\(scalar)));")
+        writer.line("st_check_grid_files(&options, \(gridNames), \(emittedGrids.count), \(storageRows), cols, sizeof(\(scalar)));")
     }
 
     /// The grids the program holds (the updated ones in the order of the updates, then the
@@ -126,7 +150,7 @@ public struct HostCode {
         if let decomposition {
             writer.line("stmpi_write_outputs(\(decomposition), &options, \(gridNames), \(pointers), \(data.count), \(mpiType));")
         } else {
-            writer.line("st_write_outputs(&options, \(gridNames), \(pointers), \(data.count), rows, cols, sizeof(\(scalar)));")
+            writer.line("st_write_outputs(&options, \(gridNames), \(pointers), \(data.count), \(storageRows), cols, sizeof(\(scalar)));")
         }
     }
 
@@ -139,12 +163,16 @@ public struct HostCode {
 
     /// The rectangle a fill covers, in global coordinates of a rows x cols grid.
     public func fillRectangle(_ side: BoundarySide?) -> (String, String, String, String) {
-        switch side {
-        case nil: return ("0", "rows", "0", "cols")
-        case .top?: return ("0", "HALO", "0", "cols")
-        case .bottom?: return ("rows - HALO", "rows", "0", "cols")
-        case .left?: return ("0", "rows", "0", "HALO")
-        case .right?: return ("0", "rows", "cols - HALO", "cols")
+        let box = fillBox(side)
+        return (box[0].0, box[0].1, box[1].0, box[1].1)
+    }
+
+    /// The box a fill covers, one [begin, end) per dimension, in global coordinates: the whole
+    /// grid, or along the side's axis its first or last HALO points (LANGUAGE.md section 5).
+    public func fillBox(_ side: BoundarySide?) -> [(String, String)] {
+        extentNames.enumerated().map { axis, extent in
+            guard let side, side.axis(dimensions: program.dimensions) == axis else { return ("0", extent) }
+            return side.isFirst ? ("0", "HALO") : ("\(extent) - HALO", extent)
         }
     }
 
@@ -161,7 +189,7 @@ public struct HostCode {
         if let decomposition {
             writer.line("stmpi_read_input(\(decomposition), &options, \"\(grid)\", \(buffer), sizeof(\(scalar))); /* --input \(grid)=FILE.npy: this rank's part */")
         } else {
-            writer.line("st_read_input(&options, \"\(grid)\", \(buffer), rows, cols, sizeof(\(scalar))); /* --input \(grid)=FILE.npy */")
+            writer.line("st_read_input(&options, \"\(grid)\", \(buffer), \(storageRows), cols, sizeof(\(scalar))); /* --input \(grid)=FILE.npy */")
         }
         fill(sides, into: buffer, decomposition: decomposition)
     }
@@ -187,11 +215,15 @@ public struct HostCode {
 
     private func fill(_ fills: [Fill], into buffer: String, decomposition: String?) {
         for fill in fills {
-            let (r0, r1, c0, c1) = fillRectangle(fill.side)
             let value = CExprPrinter.print(fill.value, hostDialect)
             let origin = fill.line > 0 ? "\(program.sourceName):\(fill.line) " : "default "
             let what = fill.side.map { "\($0.rawValue) = \(fill.expression)" }
                 ?? "init \(fill.grid)\(fill.indexList) = \(fill.expression)"
+            if program.dimensions != 2 {
+                boxFill(fill, into: buffer, comment: origin + what, decomposition: decomposition)
+                continue
+            }
+            let (r0, r1, c0, c1) = fillRectangle(fill.side)
             if fill.copies {
                 let (side, kind) = Self.sideConstants(fill)
                 if let decomposition {
@@ -218,7 +250,7 @@ public struct HostCode {
     private func positionFill(_ fill: Fill, into buffer: String, rectangle: (String, String, String, String),
                               comment: String, decomposition: String?) {
         let (r0, r1, c0, c1) = rectangle
-        let i = names[program.update.rowIndex], j = names[program.update.colIndex]
+        let i = names[program.update.indices[0]], j = names[program.update.indices[1]]
         var dialect = hostDialect
         // The updated grid's buffers are `void *buffer[2]`; read-only grids are typed already.
         let target = buffer.contains("[") ? "((\(scalar) *)\(buffer))" : buffer
@@ -246,6 +278,52 @@ public struct HostCode {
         }
     }
 
+    /// A fill of a 1-D or 3-D grid: a loop nest over its box (fillBox), the value computed from
+    /// each point's indices in the element type. With `decomposition` (a 3-D grid's MPI slab), the
+    /// plane loop covers the planes of the box the rank holds (stmpi_held, halo included) in
+    /// local indices, each plane stored after HALO points of the runtime's column halo.
+    private func boxFill(_ fill: Fill, into buffer: String, comment: String, decomposition: String? = nil) {
+        let indices = program.update.indices.map { names[$0] }
+        var dialect = hostDialect
+        let target = buffer.contains("[") ? "((\(scalar) *)\(buffer))" : buffer
+        var flat = indices.count == 1 ? indices[0] : "(\(indices[0]) * rows + \(indices[1])) * cols + \(indices[2])"
+        let box = fillBox(fill.side)
+        var ranges = box
+        writer.line("/* \(comment) */")
+        if let decomposition, indices.count == 3 {
+            let d = decomposition.hasPrefix("&") ? String(decomposition.dropFirst()) + "." : "(\(decomposition))->"
+            dialect.index = { $0 == 0 ? "\(indices[0]) + \(d)r0 - HALO" : indices[$0] }
+            flat = "\(indices[0]) * \(d)local_cols + HALO + \(indices[1]) * cols + \(indices[2])"
+            ranges[0] = ("held.i0", "held.i1")
+        } else {
+            dialect.index = { indices[$0] }
+        }
+        let value = CExprPrinter.print(fill.value, dialect)
+        func loops(_ axis: Int) {
+            guard axis < indices.count else {
+                writer.line("\(target)[\(flat)] = \(value);")
+                return
+            }
+            let (begin, end) = ranges[axis]
+            writer.block("for (long \(indices[axis]) = \(begin); \(indices[axis]) < \(end); ++\(indices[axis]))") { loops(axis + 1) }
+        }
+        if let decomposition, indices.count == 3 {
+            writer.block("") {
+                writer.line("const stmpi_rect held = stmpi_held(\(decomposition), \(box[0].0), \(box[0].1), 0, rows * cols);")
+                loops(0)
+            }
+        } else {
+            loops(0)
+        }
+    }
+
+    /// `--image FILE.png` of the final field `field`: the grid itself (2-D), its one row (1-D) or
+    /// its middle plane, captioned so (3-D: the runtime knows the shape from st_check_shape).
+    public func image(_ field: String) {
+        if program.dimensions == 3 { writer.comment("A 3-D grid's picture is its middle plane, captioned so.") }
+        writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, \(field), \(storageRows), cols, cols, sizeof(\(scalar)));")
+    }
+
     /// Constants of the stopping rule, checked at run time (they may be params).
     public func stoppingConstants() {
         switch program.stopping {
@@ -271,7 +349,7 @@ public struct HostCode {
 
     func real(_ expr: IRExpr) -> String {
         switch expr {
-        case .constant(_, let text): return CDialect(elementType: .float64, read: { _, _, _ in "" }, param: { $0 }).literal(text)
+        case .constant(_, let text): return CDialect(elementType: .float64, read: { _, _ in "" }, param: { $0 }).literal(text)
         case .param(let name): return "(double)\(names[name])"
         default: return CExprPrinter.print(expr, hostDialect)
         }
@@ -289,7 +367,7 @@ public struct HostCode {
         if case .steps = program.stopping { isSteps = true } else { isSteps = false }
         writer.block("st_summary summary =", trailer: ";") {
             writer.line(".stencil = \"\(program.name)\", .target = \"\(target)\", .dtype = \"\(program.elementType.rawValue)\",")
-            writer.line(".rows = rows, .cols = cols, .points_per_iteration = (rows - 2 * HALO) * (cols - 2 * HALO),")
+            writer.line(".rows = \(program.dimensions == 1 ? "1" : "rows"), .cols = cols, .points_per_iteration = \(interiorPoints),")
             if isSteps {
                 writer.line(".iterations = iterations, .max_iterations = steps, .converged = 1,")
                 writer.line(".norm = NULL, .residual = NAN, .tolerance = NAN, .seconds = seconds,")
@@ -312,7 +390,7 @@ public struct HostCode {
     /// factor as written: a float32 grid does the update's arithmetic with it rounded to float).
     func relaxValue(_ omega: IRExpr) -> String {
         let names = self.names
-        let dialect = CDialect(elementType: .float64, read: { _, _, _ in "0.0" }, param: { "(double)\(names[$0])" })
+        let dialect = CDialect(elementType: .float64, read: { _, _ in "0.0" }, param: { "(double)\(names[$0])" })
         return CExprPrinter.print(omega, dialect)
     }
 

@@ -72,15 +72,22 @@ public struct MPIBackend: Backend {
             host.gridSize()
             host.stoppingConstants()
             writer.blank()
-            writer.comment("This rank's block of the rows x cols grid, with a halo HALO deep on every side.")
-            writer.line("stmpi_decomp decomp;")
-            if program.copyingAxes.isEmpty {
-                writer.line("stmpi_decompose(&decomp, rows, cols, HALO, \(kind));")
+            if program.dimensions == 3 {
+                writer.comment("This rank's slab of planes, with HALO planes of halo at each end: to the runtime each plane is one row of rows * cols points.")
+                writer.line("stmpi_decomp decomp;")
+                writer.line("stmpi_decompose(&decomp, planes, rows * cols, HALO, STMPI_ROWS);")
+                writer.line("stmpi_name_slabs(&decomp);")
             } else {
-                let periodic = (0..<2).map { program.periodicAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
-                let copying = (0..<2).map { program.copyingAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
-                writer.comment("Neumann or periodic sides: periodic axes (rows, columns) of the Cartesian topology, and the axes whose blocks must be 2 * HALO deep.")
-                writer.line("stmpi_decompose_sides(&decomp, rows, cols, HALO, \(kind), (const int[2]){ \(periodic) }, (const int[2]){ \(copying) });")
+                writer.comment("This rank's block of the rows x cols grid, with a halo HALO deep on every side.")
+                writer.line("stmpi_decomp decomp;")
+                if program.copyingAxes.isEmpty {
+                    writer.line("stmpi_decompose(&decomp, rows, cols, HALO, \(kind));")
+                } else {
+                    let periodic = (0..<2).map { program.periodicAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
+                    let copying = (0..<2).map { program.copyingAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
+                    writer.comment("Neumann or periodic sides: periodic axes (rows, columns) of the Cartesian topology, and the axes whose blocks must be 2 * HALO deep.")
+                    writer.line("stmpi_decompose_sides(&decomp, rows, cols, HALO, \(kind), (const int[2]){ \(periodic) }, (const int[2]){ \(copying) });")
+                }
             }
             writer.line("const long local_cols = decomp.local_cols;")
             if program.isSystem {
@@ -124,8 +131,10 @@ public struct MPIBackend: Backend {
             writer.line("const stmpi_rect interior = stmpi_interior(&decomp);")
             writer.line("stmpi_rect frame[4];")
             writer.line("stmpi_frame(&decomp, frame);")
-            writer.line(sweeps.argsDeclaration(cols: "local_cols", parity: "(decomp.r0 + decomp.c0) & 1"))
-            writer.line("const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);")
+            // The colour's parity: global index sum minus local index sum, mod 2 (a slab's rows and
+            // columns are global; its planes are local: plane p is global p + r0 - HALO).
+            writer.line(sweeps.argsDeclaration(cols: "local_cols", parity: program.dimensions == 3 ? "(decomp.r0 - HALO) & 1" : "(decomp.r0 + decomp.c0) & 1"))
+            writer.line("const double points = " + host.extentNames.map { "(double)(\($0) - 2 * HALO)" }.joined(separator: " * ") + ";")
             writer.blank()
             iterationLoop(program, host: host, sweeps: sweeps)
             writer.blank()
@@ -199,22 +208,29 @@ public struct MPIBackend: Backend {
             // Red-black: each half-sweep reads the other colour's newest values, the halo's too.
             for colour in SweepWriter.colours {
                 writer.comment("The \(colour) half-sweep, after its own halo exchange.")
-                halfSweep(writer, host: host, function: "\(function)_\(colour)", grids: 1)
+                halfSweep(writer, host: host, function: "\(function)_\(colour)", grids: 1, slabs: sweeps.program.dimensions == 3)
             }
             return
         }
-        halfSweep(writer, host: host, function: function, grids: sweeps.program.updates.count)
+        halfSweep(writer, host: host, function: function, grids: sweeps.program.updates.count, slabs: sweeps.program.dimensions == 3)
     }
 
     /// A sweep of the block. A system exchanges the halo of each of its `grids`, all started
     /// before the deep interior: each exchange uses the same tags (the side), and MPI matches
     /// messages between two ranks in the order they were started, which is the same on every rank.
-    private func halfSweep(_ writer: CodeWriter, host: HostCode, function: String, grids: Int) {
+    /// `slabs`: a 3-D grid's rank sweeps the rectangle's planes (its rows to the runtime), every
+    /// row and column of them; the buffers it gets start at the first point of local plane 0.
+    private func halfSweep(_ writer: CodeWriter, host: HostCode, function: String, grids: Int, slabs: Bool) {
         let program = host.program
         func call(_ rect: String) -> String {
-            let arguments = ["&args", "\(rect).i0", "\(rect).i1", "\(rect).j0", "\(rect).j1",
-                             "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"]
-            return "\(function)(\(arguments.joined(separator: ", ")));"
+            guard slabs else {
+                let arguments = ["&args", "\(rect).i0", "\(rect).i1", "\(rect).j0", "\(rect).j1",
+                                 "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"]
+                return "\(function)(\(arguments.joined(separator: ", ")));"
+            }
+            let arguments = ["&args", "\(rect).i0", "\(rect).i1", "HALO", "cols - HALO",
+                             "buffer[iteration % 2] + HALO", "buffer[(iteration + 1) % 2] + HALO"]
+            return "if (\(rect).j0 < \(rect).j1) \(function)(\(arguments.joined(separator: ", ")));"
         }
         pragma(writer, "master")
         if grids > 1 {

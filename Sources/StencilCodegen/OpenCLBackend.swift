@@ -62,6 +62,15 @@ public struct OpenCLBackend: Backend {
         return out
     }
 
+    /// The launch of a sweep kernel over the interior: a 1-D, 2-D or 3-D NDRange.
+    private func enqueue(_ program: Program, _ kernel: String, _ name: String) -> String {
+        switch program.dimensions {
+        case 1: return "stcl_enqueue_1d(&env, \(kernel), \(name), stcl_round_up((size_t)interior_cols, wg.cols), wg.cols);"
+        case 2: return "stcl_enqueue_2d(&env, \(kernel), \(name), interior_rows, interior_cols, wg);"
+        default: return "stcl_enqueue_3d(&env, \(kernel), \(name), interior_planes, interior_rows, interior_cols, wg);"
+        }
+    }
+
     private func mainFunction(_ program: Program, host: HostCode, kernels: OpenCLKernels) {
         let writer = host.writer
         let names = host.names
@@ -75,11 +84,11 @@ public struct OpenCLBackend: Backend {
             writer.blank()
             writer.comment("Initial and boundary values in the order written; both device iterates start from this grid.")
             for update in program.updates {
-                writer.line("\(scalar) *\(names[update.grid]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                writer.line("\(scalar) *\(names[update.grid]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
                 host.fills(of: update.grid, into: names[update.grid])
             }
             for other in program.readOnlyGrids {
-                writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
                 host.fills(of: other.name, into: names[other.name])
             }
             writer.blank()
@@ -98,14 +107,18 @@ public struct OpenCLBackend: Backend {
             }
             if case .steps = program.stopping {
                 writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
-                let counts = program.updates.map { "st_count_nonfinite(\(names[$0.grid]), rows, cols, sizeof(\(scalar)))" }
+                let counts = program.updates.map { "st_count_nonfinite(\(names[$0.grid]), \(host.storageRows), cols, sizeof(\(scalar)))" }
                 writer.line("st_check_finite(" + counts.joined(separator: "\n                    + ") + ", iterations);")
             }
             writer.line("char schedule[64];")
-            writer.line("snprintf(schedule, sizeof schedule, \"workgroup %zux%zu\", wg.rows, wg.cols);")
+            switch program.dimensions {
+            case 1: writer.line("snprintf(schedule, sizeof schedule, \"workgroup %zu\", wg.cols);")
+            case 2: writer.line("snprintf(schedule, sizeof schedule, \"workgroup %zux%zu\", wg.rows, wg.cols);")
+            default: writer.line("snprintf(schedule, sizeof schedule, \"workgroup 1x%zux%zu\", wg.rows, wg.cols);")
+            }
             host.summary(target: "opencl", threads: "1", schedule: "schedule", device: "stcl_device_description(&env)")
-            writer.line("if (options.output_path) st_write_npy(options.output_path, \(grid), rows, cols, cols, sizeof(\(scalar)));")
-            writer.line("if (options.image_path) st_write_heatmap_png(options.image_path, \(grid), rows, cols, cols, sizeof(\(scalar)));")
+            writer.line("if (options.output_path) st_write_npy(options.output_path, \(grid), \(host.storageRows), cols, cols, sizeof(\(scalar)));")
+            host.image(grid)
             let updated = program.updates.map { names[$0.grid] }
             host.outputs(updated + others)
             writer.line("st_print_summary(&summary, &options);")
@@ -145,8 +158,17 @@ public struct OpenCLBackend: Backend {
         }
         writer.blank()
         writer.comment("One work-item per interior point; work-groups of the schedule's size, else the device's default.")
-        writer.line("const long interior_rows = rows - 2 * HALO, interior_cols = cols - 2 * HALO;")
-        writer.line("const double points = (double)interior_rows * (double)interior_cols;")
+        switch program.dimensions {
+        case 1:
+            writer.line("const long interior_rows = 1, interior_cols = cols - 2 * HALO; /* a 1-D NDRange: one row of work-groups */")
+            writer.line("const double points = (double)interior_cols;")
+        case 2:
+            writer.line("const long interior_rows = rows - 2 * HALO, interior_cols = cols - 2 * HALO;")
+            writer.line("const double points = (double)interior_rows * (double)interior_cols;")
+        default:
+            writer.line("const long interior_planes = planes - 2 * HALO, interior_rows = rows - 2 * HALO, interior_cols = cols - 2 * HALO;")
+            writer.line("const double points = (double)interior_planes * (double)interior_rows * (double)interior_cols;")
+        }
         let sweepKernels = kernels.norm == nil ? "sweep_kernel" : "sweep_kernel, check_kernel"
         let sweepCount = kernels.norm == nil ? 1 : 2
         writer.line("const cl_kernel sweep_kernels[] = { \(sweepKernels) };")
@@ -158,7 +180,7 @@ public struct OpenCLBackend: Backend {
             writer.line("const stcl_workgroup wg = stcl_default_workgroup(&env, sweep_kernels, \(sweepCount), interior_rows, interior_cols);")
         }
         writer.blank()
-        writer.line("const size_t bytes = (size_t)rows * (size_t)cols * sizeof(\(scalar));")
+        writer.line("const size_t bytes = (size_t)\(program.dimensions == 3 ? "planes * (size_t)rows" : host.storageRows) * (size_t)cols * sizeof(\(scalar));")
         if program.isSystem {
             let count = program.updates.count
             writer.comment("buffers[k][g]: iterate k of updated grid g (\(program.updates.map(\.grid).joined(separator: ", "))); buffers[current] is the current iterate of every grid.")
@@ -177,7 +199,7 @@ public struct OpenCLBackend: Backend {
             writer.line("cl_mem \(name)_buffer = stcl_create_buffer(&env, bytes, \(name));")
         }
         if kernels.norm != nil {
-            writer.line("const size_t groups = stcl_group_count(interior_rows, interior_cols, wg);")
+            writer.line("const size_t groups = stcl_group_count(interior_rows, interior_cols, wg)\(program.dimensions == 3 ? " * (size_t)interior_planes" : "");")
             writer.line("const size_t reduce_size = stcl_reduction_size(&env, reduce_kernel);")
             writer.line(program.redBlack
                 ? "cl_mem partial = stcl_create_buffer(&env, 2 * groups * norm_size, NULL); /* the red half-sweep's, then the black one's */"
@@ -207,7 +229,7 @@ public struct OpenCLBackend: Backend {
         writer.comment(program.isSystem
             ? "Arguments that never change. Arguments 2 to \(kernels.firstFixedArgument - 1), the two iterates of each grid, are set at each launch: the swap."
             : "Arguments that never change. Arguments 2 and 3, the two iterates, are set at each launch: the swap.")
-        writer.line("const cl_long rows_arg = rows, cols_arg = cols;")
+        writer.line("const cl_long rows_arg = \(program.dimensions == 1 ? "1" : "rows"), cols_arg = cols;\(program.dimensions == 1 ? " /* 1-D: the kernels do not read rows */" : "")")
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
         let updateParams = program.updateParams
         for param in updateParams {
@@ -263,7 +285,7 @@ public struct OpenCLBackend: Backend {
                 writer.line("STCL_ARG(sweep_kernels[k], 2, buffers[0]);")
                 writer.line("STCL_ARG(sweep_kernels[k], 3, buffers[1]);")
             }
-            writer.line("stcl_enqueue_2d(&env, sweep_kernels[k], \"warm-up\", interior_rows, interior_cols, wg);")
+            writer.line(enqueue(program, "sweep_kernels[k]", "\"warm-up\""))
         }
         if kernels.norm != nil {
             writer.line("stcl_enqueue_1d(&env, reduce_kernel, \"warm-up\", reduce_size, reduce_size);")
@@ -296,11 +318,11 @@ public struct OpenCLBackend: Backend {
                 writer.comment("Red-black: the red half-sweep, then the black one, in place (the queue runs them in order).")
                 writer.block("for (cl_int colour = 0; colour < 2; ++colour)") {
                     writer.line("STCL_ARG(\(kernel), \(colourIndex(kernel)), colour);")
-                    writer.line("stcl_enqueue_2d(&env, \(kernel), \(name), interior_rows, interior_cols, wg);")
+                    writer.line(enqueue(program, kernel, name))
                     self.boundaryLaunches(program, writer, grid: "buffers[current]")
                 }
             } else {
-                writer.line("stcl_enqueue_2d(&env, \(kernel), \(name), interior_rows, interior_cols, wg);")
+                writer.line(enqueue(program, kernel, name))
                 self.boundaryLaunches(program, writer, grid: "buffers[1 - current]")
             }
         }

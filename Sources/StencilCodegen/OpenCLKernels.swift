@@ -26,14 +26,11 @@ public struct OpenCLKernels {
     /// arguments in the element type; OpenCL C's math functions are overloaded.
     var dialect: CDialect {
         let names = self.names
-        let row = names[program.update.rowIndex]
-        let col = names[program.update.colIndex]
+        let indices = self.indices
         var dialect = CDialect(elementType: program.elementType, overloadedMath: true,
-                               read: { grid, dRow, dCol in
-                                   "\(names[grid])[\(CExprPrinter.flatIndex(row: row, dRow, col: col, dCol, stride: "cols"))]"
-                               },
+                               read: { grid, offsets in "\(names[grid])[\(CExprPrinter.flatIndex(indices, offsets))]" },
                                param: { names[$0] })
-        dialect.index = { $0 == 0 ? row : col }  // the work-item's global row and column
+        dialect.index = { indices[$0] }  // the work-item's global indices
         return dialect
     }
 
@@ -85,7 +82,11 @@ public struct OpenCLKernels {
         writer.line(" * Edit \(program.sourceName), not this file. \(stem).c embeds this text and builds it at run time")
         writer.line(" * for the chosen device; this copy is for reading.")
         writer.line(" *")
-        writer.line(" * Work-item (x, y) of the 2-D NDRange updates grid point (HALO + y, HALO + x): the NDRange")
+        switch program.dimensions {
+        case 1: writer.line(" * Work-item x of the 1-D NDRange updates grid point HALO + x: the NDRange")
+        case 2: writer.line(" * Work-item (x, y) of the 2-D NDRange updates grid point (HALO + y, HALO + x): the NDRange")
+        default: writer.line(" * Work-item (x, y, z) of the 3-D NDRange updates grid point (HALO + z, HALO + y, HALO + x): the NDRange")
+        }
         writer.line(" * covers the interior only, with no division or modulo per point. The host rounds it up to")
         writer.line(" * whole work-groups, so work-items past the interior do nothing.")
         writer.line(" */")
@@ -163,32 +164,57 @@ public struct OpenCLKernels {
         if !used.isEmpty { writer.blank() }
     }
 
-    /// The work-item's grid point, from its global id.
+    /// The update's index names, first dimension first.
+    var indices: [String] { program.update.indices.map { names[$0] } }
+
+    /// The work-item's grid point, from its global id: dimension 0 of the NDRange runs along the
+    /// last index (columns), 1 along the rows, 2 along the planes (3-D); a 1-D grid has a 1-D
+    /// NDRange.
     private func pointOfWorkItem(_ writer: CodeWriter) {
-        let i = names[program.update.rowIndex]
-        let j = names[program.update.colIndex]
-        writer.line("const long \(i) = HALO + (long)get_global_id(1);")
-        writer.line("const long \(j) = HALO + (long)get_global_id(0);")
+        for (axis, index) in indices.enumerated() {
+            writer.line("const long \(index) = HALO + (long)get_global_id(\(indices.count - 1 - axis));")
+        }
+        if indices.count == 3 { writer.line("const long plane = rows * cols;") }
     }
 
-    /// Red-black: the work-item's point has this launch's colour (0 red: row + col even, 1
-    /// black; any other value updates nothing, as the warm-up launches do).
-    private var ofColour: String { "((\(names[program.update.rowIndex]) + \(names[program.update.colIndex])) & 1) == colour" }
+    /// Red-black: the work-item's point has this launch's colour (0 red: the sum of the indices
+    /// even, 1 black; any other value updates nothing, as the warm-up launches do).
+    private var ofColour: String { "((\(indices.joined(separator: " + "))) & 1) == colour" }
+
+    /// The rounded-up dimensions of the NDRange (the planes of a 3-D one are exact).
+    private var bounded: [(String, String)] {
+        switch indices.count {
+        case 1: return [(indices[0], "cols")]
+        case 2: return [(indices[0], "rows"), (indices[1], "cols")]
+        default: return [(indices[1], "rows"), (indices[2], "cols")]
+        }
+    }
 
     private var inInterior: String {
-        "\(names[program.update.rowIndex]) < rows - HALO && \(names[program.update.colIndex]) < cols - HALO"
-            + (program.redBlack ? " && \(ofColour)" : "")
+        bounded.map { "\($0) < \($1) - HALO" }.joined(separator: " && ") + (program.redBlack ? " && \(ofColour)" : "")
     }
 
     private var pastInterior: String {
-        "\(names[program.update.rowIndex]) >= rows - HALO || \(names[program.update.colIndex]) >= cols - HALO"
-            + (program.redBlack ? " || !(\(ofColour))" : "")
+        bounded.map { "\($0) >= \($1) - HALO" }.joined(separator: " || ") + (program.redBlack ? " || !(\(ofColour))" : "")
     }
 
     /// Where the update writes: the other iterate, or in place (red-black).
     private var target: String { program.redBlack ? names[program.update.grid] : names.next(program.update.grid) }
 
-    private var point: String { "\(names[program.update.rowIndex]) * cols + \(names[program.update.colIndex])" }
+    private var point: String { CExprPrinter.flatIndex(indices, Array(repeating: 0, count: indices.count)) }
+
+    /// The work-group's index among all of a launch's (2-D: rows of groups; 3-D: also planes).
+    private var groupIndex: String {
+        indices.count == 3 ? "(get_group_id(2) * get_num_groups(1) + get_group_id(1)) * get_num_groups(0) + get_group_id(0)"
+            : "get_group_id(1) * get_num_groups(0) + get_group_id(0)"
+    }
+
+    /// Red-black: red's partials, then black's.
+    private var colourGroupIndex: String {
+        indices.count == 3
+            ? "(((colour & 1) * get_num_groups(2) + get_group_id(2)) * get_num_groups(1) + get_group_id(1)) * get_num_groups(0) + get_group_id(0)"
+            : "((colour & 1) * get_num_groups(1) + get_group_id(1)) * get_num_groups(0) + get_group_id(0)"
+    }
 
     private func signature(_ name: String, _ parameters: [String]) -> String {
         "__kernel void \(name)(\(parameters.joined(separator: ", ")))"
@@ -297,8 +323,8 @@ public struct OpenCLKernels {
                 writer.line("\(accumulator) acc = scratch[0];")
                 writer.line("for (int k = 1; k < \(OpenCLKernels.foldLanes) && k < group_size; ++k) \(combine(norm, "acc", "scratch[k]"))")
                 writer.line(program.redBlack
-                    ? "partial[((colour & 1) * get_num_groups(1) + get_group_id(1)) * get_num_groups(0) + get_group_id(0)] = acc; /* red's partials, then black's (the warm-up's colour 2: red's) */"
-                    : "partial[get_group_id(1) * get_num_groups(0) + get_group_id(0)] = acc;")
+                    ? "partial[\(colourGroupIndex)] = acc; /* red's partials, then black's (the warm-up's colour 2: red's) */"
+                    : "partial[\(groupIndex)] = acc;")
             }
         }
     }

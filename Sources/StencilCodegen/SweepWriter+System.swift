@@ -80,8 +80,7 @@ extension SweepWriter {
         writer.block("static void sweep\(Self.signature)") {
             systemUnpack(check: false)
             systemHoistedLocals()
-            if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing)") }
-            loopNest(simd: loops.vectorization == .simd ? "" : nil) { point in
+            loopNest(worksharing: loops.worksharing, simd: loops.vectorization == .simd ? "" : nil) { point in
                 for (update, value) in zip(program.updates, values) {
                     writer.line("\(names.next(update.grid))[\(point)] = \(value);")
                 }
@@ -95,8 +94,8 @@ extension SweepWriter {
         writer.block("static void \(check.function)\(Self.signature)") {
             systemUnpack(check: true)
             systemHoistedLocals()
-            if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing) \(reductions)") }
-            loopNest(simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
+            loopNest(worksharing: loops.worksharing.map { "\($0) \(reductions)" },
+                     simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
                 for (update, value) in zip(program.updates, values) {
                     if program.normGrids.contains(update.grid) {
                         writer.block("") {

@@ -1,6 +1,12 @@
 // SweepWriter.swift: the sweep functions of the C targets (serial, openmp, and each rank's of
 // mpi/hybrid), printed from the IR's loop plan (LoopPlan): the update over a rectangle of rows
 // and columns, from one buffer into the other, as plain C loops.
+// 1-D and 3-D grids: the sweep's row range is the range of the FIRST dimension (the one the team
+// shares out and mpi splits into slabs: planes in 3-D, the only one in 1-D) and its column range
+// that of the last; the middle dimension of a 3-D grid is swept whole ([HALO, rows - HALO)). A 3-D
+// sweep's plane stride comes in the args record: rows * cols, or an MPI rank's local row length
+// (its slab is stored as planes of rows * cols points plus a halo at each end: the sweep gets
+// buffers that start at the plane's first point).
 //
 // Every sweep has the runtime's st_sweep_fn signature (runtime/stencil_sweeps.h), so that the
 // run-time plan's drivers (whole sweeps, tiles, bands) call the program's own update:
@@ -30,8 +36,11 @@ public struct SweepWriter {
     var scalar: String { program.elementType == .float32 ? "float" : "double" }
     var grid: String { names[program.update.grid] }
     var next: String { names.next(program.update.grid) }
-    var row: String { names[program.update.rowIndex] }
-    var col: String { names[program.update.colIndex] }
+    /// The loop indices, first dimension first.
+    var indices: [String] { program.update.indices.map { names[$0] } }
+    var dimensions: Int { program.dimensions }
+    var row: String { indices[dimensions == 3 ? 1 : 0] }
+    var col: String { indices[dimensions - 1] }
     var readsOwnGrid: Bool { program.update.value.reads.contains { $0.grid == program.update.grid } }
 
     /// An MPI rank's sweep whose update uses the index names: the loop indices are local, so
@@ -44,16 +53,16 @@ public struct SweepWriter {
     /// index names are the loop indices (on an MPI rank plus the block's offset: global indices).
     public var dialect: CDialect {
         let names = self.names
-        let row = self.row, col = self.col
+        let row = self.row, col = self.col, indices = self.indices
         var dialect = CDialect(elementType: program.elementType,
-                               read: { grid, dRow, dCol in
-                                   "\(names[grid])[\(CExprPrinter.flatIndex(row: row, dRow, col: col, dCol, stride: "cols"))]"
-                               },
+                               read: { grid, offsets in "\(names[grid])[\(CExprPrinter.flatIndex(indices, offsets))]" },
                                param: { names[$0] })
-        if offsetsIndices {
+        if offsetsIndices && dimensions == 3 {
+            dialect.index = { $0 == 0 ? "\(indices[0]) + row_offset" : indices[$0] }  // slabs: planes are local
+        } else if offsetsIndices {
             dialect.index = { $0 == 0 ? "\(row) + row_offset" : "\(col) + col_offset" }
         } else {
-            dialect.index = { $0 == 0 ? row : col }
+            dialect.index = { indices[$0] }
         }
         return dialect
     }
@@ -65,7 +74,8 @@ public struct SweepWriter {
     public func functions() {
         writer.comment("What a sweep reads besides its two buffers.")
         writer.block("typedef struct", trailer: " sweep_args;") {
-            writer.line("long cols; /* row length */")
+            if dimensions == 3 { writer.line("long rows, cols, plane; /* the extents of the last two dimensions; the plane stride */") }
+            else { writer.line("long cols; /* row length */") }
             if offsetsIndices { writer.line("long row_offset, col_offset; /* global index of local index 0 */") }
             if program.redBlack { writer.line("long parity; /* (global row + global col) - (local row + local col), mod 2: the colour of a point comes from its global indices */") }
             for other in program.readOnlyGrids { writer.line("const \(scalar) *\(names[other.name]);") }
@@ -109,11 +119,11 @@ public struct SweepWriter {
     /// check sweep reads the old value even where the update does not (`readsOld`).
     func unpack(readsOld: Bool = false) {
         writer.line("const sweep_args *extra = args;")
-        writer.line("const long cols = extra->cols;")
+        extents()
         if offsetsIndices {
             let used = program.update.value.indexDimensions
             if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
-            if used.contains(1) { writer.line("const long col_offset = extra->col_offset;") }
+            if used.contains(1) && dimensions == 2 { writer.line("const long col_offset = extra->col_offset;") }
         }
         if readsOwnGrid || readsOld { writer.line("const \(scalar) *restrict \(grid) = in;") } else { writer.line("(void)in;") }
         writer.line("\(scalar) *restrict \(next) = out;")
@@ -126,8 +136,7 @@ public struct SweepWriter {
         writer.block("static void \(name)\(Self.signature)") {
             unpack()
             hoistedLocals()
-            if let worksharing { writer.line("#pragma omp for \(worksharing)") }
-            loopNest(simd: loops.vectorization == .simd ? "" : nil) { point in writer.line("\(next)[\(point)] = \(value);") }
+            loopNest(worksharing: worksharing, simd: loops.vectorization == .simd ? "" : nil) { point in writer.line("\(next)[\(point)] = \(value);") }
         }
     }
 
@@ -159,10 +168,10 @@ public struct SweepWriter {
         writer.block("static void \(check.function)\(Self.signature)") {
             unpack(readsOld: true)
             hoistedLocals()
-            if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing) \(reductions)") }
             // A max is exact in any order, so the column loop may still be vector code; a sum of
             // squares keeps the serial order within each row.
-            loopNest(simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
+            loopNest(worksharing: loops.worksharing.map { "\($0) \(reductions)" },
+                     simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
                 checkPoint(check, value: value, point: point, into: next)
             }
         }
@@ -199,8 +208,7 @@ public struct SweepWriter {
             writer.block("static void sweep_\(name)\(Self.signature)") {
                 unpackInPlace()
                 hoistedLocals()
-                if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing)") }
-                colourLoopNest(colour: colour, simd: loops.vectorization == .simd ? "" : nil) { point in
+                colourLoopNest(colour: colour, worksharing: loops.worksharing, simd: loops.vectorization == .simd ? "" : nil) { point in
                     writer.line("\(grid)[\(point)] = \(value);")
                 }
             }
@@ -222,8 +230,8 @@ public struct SweepWriter {
             writer.block("static void \(check.function)_\(name)\(Self.signature)") {
                 unpackInPlace()
                 hoistedLocals()
-                if let worksharing = loops.worksharing { writer.line("#pragma omp for \(worksharing) \(reductions)") }
-                colourLoopNest(colour: colour, simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
+                colourLoopNest(colour: colour, worksharing: loops.worksharing.map { "\($0) \(reductions)" },
+                               simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
                     checkPoint(check, value: value, point: point, into: grid)
                 }
             }
@@ -241,11 +249,11 @@ public struct SweepWriter {
     /// The locals of a half-sweep: one grid, read and written in place (no `restrict`).
     func unpackInPlace() {
         writer.line("const sweep_args *extra = args;")
-        writer.line("const long cols = extra->cols;")
+        extents()
         if offsetsIndices { // an MPI rank's global offsets, where the update uses the index names
             let used = program.update.value.indexDimensions
             if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
-            if used.contains(1) { writer.line("const long col_offset = extra->col_offset;") }
+            if used.contains(1) && dimensions == 2 { writer.line("const long col_offset = extra->col_offset;") }
         }
         writer.line("const long parity = extra->parity;")
         writer.line("(void)in;")
@@ -256,7 +264,21 @@ public struct SweepWriter {
 
     /// The rows of the rectangle, and in each the columns of one colour: from the first column
     /// of that colour, stepping by 2.
-    func colourLoopNest(colour: Int, simd: String?, _ body: (String) -> Void) {
+    func colourLoopNest(colour: Int, worksharing: String?, simd: String?, _ body: (String) -> Void) {
+        if dimensions != 2 {
+            // The first column of the colour: the parity of the other indices' sum decides it.
+            let others = indices.dropLast().joined(separator: " + ")
+            let (begin, end) = dimensions == 1 ? ("row_begin", "row_end") : ("col_begin", "col_end")
+            let first = "\(begin) + ((\(others.isEmpty ? "" : others + " + ")\(begin) + parity\(colour == 0 ? "" : " + 1")) & 1)"
+            outerLoops(worksharing: worksharing, simd: simd) { pragma in
+                if let pragma { writer.line(pragma) }
+                writer.block("for (long \(col) = \(first); \(col) < \(end); \(col) += 2)") {
+                    body(CExprPrinter.flatIndex(indices, Array(repeating: 0, count: dimensions)))
+                }
+            }
+            return
+        }
+        if let worksharing { writer.line("#pragma omp for \(worksharing)") }
         func columns(_ begin: String, _ end: String) {
             if let simd { writer.line("#pragma omp simd" + (simd.isEmpty ? "" : " \(simd)")) }
             writer.block("for (long \(col) = \(begin) + ((\(row) + \(begin) + parity\(colour == 0 ? "" : " + 1")) & 1); \(col) < \(end); \(col) += 2)") {
@@ -279,7 +301,18 @@ public struct SweepWriter {
     /// The row and column loops over the rectangle (tile by tile where the plan tiles); `simd`
     /// is the column loop's `#pragma omp simd` clauses ("" for none), nil for no pragma; `body`
     /// gets the flat index of the point.
-    func loopNest(simd: String?, _ body: (String) -> Void) {
+    func loopNest(worksharing: String?, simd: String?, _ body: (String) -> Void) {
+        if dimensions != 2 {
+            outerLoops(worksharing: worksharing, simd: simd) { pragma in
+                if let pragma { writer.line(pragma) }
+                let (begin, end) = dimensions == 1 ? ("row_begin", "row_end") : ("col_begin", "col_end")
+                writer.block("for (long \(col) = \(begin); \(col) < \(end); ++\(col))") {
+                    body(CExprPrinter.flatIndex(indices, Array(repeating: 0, count: dimensions)))
+                }
+            }
+            return
+        }
+        if let worksharing { writer.line("#pragma omp for \(worksharing)") }
         func columns(_ begin: String, _ end: String) {
             if let simd { writer.line("#pragma omp simd" + (simd.isEmpty ? "" : " \(simd)")) }
             writer.block("for (long \(col) = \(begin); \(col) < \(end); ++\(col))") { body("\(row) * cols + \(col)") }
@@ -297,12 +330,46 @@ public struct SweepWriter {
         }
     }
 
+    /// The loops of a 1-D or 3-D sweep around its innermost (column) loop, which `inner` prints
+    /// after the pragma it is given. 3-D: the plane loop (the team's: `omp for`, with the plan's
+    /// collapse(2) over planes and rows) and the row loop; the column loop gets `omp simd`. 1-D:
+    /// the one loop is both the team's and the vector loop: `omp for simd`.
+    func outerLoops(worksharing: String?, simd: String?, inner: (String?) -> Void) {
+        let simdPragma = simd.map { "#pragma omp simd" + ($0.isEmpty ? "" : " \($0)") }
+        if dimensions == 1 {
+            if let worksharing {
+                inner(simd != nil ? "#pragma omp for simd \(worksharing)" : "#pragma omp for \(worksharing)")
+            } else {
+                inner(simdPragma)
+            }
+            return
+        }
+        if let worksharing { writer.line("#pragma omp for \(worksharing)") }
+        writer.block("for (long \(indices[0]) = row_begin; \(indices[0]) < row_end; ++\(indices[0]))") {
+            writer.block("for (long \(indices[1]) = HALO; \(indices[1]) < rows - HALO; ++\(indices[1]))") {
+                inner(simdPragma)
+            }
+        }
+    }
+
+    /// The extents a sweep's flat indices need: 2-D the row length; 3-D also the middle extent
+    /// and the plane size; 1-D none (the column range is the row range: unused).
+    func extents() {
+        switch dimensions {
+        case 1: writer.line("(void)extra; (void)col_begin; (void)col_end; /* 1-D: the row range is the one dimension's */")
+        case 2: writer.line("const long cols = extra->cols;")
+        default: writer.line("const long rows = extra->rows, cols = extra->cols, plane = extra->plane;")
+        }
+    }
+
     /// `sweep_args args = { ... };` in `main`: the row length `cols`, read-only grids, params
     /// converted to the element type.
     public func argsDeclaration(cols: String, parity: String = "0") -> String {
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
-        var fields = [".cols = \(cols)"]
-        if offsetsIndices { fields.append(".row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO") }
+        var fields = dimensions == 3 ? [".rows = rows, .cols = cols, .plane = \(cols == "cols" ? "rows * cols" : cols)"] : [".cols = \(cols)"]
+        if offsetsIndices {
+            fields.append(dimensions == 3 ? ".row_offset = decomp.r0 - HALO" : ".row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO")
+        }
         if program.redBlack { fields.append(".parity = \(parity)") }
         for other in program.readOnlyGrids { fields.append(".\(names[other.name]) = \(names[other.name])") }
         for param in program.updateParams {

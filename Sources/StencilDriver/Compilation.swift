@@ -43,10 +43,42 @@ public enum Compilation {
     public static func lower(_ checked: CheckedStencil, target: Target?, overrides: Schedule,
                              observe: ((String, Program) -> Void)? = nil) throws -> Program {
         let program = PassPipeline.run(checked, target: target, overrides: overrides, observe: observe)
+        try refuseWhatIsTwoDimensionalOnly(checked, program, overrides: overrides)
         if program.schedule.kind == .auto && program.schedule.chunksize != nil {
             throw DriverError("--chunksize cannot be combined with schedule auto (OpenMP leaves auto's chunks to the runtime)")
         }
         return program
+    }
+
+    /// 1-D and 3-D grids: what is not supported yet (a target, a decomposition, systems,
+    /// neumann/periodic sides, tile sizes) is a located error (or, for a flag, a plain one), never
+    /// wrong code.
+    static func refuseWhatIsTwoDimensionalOnly(_ checked: CheckedStencil, _ program: Program, overrides: Schedule) throws {
+        guard program.dimensions != 2 else { return }
+        if overrides.tile != nil || overrides.workgroup != nil {
+            throw DriverError("--\(overrides.tile != nil ? "tile" : "workgroup") takes one size per dimension, and only ROWSxCOLS is read today: it is for 2-D grids only (\(checked.name) is \(program.dimensions)-D)")
+        }
+        let target = program.schedule.target
+        var detail: String? = nil
+        if !supportedDimensions(target).contains(program.dimensions) {
+            detail = ""
+        } else if program.fills.contains(where: \.copies) {
+            detail = " with neumann or periodic sides"
+        } else if program.isSystem {
+            detail = " with several updates (a system)"
+        } else if (target == .mpi || target == .hybrid) && program.schedule.decompose == .grid {
+            detail = " with decompose grid (decompose rows splits the planes into slabs)"
+        }
+        if let detail, let error = checked.targetError(target, supported: [2], detail: detail) {
+            throw SourceErrors(rendered: error)
+        }
+    }
+
+    /// The grid dimensions a target runs: 1-D and 3-D on serial, openmp and opencl; mpi and
+    /// hybrid run 2-D grids and 3-D ones in slabs of planes (decompose rows; lower refuses
+    /// decompose grid with a located error), not 1-D ones yet.
+    public static func supportedDimensions(_ target: Target) -> Set<Int> {
+        target == .mpi || target == .hybrid ? [2, 3] : [1, 2, 3]
     }
 
     /// The backend's output for a lowered program.

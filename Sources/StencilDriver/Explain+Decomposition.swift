@@ -21,7 +21,13 @@ extension Explain {
         }
         let uniqueParams = sizeParams.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
         let sizeNote = uniqueParams.isEmpty ? "" : " (\(uniqueParams.map { "\($0) = \(value(of: $0, program, params))" }.joined(separator: ", ")); --param changes it)"
-        out += "  grid \(program.updatedGrid.name): \(rows) x \(cols) \(program.elementType.rawValue)\(sizeNote), halo \(h)\n"
+        if program.dimensions == 3 {
+            out += "  grid \(program.updatedGrid.name): \(program.updatedGrid.shapeText) \(program.elementType.rawValue)\(sizeNote), halo \(h): 3-D, split into\n"
+            out += "  slabs of whole planes (decompose rows); below, each plane is one row of rows x cols = \(cols) points,\n"
+            out += "  and a halo exchange sends HALO whole planes to each neighbouring slab\n"
+        } else {
+            out += "  grid \(program.updatedGrid.name): \(rows) x \(cols) \(program.elementType.rawValue)\(sizeNote), halo \(h)\n"
+        }
         let plan: DecompositionPlan
         switch DecompositionPlan.make(decomposition: schedule.decompose, ranks: schedule.ranks, rows: rows, cols: cols,
                                       halo: h, elementSize: elementSize) {

@@ -11,6 +11,9 @@ public enum Explain {
         var out = "Plan of the sweeps between checks (schedule: temporal \(program.schedule.temporal.rawValue))\n"
         out += "  the code can run: " + (["whole sweeps"] + loops.temporalKinds.map(\.rawValue)).joined(separator: ", ") + "\n"
         out += "  \(loops.temporalReason)\n"
+        if program.dimensions != 2 {
+            return out + "  every run: whole sweeps, one after the other (--plan may only say sweeps)\n"
+        }
         out += "  chosen at run time (the summary and --json say which, and why): a plan `stencilc tune` stored for this\n"
         out += "  program, size, thread count, compiler, flags and CPU; else the cost model of runtime/stencil_sweeps.c:\n"
         out += "    grids larger than half the last-level cache: tiles of rows that advance many sweeps while in cache\n"
@@ -31,7 +34,7 @@ public enum Explain {
         out += "\(program.name) (\(program.sourceName)), target \(program.schedule.target.rawValue)\n\n"
         out += "The problem\n"
         for g in program.grids {
-            out += "  grid \(g.name): \(g.type.rawValue), \(g.rows) x \(g.cols) points"
+            out += "  grid \(g.name): \(g.type.rawValue), \(g.shapeText) points"
                 + (g.isUpdated && program.redBlack ? ", updated in place in one buffer (red-black order)" : g.isUpdated ? ", updated in two buffers (\(g.name), \(g.name)_next) that swap after each sweep" : ", read-only") + "\n"
         }
         for p in program.params {
@@ -44,7 +47,7 @@ public enum Explain {
         }
         if let omega = program.relax {
             let factor = IRPrinter.expression(omega)
-            let old = "\(program.update.grid)[\(program.update.rowIndex), \(program.update.colIndex)]"
+            let old = "\(program.update.grid)[\(program.update.indices.joined(separator: ", "))]"
             if program.isRelaxed {
                 out += "  relaxed by \(factor) (relax \(factor)): the line above has it folded in: the expression as written,\n"
                 out += "  EXPR, becomes \(old) + \(factor) * (EXPR - \(old)), in that order and in \(program.elementType.rawValue), with\n"
@@ -75,7 +78,12 @@ public enum Explain {
         }
         let reads = program.updates.flatMap(\.value.reads)
         out += "  \(program.isSystem ? "the updates read" : "the update reads") \(reads.count) grid value\(reads.count == 1 ? "" : "s"); the largest offset is \(h), so the halo is \(h):\n"
-        out += "  points with \(h) <= row < \(grid.rows)-\(h) and \(h) <= col < \(grid.cols)-\(h) are updated, the outer ring \(h) deep is boundary\n"
+        if program.dimensions == 2 {
+            out += "  points with \(h) <= row < \(grid.rows)-\(h) and \(h) <= col < \(grid.cols)-\(h) are updated, the outer ring \(h) deep is boundary\n"
+        } else {
+            let ranges = zip(program.update.indices, grid.extents).map { "\(h) <= \($0) < \($1)-\(h)" }.joined(separator: ", ")
+            out += "  \(program.dimensions)-D: points with \(ranges) are updated, the \(program.dimensions == 1 ? "\(h) points at each end are" : "outer shell \(h) deep is") boundary\n"
+        }
         out += boundaryText(program)
         switch program.stopping {
         case .steps(let count, _):
@@ -96,13 +104,23 @@ public enum Explain {
             }
             if program.schedule.target == .opencl {
                 out += "\nOpenCL\n"
-                out += "  NDRange:      2-D over the interior, (rows - \(2 * h)) x (cols - \(2 * h)) work-items, one per updated point;\n"
-                out += "                work-item (x, y) updates (\(h) + y, \(h) + x): no division or modulo per point\n"
+                switch program.dimensions {
+                case 1:
+                    out += "  NDRange:      1-D over the interior, cols - \(2 * h) work-items, one per updated point;\n"
+                    out += "                work-item x updates \(h) + x\n"
+                case 2:
+                    out += "  NDRange:      2-D over the interior, (rows - \(2 * h)) x (cols - \(2 * h)) work-items, one per updated point;\n"
+                    out += "                work-item (x, y) updates (\(h) + y, \(h) + x): no division or modulo per point\n"
+                default:
+                    out += "  NDRange:      3-D over the interior, (planes - \(2 * h)) x (rows - \(2 * h)) x (cols - \(2 * h)) work-items, one per\n"
+                    out += "                updated point; work-item (x, y, z) updates (\(h) + z, \(h) + y, \(h) + x); work-groups one plane deep\n"
+                }
                 if let r = program.schedule.workgroupRows, let c = program.schedule.workgroupCols {
                     out += "  work-group:   \(r) x \(c) (rows x columns), checked against the device's limits at run time\n"
                 } else {
                     out += "  work-group:   chosen at run time for the device (PoCL/CPUs 4 x 64; GPUs 8 x 32 or a wavefront wide);\n"
-                    out += "                set `workgroup R x C` in the schedule (or --workgroup RxC) to fix it\n"
+                    out += program.dimensions == 2 ? "                set `workgroup R x C` in the schedule (or --workgroup RxC) to fix it\n"
+                        : "                (`workgroup` is 2-D only for now)\n"
                 }
                 out += "  global size:  rounded up to whole work-groups; the extra work-items return at once\n"
                 out += "  buffers:      \(grid.name) and \(grid.name)_next stay on the device and swap by kernel argument\n"
@@ -122,7 +140,8 @@ public enum Explain {
                 out += "\nOpenMP\n"
                 out += "  region:       one #pragma omp parallel\(OpenMPClauses.regionClauses(program.schedule)) around all iterations"
                     + (program.schedule.target == .hybrid ? " (per rank)" : "") + "\n"
-                out += "  sweep:        #pragma omp for \(loops.worksharing ?? "") (orphaned, in `sweep`; its barrier ends the sweep)\n"
+                let simd = program.dimensions == 1 && loops.vectorization == .simd ? "simd " : ""
+                out += "  sweep:        #pragma omp for \(simd)\(loops.worksharing ?? "") (orphaned, in `sweep`; its barrier ends the sweep)\n"
                 if let check = loops.check {
                     out += "  check sweep:  #pragma omp for \(loops.worksharing ?? "") reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)\n"
                 }
@@ -132,6 +151,8 @@ public enum Explain {
                 out += "  threads:      " + (program.schedule.numThreads.map { "\($0) (num_threads)\(program.schedule.target == .hybrid ? " per rank" : "")" } ?? defaultThreads) + "\n"
                 if let r = loops.tileRows, let c = loops.tileCols {
                     out += "  tiling:       \(r) x \(c) tiles, the tile loops collapsed into one parallel loop\n"
+                } else if program.dimensions != 2 {
+                    out += "  tiling:       none (tiles are 2-D only for now)\n"
                 } else {
                     out += "  tiling:       none (set `tile R x C` in the schedule to tile the sweep)\n"
                 }

@@ -98,7 +98,8 @@ public struct MPILaunch: Sendable, Equatable {
     }
 
     /// The grid's size with the run's --param overrides, when the driver can tell (the program
-    /// itself reports a malformed value).
+    /// itself reports a malformed value), as the MPI runtime decomposes it: a 3-D grid is split
+    /// into slabs of planes, each plane one "row" of rows * cols points.
     public static func gridSize(_ program: Program, params: [String]) -> (rows: Int, cols: Int)? {
         func value(_ extent: Extent) -> Int? {
             switch extent {
@@ -113,6 +114,10 @@ public struct MPILaunch: Sendable, Equatable {
             }
         }
         let grid = program.updatedGrid
+        if grid.extents.count == 3 {
+            guard let planes = value(grid.extents[0]), let rows = value(grid.extents[1]), let cols = value(grid.extents[2]) else { return nil }
+            return (planes, rows * cols)
+        }
         guard let rows = value(grid.rows), let cols = value(grid.cols) else { return nil }
         return (rows, cols)
     }

@@ -24,8 +24,8 @@ public struct Expr: Hashable, Sendable {
     public indirect enum Kind: Hashable, Sendable {
         case number(NumberLiteral)
         case name(Identifier)
-        /// GRID[ROW, COL]
-        case read(grid: Identifier, row: Expr, col: Expr)
+        /// GRID[INDEX, ...]: one index expression per dimension (`u[i-1, j]`, `u[k, i, j+1]`).
+        case read(grid: Identifier, indices: [Expr])
         case unary(UnaryOperator, Expr)
         case binary(BinaryOperator, Expr, Expr)
         case call(Identifier, [Expr])
@@ -44,7 +44,7 @@ public struct Expr: Hashable, Sendable {
         self.range = range
         switch kind {
         case .number, .name: height = 1
-        case .read(_, let row, let col): height = 1 + max(row.height, col.height)
+        case .read(_, let indices): height = 1 + (indices.map(\.height).max() ?? 0)
         case .unary(_, let operand), .parenthesized(let operand): height = 1 + operand.height
         case .binary(_, let left, let right): height = 1 + max(left.height, right.height)
         case .call(_, let arguments): height = 1 + (arguments.map(\.height).max() ?? 0)
@@ -62,8 +62,10 @@ public struct ParamDecl: Sendable {
 public struct GridDecl: Sendable {
     public let name: Identifier
     public let elementType: Identifier
-    public let rows: Expr
-    public let cols: Expr
+    /// One extent per dimension, as written (`[N]`, `[N, M]`, `[P, N, M]`).
+    public let extents: [Expr]
+    /// The brackets and what is between them.
+    public let extentsRange: SourceRange
     public let range: SourceRange
 }
 
@@ -92,8 +94,8 @@ public struct InitDecl: Sendable {
 
 public struct UpdateDecl: Sendable {
     public let grid: Identifier
-    public let rowIndex: Identifier
-    public let colIndex: Identifier
+    /// One index name per dimension (`u[i, j]`, `u[k, i, j]`, `u[j]`).
+    public let indices: [Identifier]
     public let value: Expr
     public let range: SourceRange
 }

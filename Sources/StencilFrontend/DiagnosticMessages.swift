@@ -44,7 +44,7 @@ extension DiagnosticMessage {
         .init(id: "unknown-type", "unknown element type '\(name)'; expected float32 or float64")
     }
     static func unknownSide(_ name: String) -> Self {
-        .init(id: "unknown-side", "unknown boundary side '\(name)'; expected top, bottom, left or right")
+        .init(id: "unknown-side", "unknown boundary side '\(name)'; expected top, bottom, left, right, front or back")
     }
     static func unknownNorm(_ name: String) -> Self {
         .init(id: "unknown-norm", "unknown norm '\(name)'; expected maxdiff or l2diff")
@@ -100,7 +100,7 @@ extension DiagnosticMessage {
     }
     static func wrongIndexCount(statement: String, grid: String, found: Int, dimensions: Int) -> Self {
         .init(id: "wrong-index-count",
-              "\(statement) \(grid)[...] names \(found) \(found == 1 ? "index" : "indices"); grid '\(grid)' has \(dimensions) dimensions, so it takes \(dimensions) index names, as in \(grid)[i, j]")
+              "\(statement) \(grid)[...] names \(found) \(found == 1 ? "index" : "indices"); grid '\(grid)' has \(dimensions) \(dimensions == 1 ? "dimension" : "dimensions"), so it takes \(dimensions) index \(dimensions == 1 ? "name" : "names"), as in \(grid)[\(["k", "i", "j"].suffix(dimensions).joined(separator: ", "))]")
     }
     static func gridReadNotAllowed(_ context: String) -> Self {
         .init(id: "grid-read-not-allowed", "a grid cannot be read in \(context); it is a value of params and numbers")
@@ -142,9 +142,9 @@ extension DiagnosticMessage {
     static func paramNotInteger(_ name: String, _ value: String, use: String) -> Self {
         .init(id: "param-not-integer", "param '\(name)' = \(value) cannot \(use): it is not an integer")
     }
-    static func haloTooLarge(halo: Int, grid: String, rows: Int, cols: Int) -> Self {
+    static func haloTooLarge(halo: Int, grid: String, extents: [Int]) -> Self {
         .init(id: "halo-too-large",
-              "halo \(halo) is too large for grid '\(grid)' of \(rows) x \(cols): it needs at least \(2 * halo + 1) x \(2 * halo + 1) points")
+              "halo \(halo) is too large for grid '\(grid)' of \(extents.map(String.init).joined(separator: " x ")): it needs at least \(extents.map { _ in String(2 * halo + 1) }.joined(separator: " x ")) points")
     }
     static func shapeMismatch(_ grid: String, shape: String, updated: String, updatedShape: String) -> Self {
         .init(id: "shape-mismatch", "grid '\(grid)' is \(shape) but the updated grid '\(updated)' is \(updatedShape); grids read together must have the same shape")
@@ -208,5 +208,35 @@ extension DiagnosticMessage {
         id: "target-in-target-block", "a 'schedule TARGET { ... }' block applies to one target and cannot set 'target'")
     static func unknownTarget(_ name: String) -> Self {
         .init(id: "unknown-target", "unknown target '\(name)'; expected serial, openmp, opencl, mpi or hybrid")
+    }
+}
+
+// MARK: - Dimensions (LANGUAGE.md section 5)
+
+extension DiagnosticMessage {
+    static func tooManyDimensions(_ count: Int) -> Self {
+        .init(id: "too-many-dimensions", "a grid has 1, 2 or 3 dimensions; this one has \(count)")
+    }
+    static func dimensionMismatch(_ grid: String, _ count: Int, other: String, _ otherCount: Int) -> Self {
+        .init(id: "dimension-mismatch",
+              "grid '\(grid)' has \(count) \(count == 1 ? "dimension" : "dimensions") but grid '\(other)' has \(otherCount); all grids of a stencil have the same dimensions and extents")
+    }
+    static func wrongReadIndexCount(_ grid: String, found: Int, dimensions: Int) -> Self {
+        .init(id: "wrong-index-count",
+              "grid '\(grid)' has \(dimensions) \(dimensions == 1 ? "dimension" : "dimensions"), so it takes \(dimensions) \(dimensions == 1 ? "index" : "indices"); found \(found)")
+    }
+    static func sideNotInGrid(_ side: String, grid: String, dimensions: Int, sides: [String]) -> Self {
+        .init(id: "side-not-in-grid",
+              "a \(dimensions)-D grid has no side '\(side)' (grid '\(grid)' has \(sides.joined(separator: ", ")))")
+    }
+    static func wrongSizeCount(_ line: String, found: Int, dimensions: Int) -> Self {
+        .init(id: "wrong-size-count",
+              "'\(line)' takes one size per dimension: \(dimensions) for this \(dimensions)-D grid, found \(found)")
+    }
+    static func threeSizes(_ line: String) -> Self {
+        .init(id: "three-sizes", "'\(line)' with three sizes (one per dimension of a 3-D grid) is not supported yet; only ROWS x COLS, for 2-D grids")
+    }
+        static func dimensionsNotOnTarget(_ dimensions: Int, target: String, detail: String) -> Self {
+        .init(id: "dimensions-not-on-target", "\(dimensions)-D grids are not yet supported on target \(target)\(detail)")
     }
 }

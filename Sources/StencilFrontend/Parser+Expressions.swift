@@ -47,11 +47,10 @@ extension Parser {
             advance()
             let name = Identifier(name: token.text, range: token.range)
             if match(.leftBracket) {
-                let row = try parseExpression(depth: depth + 1)
-                try expect(.comma, "',' between the row and column index")
-                let col = try parseExpression(depth: depth + 1)
+                var indices = [try parseExpression(depth: depth + 1)]
+                while match(.comma) { indices.append(try parseExpression(depth: depth + 1)) }
                 try expect(.rightBracket, "']'")
-                return Expr(.read(grid: name, row: row, col: col), range: range(from: token.range))
+                return Expr(.read(grid: name, indices: indices), range: range(from: token.range))
             }
             if match(.leftParen) {
                 var arguments: [Expr] = []

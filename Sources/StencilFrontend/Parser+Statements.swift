@@ -47,7 +47,7 @@ extension Parser {
         return ParamDecl(name: name, value: numberLiteral(number), negative: negative, range: range(from: keyword.range))
     }
 
-    /// grid := 'grid' NAME ':' TYPE '[' expression ',' expression ']'
+    /// grid := 'grid' NAME ':' TYPE '[' expression {',' expression} ']'   (Sema: 1 to 3 extents)
     mutating func parseGrid() throws -> GridDecl {
         let keyword = advance()
         let name = try expectIdentifier("a grid name")
@@ -56,12 +56,12 @@ extension Parser {
         if type.name != "float32" && type.name != "float64" {
             throw fail(.unknownType(type.name), at: type.range)
         }
-        try expect(.leftBracket, "'[' and the grid's size")
-        let rows = try parseExpression()
-        try expect(.comma, "',' between rows and columns")
-        let cols = try parseExpression()
+        let open = try expect(.leftBracket, "'[' and the grid's size")
+        var extents = [try parseExpression()]
+        while match(.comma) { extents.append(try parseExpression()) }
         try expect(.rightBracket, "']'")
-        return GridDecl(name: name, elementType: type, rows: rows, cols: cols, range: range(from: keyword.range))
+        return GridDecl(name: name, elementType: type, extents: extents, extentsRange: range(from: open.range),
+                        range: range(from: keyword.range))
     }
 
     /// boundary := 'boundary' NAME ['[' INDEX {',' INDEX} ']'] '{' { SIDE '=' (expression | 'neumann' | 'periodic') } '}'
@@ -71,8 +71,8 @@ extension Parser {
         let indices = try parseIndexNames()
         var assignments: [BoundaryAssignment] = []
         try parseBlock { parser in
-            let side = try parser.expectIdentifier("a boundary side (top, bottom, left, right)")
-            guard ["top", "bottom", "left", "right"].contains(side.name) else {
+            let side = try parser.expectIdentifier("a boundary side (top, bottom, left, right, front, back)")
+            guard BoundarySide(rawValue: side.name) != nil else {
                 throw parser.fail(.unknownSide(side.name), at: side.range)
             }
             try parser.expect(.equals, "'='")
@@ -112,18 +112,17 @@ extension Parser {
         return names
     }
 
-    /// update := 'update' NAME '[' INDEX ',' INDEX ']' '=' expression
+    /// update := 'update' NAME '[' INDEX {',' INDEX} ']' '=' expression   (Sema: one per dimension)
     mutating func parseUpdate() throws -> UpdateDecl {
         let keyword = advance()
         let grid = try expectIdentifier("the grid to update")
         try expect(.leftBracket, "'[' and the index names, as in u[i, j]")
-        let row = try expectIdentifier("a row index name")
-        try expect(.comma, "','")
-        let col = try expectIdentifier("a column index name")
+        var indices = [try expectIdentifier("an index name")]
+        while match(.comma) { indices.append(try expectIdentifier("an index name")) }
         try expect(.rightBracket, "']'")
         try expect(.equals, "'='")
         let value = try parseExpression()
-        return UpdateDecl(grid: grid, rowIndex: row, colIndex: col, value: value, range: range(from: keyword.range))
+        return UpdateDecl(grid: grid, indices: indices, value: value, range: range(from: keyword.range))
     }
 
     /// until := 'until' NORM '(' NAME {',' NAME} ')' '<' expression ['every' expression] ['max' expression]
@@ -217,6 +216,11 @@ extension Parser {
             }
         default:
             throw fail(.expected("a value", found: current.quoted))
+        }
+        // `4 x 8 x 32` (a size per dimension of a 3-D grid): not read yet; say so rather than
+        // "expected end of line".
+        if case .pair = value, checkKeyword("x") || (check(.identifier) && current.text.hasPrefix("x")) {
+            throw fail(.threeSizes(key.name), at: key.range)
         }
         try expectStatementEnd()
         return ScheduleLine(key: key, value: value, range: range(from: key.range))

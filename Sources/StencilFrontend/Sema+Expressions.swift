@@ -2,13 +2,14 @@
 
 extension Sema {
     enum ExpressionContext {
-        /// The update's right-hand side: grids may be read at offsets of the two indices.
-        case update(row: String, col: String)
+        /// The update's right-hand side: grids may be read at offsets of its indices (one per
+        /// dimension, first dimension first).
+        case update(indices: [String])
         /// A value fixed before the iterations (boundary, init): params, numbers, and the index
         /// names of `init u[i, j]` / `boundary u[i, j]` (`indices`, empty without brackets).
         case constant(String, indices: [String] = [])
         /// The `relax` factor: params and numbers; the update's index names are named as such.
-        case relax(row: String, col: String)
+        case relax(indices: [String])
     }
 
     mutating func checkExpression(_ expr: Expr, context: ExpressionContext) {
@@ -25,9 +26,9 @@ extension Sema {
                     diagnostics.error(.gridWithoutIndex(name.name), at: name.range)
                 }
             case nil:
-                if case .relax(let row, let col) = context, name.name == row || name.name == col {
+                if case .relax(let indices) = context, indices.contains(name.name) {
                     diagnostics.error(.relaxUsesIndex(name.name), at: name.range)
-                } else if case .update(let row, let col) = context, name.name == row || name.name == col {
+                } else if case .update(let indices) = context, indices.contains(name.name) {
                     break  // the point's index along that dimension, a value of the grid's type
                 } else if case .constant(_, let indices) = context, indices.contains(name.name) {
                     break  // init u[i, j] / boundary u[i, j]: the index of the point being set
@@ -38,16 +39,23 @@ extension Sema {
                     diagnostics.error(.unknownName(name.name), at: name.range)
                 }
             }
-        case .read(let grid, let row, let col):
-            guard case .update(let rowIndex, let colIndex) = context else {
+        case .read(let grid, let readIndices):
+            guard case .update(let indices) = context else {
                 if case .constant(let what, _) = context { diagnostics.error(.gridReadNotAllowed(what), at: expr.range) }
                 if case .relax = context { diagnostics.error(.relaxReadsGrid(grid.name), at: expr.range) }
                 return
             }
             guard gridNamed(grid) != nil else { return }
             readGrids.insert(grid.name)
-            checkIndex(row, expected: rowIndex, other: colIndex, axis: "row")
-            checkIndex(col, expected: colIndex, other: rowIndex, axis: "column")
+            guard readIndices.count == indices.count else {
+                diagnostics.error(.wrongReadIndexCount(grid.name, found: readIndices.count, dimensions: indices.count),
+                                  at: expr.range)
+                return
+            }
+            for (position, index) in readIndices.enumerated() {
+                checkIndex(index, expected: indices[position], others: indices,
+                           axis: Sema.axisName(position, dimensions: indices.count))
+            }
         case .unary(_, let operand), .parenthesized(let operand):
             checkExpression(operand, context: context)
         case .binary(_, let left, let right):
@@ -66,14 +74,19 @@ extension Sema {
         }
     }
 
+    /// The name of a dimension in messages: counted from the last, as the sides are.
+    static func axisName(_ position: Int, dimensions: Int) -> String {
+        ["column", "row", "plane"][min(2, dimensions - 1 - position)]
+    }
+
     /// An index must be the axis's own index name plus or minus an integer constant.
-    private mutating func checkIndex(_ expr: Expr, expected: String, other: String, axis: String) {
+    private mutating func checkIndex(_ expr: Expr, expected: String, others: [String], axis: String) {
         guard Sema.offset(expr) != nil, let name = Sema.indexName(expr) else {
             diagnostics.error(.nonConstantOffset(expected), at: expr.range)
             return
         }
         if name != expected {
-            if name == other {
+            if others.contains(name) {
                 diagnostics.error(.wrongIndex(expected: expected, found: name, axis: axis), at: expr.range)
             } else {
                 diagnostics.error(.nonConstantOffset(expected), at: expr.range)
@@ -133,9 +146,8 @@ extension Sema {
         switch expr.kind {
         case .number(let literal): checkLiteral(literal, type: type)
         case .name: break
-        case .read(_, let row, let col):
-            checkLiterals(in: row, type: .float64)
-            checkLiterals(in: col, type: .float64)
+        case .read(_, let indices):
+            for index in indices { checkLiterals(in: index, type: .float64) }
         case .unary(_, let operand), .parenthesized(let operand): checkLiterals(in: operand, type: type)
         case .binary(_, let left, let right):
             checkLiterals(in: left, type: type)

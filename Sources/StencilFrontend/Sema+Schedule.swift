@@ -83,8 +83,8 @@ extension Sema {
             case "chunksize": schedule.chunksize = positive(line)
             case "num_threads": schedule.numThreads = positive(line)
             case "ranks": schedule.ranks = positive(line)
-            case "tile": schedule.tile = pair(line)
-            case "workgroup": schedule.workgroup = pair(line)
+            case "tile": schedule.tile = pair(line); sizeLines.append(line)
+            case "workgroup": schedule.workgroup = pair(line); sizeLines.append(line)
             default:
                 diagnostics.error(.unknownScheduleLine(key), at: line.key.range)
             }
@@ -131,6 +131,19 @@ extension Sema {
         case .word(let w): return w.name
         case .number(let n): return n.text
         case .pair(let a, let b): return "\(a.text) x \(b.text)"
+        }
+    }
+}
+
+extension Sema {
+    /// `tile` and `workgroup` take one size per dimension. Only `R x C` is read today, so on a
+    /// 1-D or 3-D grid they are an error rather than a silently ignored line.
+    mutating func checkScheduleSizes(dimensions: Int) {
+        guard dimensions != 2 else { return }
+        for line in sizeLines {
+            let found: Int
+            if case .pair = line.value { found = 2 } else { found = 1 }
+            diagnostics.error(.wrongSizeCount(line.key.name, found: found, dimensions: dimensions), at: line.range)
         }
     }
 }

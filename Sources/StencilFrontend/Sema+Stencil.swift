@@ -33,10 +33,19 @@ extension Sema {
             }
         }
         for decl in gridDecls {
-            let rows = checkExtent(decl.rows, what: "rows")
-            let cols = checkExtent(decl.cols, what: "columns")
-            if let rows, let cols, let type = ElementType(rawValue: decl.elementType.name) {
-                grids.append(CheckedGrid(name: decl.name.name, type: type, rows: rows, cols: cols, line: decl.range.start.line))
+            guard decl.extents.count <= 3 else {
+                diagnostics.error(.tooManyDimensions(decl.extents.count), at: decl.extentsRange)
+                continue
+            }
+            if let first = gridDecls.first, first.extents.count <= 3, decl.extents.count != first.extents.count {
+                diagnostics.error(.dimensionMismatch(decl.name.name, decl.extents.count, other: first.name.name, first.extents.count),
+                                  at: decl.extentsRange, notes: [note("grid '\(first.name.name)' declared here", at: first.range)])
+                continue
+            }
+            let what = decl.extents.count == 1 ? ["points"] : decl.extents.count == 2 ? ["rows", "columns"] : ["planes", "rows", "columns"]
+            let extents = zip(decl.extents, what).map { checkExtent($0, what: $1) }
+            if extents.allSatisfy({ $0 != nil }), let type = ElementType(rawValue: decl.elementType.name) {
+                grids.append(CheckedGrid(name: decl.name.name, type: type, extents: extents.map { $0! }, line: decl.range.start.line))
             }
         }
         if gridDecls.isEmpty && !incomplete {
@@ -57,9 +66,15 @@ extension Sema {
                 continue
             }
             firstUpdateOf[decl.grid.name] = decl
-            if let grid = checkUpdateHeader(decl) { updatedDecls.append(grid) }
-            updateIndexNames.append(contentsOf: [decl.rowIndex.name, decl.colIndex.name])
-            checkExpression(decl.value, context: .update(row: decl.rowIndex.name, col: decl.colIndex.name))
+            let grid = checkUpdateHeader(decl)
+            if let grid { updatedDecls.append(grid) }
+            if let grid, grid.extents.count <= 3, decl.indices.count != grid.extents.count {
+                diagnostics.error(.wrongIndexCount(statement: "update", grid: decl.grid.name, found: decl.indices.count,
+                                                   dimensions: grid.extents.count),
+                                  at: indexListRange(decl.indices))
+            }
+            updateIndexNames.append(contentsOf: decl.indices.map(\.name))
+            checkExpression(decl.value, context: .update(indices: decl.indices.map(\.name)))
             lines[decl.range.start.line] = file.lineText(decl.range.start.line)
         }
         let updatedGrid = updatedDecls.first
@@ -72,11 +87,18 @@ extension Sema {
         for statement in stencil.statements {
             switch statement {
             case .boundary(let decl):
-                guard gridNamed(decl.grid) != nil else { continue }
+                guard let gridDecl = gridNamed(decl.grid) else { continue }
                 let indices = checkIndexNames(decl.indices, grid: decl.grid, statement: "boundary")
                 var seen: [BoundarySide: Identifier] = [:]
+                let dimensions = gridDecl.extents.count
                 for assignment in decl.assignments {
                     guard let side = BoundarySide(rawValue: assignment.side.name) else { continue }
+                    guard dimensions > 3 || side.axis(dimensions: dimensions) != nil else {
+                        diagnostics.error(.sideNotInGrid(side.rawValue, grid: decl.grid.name, dimensions: dimensions,
+                                                         sides: BoundarySide.sides(dimensions: dimensions).map(\.rawValue)),
+                                          at: assignment.side.range)
+                        continue
+                    }
                     if let first = seen[side] {
                         diagnostics.report(Diagnostic(.warning, id: DiagnosticMessage.boundarySideTwice(side.rawValue).id,
                                                       message: DiagnosticMessage.boundarySideTwice(side.rawValue).text,
@@ -138,26 +160,36 @@ extension Sema {
             diagnostics.warning(.unusedGrid(decl.name.name), at: decl.name.range)
         }
 
+        checkScheduleSizes(dimensions: updatedGrid?.extents.count ?? 2)
         guard !diagnostics.hasErrors, let stopping else { return nil }
-        return CheckedStencil(fileName: file.name, name: stencil.name.name, params: params, grids: grids,
-                              boundaries: boundaries, inits: inits, updates: updates, relax: relax?.factor, redBlack: redBlack, stopping: stopping, normGrids: normGrids(stoppings),
-                              schedule: schedule, targetSchedules: targetSchedules, sourceLines: lines)
+        var checked = CheckedStencil(fileName: file.name, name: stencil.name.name, params: params, grids: grids,
+                                     boundaries: boundaries, inits: inits, updates: updates, relax: relax?.factor, redBlack: redBlack, stopping: stopping, normGrids: normGrids(stoppings),
+                                     schedule: schedule, targetSchedules: targetSchedules, sourceLines: lines)
+        checked.source = file
+        checked.extentsRange = updatedGrid?.extentsRange
+        return checked
     }
 
-    /// The index names of `init u[i, j]` / `boundary u[i, j]`: one per dimension of the grid
-    /// (2 today), distinct, and not a param's or grid's name. [] without brackets.
+    /// The source range from the first index name to the last.
+    func indexListRange(_ indices: [Identifier]) -> SourceRange {
+        let first = indices.first!.range, last = indices.last!.range
+        return SourceRange(start: first.start, length: last.start.offset + last.length - first.start.offset)
+    }
+
+    /// The index names of `init u[i, j]` / `boundary u[i, j]`: one per dimension of the grid,
+    /// distinct, and not a param's or grid's name. [] without brackets.
     mutating func checkIndexNames(_ indices: [Identifier]?, grid: Identifier, statement: String) -> [String] {
         guard let indices else { return [] }
-        let dimensions = 2
+        guard case .grid(let decl)? = symbols[grid.name], decl.extents.count <= 3 else { return [] }
+        let dimensions = decl.extents.count
         if indices.count != dimensions {
-            let first = indices.first!.range, last = indices.last!.range
             diagnostics.error(.wrongIndexCount(statement: statement, grid: grid.name, found: indices.count,
                                                dimensions: dimensions),
-                              at: SourceRange(start: first.start, length: last.start.offset + last.length - first.start.offset))
+                              at: indexListRange(indices))
             return []
         }
-        if indices[0].name == indices[1].name {
-            diagnostics.error(.sameIndexNames, at: indices[1].range)
+        for (k, index) in indices.enumerated() where indices[..<k].contains(where: { $0.name == index.name }) {
+            diagnostics.error(.sameIndexNames, at: index.range)
         }
         for index in indices where symbols[index.name] != nil {
             diagnostics.error(.indexShadows(index.name), at: index.range)
@@ -232,10 +264,10 @@ extension Sema {
     }
 
     mutating func checkUpdateHeader(_ update: UpdateDecl) -> GridDecl? {
-        if update.rowIndex.name == update.colIndex.name {
-            diagnostics.error(.sameIndexNames, at: update.colIndex.range)
+        for (k, index) in update.indices.enumerated() where update.indices[..<k].contains(where: { $0.name == index.name }) {
+            diagnostics.error(.sameIndexNames, at: index.range)
         }
-        for index in [update.rowIndex, update.colIndex] where symbols[index.name] != nil {
+        for index in update.indices where symbols[index.name] != nil {
             diagnostics.error(.indexShadows(index.name), at: index.range)
         }
         switch symbols[update.grid.name] {
@@ -251,12 +283,12 @@ extension Sema {
     /// Every grid read or updated together with the (first) updated one has its shape and type:
     /// one iteration sweeps them all with one loop nest, in one element type.
     mutating func checkGridsAgree(updated: GridDecl, grids: [GridDecl], alsoUpdated: Set<String>) {
-        func shape(_ g: GridDecl) -> String { "[\(text(g.rows)), \(text(g.cols))]" }
+        func shape(_ g: GridDecl) -> String { "[" + g.extents.map(text).joined(separator: ", ") + "]" }
         for grid in grids where grid.name.name != updated.name.name
             && (readGrids.contains(grid.name.name) || alsoUpdated.contains(grid.name.name)) {
             if shape(grid) != shape(updated) {
                 diagnostics.error(.shapeMismatch(grid.name.name, shape: shape(grid), updated: updated.name.name,
-                                                 updatedShape: shape(updated)), at: grid.rows.range)
+                                                 updatedShape: shape(updated)), at: grid.extentsRange)
             }
             if grid.elementType.name != updated.elementType.name {
                 diagnostics.error(.typeMismatch(grid.name.name, grid.elementType.name, updated: updated.name.name,
@@ -285,9 +317,10 @@ extension Sema {
             default: return nil
             }
         }
-        guard let rows = value(updated.rows), let cols = value(updated.cols) else { return }
-        if rows < 2 * halo + 1 || cols < 2 * halo + 1 {
-            diagnostics.error(.haloTooLarge(halo: halo, grid: updated.name.name, rows: rows, cols: cols),
+        let extents = updated.extents.compactMap(value)
+        guard extents.count == updated.extents.count else { return }
+        if extents.contains(where: { $0 < 2 * halo + 1 }) {
+            diagnostics.error(.haloTooLarge(halo: halo, grid: updated.name.name, extents: extents),
                               at: update.value.range, notes: [note("grid declared here", at: updated.range)])
         }
     }
@@ -296,7 +329,7 @@ extension Sema {
     public static func halo(of expr: Expr) -> Int {
         switch expr.kind {
         case .number, .name: return 0
-        case .read(_, let row, let col): return max(abs(offset(row) ?? 0), abs(offset(col) ?? 0))
+        case .read(_, let indices): return indices.map { abs(offset($0) ?? 0) }.max() ?? 0
         case .unary(_, let operand), .parenthesized(let operand): return halo(of: operand)
         case .binary(_, let left, let right): return max(halo(of: left), halo(of: right))
         case .call(_, let arguments): return arguments.map(halo(of:)).max() ?? 0
@@ -328,7 +361,7 @@ extension Sema {
             diagnostics.error(.duplicateStatement("relax: a stencil has one relaxation factor"), at: extra.range,
                               notes: [note("first relax is here", at: first.range)])
         }
-        checkExpression(first.factor, context: .relax(row: update.rowIndex.name, col: update.colIndex.name))
+        checkExpression(first.factor, context: .relax(indices: update.indices.map(\.name)))
         return first
     }
 
@@ -357,9 +390,10 @@ extension Sema {
         }
         func walk(_ expr: Expr) {
             switch expr.kind {
-            case .read(let grid, let row, let col):
-                guard grid.name == update.grid.name, let dRow = Sema.offset(row), let dCol = Sema.offset(col) else { return }
-                let sum = abs(dRow) + abs(dCol)
+            case .read(let grid, let indices):
+                let offsets = indices.compactMap(Sema.offset)
+                guard grid.name == update.grid.name, offsets.count == indices.count else { return }
+                let sum = offsets.map(abs).reduce(0, +)
                 if sum != 0 && sum % 2 == 0 {
                     let text = String(decoding: file.bytes[expr.range.start.offset..<min(file.bytes.count, expr.range.start.offset + expr.range.length)], as: UTF8.self)
                     diagnostics.error(.redblackEvenRead(text, sum), at: expr.range,

@@ -26,9 +26,12 @@ public struct CheckedParam: Sendable {
 public struct CheckedGrid: Sendable {
     public let name: String
     public let type: ElementType
-    public let rows: GridExtent
-    public let cols: GridExtent
+    /// One extent per dimension (1 to 3), first dimension first.
+    public let extents: [GridExtent]
     public let line: Int
+    /// The last two extents (a 1-D grid: 1 row).
+    public var rows: GridExtent { extents.count >= 2 ? extents[extents.count - 2] : .literal(1) }
+    public var cols: GridExtent { extents[extents.count - 1] }
 }
 
 public struct CheckedBoundary: Sendable {
@@ -70,6 +73,12 @@ public struct CheckedStencil: Sendable {
     public let schedule: Schedule
     public let targetSchedules: [Target: Schedule]
     public let sourceLines: [Int: String]
+    /// The source and the grid's extents as written, for a diagnostic that depends on the
+    /// target (a dimension count a target does not support yet: CheckedStencil.targetError).
+    public var source: SourceFile? = nil
+    public var extentsRange: SourceRange? = nil
+    /// The grids' number of dimensions (1, 2 or 3).
+    public var dimensions: Int { grids.first?.extents.count ?? 2 }
 }
 
 public struct Sema {
@@ -82,6 +91,8 @@ public struct Sema {
     }
     var symbols: [String: Symbol] = [:]
     var readGrids: Set<String> = []
+    /// The `tile` and `workgroup` lines of every schedule block (checkScheduleSizes).
+    var sizeLines: [ScheduleLine] = []
     /// The update's index names: used elsewhere without brackets, they get a hint.
     var updateIndexNames: [String] = []
     /// The parser dropped statements: do not report what may have been in them as missing.
@@ -112,5 +123,17 @@ public struct Sema {
             diagnostics.error(.duplicateStencil, at: extra.name.range, notes: [note("first stencil is here", at: stencil.name.range)])
         }
         return checkStencil(stencil, schedule: schedule, targetSchedules: targetSchedules)
+    }
+}
+
+extension CheckedStencil {
+    /// The rendered `FILE:LINE:COL: error:` for a target that cannot run this stencil's number of
+    /// dimensions, or nil. The front end owns the message; the driver asks once the target is
+    /// known (a flag may choose it).
+    public func targetError(_ target: Target, supported: Set<Int>, detail: String = "") -> String? {
+        guard !supported.contains(dimensions), let source, let range = extentsRange else { return nil }
+        var engine = DiagnosticEngine(file: source)
+        engine.error(.dimensionsNotOnTarget(dimensions, target: target.rawValue, detail: detail), at: range)
+        return engine.rendered()
     }
 }

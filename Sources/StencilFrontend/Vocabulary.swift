@@ -30,13 +30,37 @@ public enum Norm: String, Sendable, CaseIterable {
     case maxdiff, l2diff
 }
 
+/// Sides count from the last dimension: left/right its first/last columns, top/bottom the
+/// second to last's first/last rows, front/back the third to last's first/last planes.
 public enum BoundarySide: String, Sendable, CaseIterable {
-    case top, bottom, left, right
+    case top, bottom, left, right, front, back
 
-    /// The axis the side lies across: 0 for top/bottom (rows), 1 for left/right (columns).
-    public var axis: Int { self == .top || self == .bottom ? 0 : 1 }
-    /// Whether the side holds the first indices of its axis (top, left) or the last.
-    public var isFirst: Bool { self == .top || self == .left }
+    /// How many dimensions from the last the side's axis is (0 columns, 1 rows, 2 planes).
+    public var axisFromLast: Int {
+        switch self {
+        case .left, .right: return 0
+        case .top, .bottom: return 1
+        case .front, .back: return 2
+        }
+    }
+
+    /// Whether the side holds the first points of its axis (left, top, front).
+    public var isFirst: Bool { self == .left || self == .top || self == .front }
+
+    /// The axis (0 = first dimension) of a grid with `dimensions` dimensions; nil when the grid
+    /// has no such side (front on a 2-D grid, top on a 1-D one).
+    public func axis(dimensions: Int) -> Int? {
+        axisFromLast < dimensions ? dimensions - 1 - axisFromLast : nil
+    }
+
+    /// The sides a grid of `dimensions` dimensions has, in the language's order.
+    public static func sides(dimensions: Int) -> [BoundarySide] {
+        allCases.filter { $0.axis(dimensions: dimensions) != nil }
+    }
+
+    /// The axis a side of a 2-D grid lies across: 0 for top/bottom (rows), 1 for left/right
+    /// (columns) (the boundary kinds' code, 2-D; `axis(dimensions:)` for any grid).
+    public var axis: Int { axis(dimensions: 2) ?? 0 }
     /// The other side of the same axis.
     public var opposite: BoundarySide {
         switch self {
@@ -44,6 +68,8 @@ public enum BoundarySide: String, Sendable, CaseIterable {
         case .bottom: return .top
         case .left: return .right
         case .right: return .left
+        case .front: return .back
+        case .back: return .front
         }
     }
 }

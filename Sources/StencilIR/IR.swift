@@ -25,12 +25,13 @@ public indirect enum IRExpr: Hashable, Sendable {
     /// A number as written (`4`, `0.25`, `1e-4`); printed in the element type.
     case constant(Double, text: String)
     case param(String)
-    /// grid[row + dRow, col + dCol]
-    case read(grid: String, dRow: Int, dCol: Int)
+    /// grid[i1 + o1, i2 + o2, ...]: one constant offset per dimension, first dimension first
+    /// (2-D: [dRow, dCol]).
+    case read(grid: String, offsets: [Int])
     case negate(IRExpr)
     case binary(BinaryOperator, IRExpr, IRExpr)
     case call(BuiltinFunction, [IRExpr])
-    /// The point's integer index along a dimension (0 rows, 1 columns), as a value of the element
+    /// The point's integer index along a dimension (0 the first: planes in 3-D, rows in 2-D), as a value of the element
     /// type: the update's index names, and those of `init u[i, j]` / `boundary u[i, j]`. Always
     /// the GLOBAL index (an MPI rank adds its block's offset).
     case index(Int)
@@ -46,7 +47,7 @@ public indirect enum IRExpr: Hashable, Sendable {
         }
     }
 
-    /// The dimensions whose index the value uses (0 rows, 1 columns).
+    /// The dimensions whose index the value uses (0 the first).
     public var indexDimensions: Set<Int> {
         switch self {
         case .index(let dimension): return [dimension]
@@ -58,10 +59,10 @@ public indirect enum IRExpr: Hashable, Sendable {
     }
 
     /// Every grid read in evaluation order (duplicates kept).
-    public var reads: [(grid: String, dRow: Int, dCol: Int)] {
+    public var reads: [(grid: String, offsets: [Int])] {
         switch self {
         case .constant, .param, .index: return []
-        case .read(let grid, let dRow, let dCol): return [(grid, dRow, dCol)]
+        case .read(let grid, let offsets): return [(grid, offsets)]
         case .negate(let operand): return operand.reads
         case .binary(_, let left, let right): return left.reads + right.reads
         case .call(_, let arguments): return arguments.flatMap(\.reads)
@@ -125,8 +126,13 @@ public struct Param: Hashable, Sendable {
 public struct Grid: Hashable, Sendable {
     public var name: String
     public var type: ElementType
-    public var rows: Extent
-    public var cols: Extent
+    /// One extent per dimension (1 to 3), first dimension first; the last varies fastest.
+    public var extents: [Extent]
+    /// The last two extents: what `--json` calls rows and cols (a 1-D grid has 1 row).
+    public var rows: Extent { extents.count >= 2 ? extents[extents.count - 2] : .fixed(1) }
+    public var cols: Extent { extents[extents.count - 1] }
+    /// `N x N x N`, for people.
+    public var shapeText: String { extents.map(\.description).joined(separator: " x ") }
     /// A grid an update writes: it gets a second buffer, `NAME_next`.
     public var isUpdated: Bool
     public var line: Int
@@ -156,14 +162,14 @@ public struct Fill: Hashable, Sendable {
         return valueExpression
     }
     var valueExpression: String {
-        IRPrinter.expression(value, row: indices.first ?? "i", col: indices.count > 1 ? indices[1] : "j")
+        IRPrinter.expression(value, indices: indices)
     }
 }
 
 public struct Update: Hashable, Sendable {
     public var grid: String
-    public var rowIndex: String
-    public var colIndex: String
+    /// One index name per dimension, first dimension first.
+    public var indices: [String]
     public var value: IRExpr
     public var line: Int
 }
@@ -259,6 +265,8 @@ public struct Program: Sendable {
 
     /// The first update's grid: `--output F.npy` writes it, `--image` draws it.
     public var updatedGrid: Grid { grids.first { $0.name == update.grid }! }
+    /// The grids' number of dimensions (1, 2 or 3; every grid has the same).
+    public var dimensions: Int { updatedGrid.extents.count }
     public var elementType: ElementType { updatedGrid.type }
     /// Grids the updates read that no update writes, in declaration order.
     public var readOnlyGrids: [Grid] {

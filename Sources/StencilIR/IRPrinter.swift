@@ -24,23 +24,33 @@ public enum IRPrinter {
         return isRight ? childPrecedence <= parentPrecedence : childPrecedence < parentPrecedence
     }
 
-    /// DSL spelling of an expression, with `row`/`col` as the index names.
-    public static func expression(_ expr: IRExpr, row: String = "i", col: String = "j") -> String {
+    /// The index names a DSL expression uses when none are given: `[j]`, `[i, j]`, `[k, i, j]`.
+    public static func defaultIndices(_ dimensions: Int) -> [String] {
+        Array(["k", "i", "j"].suffix(dimensions))
+    }
+
+    /// DSL spelling of an expression, with `indices` as the index names (first dimension first;
+    /// [] : i, j).
+    public static func expression(_ expr: IRExpr, indices given: [String] = []) -> String {
+        let indices = given.isEmpty ? ["i", "j"] : given
+        func name(_ dimension: Int) -> String {
+            dimension < indices.count ? indices[dimension] : "d\(dimension)"
+        }
         func sub(_ child: IRExpr, _ parent: IRExpr, right: Bool) -> String {
-            let text = expression(child, row: row, col: col)
+            let text = expression(child, indices: indices)
             return needsParentheses(child, under: parent, isRight: right) ? "(\(text))" : text
         }
         switch expr {
         case .constant(_, let text): return text
         case .param(let name): return name
-        case .index(let dimension): return dimension == 0 ? row : col
-        case .read(let grid, let dRow, let dCol):
-            return "\(grid)[\(offset(row, dRow)), \(offset(col, dCol))]"
+        case .index(let dimension): return name(dimension)
+        case .read(let grid, let offsets):
+            return "\(grid)[" + offsets.enumerated().map { offset(name($0.offset), $0.element) }.joined(separator: ", ") + "]"
         case .negate(let operand): return "-" + sub(operand, expr, right: true)
         case .binary(let op, let left, let right):
             return "\(sub(left, expr, right: false)) \(op.rawValue) \(sub(right, expr, right: true))"
         case .call(let function, let arguments):
-            return "\(function.rawValue)(\(arguments.map { expression($0, row: row, col: col) }.joined(separator: ", ")))"
+            return "\(function.rawValue)(\(arguments.map { expression($0, indices: indices) }.joined(separator: ", ")))"
         }
     }
 
@@ -50,8 +60,8 @@ public enum IRPrinter {
 
     /// The update statement as DSL text: `update u[i, j] = ...`.
     public static func update(_ update: Update) -> String {
-        "update \(update.grid)[\(update.rowIndex), \(update.colIndex)] = "
-            + expression(update.value, row: update.rowIndex, col: update.colIndex)
+        "update \(update.grid)[\(update.indices.joined(separator: ", "))] = "
+            + expression(update.value, indices: update.indices)
     }
 
     public static func fill(_ fill: Fill) -> String {
@@ -74,7 +84,7 @@ public enum IRPrinter {
             out += "  param \(param.name): \(param.isInteger ? "integer" : "real") = \(format(param.defaultValue))\n"
         }
         for grid in p.grids {
-            out += "  grid \(grid.name): \(grid.type.rawValue)[\(grid.rows), \(grid.cols)]"
+            out += "  grid \(grid.name): \(grid.type.rawValue)[\(grid.extents.map(\.description).joined(separator: ", "))]"
                 + (grid.isUpdated ? " updated (buffers \(grid.name), \(grid.name)_next, swapped)" : " read-only") + "\n"
         }
         for each in p.fills { out += "  \(fill(each))\n" }

@@ -23,7 +23,7 @@ public enum Lowering {
 
         let updated = Set(checked.updates.map(\.grid.name))
         let grids = checked.grids.map { grid in
-            Grid(name: grid.name, type: grid.type, rows: extent(grid.rows), cols: extent(grid.cols),
+            Grid(name: grid.name, type: grid.type, extents: grid.extents.map(extent),
                  isUpdated: updated.contains(grid.name), line: grid.line)
         }
         let params = checked.params.map {
@@ -60,8 +60,8 @@ public enum Lowering {
             sourceName: displayName(checked.fileName), name: checked.name, params: params, grids: grids,
             fills: fills,
             updates: checked.updates.map { update in
-                Update(grid: update.grid.name, rowIndex: update.rowIndex.name, colIndex: update.colIndex.name,
-                       value: lower(update.value, indices: [update.rowIndex.name, update.colIndex.name]),
+                Update(grid: update.grid.name, indices: update.indices.map(\.name),
+                       value: lower(update.value, indices: update.indices.map(\.name)),
                        line: update.range.start.line)
             },
             stopping: stopping, normGrids: checked.normGrids, schedule: schedule, relax: checked.relax.map { lower($0) },
@@ -76,7 +76,7 @@ public enum Lowering {
     }
 
     /// AST expression -> IR expression. Index expressions become offsets.
-    /// `indices`: the index names in scope (row first); such a name is the point's index.
+    /// `indices`: the index names in scope (first dimension first); such a name is the point's index.
     static func lower(_ expr: Expr, indices: [String] = []) -> IRExpr {
         func lower(_ expr: Expr) -> IRExpr { Lowering.lower(expr, indices: indices) }
         switch expr.kind {
@@ -84,8 +84,8 @@ public enum Lowering {
         case .name(let name):
             if let dimension = indices.firstIndex(of: name.name) { return .index(dimension) }
             return .param(name.name)
-        case .read(let grid, let row, let col):
-            return .read(grid: grid.name, dRow: Sema.offset(row) ?? 0, dCol: Sema.offset(col) ?? 0)
+        case .read(let grid, let indices):
+            return .read(grid: grid.name, offsets: indices.map { Sema.offset($0) ?? 0 })
         case .unary(.negate, let operand): return .negate(lower(operand))
         case .binary(let op, let left, let right): return .binary(op, lower(left), lower(right))
         case .call(let name, let arguments):

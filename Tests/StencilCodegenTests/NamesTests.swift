@@ -197,7 +197,7 @@ func cIdentifiers(_ text: String) -> Set<String> {
         let program = result.program
         let names = CNames(program)
         var dsl = Set((program.params.map(\.name) + program.grids.map(\.name)
-                       + [program.update.rowIndex, program.update.colIndex]).map { names[$0] })
+                       + program.update.indices).map { names[$0] })
         // And the names backends derive from them (CNames reserves these with their owners).
         for update in program.updates { dsl.insert(names.next(update.grid)) }
         dsl.formUnion(program.grids.filter { !$0.isUpdated }.map { names[$0.name] + "_buffer" })

@@ -9,7 +9,21 @@ import Foundation
 import Glibc
 #endif
 
-enum ReferenceSide { case top, bottom, left, right }
+/// Sides count from the last dimension (LANGUAGE.md section 5): left/right the columns, top/bottom
+/// the rows, front/back the planes.
+enum ReferenceSide {
+    case top, bottom, left, right, front, back
+
+    /// 0 for the last dimension, 1 for the one before it, 2 for the one before that.
+    var fromLast: Int {
+        switch self {
+        case .left, .right: return 0
+        case .top, .bottom: return 1
+        case .front, .back: return 2
+        }
+    }
+    var isFirst: Bool { self == .left || self == .top || self == .front }
+}
 
 enum ReferenceStop {
     case steps(Int)
@@ -48,12 +62,100 @@ struct ReferenceProblem<T: BinaryFloatingPoint> {
     /// `order redblack` (LANGUAGE.md section 5): in place, the red points (i + j even) first, then
     /// the black ones, each from the field as it stands.
     var redBlack = false
+
+    // 1-D and 3-D grids (referenceSolveN): set `shape`, and `updateAt` instead of `update`.
+    /// The extents, first dimension first; nil: [rows, cols] (referenceSolve's 2-D loops).
+    var shape: [Int]? = nil
+    /// `init u[k, i, j] = ...`: the start value at each point (replaces `initial`).
+    var initialAtPoint: ((_ point: [Int]) -> T)? = nil
+    /// The new value at `point`; `read(offsets)` is the previous iterate at point + offsets.
+    var updateAt: ((_ read: ([Int]) -> T, _ point: [Int]) -> T)? = nil
     /// `init u[i, j] = ...`: the start value of each point (replaces `initial`).
     var initialAt: ((_ i: Int, _ j: Int) -> T)? = nil
     /// The boundary statements with kinds, in the order written (used instead of `boundary` and
     /// `boundaryAt` when not empty). With a neumann or periodic one, ALL of them are applied again
     /// after every sweep (red-black: every half-sweep), as the contract says.
     var statements: [ReferenceStatement<T>] = []
+}
+
+extension ReferenceProblem {
+    /// A 1-D or 3-D problem (any number of dimensions, in fact): one update closure over points.
+    static func grid(_ shape: [Int], halo: Int, initial: T = 0, initialAt: ((_ point: [Int]) -> T)? = nil,
+                     boundary: [(ReferenceSide, T)], stop: ReferenceStop, redBlack: Bool = false,
+                     update: @escaping (_ read: ([Int]) -> T, _ point: [Int]) -> T) -> ReferenceProblem {
+        ReferenceProblem(rows: shape.count >= 2 ? shape[shape.count - 2] : 1, cols: shape[shape.count - 1], halo: halo,
+                         initial: initial, boundary: boundary, update: { _, _, _, _, _ in 0 }, stop: stop,
+                         redBlack: redBlack, shape: shape, initialAtPoint: initialAt, updateAt: update)
+    }
+}
+
+/// The contract's iteration for a grid of any number of dimensions, written as plainly as the 2-D
+/// one below: row-major storage (last index fastest), the points visited in that order; the halo
+/// is the same on every side; red is an even sum of the indices.
+func referenceSolveN<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> ReferenceResult<T> {
+    let shape = p.shape!, d = shape.count, update = p.updateAt!
+    var strides = [Int](repeating: 1, count: d)
+    for k in stride(from: d - 2, through: 0, by: -1) { strides[k] = strides[k + 1] * shape[k + 1] }
+    let total = shape.reduce(1, *)
+    func point(_ flat: Int) -> [Int] {
+        var rest = flat
+        return strides.map { s in defer { rest %= s }; return rest / s }
+    }
+    let points = (0..<total).map(point)
+    var u = points.map { p.initialAtPoint?($0) ?? p.initial }
+    for (side, value) in p.boundary {
+        let axis = d - 1 - side.fromLast
+        for (flat, at) in points.enumerated() where side.isFirst ? at[axis] < p.halo : at[axis] >= shape[axis] - p.halo {
+            u[flat] = value
+        }
+    }
+    let interior = (0..<total).filter { flat in (0..<d).allSatisfy { points[flat][$0] >= p.halo && points[flat][$0] < shape[$0] - p.halo } }
+    var next = u
+    func value(_ flat: Int) -> T {
+        update({ offsets in u[flat + zip(offsets, strides).map { $0 * $1 }.reduce(0, +)] }, points[flat])
+    }
+    func sweep() -> (maxChange: T, sumSquares: Double) {
+        var maxChange: T = 0
+        var sumSquares = 0.0
+        func account(_ new: T, _ old: T) {
+            if (new - old).magnitude > maxChange { maxChange = (new - old).magnitude }
+            let change = Double(new) - Double(old)
+            sumSquares += change * change
+        }
+        if p.redBlack {
+            for colour in 0..<2 {
+                for flat in interior where points[flat].reduce(0, +) % 2 == colour {
+                    let new = value(flat)
+                    account(new, u[flat])
+                    u[flat] = new
+                }
+            }
+            next = u
+        } else {
+            for flat in interior {
+                let new = value(flat)
+                account(new, u[flat])
+                next[flat] = new
+            }
+        }
+        return (maxChange, sumSquares)
+    }
+    var iterations = 0
+    switch p.stop {
+    case .steps(let count):
+        for _ in 0..<count { _ = sweep(); swap(&u, &next) }
+        return ReferenceResult(field: u, iterations: count, converged: true)
+    case .until(let l2, let epsilon, let every, let maximum):
+        while iterations < maximum {
+            let (maxChange, sumSquares) = sweep()
+            iterations += 1
+            swap(&u, &next)
+            if iterations % every == 0, (l2 ? sumSquares.squareRoot() : Double(maxChange)) < epsilon {
+                return ReferenceResult(field: u, iterations: iterations, converged: true)
+            }
+        }
+        return ReferenceResult(field: u, iterations: iterations, converged: false)
+    }
 }
 
 /// Whether (i, j) lies in the strip of `side`, `h` deep.
@@ -63,6 +165,7 @@ func referenceInStrip(_ side: ReferenceSide, _ i: Int, _ j: Int, rows: Int, cols
     case .bottom: return i >= rows - h
     case .left: return j < h
     case .right: return j >= cols - h
+    case .front, .back: return false  // a 2-D grid has no planes (Sema refuses them)
     }
 }
 
@@ -83,6 +186,7 @@ func referenceApply<T>(_ statements: [ReferenceStatement<T>], to u: inout [T], r
                     case .bottom: u[i * cols + j] = u[(rows - h - 1) * cols + j]
                     case .left: u[i * cols + j] = u[i * cols + h]
                     case .right: u[i * cols + j] = u[i * cols + cols - h - 1]
+                    case .front, .back: break
                     }
                 case .periodic(let side):
                     guard referenceInStrip(side, i, j, rows: rows, cols: cols, h: h) else { continue }
@@ -91,6 +195,7 @@ func referenceApply<T>(_ statements: [ReferenceStatement<T>], to u: inout [T], r
                     case .bottom: u[i * cols + j] = u[(i - (rows - 2 * h)) * cols + j]
                     case .left: u[i * cols + j] = u[i * cols + j + cols - 2 * h]
                     case .right: u[i * cols + j] = u[i * cols + j - (cols - 2 * h)]
+                    case .front, .back: break
                     }
                 }
             }
@@ -106,6 +211,7 @@ struct ReferenceResult<T> {
 
 /// Jacobi iteration exactly as LANGUAGE.md section 2 defines it.
 func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> ReferenceResult<T> {
+    if p.shape != nil { return referenceSolveN(p) }
     var u = [T](repeating: p.initial, count: p.rows * p.cols)
     if let at = p.initialAt {
         for i in 0..<p.rows { for j in 0..<p.cols { u[i * p.cols + j] = at(i, j) } }
@@ -123,6 +229,7 @@ func referenceSolve<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Referen
                 case .bottom: inStrip = i >= p.rows - p.halo
                 case .left: inStrip = j < p.halo
                 case .right: inStrip = j >= p.cols - p.halo
+                case .front, .back: inStrip = false  // a 2-D grid has no planes (Sema refuses them)
                 }
                 if inStrip { u[i * p.cols + j] = value(i, j) }
             }
@@ -408,6 +515,44 @@ enum ReferencePrograms {
                                         (u[(i - 1) * c + j] + u[(i + 1) * c + j] + u[i * c + j - 1] + u[i * c + j + 1] + h2 * f) / 4
                                     },
                                     stop: .until(l2: true, epsilon: 1e-7, every: 10, max: 400000))
+        }
+    }
+}
+
+/// The 1-D and 3-D programs of stencils/, transcribed by hand (serial and openmp run them; the
+/// other targets are 2-D only for now, so these are not in `all`).
+extension ReferencePrograms {
+    static let dimensions: [ReferenceCase] = [heat3d(12), heat3d(17), laplace3d(14), rod(101)]
+
+    static func heat3d(_ n: Int) -> ReferenceCase {
+        .float32("heat3d.st", ["N=\(n)", "steps_count=40"]) {
+            let r = Float(0.15)
+            return .grid([n, n, n], halo: 1, initial: 20,
+                         boundary: [(.front, 100), (.back, 0), (.top, 0), (.bottom, 0), (.left, 0), (.right, 0)],
+                         stop: .steps(40)) { u, _ in
+                u([0, 0, 0]) + r * (u([-1, 0, 0]) + u([1, 0, 0]) + u([0, -1, 0]) + u([0, 1, 0]) + u([0, 0, -1]) + u([0, 0, 1])
+                                     - 6 * u([0, 0, 0]))
+            }
+        }
+    }
+
+    static func laplace3d(_ n: Int) -> ReferenceCase {
+        .float64("laplace3d.st", ["N=\(n)"]) {
+            .grid([n, n, n], halo: 1,
+                  boundary: [(.front, 0), (.back, 0), (.bottom, 0), (.left, 0), (.right, 0), (.top, 100)],
+                  stop: .until(l2: false, epsilon: 1e-4, every: 10, max: 20000)) { u, _ in
+                (u([-1, 0, 0]) + u([1, 0, 0]) + u([0, -1, 0]) + u([0, 1, 0]) + u([0, 0, -1]) + u([0, 0, 1])) / 6
+            }
+        }
+    }
+
+    static func rod(_ n: Int) -> ReferenceCase {
+        .float64("rod.st", ["N=\(n)", "steps_count=300"]) {
+            let r = 0.4
+            return .grid([n], halo: 1, initialAt: { x in 50 + 50 * Glibc.sin(Double(x[0]) / 40) },
+                         boundary: [(.left, 100), (.right, 0)], stop: .steps(300)) { u, _ in
+                u([0]) + r * (u([-1]) - 2 * u([0]) + u([1]))
+            }
         }
     }
 }

@@ -70,7 +70,7 @@ import Testing
             }
             """).program
         #expect(program.halo == 0)
-        #expect(program.update.value.reads.contains { $0.grid == "u" && $0.dRow == 0 && $0.dCol == 0 })
+        #expect(program.update.value.reads.contains { $0.grid == "u" && $0.offsets == [0, 0] })
     }
 
     @Test func summaryGivesTheRunTimeFactor() throws {

@@ -12,6 +12,7 @@ enum Repository {
         return url.path
     }()
 
+    /// An example of stencils/ by name, or any .st file by absolute path.
     static func stencil(_ name: String) -> String { name.hasPrefix("/") ? name : "\(root)/stencils/\(name)" }
 
     /// The `stencilc` executable built beside the test bundle.
@@ -88,9 +89,11 @@ func runStencil(_ file: String, target: Target, params: [String] = [], schedule:
     return RunOutcome(summary: object, field: field, fields: fields)
 }
 
-/// A 2-D .npy array of <f4 or <f8, read by hand (the format is simple and fixed).
+/// A .npy array of <f4 or <f8 (1 to 3 dimensions), read by hand (the format is simple and fixed).
 struct NPYArray: Equatable {
     var descr: String
+    /// The full shape; `rows` x `cols` the array seen as 2-D (rows: the product of the other extents).
+    var shape: [Int]
     var rows: Int
     var cols: Int
     /// The raw little-endian element bytes.
@@ -111,11 +114,12 @@ struct NPYArray: Equatable {
         descr = field("descr", ",").replacingOccurrences(of: "'", with: "")
         let shape = field("shape", ")").replacingOccurrences(of: "(", with: "").split(separator: ",")
             .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard shape.count == 2, header.contains("'fortran_order': False") else {
+        guard (1...3).contains(shape.count), header.contains("'fortran_order': False") else {
             throw DriverError("unexpected .npy header: \(header)")
         }
-        rows = shape[0]
-        cols = shape[1]
+        self.shape = shape
+        rows = shape.dropLast().reduce(1, *)
+        cols = shape[shape.count - 1]
         bytes = Array(all[(10 + headerLength)...])
         guard bytes.count == rows * cols * elementSize else { throw DriverError("truncated .npy data in \(path)") }
     }

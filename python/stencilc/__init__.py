@@ -118,7 +118,8 @@ class _MemoryIO(ctypes.Structure):
                 ("summary", ctypes.c_char_p), ("summary_size", ctypes.c_size_t),
                 ("error", ctypes.c_char_p), ("error_size", ctypes.c_size_t),
                 ("rows", ctypes.c_long), ("cols", ctypes.c_long), ("elem_size", ctypes.c_long),
-                ("grid_count", ctypes.c_int), ("grids", (ctypes.c_char * 64) * 16), ("updated_count", ctypes.c_int)]
+                ("grid_count", ctypes.c_int), ("grids", (ctypes.c_char * 64) * 16), ("updated_count", ctypes.c_int),
+                ("dimensions", ctypes.c_int), ("shape", ctypes.c_long * 3)]
 
 
 # The runtime's library hook is one per process: one call at a time.
@@ -174,7 +175,10 @@ class _Library:
         return io, summary.value.decode()
 
     def png(self, field: np.ndarray) -> bytes:
-        field = np.ascontiguousarray(field)
+        # A 3-D field is drawn by its middle plane (as `--image` does), a 1-D one as one row.
+        if field.ndim == 3:
+            field = field[field.shape[0] // 2]
+        field = np.ascontiguousarray(field.reshape(1, -1) if field.ndim == 1 else field)
         error = ctypes.create_string_buffer(1024)
         with tempfile.TemporaryDirectory(prefix="stencilc-") as directory:
             path = os.path.join(directory, "field.png")
@@ -215,7 +219,8 @@ class Result:
     def __repr__(self) -> str:
         s = self.summary
         state = "converged" if s.get("norm") and s["converged"] else ("fixed steps" if not s.get("norm") else "not converged")
-        return (f"<stencilc.Result {s['stencil']}: {s['rows']} x {s['cols']} {s['dtype']}, target {s['target']}, "
+        shape = " x ".join(str(n) for n in s.get("shape", [s["rows"], s["cols"]]))
+        return (f"<stencilc.Result {s['stencil']}: {shape} {s['dtype']}, target {s['target']}, "
                 f"{s['iterations']} iterations ({state}), residual {self.residual:.6g}, {s['seconds']:.4f} s, "
                 f"{s['mlups']:.1f} MLUP/s>")
 
@@ -226,7 +231,8 @@ class Result:
 
     def _repr_html_(self) -> str:
         s = self.summary
-        rows = [("stencil", s["stencil"]), ("grid", f"{s['rows']} x {s['cols']} {s['dtype']}"),
+        shape = " x ".join(str(n) for n in s.get("shape", [s["rows"], s["cols"]]))
+        rows = [("stencil", s["stencil"]), ("grid", f"{shape} {s['dtype']}"),
                 ("target", s["target"]), ("iterations", s["iterations"]),
                 ("converged", s["converged"]), ("residual", f"{self.residual:.6g}"),
                 ("seconds", f"{s['seconds']:.4f}"), ("MLUP/s", f"{s['mlups']:.1f}"),
@@ -280,7 +286,9 @@ class Program:
         io, _ = self._describer.call(_param_args(params), describe=True)
         dtype = np.dtype(np.float32 if io.elem_size == 4 else np.float64)
         grids = [io.grids[k].value.decode() for k in range(io.grid_count)]
-        return {"grids": grids, "updated": grids[:max(io.updated_count, 1)], "shape": (io.rows, io.cols), "dtype": dtype}
+        # The grid's full shape (1-D, 2-D or 3-D); a runtime without it reports rows x cols.
+        shape = tuple(io.shape[k] for k in range(io.dimensions)) if io.dimensions else (io.rows, io.cols)
+        return {"grids": grids, "updated": grids[:max(io.updated_count, 1)], "shape": shape, "dtype": dtype}
 
     def _check_inputs(self, inputs: Mapping[str, object], layout: dict) -> list:
         checked = []

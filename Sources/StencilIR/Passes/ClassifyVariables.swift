@@ -8,10 +8,18 @@ public func classifyVariables(_ program: Program) -> Program {
     var result = program
     var variables: [ClassifiedVariable] = []
     let update = program.update
-    variables.append(.init(name: update.rowIndex, sharing: .private,
-                           why: "row index of the parallel loop: each thread walks its own rows"))
-    variables.append(.init(name: update.colIndex, sharing: .private,
-                           why: "column index, declared inside the loop body"))
+    // 2-D: the row loop is the parallel one and the column loop the inner one (as ever); 1-D
+    // and 3-D: the first dimension's loop is the parallel one.
+    let whys: [String]
+    switch update.indices.count {
+    case 1: whys = ["index of the parallel loop: each thread walks its own points"]
+    case 2: whys = ["row index of the parallel loop: each thread walks its own rows", "column index, declared inside the loop body"]
+    default: whys = ["plane index of the parallel loop: each thread walks its own planes", "row index, declared inside the loop body",
+                     "column index, declared inside the loop body"]
+    }
+    for (index, why) in zip(update.indices, whys) {
+        variables.append(.init(name: index, sharing: .private, why: why))
+    }
     let grid = update.grid
     if program.isSystem {
         for updated in program.updates {

@@ -4,6 +4,6 @@
 
 public func computeHalo(_ program: Program) -> Program {
     var result = program
-    result.halo = program.updates.flatMap(\.value.reads).map { max(abs($0.dRow), abs($0.dCol)) }.max() ?? 0
+    result.halo = program.updates.flatMap(\.value.reads).flatMap { $0.offsets.map(abs) }.max() ?? 0
     return result
 }

@@ -14,19 +14,25 @@ public func planLoops(_ program: Program) -> Program {
     var scalarOnly: [BuiltinFunction] = []
     for call in calls where [.exp, .sin, .cos].contains(call) && !scalarOnly.contains(call) { scalarOnly.append(call) }
     let vectorization: Vectorization = scalarOnly.isEmpty ? .simd : .compiler
+    let vectorLoop = program.dimensions == 1 ? "the one loop (openmp: omp for simd, the team's loop and the vector loop at once)" : "the column loop"
     let vectorReason = scalarOnly.isEmpty
-        ? "omp simd on the column loop: plain contiguous loads and stores, which the C compiler vectorises for the ISA it builds for"
+        ? "omp simd on \(vectorLoop): plain contiguous loads and stores, which the C compiler vectorises for the ISA it builds for"
         : "plain column loop without omp simd: \(scalarOnly.map(\.rawValue).joined(separator: ", ")) have no vector form with the same bits"
 
     var worksharing: String? = nil
     if threaded {
         worksharing = schedule.chunksize.map { "schedule(\(schedule.kind.rawValue), \($0))" } ?? "schedule(\(schedule.kind.rawValue))"
         if schedule.tileRows != nil { worksharing! += " collapse(2)" }
+        // 3-D: the team shares planes and rows together (the row loop's bounds do not depend on
+        // the plane), so a grid of few planes still keeps every thread busy.
+        if program.dimensions == 3 { worksharing! += " collapse(2)" }
     }
 
     var kinds: [TemporalKind] = []
     let reason: String
     switch target {
+    case _ where program.dimensions != 2:
+        reason = "whole sweeps: temporal blocking is 2-D only"
     case _ where !program.boundaryEachSweep.isEmpty && (target == .serial || target == .openmp):
         reason = "whole sweeps: a neumann or periodic side changes the boundary after every sweep, and tiles and bands advance several sweeps over a boundary that stays as it is"
     case _ where program.redBlack:

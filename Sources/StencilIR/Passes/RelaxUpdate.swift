@@ -10,7 +10,7 @@ public func relaxUpdate(_ program: Program) -> Program {
     guard program.isRelaxed, let omega = program.relax else { return program }
     var result = program
     for (k, update) in program.updates.enumerated() {
-        let old = IRExpr.read(grid: update.grid, dRow: 0, dCol: 0)
+        let old = IRExpr.read(grid: update.grid, offsets: Array(repeating: 0, count: program.dimensions))
         result.updates[k].value = .binary(.add, old, .binary(.multiply, omega, .binary(.subtract, update.value, old)))
     }
     return result
