@@ -1,13 +1,17 @@
 // NPYFile.swift: reads the .npy files emitted programs write (--output), for `stencilc verify`:
-// a 2-D C-order array of <f4 or <f8, NPY format 1.0. Anything else is an error, never a trap.
+// a 1-D, 2-D or 3-D C-order array of <f4 or <f8, NPY format 1.0. Anything else is an error,
+// never a trap.
 
 import Foundation
 
 public struct NPYFile: Sendable, Equatable {
     /// `<f4` or `<f8`.
     public var descr: String
-    public var rows: Int
-    public var cols: Int
+    /// The extents, the last varying fastest.
+    public var shape: [Int]
+    /// All but the last extent together (1 for a 1-D array), and the last.
+    public var rows: Int { shape.dropLast().reduce(1, *) }
+    public var cols: Int { shape.last ?? 0 }
     /// The raw little-endian element bytes, row-major.
     public var bytes: [UInt8]
 
@@ -15,11 +19,17 @@ public struct NPYFile: Sendable, Equatable {
     public var count: Int { rows * cols }
 
     public init(descr: String, rows: Int, cols: Int, bytes: [UInt8]) {
+        self.init(descr: descr, shape: [rows, cols], bytes: bytes)
+    }
+
+    public init(descr: String, shape: [Int], bytes: [UInt8]) {
         self.descr = descr
-        self.rows = rows
-        self.cols = cols
+        self.shape = shape
         self.bytes = bytes
     }
+
+    /// `29 x 29 x 29`.
+    public var shapeText: String { shape.map(String.init).joined(separator: " x ") }
 
     public init(contentsOf path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -42,16 +52,16 @@ public struct NPYFile: Sendable, Equatable {
         let descr = field("descr", ",").replacingOccurrences(of: "'", with: "")
         let shape = field("shape", ")").replacingOccurrences(of: "(", with: "").split(separator: ",")
             .compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        guard descr == "<f4" || descr == "<f8", shape.count == 2, shape[0] >= 0, shape[1] >= 0,
+        guard descr == "<f4" || descr == "<f8", (1...3).contains(shape.count), shape.allSatisfy({ $0 >= 0 }),
               header.contains("'fortran_order': False") else {
             throw DriverError("\(name): unexpected .npy header \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         self.descr = descr
-        rows = shape[0]
-        cols = shape[1]
+        self.shape = shape
         bytes = Array(all[(10 + headerLength)...])
-        guard rows.multipliedReportingOverflow(by: cols).partialValue * elementSize == bytes.count else {
-            throw DriverError("\(name): the data holds \(bytes.count) bytes, not \(rows) x \(cols) x \(elementSize)")
+        let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+        guard count.multipliedReportingOverflow(by: elementSize).partialValue == bytes.count else {
+            throw DriverError("\(name): the data holds \(bytes.count) bytes, not \(shapeText) x \(elementSize)")
         }
     }
 
