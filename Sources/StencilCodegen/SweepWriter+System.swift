@@ -98,32 +98,15 @@ extension SweepWriter {
                      simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
                 for (update, value) in zip(program.updates, values) {
                     if program.normGrids.contains(update.grid) {
+                        // The new value, its change folded into the norm, NaN/Inf counted.
                         writer.block("") {
-                            systemCheckPoint(check, grid: update.grid, value: value, point: point)
+                            checkPoint(check, value: value, point: point, into: names.next(update.grid), old: names[update.grid])
                         }
                     } else {
                         writer.line("\(names.next(update.grid))[\(point)] = \(value);")
                     }
                 }
             }
-        }
-    }
-
-    /// One grid at one point of a system's check sweep: the new value, its change folded into the
-    /// norm, NaN/Inf counted.
-    func systemCheckPoint(_ check: CheckReduction, grid: String, value: String, point: String) {
-        let old = names[grid], target = names.next(grid)
-        writer.line("const \(scalar) next = \(value);")
-        if check.inDouble {
-            writer.line("const double change = (double)next - (double)\(old)[\(point)];")
-            writer.line("\(target)[\(point)] = next;")
-            writer.line("sum_sq += change * change;")
-            writer.line("nonfinite += !(change * change <= DBL_MAX);")
-        } else {
-            writer.line("const \(scalar) change = \(dialect.function(.abs))(next - \(old)[\(point)]);")
-            writer.line("\(target)[\(point)] = next;")
-            writer.line("maxdiff = change > maxdiff ? change : maxdiff;")
-            writer.line("nonfinite += !(change <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"));")
         }
     }
 }

@@ -147,15 +147,16 @@ public struct SweepWriter {
 
     /// One point of a check sweep: the new value into `target` (the next buffer, or the grid
     /// itself in place), its change from the old value folded into the norm, NaN/Inf counted.
-    func checkPoint(_ check: CheckReduction, value: String, point: String, into target: String) {
+    func checkPoint(_ check: CheckReduction, value: String, point: String, into target: String, old: String? = nil) {
+        let old = old ?? grid
         writer.line("const \(scalar) next = \(value);")
         if check.inDouble {
-            writer.line("const double change = (double)next - (double)\(grid)[\(point)];")
+            writer.line("const double change = (double)next - (double)\(old)[\(point)];")
             writer.line("\(target)[\(point)] = next;")
             writer.line("sum_sq += change * change;")
             writer.line("nonfinite += !(change * change <= DBL_MAX);")
         } else {
-            writer.line("const \(scalar) change = \(dialect.function(.abs))(next - \(grid)[\(point)]);")
+            writer.line("const \(scalar) change = \(dialect.function(.abs))(next - \(old)[\(point)]);")
             writer.line("\(target)[\(point)] = next;")
             writer.line("maxdiff = change > maxdiff ? change : maxdiff;")
             writer.line("nonfinite += !(change <= \(program.elementType == .float32 ? "FLT_MAX" : "DBL_MAX"));")
