@@ -14,12 +14,17 @@ public struct Job: Sendable, Equatable, CustomStringConvertible {
     public var arguments: [String]
     /// Variables added to the environment.
     public var environment: [String: String]
+    /// A directory the tool creates for itself while it runs (Open MPI's session files), removed
+    /// with what is in it once the job ends.
+    public var scratchDirectory: String?
 
-    public init(kind: Kind, executable: String, arguments: [String], environment: [String: String] = [:]) {
+    public init(kind: Kind, executable: String, arguments: [String], environment: [String: String] = [:],
+                scratchDirectory: String? = nil) {
         self.kind = kind
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
+        self.scratchDirectory = scratchDirectory
     }
 
     /// The command as a POSIX shell would need it typed.

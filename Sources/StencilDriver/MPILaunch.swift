@@ -23,29 +23,69 @@ public struct MPILaunch: Sendable, Equatable {
     public var isRoot: Bool
     /// The caller's environment: an OMP_NUM_THREADS or OMP_WAIT_POLICY set there is kept.
     public var environment: [String: String]
+    /// Where Open MPI 4 (ORTE) keeps this run's session files, when the run gets a directory of
+    /// its own. ORTE's default, `/tmp/ompi.HOST.UID`, is shared by every mpirun of the user, and
+    /// two starting at once can race on creating it: one fails in orte_init with "mkdir ...
+    /// File exists" (open-mpi/ompi#8510), which is how a test suite or a user's script that runs
+    /// stencils side by side lost runs. nil leaves Open MPI's default.
+    public var sessionDirectory: String?
 
-    public init(mpirun: String, flavour: Flavour, cores: Int, isRoot: Bool, environment: [String: String] = [:]) {
+    public init(mpirun: String, flavour: Flavour, cores: Int, isRoot: Bool, environment: [String: String] = [:],
+                sessionDirectory: String? = nil) {
         self.mpirun = mpirun
         self.flavour = flavour
         self.cores = max(cores, 1)
         self.isRoot = isRoot
         self.environment = environment
+        self.sessionDirectory = sessionDirectory
     }
 
-    /// The launch for this machine and process.
+    /// The launch for this machine and process. Open MPI before 5 gets a session directory of
+    /// its own for each run, unless the user chose one (OMPI_MCA_orte_tmpdir_base).
     public static func forThisMachine(mpirun: String) -> MPILaunch {
-        MPILaunch(mpirun: mpirun, flavour: flavour(of: mpirun), cores: ProcessInfo.processInfo.activeProcessorCount,
-                  isRoot: geteuid() == 0, environment: ProcessInfo.processInfo.environment)
+        let environment = ProcessInfo.processInfo.environment
+        let version = versionText(of: mpirun)
+        let flavour = flavour(fromVersion: version)
+        var session: String? = nil
+        if flavour == .openMPI, let major = openMPIMajorVersion(version), major < 5,
+           environment["OMPI_MCA_orte_tmpdir_base"] == nil {
+            session = uniqueSessionDirectory(environment: environment)
+        }
+        return MPILaunch(mpirun: mpirun, flavour: flavour, cores: ProcessInfo.processInfo.activeProcessorCount,
+                         isRoot: geteuid() == 0, environment: environment, sessionDirectory: session)
     }
 
     /// Asks the launcher what it is (`mpirun --version`).
     public static func flavour(of mpirun: String) -> Flavour {
+        flavour(fromVersion: versionText(of: mpirun))
+    }
+
+    static func versionText(of mpirun: String) -> String {
         guard let result = try? ProcessRunner.run(Job(kind: .run, executable: mpirun, arguments: ["--version"]), capture: true)
-        else { return .other }
-        let text = result.output + result.errorOutput
+        else { return "" }
+        return result.output + result.errorOutput
+    }
+
+    static func flavour(fromVersion text: String) -> Flavour {
         if text.contains("Open MPI") || text.contains("OpenRTE") { return .openMPI }
         if text.contains("HYDRA") || text.contains("Hydra") || text.contains("MPICH") { return .hydra }
         return .other
+    }
+
+    /// 4 from `mpirun (Open MPI) 4.1.4`.
+    public static func openMPIMajorVersion(_ text: String) -> Int? {
+        guard let range = text.range(of: "(Open MPI) ") ?? text.range(of: "(OpenRTE) ") else { return nil }
+        return Int(text[range.upperBound...].prefix(while: \.isNumber))
+    }
+
+    /// A new path for one run's session files: in $TMPDIR when its name is short, else /tmp
+    /// (Open MPI puts Unix sockets there, whose paths may not pass about 100 bytes). Open MPI
+    /// creates it; the job removes it when the run ends.
+    public static func uniqueSessionDirectory(environment: [String: String]) -> String {
+        var base = environment["TMPDIR"].map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 } ?? "/tmp"
+        if base.isEmpty || base.utf8.count > 40 { base = "/tmp" }
+        let tag = String(UInt64.random(in: 0...UInt64(UInt32.max)), radix: 16)
+        return "\(base)/stencilc-mpi-\(getpid())-\(tag)"
     }
 
     /// OpenMP threads per rank of a hybrid run: the schedule's, else OMP_NUM_THREADS, else the
@@ -85,6 +125,7 @@ public struct MPILaunch: Sendable, Equatable {
             if ranks > cores { flags.append("--oversubscribe") }
             // Open MPI pins each rank to one core by default: a hybrid rank's team would share it.
             if hybrid || ranks > cores { flags += ["--bind-to", "none"] }
+            if let session = sessionDirectory { flags += ["--mca", "orte_tmpdir_base", session] }
             for (name, value) in variables { flags += ["-x", "\(name)=\(value)"] }
         case .hydra:
             flags = ["-n", String(ranks)]
@@ -94,7 +135,7 @@ public struct MPILaunch: Sendable, Equatable {
             for (name, value) in variables { jobEnvironment[name] = value }
         }
         return Job(kind: .run, executable: mpirun, arguments: flags + [executable] + arguments,
-                   environment: jobEnvironment)
+                   environment: jobEnvironment, scratchDirectory: flavour == .openMPI ? sessionDirectory : nil)
     }
 
     /// The grid's size with the run's --param overrides, when the driver can tell (the program

@@ -48,6 +48,7 @@ public enum ProcessRunner {
         }
         Interruption.started(process.processIdentifier)
         defer { Interruption.finished() }
+        defer { if let scratch = job.scratchDirectory { try? FileManager.default.removeItem(atPath: scratch) } }
         var output = Data()
         let errorOutput = DataBox()
         if capture {

@@ -8,6 +8,7 @@ import Foundation
 import StencilCodegen
 import StencilDriver
 import StencilIR
+import Synchronization
 import Testing
 
 /// One MPI configuration of a run.
@@ -269,6 +270,48 @@ struct MPIConfiguration: Sendable, CustomTestStringConvertible {
         let crowded = user.job(program: try program("jacobi.st", target: .hybrid, ranks: 4, decompose: .grid, threads: 8),
                                executable: "./jacobi", arguments: [])
         #expect(crowded.description == "mpirun -np 4 --bind-to none -x OMP_WAIT_POLICY=passive ./jacobi")
+    }
+
+    /// Open MPI 4 gets a session directory of its own per run (concurrent mpiruns raced on the
+    /// shared /tmp/ompi.HOST.UID), which the job removes when it ends; Open MPI 5 and a user's
+    /// own choice are left alone.
+    @Test func openMPISessionDirectoryIsTheRunsOwn() throws {
+        let launch = MPILaunch(mpirun: "mpirun", flavour: .openMPI, cores: 2, isRoot: false,
+                               sessionDirectory: "/tmp/stencilc-mpi-1-ab")
+        let job = launch.job(program: try program("jacobi.st", ranks: 2, decompose: .rows), executable: "./jacobi", arguments: [])
+        #expect(job.description == "mpirun -np 2 --mca orte_tmpdir_base /tmp/stencilc-mpi-1-ab ./jacobi")
+        #expect(job.scratchDirectory == "/tmp/stencilc-mpi-1-ab")
+        #expect(MPILaunch.openMPIMajorVersion("mpirun (Open MPI) 4.1.4\n\nReport bugs to") == 4)
+        #expect(MPILaunch.openMPIMajorVersion("mpirun (Open MPI) 5.0.3") == 5)
+        #expect(MPILaunch.openMPIMajorVersion("HYDRA build details:") == nil)
+        let long = MPILaunch.uniqueSessionDirectory(environment: ["TMPDIR": "/" + String(repeating: "x", count: 80)])
+        #expect(long.hasPrefix("/tmp/stencilc-mpi-"))
+        #expect(MPILaunch.uniqueSessionDirectory(environment: ["TMPDIR": "/scratch/"]).hasPrefix("/scratch/stencilc-mpi-"))
+        #expect(MPILaunch.uniqueSessionDirectory(environment: [:]) != MPILaunch.uniqueSessionDirectory(environment: [:]))
+    }
+
+    /// Several mpi runs started at once all succeed, each under its own session directory in
+    /// $TMPDIR, and none is left behind.
+    @Test func concurrentRunsEachGetTheirOwnSessionAndLeaveNothing() throws {
+        let directory = URL(fileURLWithPath: "/tmp/stx-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let launched = try stencilc(["run", Repository.stencil("jacobi.st"), "--target", "mpi", "--ranks", "1",
+                                     "--param", "N=12", "--print-commands", "--quiet"], environment: ["TMPDIR": directory.path])
+        #expect(launched.status == 0, "\(launched.stderr)")
+        #expect((launched.stdout + launched.stderr).contains("--mca orte_tmpdir_base \(directory.path)/stencilc-mpi-"),
+                "\(launched.stdout)\(launched.stderr)")
+        let results = Mutex<[CommandResult]>([])
+        DispatchQueue.concurrentPerform(iterations: 4) { index in
+            let outcome = try? stencilc(["run", Repository.stencil("jacobi.st"), "--target", "mpi", "--ranks", "2",
+                                         "--param", "N=\(12 + index)", "--quiet"], environment: ["TMPDIR": directory.path])
+            if let outcome { results.withLock { $0.append(outcome) } }
+        }
+        let outcomes = results.withLock { $0 }
+        #expect(outcomes.count == 4)
+        for outcome in outcomes { #expect(outcome.status == 0, "\(outcome.stderr)") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+        #expect(left.isEmpty, "left behind: \(left)")
     }
 
     @Test func mpirunCommandForOtherLaunchers() throws {

@@ -47,20 +47,6 @@ struct RunOutcome {
     var converged: Bool { summary["converged"] as? Bool ?? false }
 }
 
-/// Runs `body` again, once, when mpirun failed without the program's own error: under the
-/// suite's full parallel load (two cores, a dozen mpiruns side by side) Open MPI's launch
-/// itself failed once with exit status 1 and no message from any rank. The first attempt's
-/// output goes to the log; a failure the program reports (`FILE: error:`), a signal, a wrong
-/// field or a second launch failure still fails the test.
-func runRetryingMPIStart(_ body: () throws -> ProcessResult) throws -> ProcessResult {
-    do {
-        return try body()
-    } catch let error as DriverError where error.message.hasPrefix("the MPI run failed") && !error.toolOutput.contains(": error:") {
-        FileHandle.standardError.write(Data("note: retrying an MPI launch that failed without a program error: \(error.testDescription)\n".utf8))
-        return try body()
-    }
-}
-
 /// Compiles and runs `file` for a target, through the real launcher and build cache.
 func runStencil(_ file: String, target: Target, params: [String] = [], schedule: Schedule = Schedule(),
                 compiler: String? = nil, environment: [String: String] = [:], grids: [String] = [],
@@ -79,7 +65,7 @@ func runStencil(_ file: String, target: Target, params: [String] = [], schedule:
     options.json = true
     options.quiet = true
     options.environment = environment
-    let outcome = try runRetryingMPIStart { try launcher.run(result, stem: Compilation.defaultStem(file), options: options, capture: true) }
+    let outcome = try launcher.run(result, stem: Compilation.defaultStem(file), options: options, capture: true)
     guard let object = try JSONSerialization.jsonObject(with: Data(outcome.output.utf8)) as? [String: Any] else {
         throw DriverError("no JSON summary in: \(outcome.output)")
     }
