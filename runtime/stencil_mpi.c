@@ -782,7 +782,7 @@ void stmpi_blocks_decompose(stmpi_blocks *d, int dimensions, const long *extents
     setup_end();
 }
 
-void stmpi_blocks_free(stmpi_blocks *d)
+void stmpi_blocks_decomp_free(stmpi_blocks *d)
 {
     if (d->comm != MPI_COMM_NULL) MPI_Comm_free(&d->comm);
 }
@@ -830,13 +830,6 @@ void stmpi_blocks_frame(const stmpi_blocks *d, stmpi_box frame[2 * STMPI_MAX_DIM
     }
 }
 
-int stmpi_box_empty(const stmpi_blocks *d, stmpi_box box)
-{
-    for (int a = 0; a < d->dimensions; ++a)
-        if (box.lo[a] >= box.hi[a]) return 1;
-    return 0;
-}
-
 stmpi_box stmpi_blocks_held(const stmpi_blocks *d, const long *begin, const long *end)
 {
     const long h = d->halo;
@@ -863,7 +856,7 @@ static long global_rows(const stmpi_blocks *d)
     return n;
 }
 
-void *stmpi_blocks_alloc(const stmpi_blocks *d, size_t elem_size)
+void *stmpi_blocks_alloc_local(const stmpi_blocks *d, size_t elem_size)
 {
     return st_alloc_grid(local_rows(d), d->local[d->dimensions - 1], elem_size);
 }

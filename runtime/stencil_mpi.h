@@ -262,7 +262,7 @@ typedef struct {
  * only names it in the description (a 1-D grid is split the same way by both). */
 void stmpi_blocks_decompose(stmpi_blocks *d, int dimensions, const long *extents, int halo,
                             stmpi_decomposition kind, int diagonals);
-void stmpi_blocks_free(stmpi_blocks *d);
+void stmpi_blocks_decomp_free(stmpi_blocks *d);
 
 /* The updated points this rank owns (global [h, extent - h) along every axis, clipped to the
  * block); the deep interior among them (h away from every face with a neighbour: computable
@@ -271,14 +271,13 @@ void stmpi_blocks_free(stmpi_blocks *d);
 stmpi_box stmpi_blocks_updated(const stmpi_blocks *d);
 stmpi_box stmpi_blocks_interior(const stmpi_blocks *d);
 void stmpi_blocks_frame(const stmpi_blocks *d, stmpi_box frame[2 * STMPI_MAX_DIMS]);
-int stmpi_box_empty(const stmpi_blocks *d, stmpi_box box);
 
 /* The part of the global box [begin, end) (D entries each) this rank holds, halo included, in
  * local indices. Position-dependent fills loop over it. */
 stmpi_box stmpi_blocks_held(const stmpi_blocks *d, const long *begin, const long *end);
 
 /* A zeroed local array (block plus halo). */
-void *stmpi_blocks_alloc(const stmpi_blocks *d, size_t elem_size);
+void *stmpi_blocks_alloc_local(const stmpi_blocks *d, size_t elem_size);
 
 /* The halo exchange of one local array: persistent requests toward every neighbour slot
  * (faces, and edges and corners with `diagonals`); begin, end and free as for stmpi_decomp. */
