@@ -44,7 +44,7 @@ extension MPIBackend {
         writer.comment(program.dimensions == 1
             ? "This rank's block of the \(extents) points (both decompositions split the one dimension), with a halo HALO deep at each end."
             : "This rank's block of the \(host.extentNames.joined(separator: " x ")) grid in a 3-D process grid, with a halo HALO deep on every side.")
-        let diagonals = plan.exchangesDiagonals ? "1 /* edges and corners too: \(plan.reason) */" : "0 /* \(plan.reason) */"
+        let diagonals = plan.exchangesDiagonals ? "1 /* edges and corners too: \(plan.reason) */" : "0 /* faces only: \(plan.reason) */"
         writer.line("stmpi_blocks decomp;")
         writer.line("stmpi_blocks_decompose(&decomp, \(program.dimensions), (const long[]){ \(extents) }, HALO, \(kind), \(diagonals));")
     }

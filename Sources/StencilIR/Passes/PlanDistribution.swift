@@ -41,13 +41,13 @@ public func planDistribution(_ program: Program) -> Program {
                                                reason: "a 2-D block exchanges with all 8 neighbours")
     case (3, .rows):
         result.distribution = DistributionPlan(layout: .slabs, exchangesDiagonals: false,
-                                               reason: "slabs of whole planes have 2 neighbours, faces only")
+                                               reason: "a slab of whole planes has 2 neighbours")
     default:
         result.distribution = DistributionPlan(
             layout: .blocks, exchangesDiagonals: diagonal && program.dimensions > 1,
-            reason: program.dimensions == 1 ? "a 1-D block has 2 neighbours, faces only"
-                : diagonal ? "the update reads off-axis neighbours: faces, edges and corners"
-                : "the update reads along the axes only: faces, no edges or corners")
+            reason: program.dimensions == 1 ? "a 1-D block has 2 neighbours"
+                : diagonal ? "the update reads off-axis neighbours (offsets on two or more dimensions)"
+                : "the update reads along the axes only")
     }
     return result
 }
