@@ -6,7 +6,8 @@
 // that of the last; the middle dimension of a 3-D grid is swept whole ([HALO, rows - HALO)). A 3-D
 // sweep's plane stride comes in the args record: rows * cols, or an MPI rank's local row length
 // (its slab is stored as planes of rows * cols points plus a halo at each end: the sweep gets
-// buffers that start at the plane's first point).
+// buffers that start at the plane's first point). A rank's block of a 3-D process grid (decompose
+// grid) is swept box by box: its rows come in the args record (`middle_begin`, `middle_end`).
 //
 // Every sweep has the runtime's st_sweep_fn signature (runtime/stencil_sweeps.h), so that the
 // run-time plan's drivers (whole sweeps, tiles, bands) call the program's own update:

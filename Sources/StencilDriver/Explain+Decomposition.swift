@@ -1,5 +1,6 @@
 // Explain+Decomposition.swift: the mpi/hybrid part of `stencilc explain`: the decomposition
-// plan (DecompositionPlan) for the schedule's rank count and the grid's size with --param
+// plan (DecompositionPlan for 2-D grids and 3-D slabs, BlocksPlan for 1-D grids and 3-D
+// process grids) for the schedule's rank count and the grid's size with --param
 // overrides: the process grid, each rank's block, neighbours and halo bytes per exchange.
 
 import StencilIR
