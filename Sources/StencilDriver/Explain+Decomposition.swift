@@ -125,11 +125,13 @@ extension Explain {
             out += "  ... \(plan.blocks.count - listedRanks) more ranks\n"
         }
         return out + trailer(program, messages: plan.blocks.map(\.messages).reduce(0, +),
-                             bytes: plan.blocks.map(\.haloBytes).reduce(0, +))
+                             bytes: plan.blocks.map(\.haloBytes).reduce(0, +),
+                             datatypes: distribution.exchangesDiagonals ? "faces, edges and corners" : d == 1 ? "the ends" : "faces")
     }
 
     /// Messages and bytes per sweep, overlap, convergence and output: the same for every layout.
-    private static func trailer(_ program: Program, messages oneGridMessages: Int, bytes oneGridBytes: Int) -> String {
+    private static func trailer(_ program: Program, messages oneGridMessages: Int, bytes oneGridBytes: Int,
+                                datatypes: String = "columns and corners") -> String {
         var out = ""
         // A system exchanges the halo of every updated grid each sweep (read-only grids never).
         let grids = program.updates.count
@@ -137,7 +139,7 @@ extension Explain {
         let messages = oneGridMessages * grids
         out += "\n"
         out += "  per sweep: \(messages) messages, \(totalBytes) bytes in all (halo bytes: what a rank sends, and receives,\n"
-        out += "  in one exchange\(grids > 1 ? " of one grid; a system exchanges each of its \(grids) updated grids" : ""); non-blocking, derived datatypes for columns and corners)\n"
+        out += "  in one exchange\(grids > 1 ? " of one grid; a system exchanges each of its \(grids) updated grids" : ""); non-blocking, derived datatypes for \(datatypes))\n"
         out += "  overlap: each rank starts the exchange, updates the deep interior (h away from every\n"
         out += "  neighbour), then waits and updates the frame; STENCILC_MPI_OVERLAP=0 turns overlap off\n"
         switch program.stopping {

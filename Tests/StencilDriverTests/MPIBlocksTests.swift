@@ -73,6 +73,8 @@ import Testing
         let box = try Compilation.compile(path: path, target: .hybrid, overrides: grid)
         #expect(box.program.distribution?.exchangesDiagonals == true)
         #expect(box.emitted.source.contains("HALO, STMPI_GRID, 1 /* edges and corners too"))
+        #expect(IRPrinter.program(box.program).contains("distribute blocks of a Cartesian process grid, halo exchange faces, edges and corners"))
+        #expect(IRPrinter.program(faces.program).contains("distribute blocks of a Cartesian process grid, halo exchange faces  --"))
         let slabs = try Compilation.compile(path: path, target: .mpi)
         #expect(slabs.program.distribution?.layout == .slabs)
         let rod = try Compilation.compile(path: Repository.stencil("rod.st"), target: .mpi)
@@ -148,6 +150,40 @@ import Testing
         let slabRows = slabs.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
         #expect(slabRows.contains("rank at planes plane points local array neighbours halo bytes"), "\(slabs.stdout)")
         #expect(slabs.stdout.contains("back=1"), "\(slabs.stdout)")
+    }
+
+    /// `--input` of the full shape, read block by block (each rank its block and halo), and
+    /// `--output NAME=`: a serial run's non-uniform result fed back in gives serial's bits.
+    @Test(arguments: [DimensionsVariants.halo2, DimensionsVariants.rod5])
+    func inputReadBlockByBlock(_ variant: DimensionsVariant) throws {
+        let (path, directory) = try variant.file()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try runStencil(path, target: .serial)
+        let input = directory.appendingPathComponent("start.npy").path
+        try Self.npy(first.field).write(to: URL(fileURLWithPath: input))
+        let serial = try runStencil(path, target: .serial, inputs: ["u=\(input)"])
+        #expect(serial.field != first.field || serial.iterations == 0, "the input changes the run")
+        for (target, ranks) in [(Target.mpi, 4), (.hybrid, 3)] {
+            var schedule = Schedule()
+            schedule.ranks = ranks
+            schedule.decompose = .grid
+            let run = try runStencil(path, target: target, schedule: schedule, grids: ["u"], inputs: ["u=\(input)"])
+            #expect(run.iterations == serial.iterations, "\(variant.name) \(target.rawValue)")
+            #expect(run.field == serial.field, "\(variant.name) \(target.rawValue) \(ranks) ranks: field differs from serial")
+            #expect(run.fields["u"] == serial.field, "\(variant.name) \(target.rawValue): --output u= differs")
+        }
+    }
+
+    /// A .npy file of an array read back (version 1.0, C order).
+    static func npy(_ array: NPYArray) -> Data {
+        let shape = "(" + array.shape.map(String.init).joined(separator: ", ") + (array.shape.count == 1 ? ",)" : ")")
+        var header = "{'descr': '\(array.descr)', 'fortran_order': False, 'shape': \(shape), }"
+        while (10 + header.utf8.count + 1) % 64 != 0 { header += " " }
+        header += "\n"
+        var data = Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.utf8.count & 0xff), UInt8(header.utf8.count >> 8)])
+        data.append(contentsOf: Array(header.utf8))
+        data.append(contentsOf: array.bytes)
+        return data
     }
 
     /// A program launched by hand with too many ranks says the same as the plan, once.
