@@ -896,11 +896,18 @@ stmpi_halo *stmpi_blocks_halo_create(const stmpi_blocks *d, void *local, MPI_Dat
             for (int a = 0; a < d->dimensions; ++a) {
                 const long block = d->hi[a] - d->lo[a];
                 /* Toward a step: the h owned layers next to it go, the h halo layers beyond it
-                 * come; no step: the block's whole owned range. */
-                count[a] = step[a] == 0 ? block : h;
-                if (step[a] == 0) start[a] = h;
-                else if (step[a] < 0) start[a] = receiving ? 0 : h;
-                else start[a] = receiving ? block + h : block;
+                 * come. No step: the block's owned range, widened into the halo on a side at the
+                 * global edge (cells never read), as stmpi_halo_create does: sender and receiver
+                 * share this axis's coordinate, so the shapes agree, and a face of a block that
+                 * spans an axis becomes contiguous (2x1x1 sends whole planes). */
+                if (step[a] == 0) {
+                    start[a] = d->coords[a] > 0 ? h : 0;
+                    count[a] = h + block + (d->coords[a] < d->dims[a] - 1 ? 0 : h) - start[a];
+                } else {
+                    count[a] = h;
+                    if (step[a] < 0) start[a] = receiving ? 0 : h;
+                    else start[a] = receiving ? block + h : block;
+                }
             }
             halo->type[n] = box_subarray(d->dimensions, d->local, start, count, elem);
             if (receiving)

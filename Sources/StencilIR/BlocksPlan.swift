@@ -106,7 +106,11 @@ public struct BlocksPlan: Hashable, Sendable {
                 let there = zip(coords, step).map(+)
                 guard zip(there, dims).allSatisfy({ $0 >= 0 && $0 < $1 }) else { continue }
                 neighbours.append((step, there.enumerated().reduce(0) { $0 * dims[$1.offset] + $1.element }))
-                elements += zip(step, owned).map { $0 == 0 ? $1.count : halo }.reduce(1, *)
+                // Along an axis without a step, the owned range widened into the halo at a global
+                // edge (as the runtime sends it: a face spanning an axis is contiguous).
+                elements += (0..<d).map { axis in
+                    step[axis] != 0 ? halo : owned[axis].count + (coords[axis] == 0 ? halo : 0) + (coords[axis] == dims[axis] - 1 ? halo : 0)
+                }.reduce(1, *)
             }
             blocks.append(Block(rank: rank, coords: coords, owned: owned, neighbours: neighbours,
                                 haloBytes: halo == 0 ? 0 : elements * elementSize, local: owned.map { $0.count + 2 * halo }))

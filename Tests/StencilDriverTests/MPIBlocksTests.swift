@@ -89,8 +89,9 @@ import Testing
     }
 
     /// 9 x 10 x 11 over 4 ranks (2x2x1), worked by hand: the first extent % parts blocks get one
-    /// more; rank 0 sends a plane face of 5 x 11, a row face of 5 x 11, and with diagonals the
-    /// edge between them, 1 x 11.
+    /// more; rank 0 sends a plane face of 5 x 11 and a row face of 5 x 11, each widened by the halo
+    /// at the global edges (6 x 13: the runtime's shape, contiguous where a block spans an axis),
+    /// and with diagonals the edge between them, 1 x 13.
     @Test func blocksOfANonDividingCube() throws {
         let faces = try BlocksPlan.make(decomposition: .grid, ranks: 4, extents: [9, 10, 11], halo: 1, elementSize: 4,
                                         exchangesDiagonals: false).get()
@@ -100,13 +101,13 @@ import Testing
                                               [5..<9, 0..<5, 0..<11], [5..<9, 5..<10, 0..<11]])
         #expect(faces.blocks[0].local == [7, 7, 13])
         #expect(faces.blocks[0].neighbours.map(\.rank) == [1, 2])
-        #expect(faces.blocks[0].haloBytes == (5 * 11 + 5 * 11) * 4)
+        #expect(faces.blocks[0].haloBytes == (6 * 13 + 6 * 13) * 4)
         #expect(faces.blocks[3].neighbours.map(\.rank) == [1, 2])
         let diagonals = try BlocksPlan.make(decomposition: .grid, ranks: 4, extents: [9, 10, 11], halo: 1, elementSize: 8,
                                             exchangesDiagonals: true).get()
         #expect(diagonals.blocks[0].neighbours.map(\.rank) == [1, 2, 3])
         #expect(diagonals.blocks[0].neighbours.map(\.steps) == [[0, 1, 0], [1, 0, 0], [1, 1, 0]])
-        #expect(diagonals.blocks[0].haloBytes == (5 * 11 + 5 * 11 + 11) * 8)
+        #expect(diagonals.blocks[0].haloBytes == (6 * 13 + 6 * 13 + 13) * 8)
         let rod = try BlocksPlan.make(decomposition: .rows, ranks: 3, extents: [10], halo: 2, elementSize: 8,
                                       exchangesDiagonals: false).get()
         #expect(rod.blocks.map(\.owned) == [[0..<4], [4..<7], [7..<10]])
@@ -144,8 +145,9 @@ import Testing
         #expect(explained.stdout.contains("process grid 2x2x1 (MPI_Dims_create"), "\(explained.stdout)")
         #expect(explained.stdout.contains("halo exchange: faces only"), "\(explained.stdout)")
         let rows = explained.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
-        // Rank 0 owns planes and rows [0, 5), all 9 columns; it sends 5 x 9 to rank 2 and to rank 1.
-        #expect(rows.contains("0 (0,0,0) [0, 5) [0, 5) [0, 9) 7 x 7 x 11 2: 1 2 360"), "\(explained.stdout)")
+        // Rank 0 owns planes and rows [0, 5), all 9 columns; it sends 5 x 9 to rank 2 and to rank
+        // 1, each widened by the halo at the global edges: 6 x 11.
+        #expect(rows.contains("0 (0,0,0) [0, 5) [0, 5) [0, 9) 7 x 7 x 11 2: 1 2 528"), "\(explained.stdout)")
         let slabs = try stencilc(["explain", Repository.stencil("heat3d.st"), "--target", "mpi", "--ranks", "2", "--param", "N=9"])
         let slabRows = slabs.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
         #expect(slabRows.contains("rank at planes plane points local array neighbours halo bytes"), "\(slabs.stdout)")
