@@ -13,6 +13,9 @@
  * width h on every side. Global (gi, gj) sits at local (gi - r0 + h, gj - c0 + h). Halo cells
  * that fall outside the global grid exist but are never read: updates only touch points with
  * h <= gi < ROWS - h, h <= gj < COLS - h.
+ *
+ * 1-D grids, and 3-D grids with `decompose grid`, use the stmpi_blocks_* functions at the end:
+ * the same scheme in D dimensions (a 3-D grid's slabs use stmpi_decompose, a plane as a row).
  */
 #ifndef STENCIL_MPI_H
 #define STENCIL_MPI_H
