@@ -269,14 +269,15 @@ public struct CPUBackend: Backend {
         }
     }
 
-    /// One sweep of `function` (red-black: its two half-sweeps) from `from` into `to`, each
+    /// One sweep of `function` (red-black: its two half-sweeps) from `from` into `to` (over the
+    /// first dimension's interior, as the runtime's sweepers do), each
     /// followed by the boundary statements (PlanBoundary), which one thread of the team runs
     /// (`omp single`: its barrier lets no thread start the next sweep before they are done).
     private func sweepThenBoundary(_ program: Program, host: HostCode, function: String, from: String, to: String) {
         let writer = host.writer
         let halves = program.redBlack ? SweepWriter.colours.map { "\(function)_\($0)" } : [function]
         for half in halves {
-            writer.line("\(half)(&args, HALO, rows - HALO, HALO, cols - HALO, \(from), \(to));")
+            writer.line("\(half)(&args, HALO, \(sweptRows(host)) - HALO, HALO, cols - HALO, \(from), \(to));")
             pragma(writer, "single")
             writer.block("") { host.boundaryEachSweep(into: to) }
         }

@@ -62,9 +62,9 @@ public enum Compilation {
         var detail: String? = nil
         if !supportedDimensions(target).contains(program.dimensions) {
             detail = ""
-        } else if program.fills.contains(where: \.copies) {
+        } else if !kindsAndSystemsTargets(program.dimensions).contains(target) && program.fills.contains(where: \.copies) {
             detail = " with neumann or periodic sides"
-        } else if program.isSystem {
+        } else if !kindsAndSystemsTargets(program.dimensions).contains(target) && program.isSystem {
             detail = " with several updates (a system)"
         } else if (target == .mpi || target == .hybrid) && program.schedule.decompose == .grid {
             detail = " with decompose grid (decompose rows splits the planes into slabs)"
@@ -72,6 +72,13 @@ public enum Compilation {
         if let detail, let error = checked.targetError(target, supported: [2], detail: detail) {
             throw SourceErrors(rendered: error)
         }
+    }
+
+    /// The targets that run systems and neumann/periodic sides on grids of `dimensions`
+    /// dimensions: every one in 2-D; serial, openmp and opencl in 1-D and 3-D, and mpi and hybrid
+    /// on 3-D slabs (decompose rows; 3-D decompose grid is refused with its own located error).
+    public static func kindsAndSystemsTargets(_ dimensions: Int) -> Set<Target> {
+        dimensions == 2 ? Set(Target.allCases) : [.serial, .openmp, .opencl]
     }
 
     /// The grid dimensions a target runs: 1-D and 3-D on serial, openmp and opencl; mpi and
