@@ -144,12 +144,12 @@ public struct CPUBackend: Backend {
         writer.line("\(type) st_iterates[2];")
         writer.block("for (int k = 0; k < 2; ++k)") {
             for update in program.updates {
-                writer.line("st_iterates[k].\(names[update.grid]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                writer.line("st_iterates[k].\(names[update.grid]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
             }
         }
         writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };")
         for other in program.readOnlyGrids {
-            writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+            writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
         }
         writer.comment("Initial and boundary values in the order written, in both iterates: boundary points never change.")
         writer.block("for (int k = 0; k < 2; ++k)") {

@@ -62,10 +62,10 @@ public enum Compilation {
         var detail: String? = nil
         if !supportedDimensions(target).contains(program.dimensions) {
             detail = ""
-        } else if !kindsAndSystemsTargets(program.dimensions).contains(target) && program.fills.contains(where: \.copies) {
-            detail = " with neumann or periodic sides"
-        } else if !kindsAndSystemsTargets(program.dimensions).contains(target) && program.isSystem {
-            detail = " with several updates (a system)"
+        } else if !runsKindsAndSystems(program) && program.fills.contains(where: \.copies) {
+            detail = " with neumann or periodic sides" + distributedHint(program)
+        } else if !runsKindsAndSystems(program) && program.isSystem {
+            detail = " with several updates (a system)" + distributedHint(program)
         } else if (target == .mpi || target == .hybrid) && program.schedule.decompose == .grid {
             detail = " with decompose grid (decompose rows splits the planes into slabs)"
         }
@@ -74,11 +74,20 @@ public enum Compilation {
         }
     }
 
-    /// The targets that run systems and neumann/periodic sides on grids of `dimensions`
-    /// dimensions: every one in 2-D; serial, openmp and opencl in 1-D and 3-D, and mpi and hybrid
-    /// on 3-D slabs (decompose rows; 3-D decompose grid is refused with its own located error).
-    public static func kindsAndSystemsTargets(_ dimensions: Int) -> Set<Target> {
-        dimensions == 2 ? Set(Target.allCases) : [.serial, .openmp, .opencl]
+    /// Whether the program's target runs systems and neumann/periodic sides on its grids: every
+    /// target in 2-D; serial, openmp and opencl in 1-D and 3-D; mpi and hybrid in 3-D on slabs of
+    /// planes (decompose rows) only.
+    public static func runsKindsAndSystems(_ program: Program) -> Bool {
+        let distributed = program.schedule.target == .mpi || program.schedule.target == .hybrid
+        switch program.dimensions {
+        case 2: return true
+        case 3: return !distributed || program.schedule.decompose == .rows
+        default: return !distributed
+        }
+    }
+
+    private static func distributedHint(_ program: Program) -> String {
+        program.dimensions == 3 ? " and decompose grid (decompose rows runs them, in slabs of planes)" : ""
     }
 
     /// The grid dimensions a target runs: 1-D and 3-D on serial, openmp and opencl; mpi and

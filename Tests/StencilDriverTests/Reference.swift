@@ -70,6 +70,10 @@ struct ReferenceProblem<T: BinaryFloatingPoint> {
     var initialAtPoint: ((_ point: [Int]) -> T)? = nil
     /// The new value at `point`; `read(offsets)` is the previous iterate at point + offsets.
     var updateAt: ((_ read: ([Int]) -> T, _ point: [Int]) -> T)? = nil
+    /// 1-D and 3-D boundary statements with kinds, in the order written (ReferenceND.swift):
+    /// applied after `boundary`; with a neumann or periodic one, all of them again after every
+    /// sweep (red-black: every half-sweep).
+    var statementsAtPoint: [ReferenceStatementN<T>] = []
     /// `init u[i, j] = ...`: the start value of each point (replaces `initial`).
     var initialAt: ((_ i: Int, _ j: Int) -> T)? = nil
     /// The boundary statements with kinds, in the order written (used instead of `boundary` and
@@ -81,11 +85,12 @@ struct ReferenceProblem<T: BinaryFloatingPoint> {
 extension ReferenceProblem {
     /// A 1-D or 3-D problem (any number of dimensions, in fact): one update closure over points.
     static func grid(_ shape: [Int], halo: Int, initial: T = 0, initialAt: ((_ point: [Int]) -> T)? = nil,
-                     boundary: [(ReferenceSide, T)], stop: ReferenceStop, redBlack: Bool = false,
-                     update: @escaping (_ read: ([Int]) -> T, _ point: [Int]) -> T) -> ReferenceProblem {
+                     boundary: [(ReferenceSide, T)], statements: [ReferenceStatementN<T>] = [], stop: ReferenceStop,
+                     redBlack: Bool = false, update: @escaping (_ read: ([Int]) -> T, _ point: [Int]) -> T) -> ReferenceProblem {
         ReferenceProblem(rows: shape.count >= 2 ? shape[shape.count - 2] : 1, cols: shape[shape.count - 1], halo: halo,
                          initial: initial, boundary: boundary, update: { _, _, _, _, _ in 0 }, stop: stop,
-                         redBlack: redBlack, shape: shape, initialAtPoint: initialAt, updateAt: update)
+                         redBlack: redBlack, shape: shape, initialAtPoint: initialAt, updateAt: update,
+                         statementsAtPoint: statements)
     }
 }
 
@@ -109,6 +114,8 @@ func referenceSolveN<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Refere
             u[flat] = value
         }
     }
+    referenceApplyN(p.statementsAtPoint, to: &u, shape: shape, h: p.halo)
+    let again = p.statementsAtPoint.contains { $0.copies } ? p.statementsAtPoint : []
     let interior = (0..<total).filter { flat in (0..<d).allSatisfy { points[flat][$0] >= p.halo && points[flat][$0] < shape[$0] - p.halo } }
     var next = u
     func value(_ flat: Int) -> T {
@@ -129,14 +136,18 @@ func referenceSolveN<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Refere
                     account(new, u[flat])
                     u[flat] = new
                 }
+                referenceApplyN(again, to: &u, shape: shape, h: p.halo)
             }
             next = u
         } else {
+            // The new iterate is the old one with its interior updated (the statements then run on it).
+            if !again.isEmpty { next = u }
             for flat in interior {
                 let new = value(flat)
                 account(new, u[flat])
                 next[flat] = new
             }
+            referenceApplyN(again, to: &next, shape: shape, h: p.halo)
         }
         return (maxChange, sumSquares)
     }
