@@ -530,10 +530,10 @@ enum ReferencePrograms {
     }
 }
 
-/// The 1-D and 3-D programs of stencils/, transcribed by hand (serial and openmp run them; the
-/// other targets are 2-D only for now, so these are not in `all`).
+/// The 1-D and 3-D programs of stencils/, transcribed by hand (DimensionsTests runs them on every
+/// target that takes their dimension; they are not in `all`, whose tests are 2-D).
 extension ReferencePrograms {
-    static let dimensions: [ReferenceCase] = [heat3d(12), heat3d(17), laplace3d(14), rod(101)]
+    static let dimensions: [ReferenceCase] = [heat3d(12), heat3d(17), laplace3d(14), rod(101), duct3d(planes: 12, n: 9)]
 
     static func heat3d(_ n: Int) -> ReferenceCase {
         .float32("heat3d.st", ["N=\(n)", "steps_count=40"]) {
@@ -553,6 +553,25 @@ extension ReferencePrograms {
                   boundary: [(.front, 0), (.back, 0), (.bottom, 0), (.left, 0), (.right, 0), (.top, 100)],
                   stop: .until(l2: false, epsilon: 1e-4, every: 10, max: 20000)) { u, _ in
                 (u([-1, 0, 0]) + u([1, 0, 0]) + u([0, -1, 0]) + u([0, 1, 0]) + u([0, 0, -1]) + u([0, 0, 1])) / 6
+            }
+        }
+    }
+
+    /// stencils/duct3d.st: periodic front/back, a neumann floor, in the order written.
+    static func duct3d(planes: Int, n: Int) -> ReferenceCase {
+        .float32("duct3d.st", ["P=\(planes)", "N=\(n)", "sweeps=30"]) {
+            let r = Float(0.15)
+            return .grid([planes, n, n], halo: 1,
+                         initialAt: { p in
+                             let d = Float(p[0]) - 12
+                             return 20 + 60 * Glibc.expf(-(d * d) / 20)
+                         },
+                         boundary: [],
+                         statements: [.periodic(.front), .periodic(.back), .value(.left, { _ in 20 }), .value(.right, { _ in 20 }),
+                                      .neumann(.bottom), .value(.top, { _ in 0 })],
+                         stop: .steps(30)) { u, _ in
+                u([0, 0, 0]) + r * (u([-1, 0, 0]) + u([1, 0, 0]) + u([0, -1, 0]) + u([0, 1, 0]) + u([0, 0, -1]) + u([0, 0, 1])
+                                     - 6 * u([0, 0, 0]))
             }
         }
     }
