@@ -33,6 +33,9 @@ extension Explain {
         case .mpi, .hybrid:
             let axisNames = Array(["planes", "rows", "columns"].suffix(program.dimensions))
             let periodic = program.periodicAxes.sorted().map { axisNames[$0] }
+            if program.dimensions == 3 {
+                out += "  (3-D slabs: the sides within the planes, each rank applies to every plane it holds, no message;\n   front/back lie across the slabs)\n"
+            }
             out += "  (each rank sets the points it owns; neumann copies within the rank that owns the side"
             out += periodic.isEmpty ? ")\n"
                 : ";\n   periodic \(periodic.joined(separator: " and ")): a periodic Cartesian topology, each statement one message from the ranks\n   owning the far side's interior to those owning its strip, in its place in the order)\n"
