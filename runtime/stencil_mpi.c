@@ -400,6 +400,15 @@ void stmpi_copy_side(const stmpi_decomp *d, void *local, int side, int kind, MPI
     if (owns_strip) MPI_Type_free(&recv_type);
 }
 
+void stmpi_copy_side_planes(const stmpi_decomp *d, void *local, long rows, long cols, size_t elem_size, int side,
+                            int kind)
+{
+    /* Local plane p is local row p of the slab view, its points after the view's h column-halo points. */
+    char *g = local;
+    for (long p = 0; p < d->local_rows; ++p)
+        st_copy_side(g + (p * d->local_cols + d->halo) * (long)elem_size, rows, cols, d->halo, elem_size, side, kind);
+}
+
 /* ---- halo exchange ----------------------------------------------------------------------- */
 
 struct stmpi_halo {

@@ -115,6 +115,14 @@ void stmpi_decompose_sides(stmpi_decomp *d, long rows, long cols, int halo, stmp
  * halo exchange brings the new boundary values to the neighbours. */
 void stmpi_copy_side(const stmpi_decomp *d, void *local, int side, int kind, MPI_Datatype elem);
 
+/* A 3-D grid's slab (stmpi_name_slabs): one neumann or periodic statement of a side within the
+ * planes (top, bottom, left, right: the rows x cols of each plane), applied by this rank alone to
+ * every plane it holds, halo planes included, as st_copy_side does to a 2-D grid. The planes it
+ * holds are all of each point's sources along those axes: no message. (front/back lie across
+ * the slabs: stmpi_copy_side's ST_TOP/ST_BOTTOM.) */
+void stmpi_copy_side_planes(const stmpi_decomp *d, void *local, long rows, long cols, size_t elem_size, int side,
+                            int kind);
+
 /* Frees the communicator. Collective. */
 void stmpi_decomp_free(stmpi_decomp *d);
 

@@ -141,7 +141,7 @@ public struct CNames: Sendable {
         "sweep_maxdiff", "sweep_l2diff", "fill", "row_begin", "row_end", "col_begin", "col_end",
         "thread_count", "ranks", "rank", "decomp", "exchange", "device", "queue", "context", "program",
         "kernel_source", "sweep_kernel", "check_kernel", "reduce_kernel", "sweep_kernels", "env", "wg",
-        "boundary_kernel", "boundary_values", "side_values", "boundary_side", "once",
+        "boundary_kernel", "boundary_values", "side_values", "boundary_side", "once", "slab",
         "bytes", "groups", "reduce_size", "partial", "result", "current", "schedule",
         "interior_planes", "interior_rows", "interior_cols", "rows_arg", "cols_arg", "lane", "group_size", "contribution",
         "acc", "scratch", "reduce_maxdiff", "reduce_l2diff", "no_points", "norm_size", "sum",

@@ -144,12 +144,12 @@ public struct CPUBackend: Backend {
         writer.line("\(type) st_iterates[2];")
         writer.block("for (int k = 0; k < 2; ++k)") {
             for update in program.updates {
-                writer.line("st_iterates[k].\(names[update.grid]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                writer.line("st_iterates[k].\(names[update.grid]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
             }
         }
         writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };")
         for other in program.readOnlyGrids {
-            writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+            writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
         }
         writer.comment("Initial and boundary values in the order written, in both iterates: boundary points never change.")
         writer.block("for (int k = 0; k < 2; ++k)") {
@@ -269,14 +269,15 @@ public struct CPUBackend: Backend {
         }
     }
 
-    /// One sweep of `function` (red-black: its two half-sweeps) from `from` into `to`, each
+    /// One sweep of `function` (red-black: its two half-sweeps) from `from` into `to` (over the
+    /// first dimension's interior, as the runtime's sweepers do), each
     /// followed by the boundary statements (PlanBoundary), which one thread of the team runs
     /// (`omp single`: its barrier lets no thread start the next sweep before they are done).
     private func sweepThenBoundary(_ program: Program, host: HostCode, function: String, from: String, to: String) {
         let writer = host.writer
         let halves = program.redBlack ? SweepWriter.colours.map { "\(function)_\($0)" } : [function]
         for half in halves {
-            writer.line("\(half)(&args, HALO, rows - HALO, HALO, cols - HALO, \(from), \(to));")
+            writer.line("\(half)(&args, HALO, \(sweptRows(host)) - HALO, HALO, cols - HALO, \(from), \(to));")
             pragma(writer, "single")
             writer.block("") { host.boundaryEachSweep(into: to) }
         }

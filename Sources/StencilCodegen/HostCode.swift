@@ -127,7 +127,8 @@ public struct HostCode {
             writer.line("options.updated_grids = \(program.updates.count); /* a system: the first \(program.updates.count) grids below are updated */")
         }
         for axis in program.periodicAxes.sorted() {
-            writer.line("st_check_periodic(\"\(grid.name)\", \"\(axis == 0 ? "rows" : "columns")\", \(axis == 0 ? "rows" : "cols"), HALO);")
+            let extent = extentNames[axis]
+            writer.line("st_check_periodic(\"\(grid.name)\", \"\(extent == "cols" ? "columns" : extent)\", \(extent), HALO);")
         }
         writer.comment("--input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated.")
         writer.line("st_check_grid_files(&options, \(gridNames), \(emittedGrids.count), \(storageRows), cols, sizeof(\(scalar)));")
@@ -226,6 +227,10 @@ public struct HostCode {
             let origin = fill.line > 0 ? "\(program.sourceName):\(fill.line) " : "default "
             let what = fill.side.map { "\($0.rawValue) = \(fill.expression)" }
                 ?? "init \(fill.grid)\(fill.indexList) = \(fill.expression)"
+            if program.dimensions != 2 && fill.copies {
+                copySide(fill, into: buffer, comment: origin + what, decomposition: decomposition)
+                continue
+            }
             if program.dimensions != 2 {
                 boxFill(fill, into: buffer, comment: origin + what, decomposition: decomposition)
                 continue
@@ -247,6 +252,26 @@ public struct HostCode {
             } else {
                 writer.line("\(fillFunction)(\(buffer), rows, cols, \(r0), \(r1), \(c0), \(c1), \(value)); /* \(origin)\(what) */")
             }
+        }
+    }
+
+    /// A neumann or periodic statement of a 1-D or 3-D grid: st_copy_side_nd over the whole grid.
+    /// With `decomposition` (a 3-D grid's MPI slab), front/back lie across the slabs, which the
+    /// runtime sees as its rows: stmpi_copy_side's top/bottom, with the exchange a periodic axis
+    /// needs; the other sides are rank-local, applied to every plane the rank holds.
+    private func copySide(_ fill: Fill, into buffer: String, comment: String, decomposition: String?) {
+        let (side, kind) = Self.sideConstants(fill)
+        guard let decomposition else {
+            let extents = "(const long[]){ \(extentNames.joined(separator: ", ")) }"
+            writer.line("st_copy_side_nd(\(buffer), \(program.dimensions), \(extents), HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(comment) */")
+            return
+        }
+        switch fill.side! {
+        case .front, .back:
+            let slabSide = fill.side == .front ? "ST_TOP" : "ST_BOTTOM"
+            writer.line("stmpi_copy_side(\(decomposition), \(buffer), \(slabSide), \(kind), \(mpiType)); /* \(comment): across the slabs */")
+        default:
+            writer.line("stmpi_copy_side_planes(\(decomposition), \(buffer), rows, cols, sizeof(\(scalar)), \(side), \(kind)); /* \(comment): in every plane */")
         }
     }
 

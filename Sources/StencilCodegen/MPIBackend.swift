@@ -77,7 +77,13 @@ public struct MPIBackend: Backend {
             } else if program.dimensions == 3 {
                 writer.comment("This rank's slab of planes, with HALO planes of halo at each end: to the runtime each plane is one row of rows * cols points.")
                 writer.line("stmpi_decomp decomp;")
-                writer.line("stmpi_decompose(&decomp, planes, rows * cols, HALO, STMPI_ROWS);")
+                if program.copyingAxes.contains(0) {
+                    let periodic = program.periodicAxes.contains(0) ? 1 : 0
+                    writer.comment("Neumann or periodic front/back: across the slabs (periodic: a periodic axis of ranks), every slab at least 2 * HALO planes; the other sides are within each plane.")
+                    writer.line("stmpi_decompose_sides(&decomp, planes, rows * cols, HALO, STMPI_ROWS, (const int[2]){ \(periodic), 0 }, (const int[2]){ 1, 0 });")
+                } else {
+                    writer.line("stmpi_decompose(&decomp, planes, rows * cols, HALO, STMPI_ROWS);")
+                }
                 writer.line("stmpi_name_slabs(&decomp);")
             } else {
                 writer.comment("This rank's block of the rows x cols grid, with a halo HALO deep on every side.")
@@ -190,6 +196,16 @@ public struct MPIBackend: Backend {
             }
         }
         writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };")
+        if program.dimensions == 3 {
+            writer.comment("The sweeps of a slab get each grid from the first point of local plane 0, HALO points past its block's start: slab[k % 2] holds those pointers of iterate k.")
+            writer.line("\(type) st_slab_iterates[2];")
+            writer.block("for (int k = 0; k < 2; ++k)") {
+                for update in program.updates {
+                    writer.line("st_slab_iterates[k].\(names[update.grid]) = st_iterates[k].\(names[update.grid]) + HALO;")
+                }
+            }
+            writer.line("void *slab[2] = { &st_slab_iterates[0], &st_slab_iterates[1] };")
+        }
         for other in program.readOnlyGrids {
             writer.line("\(scalar) *\(names[other.name]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
         }
@@ -243,8 +259,9 @@ public struct MPIBackend: Backend {
                                  "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"]
                 return "\(function)(\(arguments.joined(separator: ", ")));"
             }
-            let arguments = ["&args", "\(rect).i0", "\(rect).i1", "HALO", "cols - HALO",
-                             "buffer[iteration % 2] + HALO", "buffer[(iteration + 1) % 2] + HALO"]
+            let iterates = grids > 1 ? ["slab[iteration % 2]", "slab[(iteration + 1) % 2]"]
+                : ["buffer[iteration % 2] + HALO", "buffer[(iteration + 1) % 2] + HALO"]
+            let arguments = ["&args", "\(rect).i0", "\(rect).i1", "HALO", "cols - HALO"] + iterates
             return "if (\(rect).j0 < \(rect).j1) \(function)(\(arguments.joined(separator: ", ")));"
         }
         pragma(writer, "master")

@@ -217,7 +217,7 @@ public struct OpenCLBackend: Backend {
                 writer.line("cl_mem boundary_values[\(fixed.count)];")
                 for (k, fill) in fixed.enumerated() {
                     writer.block("") {
-                        writer.line("\(scalar) *side_values = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                        writer.line("\(scalar) *side_values = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
                         host.apply([fill], into: "side_values")
                         writer.line("boundary_values[\(k)] = stcl_create_buffer(&env, bytes, side_values);")
                         writer.line("st_free_grid(side_values);")
@@ -396,11 +396,13 @@ public struct OpenCLBackend: Backend {
     /// for a stencil whose sides are all fixed.
     private func boundaryLaunches(_ program: Program, _ writer: CodeWriter, grid: String) {
         var fixed = 0
+        let extentNames = Array(["planes", "rows", "cols"].suffix(program.dimensions))
+        let extents = "\(program.dimensions), (const long[]){ \(extentNames.joined(separator: ", ")) }"
         for fill in program.boundaryEachSweep.statements {
             let (side, kind) = HostCode.sideConstants(fill)
             let values = fill.copies ? grid : "boundary_values[\(fixed)]"
             if !fill.copies { fixed += 1 }
-            writer.line("stcl_boundary_side(&env, boundary_kernel, \(grid), \(values), \(side), \(kind), rows, cols, HALO); /* \(program.sourceName):\(fill.line) \(fill.side!.rawValue) = \(fill.expression) */")
+            writer.line("stcl_boundary_side(&env, boundary_kernel, \(grid), \(values), \(side), \(kind), \(extents), HALO); /* \(program.sourceName):\(fill.line) \(fill.side!.rawValue) = \(fill.expression) */")
         }
     }
 }

@@ -63,23 +63,20 @@ public enum Compilation {
         var detail: String? = nil
         if !supportedDimensions(target).contains(program.dimensions) {
             detail = ""
-        } else if program.fills.contains(where: \.copies) {
-            detail = " with neumann or periodic sides"
-        } else if program.isSystem {
-            detail = " with several updates (a system)"
         }
         if let detail, let error = checked.targetError(target, supported: [2], detail: detail) {
             throw SourceErrors(rendered: error)
         }
     }
 
-    /// The mpi and hybrid targets' 1-D and 3-D layouts (slabs, blocks of a process grid) hold
-    /// neither neumann or periodic sides nor systems yet: a located error, whatever the other
-    /// targets run.
+    /// The mpi and hybrid targets' blocks of a 1-D or 3-D process grid hold neither neumann or
+    /// periodic sides nor systems yet (2-D blocks and 3-D slabs of planes do): a located error,
+    /// whatever the other targets run.
     static func refuseWhatRanksCannotHold(_ checked: CheckedStencil, _ program: Program) throws {
-        guard let layout = program.distribution?.layout, layout != .rowsAndColumns else { return }
-        let detail = program.fills.contains(where: \.copies) ? " with neumann or periodic sides"
-            : program.isSystem ? " with several updates (a system)" : nil
+        guard program.distribution?.layout == .blocks else { return }
+        let hint = program.dimensions == 3 ? " and decompose grid (decompose rows runs them, in slabs of planes)" : ""
+        let detail = program.fills.contains(where: \.copies) ? " with neumann or periodic sides" + hint
+            : program.isSystem ? " with several updates (a system)" + hint : nil
         if let detail, let error = checked.targetError(program.schedule.target, supported: [2], detail: detail) {
             throw SourceErrors(rendered: error)
         }

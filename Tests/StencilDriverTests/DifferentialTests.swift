@@ -251,13 +251,14 @@ enum Differential {
             for line in program.updated.boundary where line.value.isBoundaryKind {
                 seen.insert(line.value == .neumann ? "neumann" : "periodic")
             }
+            if program.coupled != nil { seen.insert("system") }
             if program.params.contains(where: { $0.text.hasPrefix("-") }) { seen.insert("negative param") }
             seen.insert("halo \(program.halo)")
             if program.extent(program.updated.rows) != program.extent(program.updated.cols) { seen.insert("non-square") }
         }
         for feature in ["+", "-", "*", "/", "abs", "min", "max", "sqrt", "exp", "sin", "cos", "negate", "paren",
                         "read-only grid", "float32", "float64", "steps", "maxdiff", "l2diff", "override",
-                        "negative param", "halo 1", "halo 2", "halo 3", "non-square", "relax", "relax 1", "order redblack", "order redblack with relax", "index value", "init u[i, j]", "boundary u[i, j]", "neumann", "periodic"] {
+                        "negative param", "halo 1", "halo 2", "halo 3", "non-square", "relax", "relax 1", "order redblack", "order redblack with relax", "index value", "init u[i, j]", "boundary u[i, j]", "neumann", "periodic", "system"] {
             #expect(seen.contains(feature), "no generated program has \(feature)")
         }
     }
@@ -469,6 +470,7 @@ struct Shrinker {
         }
         if !p.schedule.isEmpty { with { $0.schedule = [] } }
         if p.redBlack { with { $0.redBlack = false } }
+        if p.coupled != nil { with { $0.coupled = nil } }
         if !p.overrides.isEmpty { with { $0.overrides = [:] } }
         // The update: any proper subexpression in its place, then leaves for subtrees.
         for sub in p.update.subexpressions.dropFirst().sorted(by: { $0.size > $1.size }) {
@@ -492,7 +494,8 @@ struct Shrinker {
             }
         }
         let readGrids = Set(p.update.reads.map(\.0))
-        for k in p.grids.indices.dropFirst() where !readGrids.contains(p.grids[k].name) {
+        // A system's grid indices stay as they are (its second update names grids[coupled.grid]).
+        for k in p.grids.indices.dropFirst() where p.coupled == nil && !readGrids.contains(p.grids[k].name) {
             with { $0.grids.remove(at: k) }
         }
         for (k, param) in p.params.enumerated() where !uses(p, param.name) {
@@ -532,7 +535,7 @@ struct Shrinker {
     }
 
     static func uses(_ p: GenProgram, _ name: String) -> Bool {
-        if p.update.params.contains(name) { return true }
+        if p.update.params.contains(name) || p.coupled?.value.params.contains(name) == true { return true }
         for g in p.grids {
             if g.rows == .param(name) || g.cols == .param(name) { return true }
             if g.initial?.params.contains(name) == true { return true }

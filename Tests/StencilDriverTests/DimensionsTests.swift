@@ -4,7 +4,8 @@
 // reference (Reference.swift, referenceSolveN), openmp (several schedules), opencl (a 1-D or
 // 3-D NDRange) and 3-D mpi and hybrid (slabs of planes, 1 to 4 ranks) bit for bit with serial,
 // the shape in .npy and --json, and what is not supported yet refused with a located error.
-// (1-D and 3-D `decompose grid` on mpi/hybrid: MPIBlocksTests.)
+// (1-D and 3-D `decompose grid` on mpi/hybrid: MPIBlocksTests.) Boundary kinds in 1-D and 3-D:
+// DimensionsTests+Kinds.swift; systems: SystemsTests+Dimensions.swift.
 
 import Foundation
 import StencilDriver
@@ -325,8 +326,10 @@ enum DimensionsVariants {
         return data
     }
 
-    /// A system (several updates) on a 1-D or 3-D grid is a located error for now, on every target.
-    @Test func systemsAreTwoDimensionalForNow() throws {
+    /// A system or a neumann/periodic side in blocks of a 1-D or 3-D process grid is a located
+    /// error (3-D slabs, decompose rows, run them: DimensionsTests+Kinds, SystemsTests+Dimensions).
+    @Test(arguments: [Target.mpi, .hybrid])
+    func distributedKindsAndSystemsRefusedOffSlabs(_ target: Target) throws {
         let variant = DimensionsVariant(name: "system3d", text: """
             stencil system3d {
                 grid u: float32[6, 6, 6]
@@ -338,20 +341,18 @@ enum DimensionsVariants {
             """, solve: { ([], 0, true) })
         let (path, directory) = try variant.file()
         defer { try? FileManager.default.removeItem(at: directory) }
-        for target in [Target.serial, .openmp, .opencl, .mpi] {
-            do {
-                _ = try Compilation.compile(path: path, target: target)
-                Issue.record("a 3-D system compiled for \(target.rawValue)")
-            } catch let error as SourceErrors {
-                #expect(error.rendered.contains("system3d.st:2:20: error: 3-D grids are not yet supported on target \(target.rawValue) with several updates"),
-                        "\(error.rendered)")
-            }
+        var grid = Schedule()
+        grid.decompose = .grid
+        do {
+            _ = try Compilation.compile(path: path, target: target, overrides: grid)
+            Issue.record("a 3-D system compiled for \(target.rawValue) with decompose grid")
+        } catch let error as SourceErrors {
+            #expect(error.rendered.contains("system3d.st:2:20: error: 3-D grids are not yet supported on target \(target.rawValue)"),
+                    "\(error.rendered)")
+            #expect(error.rendered.contains("decompose grid"), "\(error.rendered)")
         }
-    }
-
-    /// Neumann and periodic sides on a 1-D or 3-D grid are a located error for now.
-    @Test func copyingSidesAreTwoDimensionalForNow() throws {
-        let variant = DimensionsVariant(name: "neumann1d", text: """
+        _ = try Compilation.compile(path: path, target: target)  // decompose rows: slabs run it
+        let neumann = DimensionsVariant(name: "neumann1d", text: """
             stencil neumann1d {
                 grid u: float64[20]
                 boundary u {
@@ -362,16 +363,14 @@ enum DimensionsVariants {
                 steps 2
             }
             """, solve: { ([], 0, true) })
-        let (path, directory) = try variant.file()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        for target in [Target.serial, .openmp, .opencl] {
-            do {
-                _ = try Compilation.compile(path: path, target: target)
-                Issue.record("a 1-D neumann side compiled for \(target.rawValue)")
-            } catch let error as SourceErrors {
-                #expect(error.rendered.contains("neumann1d.st:2:20: error: 1-D grids are not yet supported on target \(target.rawValue) with neumann or periodic sides"),
-                        "\(error.rendered)")
-            }
+        let (path1, directory1) = try neumann.file()
+        defer { try? FileManager.default.removeItem(at: directory1) }
+        do {
+            _ = try Compilation.compile(path: path1, target: target)
+            Issue.record("a 1-D grid with a neumann side compiled for \(target.rawValue)")
+        } catch let error as SourceErrors {
+            #expect(error.rendered.contains("neumann1d.st:2:20: error: 1-D grids are not yet supported on target \(target.rawValue) with neumann or periodic sides"),
+                    "\(error.rendered)")
         }
     }
 

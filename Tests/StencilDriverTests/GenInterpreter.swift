@@ -183,12 +183,21 @@ enum GenInterpreter {
             defer { if !p.redBlack { applyBoundary(again, to: &next) } }
             var maxdiff: T = 0
             var sumSquares = 0.0
+            // A system's second grid: its new iterate from the previous one of every grid.
+            let coupledName = p.coupled.map { p.grids[$0.grid].name }
+            var coupledNext = coupledName.map { fields[$0]! } ?? []
+            defer { if let coupledName { fields[coupledName] = coupledNext } }
             for colour in p.redBlack ? [0, 1] : [-1] { // -1: Jacobi, every point (not indented again)
             for i in h..<(rows - h) {
                 for j in h..<(cols - h) where colour < 0 || (i + j) % 2 == colour {
                     point = (i, j)
                     let written = evaluate(p.update) { g, dr, dc in
                         g == name ? u[(i + dr) * cols + j + dc] : fields[g]![(i + dr) * cols + j + dc]
+                    }
+                    if let coupled = p.coupled {
+                        coupledNext[i * cols + j] = evaluate(coupled.value) { g, dr, dc in
+                            g == name ? u[(i + dr) * cols + j + dc] : fields[g]![(i + dr) * cols + j + dc]
+                        }
                     }
                     let old = u[i * cols + j]
                     // relax OMEGA (LANGUAGE.md section 5): OLD + OMEGA * (EXPR - OLD), in that order;
