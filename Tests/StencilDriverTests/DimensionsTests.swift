@@ -393,16 +393,6 @@ enum DimensionsVariants {
         }
     }
 
-    /// `--tile` and `--workgroup` take R x C: on a 1-D or 3-D grid they are an error, not ignored.
-    @Test func sizeFlagsRefusedOffTwoDimensions() throws {
-        var tiled = Schedule()
-        tiled.tile = (rows: 4, cols: 8)
-        #expect(throws: DriverError.self) { try Compilation.compile(path: Repository.stencil("heat3d.st"), target: .openmp, overrides: tiled) }
-        var grouped = Schedule()
-        grouped.workgroup = (rows: 1, cols: 32)
-        #expect(throws: DriverError.self) { try Compilation.compile(path: Repository.stencil("rod.st"), target: .opencl, overrides: grouped) }
-    }
-
     /// The runtime's shape machinery on its own (runtime/tests/shape_check.c).
     @Test func runtimeRecordsTheShape() throws {
         let directory = try temporaryDirectory()

@@ -14,7 +14,7 @@ public func planLoops(_ program: Program) -> Program {
     var scalarOnly: [BuiltinFunction] = []
     for call in calls where [.exp, .sin, .cos].contains(call) && !scalarOnly.contains(call) { scalarOnly.append(call) }
     let vectorization: Vectorization = scalarOnly.isEmpty ? .simd : .compiler
-    let vectorLoop = program.dimensions == 1 ? "the one loop (openmp: omp for simd, the team's loop and the vector loop at once)" : "the column loop"
+    let vectorLoop = program.dimensions == 1 && (schedule.tile == nil || target == .opencl) ? "the one loop (openmp: omp for simd, the team's loop and the vector loop at once)" : "the column loop"
     let vectorReason = scalarOnly.isEmpty
         ? "omp simd on \(vectorLoop): plain contiguous loads and stores, which the C compiler vectorises for the ISA it builds for"
         : "plain column loop without omp simd: \(scalarOnly.map(\.rawValue).joined(separator: ", ")) have no vector form with the same bits"
@@ -22,10 +22,12 @@ public func planLoops(_ program: Program) -> Program {
     var worksharing: String? = nil
     if threaded {
         worksharing = schedule.chunksize.map { "schedule(\(schedule.kind.rawValue), \($0))" } ?? "schedule(\(schedule.kind.rawValue))"
-        if schedule.tileRows != nil { worksharing! += " collapse(2)" }
-        // 3-D: the team shares planes and rows together (the row loop's bounds do not depend on
-        // the plane), so a grid of few planes still keeps every thread busy.
-        if program.dimensions == 3 { worksharing! += " collapse(2)" }
+        // Tiles: the team shares the tiles, every tile loop collapsed into one. 3-D without tiles:
+        // planes and rows together (the row loop's bounds do not depend on the plane), so a grid
+        // of few planes still keeps every thread busy. 1-D: one loop, nothing to collapse.
+        let tiled = schedule.tile != nil && target != .opencl
+        let collapsed = tiled ? program.dimensions : program.dimensions == 3 ? 2 : 1
+        if collapsed > 1 { worksharing! += " collapse(\(collapsed))" }
     }
 
     var kinds: [TemporalKind] = []
@@ -47,7 +49,7 @@ public func planLoops(_ program: Program) -> Program {
         } else {
             kinds.append(.tiles)
             let bandable = target == .openmp && schedule.kind == .static && schedule.chunksize == nil
-                && schedule.tileRows == nil && schedule.numThreads != 1 && !program.isSystem
+                && schedule.tile == nil && schedule.numThreads != 1 && !program.isSystem
             if bandable { kinds.append(.bands) }
             // Tiles only pass the two iterates through to the sweep, which for a system are records
             // of all its grids; bands copy one grid into each thread's scratch grids.
@@ -66,8 +68,7 @@ public func planLoops(_ program: Program) -> Program {
         }
     }
     result.loops = LoopPlan(vectorization: vectorization, vectorizationReason: vectorReason, worksharing: worksharing,
-                            tileRows: target == .opencl ? nil : schedule.tileRows,
-                            tileCols: target == .opencl ? nil : schedule.tileCols,
+                            tile: target == .opencl ? nil : schedule.tile,
                             temporalKinds: kinds, temporalReason: reason, check: check)
     result.loops.colourHalfSweeps = program.redBlack
     result.loops.boundaryEachSweep = !program.boundaryEachSweep.isEmpty
