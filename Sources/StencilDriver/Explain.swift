@@ -11,15 +11,17 @@ public enum Explain {
         var out = "Plan of the sweeps between checks (schedule: temporal \(program.schedule.temporal.rawValue))\n"
         out += "  the code can run: " + (["whole sweeps"] + loops.temporalKinds.map(\.rawValue)).joined(separator: ", ") + "\n"
         out += "  \(loops.temporalReason)\n"
-        if program.dimensions != 2 {
+        if program.dimensions == 1 || loops.temporalKinds.isEmpty && program.dimensions == 3 {
             return out + "  every run: whole sweeps, one after the other (--plan may only say sweeps)\n"
         }
+        // 3-D: the plan cuts the first dimension, planes, as it cuts a 2-D grid's rows.
+        let rows = program.dimensions == 3 ? "planes" : "rows"
         out += "  chosen at run time (the summary and --json say which, and why): a plan `stencilc tune` stored for this\n"
         out += "  program, size, thread count, compiler, flags and CPU; else the cost model of runtime/stencil_sweeps.c:\n"
-        out += "    grids larger than half the last-level cache: tiles of rows that advance many sweeps while in cache\n"
+        out += "    grids larger than half the last-level cache: tiles of \(rows) that advance many sweeps while in cache\n"
         if loops.temporalKinds.contains(.bands) {
-            out += "    grids that fit in the threads' own caches together: bands (each thread its own rows, a barrier\n"
-            out += "    every few sweeps, overlapped rows recomputed in its own scratch grids)\n"
+            out += "    grids that fit in the threads' own caches together: bands (each thread its own \(rows), a barrier\n"
+            out += "    every few sweeps, overlapped \(rows) recomputed in its own scratch grids)\n"
         }
         out += "    otherwise: whole sweeps, which run from the last-level cache at the speed of their arithmetic\n"
         out += "  every plan gives the same bits: each point is computed from exactly the previous sweep's neighbours\n"

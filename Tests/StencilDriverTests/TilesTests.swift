@@ -48,6 +48,55 @@ import StencilIR
         #expect(run.field == serial.field, "\(variant.name) tile \(schedule.tile!): field differs from serial")
     }
 
+    /// Temporal blocking in 3-D (runtime/stencil_sweeps.c cuts the planes as it cuts a 2-D grid's
+    /// rows): tiles and bands of planes, depths that do and do not divide the sweeps, halo 1 and 2,
+    /// steps and until programs, bit for bit with whole serial sweeps.
+    @Test(arguments: [("heat3d.st", ["N=13", "steps_count=9"]), ("laplace3d.st", ["N=11"]),
+                      ("heat3d.st", ["N=17", "steps_count=23"])])
+    func temporalBlockingIn3DMatchesSerial(_ file: String, _ params: [String]) throws {
+        let serial = try runStencil(file, target: .serial, params: params, environment: ["STENCILC_PLAN": "sweeps"])
+        for (plan, kind, threads, target) in [("tiles:4:3", "tiles", 2, Target.openmp), ("tiles:7:5", "tiles", 1, .openmp),
+                                              ("tiles:3:2", "tiles", 1, .serial), ("tiles:16:64", "tiles", 2, .openmp),
+                                              ("bands:5:2", "bands", 2, .openmp), ("bands:3", "bands", 3, .openmp),
+                                              ("bands:9:1", "bands", 2, .openmp)] {
+            var schedule = Schedule()
+            schedule.numThreads = target == .openmp ? threads : nil
+            let run = try runStencil(file, target: target, params: params, schedule: schedule, environment: ["STENCILC_PLAN": plan])
+            let label = "\(file) \(params) \(target.rawValue) plan \(plan), \(threads) threads"
+            #expect((run.summary["plan"] as? [String: Any])?["kind"] as? String == kind, "\(label): not applied")
+            #expect(run.iterations == serial.iterations, "\(label): iterations \(run.iterations) vs serial \(serial.iterations)")
+            #expect(run.field == serial.field, "\(label): field differs from serial")
+        }
+    }
+
+    /// The halo-2 and 27-point variants, blocked in time (red-black runs whole sweeps).
+    @Test(arguments: DimensionsVariants.all.filter { !$0.text.contains("redblack") })
+    func temporalBlockingOfVariantsMatchesSerial(_ variant: DimensionsVariant) throws {
+        let (path, directory) = try variant.file()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let serial = try runStencil(path, target: .serial)
+        guard serial.field.shape.count == 3 else { return }
+        var schedule = Schedule()
+        schedule.numThreads = 2
+        for plan in ["tiles:5:3", "bands:3:2"] {
+            let run = try runStencil(path, target: .openmp, schedule: schedule, environment: ["STENCILC_PLAN": plan])
+            #expect(run.iterations == serial.iterations, "\(variant.name) \(plan)")
+            #expect(run.field == serial.field, "\(variant.name) \(plan): field differs from serial")
+        }
+    }
+
+    /// 3-D openmp carries tiles and bands for the run-time plan, and explain says so; 1-D runs
+    /// whole sweeps and says why.
+    @Test func planRecordsTemporalBlockingIn3D() throws {
+        let heat = try Compilation.compile(path: Repository.stencil("heat3d.st"), target: .openmp)
+        #expect(heat.program.loops.temporalKinds == [.tiles, .bands])
+        #expect(Explain.text(heat.program).contains("tiles of planes that advance many sweeps"), "\(Explain.text(heat.program))")
+        #expect(heat.emitted.source.contains("sizeof(float), 2, rows * cols };"), "the sweeper's row size: a plane")
+        let rod = try Compilation.compile(path: Repository.stencil("rod.st"), target: .openmp)
+        #expect(rod.program.loops.temporalKinds.isEmpty)
+        #expect(rod.program.loops.temporalReason.contains("a 1-D grid is one row"))
+    }
+
     /// The plan records the tiles, the team shares them all (one collapsed loop), and explain
     /// says so.
     @Test func planRecordsTiles() throws {

@@ -33,8 +33,8 @@ public func planLoops(_ program: Program) -> Program {
     var kinds: [TemporalKind] = []
     let reason: String
     switch target {
-    case _ where program.dimensions != 2:
-        reason = "whole sweeps: temporal blocking is 2-D only"
+    case _ where program.dimensions == 1:
+        reason = "whole sweeps: a 1-D grid is one row, and tiles and bands cut the first dimension of a 2-D or 3-D grid"
     case _ where !program.boundaryEachSweep.isEmpty && (target == .serial || target == .openmp):
         reason = "whole sweeps: a neumann or periodic side changes the boundary after every sweep, and tiles and bands advance several sweeps over a boundary that stays as it is"
     case _ where program.redBlack:
