@@ -128,6 +128,20 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
     st_plan plan = { ST_PLAN_SWEEPS, 0, 0, "default", "" };
     if (mode == ST_TEMPORAL_OFF) { plan.reason = "schedule: temporal off"; return plan; }
     if (s->halo < 1) { plan.reason = "no neighbours read"; return plan; }
+    /* A 3-D grid (its plan rows are planes, row_size elements each): a tile of planes advancing
+     * several sweeps holds dozens of planes, far more than a core's own cache, and the team meets
+     * at a barrier every few planes; bands keep each thread on its own planes between barriers.
+     * Measured (docs/performance.md): tiles of planes 2-4x slower than whole sweeps, bands faster. */
+    if (row_elements(s) > s->cols) {
+        if (can_band(s, threads)) {
+            plan = bands_for(s, threads, 0, 0);
+            plan.reason = "a 3-D grid: bands of planes (tiles of planes outgrow the caches)";
+            return plan;
+        }
+        if (mode == ST_TEMPORAL_ON) return tiles_for(s, 0, 0);
+        plan.reason = "a 3-D grid without bands (one thread, or a schedule that rules them out): whole sweeps";
+        return plan;
+    }
     const double grids = (double)s->rows * row_bytes(s, s->arrays);
     const double llc = cache_bytes(0, 8.0 * 1024 * 1024), l2 = cache_bytes(2, 512.0 * 1024);
     /* Past half the last-level cache the grids share it with the other cores' data and with the

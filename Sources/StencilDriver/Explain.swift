@@ -18,6 +18,14 @@ public enum Explain {
         let rows = program.dimensions == 3 ? "planes" : "rows"
         out += "  chosen at run time (the summary and --json say which, and why): a plan `stencilc tune` stored for this\n"
         out += "  program, size, thread count, compiler, flags and CPU; else the cost model of runtime/stencil_sweeps.c:\n"
+        if program.dimensions == 3 {
+            out += "    a 3-D grid: bands of planes where the team can run them (each thread its own planes, a barrier\n"
+            out += "    every few sweeps, overlapped planes recomputed in its own scratch grids); tiles of planes outgrow\n"
+            out += "    the caches, so only --plan or `temporal on` asks for them\n"
+            out += "    otherwise: whole sweeps\n"
+            out += "  every plan gives the same bits: each point is computed from exactly the previous sweep's neighbours\n"
+            return out
+        }
         out += "    grids larger than half the last-level cache: tiles of \(rows) that advance many sweeps while in cache\n"
         if loops.temporalKinds.contains(.bands) {
             out += "    grids that fit in the threads' own caches together: bands (each thread its own \(rows), a barrier\n"

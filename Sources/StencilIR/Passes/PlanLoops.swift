@@ -31,7 +31,7 @@ public func planLoops(_ program: Program) -> Program {
     }
 
     var kinds: [TemporalKind] = []
-    let reason: String
+    var reason: String
     switch target {
     case _ where program.dimensions == 1:
         reason = "whole sweeps: a 1-D grid is one row, and tiles and bands cut the first dimension of a 2-D or 3-D grid"
@@ -57,6 +57,11 @@ public func planLoops(_ program: Program) -> Program {
                 + (bandable ? "" : program.isSystem ? " (bands keep scratch copies of one grid, and a system updates several)"
                    : target == .serial ? " (bands need a team of threads)"
                    : " (bands need a plain static schedule without chunks or tiles, and 2 or more threads)")
+            // 3-D: the plan's rows are planes. Its cost model bands them and never tiles them by
+            // default (runtime/stencil_sweeps.c, measured in docs/performance.md).
+            if program.dimensions == 3 {
+                reason += "; 3-D: the plan cuts planes, bands by default (tiles of planes outgrow the caches: only with --plan or temporal on)"
+            }
         }
     }
 
