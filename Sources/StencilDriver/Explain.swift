@@ -21,7 +21,7 @@ public enum Explain {
         if program.dimensions == 3 {
             out += "    a 3-D grid: bands of planes where the team can run them (each thread its own planes, a barrier\n"
             out += "    every few sweeps, overlapped planes recomputed in its own scratch grids); tiles of planes outgrow\n"
-            out += "    the caches, so only --plan or `temporal on` asks for them\n"
+            out += "    the caches: only --plan asks for them, or `temporal on` where bands cannot run\n"
             out += "    otherwise: whole sweeps\n"
             out += "  every plan gives the same bits: each point is computed from exactly the previous sweep's neighbours\n"
             return out

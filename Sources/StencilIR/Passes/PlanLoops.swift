@@ -60,7 +60,7 @@ public func planLoops(_ program: Program) -> Program {
             // 3-D: the plan's rows are planes. Its cost model bands them and never tiles them by
             // default (runtime/stencil_sweeps.c, measured in docs/performance.md).
             if program.dimensions == 3 {
-                reason += "; 3-D: the plan cuts planes, bands by default (tiles of planes outgrow the caches: only with --plan or temporal on)"
+                reason += "; 3-D: the plan cuts planes, bands by default (tiles of planes outgrow the caches: only with --plan, or temporal on where bands cannot run)"
             }
         }
     }
