@@ -6,7 +6,8 @@
 // that of the last; the middle dimension of a 3-D grid is swept whole ([HALO, rows - HALO)). A 3-D
 // sweep's plane stride comes in the args record: rows * cols, or an MPI rank's local row length
 // (its slab is stored as planes of rows * cols points plus a halo at each end: the sweep gets
-// buffers that start at the plane's first point).
+// buffers that start at the plane's first point). A rank's block of a 3-D process grid (decompose
+// grid) is swept box by box: its rows come in the args record (`middle_begin`, `middle_end`).
 //
 // Every sweep has the runtime's st_sweep_fn signature (runtime/stencil_sweeps.h), so that the
 // run-time plan's drivers (whole sweeps, tiles, bands) call the program's own update:
@@ -41,6 +42,10 @@ public struct SweepWriter {
     var dimensions: Int { program.dimensions }
     var row: String { indices[dimensions == 3 ? 1 : 0] }
     var col: String { indices[dimensions - 1] }
+    /// A 3-D grid held in blocks of a process grid by MPI ranks (PlanDistribution): a sweep's
+    /// rows are those of the box it is given (`middle_begin`, `middle_end` in the args record,
+    /// which the rank's sweep_box sets), not all of them.
+    var sweepsBoxRows: Bool { program.distribution?.layout == .blocks && dimensions == 3 }
     var readsOwnGrid: Bool { program.update.value.reads.contains { $0.grid == program.update.grid } }
 
     /// An MPI rank's sweep whose update uses the index names: the loop indices are local, so
@@ -57,7 +62,10 @@ public struct SweepWriter {
         var dialect = CDialect(elementType: program.elementType,
                                read: { grid, offsets in "\(names[grid])[\(CExprPrinter.flatIndex(indices, offsets))]" },
                                param: { names[$0] })
-        if offsetsIndices && dimensions == 3 {
+        if offsetsIndices && sweepsBoxRows {
+            let offsets = ["plane_offset", "row_offset", "col_offset"]
+            dialect.index = { "\(indices[$0]) + \(offsets[$0])" }  // blocks: every index is local
+        } else if offsetsIndices && dimensions == 3 {
             dialect.index = { $0 == 0 ? "\(indices[0]) + row_offset" : indices[$0] }  // slabs: planes are local
         } else if offsetsIndices {
             dialect.index = { $0 == 0 ? "\(row) + row_offset" : "\(col) + col_offset" }
@@ -74,9 +82,13 @@ public struct SweepWriter {
     public func functions() {
         writer.comment("What a sweep reads besides its two buffers.")
         writer.block("typedef struct", trailer: " sweep_args;") {
-            if dimensions == 3 { writer.line("long rows, cols, plane; /* the extents of the last two dimensions; the plane stride */") }
+            if sweepsBoxRows {
+                writer.line("long cols, plane; /* the row and plane strides of the rank's block */")
+                writer.line("long middle_begin, middle_end; /* the rows of the box swept */")
+            } else if dimensions == 3 { writer.line("long rows, cols, plane; /* the extents of the last two dimensions; the plane stride */") }
             else { writer.line("long cols; /* row length */") }
-            if offsetsIndices { writer.line("long row_offset, col_offset; /* global index of local index 0 */") }
+            if offsetsIndices && sweepsBoxRows { writer.line("long plane_offset, row_offset, col_offset; /* global index of local index 0 */") }
+            else if offsetsIndices { writer.line("long row_offset, col_offset; /* global index of local index 0 */") }
             if program.redBlack { writer.line("long parity; /* (global row + global col) - (local row + local col), mod 2: the colour of a point comes from its global indices */") }
             for other in program.readOnlyGrids { writer.line("const \(scalar) *\(names[other.name]);") }
             for param in program.updateParams { writer.line("\(scalar) \(names[param]);") }
@@ -122,7 +134,11 @@ public struct SweepWriter {
         extents()
         if offsetsIndices {
             let used = program.update.value.indexDimensions
-            if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
+            if sweepsBoxRows {
+                for (axis, offset) in ["plane_offset", "row_offset", "col_offset"].enumerated() where used.contains(axis) {
+                    writer.line("const long \(offset) = extra->\(offset);")
+                }
+            } else if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
             if used.contains(1) && dimensions == 2 { writer.line("const long col_offset = extra->col_offset;") }
         }
         if readsOwnGrid || readsOld { writer.line("const \(scalar) *restrict \(grid) = in;") } else { writer.line("(void)in;") }
@@ -253,7 +269,11 @@ public struct SweepWriter {
         extents()
         if offsetsIndices { // an MPI rank's global offsets, where the update uses the index names
             let used = program.update.value.indexDimensions
-            if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
+            if sweepsBoxRows {
+                for (axis, offset) in ["plane_offset", "row_offset", "col_offset"].enumerated() where used.contains(axis) {
+                    writer.line("const long \(offset) = extra->\(offset);")
+                }
+            } else if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
             if used.contains(1) && dimensions == 2 { writer.line("const long col_offset = extra->col_offset;") }
         }
         writer.line("const long parity = extra->parity;")
@@ -286,7 +306,10 @@ public struct SweepWriter {
         switch dimensions {
         case 1: return [("row_begin", "row_end")]
         case 2: return [("row_begin", "row_end"), ("col_begin", "col_end")]
-        default: return [("row_begin", "row_end"), ("HALO", "rows - HALO"), ("col_begin", "col_end")]
+        default:
+            // A rank's block of a 3-D process grid sweeps the rows of the box it is given.
+            let middle = sweepsBoxRows ? ("extra->middle_begin", "extra->middle_end") : ("HALO", "rows - HALO")
+            return [("row_begin", "row_end"), middle, ("col_begin", "col_end")]
         }
     }
 
@@ -350,7 +373,9 @@ public struct SweepWriter {
         switch dimensions {
         case 1: writer.line("(void)extra; (void)col_begin; (void)col_end; /* 1-D: the row range is the one dimension's */")
         case 2: writer.line("const long cols = extra->cols;")
-        default: writer.line("const long rows = extra->rows, cols = extra->cols, plane = extra->plane;")
+        default:
+            if sweepsBoxRows { writer.line("const long cols = extra->cols, plane = extra->plane;") }
+            else { writer.line("const long rows = extra->rows, cols = extra->cols, plane = extra->plane;") }
         }
     }
 
@@ -359,7 +384,11 @@ public struct SweepWriter {
     public func argsDeclaration(cols: String, parity: String = "0") -> String {
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
         var fields = dimensions == 3 ? [".rows = rows, .cols = cols, .plane = \(cols == "cols" ? "rows * cols" : cols)"] : [".cols = \(cols)"]
-        if offsetsIndices {
+        if sweepsBoxRows { fields = [".cols = decomp.local[2], .plane = decomp.local[1] * decomp.local[2]"] }
+        if offsetsIndices && program.distribution?.layout == .blocks {
+            let offsets = dimensions == 1 ? ["row_offset"] : ["plane_offset", "row_offset", "col_offset"]
+            fields.append(offsets.enumerated().map { ".\($1) = decomp.lo[\($0)] - HALO" }.joined(separator: ", "))
+        } else if offsetsIndices {
             fields.append(dimensions == 3 ? ".row_offset = decomp.r0 - HALO" : ".row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO")
         }
         if program.redBlack { fields.append(".parity = \(parity)") }

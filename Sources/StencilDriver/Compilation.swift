@@ -44,6 +44,7 @@ public enum Compilation {
                              observe: ((String, Program) -> Void)? = nil) throws -> Program {
         let program = PassPipeline.run(checked, target: target, overrides: overrides, observe: observe)
         try refuseWhatIsTwoDimensionalOnly(checked, program, overrides: overrides)
+        try refuseWhatRanksCannotHold(checked, program)
         if program.schedule.kind == .auto && program.schedule.chunksize != nil {
             throw DriverError("--chunksize cannot be combined with schedule auto (OpenMP leaves auto's chunks to the runtime)")
         }
@@ -80,19 +81,29 @@ public enum Compilation {
             detail = " with neumann or periodic sides"
         } else if program.isSystem {
             detail = " with several updates (a system)"
-        } else if (target == .mpi || target == .hybrid) && program.schedule.decompose == .grid {
-            detail = " with decompose grid (decompose rows splits the planes into slabs)"
         }
         if let detail, let error = checked.targetError(target, supported: [2], detail: detail) {
             throw SourceErrors(rendered: error)
         }
     }
 
-    /// The grid dimensions a target runs: 1-D and 3-D on serial, openmp and opencl; mpi and
-    /// hybrid run 2-D grids and 3-D ones in slabs of planes (decompose rows; lower refuses
-    /// decompose grid with a located error), not 1-D ones yet.
+    /// The mpi and hybrid targets' 1-D and 3-D layouts (slabs, blocks of a process grid) hold
+    /// neither neumann or periodic sides nor systems yet: a located error, whatever the other
+    /// targets run.
+    static func refuseWhatRanksCannotHold(_ checked: CheckedStencil, _ program: Program) throws {
+        guard let layout = program.distribution?.layout, layout != .rowsAndColumns else { return }
+        let detail = program.fills.contains(where: \.copies) ? " with neumann or periodic sides"
+            : program.isSystem ? " with several updates (a system)" : nil
+        if let detail, let error = checked.targetError(program.schedule.target, supported: [2], detail: detail) {
+            throw SourceErrors(rendered: error)
+        }
+    }
+
+    /// The grid dimensions a target runs: every target runs 1-D, 2-D and 3-D grids (mpi and
+    /// hybrid: 3-D in slabs of planes or blocks of a 3-D process grid, 1-D in blocks of the one
+    /// dimension; PlanDistribution).
     public static func supportedDimensions(_ target: Target) -> Set<Int> {
-        target == .mpi || target == .hybrid ? [2, 3] : [1, 2, 3]
+        [1, 2, 3]
     }
 
     /// The backend's output for a lowered program.

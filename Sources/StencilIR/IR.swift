@@ -244,6 +244,8 @@ public struct Program: Sendable {
     public var boundaryEachSweep: BoundaryPlan = BoundaryPlan(statements: [], reason: "not planned yet")
     /// Data-sharing of the sweep's variables (ClassifyVariables).
     public var variables: [ClassifiedVariable] = []
+    /// How the mpi and hybrid targets hold the grid over ranks, nil on the others (PlanDistribution).
+    public var distribution: DistributionPlan? = nil
     /// The loop-level plan every CPU backend prints (PlanLoops).
     public var loops = LoopPlan(vectorization: .compiler, vectorizationReason: "not planned yet", worksharing: nil,
                                 tile: nil, temporalKinds: [], temporalReason: "not planned yet", check: nil)

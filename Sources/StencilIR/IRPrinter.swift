@@ -108,6 +108,9 @@ public enum IRPrinter {
         if let workgroup = s.workgroup { schedule += ", workgroup \(sizes(workgroup))" }
         if s.target == .mpi || s.target == .hybrid { schedule += ", ranks \(s.ranks), decompose \(s.decompose.rawValue)" }
         out += schedule + "\n"
+        if let d = p.distribution {
+            out += "  distribute \(d.layout.rawValue), halo exchange \(d.exchangesDiagonals ? "faces, edges and corners" : "faces")  -- \(d.reason)\n"
+        }
         for variable in p.variables {
             out += "  var \(variable.name): \(variable.sharing.rawValue)  -- \(variable.why)\n"
         }

@@ -3,8 +3,8 @@
 // per dimension, a 27-point stencil, positions, red-black) on serial against the independent
 // reference (Reference.swift, referenceSolveN), openmp (several schedules), opencl (a 1-D or
 // 3-D NDRange) and 3-D mpi and hybrid (slabs of planes, 1 to 4 ranks) bit for bit with serial,
-// the shape in .npy and --json, and what is not supported yet (1-D on mpi/hybrid, 3-D with
-// decompose grid) refused with a located error.
+// the shape in .npy and --json, and what is not supported yet refused with a located error.
+// (1-D and 3-D `decompose grid` on mpi/hybrid: MPIBlocksTests.)
 
 import Foundation
 import StencilDriver
@@ -323,24 +323,6 @@ enum DimensionsVariants {
         data.append(contentsOf: Array(header.utf8))
         for _ in 0..<shape.reduce(1, *) { withUnsafeBytes(of: fill.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
         return data
-    }
-
-    /// What mpi and hybrid do not run yet (1-D grids; 3-D with decompose grid) is a located
-    /// error, not wrong code.
-    @Test(arguments: [Target.mpi, .hybrid])
-    func distributedTargetsRefuseWhatTheyCannotRun(_ target: Target) throws {
-        var grid = Schedule()
-        grid.decompose = .grid
-        for (file, schedule, message) in [("rod.st", Schedule(), "1-D grids are not yet supported on target \(target.rawValue)"),
-                                          ("heat3d.st", grid, "3-D grids are not yet supported on target \(target.rawValue) with decompose grid")] {
-            do {
-                _ = try Compilation.compile(path: Repository.stencil(file), target: target, overrides: schedule)
-                Issue.record("\(file) on \(target.rawValue) compiled")
-            } catch let error as SourceErrors {
-                #expect(error.rendered.contains("\(file):10:20: error: \(message)"), "\(error.rendered)")
-                #expect(error.rendered.contains("^~"))
-            }
-        }
     }
 
     /// A system (several updates) on a 1-D or 3-D grid is a located error for now, on every target.

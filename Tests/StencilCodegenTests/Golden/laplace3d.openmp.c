@@ -31,7 +31,7 @@ typedef struct {
 static double maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
-/* laplace3d.st:19  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */
+/* laplace3d.st:21  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */
 static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
     const long rows = extra->rows, cols = extra->cols, plane = extra->plane;
@@ -87,7 +87,7 @@ static void sweep_maxdiff(const void *args, long row_begin, long row_end, long c
 
 static int stencil_main(int argc, char **argv) {
     st_param params[] = {
-        { "N", ST_INTEGER, 48 }, /* laplace3d.st:6 */
+        { "N", ST_INTEGER, 48 }, /* laplace3d.st:8 */
     };
     st_options options;
     st_parse_args(argc, argv, params, 1, &options);
@@ -107,7 +107,7 @@ static int stencil_main(int argc, char **argv) {
     void *buffer[2] = { st_alloc_grid(planes * rows, cols, sizeof(double)), st_alloc_grid(planes * rows, cols, sizeof(double)) };
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
-        /* laplace3d.st:17 init u = 0 */
+        /* laplace3d.st:19 init u = 0 */
         for (long k_ = 0; k_ < planes; ++k_) {
             for (long i = 0; i < rows; ++i) {
                 for (long j = 0; j < cols; ++j) {
@@ -116,7 +116,7 @@ static int stencil_main(int argc, char **argv) {
             }
         }
         st_read_input(&options, "u", buffer[k], planes * rows, cols, sizeof(double)); /* --input u=FILE.npy */
-        /* laplace3d.st:10 front = 0 */
+        /* laplace3d.st:12 front = 0 */
         for (long k_ = 0; k_ < HALO; ++k_) {
             for (long i = 0; i < rows; ++i) {
                 for (long j = 0; j < cols; ++j) {
@@ -124,7 +124,7 @@ static int stencil_main(int argc, char **argv) {
                 }
             }
         }
-        /* laplace3d.st:11 back = 0 */
+        /* laplace3d.st:13 back = 0 */
         for (long k_ = planes - HALO; k_ < planes; ++k_) {
             for (long i = 0; i < rows; ++i) {
                 for (long j = 0; j < cols; ++j) {
@@ -132,7 +132,7 @@ static int stencil_main(int argc, char **argv) {
                 }
             }
         }
-        /* laplace3d.st:12 bottom = 0 */
+        /* laplace3d.st:14 bottom = 0 */
         for (long k_ = 0; k_ < planes; ++k_) {
             for (long i = rows - HALO; i < rows; ++i) {
                 for (long j = 0; j < cols; ++j) {
@@ -140,7 +140,7 @@ static int stencil_main(int argc, char **argv) {
                 }
             }
         }
-        /* laplace3d.st:13 left = 0 */
+        /* laplace3d.st:15 left = 0 */
         for (long k_ = 0; k_ < planes; ++k_) {
             for (long i = 0; i < rows; ++i) {
                 for (long j = 0; j < HALO; ++j) {
@@ -148,7 +148,7 @@ static int stencil_main(int argc, char **argv) {
                 }
             }
         }
-        /* laplace3d.st:14 right = 0 */
+        /* laplace3d.st:16 right = 0 */
         for (long k_ = 0; k_ < planes; ++k_) {
             for (long i = 0; i < rows; ++i) {
                 for (long j = cols - HALO; j < cols; ++j) {
@@ -156,7 +156,7 @@ static int stencil_main(int argc, char **argv) {
                 }
             }
         }
-        /* laplace3d.st:15 top = 100 */
+        /* laplace3d.st:17 top = 100 */
         for (long k_ = 0; k_ < planes; ++k_) {
             for (long i = 0; i < HALO; ++i) {
                 for (long j = 0; j < cols; ++j) {
