@@ -87,10 +87,12 @@ public struct CPUBackend: Backend {
             writer.line(sweeps.argsDeclaration(cols: "cols"))
             let loops = program.loops
             let alone = loops.hasLoneSweep ? "sweep_alone" : "NULL"
-            writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, \(sweptRows(host)), cols, HALO, sizeof(\(scalar)), \(2 * program.updates.count + program.readOnlyGrids.count) };")
+            // The elements in one of the run-time plan's rows: a row; in 3-D a plane (rows * cols).
+            let rowSize = program.dimensions == 3 ? "rows * cols" : "cols"
+            writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, \(sweptRows(host)), cols, HALO, sizeof(\(scalar)), \(2 * program.updates.count + program.readOnlyGrids.count), \(rowSize) };")
             let mode = "ST_TEMPORAL_" + program.schedule.temporal.rawValue.uppercased()
             let team = openMP ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
-            if program.dimensions != 2 {
+            if program.dimensions == 1 {
                 writer.comment("Whole sweeps only (--plan may only say sweeps); the sweeper's rows are the first dimension's extent.")
                 writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"\(program.loops.temporalReason)\");")
             } else if program.redBlack {

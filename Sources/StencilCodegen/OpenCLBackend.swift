@@ -172,10 +172,13 @@ public struct OpenCLBackend: Backend {
         let sweepKernels = kernels.norm == nil ? "sweep_kernel" : "sweep_kernel, check_kernel"
         let sweepCount = kernels.norm == nil ? 1 : 2
         writer.line("const cl_kernel sweep_kernels[] = { \(sweepKernels) };")
-        if let rows = program.schedule.workgroupRows, let cols = program.schedule.workgroupCols {
+        if let sizes = program.schedule.workgroup, let cols = sizes.last {
+            // One size per dimension (checked); a 1-D NDRange is one row of work-groups and a 3-D
+            // one's work-groups are one plane deep (the front end refuses others).
+            let rows = sizes.count == 2 ? sizes[0] : sizes.count == 3 ? sizes[1] : 1
             writer.line("const stcl_workgroup wg = { \(rows), \(cols) };")
             let localBytes = kernels.norm == nil ? "0" : "norm_size"
-            writer.line("stcl_check_workgroup(&env, sweep_kernels, \(sweepCount), wg, \(localBytes), \"workgroup \(rows) x \(cols) of the schedule\");")
+            writer.line("stcl_check_workgroup(&env, sweep_kernels, \(sweepCount), wg, \(localBytes), \"workgroup \(IRPrinter.sizes(sizes)) of the schedule\");")
         } else {
             writer.line("const stcl_workgroup wg = stcl_default_workgroup(&env, sweep_kernels, \(sweepCount), interior_rows, interior_cols);")
         }

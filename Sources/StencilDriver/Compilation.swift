@@ -51,14 +51,28 @@ public enum Compilation {
         return program
     }
 
-    /// 1-D and 3-D grids: what is not supported yet (a target, a decomposition, systems,
-    /// neumann/periodic sides, tile sizes) is a located error (or, for a flag, a plain one), never
-    /// wrong code.
-    static func refuseWhatIsTwoDimensionalOnly(_ checked: CheckedStencil, _ program: Program, overrides: Schedule) throws {
-        guard program.dimensions != 2 else { return }
-        if overrides.tile != nil || overrides.workgroup != nil {
-            throw DriverError("--\(overrides.tile != nil ? "tile" : "workgroup") takes one size per dimension, and only ROWSxCOLS is read today: it is for 2-D grids only (\(checked.name) is \(program.dimensions)-D)")
+    /// `--tile` and `--workgroup` take one size per dimension, as the schedule block's lines do
+    /// (Sema checks those, with a location).
+    static func checkSizeFlags(_ checked: CheckedStencil, _ program: Program, overrides: Schedule) throws {
+        let d = program.dimensions
+        for (flag, sizes) in [("--tile", overrides.tile), ("--workgroup", overrides.workgroup)] {
+            guard let sizes else { continue }
+            let written = sizes.map(String.init).joined(separator: "x")
+            if sizes.count != d {
+                let example = ["N", "ROWSxCOLS", "PLANESxROWSxCOLS"][d - 1]
+                throw DriverError("\(flag) takes one size per dimension: \(d) for \(checked.name), a \(d)-D grid (\(example)); got \(sizes.count) (\(written))")
+            }
+            if flag == "--workgroup" && d == 3 && sizes[0] != 1 {
+                throw DriverError("--workgroup \(written): the work-groups of a 3-D grid are one plane deep for now (1xROWSxCOLS)")
+            }
         }
+    }
+
+    /// 1-D and 3-D grids: what is not supported yet (a target, a decomposition, systems,
+    /// neumann/periodic sides) is a located error, never wrong code.
+    static func refuseWhatIsTwoDimensionalOnly(_ checked: CheckedStencil, _ program: Program, overrides: Schedule) throws {
+        try checkSizeFlags(checked, program, overrides: overrides)
+        guard program.dimensions != 2 else { return }
         let target = program.schedule.target
         var detail: String? = nil
         if !supportedDimensions(target).contains(program.dimensions) {

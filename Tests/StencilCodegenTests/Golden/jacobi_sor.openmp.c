@@ -155,7 +155,7 @@ static int stencil_main(int argc, char **argv) {
         st_fill_f64(buffer[k], rows, cols, rows - HALO, rows, 0, cols, 0.0); /* jacobi_sor.st:21 bottom = 0 */
     }
     const sweep_args args = { .cols = cols, .parity = 0, .N = (double)N };
-    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(double), 2 };
+    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(double), 2, cols };
     /* Red-black order runs whole iterations, red then black half-sweep (--plan may only say sweeps). */
     const st_plan plan = st_whole_sweeps_plan(options.plan, "red-black order: each half-sweep reads the whole of the one before it");
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
