@@ -43,7 +43,7 @@ public enum Compilation {
     public static func lower(_ checked: CheckedStencil, target: Target?, overrides: Schedule,
                              observe: ((String, Program) -> Void)? = nil) throws -> Program {
         let program = PassPipeline.run(checked, target: target, overrides: overrides, observe: observe)
-        try refuseWhatIsTwoDimensionalOnly(checked, program, overrides: overrides)
+        try refuseWhatTheTargetCannotRun(checked, program, overrides: overrides)
         try refuseWhatRanksCannotHold(checked, program)
         if program.schedule.kind == .auto && program.schedule.chunksize != nil {
             throw DriverError("--chunksize cannot be combined with schedule auto (OpenMP leaves auto's chunks to the runtime)")
@@ -68,17 +68,13 @@ public enum Compilation {
         }
     }
 
-    /// 1-D and 3-D grids: what is not supported yet (a target, a decomposition, systems,
-    /// neumann/periodic sides) is a located error, never wrong code.
-    static func refuseWhatIsTwoDimensionalOnly(_ checked: CheckedStencil, _ program: Program, overrides: Schedule) throws {
+    /// A target that does not run the grid's dimensions (none today: `supportedDimensions`) is a
+    /// located error, never wrong code; so are size flags of the wrong count.
+    static func refuseWhatTheTargetCannotRun(_ checked: CheckedStencil, _ program: Program, overrides: Schedule) throws {
         try checkSizeFlags(checked, program, overrides: overrides)
-        guard program.dimensions != 2 else { return }
         let target = program.schedule.target
-        var detail: String? = nil
-        if !supportedDimensions(target).contains(program.dimensions) {
-            detail = ""
-        }
-        if let detail, let error = checked.targetError(target, supported: [2], detail: detail) {
+        if !supportedDimensions(target).contains(program.dimensions),
+           let error = checked.targetError(target, supported: supportedDimensions(target)) {
             throw SourceErrors(rendered: error)
         }
     }
