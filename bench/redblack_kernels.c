@@ -118,6 +118,19 @@ static void fused(long rb, long re, long cb, long ce, T *u) {
   rowc(1, re - 1, cb, ce, u);
   }
 }
+/* bands: the fused pass with the team: each thread's contiguous band of rows [b, e), red row r
+ * then black row r-1, except the band's first and last black rows (they read the neighbouring
+ * bands' red rows), which run after a barrier. */
+static void bands(long rb, long re, long cb, long ce, T *u) {
+  const long team = omp_get_num_threads(), t = omp_get_thread_num(), n = re - rb;
+  const long b = rb + n * t / team, e = rb + n * (t + 1) / team;
+  if (b < e) rowc(0, b, cb, ce, u);
+  for (long i = b + 1; i < e; ++i) { rowc(0, i, cb, ce, u); if (i - 1 > b) rowc(1, i - 1, cb, ce, u); }
+  #pragma omp barrier
+  if (b < e) rowc(1, b, cb, ce, u);
+  if (e - 1 > b) rowc(1, e - 1, cb, ce, u);
+  #pragma omp barrier
+}
 static void temprow(int colour, long rb, long re, long cb, long ce, T *u) {
   T tmp[8192];
   #pragma omp for schedule(static)
@@ -175,10 +188,11 @@ static void iteration(int which, long rows, T *a, T *b, int it) {
     case 7: pairst(0,1,rows-1,1,cols-1,a); pairst(1,1,rows-1,1,cols-1,a); break;
     case 8: fused(1,rows-1,1,cols-1,a); break;
     case 9: vecx(0,1,rows-1,1,cols-1,a); vecx(1,1,rows-1,1,cols-1,a); break;
+    case 10: bands(1,rows-1,1,cols-1,a); break;
   }
 }
-static const char *names[] = { "jacobi", "stride2", "select", "temprow", "select2", "rowblend", "pairs", "pairstmp", "fused", "vecx" };
-enum { KERNELS = 10 };
+static const char *names[] = { "jacobi", "stride2", "select", "temprow", "select2", "rowblend", "pairs", "pairstmp", "fused", "vecx", "bands" };
+enum { KERNELS = 11 };
 static double run(int which, long n, int iters, T *a, T *b) {
   double t0 = 0, t1 = 0;
   #pragma omp parallel

@@ -204,23 +204,26 @@ public struct SweepWriter {
     /// for`'s barrier); mpi/hybrid call the halves one by one, with a halo exchange before each.
     func redBlackFunctions() {
         let value = CExprPrinter.print(hoisted.value, dialect)
-        for (colour, name) in Self.colours.enumerated() {
-            writer.comment("The \(name) half-sweep: points with (global row + col) \(colour == 0 ? "even" : "odd"), in place, every other column.")
-            writer.block("static void sweep_\(name)\(Self.signature)") {
-                unpackInPlace()
-                hoistedLocals()
-                colourLoopNest(colour: colour, worksharing: loops.worksharing, simd: loops.vectorization == .simd ? "" : nil) { point in
-                    writer.line("\(grid)[\(point)] = \(value);")
-                }
-            }
-            writer.blank()
-        }
+        let update = { (point: String) in writer.line("\(grid)[\(point)] = \(value);") }
         // mpi/hybrid call the half-sweeps themselves, a halo exchange before each.
         let wholeIterations = program.schedule.target == .serial || program.schedule.target == .openmp
-        if wholeIterations {
-            writer.comment("One red-black iteration: the red half-sweep, then the black one.")
-            writer.block("static void sweep\(Self.signature)") {
-                for name in Self.colours { writer.line("sweep_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+        if wholeIterations && loops.colourPlan == .fused {
+            fusedIteration(update)
+        } else {
+            for (colour, name) in Self.colours.enumerated() {
+                writer.comment("The \(name) half-sweep: points with (global row + col) \(colour == 0 ? "even" : "odd"), in place, every other column.")
+                writer.block("static void sweep_\(name)\(Self.signature)") {
+                    unpackInPlace()
+                    hoistedLocals()
+                    colourLoopNest(colour: colour, worksharing: loops.worksharing, simd: loops.vectorization == .simd ? "" : nil, body: update)
+                }
+                writer.blank()
+            }
+            if wholeIterations {
+                writer.comment("One red-black iteration: the red half-sweep, then the black one.")
+                writer.block("static void sweep\(Self.signature)") {
+                    for name in Self.colours { writer.line("sweep_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+                }
             }
         }
         guard let check = loops.check else { return }
@@ -232,9 +235,9 @@ public struct SweepWriter {
                 unpackInPlace()
                 hoistedLocals()
                 colourLoopNest(colour: colour, worksharing: loops.worksharing.map { "\($0) \(reductions)" },
-                               simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
+                               simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil, body: { point in
                     checkPoint(check, value: value, point: point, into: grid)
-                }
+                })
             }
         }
         // With neumann or periodic sides the iteration loop calls the halves itself, the boundary
@@ -244,6 +247,42 @@ public struct SweepWriter {
         writer.comment("One red-black check iteration: the norm is the change over both half-sweeps (each point changes once).")
         writer.block("static void \(check.function)\(Self.signature)") {
             for name in Self.colours { writer.line("\(check.function)_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+        }
+    }
+
+    /// The loop plan's fused red-black iteration (ColourPlan.fused): one pass over the grid, red
+    /// row r then black row r - HALO, in each thread's own band of rows (planes in 3-D); the
+    /// black rows within HALO of the band's edges after a barrier.
+    func fusedIteration(_ update: (String) -> Void) {
+        let threaded = loops.worksharing != nil
+        let (rows, row) = dimensions == 3 ? ("planes", "plane") : ("rows", "row")
+        let simd: String? = loops.vectorization == .simd ? "" : nil
+        writer.comment("One red-black iteration in one pass over memory (loop plan: colour-plan fused): red \(row) wave, then black \(row) wave - HALO, whose red neighbours (\(rows) wave - 2 * HALO to wave) are all new by then and whose black neighbours no red \(row) still to come reads. Each point reads what it reads in two half-sweeps: the same bits.")
+        writer.block("static void sweep\(Self.signature)") {
+            unpackInPlace()
+            hoistedLocals()
+            if threaded {
+                writer.comment("This thread's band: a contiguous block of \(rows), as schedule(static) gives it. The black \(rows) within HALO of its edges read the neighbouring bands' red \(rows), which read them: they wait for the barrier.")
+                writer.line("const long team = omp_get_num_threads(), thread = omp_get_thread_num();")
+                writer.line("const long band_begin = row_begin + (row_end - row_begin) * thread / team;")
+                writer.line("const long band_end = row_begin + (row_end - row_begin) * (thread + 1) / team;")
+            } else {
+                writer.comment("One band of all the \(rows): its first HALO black \(rows) run at the end, with its last HALO.")
+                writer.line("const long band_begin = row_begin, band_end = row_end;")
+            }
+            writer.block("for (long wave = band_begin; wave < band_end; ++wave)") {
+                writer.comment("Red \(row) wave, then black \(row) wave - HALO.")
+                colourLoopNest(colour: 0, worksharing: nil, simd: simd, rows: ("wave", "wave + 1"), body: update)
+                writer.block("if (wave - HALO >= band_begin + HALO)") {
+                    colourLoopNest(colour: 1, worksharing: nil, simd: simd, rows: ("wave - HALO", "wave - HALO + 1"), body: update)
+                }
+            }
+            if threaded { writer.line("#pragma omp barrier /* every band's red \(rows) are new */") }
+            writer.line("const long first_end = band_begin + HALO < band_end ? band_begin + HALO : band_end;")
+            writer.line("const long last_begin = band_end - HALO > first_end ? band_end - HALO : first_end;")
+            colourLoopNest(colour: 1, worksharing: nil, simd: simd, rows: ("band_begin", "first_end"), body: update)
+            colourLoopNest(colour: 1, worksharing: nil, simd: simd, rows: ("last_begin", "band_end"), body: update)
+            if threaded { writer.line("#pragma omp barrier /* the next iteration's red \(rows) read these black ones */") }
         }
     }
 
@@ -265,13 +304,14 @@ public struct SweepWriter {
 
     /// The rows of the rectangle, and in each the columns of one colour: from the first column
     /// of that colour, stepping by 2.
-    func colourLoopNest(colour: Int, worksharing: String?, simd: String?, _ body: (String) -> Void) {
+    func colourLoopNest(colour: Int, worksharing: String?, simd: String?, rows: (String, String) = ("row_begin", "row_end"),
+                        body: (String) -> Void) {
         if dimensions != 2 {
             // The first column of the colour: the parity of the other indices' sum decides it.
             let others = indices.dropLast().joined(separator: " + ")
-            let (begin, end) = dimensions == 1 ? ("row_begin", "row_end") : ("col_begin", "col_end")
+            let (begin, end) = dimensions == 1 ? rows : ("col_begin", "col_end")
             let first = "\(begin) + ((\(others.isEmpty ? "" : others + " + ")\(begin) + parity\(colour == 0 ? "" : " + 1")) & 1)"
-            outerLoops(worksharing: worksharing, simd: simd) { pragma in
+            outerLoops(worksharing: worksharing, simd: simd, rows: rows) { pragma in
                 if let pragma { writer.line(pragma) }
                 writer.block("for (long \(col) = \(first); \(col) < \(end); \(col) += 2)") {
                     body(CExprPrinter.flatIndex(indices, Array(repeating: 0, count: dimensions)))
@@ -295,7 +335,7 @@ public struct SweepWriter {
                 }
             }
         } else {
-            writer.block("for (long \(row) = row_begin; \(row) < row_end; ++\(row))") { columns("col_begin", "col_end") }
+            writer.block("for (long \(row) = \(rows.0); \(row) < \(rows.1); ++\(row))") { columns("col_begin", "col_end") }
         }
     }
 
@@ -335,7 +375,7 @@ public struct SweepWriter {
     /// after the pragma it is given. 3-D: the plane loop (the team's: `omp for`, with the plan's
     /// collapse(2) over planes and rows) and the row loop; the column loop gets `omp simd`. 1-D:
     /// the one loop is both the team's and the vector loop: `omp for simd`.
-    func outerLoops(worksharing: String?, simd: String?, inner: (String?) -> Void) {
+    func outerLoops(worksharing: String?, simd: String?, rows: (String, String) = ("row_begin", "row_end"), inner: (String?) -> Void) {
         let simdPragma = simd.map { "#pragma omp simd" + ($0.isEmpty ? "" : " \($0)") }
         if dimensions == 1 {
             if let worksharing {
@@ -346,7 +386,7 @@ public struct SweepWriter {
             return
         }
         if let worksharing { writer.line("#pragma omp for \(worksharing)") }
-        writer.block("for (long \(indices[0]) = row_begin; \(indices[0]) < row_end; ++\(indices[0]))") {
+        writer.block("for (long \(indices[0]) = \(rows.0); \(indices[0]) < \(rows.1); ++\(indices[0]))") {
             writer.block("for (long \(indices[1]) = HALO; \(indices[1]) < rows - HALO; ++\(indices[1]))") {
                 inner(simdPragma)
             }
