@@ -33,8 +33,8 @@ static double maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
 /* jacobi_sor.st:25  update u[i, j] = u[i, j] + 2 / (1 + sin(3.141592653589793 / (N - 1))) * ((u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) / 4 - u[i, j]) */
-/* The red half-sweep: points with (global row + col) even, in place, every other column. */
-static void sweep_red(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+/* One red-black iteration in one pass over memory (loop plan: colour-plan fused): red row wave, then black row wave - HALO, whose red neighbours (rows wave - 2 * HALO to wave) are all new by then and whose black neighbours no red row still to come reads. Each point reads what it reads in two half-sweeps: the same bits. */
+static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
     const long cols = extra->cols;
     const long parity = extra->parity;
@@ -42,37 +42,43 @@ static void sweep_red(const void *args, long row_begin, long row_end, long col_b
     double *u = out; /* in place: the same grid as `in` */
     const double N = extra->N;
     const double st_invariant_0 = 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))); /* the same at every point */
-    #pragma omp for schedule(static)
-    for (long i = row_begin; i < row_end; ++i) {
-        #pragma omp simd
-        for (long j = col_begin + ((i + col_begin + parity) & 1); j < col_end; j += 2) {
-            u[i * cols + j] = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
+    /* This thread's band: a contiguous block of rows, as schedule(static) gives it. The black rows within HALO of its edges read the neighbouring bands' red rows, which read them: they wait for the barrier. */
+    const long team = omp_get_num_threads(), thread = omp_get_thread_num();
+    const long band_begin = row_begin + (row_end - row_begin) * thread / team;
+    const long band_end = row_begin + (row_end - row_begin) * (thread + 1) / team;
+    for (long wave = band_begin; wave < band_end; ++wave) {
+        /* Red row wave, then black row wave - HALO. */
+        for (long i = wave; i < wave + 1; ++i) {
+            #pragma omp simd
+            for (long j = col_begin + ((i + col_begin + parity) & 1); j < col_end; j += 2) {
+                u[i * cols + j] = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
+            }
+        }
+        if (wave - HALO >= band_begin + HALO) {
+            for (long i = wave - HALO; i < wave - HALO + 1; ++i) {
+                #pragma omp simd
+                for (long j = col_begin + ((i + col_begin + parity + 1) & 1); j < col_end; j += 2) {
+                    u[i * cols + j] = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
+                }
+            }
         }
     }
-}
-
-/* The black half-sweep: points with (global row + col) odd, in place, every other column. */
-static void sweep_black(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
-    const sweep_args *extra = args;
-    const long cols = extra->cols;
-    const long parity = extra->parity;
-    (void)in;
-    double *u = out; /* in place: the same grid as `in` */
-    const double N = extra->N;
-    const double st_invariant_0 = 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))); /* the same at every point */
-    #pragma omp for schedule(static)
-    for (long i = row_begin; i < row_end; ++i) {
+    #pragma omp barrier /* every band's red rows are new */
+    const long first_end = band_begin + HALO < band_end ? band_begin + HALO : band_end;
+    const long last_begin = band_end - HALO > first_end ? band_end - HALO : first_end;
+    for (long i = band_begin; i < first_end; ++i) {
         #pragma omp simd
         for (long j = col_begin + ((i + col_begin + parity + 1) & 1); j < col_end; j += 2) {
             u[i * cols + j] = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
         }
     }
-}
-
-/* One red-black iteration: the red half-sweep, then the black one. */
-static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
-    sweep_red(args, row_begin, row_end, col_begin, col_end, in, out);
-    sweep_black(args, row_begin, row_end, col_begin, col_end, in, out);
+    for (long i = last_begin; i < band_end; ++i) {
+        #pragma omp simd
+        for (long j = col_begin + ((i + col_begin + parity + 1) & 1); j < col_end; j += 2) {
+            u[i * cols + j] = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
+        }
+    }
+    #pragma omp barrier /* the next iteration's red rows read these black ones */
 }
 
 /* The red half-sweep, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
