@@ -19,6 +19,10 @@
  *   8 fused     red row r then black row r-1 in one pass (a wavefront; one thread)
  *   9 vecx      per-vector code in registers (GCC vector extensions, 8 lanes): deinterleave,
  *               update, re-interleave with the other colour, whole-vector stores
+ *  10 bands     the fused pass with the team, as stencilc's loop plan `colour-plan fused` emits
+ *               it: each thread's band, red row r then black row r-1, band edges after a barrier
+ *  11 split     the colour-split layout: red and black points in arrays of their own, each
+ *               half-sweep a unit-stride loop (conversions before and after, not timed)
  * Build and run (2 threads; a kernel's time is per red-black iteration):
  *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp bench/redblack_kernels.c -o rbk
  *   (-Wno-psabi at -march levels without AVX: vecx passes 32-byte vectors)
