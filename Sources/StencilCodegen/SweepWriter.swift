@@ -78,6 +78,10 @@ public struct SweepWriter {
             else { writer.line("long cols; /* row length */") }
             if offsetsIndices { writer.line("long row_offset, col_offset; /* global index of local index 0 */") }
             if program.redBlack { writer.line("long parity; /* (global row + global col) - (local row + local col), mod 2: the colour of a point comes from its global indices */") }
+            if loops.colourPlan == .split {
+                writer.line("\(scalar) *red, *black; /* the colour-split layout: the grid's points by colour */")
+                writer.line("long half; /* the split arrays' row length, (cols + 1) / 2 */")
+            }
             for other in program.readOnlyGrids { writer.line("const \(scalar) *\(names[other.name]);") }
             for param in program.updateParams { writer.line("\(scalar) \(names[param]);") }
         }
@@ -207,6 +211,10 @@ public struct SweepWriter {
         let update = { (point: String) in writer.line("\(grid)[\(point)] = \(value);") }
         // mpi/hybrid call the half-sweeps themselves, a halo exchange before each.
         let wholeIterations = program.schedule.target == .serial || program.schedule.target == .openmp
+        if wholeIterations && loops.colourPlan == .split {
+            splitFunctions()
+            return
+        }
         if wholeIterations && loops.colourPlan == .fused {
             fusedIteration(update)
         } else {
@@ -412,6 +420,7 @@ public struct SweepWriter {
             fields.append(dimensions == 3 ? ".row_offset = decomp.r0 - HALO" : ".row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO")
         }
         if program.redBlack { fields.append(".parity = \(parity)") }
+        if loops.colourPlan == .split { fields.append(".red = red, .black = black, .half = half") }
         for other in program.readOnlyGrids { fields.append(".\(names[other.name]) = \(names[other.name])") }
         for param in program.updateParams {
             let value = integers.contains(param) || program.elementType == .float32 ? "(\(scalar))\(names[param])" : names[param]

@@ -31,6 +31,11 @@ public enum ColourPlan: String, Hashable, Sendable {
     /// r - HALO (whose red neighbours are all new by then); the black rows within HALO of the
     /// band's edges read a neighbouring band's red rows and run after a barrier.
     case fused
+    /// The colour-split layout (2-D): between the fills and the output the grid is kept as two
+    /// arrays, red and black, each row holding that colour's points in column order, so each
+    /// half-sweep is a unit-stride loop over the other colour's array (shifted by a row, or by
+    /// the row's parity for the left and right neighbours).
+    case split
 }
 
 /// The check sweep's norm accumulator and how the team combines it.

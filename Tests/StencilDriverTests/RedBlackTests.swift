@@ -130,33 +130,34 @@ import Testing
         #expect(try run(.hybrid, ranks: 2, decompose: "grid") == serial)
     }
 
-    // MARK: The fused plan (LoopPlan.colourPlan): red row r, then black row r - HALO, per band
+    // MARK: The colour plans (LoopPlan.colourPlan): split (2-D) and fused (3-D), else half-sweeps
 
-    /// Where the plan fuses and where it says why not.
-    @Test func fusedPlanWhereItApplies() throws {
+    /// Where the plan splits the colours (2-D) or fuses the half-sweeps (3-D), and where it says why not.
+    @Test func colourPlanWhereItApplies() throws {
         func plan(_ name: String, _ target: Target) throws -> LoopPlan {
             try Compilation.compile(path: Repository.stencil(name), target: target, stem: "p").program.loops
         }
-        #expect(try plan("jacobi_sor.st", .openmp).colourPlan == .fused)
-        #expect(try plan("jacobi_sor.st", .serial).colourPlan == .fused)
+        #expect(try plan("jacobi_sor.st", .openmp).colourPlan == .split)
+        #expect(try plan("jacobi_sor.st", .serial).colourPlan == .split)
         let mpi = try plan("jacobi_sor.st", .mpi)
         #expect(mpi.colourPlan == .halfSweeps)
         #expect(mpi.colourPlanReason.contains("halo exchange"))
         #expect(try plan("jacobi.st", .openmp).colourPlan == .halfSweeps)  // not red-black at all
         let explained = try stencilc(["explain", Repository.stencil("jacobi_sor.st"), "--target", "openmp"])
-        #expect(explained.stdout.contains("run as fused"), "\(explained.stdout)")
-        #expect(explained.stdout.contains("loops colour-plan fused"))
+        #expect(explained.stdout.contains("run as split"), "\(explained.stdout)")
+        #expect(explained.stdout.contains("loops colour-plan split"))
         let tiled = try stencilc(["explain", Repository.stencil("jacobi_sor.st"), "--target", "openmp", "--tile", "8x16"])
         #expect(tiled.stdout.contains("loops colour-plan half-sweeps  -- two half-sweeps: the schedule's tile"), "\(tiled.stdout)")
     }
 
-    /// A red-black update with halo 2 (reads at (2, -1) and (-2, 1), odd distances), float32,
-    /// odd extents, run as `steps` (every iteration fused) on serial and on openmp at 1, 2, 3 and
-    /// 7 threads (bands of 1 to 19 rows, shorter than 2 * HALO at 7), against a hand-written
-    /// in-place loop; with a tile and with schedule dynamic (half-sweeps) the same bits; and an
-    /// `until ... every 3` variant (fused iterations between two-half-sweep checks) with the
-    /// same bits and iteration count on serial and openmp.
-    @Test func fusedPlanMatchesTheReference() throws {
+    /// A red-black update with halo 2 (reads at (2, -1) and (-2, 1), odd distances: shifts of
+    /// the split arrays by a row pair and by the row's parity), float32, odd extents, run as
+    /// `steps` (every iteration in the colour-split layout) on serial and on openmp at 1, 2, 3 and
+    /// 7 threads (3 rows each at 7), against a hand-written in-place loop; with a tile and with
+    /// schedule dynamic (half-sweeps) the same bits; and an `until ... every 3` variant (plain
+    /// and check iterations, both split) with the same bits and iteration count on serial and
+    /// openmp.
+    @Test func splitPlanMatchesTheReference() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let rows = 25, cols = 19, steps = 23
