@@ -93,7 +93,9 @@ extension SweepWriter {
         writer.line("const long half = extra->half, parity = extra->parity;")
         writer.line("(void)in; (void)out; /* the split arrays stand for the grid */")
         writer.line("\(scalar) *restrict own = extra->\(Self.colours[colour]);")
-        writer.line("const \(scalar) *restrict other = extra->\(Self.colours[1 - colour]);")
+        // An update that reads no neighbour of its own grid reads nothing of the other colour.
+        let readsNeighbours = program.update.value.reads.contains { $0.grid == program.update.grid && $0.offsets.contains { $0 != 0 } }
+        if readsNeighbours { writer.line("const \(scalar) *restrict other = extra->\(Self.colours[1 - colour]);") }
         for other in program.readOnlyGrids { writer.line("const \(scalar) *restrict \(names[other.name]) = extra->\(names[other.name]);") }
         for param in program.update.value.params { writer.line("const \(scalar) \(names[param]) = extra->\(names[param]);") }
     }
