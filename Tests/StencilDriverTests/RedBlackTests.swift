@@ -289,4 +289,48 @@ import Testing
         let expected = u.flatMap { withUnsafeBytes(of: $0.bitPattern.littleEndian, Array.init) }
         #expect(serial == expected ? true : false, "serial against the hand-written loop")
     }
+
+    /// The split layout's sweeps for updates that read no neighbour of their own grid, a
+    /// read-only grid, or index values build without a warning (-Wall -Wextra -Werror: the
+    /// differential generator found an unused `other` local), and run with the bits of mpi
+    /// (half-sweeps).
+    @Test func splitSweepsOfUnusualUpdatesBuildWarningFree() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let updates = [
+            "update u[i, j] = 0.5 * u[i, j] + f[i, j]",
+            "update u[i, j] = f[i-1, j+1] + 0.25 * i - 0.125 * j",
+            "update u[i, j] = (u[i, j-1] + u[i, j+1]) / 2 + f[i, j] * j",
+        ]
+        for (index, update) in updates.enumerated() {
+            let path = directory.appendingPathComponent("odd\(index).st").path
+            try """
+                stencil odd\(index) {
+                    grid u: float64[13, 16]
+                    grid f: float64[13, 16]
+                    init f = 0.5
+                    boundary u { top = 1; left = 2 }
+                    \(update)
+                    order redblack
+                    steps 9
+                }
+                """.write(toFile: path, atomically: true, encoding: .utf8)
+            for target in [Target.serial, .openmp] {
+                let compiled = try Compilation.compile(path: path, target: target, stem: "odd\(index)")
+                #expect(compiled.program.loops.colourPlan == .split)
+                let (built, errors) = try buildsWarningFree(compiled.emitted.source, recipe: compiled.emitted.recipe)
+                #expect(built, "\(update) on \(target): \(errors)")
+            }
+            func run(_ target: Target, _ extra: [String] = []) throws -> Data {
+                let output = directory.appendingPathComponent("odd\(index)_\(target.rawValue).npy").path
+                let outcome = try stencilc(["run", path, "--target", target.rawValue, "--output", "u=\(output)"] + extra,
+                                           environment: target == .mpi ? MPITests.sharedMemoryOnly : [:])
+                #expect(outcome.status == 0, "\(target): \(outcome.stderr)")
+                return try Data(contentsOf: URL(fileURLWithPath: output))
+            }
+            let mpi = try run(.mpi, ["--ranks", "2"])
+            #expect(try run(.serial) == mpi ? true : false, "\(update): serial against mpi")
+            #expect(try run(.openmp, ["--num-threads", "3"]) == mpi ? true : false, "\(update): openmp against mpi")
+        }
+    }
 }
