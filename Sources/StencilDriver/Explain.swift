@@ -75,7 +75,7 @@ public enum Explain {
             out += "  indices (mpi/hybrid: each block's offset), and each half-sweep has its own halo exchange (mpi,\n"
             out += "  hybrid) or kernel launch (opencl). Iterations count red-then-black pairs; the norm of `until` is\n"
             out += "  the change over a whole iteration (each point changes once per iteration)\n"
-            out += Self.wrapped("The iterations between checks run as \(program.loops.colourPlan.rawValue): \(program.loops.colourPlanReason)")
+            out += Self.wrapped("The iterations run as \(program.loops.colourPlan.rawValue): \(program.loops.colourPlanReason)")
         }
         let reads = program.updates.flatMap(\.value.reads)
         out += "  \(program.isSystem ? "the updates read" : "the update reads") \(reads.count) grid value\(reads.count == 1 ? "" : "s"); the largest offset is \(h), so the halo is \(h):\n"

@@ -100,7 +100,7 @@ func colourPlan(_ program: Program) -> (ColourPlan, String) {
         return (.halfSweeps, "two half-sweeps: the fused pass gives each thread one contiguous band of rows, which needs schedule static without a chunk size")
     }
     if program.dimensions == 2 {
-        return (.split, "the colour-split layout: after the fills the grid is kept as two arrays, red and black, each row holding its colour's points in column order, so each half-sweep is a unit-stride loop (vector code with whole loads and stores); it is joined back into the grid after the iterations. Each point reads the values it reads in the grid, in the same order of operations, so the bits are the same")
+        return (.split, "the colour-split layout: after the fills the grid is kept as two arrays, red and black, each row holding its colour's points in column order, so each half-sweep is a unit-stride loop (vector code with whole loads and stores); it is joined back into the grid after the iterations. Check iterations run the same half-sweeps with the norm. Each point reads the values it reads in the grid, in the same order of operations, so the bits are the same")
     }
     let rows = program.dimensions == 3 ? "planes" : "rows"
     let row = program.dimensions == 3 ? "plane" : "row"
