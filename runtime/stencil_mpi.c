@@ -400,12 +400,21 @@ void stmpi_copy_side(const stmpi_decomp *d, void *local, int side, int kind, MPI
     if (owns_strip) MPI_Type_free(&recv_type);
 }
 
+void stmpi_copy_side_planes(const stmpi_decomp *d, void *local, long rows, long cols, size_t elem_size, int side,
+                            int kind)
+{
+    /* Local plane p is local row p of the slab view, its points after the view's h column-halo points. */
+    char *g = local;
+    for (long p = 0; p < d->local_rows; ++p)
+        st_copy_side(g + (p * d->local_cols + d->halo) * (long)elem_size, rows, cols, d->halo, elem_size, side, kind);
+}
+
 /* ---- halo exchange ----------------------------------------------------------------------- */
 
 struct stmpi_halo {
     int count;                                   /* active requests */
-    MPI_Request request[2 * STMPI_NEIGHBOURS];
-    MPI_Datatype type[2 * STMPI_NEIGHBOURS];
+    MPI_Request request[2 * STMPI_BOX_SLOTS];    /* room for blocks' 26 neighbours, both ways */
+    MPI_Datatype type[2 * STMPI_BOX_SLOTS];
     int in_flight;
 };
 
@@ -641,15 +650,16 @@ void stmpi_write_field(const stmpi_decomp *d, const char *npy_path, const char *
     st_free_grid(full);
 }
 
-void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const st_options *options)
+/* stmpi_print_summary for a rank of `size` (both decompositions). */
+static void print_summary(int rank, int size, const st_summary *summary, const st_options *options)
 {
     /* The slowest rank's figures. */
     double halo[2], sweep[2];
     MPI_Allreduce(halo_seconds, halo, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
     MPI_Allreduce(sweep_seconds, sweep, 2, MPI_DOUBLE, MPI_MAX, MPI_COMM_WORLD);
-    if (d->rank != 0) return;
+    if (rank != 0) return;
     st_print_summary(summary, options);
-    if (options->json || d->size == 1) return;
+    if (options->json || size == 1) return;
     if (overlap == OVERLAP_COMPARE) {
         /* Sweeps alternated between the modes: each mode's share of its own sweeps' time. */
         for (int mode = 1; mode >= 0; --mode)
@@ -663,6 +673,11 @@ void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const
                overlap ? "on" : "off");
     }
     fflush(stdout);
+}
+
+void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const st_options *options)
+{
+    print_summary(d->rank, d->size, summary, options);
 }
 
 void stmpi_write_outputs(const stmpi_decomp *d, const st_options *options, const char *const *grids,
@@ -697,4 +712,346 @@ int stmpi_read_input(const stmpi_decomp *d, const st_options *options, const cha
 void stmpi_name_slabs(stmpi_decomp *d)
 {
     snprintf(d->description, sizeof d->description, "planes %dx1x1", d->size);
+}
+
+/* ---- 1-D and 3-D grids: blocks of a Cartesian process grid -------------------------------- */
+
+/* 3^k. */
+static int power3(int k)
+{
+    int p = 1;
+    while (k-- > 0) p *= 3;
+    return p;
+}
+
+/* The steps (-1, 0, 1 per axis) of neighbour slot s. */
+static void slot_steps(const stmpi_blocks *d, int s, int step[STMPI_MAX_DIMS])
+{
+    for (int a = d->dimensions - 1; a >= 0; --a) {
+        step[a] = s % 3 - 1;
+        s /= 3;
+    }
+}
+
+static const char *const axis_words[STMPI_MAX_DIMS][STMPI_MAX_DIMS] = {
+    { "point" }, { "row", "column" }, { "plane", "row", "column" },
+};
+
+void stmpi_blocks_decompose(stmpi_blocks *d, int dimensions, const long *extents, int halo,
+                            stmpi_decomposition kind, int diagonals)
+{
+    const int D = dimensions;
+    memset(d, 0, sizeof *d);
+    d->dimensions = D;
+    d->halo = halo;
+    d->diagonals = diagonals;
+    d->size = world_size;
+    for (int a = 0; a < D; ++a) d->extent[a] = extents[a];
+    /* A 1-D grid: one axis, all the ranks along it (rows or grid alike). */
+    MPI_Dims_create(world_size, D, d->dims);
+
+    char grid[32] = "", *at = grid;
+    for (int a = 0; a < D; ++a) at += snprintf(at, sizeof grid - (size_t)(at - grid), a ? "x%d" : "%d", d->dims[a]);
+    snprintf(d->description, sizeof d->description, "%s %s", kind == STMPI_GRID ? "grid" : "rows", grid);
+
+    /* Every rank computes the same verdict, so the message comes once, from rank 0. A block is
+     * at least the halo deep along every axis (a neighbour's halo comes from it). */
+    const long need = halo > 1 ? halo : 1;
+    for (int a = 0; a < D; ++a) {
+        char over[128];
+        const char *word = axis_words[D - 1][a];
+        if (D == 1)
+            snprintf(over, sizeof over, "%d rank%s", world_size, world_size == 1 ? "" : "s");
+        else
+            snprintf(over, sizeof over, "%d %s%s of ranks (process grid %s for %d ranks)", d->dims[a], word,
+                     d->dims[a] == 1 ? "" : "s", grid, world_size);
+        check_split(word, d->extent[a], d->dims[a], over, halo, need);
+    }
+
+    int periods[STMPI_MAX_DIMS] = { 0, 0, 0 };
+    MPI_Cart_create(MPI_COMM_WORLD, D, d->dims, periods, 0, &d->comm);
+    MPI_Comm_rank(d->comm, &d->rank);
+    MPI_Cart_coords(d->comm, d->rank, D, d->coords);
+    for (int a = 0; a < D; ++a) {
+        stmpi_split(d->extent[a], d->dims[a], d->coords[a], &d->lo[a], &d->hi[a]);
+        d->local[a] = d->hi[a] - d->lo[a] + 2L * halo;
+    }
+    for (int s = 0; s < STMPI_BOX_SLOTS; ++s) d->neighbour[s] = MPI_PROC_NULL;
+    for (int s = 0; s < power3(D); ++s) {
+        int step[STMPI_MAX_DIMS], there[STMPI_MAX_DIMS], moves = 0, inside = 1;
+        slot_steps(d, s, step);
+        for (int a = 0; a < D; ++a) {
+            there[a] = d->coords[a] + step[a];
+            moves += step[a] != 0;
+            inside = inside && there[a] >= 0 && there[a] < d->dims[a];
+        }
+        if (moves == 0 || !inside || (moves > 1 && !diagonals)) continue;
+        MPI_Cart_rank(d->comm, there, &d->neighbour[s]);
+    }
+    setup_end();
+}
+
+void stmpi_blocks_decomp_free(stmpi_blocks *d)
+{
+    if (d->comm != MPI_COMM_NULL) MPI_Comm_free(&d->comm);
+}
+
+stmpi_box stmpi_blocks_updated(const stmpi_blocks *d)
+{
+    const long h = d->halo;
+    stmpi_box b = { { 0 }, { 0 } };
+    for (int a = 0; a < d->dimensions; ++a) {
+        b.lo[a] = max_long(d->lo[a], h) - d->lo[a] + h;
+        b.hi[a] = max_long(min_long(d->hi[a], d->extent[a] - h) - d->lo[a] + h, b.lo[a]);
+    }
+    return b;
+}
+
+stmpi_box stmpi_blocks_interior(const stmpi_blocks *d)
+{
+    const long h = d->halo;
+    stmpi_box u = stmpi_blocks_updated(d), b = u;
+    /* Local [h, h + block) is owned; a face with a neighbour gives up h of it. */
+    for (int a = 0; a < d->dimensions; ++a) {
+        b.lo[a] = h + (d->coords[a] > 0 ? h : 0);
+        b.hi[a] = h + (d->hi[a] - d->lo[a]) - (d->coords[a] < d->dims[a] - 1 ? h : 0);
+        clamp_range(&b.lo[a], &b.hi[a], u.lo[a], u.hi[a]);
+    }
+    return b;
+}
+
+void stmpi_blocks_frame(const stmpi_blocks *d, stmpi_box frame[2 * STMPI_MAX_DIMS])
+{
+    const stmpi_box u = stmpi_blocks_updated(d), in = stmpi_blocks_interior(d);
+    /* Axis a's two faces span the interior along the axes before it and the whole updated
+     * range along the axes after it: together with the interior they tile the updated box. */
+    for (int a = 0; a < STMPI_MAX_DIMS; ++a) {
+        stmpi_box near = u, far = u;
+        for (int b = 0; b < a; ++b) {
+            near.lo[b] = far.lo[b] = in.lo[b];
+            near.hi[b] = far.hi[b] = in.hi[b];
+        }
+        near.hi[a] = in.lo[a];
+        far.lo[a] = in.hi[a];
+        if (a >= d->dimensions) near.hi[0] = near.lo[0], far.hi[0] = far.lo[0]; /* unused: empty */
+        frame[2 * a] = near;
+        frame[2 * a + 1] = far;
+    }
+}
+
+stmpi_box stmpi_blocks_held(const stmpi_blocks *d, const long *begin, const long *end)
+{
+    const long h = d->halo;
+    stmpi_box b = { { 0 }, { 0 } };
+    for (int a = 0; a < d->dimensions; ++a) {
+        b.lo[a] = max_long(begin[a], max_long(d->lo[a] - h, 0)) - d->lo[a] + h;
+        b.hi[a] = min_long(end[a], min_long(d->hi[a] + h, d->extent[a])) - d->lo[a] + h;
+    }
+    return b;
+}
+
+/* Points in the local array's rows (every axis but the last), and in the global grid's. */
+static long local_rows(const stmpi_blocks *d)
+{
+    long n = 1;
+    for (int a = 0; a + 1 < d->dimensions; ++a) n *= d->local[a];
+    return n;
+}
+
+static long global_rows(const stmpi_blocks *d)
+{
+    long n = 1;
+    for (int a = 0; a + 1 < d->dimensions; ++a) n *= d->extent[a];
+    return n;
+}
+
+void *stmpi_blocks_alloc_local(const stmpi_blocks *d, size_t elem_size)
+{
+    return st_alloc_grid(local_rows(d), d->local[d->dimensions - 1], elem_size);
+}
+
+/* A D-dimensional subarray of `sizes` at `starts`, of `subsizes`. */
+static MPI_Datatype box_subarray(int D, const long *sizes, const long *starts, const long *subsizes, MPI_Datatype elem)
+{
+    int n[STMPI_MAX_DIMS], at[STMPI_MAX_DIMS], sub[STMPI_MAX_DIMS];
+    for (int a = 0; a < D; ++a) {
+        if (sizes[a] > 2147483647L) st_fatal("an extent of %ld is too large for MPI datatypes", sizes[a]);
+        n[a] = (int)sizes[a];
+        at[a] = (int)starts[a];
+        sub[a] = (int)subsizes[a];
+    }
+    MPI_Datatype type;
+    MPI_Type_create_subarray(D, n, sub, at, MPI_ORDER_C, elem, &type);
+    MPI_Type_commit(&type);
+    return type;
+}
+
+stmpi_halo *stmpi_blocks_halo_create(const stmpi_blocks *d, void *local, MPI_Datatype elem)
+{
+    stmpi_halo *halo = calloc(1, sizeof *halo);
+    if (!halo) st_fatal("out of memory");
+    const long h = d->halo;
+    if (h == 0) return halo;
+    int n = 0;
+    /* Receives first, so that a matching send can land without an unexpected-message copy; the
+     * tag is the slot the message was sent toward (the opposite of the receiver's, 3^D-1-s). */
+    for (int pass = 0; pass < 2; ++pass) {
+        const int receiving = pass == 0;
+        for (int s = 0; s < power3(d->dimensions); ++s) {
+            if (d->neighbour[s] == MPI_PROC_NULL) continue;
+            int step[STMPI_MAX_DIMS];
+            long start[STMPI_MAX_DIMS], count[STMPI_MAX_DIMS];
+            slot_steps(d, s, step);
+            for (int a = 0; a < d->dimensions; ++a) {
+                const long block = d->hi[a] - d->lo[a];
+                /* Toward a step: the h owned layers next to it go, the h halo layers beyond it
+                 * come. No step: the block's owned range, widened into the halo on a side at the
+                 * global edge (cells never read), as stmpi_halo_create does: sender and receiver
+                 * share this axis's coordinate, so the shapes agree, and a face of a block that
+                 * spans an axis becomes contiguous (2x1x1 sends whole planes). */
+                if (step[a] == 0) {
+                    start[a] = d->coords[a] > 0 ? h : 0;
+                    count[a] = h + block + (d->coords[a] < d->dims[a] - 1 ? 0 : h) - start[a];
+                } else {
+                    count[a] = h;
+                    if (step[a] < 0) start[a] = receiving ? 0 : h;
+                    else start[a] = receiving ? block + h : block;
+                }
+            }
+            halo->type[n] = box_subarray(d->dimensions, d->local, start, count, elem);
+            if (receiving)
+                MPI_Recv_init(local, 1, halo->type[n], d->neighbour[s], power3(d->dimensions) - 1 - s, d->comm,
+                              &halo->request[n]);
+            else
+                MPI_Send_init(local, 1, halo->type[n], d->neighbour[s], s, d->comm, &halo->request[n]);
+            ++n;
+        }
+    }
+    halo->count = n;
+    return halo;
+}
+
+/* Calls visit(local offset, global offset, points) for each run of owned points along the last
+ * axis (every owned row), in order. */
+static void owned_rows(const stmpi_blocks *d, void (*visit)(long local_at, long global_at, long points, void *context),
+                       void *context)
+{
+    const int D = d->dimensions, last = D - 1;
+    const long h = d->halo;
+    long index[STMPI_MAX_DIMS] = { 0, 0, 0 }; /* owned local index along the axes before the last */
+    for (int a = 0; a < last; ++a) index[a] = h;
+    for (;;) {
+        long local_at = 0, global_at = 0;
+        for (int a = 0; a < last; ++a) {
+            local_at = local_at * d->local[a] + index[a];
+            global_at = global_at * d->extent[a] + index[a] - h + d->lo[a];
+        }
+        visit(local_at * d->local[last] + h, global_at * d->extent[last] + d->lo[last], d->hi[last] - d->lo[last], context);
+        int a = last - 1;
+        while (a >= 0 && ++index[a] == h + d->hi[a] - d->lo[a]) index[a--] = h;
+        if (a < 0) return;
+    }
+}
+
+typedef struct { const char *local; size_t elem_size; long count; } nonfinite_count;
+
+static void count_row(long local_at, long global_at, long points, void *context)
+{
+    (void)global_at;
+    nonfinite_count *c = context;
+    c->count += st_count_nonfinite(c->local + (size_t)local_at * c->elem_size, 1, points, c->elem_size);
+}
+
+long stmpi_blocks_count_nonfinite(const stmpi_blocks *d, const void *local, size_t elem_size)
+{
+    nonfinite_count c = { local, elem_size, 0 };
+    owned_rows(d, count_row, &c);
+    return stmpi_allreduce_count(c.count);
+}
+
+int stmpi_blocks_read_input(const stmpi_blocks *d, const st_options *options, const char *grid, void *local,
+                            size_t elem_size)
+{
+    const st_grid_file *input = st_input_for(options, grid);
+    if (!input) return 0;
+    const int D = d->dimensions, last = D - 1;
+    const long h = d->halo;
+    char what[512];
+    snprintf(what, sizeof what, "--input %s", input->argument);
+    /* The held box (block and halo inside the grid) as 2-D blocks of the file's (rows, last
+     * extent) view: one per held plane of a 3-D grid, one for a 1-D grid. */
+    long lo[STMPI_MAX_DIMS], hi[STMPI_MAX_DIMS];
+    for (int a = 0; a < D; ++a) {
+        lo[a] = max_long(d->lo[a] - h, 0);
+        hi[a] = min_long(d->hi[a] + h, d->extent[a]);
+    }
+    const long planes_lo = D == 3 ? lo[0] : 0, planes_hi = D == 3 ? hi[0] : 1;
+    const long rows = D >= 2 ? d->extent[D - 2] : 1, row_lo = D >= 2 ? lo[D - 2] : 0, row_hi = D >= 2 ? hi[D - 2] : 1;
+    const long local_row_lo = D >= 2 ? row_lo - d->lo[D - 2] + h : 0;
+    for (long p = planes_lo; p < planes_hi; ++p) {
+        const long local_plane = D == 3 ? p - d->lo[0] + h : 0;
+        const long local_row = (D == 3 ? local_plane * d->local[1] : 0) + local_row_lo;
+        char *at = (char *)local + ((size_t)local_row * (size_t)d->local[last] + (size_t)(lo[last] - d->lo[last] + h)) * elem_size;
+        st_read_npy_block(what, input->path, global_rows(d), d->extent[last], elem_size, p * rows + row_lo,
+                          p * rows + row_hi, lo[last], hi[last], at, d->local[last]);
+    }
+    return 1;
+}
+
+void stmpi_blocks_write_field(const stmpi_blocks *d, const char *npy_path, const char *png_path,
+                              const void *local, MPI_Datatype elem)
+{
+    if (!npy_path && !png_path) return;
+    const int D = d->dimensions, tag = 100;
+    const size_t e = type_size(elem);
+    long owned_start[STMPI_MAX_DIMS], owned_count[STMPI_MAX_DIMS];
+    for (int a = 0; a < D; ++a) {
+        owned_start[a] = d->halo;
+        owned_count[a] = d->hi[a] - d->lo[a];
+    }
+    MPI_Datatype owned = box_subarray(D, d->local, owned_start, owned_count, elem);
+    if (d->rank != 0) {
+        MPI_Send(local, 1, owned, 0, tag, d->comm);
+        MPI_Type_free(&owned);
+        return;
+    }
+    /* Rank 0 holds the full grid only now, after the iterations: every block, its own too,
+     * received straight into place through a subarray type. */
+    char *full = st_alloc_grid(global_rows(d), d->extent[D - 1], e);
+    for (int q = 0; q < d->size; ++q) {
+        int at[STMPI_MAX_DIMS];
+        long lo[STMPI_MAX_DIMS], hi[STMPI_MAX_DIMS], count[STMPI_MAX_DIMS];
+        MPI_Cart_coords(d->comm, q, D, at);
+        for (int a = 0; a < D; ++a) {
+            stmpi_split(d->extent[a], d->dims[a], at[a], &lo[a], &hi[a]);
+            count[a] = hi[a] - lo[a];
+        }
+        MPI_Datatype block = box_subarray(D, d->extent, lo, count, elem);
+        if (q == 0)
+            MPI_Sendrecv(local, 1, owned, 0, tag, full, 1, block, 0, tag, d->comm, MPI_STATUS_IGNORE);
+        else
+            MPI_Recv(full, 1, block, q, tag, d->comm, MPI_STATUS_IGNORE);
+        MPI_Type_free(&block);
+    }
+    MPI_Type_free(&owned);
+    if (npy_path) st_write_npy(npy_path, full, global_rows(d), d->extent[D - 1], d->extent[D - 1], e);
+    if (png_path) st_write_heatmap_png(png_path, full, global_rows(d), d->extent[D - 1], d->extent[D - 1], e);
+    st_free_grid(full);
+}
+
+void stmpi_blocks_write_outputs(const stmpi_blocks *d, const st_options *options, const char *const *grids,
+                                const void *const *locals, int grid_count, MPI_Datatype elem)
+{
+    for (int k = 0; k < options->output_count; ++k)
+        for (int g = 0; g < grid_count; ++g)
+            if (strlen(grids[g]) == options->outputs[k].grid_length &&
+                strncmp(options->outputs[k].argument, grids[g], options->outputs[k].grid_length) == 0) {
+                stmpi_blocks_write_field(d, options->outputs[k].path, NULL, locals[g], elem);
+                break;
+            }
+}
+
+void stmpi_blocks_print_summary(const stmpi_blocks *d, const st_summary *summary, const st_options *options)
+{
+    print_summary(d->rank, d->size, summary, options);
 }

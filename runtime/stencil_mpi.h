@@ -13,6 +13,9 @@
  * width h on every side. Global (gi, gj) sits at local (gi - r0 + h, gj - c0 + h). Halo cells
  * that fall outside the global grid exist but are never read: updates only touch points with
  * h <= gi < ROWS - h, h <= gj < COLS - h.
+ *
+ * 1-D grids, and 3-D grids with `decompose grid`, use the stmpi_blocks_* functions at the end:
+ * the same scheme in D dimensions (a 3-D grid's slabs use stmpi_decompose, a plane as a row).
  */
 #ifndef STENCIL_MPI_H
 #define STENCIL_MPI_H
@@ -111,6 +114,14 @@ void stmpi_decompose_sides(stmpi_decomp *d, long rows, long cols, int halo, stmp
  * decomposition (every rank calls it, in the same order). Halo cells are not updated: the next
  * halo exchange brings the new boundary values to the neighbours. */
 void stmpi_copy_side(const stmpi_decomp *d, void *local, int side, int kind, MPI_Datatype elem);
+
+/* A 3-D grid's slab (stmpi_name_slabs): one neumann or periodic statement of a side within the
+ * planes (top, bottom, left, right: the rows x cols of each plane), applied by this rank alone to
+ * every plane it holds, halo planes included, as st_copy_side does to a 2-D grid. The planes it
+ * holds are all of each point's sources along those axes: no message. (front/back lie across
+ * the slabs: stmpi_copy_side's ST_TOP/ST_BOTTOM.) */
+void stmpi_copy_side_planes(const stmpi_decomp *d, void *local, long rows, long cols, size_t elem_size, int side,
+                            int kind);
 
 /* Frees the communicator. Collective. */
 void stmpi_decomp_free(stmpi_decomp *d);
@@ -223,6 +234,76 @@ int stmpi_read_input(const stmpi_decomp *d, const st_options *options, const cha
 /* Prints the summary on rank 0, then, in the human form, a line with the time the slowest rank
  * spent in halo exchange and its share of the iterations' time. Collective. */
 void stmpi_print_summary(const stmpi_decomp *d, const st_summary *summary, const st_options *options);
+
+/* ---- 1-D and 3-D grids: blocks of a Cartesian process grid --------------------------------
+ *
+ * A grid of D = 1 or 3 dimensions (any D up to 3 works) split over a D-dimensional process grid
+ * (MPI_Dims_create, MPI_Cart_create, not reordered): `decompose grid` of a 3-D grid, and either
+ * decomposition of a 1-D grid (its one dimension split over the ranks). Arrays of D entries,
+ * first dimension first (planes, rows, columns). Every rank owns the global box [lo, hi) and
+ * holds it with a halo h deep on every side, row-major, the last index fastest: global g sits at
+ * local g - lo + h along each axis. A 3-D grid's slabs (decompose rows) use stmpi_decompose. */
+
+enum { STMPI_MAX_DIMS = 3, STMPI_BOX_SLOTS = 27 /* 3^D neighbour slots; the middle one is the rank itself */ };
+
+/* A box of local indices, [lo[a], hi[a]) along each axis a; empty when any lo >= hi. */
+typedef struct { long lo[STMPI_MAX_DIMS], hi[STMPI_MAX_DIMS]; } stmpi_box;
+
+typedef struct {
+    MPI_Comm comm;              /* the Cartesian communicator, not reordered */
+    int rank, size;
+    int dimensions;             /* D */
+    int dims[STMPI_MAX_DIMS];   /* the process grid */
+    int coords[STMPI_MAX_DIMS]; /* this rank's place in it */
+    /* Neighbour by slot: slot = sum over a of (step[a] + 1) * 3^(D-1-a), step in {-1, 0, 1}.
+     * MPI_PROC_NULL past the global edge, for the rank itself, and for edge and corner slots
+     * (more than one step not 0) unless `diagonals`. */
+    int neighbour[STMPI_BOX_SLOTS];
+    int diagonals;              /* edges and corners are exchanged: the stencil reads diagonals */
+    long extent[STMPI_MAX_DIMS];/* the global grid, boundary included */
+    int halo;                   /* h */
+    long lo[STMPI_MAX_DIMS], hi[STMPI_MAX_DIMS]; /* the owned global box */
+    long local[STMPI_MAX_DIMS]; /* hi - lo + 2h */
+    char description[48];       /* "grid 2x2x1", "rows 4" */
+} stmpi_blocks;
+
+/* Decomposes the global grid of `dimensions` extents over MPI_COMM_WORLD for halo width h.
+ * Collective; ends the set-up phase (see stmpi_init). Every block must have at least max(h, 1)
+ * points along every axis; otherwise a fatal error, printed once, before anything runs. `kind`
+ * only names it in the description (a 1-D grid is split the same way by both). */
+void stmpi_blocks_decompose(stmpi_blocks *d, int dimensions, const long *extents, int halo,
+                            stmpi_decomposition kind, int diagonals);
+void stmpi_blocks_decomp_free(stmpi_blocks *d);
+
+/* The updated points this rank owns (global [h, extent - h) along every axis, clipped to the
+ * block); the deep interior among them (h away from every face with a neighbour: computable
+ * while the halo exchange is in flight); the rest as 2D disjoint boxes (the two faces of axis
+ * 0 first, then axis 1's within the interior's range of axis 0, ...). Local indices. */
+stmpi_box stmpi_blocks_updated(const stmpi_blocks *d);
+stmpi_box stmpi_blocks_interior(const stmpi_blocks *d);
+void stmpi_blocks_frame(const stmpi_blocks *d, stmpi_box frame[2 * STMPI_MAX_DIMS]);
+
+/* The part of the global box [begin, end) (D entries each) this rank holds, halo included, in
+ * local indices. Position-dependent fills loop over it. */
+stmpi_box stmpi_blocks_held(const stmpi_blocks *d, const long *begin, const long *end);
+
+/* A zeroed local array (block plus halo). */
+void *stmpi_blocks_alloc_local(const stmpi_blocks *d, size_t elem_size);
+
+/* The halo exchange of one local array: persistent requests toward every neighbour slot
+ * (faces, and edges and corners with `diagonals`); begin, end and free as for stmpi_decomp. */
+stmpi_halo *stmpi_blocks_halo_create(const stmpi_blocks *d, void *local, MPI_Datatype elem);
+
+/* As stmpi_count_nonfinite, stmpi_read_input, stmpi_write_field, stmpi_write_outputs and
+ * stmpi_print_summary, for blocks. The .npy files have the grid's shape (st_check_shape). */
+long stmpi_blocks_count_nonfinite(const stmpi_blocks *d, const void *local, size_t elem_size);
+int stmpi_blocks_read_input(const stmpi_blocks *d, const st_options *options, const char *grid, void *local,
+                            size_t elem_size);
+void stmpi_blocks_write_field(const stmpi_blocks *d, const char *npy_path, const char *png_path,
+                              const void *local, MPI_Datatype elem);
+void stmpi_blocks_write_outputs(const stmpi_blocks *d, const st_options *options, const char *const *grids,
+                                const void *const *locals, int grid_count, MPI_Datatype elem);
+void stmpi_blocks_print_summary(const stmpi_blocks *d, const st_summary *summary, const st_options *options);
 
 #ifdef __cplusplus
 }

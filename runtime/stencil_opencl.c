@@ -820,21 +820,22 @@ void stcl_enqueue_3d(stcl_env *env, cl_kernel kernel, const char *name, long pla
     account(env, event, name);
 }
 
-void stcl_boundary_side(stcl_env *env, cl_kernel kernel, cl_mem grid, cl_mem values, int side, int kind, long rows,
-                        long cols, int halo)
+void stcl_boundary_side(stcl_env *env, cl_kernel kernel, cl_mem grid, cl_mem values, int side, int kind,
+                        int dimensions, const long *extents, int halo)
 {
-    const cl_long rows_arg = rows, cols_arg = cols;
-    const cl_int side_arg = side, kind_arg = kind;
-    STCL_ARG(kernel, 0, rows_arg);
-    STCL_ARG(kernel, 1, cols_arg);
-    STCL_ARG(kernel, 2, side_arg);
-    STCL_ARG(kernel, 3, kind_arg);
-    STCL_ARG(kernel, 4, grid);
-    STCL_ARG(kernel, 5, values);
-    /* A strip is h deep: work-groups of 64 work-items along its length. */
-    const int across = side == ST_TOP || side == ST_BOTTOM;
-    const stcl_workgroup wg = { across ? 1 : 64, across ? 64 : 1 };
-    stcl_enqueue_2d(env, kernel, "boundary_side", across ? halo : rows, across ? cols : halo, wg);
+    const st_strip strip = st_side_strip(dimensions, extents, side);
+    const cl_long outer = strip.outer, extent = strip.extent, inner = strip.inner;
+    const cl_int first = strip.first, kind_arg = kind;
+    STCL_ARG(kernel, 0, outer);
+    STCL_ARG(kernel, 1, extent);
+    STCL_ARG(kernel, 2, inner);
+    STCL_ARG(kernel, 3, first);
+    STCL_ARG(kernel, 4, kind_arg);
+    STCL_ARG(kernel, 5, grid);
+    STCL_ARG(kernel, 6, values);
+    /* One work-item per strip point, in work-groups of 64 (the count rounded up to whole ones). */
+    const size_t group = 64, points = (size_t)(outer * halo * inner);
+    stcl_enqueue_1d(env, kernel, "boundary_side", (points + group - 1) / group * group, group);
 }
 
 void stcl_enqueue_1d(stcl_env *env, cl_kernel kernel, const char *name, size_t global, size_t local)

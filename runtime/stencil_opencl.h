@@ -166,13 +166,14 @@ void stcl_enqueue_3d(stcl_env *env, cl_kernel kernel, const char *name, long pla
                      stcl_workgroup wg);
 
 /* One neumann, periodic or fixed boundary statement on the device (LANGUAGE.md section 5): launches
- * the program's `boundary_side` kernel (stencilc emits it: arguments rows, cols, side, kind,
- * grid, values) over the strip of side `side` (ST_TOP..ST_RIGHT of stencil_runtime.h), `halo`
- * deep. kind ST_NEUMANN or ST_PERIODIC copies points of `grid` (as st_copy_side); ST_FIXED copies
- * the strip from `values`, a grid holding the fixed statement's values, computed once on the
- * host (the device then gives the host's bits). Enqueued in order after the sweep before it. */
-void stcl_boundary_side(stcl_env *env, cl_kernel kernel, cl_mem grid, cl_mem values, int side, int kind, long rows,
-                        long cols, int halo);
+ * the program's `boundary_side` kernel (stencilc emits it: arguments outer, extent, inner, first,
+ * kind, grid, values: the strip as st_side_strip gives it) over the strip of side `side`
+ * (ST_TOP..ST_BACK of stencil_runtime.h) of a grid of `dimensions` extents, `halo` deep. kind
+ * ST_NEUMANN or ST_PERIODIC copies points of `grid` (as st_copy_side_nd); ST_FIXED copies the
+ * strip from `values`, a grid holding the fixed statement's values, computed once on the host
+ * (the device then gives the host's bits). Enqueued in order after the sweep before it. */
+void stcl_boundary_side(stcl_env *env, cl_kernel kernel, cl_mem grid, cl_mem values, int side, int kind,
+                        int dimensions, const long *extents, int halo);
 
 /* Enqueues one work-group of `local` work-items (a final reduction pass). */
 void stcl_enqueue_1d(stcl_env *env, cl_kernel kernel, const char *name, size_t global, size_t local);

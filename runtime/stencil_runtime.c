@@ -307,38 +307,61 @@ static long side_source(long p, long extent, long h, int first, int kind)
     return first ? p + (extent - 2 * h) : p - (extent - 2 * h);
 }
 
-void st_copy_side(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
+st_strip st_side_strip(int dimensions, const long *extents, int side)
 {
-    char *g = grid;
-    const long h = halo, row_bytes = cols * (long)elem_size;
-    if (side == ST_TOP || side == ST_BOTTOM) {
-        /* Whole rows: one contiguous copy each. */
-        const long p0 = side == ST_TOP ? 0 : rows - h;
-        for (long p = p0; p < p0 + h; ++p)
-            memcpy(g + p * row_bytes, g + side_source(p, rows, h, side == ST_TOP, kind) * row_bytes, (size_t)row_bytes);
-        return;
-    }
-    const long p0 = side == ST_LEFT ? 0 : cols - h;
-    const size_t e = elem_size;
-    for (long i = 0; i < rows; ++i) {
-        char *row = g + i * row_bytes;
-        if (kind == ST_PERIODIC) {
-            /* h neighbouring columns from h neighbouring columns, one period away. */
-            memcpy(row + p0 * (long)e, row + side_source(p0, cols, h, side == ST_LEFT, kind) * (long)e, (size_t)h * e);
-        } else {
-            /* h copies of one column: typed stores (a call per point would cost more). */
-            const long from = side_source(p0, cols, h, side == ST_LEFT, kind);
-            if (e == sizeof(float)) {
-                float *r = (float *)row;
-                for (long p = p0; p < p0 + h; ++p) r[p] = r[from];
-            } else if (e == sizeof(double)) {
-                double *r = (double *)row;
-                for (long p = p0; p < p0 + h; ++p) r[p] = r[from];
+    const int from_last = side == ST_LEFT || side == ST_RIGHT ? 0 : side == ST_TOP || side == ST_BOTTOM ? 1 : 2;
+    const int axis = dimensions - 1 - from_last;
+    if (axis < 0) st_fatal("internal error: side %d of a %d-D grid", side, dimensions);
+    st_strip strip = { 1, extents[axis], 1, side == ST_LEFT || side == ST_TOP || side == ST_FRONT };
+    for (int d = 0; d < axis; ++d) strip.outer *= extents[d];
+    for (int d = axis + 1; d < dimensions; ++d) strip.inner *= extents[d];
+    return strip;
+}
+
+/* One strip: along the axis, h slices of `inner` points each, in each of `outer` blocks. */
+static void copy_strip(char *g, st_strip s, long h, size_t e, int kind)
+{
+    const long slice_bytes = s.inner * (long)e, block_bytes = s.extent * slice_bytes;
+    const long p0 = s.first ? 0 : s.extent - h;
+    for (long o = 0; o < s.outer; ++o) {
+        char *block = g + o * block_bytes;
+        if (s.inner > 1 || kind == ST_PERIODIC) {
+            /* Whole slices (or, periodic, h neighbouring points from h neighbouring ones one
+             * period away): contiguous copies. */
+            if (kind == ST_PERIODIC) {
+                memcpy(block + p0 * slice_bytes, block + side_source(p0, s.extent, h, s.first, kind) * slice_bytes,
+                       (size_t)(h * slice_bytes));
             } else {
-                for (long p = p0; p < p0 + h; ++p) memcpy(row + p * (long)e, row + from * (long)e, e);
+                for (long p = p0; p < p0 + h; ++p)
+                    memcpy(block + p * slice_bytes, block + side_source(p, s.extent, h, s.first, kind) * slice_bytes,
+                           (size_t)slice_bytes);
             }
+            continue;
+        }
+        /* Neumann across single points: h copies of one point, typed stores (a call per point
+         * would cost more). */
+        const long from = side_source(p0, s.extent, h, s.first, kind);
+        if (e == sizeof(float)) {
+            float *r = (float *)block;
+            for (long p = p0; p < p0 + h; ++p) r[p] = r[from];
+        } else if (e == sizeof(double)) {
+            double *r = (double *)block;
+            for (long p = p0; p < p0 + h; ++p) r[p] = r[from];
+        } else {
+            for (long p = p0; p < p0 + h; ++p) memcpy(block + p * (long)e, block + from * (long)e, e);
         }
     }
+}
+
+void st_copy_side_nd(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
+{
+    copy_strip(grid, st_side_strip(dimensions, extents, side), halo, elem_size, kind);
+}
+
+void st_copy_side(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
+{
+    const long extents[2] = { rows, cols };
+    st_copy_side_nd(grid, 2, extents, halo, elem_size, side, kind);
 }
 
 void st_check_periodic(const char *grid, const char *axis, long extent, int halo)

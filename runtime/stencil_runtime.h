@@ -151,7 +151,7 @@ void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, 
 
 /* ---- neumann and periodic sides (LANGUAGE.md section 5, "Boundary kinds") ----------------- */
 
-enum { ST_TOP = 0, ST_BOTTOM = 1, ST_LEFT = 2, ST_RIGHT = 3 };
+enum { ST_TOP = 0, ST_BOTTOM = 1, ST_LEFT = 2, ST_RIGHT = 3, ST_FRONT = 4, ST_BACK = 5 };
 enum { ST_FIXED = 0, ST_NEUMANN = 1, ST_PERIODIC = 2 };
 
 /* Applies one `SIDE = neumann` or `SIDE = periodic` statement to a rows x cols row-major grid of
@@ -161,6 +161,21 @@ enum { ST_FIXED = 0, ST_NEUMANN = 1, ST_PERIODIC = 2 };
  * along it (ST_PERIODIC). Exact copies: the bits of the source. Periodic sides need an interior
  * of at least h points along the axis (st_check_periodic), so no source lies in the strip. */
 void st_copy_side(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind);
+
+/* A side's strip seen along its axis: the row-major grid is `outer` blocks of `extent` slices
+ * along the axis, each slice `inner` contiguous points (2-D top: 1 x rows x cols; 2-D left:
+ * rows x cols x 1; 3-D front: 1 x planes x rows*cols). `first`: left, top, front. */
+typedef struct {
+    long outer, extent, inner;
+    int first;
+} st_strip;
+
+/* The strip of side `side` (ST_TOP..ST_BACK; sides count from the last dimension, LANGUAGE.md
+ * section 5) of a grid of `dimensions` extents (1 to 3), first dimension first. */
+st_strip st_side_strip(int dimensions, const long *extents, int side);
+
+/* st_copy_side for a grid of any dimension: `extents` first dimension first. */
+void st_copy_side_nd(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind);
 
 /* Fatal unless a periodic axis of `extent` points (`axis`: "rows" or "columns") has at least
  * `halo` interior points: a period shorter than the halo would make the strip read itself. */

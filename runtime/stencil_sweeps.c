@@ -67,7 +67,9 @@ static double cache_bytes(int level, double fallback)
 
 /* ---- the cost model ---------------------------------------------------------------------- */
 
-static double row_bytes(const st_sweeper *s, int arrays) { return (double)s->cols * (double)s->elem_size * arrays; }
+/* Elements in one of the sweeper's rows: a 2-D grid's row, a 3-D grid's plane. */
+static long row_elements(const st_sweeper *s) { return s->row_size > 0 ? s->row_size : s->cols; }
+static double row_bytes(const st_sweeper *s, int arrays) { return (double)row_elements(s) * (double)s->elem_size * arrays; }
 
 /* Whether this program and team can run bands: a sweep a thread can run alone, more than one
  * thread, and a row for each. (A band thinner than the halo is fine: its sweeps recompute the
@@ -113,7 +115,7 @@ static st_plan bands_for(const st_sweeper *s, int threads, long depth, long tile
     plan.depth = depth > 0 ? depth : d;
     if (plan.depth % 2 == 0) plan.depth -= 1;
     const long whole_band = band + 1 + 2L * (plan.depth - 1) * s->halo;
-    long l1_tile = (long)((cache_bytes(1, 32.0 * 1024) / 2 / ((double)s->cols * (double)s->elem_size) - 2.0 * s->halo) / 2);
+    long l1_tile = (long)((cache_bytes(1, 32.0 * 1024) / 2 / row_bytes(s, 1) - 2.0 * s->halo) / 2);
     if (l1_tile < 4L * s->halo) l1_tile = 4L * s->halo;
     long t = band_fits ? (l1_tile < whole_band ? l1_tile : whole_band) : (long)(l2 / 2 / row) - (plan.depth + 1) * s->halo;
     if (t < s->halo) t = s->halo;
@@ -126,6 +128,20 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
     st_plan plan = { ST_PLAN_SWEEPS, 0, 0, "default", "" };
     if (mode == ST_TEMPORAL_OFF) { plan.reason = "schedule: temporal off"; return plan; }
     if (s->halo < 1) { plan.reason = "no neighbours read"; return plan; }
+    /* A 3-D grid (its plan rows are planes, row_size elements each): a tile of planes advancing
+     * several sweeps holds dozens of planes, far more than a core's own cache, and the team meets
+     * at a barrier every few planes; bands keep each thread on its own planes between barriers.
+     * Measured (docs/performance.md): tiles of planes 2-4x slower than whole sweeps, bands faster. */
+    if (row_elements(s) > s->cols) {
+        if (can_band(s, threads)) {
+            plan = bands_for(s, threads, 0, 0);
+            plan.reason = "a 3-D grid: bands of planes (tiles of planes outgrow the caches)";
+            return plan;
+        }
+        if (mode == ST_TEMPORAL_ON) return tiles_for(s, 0, 0);
+        plan.reason = "a 3-D grid without bands (one thread, or a schedule that rules them out): whole sweeps";
+        return plan;
+    }
     const double grids = (double)s->rows * row_bytes(s, s->arrays);
     const double llc = cache_bytes(0, 8.0 * 1024 * 1024), l2 = cache_bytes(2, 512.0 * 1024);
     /* Past half the last-level cache the grids share it with the other cores' data and with the
@@ -278,8 +294,8 @@ void st_make_scratch(const st_plan *plan, const st_sweeper *s, const void *grid,
 {
     scratch[0] = scratch[1] = NULL;
     if (plan->kind != ST_PLAN_BANDS) return;
-    scratch[0] = st_copy_grid(grid, s->rows, s->cols, s->elem_size);
-    scratch[1] = st_copy_grid(grid, s->rows, s->cols, s->elem_size);
+    scratch[0] = st_copy_grid(grid, s->rows, row_elements(s), s->elem_size);
+    scratch[1] = st_copy_grid(grid, s->rows, row_elements(s), s->elem_size);
 }
 
 void st_free_scratch(void *scratch[2])

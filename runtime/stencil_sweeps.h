@@ -62,6 +62,10 @@ typedef struct {
     int halo;
     size_t elem_size;
     int arrays;         /* grids a sweep touches (the two buffers and the read-only grids) */
+    long row_size;      /* elements from one of the sweeper's rows to the next; 0: cols. A 3-D grid's
+                         * sweeper rows are its planes (rows x cols elements each, row_size), which
+                         * tiles and bands cut as they cut a 2-D grid's rows; the column range it
+                         * passes the sweep stays [halo, cols - halo) of the last dimension */
 } st_sweeper;
 
 /* The plan for this run: from `--plan` (options_plan, may be NULL), else the environment's

@@ -93,10 +93,12 @@ public struct CPUBackend: Backend {
             writer.line(sweeps.argsDeclaration(cols: "cols"))
             let loops = program.loops
             let alone = loops.hasLoneSweep ? "sweep_alone" : "NULL"
-            writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, \(sweptRows(host)), cols, HALO, sizeof(\(scalar)), \(2 * program.updates.count + program.readOnlyGrids.count) };")
+            // The elements in one of the run-time plan's rows: a row; in 3-D a plane (rows * cols).
+            let rowSize = program.dimensions == 3 ? "rows * cols" : "cols"
+            writer.line("const st_sweeper sweeper = { sweep, \(alone), &args, \(sweptRows(host)), cols, HALO, sizeof(\(scalar)), \(2 * program.updates.count + program.readOnlyGrids.count), \(rowSize) };")
             let mode = "ST_TEMPORAL_" + program.schedule.temporal.rawValue.uppercased()
             let team = openMP ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
-            if program.dimensions != 2 {
+            if program.dimensions == 1 {
                 writer.comment("Whole sweeps only (--plan may only say sweeps); the sweeper's rows are the first dimension's extent.")
                 writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"\(program.loops.temporalReason)\");")
             } else if program.redBlack {
@@ -151,12 +153,12 @@ public struct CPUBackend: Backend {
         writer.line("\(type) st_iterates[2];")
         writer.block("for (int k = 0; k < 2; ++k)") {
             for update in program.updates {
-                writer.line("st_iterates[k].\(names[update.grid]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                writer.line("st_iterates[k].\(names[update.grid]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
             }
         }
         writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };")
         for other in program.readOnlyGrids {
-            writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+            writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
         }
         writer.comment("Initial and boundary values in the order written, in both iterates: boundary points never change.")
         writer.block("for (int k = 0; k < 2; ++k)") {
@@ -278,14 +280,15 @@ public struct CPUBackend: Backend {
         }
     }
 
-    /// One sweep of `function` (red-black: its two half-sweeps) from `from` into `to`, each
+    /// One sweep of `function` (red-black: its two half-sweeps) from `from` into `to` (over the
+    /// first dimension's interior, as the runtime's sweepers do), each
     /// followed by the boundary statements (PlanBoundary), which one thread of the team runs
     /// (`omp single`: its barrier lets no thread start the next sweep before they are done).
     private func sweepThenBoundary(_ program: Program, host: HostCode, function: String, from: String, to: String) {
         let writer = host.writer
         let halves = program.redBlack ? SweepWriter.colours.map { "\(function)_\($0)" } : [function]
         for half in halves {
-            writer.line("\(half)(&args, HALO, rows - HALO, HALO, cols - HALO, \(from), \(to));")
+            writer.line("\(half)(&args, HALO, \(sweptRows(host)) - HALO, HALO, cols - HALO, \(from), \(to));")
             pragma(writer, "single")
             writer.block("") { host.boundaryEachSweep(into: to) }
         }

@@ -127,7 +127,8 @@ public struct HostCode {
             writer.line("options.updated_grids = \(program.updates.count); /* a system: the first \(program.updates.count) grids below are updated */")
         }
         for axis in program.periodicAxes.sorted() {
-            writer.line("st_check_periodic(\"\(grid.name)\", \"\(axis == 0 ? "rows" : "columns")\", \(axis == 0 ? "rows" : "cols"), HALO);")
+            let extent = extentNames[axis]
+            writer.line("st_check_periodic(\"\(grid.name)\", \"\(extent == "cols" ? "columns" : extent)\", \(extent), HALO);")
         }
         writer.comment("--input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated.")
         writer.line("st_check_grid_files(&options, \(gridNames), \(emittedGrids.count), \(storageRows), cols, sizeof(\(scalar)));")
@@ -148,7 +149,7 @@ public struct HostCode {
     public func outputs(_ data: [String], decomposition: String? = nil, mpiType: String = "") {
         let pointers = "(const void *const[]){ " + data.joined(separator: ", ") + " }"
         if let decomposition {
-            writer.line("stmpi_write_outputs(\(decomposition), &options, \(gridNames), \(pointers), \(data.count), \(mpiType));")
+            writer.line("\(mpiRuntime("write_outputs"))(\(decomposition), &options, \(gridNames), \(pointers), \(data.count), \(mpiType));")
         } else {
             writer.line("st_write_outputs(&options, \(gridNames), \(pointers), \(data.count), \(storageRows), cols, sizeof(\(scalar)));")
         }
@@ -187,7 +188,7 @@ public struct HostCode {
         let sides = fills.filter { $0.side != nil }
         fill(initial, into: buffer, decomposition: decomposition)
         if let decomposition {
-            writer.line("stmpi_read_input(\(decomposition), &options, \"\(grid)\", \(buffer), sizeof(\(scalar))); /* --input \(grid)=FILE.npy: this rank's part */")
+            writer.line("\(mpiRuntime("read_input"))(\(decomposition), &options, \"\(grid)\", \(buffer), sizeof(\(scalar))); /* --input \(grid)=FILE.npy: this rank's part */")
         } else {
             writer.line("st_read_input(&options, \"\(grid)\", \(buffer), \(storageRows), cols, sizeof(\(scalar))); /* --input \(grid)=FILE.npy */")
         }
@@ -210,6 +211,13 @@ public struct HostCode {
         ("ST_" + fill.side!.rawValue.uppercased(), "ST_" + fill.kind.rawValue.uppercased())
     }
 
+    /// An MPI rank's grid is a block of a Cartesian process grid (runtime stmpi_blocks: 1-D and
+    /// 3-D `decompose grid`), not a 2-D block or slab (stmpi_decomp).
+    public var rankBlocks: Bool { program.distribution?.layout == .blocks }
+
+    /// The runtime function `stmpi_NAME` for the program's layout: `stmpi_blocks_NAME` for blocks.
+    public func mpiRuntime(_ name: String) -> String { (rankBlocks ? "stmpi_blocks_" : "stmpi_") + name }
+
     /// The MPI datatype of the element type.
     public var mpiType: String { program.elementType == .float32 ? "MPI_FLOAT" : "MPI_DOUBLE" }
 
@@ -219,6 +227,10 @@ public struct HostCode {
             let origin = fill.line > 0 ? "\(program.sourceName):\(fill.line) " : "default "
             let what = fill.side.map { "\($0.rawValue) = \(fill.expression)" }
                 ?? "init \(fill.grid)\(fill.indexList) = \(fill.expression)"
+            if program.dimensions != 2 && fill.copies {
+                copySide(fill, into: buffer, comment: origin + what, decomposition: decomposition)
+                continue
+            }
             if program.dimensions != 2 {
                 boxFill(fill, into: buffer, comment: origin + what, decomposition: decomposition)
                 continue
@@ -240,6 +252,26 @@ public struct HostCode {
             } else {
                 writer.line("\(fillFunction)(\(buffer), rows, cols, \(r0), \(r1), \(c0), \(c1), \(value)); /* \(origin)\(what) */")
             }
+        }
+    }
+
+    /// A neumann or periodic statement of a 1-D or 3-D grid: st_copy_side_nd over the whole grid.
+    /// With `decomposition` (a 3-D grid's MPI slab), front/back lie across the slabs, which the
+    /// runtime sees as its rows: stmpi_copy_side's top/bottom, with the exchange a periodic axis
+    /// needs; the other sides are rank-local, applied to every plane the rank holds.
+    private func copySide(_ fill: Fill, into buffer: String, comment: String, decomposition: String?) {
+        let (side, kind) = Self.sideConstants(fill)
+        guard let decomposition else {
+            let extents = "(const long[]){ \(extentNames.joined(separator: ", ")) }"
+            writer.line("st_copy_side_nd(\(buffer), \(program.dimensions), \(extents), HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(comment) */")
+            return
+        }
+        switch fill.side! {
+        case .front, .back:
+            let slabSide = fill.side == .front ? "ST_TOP" : "ST_BOTTOM"
+            writer.line("stmpi_copy_side(\(decomposition), \(buffer), \(slabSide), \(kind), \(mpiType)); /* \(comment): across the slabs */")
+        default:
+            writer.line("stmpi_copy_side_planes(\(decomposition), \(buffer), rows, cols, sizeof(\(scalar)), \(side), \(kind)); /* \(comment): in every plane */")
         }
     }
 
@@ -279,7 +311,9 @@ public struct HostCode {
     }
 
     /// A fill of a 1-D or 3-D grid: a loop nest over its box (fillBox), the value computed from
-    /// each point's indices in the element type. With `decomposition` (a 3-D grid's MPI slab), the
+    /// each point's indices in the element type. With `decomposition` and rankBlocks (an MPI
+    /// rank's block of a process grid), the loops cover the part of the box the rank holds
+    /// (stmpi_blocks_held, halo included) in local indices. With `decomposition` (a 3-D grid's MPI slab), the
     /// plane loop covers the planes of the box the rank holds (stmpi_held, halo included) in
     /// local indices, each plane stored after HALO points of the runtime's column halo.
     private func boxFill(_ fill: Fill, into buffer: String, comment: String, decomposition: String? = nil) {
@@ -290,7 +324,13 @@ public struct HostCode {
         let box = fillBox(fill.side)
         var ranges = box
         writer.line("/* \(comment) */")
-        if let decomposition, indices.count == 3 {
+        if let decomposition, rankBlocks {
+            // A block of a process grid: global index = local + lo - HALO along every axis.
+            let d = decomposition.hasPrefix("&") ? String(decomposition.dropFirst()) + "." : "(\(decomposition))->"
+            dialect.index = { "\(indices[$0]) + \(d)lo[\($0)] - HALO" }
+            flat = indices.count == 1 ? indices[0] : "(\(indices[0]) * \(d)local[1] + \(indices[1])) * \(d)local[2] + \(indices[2])"
+            ranges = indices.indices.map { ("held.lo[\($0)]", "held.hi[\($0)]") }
+        } else if let decomposition, indices.count == 3 {
             let d = decomposition.hasPrefix("&") ? String(decomposition.dropFirst()) + "." : "(\(decomposition))->"
             dialect.index = { $0 == 0 ? "\(indices[0]) + \(d)r0 - HALO" : indices[$0] }
             flat = "\(indices[0]) * \(d)local_cols + HALO + \(indices[1]) * cols + \(indices[2])"
@@ -307,7 +347,13 @@ public struct HostCode {
             let (begin, end) = ranges[axis]
             writer.block("for (long \(indices[axis]) = \(begin); \(indices[axis]) < \(end); ++\(indices[axis]))") { loops(axis + 1) }
         }
-        if let decomposition, indices.count == 3 {
+        if let decomposition, rankBlocks {
+            writer.block("") {
+                let begin = box.map(\.0).joined(separator: ", "), end = box.map(\.1).joined(separator: ", ")
+                writer.line("const stmpi_box held = stmpi_blocks_held(\(decomposition), (const long[]){ \(begin) }, (const long[]){ \(end) });")
+                loops(0)
+            }
+        } else if let decomposition, indices.count == 3 {
             writer.block("") {
                 writer.line("const stmpi_rect held = stmpi_held(\(decomposition), \(box[0].0), \(box[0].1), 0, rows * cols);")
                 loops(0)

@@ -29,12 +29,7 @@ public struct MPIBackend: Backend {
         let names = CNames(program)
         let host = HostCode(program: program, names: names, writer: writer)
         let sweeps = SweepWriter(program: program, names: names, writer: writer)
-        let decomposition = program.schedule.decompose
-        var notes = [
-            "",
-            "Every rank holds its block of \(program.update.grid) (decompose \(decomposition.rawValue): "
-                + (decomposition == .rows ? "block rows, P x 1" : "2-D blocks from MPI_Dims_create") + ") plus a halo HALO deep,",
-            "refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos",
+        var notes = [""] + Self.layoutNotes(program) + [
             "travel. `stencilc explain \(program.sourceName) --target \(target) --ranks P` prints the plan.",
         ]
         if hybrid {
@@ -55,6 +50,10 @@ public struct MPIBackend: Backend {
         writer.blank()
         sweeps.functions()
         writer.blank()
+        if host.rankBlocks {
+            sweepBoxFunction(program, writer: writer)
+            writer.blank()
+        }
         mainFunction(program, host: host, sweeps: sweeps)
         return EmittedProgram(source: writer.text, recipe: recipe)
     }
@@ -65,6 +64,7 @@ public struct MPIBackend: Backend {
         let scalar = host.scalar
         let mpiType = program.elementType == .float32 ? "MPI_FLOAT" : "MPI_DOUBLE"
         let kind = program.schedule.decompose == .rows ? "STMPI_ROWS" : "STMPI_GRID"
+        let alloc = host.mpiRuntime("alloc_local"), haloCreate = host.mpiRuntime("halo_create")
         writer.block("int main(int argc, char **argv)") {
             writer.comment("Until stmpi_decompose every rank checks the same arguments and sizes; only rank 0 prints.")
             writer.line("stmpi_init(&argc, &argv, \(hybrid ? "STMPI_FUNNELED" : "STMPI_SINGLE"));")
@@ -72,10 +72,18 @@ public struct MPIBackend: Backend {
             host.gridSize()
             host.stoppingConstants()
             writer.blank()
-            if program.dimensions == 3 {
+            if host.rankBlocks {
+                decomposeBlocks(program, host: host)
+            } else if program.dimensions == 3 {
                 writer.comment("This rank's slab of planes, with HALO planes of halo at each end: to the runtime each plane is one row of rows * cols points.")
                 writer.line("stmpi_decomp decomp;")
-                writer.line("stmpi_decompose(&decomp, planes, rows * cols, HALO, STMPI_ROWS);")
+                if program.copyingAxes.contains(0) {
+                    let periodic = program.periodicAxes.contains(0) ? 1 : 0
+                    writer.comment("Neumann or periodic front/back: across the slabs (periodic: a periodic axis of ranks), every slab at least 2 * HALO planes; the other sides are within each plane.")
+                    writer.line("stmpi_decompose_sides(&decomp, planes, rows * cols, HALO, STMPI_ROWS, (const int[2]){ \(periodic), 0 }, (const int[2]){ 1, 0 });")
+                } else {
+                    writer.line("stmpi_decompose(&decomp, planes, rows * cols, HALO, STMPI_ROWS);")
+                }
                 writer.line("stmpi_name_slabs(&decomp);")
             } else {
                 writer.comment("This rank's block of the rows x cols grid, with a halo HALO deep on every side.")
@@ -89,20 +97,20 @@ public struct MPIBackend: Backend {
                     writer.line("stmpi_decompose_sides(&decomp, rows, cols, HALO, \(kind), (const int[2]){ \(periodic) }, (const int[2]){ \(copying) });")
                 }
             }
-            writer.line("const long local_cols = decomp.local_cols;")
+            if !host.rankBlocks { writer.line("const long local_cols = decomp.local_cols;") }
             if program.isSystem {
                 systemBlocks(program, host: host, mpiType: mpiType)
             } else {
                 if program.redBlack {
                     writer.comment("Red-black order updates \(program.update.grid) in place: one block, which buffer[0] and buffer[1] both name, and one halo exchange.")
                     writer.line("\(scalar) *buffer[2];")
-                    writer.line("buffer[0] = buffer[1] = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
+                    writer.line("buffer[0] = buffer[1] = \(alloc)(&decomp, sizeof(\(scalar)));")
                 } else {
                     writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid), exchange[k % 2] its halo exchange (persistent requests).")
-                    writer.line("\(scalar) *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(\(scalar))), stmpi_alloc_local(&decomp, sizeof(\(scalar))) };")
+                    writer.line("\(scalar) *buffer[2] = { \(alloc)(&decomp, sizeof(\(scalar))), \(alloc)(&decomp, sizeof(\(scalar))) };")
                 }
                 for other in program.readOnlyGrids {
-                    writer.line("\(scalar) *\(names[other.name]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
+                    writer.line("\(scalar) *\(names[other.name]) = \(alloc)(&decomp, sizeof(\(scalar)));")
                 }
                 writer.comment("Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included).")
                 writer.block("for (int k = 0; k < \(program.redBlack ? 1 : 2); ++k)") {
@@ -114,7 +122,7 @@ public struct MPIBackend: Backend {
                     if program.fills.contains(where: { $0.grid == other.name && $0.copies }) {
                         writer.comment("Its neumann/periodic sides set only the points each rank owns: one exchange brings them to the halos.")
                         writer.block("") {
-                            writer.line("stmpi_halo *once = stmpi_halo_create(&decomp, \(names[other.name]), \(mpiType));")
+                            writer.line("stmpi_halo *once = \(haloCreate)(&decomp, \(names[other.name]), \(mpiType));")
                             writer.line("stmpi_halo_exchange(once);")
                             writer.line("stmpi_halo_free(once);")
                         }
@@ -122,18 +130,28 @@ public struct MPIBackend: Backend {
                 }
                 if program.redBlack {
                     writer.line("stmpi_halo *exchange[2];")
-                    writer.line("exchange[0] = exchange[1] = stmpi_halo_create(&decomp, buffer[0], \(mpiType));")
+                    writer.line("exchange[0] = exchange[1] = \(haloCreate)(&decomp, buffer[0], \(mpiType));")
                 } else {
-                    writer.line("stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], \(mpiType)), stmpi_halo_create(&decomp, buffer[1], \(mpiType)) };")
+                    writer.line("stmpi_halo *exchange[2] = { \(haloCreate)(&decomp, buffer[0], \(mpiType)), \(haloCreate)(&decomp, buffer[1], \(mpiType)) };")
                 }
             }
-            writer.comment("The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do.")
-            writer.line("const stmpi_rect interior = stmpi_interior(&decomp);")
-            writer.line("stmpi_rect frame[4];")
-            writer.line("stmpi_frame(&decomp, frame);")
-            // The colour's parity: global index sum minus local index sum, mod 2 (a slab's rows and
-            // columns are global; its planes are local: plane p is global p + r0 - HALO).
-            writer.line(sweeps.argsDeclaration(cols: "local_cols", parity: program.dimensions == 3 ? "(decomp.r0 - HALO) & 1" : "(decomp.r0 + decomp.c0) & 1"))
+            if host.rankBlocks {
+                writer.comment("The updated points of the block: the deep interior reads no halo cell, the \(2 * program.dimensions) frame boxes do.")
+                writer.line("const stmpi_box interior = stmpi_blocks_interior(&decomp);")
+                writer.line("stmpi_box frame[2 * STMPI_MAX_DIMS];")
+                writer.line("stmpi_blocks_frame(&decomp, frame);")
+                // Every index of a block is local: global = local + lo - HALO along each axis.
+                let parity = (0..<program.dimensions).map { "decomp.lo[\($0)]" }.joined(separator: " + ")
+                writer.line(sweeps.argsDeclaration(cols: "cols", parity: "(\(parity) - \(program.dimensions) * HALO) & 1"))
+            } else {
+                writer.comment("The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do.")
+                writer.line("const stmpi_rect interior = stmpi_interior(&decomp);")
+                writer.line("stmpi_rect frame[4];")
+                writer.line("stmpi_frame(&decomp, frame);")
+                // The colour's parity: global index sum minus local index sum, mod 2 (a slab's rows and
+                // columns are global; its planes are local: plane p is global p + r0 - HALO).
+                writer.line(sweeps.argsDeclaration(cols: "local_cols", parity: program.dimensions == 3 ? "(decomp.r0 - HALO) & 1" : "(decomp.r0 + decomp.c0) & 1"))
+            }
             writer.line("const double points = " + host.extentNames.map { "(double)(\($0) - 2 * HALO)" }.joined(separator: " * ") + ";")
             writer.blank()
             iterationLoop(program, host: host, sweeps: sweeps)
@@ -145,9 +163,9 @@ public struct MPIBackend: Backend {
             writer.line("summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, \"default\", \"\(program.redBlack ? "one halo exchange per half-sweep (red, black)" : "one halo exchange per sweep")\" };")
             writer.comment("Gathered to rank 0 only now, after the iterations.")
             let finals = program.isSystem ? program.updates.map { "st_iterates[iterations % 2].\(names[$0.grid])" } : ["buffer[iterations % 2]"]
-            writer.line("stmpi_write_field(&decomp, options.output_path, options.image_path, \(finals[0]), \(mpiType));")
+            writer.line("\(host.mpiRuntime("write_field"))(&decomp, options.output_path, options.image_path, \(finals[0]), \(mpiType));")
             host.outputs(finals + program.readOnlyGrids.map { names[$0.name] }, decomposition: "&decomp", mpiType: mpiType)
-            writer.line("stmpi_print_summary(&decomp, &summary, &options);")
+            writer.line("\(host.mpiRuntime("print_summary"))(&decomp, &summary, &options);")
             if program.isSystem {
                 let exchanges = (0..<2).flatMap { k in program.updates.indices.map { "stmpi_halo_free(exchange[\(k)][\($0)]);" } }
                 writer.line(exchanges.joined(separator: " "))
@@ -158,7 +176,7 @@ public struct MPIBackend: Backend {
                 : program.redBlack ? ["buffer[0]"] : ["buffer[0]", "buffer[1]"]
             let all = buffers + program.readOnlyGrids.map { names[$0.name] }
             writer.line(all.map { "st_free_grid(\($0));" }.joined(separator: " "))
-            writer.line("stmpi_decomp_free(&decomp);")
+            writer.line("\(host.mpiRuntime("decomp_free"))(&decomp);")
             writer.line("return stmpi_finalize();")
         }
     }
@@ -178,6 +196,16 @@ public struct MPIBackend: Backend {
             }
         }
         writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };")
+        if program.dimensions == 3 {
+            writer.comment("The sweeps of a slab get each grid from the first point of local plane 0, HALO points past its block's start: slab[k % 2] holds those pointers of iterate k.")
+            writer.line("\(type) st_slab_iterates[2];")
+            writer.block("for (int k = 0; k < 2; ++k)") {
+                for update in program.updates {
+                    writer.line("st_slab_iterates[k].\(names[update.grid]) = st_iterates[k].\(names[update.grid]) + HALO;")
+                }
+            }
+            writer.line("void *slab[2] = { &st_slab_iterates[0], &st_slab_iterates[1] };")
+        }
         for other in program.readOnlyGrids {
             writer.line("\(scalar) *\(names[other.name]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
         }
@@ -223,13 +251,17 @@ public struct MPIBackend: Backend {
     private func halfSweep(_ writer: CodeWriter, host: HostCode, function: String, grids: Int, slabs: Bool) {
         let program = host.program
         func call(_ rect: String) -> String {
+            if host.rankBlocks {
+                return "sweep_box(\(function), &args, \(rect), buffer[iteration % 2], buffer[(iteration + 1) % 2]);"
+            }
             guard slabs else {
                 let arguments = ["&args", "\(rect).i0", "\(rect).i1", "\(rect).j0", "\(rect).j1",
                                  "buffer[iteration % 2]", "buffer[(iteration + 1) % 2]"]
                 return "\(function)(\(arguments.joined(separator: ", ")));"
             }
-            let arguments = ["&args", "\(rect).i0", "\(rect).i1", "HALO", "cols - HALO",
-                             "buffer[iteration % 2] + HALO", "buffer[(iteration + 1) % 2] + HALO"]
+            let iterates = grids > 1 ? ["slab[iteration % 2]", "slab[(iteration + 1) % 2]"]
+                : ["buffer[iteration % 2] + HALO", "buffer[(iteration + 1) % 2] + HALO"]
+            let arguments = ["&args", "\(rect).i0", "\(rect).i1", "HALO", "cols - HALO"] + iterates
             return "if (\(rect).j0 < \(rect).j1) \(function)(\(arguments.joined(separator: ", ")));"
         }
         pragma(writer, "master")
@@ -243,7 +275,7 @@ public struct MPIBackend: Backend {
         writer.line(grids > 1 ? "for (int k = 0; k < \(grids); ++k) stmpi_halo_end(exchange[iteration % 2][k]);"
                     : "stmpi_halo_end(exchange[iteration % 2]);")
         pragma(writer, "barrier /* the halo has arrived before the frame reads it */")
-        writer.line("for (int k = 0; k < 4; ++k) \(call("frame[k]"))")
+        writer.line("for (int k = 0; k < \(host.rankBlocks ? 2 * program.dimensions : 4); ++k) \(call("frame[k]"))")
         guard program.loops.boundaryEachSweep else { return }
         // The boundary statements on the points this rank owns; the next sweep's halo exchange
         // brings them to the neighbours (stmpi_copy_side). MPI calls come from the master only.
@@ -282,7 +314,7 @@ public struct MPIBackend: Backend {
                 let counts = program.updates.map { "stmpi_count_nonfinite(&decomp, st_iterates[iterations % 2].\(host.names[$0.grid]), sizeof(\(host.scalar)))" }
                 writer.line("stmpi_check_finite(" + counts.joined(separator: "\n                       + ") + ", iterations);")
             } else {
-                writer.line("stmpi_check_finite(stmpi_count_nonfinite(&decomp, buffer[iterations % 2], sizeof(\(host.scalar))), iterations);")
+                writer.line("stmpi_check_finite(\(host.mpiRuntime("count_nonfinite"))(&decomp, buffer[iterations % 2], sizeof(\(host.scalar))), iterations);")
             }
         case .until(let norm, _, _, _, _):
             let check = program.loops.check!

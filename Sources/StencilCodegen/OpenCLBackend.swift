@@ -172,10 +172,13 @@ public struct OpenCLBackend: Backend {
         let sweepKernels = kernels.norm == nil ? "sweep_kernel" : "sweep_kernel, check_kernel"
         let sweepCount = kernels.norm == nil ? 1 : 2
         writer.line("const cl_kernel sweep_kernels[] = { \(sweepKernels) };")
-        if let rows = program.schedule.workgroupRows, let cols = program.schedule.workgroupCols {
+        if let sizes = program.schedule.workgroup, let cols = sizes.last {
+            // One size per dimension (checked); a 1-D NDRange is one row of work-groups and a 3-D
+            // one's work-groups are one plane deep (the front end refuses others).
+            let rows = sizes.count == 2 ? sizes[0] : sizes.count == 3 ? sizes[1] : 1
             writer.line("const stcl_workgroup wg = { \(rows), \(cols) };")
             let localBytes = kernels.norm == nil ? "0" : "norm_size"
-            writer.line("stcl_check_workgroup(&env, sweep_kernels, \(sweepCount), wg, \(localBytes), \"workgroup \(rows) x \(cols) of the schedule\");")
+            writer.line("stcl_check_workgroup(&env, sweep_kernels, \(sweepCount), wg, \(localBytes), \"workgroup \(IRPrinter.sizes(sizes)) of the schedule\");")
         } else {
             writer.line("const stcl_workgroup wg = stcl_default_workgroup(&env, sweep_kernels, \(sweepCount), interior_rows, interior_cols);")
         }
@@ -217,7 +220,7 @@ public struct OpenCLBackend: Backend {
                 writer.line("cl_mem boundary_values[\(fixed.count)];")
                 for (k, fill) in fixed.enumerated() {
                     writer.block("") {
-                        writer.line("\(scalar) *side_values = st_alloc_grid(rows, cols, sizeof(\(scalar)));")
+                        writer.line("\(scalar) *side_values = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
                         host.apply([fill], into: "side_values")
                         writer.line("boundary_values[\(k)] = stcl_create_buffer(&env, bytes, side_values);")
                         writer.line("st_free_grid(side_values);")
@@ -396,11 +399,13 @@ public struct OpenCLBackend: Backend {
     /// for a stencil whose sides are all fixed.
     private func boundaryLaunches(_ program: Program, _ writer: CodeWriter, grid: String) {
         var fixed = 0
+        let extentNames = Array(["planes", "rows", "cols"].suffix(program.dimensions))
+        let extents = "\(program.dimensions), (const long[]){ \(extentNames.joined(separator: ", ")) }"
         for fill in program.boundaryEachSweep.statements {
             let (side, kind) = HostCode.sideConstants(fill)
             let values = fill.copies ? grid : "boundary_values[\(fixed)]"
             if !fill.copies { fixed += 1 }
-            writer.line("stcl_boundary_side(&env, boundary_kernel, \(grid), \(values), \(side), \(kind), rows, cols, HALO); /* \(program.sourceName):\(fill.line) \(fill.side!.rawValue) = \(fill.expression) */")
+            writer.line("stcl_boundary_side(&env, boundary_kernel, \(grid), \(values), \(side), \(kind), \(extents), HALO); /* \(program.sourceName):\(fill.line) \(fill.side!.rawValue) = \(fill.expression) */")
         }
     }
 }

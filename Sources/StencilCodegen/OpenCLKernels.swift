@@ -349,21 +349,25 @@ public struct OpenCLKernels {
     }
 
     /// `boundary_side`: one boundary statement over its strip (stcl_boundary_side launches it,
-    /// once per statement, in the order written). No point of a strip reads another point of the
-    /// same strip, so its work-items are independent. Fixed values come from `st_values`, computed
-    /// on the host; neumann and periodic copy points of the grid, as st_copy_side does. Its own
-    /// names carry the runtime's st_ prefix, which CNames keeps from every DSL name.
+    /// once per statement, in the order written). The strip is seen as st_side_strip does
+    /// (runtime/stencil_runtime.h): `outer` blocks of `extent` slices along the side's axis, each
+    /// slice `inner` contiguous points, so one kernel serves every side of 1-D, 2-D and 3-D grids.
+    /// No point of a strip reads another point of the same strip, so its work-items are
+    /// independent. Fixed values come from `st_values`, computed on the host; neumann and periodic
+    /// copy points of the grid, as st_copy_side_nd does. Its own names carry the runtime's st_
+    /// prefix, which CNames keeps from every DSL name.
     private func boundaryKernel(_ writer: CodeWriter) {
-        writer.comment("One boundary statement: st_side 0 top, 1 bottom, 2 left, 3 right; st_kind 0 fixed (from st_values), 1 neumann, 2 periodic.")
-        writer.block("__kernel void boundary_side(const long rows, const long cols, const int st_side, const int st_kind, __global \(scalar) *st_grid, __global const \(scalar) *st_values)") {
-            writer.line("const int st_across = st_side < 2; /* top, bottom: HALO rows x cols; left, right: rows x HALO */")
-            writer.line("const long st_y = get_global_id(1), st_x = get_global_id(0);")
-            writer.line("if (st_y >= (st_across ? HALO : rows) || st_x >= (st_across ? cols : HALO)) return;")
-            writer.line("const long i = st_side == 1 ? rows - HALO + st_y : st_y, j = st_side == 3 ? cols - HALO + st_x : st_x;")
-            writer.line("long st_from_i = i, st_from_j = j;")
-            writer.line("if (st_kind == 1) { if (st_across) st_from_i = st_side == 0 ? HALO : rows - HALO - 1; else st_from_j = st_side == 2 ? HALO : cols - HALO - 1; }")
-            writer.line("if (st_kind == 2) { if (st_across) st_from_i = st_side == 0 ? i + (rows - 2 * HALO) : i - (rows - 2 * HALO); else st_from_j = st_side == 2 ? j + (cols - 2 * HALO) : j - (cols - 2 * HALO); }")
-            writer.line("st_grid[i * cols + j] = st_kind == 0 ? st_values[i * cols + j] : st_grid[st_from_i * cols + st_from_j];")
+        writer.comment("One boundary statement over HALO slices at the first (st_first) or last end of the side's axis; st_kind 0 fixed (from st_values), 1 neumann, 2 periodic.")
+        writer.block("__kernel void boundary_side(const long st_outer, const long st_extent, const long st_inner, const int st_first, const int st_kind, __global \(scalar) *st_grid, __global const \(scalar) *st_values)") {
+            writer.line("const long st_id = get_global_id(0);")
+            writer.line("if (st_id >= st_outer * HALO * st_inner) return;")
+            writer.line("const long st_q = st_id % st_inner, st_p = st_id / st_inner % HALO, st_o = st_id / (st_inner * HALO);")
+            writer.line("const long st_at = st_first ? st_p : st_extent - HALO + st_p; /* the point's index along the axis */")
+            writer.line("long st_from = st_at;")
+            writer.line("if (st_kind == 1) st_from = st_first ? HALO : st_extent - HALO - 1;")
+            writer.line("if (st_kind == 2) st_from = st_first ? st_at + (st_extent - 2 * HALO) : st_at - (st_extent - 2 * HALO);")
+            writer.line("const long st_point = (st_o * st_extent + st_at) * st_inner + st_q;")
+            writer.line("st_grid[st_point] = st_kind == 0 ? st_values[st_point] : st_grid[(st_o * st_extent + st_from) * st_inner + st_q];")
         }
     }
 }

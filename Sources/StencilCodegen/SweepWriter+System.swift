@@ -33,7 +33,7 @@ extension SweepWriter {
     /// `in` and `out` iterates), the read-only grids, the params.
     func systemUnpack(check: Bool) {
         writer.line("const sweep_args *extra = args;")
-        writer.line("const long cols = extra->cols;")
+        extents()
         if offsetsIndices {
             let used = program.updates.reduce(into: Set<Int>()) { $0.formUnion($1.value.indexDimensions) }
             if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }

@@ -6,7 +6,8 @@
 // that of the last; the middle dimension of a 3-D grid is swept whole ([HALO, rows - HALO)). A 3-D
 // sweep's plane stride comes in the args record: rows * cols, or an MPI rank's local row length
 // (its slab is stored as planes of rows * cols points plus a halo at each end: the sweep gets
-// buffers that start at the plane's first point).
+// buffers that start at the plane's first point). A rank's block of a 3-D process grid (decompose
+// grid) is swept box by box: its rows come in the args record (`middle_begin`, `middle_end`).
 //
 // Every sweep has the runtime's st_sweep_fn signature (runtime/stencil_sweeps.h), so that the
 // run-time plan's drivers (whole sweeps, tiles, bands) call the program's own update:
@@ -41,6 +42,10 @@ public struct SweepWriter {
     var dimensions: Int { program.dimensions }
     var row: String { indices[dimensions == 3 ? 1 : 0] }
     var col: String { indices[dimensions - 1] }
+    /// A 3-D grid held in blocks of a process grid by MPI ranks (PlanDistribution): a sweep's
+    /// rows are those of the box it is given (`middle_begin`, `middle_end` in the args record,
+    /// which the rank's sweep_box sets), not all of them.
+    var sweepsBoxRows: Bool { program.distribution?.layout == .blocks && dimensions == 3 }
     var readsOwnGrid: Bool { program.update.value.reads.contains { $0.grid == program.update.grid } }
 
     /// An MPI rank's sweep whose update uses the index names: the loop indices are local, so
@@ -57,7 +62,10 @@ public struct SweepWriter {
         var dialect = CDialect(elementType: program.elementType,
                                read: { grid, offsets in "\(names[grid])[\(CExprPrinter.flatIndex(indices, offsets))]" },
                                param: { names[$0] })
-        if offsetsIndices && dimensions == 3 {
+        if offsetsIndices && sweepsBoxRows {
+            let offsets = ["plane_offset", "row_offset", "col_offset"]
+            dialect.index = { "\(indices[$0]) + \(offsets[$0])" }  // blocks: every index is local
+        } else if offsetsIndices && dimensions == 3 {
             dialect.index = { $0 == 0 ? "\(indices[0]) + row_offset" : indices[$0] }  // slabs: planes are local
         } else if offsetsIndices {
             dialect.index = { $0 == 0 ? "\(row) + row_offset" : "\(col) + col_offset" }
@@ -74,9 +82,13 @@ public struct SweepWriter {
     public func functions() {
         writer.comment("What a sweep reads besides its two buffers.")
         writer.block("typedef struct", trailer: " sweep_args;") {
-            if dimensions == 3 { writer.line("long rows, cols, plane; /* the extents of the last two dimensions; the plane stride */") }
+            if sweepsBoxRows {
+                writer.line("long cols, plane; /* the row and plane strides of the rank's block */")
+                writer.line("long middle_begin, middle_end; /* the rows of the box swept */")
+            } else if dimensions == 3 { writer.line("long rows, cols, plane; /* the extents of the last two dimensions; the plane stride */") }
             else { writer.line("long cols; /* row length */") }
-            if offsetsIndices { writer.line("long row_offset, col_offset; /* global index of local index 0 */") }
+            if offsetsIndices && sweepsBoxRows { writer.line("long plane_offset, row_offset, col_offset; /* global index of local index 0 */") }
+            else if offsetsIndices { writer.line("long row_offset, col_offset; /* global index of local index 0 */") }
             if program.redBlack { writer.line("long parity; /* (global row + global col) - (local row + local col), mod 2: the colour of a point comes from its global indices */") }
             if loops.colourPlan == .split {
                 writer.line("\(scalar) *red, *black; /* the colour-split layout: the grid's points by colour */")
@@ -126,7 +138,11 @@ public struct SweepWriter {
         extents()
         if offsetsIndices {
             let used = program.update.value.indexDimensions
-            if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
+            if sweepsBoxRows {
+                for (axis, offset) in ["plane_offset", "row_offset", "col_offset"].enumerated() where used.contains(axis) {
+                    writer.line("const long \(offset) = extra->\(offset);")
+                }
+            } else if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
             if used.contains(1) && dimensions == 2 { writer.line("const long col_offset = extra->col_offset;") }
         }
         if readsOwnGrid || readsOld { writer.line("const \(scalar) *restrict \(grid) = in;") } else { writer.line("(void)in;") }
@@ -300,7 +316,11 @@ public struct SweepWriter {
         extents()
         if offsetsIndices { // an MPI rank's global offsets, where the update uses the index names
             let used = program.update.value.indexDimensions
-            if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
+            if sweepsBoxRows {
+                for (axis, offset) in ["plane_offset", "row_offset", "col_offset"].enumerated() where used.contains(axis) {
+                    writer.line("const long \(offset) = extra->\(offset);")
+                }
+            } else if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
             if used.contains(1) && dimensions == 2 { writer.line("const long col_offset = extra->col_offset;") }
         }
         writer.line("const long parity = extra->parity;")
@@ -310,95 +330,92 @@ public struct SweepWriter {
         for param in program.update.value.params { writer.line("const \(scalar) \(names[param]) = extra->\(names[param]);") }
     }
 
-    /// The rows of the rectangle, and in each the columns of one colour: from the first column
-    /// of that colour, stepping by 2.
-    func colourLoopNest(colour: Int, worksharing: String?, simd: String?, rows: (String, String) = ("row_begin", "row_end"),
+    /// The loops over the sweep's box, each column loop over the columns of one colour: from the
+    /// first column of that colour (the parity of the other indices' sum decides it), stepping by 2.
+    func colourLoopNest(colour: Int, worksharing: String?, simd: String?, rows: (String, String)? = nil,
                         body: (String) -> Void) {
-        if dimensions != 2 {
-            // The first column of the colour: the parity of the other indices' sum decides it.
-            let others = indices.dropLast().joined(separator: " + ")
-            let (begin, end) = dimensions == 1 ? rows : ("col_begin", "col_end")
-            let first = "\(begin) + ((\(others.isEmpty ? "" : others + " + ")\(begin) + parity\(colour == 0 ? "" : " + 1")) & 1)"
-            outerLoops(worksharing: worksharing, simd: simd, rows: rows) { pragma in
-                if let pragma { writer.line(pragma) }
-                writer.block("for (long \(col) = \(first); \(col) < \(end); \(col) += 2)") {
-                    body(CExprPrinter.flatIndex(indices, Array(repeating: 0, count: dimensions)))
-                }
-            }
-            return
-        }
-        if let worksharing { writer.line("#pragma omp for \(worksharing)") }
-        func columns(_ begin: String, _ end: String) {
-            if let simd { writer.line("#pragma omp simd" + (simd.isEmpty ? "" : " \(simd)")) }
-            writer.block("for (long \(col) = \(begin) + ((\(row) + \(begin) + parity\(colour == 0 ? "" : " + 1")) & 1); \(col) < \(end); \(col) += 2)") {
-                body("\(row) * cols + \(col)")
-            }
-        }
-        if let tileRows = loops.tileRows, let tileCols = loops.tileCols {
-            writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
-                writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {
-                    writer.line("const long tile_row_end = ii + \(tileRows) < row_end ? ii + \(tileRows) : row_end;")
-                    writer.line("const long tile_col_end = jj + \(tileCols) < col_end ? jj + \(tileCols) : col_end;")
-                    writer.block("for (long \(row) = ii; \(row) < tile_row_end; ++\(row))") { columns("jj", "tile_col_end") }
-                }
-            }
-        } else {
-            writer.block("for (long \(row) = \(rows.0); \(row) < \(rows.1); ++\(row))") { columns("col_begin", "col_end") }
-        }
+        let others = indices.dropLast().joined(separator: " + ")
+        boxLoops(worksharing: worksharing, simd: simd, step: 2, rows: rows,
+                 firstColumn: { "\($0) + ((\(others.isEmpty ? "" : others + " + ")\($0) + parity\(colour == 0 ? "" : " + 1")) & 1)" },
+                 body)
     }
 
-    /// The row and column loops over the rectangle (tile by tile where the plan tiles); `simd`
-    /// is the column loop's `#pragma omp simd` clauses ("" for none), nil for no pragma; `body`
-    /// gets the flat index of the point.
+    /// The loops over the sweep's box (tile by tile where the plan tiles); `simd` is the column
+    /// loop's `#pragma omp simd` clauses ("" for none), nil for no pragma; `body` gets the flat
+    /// index of the point.
     func loopNest(worksharing: String?, simd: String?, _ body: (String) -> Void) {
-        if dimensions != 2 {
-            outerLoops(worksharing: worksharing, simd: simd) { pragma in
-                if let pragma { writer.line(pragma) }
-                let (begin, end) = dimensions == 1 ? ("row_begin", "row_end") : ("col_begin", "col_end")
-                writer.block("for (long \(col) = \(begin); \(col) < \(end); ++\(col))") {
-                    body(CExprPrinter.flatIndex(indices, Array(repeating: 0, count: dimensions)))
-                }
-            }
-            return
-        }
-        if let worksharing { writer.line("#pragma omp for \(worksharing)") }
-        func columns(_ begin: String, _ end: String) {
-            if let simd { writer.line("#pragma omp simd" + (simd.isEmpty ? "" : " \(simd)")) }
-            writer.block("for (long \(col) = \(begin); \(col) < \(end); ++\(col))") { body("\(row) * cols + \(col)") }
-        }
-        if let tileRows = loops.tileRows, let tileCols = loops.tileCols {
-            writer.block("for (long ii = row_begin; ii < row_end; ii += \(tileRows))") {
-                writer.block("for (long jj = col_begin; jj < col_end; jj += \(tileCols))") {
-                    writer.line("const long tile_row_end = ii + \(tileRows) < row_end ? ii + \(tileRows) : row_end;")
-                    writer.line("const long tile_col_end = jj + \(tileCols) < col_end ? jj + \(tileCols) : col_end;")
-                    writer.block("for (long \(row) = ii; \(row) < tile_row_end; ++\(row))") { columns("jj", "tile_col_end") }
-                }
-            }
-        } else {
-            writer.block("for (long \(row) = row_begin; \(row) < row_end; ++\(row))") { columns("col_begin", "col_end") }
+        boxLoops(worksharing: worksharing, simd: simd, step: 1, firstColumn: { $0 }, body)
+    }
+
+    /// Each dimension's range in a sweep, first dimension first: the first is the row range the
+    /// sweep is given (the team's, an MPI rank's slab), the last the column range; the middle one
+    /// of a 3-D grid is swept whole. A 1-D sweep's one dimension is its row range.
+    var boxRanges: [(begin: String, end: String)] {
+        switch dimensions {
+        case 1: return [("row_begin", "row_end")]
+        case 2: return [("row_begin", "row_end"), ("col_begin", "col_end")]
+        default:
+            // A rank's block of a 3-D process grid sweeps the rows of the box it is given.
+            let middle = sweepsBoxRows ? ("extra->middle_begin", "extra->middle_end") : ("HALO", "rows - HALO")
+            return [("row_begin", "row_end"), middle, ("col_begin", "col_end")]
         }
     }
 
-    /// The loops of a 1-D or 3-D sweep around its innermost (column) loop, which `inner` prints
-    /// after the pragma it is given. 3-D: the plane loop (the team's: `omp for`, with the plan's
-    /// collapse(2) over planes and rows) and the row loop; the column loop gets `omp simd`. 1-D:
-    /// the one loop is both the team's and the vector loop: `omp for simd`.
-    func outerLoops(worksharing: String?, simd: String?, rows: (String, String) = ("row_begin", "row_end"), inner: (String?) -> Void) {
+    /// The tile loops' indices and each tile's end, per dimension (`tile 8 x 16 x 64` in 3-D:
+    /// kk, ii, jj).
+    var tileIndices: [(index: String, end: String)] {
+        let all = [("kk", "tile_plane_end"), ("ii", "tile_row_end"), ("jj", "tile_col_end")]
+        return Array(all.suffix(dimensions))
+    }
+
+    /// The loop nest itself. Without tiles: the loops of the first dimensions (the team's `omp
+    /// for` on the outermost, collapsed with the next in 3-D as the plan says), then the column
+    /// loop (`omp simd`); 1-D's one loop is both: `omp for simd`. With tiles: a loop per dimension
+    /// over the tiles (the team's, all collapsed), then inside each tile the same loops over its
+    /// points, clipped at the box's end so that sizes which do not divide the box work.
+    /// `rows` replaces the first dimension's range (the fused red-black iteration's one plane).
+    func boxLoops(worksharing: String?, simd: String?, step: Int, rows: (String, String)? = nil, firstColumn: (String) -> String,
+                  _ body: (String) -> Void) {
+        var boxRanges = self.boxRanges
+        if let rows { boxRanges[0] = (rows.0, rows.1) }
         let simdPragma = simd.map { "#pragma omp simd" + ($0.isEmpty ? "" : " \($0)") }
-        if dimensions == 1 {
-            if let worksharing {
-                inner(simd != nil ? "#pragma omp for simd \(worksharing)" : "#pragma omp for \(worksharing)")
-            } else {
-                inner(simdPragma)
+        let point = dimensions == 2 ? "\(row) * cols + \(col)" : CExprPrinter.flatIndex(indices, Array(repeating: 0, count: dimensions))
+        let increment = step == 1 ? "++\(col)" : "\(col) += \(step)"
+        func columns(_ begin: String, _ end: String, pragma: String?) {
+            if let pragma { writer.line(pragma) }
+            writer.block("for (long \(col) = \(firstColumn(begin)); \(col) < \(end); \(increment))") { body(point) }
+        }
+        // The loops of dimension d and those after it, each over its range.
+        func points(_ d: Int, _ ranges: [(begin: String, end: String)], pragma: String?) {
+            if d == dimensions - 1 { columns(ranges[d].begin, ranges[d].end, pragma: pragma); return }
+            writer.block("for (long \(indices[d]) = \(ranges[d].begin); \(indices[d]) < \(ranges[d].end); ++\(indices[d]))") {
+                points(d + 1, ranges, pragma: pragma)
             }
+        }
+        guard let tile = loops.tile, tile.count == dimensions else {
+            if dimensions == 1, let worksharing {
+                points(0, boxRanges, pragma: simd != nil ? "#pragma omp for simd \(worksharing)" : "#pragma omp for \(worksharing)")
+                return
+            }
+            if let worksharing { writer.line("#pragma omp for \(worksharing)") }
+            points(0, boxRanges, pragma: simdPragma)
             return
         }
         if let worksharing { writer.line("#pragma omp for \(worksharing)") }
-        writer.block("for (long \(indices[0]) = \(rows.0); \(indices[0]) < \(rows.1); ++\(indices[0]))") {
-            writer.block("for (long \(indices[1]) = HALO; \(indices[1]) < rows - HALO; ++\(indices[1]))") {
-                inner(simdPragma)
+        let tiles = tileIndices
+        func tileLoops(_ d: Int) {
+            guard d < dimensions else {
+                for (k, t) in tiles.enumerated() {
+                    let end = boxRanges[k].end
+                    writer.line("const long \(t.end) = \(t.index) + \(tile[k]) < \(end) ? \(t.index) + \(tile[k]) : \(end);")
+                }
+                points(0, tiles.map { ($0.index, $0.end) }, pragma: simdPragma)
+                return
             }
+            let (index, range) = (tiles[d].index, boxRanges[d])
+            writer.block("for (long \(index) = \(range.begin); \(index) < \(range.end); \(index) += \(tile[d]))") { tileLoops(d + 1) }
         }
+        tileLoops(0)
     }
 
     /// The extents a sweep's flat indices need: 2-D the row length; 3-D also the middle extent
@@ -407,7 +424,9 @@ public struct SweepWriter {
         switch dimensions {
         case 1: writer.line("(void)extra; (void)col_begin; (void)col_end; /* 1-D: the row range is the one dimension's */")
         case 2: writer.line("const long cols = extra->cols;")
-        default: writer.line("const long rows = extra->rows, cols = extra->cols, plane = extra->plane;")
+        default:
+            if sweepsBoxRows { writer.line("const long cols = extra->cols, plane = extra->plane;") }
+            else { writer.line("const long rows = extra->rows, cols = extra->cols, plane = extra->plane;") }
         }
     }
 
@@ -416,7 +435,11 @@ public struct SweepWriter {
     public func argsDeclaration(cols: String, parity: String = "0") -> String {
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
         var fields = dimensions == 3 ? [".rows = rows, .cols = cols, .plane = \(cols == "cols" ? "rows * cols" : cols)"] : [".cols = \(cols)"]
-        if offsetsIndices {
+        if sweepsBoxRows { fields = [".cols = decomp.local[2], .plane = decomp.local[1] * decomp.local[2]"] }
+        if offsetsIndices && program.distribution?.layout == .blocks {
+            let offsets = dimensions == 1 ? ["row_offset"] : ["plane_offset", "row_offset", "col_offset"]
+            fields.append(offsets.enumerated().map { ".\($1) = decomp.lo[\($0)] - HALO" }.joined(separator: ", "))
+        } else if offsetsIndices {
             fields.append(dimensions == 3 ? ".row_offset = decomp.r0 - HALO" : ".row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO")
         }
         if program.redBlack { fields.append(".parity = \(parity)") }

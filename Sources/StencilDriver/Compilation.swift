@@ -44,41 +44,63 @@ public enum Compilation {
                              observe: ((String, Program) -> Void)? = nil) throws -> Program {
         let program = PassPipeline.run(checked, target: target, overrides: overrides, observe: observe)
         try refuseWhatIsTwoDimensionalOnly(checked, program, overrides: overrides)
+        try refuseWhatRanksCannotHold(checked, program)
         if program.schedule.kind == .auto && program.schedule.chunksize != nil {
             throw DriverError("--chunksize cannot be combined with schedule auto (OpenMP leaves auto's chunks to the runtime)")
         }
         return program
     }
 
-    /// 1-D and 3-D grids: what is not supported yet (a target, a decomposition, systems,
-    /// neumann/periodic sides, tile sizes) is a located error (or, for a flag, a plain one), never
-    /// wrong code.
-    static func refuseWhatIsTwoDimensionalOnly(_ checked: CheckedStencil, _ program: Program, overrides: Schedule) throws {
-        guard program.dimensions != 2 else { return }
-        if overrides.tile != nil || overrides.workgroup != nil {
-            throw DriverError("--\(overrides.tile != nil ? "tile" : "workgroup") takes one size per dimension, and only ROWSxCOLS is read today: it is for 2-D grids only (\(checked.name) is \(program.dimensions)-D)")
+    /// `--tile` and `--workgroup` take one size per dimension, as the schedule block's lines do
+    /// (Sema checks those, with a location).
+    static func checkSizeFlags(_ checked: CheckedStencil, _ program: Program, overrides: Schedule) throws {
+        let d = program.dimensions
+        for (flag, sizes) in [("--tile", overrides.tile), ("--workgroup", overrides.workgroup)] {
+            guard let sizes else { continue }
+            let written = sizes.map(String.init).joined(separator: "x")
+            if sizes.count != d {
+                let example = ["N", "ROWSxCOLS", "PLANESxROWSxCOLS"][d - 1]
+                throw DriverError("\(flag) takes one size per dimension: \(d) for \(checked.name), a \(d)-D grid (\(example)); got \(sizes.count) (\(written))")
+            }
+            if flag == "--workgroup" && d == 3 && sizes[0] != 1 {
+                throw DriverError("--workgroup \(written): the work-groups of a 3-D grid are one plane deep for now (1xROWSxCOLS)")
+            }
         }
+    }
+
+    /// 1-D and 3-D grids: what is not supported yet (a target, a decomposition, systems,
+    /// neumann/periodic sides) is a located error, never wrong code.
+    static func refuseWhatIsTwoDimensionalOnly(_ checked: CheckedStencil, _ program: Program, overrides: Schedule) throws {
+        try checkSizeFlags(checked, program, overrides: overrides)
+        guard program.dimensions != 2 else { return }
         let target = program.schedule.target
         var detail: String? = nil
         if !supportedDimensions(target).contains(program.dimensions) {
             detail = ""
-        } else if program.fills.contains(where: \.copies) {
-            detail = " with neumann or periodic sides"
-        } else if program.isSystem {
-            detail = " with several updates (a system)"
-        } else if (target == .mpi || target == .hybrid) && program.schedule.decompose == .grid {
-            detail = " with decompose grid (decompose rows splits the planes into slabs)"
         }
         if let detail, let error = checked.targetError(target, supported: [2], detail: detail) {
             throw SourceErrors(rendered: error)
         }
     }
 
-    /// The grid dimensions a target runs: 1-D and 3-D on serial, openmp and opencl; mpi and
-    /// hybrid run 2-D grids and 3-D ones in slabs of planes (decompose rows; lower refuses
-    /// decompose grid with a located error), not 1-D ones yet.
+    /// The mpi and hybrid targets' blocks of a 1-D or 3-D process grid hold neither neumann or
+    /// periodic sides nor systems yet (2-D blocks and 3-D slabs of planes do): a located error,
+    /// whatever the other targets run.
+    static func refuseWhatRanksCannotHold(_ checked: CheckedStencil, _ program: Program) throws {
+        guard program.distribution?.layout == .blocks else { return }
+        let hint = program.dimensions == 3 ? " and decompose grid (decompose rows runs them, in slabs of planes)" : ""
+        let detail = program.fills.contains(where: \.copies) ? " with neumann or periodic sides" + hint
+            : program.isSystem ? " with several updates (a system)" + hint : nil
+        if let detail, let error = checked.targetError(program.schedule.target, supported: [2], detail: detail) {
+            throw SourceErrors(rendered: error)
+        }
+    }
+
+    /// The grid dimensions a target runs: every target runs 1-D, 2-D and 3-D grids (mpi and
+    /// hybrid: 3-D in slabs of planes or blocks of a 3-D process grid, 1-D in blocks of the one
+    /// dimension; PlanDistribution).
     public static func supportedDimensions(_ target: Target) -> Set<Int> {
-        target == .mpi || target == .hybrid ? [2, 3] : [1, 2, 3]
+        [1, 2, 3]
     }
 
     /// The backend's output for a lowered program.

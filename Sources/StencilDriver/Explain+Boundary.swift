@@ -14,8 +14,8 @@ extension Explain {
         out += "  the ones before it left (so at corners the later one wins):\n"
         for fill in plan.statements {
             let side = fill.side!
-            let axis = side.axis == 0 ? "row" : "column"
-            let extent = side.axis == 0 ? "rows" : "cols"
+            let axis = ["column", "row", "plane"][side.axisFromLast]
+            let extent = ["cols", "rows", "planes"][side.axisFromLast]
             let strip = side.isFirst ? "\(axis)s 0..\(h - 1)" : "\(axis)s \(extent)-\(h)..\(extent)-1"
             let what: String
             switch fill.kind {
@@ -31,7 +31,11 @@ extension Explain {
         case .opencl:
             out += "  (one small kernel launch per statement, in order, after each sweep's kernel)\n"
         case .mpi, .hybrid:
-            let periodic = program.periodicAxes.sorted().map { $0 == 0 ? "rows" : "columns" }
+            let axisNames = Array(["planes", "rows", "columns"].suffix(program.dimensions))
+            let periodic = program.periodicAxes.sorted().map { axisNames[$0] }
+            if program.dimensions == 3 {
+                out += "  (3-D slabs: the sides within the planes, each rank applies to every plane it holds, no message;\n   front/back lie across the slabs)\n"
+            }
             out += "  (each rank sets the points it owns; neumann copies within the rank that owns the side"
             out += periodic.isEmpty ? ")\n"
                 : ";\n   periodic \(periodic.joined(separator: " and ")): a periodic Cartesian topology, each statement one message from the ranks\n   owning the far side's interior to those owning its strip, in its place in the order)\n"

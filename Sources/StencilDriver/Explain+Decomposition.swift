@@ -1,5 +1,6 @@
 // Explain+Decomposition.swift: the mpi/hybrid part of `stencilc explain`: the decomposition
-// plan (DecompositionPlan) for the schedule's rank count and the grid's size with --param
+// plan (DecompositionPlan for 2-D grids and 3-D slabs, BlocksPlan for 1-D grids and 3-D
+// process grids) for the schedule's rank count and the grid's size with --param
 // overrides: the process grid, each rank's block, neighbours and halo bytes per exchange.
 
 import StencilIR
@@ -16,7 +17,9 @@ extension Explain {
         guard let (rows, cols) = MPILaunch.gridSize(program, params: params) else {
             return out + "  the grid's size is not known before run time: pass --param to see the plan\n"
         }
-        let sizeParams = [program.updatedGrid.rows, program.updatedGrid.cols].compactMap { extent -> String? in
+        if program.distribution?.layout == .blocks { return out + blocksText(program, params: params) }
+        let slabs = program.dimensions == 3
+        let sizeParams = program.updatedGrid.extents.compactMap { extent -> String? in
             if case .param(let name) = extent { return name } else { return nil }
         }
         let uniqueParams = sizeParams.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
@@ -37,41 +40,106 @@ extension Explain {
             plan = made
         }
         let how = schedule.decompose == .rows ? "block rows" : "MPI_Dims_create, non-periodic MPI_Cart_create"
-        out += "  process grid \(plan.processRows)x\(plan.processCols) (\(how)); the first rows % \(plan.processRows) block rows"
-            + (plan.processCols > 1 ? " and cols % \(plan.processCols) block columns" : "") + " get one more\n"
+        if slabs {
+            out += "  process grid \(plan.processRows)x1x1 (slabs); the first planes % \(plan.processRows) slabs get one more plane\n"
+        } else {
+            out += "  process grid \(plan.processRows)x\(plan.processCols) (\(how)); the first rows % \(plan.processRows) block rows"
+                + (plan.processCols > 1 ? " and cols % \(plan.processCols) block columns" : "") + " get one more\n"
+        }
         out += "  each rank allocates only its block plus a halo \(h) deep on every side (two buffers"
             + (program.isSystem ? " of each of the \(program.updates.count) updated grids)\n" : ")\n")
         out += "\n"
-        let header = ["rank", "at", "rows", "cols", "local array", "neighbours", "halo bytes"]
+        // A slab's "rows" are planes and its "columns" every point of a plane (front/back: the
+        // slabs before and after it).
+        let header = ["rank", "at", slabs ? "planes" : "rows", slabs ? "plane points" : "cols", "local array", "neighbours", "halo bytes"]
         var table: [[String]] = [header]
         for block in plan.blocks.prefix(listedRanks) {
             let neighbours = DecompositionPlan.Side.allCases.compactMap { side in
-                block.neighbours[side.rawValue].map { "\(side.label)=\($0)" }
+                block.neighbours[side.rawValue].map { "\(slabs ? (side == .north ? "front" : "back") : side.label)=\($0)" }
             }
-            table.append([String(block.rank), "(\(block.processRow),\(block.processCol))",
+            table.append([String(block.rank), slabs ? "(\(block.processRow),0,0)" : "(\(block.processRow),\(block.processCol))",
                           "[\(block.rows.lowerBound), \(block.rows.upperBound))",
                           "[\(block.cols.lowerBound), \(block.cols.upperBound))",
                           "\(block.localRows) x \(block.localCols)",
                           neighbours.isEmpty ? "none" : neighbours.joined(separator: " "),
                           String(block.haloBytes)])
         }
-        let widths = header.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
+        out += tableText(table)
+        if plan.blocks.count > listedRanks {
+            out += "  ... \(plan.blocks.count - listedRanks) more ranks\n"
+        }
+        out += trailer(program, messages: plan.blocks.map(\.messages).reduce(0, +),
+                       bytes: plan.blocks.map(\.haloBytes).reduce(0, +))
+        return out
+    }
+
+    /// The rows of a table, columns padded, the last one not.
+    private static func tableText(_ table: [[String]]) -> String {
+        let widths = table[0].indices.map { column in table.map { $0[column].count }.max() ?? 0 }
+        var out = ""
         for row in table {
             let cells = row.enumerated().map { column, text in
                 column == row.count - 1 ? text : text.padding(toLength: widths[column], withPad: " ", startingAt: 0)
             }
             out += "  " + cells.joined(separator: "  ") + "\n"
         }
+        return out
+    }
+
+    /// A 1-D grid, or a 3-D one with decompose grid: blocks of a D-dimensional process grid (BlocksPlan).
+    private static func blocksText(_ program: Program, params: [String]) -> String {
+        let schedule = program.schedule, h = program.halo, d = program.dimensions
+        let grid = program.updatedGrid
+        guard let extents = MPILaunch.extents(program, params: params), let distribution = program.distribution else { return "" }
+        let sizeParams = grid.extents.compactMap { extent -> String? in
+            if case .param(let name) = extent { return name } else { return nil }
+        }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+        let sizeNote = sizeParams.isEmpty ? "" : " (\(sizeParams.map { "\($0) = \(value(of: $0, program, params))" }.joined(separator: ", ")); --param changes it)"
+        var out = "  grid \(grid.name): \(extents.map(String.init).joined(separator: " x ")) \(program.elementType.rawValue)\(sizeNote), halo \(h), \(d)-D\n"
+        let plan: BlocksPlan
+        switch BlocksPlan.make(decomposition: schedule.decompose, ranks: schedule.ranks, extents: extents, halo: h,
+                               elementSize: program.elementType == .float32 ? 4 : 8,
+                               exchangesDiagonals: distribution.exchangesDiagonals) {
+        case .failure(let error):
+            return out + "  error: \(error.message): the run stops before iterating\n"
+        case .success(let made):
+            plan = made
+        }
+        let axes = (0..<d).map { BlocksPlan.axisWord($0, dimensions: d) + "s" }
+        let gridText = plan.processGrid.map(String.init).joined(separator: "x")
+        out += "  process grid \(gridText) (" + (d == 1 ? "the one dimension split over the ranks, either decomposition" : "MPI_Dims_create, non-periodic MPI_Cart_create")
+            + "); along each dimension the first extent % parts blocks get one more\n"
+        out += "  halo exchange: \(distribution.exchangesDiagonals ? "faces, edges and corners" : "faces only") (\(distribution.reason))\n"
+        out += "  each rank allocates only its block plus a halo \(h) deep on every side (two buffers)\n\n"
+        let header = ["rank", "at"] + axes + ["local array", "neighbours", "halo bytes"]
+        var table: [[String]] = [header]
+        for block in plan.blocks.prefix(listedRanks) {
+            table.append([String(block.rank), "(" + block.coords.map(String.init).joined(separator: ",") + ")"]
+                + block.owned.map { "[\($0.lowerBound), \($0.upperBound))" }
+                + [block.local.map(String.init).joined(separator: " x "),
+                   block.neighbours.isEmpty ? "none" : "\(block.neighbours.count): " + block.neighbours.map { String($0.rank) }.joined(separator: " "),
+                   String(block.haloBytes)])
+        }
+        out += tableText(table)
         if plan.blocks.count > listedRanks {
             out += "  ... \(plan.blocks.count - listedRanks) more ranks\n"
         }
+        return out + trailer(program, messages: plan.blocks.map(\.messages).reduce(0, +),
+                             bytes: plan.blocks.map(\.haloBytes).reduce(0, +),
+                             datatypes: distribution.exchangesDiagonals ? "faces, edges and corners" : d == 1 ? "the ends" : "faces")
+    }
+
+    /// Messages and bytes per sweep, overlap, convergence and output: the same for every layout.
+    private static func trailer(_ program: Program, messages oneGridMessages: Int, bytes oneGridBytes: Int,
+                                datatypes: String = "columns and corners") -> String {
+        var out = ""
         // A system exchanges the halo of every updated grid each sweep (read-only grids never).
         let grids = program.updates.count
-        let totalBytes = plan.blocks.map(\.haloBytes).reduce(0, +) * grids
-        let messages = plan.blocks.map(\.messages).reduce(0, +) * grids
+        let totalBytes = oneGridBytes * grids
+        let messages = oneGridMessages * grids
         out += "\n"
         out += "  per sweep: \(messages) messages, \(totalBytes) bytes in all (halo bytes: what a rank sends, and receives,\n"
-        out += "  in one exchange\(grids > 1 ? " of one grid; a system exchanges each of its \(grids) updated grids" : ""); non-blocking, derived datatypes for columns and corners)\n"
+        out += "  in one exchange\(grids > 1 ? " of one grid; a system exchanges each of its \(grids) updated grids" : ""); non-blocking, derived datatypes for \(datatypes))\n"
         out += "  overlap: each rank starts the exchange, updates the deep interior (h away from every\n"
         out += "  neighbour), then waits and updates the frame; STENCILC_MPI_OVERLAP=0 turns overlap off\n"
         switch program.stopping {

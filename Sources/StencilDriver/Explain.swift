@@ -11,15 +11,25 @@ public enum Explain {
         var out = "Plan of the sweeps between checks (schedule: temporal \(program.schedule.temporal.rawValue))\n"
         out += "  the code can run: " + (["whole sweeps"] + loops.temporalKinds.map(\.rawValue)).joined(separator: ", ") + "\n"
         out += "  \(loops.temporalReason)\n"
-        if program.dimensions != 2 {
+        if program.dimensions == 1 || loops.temporalKinds.isEmpty && program.dimensions == 3 {
             return out + "  every run: whole sweeps, one after the other (--plan may only say sweeps)\n"
         }
+        // 3-D: the plan cuts the first dimension, planes, as it cuts a 2-D grid's rows.
+        let rows = program.dimensions == 3 ? "planes" : "rows"
         out += "  chosen at run time (the summary and --json say which, and why): a plan `stencilc tune` stored for this\n"
         out += "  program, size, thread count, compiler, flags and CPU; else the cost model of runtime/stencil_sweeps.c:\n"
-        out += "    grids larger than half the last-level cache: tiles of rows that advance many sweeps while in cache\n"
+        if program.dimensions == 3 {
+            out += "    a 3-D grid: bands of planes where the team can run them (each thread its own planes, a barrier\n"
+            out += "    every few sweeps, overlapped planes recomputed in its own scratch grids); tiles of planes outgrow\n"
+            out += "    the caches: only --plan asks for them, or `temporal on` where bands cannot run\n"
+            out += "    otherwise: whole sweeps\n"
+            out += "  every plan gives the same bits: each point is computed from exactly the previous sweep's neighbours\n"
+            return out
+        }
+        out += "    grids larger than half the last-level cache: tiles of \(rows) that advance many sweeps while in cache\n"
         if loops.temporalKinds.contains(.bands) {
-            out += "    grids that fit in the threads' own caches together: bands (each thread its own rows, a barrier\n"
-            out += "    every few sweeps, overlapped rows recomputed in its own scratch grids)\n"
+            out += "    grids that fit in the threads' own caches together: bands (each thread its own \(rows), a barrier\n"
+            out += "    every few sweeps, overlapped \(rows) recomputed in its own scratch grids)\n"
         }
         out += "    otherwise: whole sweeps, which run from the last-level cache at the speed of their arithmetic\n"
         out += "  every plan gives the same bits: each point is computed from exactly the previous sweep's neighbours\n"
@@ -116,12 +126,13 @@ public enum Explain {
                     out += "  NDRange:      3-D over the interior, (planes - \(2 * h)) x (rows - \(2 * h)) x (cols - \(2 * h)) work-items, one per\n"
                     out += "                updated point; work-item (x, y, z) updates (\(h) + z, \(h) + y, \(h) + x); work-groups one plane deep\n"
                 }
-                if let r = program.schedule.workgroupRows, let c = program.schedule.workgroupCols {
-                    out += "  work-group:   \(r) x \(c) (rows x columns), checked against the device's limits at run time\n"
+                let axes = ["columns", "rows x columns", "planes x rows x columns"][program.dimensions - 1]
+                if let sizes = program.schedule.workgroup {
+                    out += "  work-group:   \(IRPrinter.sizes(sizes)) (\(axes)), checked against the device's limits at run time\n"
                 } else {
+                    let example = ["64", "R x C", "1 x R x C"][program.dimensions - 1]
                     out += "  work-group:   chosen at run time for the device (PoCL/CPUs 4 x 64; GPUs 8 x 32 or a wavefront wide);\n"
-                    out += program.dimensions == 2 ? "                set `workgroup R x C` in the schedule (or --workgroup RxC) to fix it\n"
-                        : "                (`workgroup` is 2-D only for now)\n"
+                    out += "                set `workgroup \(example)` in the schedule (or --workgroup \(example.replacingOccurrences(of: " ", with: ""))) to fix it\n"
                 }
                 out += "  global size:  rounded up to whole work-groups; the extra work-items return at once\n"
                 out += "  buffers:      \(grid.name) and \(grid.name)_next stay on the device and swap by kernel argument\n"
@@ -150,12 +161,12 @@ public enum Explain {
                     ? "OMP_NUM_THREADS, or (with stencilc run) the cores shared out between the ranks"
                     : "OMP_NUM_THREADS, or all cores"
                 out += "  threads:      " + (program.schedule.numThreads.map { "\($0) (num_threads)\(program.schedule.target == .hybrid ? " per rank" : "")" } ?? defaultThreads) + "\n"
-                if let r = loops.tileRows, let c = loops.tileCols {
-                    out += "  tiling:       \(r) x \(c) tiles, the tile loops collapsed into one parallel loop\n"
-                } else if program.dimensions != 2 {
-                    out += "  tiling:       none (tiles are 2-D only for now)\n"
+                if let tile = loops.tile {
+                    out += "  tiling:       \(IRPrinter.sizes(tile)) tiles, " + (tile.count == 1 ? "the tile loop shared by the team\n"
+                        : "the \(tile.count) tile loops collapsed into one parallel loop\n")
                 } else {
-                    out += "  tiling:       none (set `tile R x C` in the schedule to tile the sweep)\n"
+                    let example = ["N", "R x C", "P x R x C"][program.dimensions - 1]
+                    out += "  tiling:       none (set `tile \(example)`, one size per dimension, in the schedule to tile the sweep)\n"
                 }
             }
         }

@@ -36,6 +36,14 @@ public struct Launcher: Sendable {
 
     public init(builder: Builder) { self.builder = builder }
 
+    /// The program's arguments that choose its run-time plan (`--plan`, `--plan-source`).
+    public static func planArguments(_ options: RunOptions) -> [String] {
+        var arguments: [String] = []
+        if let plan = options.plan { arguments += ["--plan", plan] }
+        if let source = options.planSource { arguments += ["--plan-source", source] }
+        return arguments
+    }
+
     /// The run command for a built executable (through mpirun for mpi and hybrid).
     public func runJob(executable: String, program: Program, options: RunOptions) -> Job {
         var arguments: [String] = []
@@ -46,8 +54,7 @@ public struct Launcher: Sendable {
         if let image = options.imagePath { arguments += ["--image", image] }
         if let device = options.device { arguments += ["--device", device] }
         if let cap = options.maxIterations { arguments += ["--max-iterations", String(cap)] }
-        if let plan = options.plan { arguments += ["--plan", plan] }
-        if let source = options.planSource { arguments += ["--plan-source", source] }
+        arguments += Launcher.planArguments(options)
         if options.json { arguments.append("--json") }
         if options.quiet { arguments.append("--quiet") }
         switch program.schedule.target {

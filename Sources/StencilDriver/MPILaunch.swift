@@ -142,6 +142,17 @@ public struct MPILaunch: Sendable, Equatable {
     /// itself reports a malformed value), as the MPI runtime decomposes it: a 3-D grid is split
     /// into slabs of planes, each plane one "row" of rows * cols points.
     public static func gridSize(_ program: Program, params: [String]) -> (rows: Int, cols: Int)? {
+        guard let extents = extents(program, params: params) else { return nil }
+        switch extents.count {
+        case 1: return (1, extents[0])
+        case 3: return (extents[0], extents[1] * extents[2])
+        default: return (extents[0], extents[1])
+        }
+    }
+
+    /// The updated grid's extents, first dimension first, with --param overrides; nil when one
+    /// is not known before run time.
+    public static func extents(_ program: Program, params: [String]) -> [Int]? {
         func value(_ extent: Extent) -> Int? {
             switch extent {
             case .fixed(let n): return n
@@ -154,13 +165,28 @@ public struct MPILaunch: Sendable, Equatable {
                 return Int(exactly: param.defaultValue)
             }
         }
-        let grid = program.updatedGrid
-        if grid.extents.count == 3 {
-            guard let planes = value(grid.extents[0]), let rows = value(grid.extents[1]), let cols = value(grid.extents[2]) else { return nil }
-            return (planes, rows * cols)
+        let values = program.updatedGrid.extents.compactMap(value)
+        return values.count == program.dimensions ? values : nil
+    }
+
+    /// The runtime's verdict on splitting the grid over the schedule's ranks, for the program's
+    /// layout (PlanDistribution); nil when the size is not known, or too small for the halo
+    /// (the program itself reports that).
+    public static func splitError(_ program: Program, params: [String]) -> DecompositionError? {
+        guard let extents = extents(program, params: params), extents.allSatisfy({ $0 >= 2 * program.halo + 1 }) else { return nil }
+        let elementSize = program.elementType == .float32 ? 4 : 8
+        if program.distribution?.layout == .blocks {
+            let plan = BlocksPlan.make(decomposition: program.schedule.decompose, ranks: program.schedule.ranks,
+                                       extents: extents, halo: program.halo, elementSize: elementSize,
+                                       exchangesDiagonals: program.distribution!.exchangesDiagonals)
+            if case .failure(let error) = plan { return error }
+            return nil
         }
-        guard let rows = value(grid.rows), let cols = value(grid.cols) else { return nil }
-        return (rows, cols)
+        guard let (rows, cols) = gridSize(program, params: params) else { return nil }
+        let plan = DecompositionPlan.make(decomposition: program.schedule.decompose, ranks: program.schedule.ranks,
+                                          rows: rows, cols: cols, halo: program.halo, elementSize: elementSize)
+        if case .failure(let error) = plan { return error }
+        return nil
     }
 
     /// Before building: the MPI tools are there, and the grid splits over the ranks.
@@ -173,13 +199,10 @@ public struct MPILaunch: Sendable, Equatable {
             throw DriverError("cannot run target \(program.schedule.target.rawValue): '\(toolchain.mpirun)' not found "
                 + "(install Open MPI, e.g. apt-get install openmpi-bin, or set STENCILC_MPIRUN to your launcher)")
         }
-        guard let (rows, cols) = gridSize(program, params: params), rows >= 2 * program.halo + 1,
-              cols >= 2 * program.halo + 1 else { return }
-        let plan = DecompositionPlan.make(decomposition: program.schedule.decompose, ranks: program.schedule.ranks,
-                                          rows: rows, cols: cols, halo: program.halo,
-                                          elementSize: program.elementType == .float32 ? 4 : 8)
-        if case .failure(let error) = plan {
-            throw DriverError(error.message + " (use fewer --ranks, a larger grid, or --decompose \(program.schedule.decompose == .rows ? "grid" : "rows"))")
+        if let error = splitError(program, params: params) {
+            // A 1-D grid splits the same way with either decomposition: no point suggesting the other.
+            let other = program.dimensions == 1 ? "" : ", or --decompose \(program.schedule.decompose == .rows ? "grid" : "rows")"
+            throw DriverError(error.message + " (use fewer --ranks\(program.dimensions == 1 ? " or" : ",") a larger grid\(other))")
         }
     }
 

@@ -200,8 +200,11 @@ public struct Tuner: Sendable {
 
         // The cost model's plan first, briefly, to size the runs.
         let probe = try run(executable, program: program, params: params, plan: nil, sweeps: 3, environment: environment)
-        let rows = probe.summary["rows"] as? Int ?? 0
-        let points = Double(probe.summary["rows"] as? Int ?? 1) * Double(probe.summary["cols"] as? Int ?? 1)
+        // The run-time plan cuts the first dimension (a 3-D grid's planes); every dimension's
+        // points count.
+        let shape = probe.summary["shape"] as? [Int] ?? [probe.summary["rows"] as? Int ?? 1, probe.summary["cols"] as? Int ?? 1]
+        let rows = shape.first ?? 0
+        let points = Double(shape.reduce(1, *))
         let defaultPlan = (probe.summary["plan"] as? [String: Any])?["spec"] as? String ?? "sweeps"
         let rate = max(probe.mlups, 1)
         let sweeps = max(3, Int(secondsPerRun * rate * 1e6 / points))
@@ -242,6 +245,7 @@ public struct Tuner: Sendable {
         // `temporal off` in the schedule asks for whole sweeps, and red-black order and neumann or
         // periodic sides run nothing else (PlanLoops): nothing to choose then.
         let wholeSweepsOnly = program.schedule.temporal == .off || program.loops.colourHalfSweeps || program.loops.boundaryEachSweep
+            || program.loops.temporalKinds.isEmpty
         var candidates = wholeSweepsOnly ? ["sweeps"]
             : Tuner.candidates(rows: rows, halo: program.halo, bands: chosen.program.loops.hasLoneSweep && threads > 1)
         if !candidates.contains(chosenDefault) { candidates.insert(chosenDefault, at: 0) }

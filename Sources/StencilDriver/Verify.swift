@@ -155,7 +155,7 @@ public struct Verifier: Sendable {
 
     /// 1 and several threads, every schedule kind, with and without chunks, and a tile (the
     /// numerical tests use the same schedules, so their builds are shared through the cache).
-    static let openMPRuns: [(threads: Int, kind: ScheduleKind, chunk: Int?, tile: (rows: Int, cols: Int)?, label: String)] = [
+    static let openMPRuns: [(threads: Int, kind: ScheduleKind, chunk: Int?, tile: [Int]?, label: String)] = [
         (1, .static, nil, nil, "1 thread, static"),
         (2, .static, nil, nil, "2 threads, static"),
         (2, .static, 3, nil, "2 threads, static,3"),
@@ -164,7 +164,7 @@ public struct Verifier: Sendable {
         (2, .guided, nil, nil, "2 threads, guided"),
         (2, .guided, 2, nil, "2 threads, guided,2"),
         (3, .auto, nil, nil, "3 threads, auto"),
-        (2, .static, nil, (5, 7), "2 threads, static, tile 5x7"),
+        (2, .static, nil, [5, 7], "2 threads, static, tiles"),
     ]
 
     static let mpiRuns: [(ranks: Int, decompose: Decomposition, threads: Int, label: String)] = [
@@ -284,14 +284,17 @@ public struct Verifier: Sendable {
     /// Compiles (through the cache) and runs one configuration, reading its summary and field.
     func run(_ path: String, _ configuration: VerifyConfiguration, params: [String]) throws -> RunRecord {
         let result: CompilationResult
+        var overrides = configuration.overrides
+        if overrides.tile != nil, let checked = try? Compilation.check(Compilation.load(path)).0 {
+            // One size per dimension, none dividing the small extents: 3 x 5 x 7, 5 x 7 or 7.
+            overrides.tile = Array([3, 5, 7].suffix(checked.dimensions))
+        }
         do {
-            result = try Compilation.compile(path: path, target: configuration.target, overrides: configuration.overrides)
+            result = try Compilation.compile(path: path, target: configuration.target, overrides: overrides)
         } catch let error as DriverError where error.message.contains("chunksize cannot be combined with schedule auto") {
             throw NotApplicable(reason: "the file's chunksize does not combine with schedule auto")
-        } catch let error as DriverError where error.message.contains("is for 2-D grids only") {
-            throw NotApplicable(reason: "tiles are for 2-D grids only")
         } catch let error as SourceErrors where error.rendered.contains("[dimensions-not-on-target]") {
-            // What 1-D and 3-D grids cannot run yet (a target, decompose grid) is refused, not wrong.
+            // What 1-D and 3-D grids cannot run yet (systems, neumann/periodic sides) is refused, not wrong.
             let line = error.rendered.split(separator: "\n").first.map(String.init) ?? ""
             let reason = line.range(of: "error: ").map { String(line[$0.upperBound...]) } ?? line
             throw NotApplicable(reason: reason.replacingOccurrences(of: " [dimensions-not-on-target]", with: ""))
@@ -341,8 +344,8 @@ public struct Verifier: Sendable {
         }
         if program.schedule.target == .openmp || program.schedule.target == .hybrid, !schedule.isEmpty { parts.append(schedule) }
         if !decomposition.isEmpty { parts.append(decomposition) }
-        if let r = program.schedule.tileRows, let c = program.schedule.tileCols, program.schedule.target != .opencl {
-            parts.append("tile \(r)x\(c)")
+        if let tile = program.schedule.tile, program.schedule.target != .opencl {
+            parts.append("tile " + tile.map(String.init).joined(separator: "x"))
         }
         return parts.joined(separator: ", ")
     }

@@ -147,11 +147,11 @@ public struct StencilDecl: Sendable {
     public let range: SourceRange
 }
 
-/// One value on a schedule line: a word, a number, or `R x C`.
+/// One value on a schedule line: a word, a number, or sizes `A x B` / `A x B x C` (two or more).
 public enum ScheduleValue: Sendable, Equatable {
     case word(Identifier)
     case number(NumberLiteral)
-    case pair(NumberLiteral, NumberLiteral)
+    case sizes([NumberLiteral])
 }
 
 public struct ScheduleLine: Sendable {

@@ -229,12 +229,13 @@ extension DiagnosticMessage {
         .init(id: "side-not-in-grid",
               "a \(dimensions)-D grid has no side '\(side)' (grid '\(grid)' has \(sides.joined(separator: ", ")))")
     }
+    static func deepWorkgroup(_ sizes: String) -> Self {
+        .init(id: "deep-workgroup",
+              "work-group \(sizes) is \(sizes.split(separator: " ").first ?? "") planes deep; the work-groups of a 3-D grid are one plane deep for now (workgroup 1 x R x C)")
+    }
     static func wrongSizeCount(_ line: String, found: Int, dimensions: Int) -> Self {
         .init(id: "wrong-size-count",
               "'\(line)' takes one size per dimension: \(dimensions) for this \(dimensions)-D grid, found \(found)")
-    }
-    static func threeSizes(_ line: String) -> Self {
-        .init(id: "three-sizes", "'\(line)' with three sizes (one per dimension of a 3-D grid) is not supported yet; only ROWS x COLS, for 2-D grids")
     }
         static func dimensionsNotOnTarget(_ dimensions: Int, target: String, detail: String) -> Self {
         .init(id: "dimensions-not-on-target", "\(dimensions)-D grids are not yet supported on target \(target)\(detail)")

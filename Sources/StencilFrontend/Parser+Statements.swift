@@ -192,7 +192,7 @@ extension Parser {
         return ScheduleBlock(target: target, lines: lines, range: range(from: keyword.range))
     }
 
-    /// schedule-line := KEY ( WORD | NUMBER | NUMBER 'x' NUMBER )
+    /// schedule-line := KEY ( WORD | NUMBER ( 'x' NUMBER )* )
     mutating func parseScheduleLine() throws -> ScheduleLine {
         let key = try expectIdentifier("a schedule line (target, schedule, chunksize, num_threads, tile, workgroup, ranks, decompose)")
         let value: ScheduleValue
@@ -200,29 +200,42 @@ extension Parser {
         case .identifier:
             value = .word(try expectIdentifier("a value"))
         case .number:
-            let first = numberLiteral(advance())
-            if checkKeyword("x") {
-                advance()
-                let second = try expect(.number, "a number after 'x'")
-                value = .pair(first, numberLiteral(second))
-            } else if check(.identifier), current.text.hasPrefix("x"),
-                      current.text.dropFirst().allSatisfy(\.isNumber), current.text.count > 1 {
-                // "16x16" lexes as 16 and x16.
-                let token = advance()
-                let digits = String(token.text.dropFirst())
-                value = .pair(first, NumberLiteral(text: digits, value: Double(digits) ?? 0, range: token.range))
-            } else {
-                value = .number(first)
+            var sizes = [numberLiteral(advance())]
+            while true {
+                if checkKeyword("x") {
+                    advance()
+                    sizes.append(numberLiteral(try expect(.number, "a number after 'x'")))
+                } else if check(.identifier), let glued = Self.gluedSizes(current) {
+                    // "16x16" lexes as 16 and x16, "8x16x64" as 8 and x16x64.
+                    advance()
+                    sizes += glued
+                } else {
+                    break
+                }
             }
+            value = sizes.count == 1 ? .number(sizes[0]) : .sizes(sizes)
         default:
             throw fail(.expected("a value", found: current.quoted))
         }
-        // `4 x 8 x 32` (a size per dimension of a 3-D grid): not read yet; say so rather than
-        // "expected end of line".
-        if case .pair = value, checkKeyword("x") || (check(.identifier) && current.text.hasPrefix("x")) {
-            throw fail(.threeSizes(key.name), at: key.range)
-        }
         try expectStatementEnd()
         return ScheduleLine(key: key, value: value, range: range(from: key.range))
+    }
+
+    /// The sizes in an identifier such as `x16` or `x16x64` (what follows the first number of
+    /// `8x16x64`), each with its own range; nil when it is not one.
+    static func gluedSizes(_ token: Token) -> [NumberLiteral]? {
+        let text = token.text
+        guard text.hasPrefix("x"), text.count > 1 else { return nil }
+        var sizes: [NumberLiteral] = []
+        var offset = 1
+        for part in text.dropFirst().split(separator: "x", omittingEmptySubsequences: false) {
+            guard !part.isEmpty, part.allSatisfy(\.isNumber) else { return nil }
+            let start = SourceLocation(offset: token.range.start.offset + offset, line: token.range.start.line,
+                                       column: token.range.start.column + offset)
+            sizes.append(NumberLiteral(text: String(part), value: Double(part) ?? 0,
+                                       range: SourceRange(start: start, length: part.count)))
+            offset += part.count + 1
+        }
+        return sizes
     }
 }

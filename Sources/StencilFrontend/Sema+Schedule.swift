@@ -83,8 +83,8 @@ extension Sema {
             case "chunksize": schedule.chunksize = positive(line)
             case "num_threads": schedule.numThreads = positive(line)
             case "ranks": schedule.ranks = positive(line)
-            case "tile": schedule.tile = pair(line); sizeLines.append(line)
-            case "workgroup": schedule.workgroup = pair(line); sizeLines.append(line)
+            case "tile": schedule.tile = sizes(line); sizeLines.append(line)
+            case "workgroup": schedule.workgroup = sizes(line); sizeLines.append(line)
             default:
                 diagnostics.error(.unknownScheduleLine(key), at: line.key.range)
             }
@@ -96,8 +96,9 @@ extension Sema {
         switch line.value {
         case .word(let w): return w.range
         case .number(let n): return n.range
-        case .pair(let a, let b):
-            return SourceRange(start: a.range.start, length: b.range.start.offset + b.range.length - a.range.start.offset)
+        case .sizes(let sizes):
+            let (first, last) = (sizes[0].range, sizes[sizes.count - 1].range)
+            return SourceRange(start: first.start, length: last.start.offset + last.length - first.start.offset)
         }
     }
 
@@ -116,34 +117,47 @@ extension Sema {
         return nil
     }
 
-    private mutating func pair(_ line: ScheduleLine) -> (rows: Int, cols: Int)? {
-        if case .pair(let a, let b) = line.value, a.isInteger, b.isInteger,
-           let r = Int(exactly: a.value), let c = Int(exactly: b.value), r >= 1, c >= 1, r <= 1 << 20, c <= 1 << 20 {
-            return (r, c)
+    /// `tile`/`workgroup`: one or more positive integer sizes (how many the grid needs is
+    /// checkScheduleSizes's question, once the grid's dimensions are known).
+    private mutating func sizes(_ line: ScheduleLine) -> [Int]? {
+        let literals: [NumberLiteral]
+        switch line.value {
+        case .number(let n): literals = [n]
+        case .sizes(let sizes): literals = sizes
+        case .word: literals = []
         }
-        diagnostics.error(.badScheduleValue(line.key.name, describe(line.value), expected: "ROWS x COLS with positive integers"),
+        let sizes = literals.compactMap { n in n.isInteger ? Int(exactly: n.value).flatMap { (1...(1 << 20)).contains($0) ? $0 : nil } : nil }
+        if !literals.isEmpty && sizes.count == literals.count { return sizes }
+        diagnostics.error(.badScheduleValue(line.key.name, describe(line.value), expected: "one positive integer size per dimension (A x B x C)"),
                           at: valueRange(line))
         return nil
     }
 
-    private func describe(_ value: ScheduleValue) -> String {
+    func describe(_ value: ScheduleValue) -> String {
         switch value {
         case .word(let w): return w.name
         case .number(let n): return n.text
-        case .pair(let a, let b): return "\(a.text) x \(b.text)"
+        case .sizes(let sizes): return sizes.map(\.text).joined(separator: " x ")
         }
     }
 }
 
 extension Sema {
-    /// `tile` and `workgroup` take one size per dimension. Only `R x C` is read today, so on a
-    /// 1-D or 3-D grid they are an error rather than a silently ignored line.
+    /// `tile` and `workgroup` take one size per dimension: `tile 64` on a 1-D grid, `tile 8 x 16
+    /// x 64` on a 3-D one.
     mutating func checkScheduleSizes(dimensions: Int) {
-        guard dimensions != 2 else { return }
         for line in sizeLines {
             let found: Int
-            if case .pair = line.value { found = 2 } else { found = 1 }
-            diagnostics.error(.wrongSizeCount(line.key.name, found: found, dimensions: dimensions), at: line.range)
+            switch line.value {
+            case .sizes(let sizes): found = sizes.count
+            case .number: found = 1
+            case .word: continue  // already refused
+            }
+            if found != dimensions {
+                diagnostics.error(.wrongSizeCount(line.key.name, found: found, dimensions: dimensions), at: line.range)
+            } else if line.key.name == "workgroup", case .sizes(let sizes) = line.value, sizes.count == 3, sizes[0].value != 1 {
+                diagnostics.error(.deepWorkgroup(describe(line.value)), at: sizes[0].range)
+            }
         }
     }
 }

@@ -103,20 +103,13 @@ public struct Schedule: Sendable, Equatable {
     public var kind: ScheduleKind?
     public var chunksize: Int?
     public var numThreads: Int?
-    public var tile: (rows: Int, cols: Int)? {
-        get { tileRows.map { ($0, tileCols ?? $0) } }
-        set { tileRows = newValue?.rows; tileCols = newValue?.cols }
-    }
-    public var workgroup: (rows: Int, cols: Int)? {
-        get { workgroupRows.map { ($0, workgroupCols ?? $0) } }
-        set { workgroupRows = newValue?.rows; workgroupCols = newValue?.cols }
-    }
+    /// `tile` and `workgroup`: one size per dimension, first dimension first (`tile 8 x 16 x 64`
+    /// on a 3-D grid). Sema (schedule blocks) and the driver (flags) check the count.
+    public var tile: [Int]?
+    public var workgroup: [Int]?
     public var ranks: Int?
     public var decompose: Decomposition?
     public var temporal: TemporalMode?
-
-    private var tileRows: Int?, tileCols: Int?
-    private var workgroupRows: Int?, workgroupCols: Int?
 
     public init() {}
 

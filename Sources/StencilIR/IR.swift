@@ -192,10 +192,10 @@ public struct ResolvedSchedule: Hashable, Sendable {
     public var kind: ScheduleKind
     public var chunksize: Int?
     public var numThreads: Int?
-    public var tileRows: Int?
-    public var tileCols: Int?
-    public var workgroupRows: Int?
-    public var workgroupCols: Int?
+    /// `tile` and `workgroup`: one size per dimension, first dimension first (the front end and
+    /// the driver checked the count).
+    public var tile: [Int]?
+    public var workgroup: [Int]?
     public var ranks: Int
     public var decompose: Decomposition
     public var temporal: TemporalMode
@@ -244,9 +244,11 @@ public struct Program: Sendable {
     public var boundaryEachSweep: BoundaryPlan = BoundaryPlan(statements: [], reason: "not planned yet")
     /// Data-sharing of the sweep's variables (ClassifyVariables).
     public var variables: [ClassifiedVariable] = []
+    /// How the mpi and hybrid targets hold the grid over ranks, nil on the others (PlanDistribution).
+    public var distribution: DistributionPlan? = nil
     /// The loop-level plan every CPU backend prints (PlanLoops).
     public var loops = LoopPlan(vectorization: .compiler, vectorizationReason: "not planned yet", worksharing: nil,
-                                tileRows: nil, tileCols: nil, temporalKinds: [], temporalReason: "not planned yet", check: nil)
+                                tile: nil, temporalKinds: [], temporalReason: "not planned yet", check: nil)
 
     /// Whether the update is relaxed: a `relax` other than the literal 1.
     public var isRelaxed: Bool {

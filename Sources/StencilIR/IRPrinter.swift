@@ -104,16 +104,22 @@ public enum IRPrinter {
         var schedule = "  schedule target \(s.target.rawValue), \(s.kind.rawValue)"
         if let chunk = s.chunksize { schedule += ", chunksize \(chunk)" }
         if let threads = s.numThreads { schedule += ", num_threads \(threads)" }
-        if let r = s.tileRows, let c = s.tileCols { schedule += ", tile \(r) x \(c)" }
-        if let r = s.workgroupRows, let c = s.workgroupCols { schedule += ", workgroup \(r) x \(c)" }
+        if let tile = s.tile { schedule += ", tile \(sizes(tile))" }
+        if let workgroup = s.workgroup { schedule += ", workgroup \(sizes(workgroup))" }
         if s.target == .mpi || s.target == .hybrid { schedule += ", ranks \(s.ranks), decompose \(s.decompose.rawValue)" }
         out += schedule + "\n"
+        if let d = p.distribution {
+            out += "  distribute \(d.layout.rawValue), halo exchange \(d.exchangesDiagonals ? "faces, edges and corners" : "faces")  -- \(d.reason)\n"
+        }
         for variable in p.variables {
             out += "  var \(variable.name): \(variable.sharing.rawValue)  -- \(variable.why)\n"
         }
         out += loopPlan(p.loops)
         return out
     }
+
+    /// One size per dimension as the schedule writes them: `8 x 16 x 64`.
+    public static func sizes(_ sizes: [Int]) -> String { sizes.map(String.init).joined(separator: " x ") }
 
     /// The loop plan, one decision per line.
     public static func loopPlan(_ l: LoopPlan) -> String {
@@ -123,7 +129,7 @@ public enum IRPrinter {
             out += "  loops colours red, black  -- in place, columns of one colour: stride 2\n"
             out += "  loops colour-plan \(l.colourPlan.rawValue)  -- \(l.colourPlanReason)\n"
         }
-        if let r = l.tileRows, let c = l.tileCols { out += "  loops tile \(r) x \(c)\n" }
+        if let tile = l.tile { out += "  loops tile \(sizes(tile))\n" }
         out += "  loops temporal " + (l.temporalKinds.isEmpty ? "none" : l.temporalKinds.map(\.rawValue).joined(separator: ", "))
             + "  -- \(l.temporalReason)\n"
         if let check = l.check {

@@ -54,9 +54,9 @@ public struct LoopPlan: Hashable, Sendable {
     /// The `#pragma omp for` clauses of the row loop (openmp, hybrid); nil where the calling
     /// thread sweeps every row it is given (serial, mpi).
     public var worksharing: String?
-    /// `tile R x C`: the sweep runs tile by tile, the two tile loops collapsed into one.
-    public var tileRows: Int?
-    public var tileCols: Int?
+    /// `tile`, one size per dimension (first dimension first): the sweep runs tile by tile, the
+    /// tile loops collapsed into one parallel loop.
+    public var tile: [Int]?
     /// The temporal blocking kinds the code carries (empty: whole sweeps only), and why.
     public var temporalKinds: [TemporalKind]
     public var temporalReason: String
@@ -73,13 +73,12 @@ public struct LoopPlan: Hashable, Sendable {
     /// so the sweeps are whole ones, one at a time (Program.boundaryEachSweep says which).
     public var boundaryEachSweep: Bool = false
 
-    public init(vectorization: Vectorization, vectorizationReason: String, worksharing: String?, tileRows: Int?,
-                tileCols: Int?, temporalKinds: [TemporalKind], temporalReason: String, check: CheckReduction?) {
+    public init(vectorization: Vectorization, vectorizationReason: String, worksharing: String?, tile: [Int]?,
+                temporalKinds: [TemporalKind], temporalReason: String, check: CheckReduction?) {
         self.vectorization = vectorization
         self.vectorizationReason = vectorizationReason
         self.worksharing = worksharing
-        self.tileRows = tileRows
-        self.tileCols = tileCols
+        self.tile = tile
         self.temporalKinds = temporalKinds
         self.temporalReason = temporalReason
         self.check = check

@@ -17,8 +17,7 @@ public enum Lowering {
             .overridden(by: overrides)
         let schedule = ResolvedSchedule(
             target: chosen, kind: merged.kind ?? .static, chunksize: merged.chunksize,
-            numThreads: merged.numThreads, tileRows: merged.tile?.rows, tileCols: merged.tile?.cols,
-            workgroupRows: merged.workgroup?.rows, workgroupCols: merged.workgroup?.cols,
+            numThreads: merged.numThreads, tile: merged.tile, workgroup: merged.workgroup,
             ranks: merged.ranks ?? 2, decompose: merged.decompose ?? .rows, temporal: merged.temporal ?? .auto)
 
         let updated = Set(checked.updates.map(\.grid.name))

@@ -1,6 +1,6 @@
 // PassPipeline.swift: the whole lowering in one readable list.
 //   CheckedStencil -> Lowering.lower -> Program
-//   Program -> relaxUpdate -> computeHalo -> planBoundary -> classifyVariables -> planLoops -> Program (what every backend prints)
+//   Program -> relaxUpdate -> computeHalo -> planBoundary -> classifyVariables -> planLoops -> planDistribution -> Program (what every backend prints)
 // The order matters: relaxation rewrites the update before anything reads it, the sharing classification names the norm and grids the halo pass left,
 // and the loop plan needs the halo (an update that reads no neighbours is never blocked) and the boundary plan (a boundary
 // that changes every sweep rules out temporal blocking).
@@ -17,6 +17,7 @@ public struct PassPipeline {
         ("plan-boundary", planBoundary),        // neumann/periodic sides -> the statements re-applied every sweep
         ("classify-variables", classifyVariables), // prange-style private/shared/reduction
         ("plan-loops", planLoops),              // vector strategy, worksharing, tiles, temporal kinds
+        ("plan-distribution", planDistribution), // mpi/hybrid: slabs or blocks, which halo parts travel
     ]
 
     /// Lowers a checked stencil for one target. `observe` sees the IR after each pass

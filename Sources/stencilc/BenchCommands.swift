@@ -21,7 +21,7 @@ struct Bench: ParsableCommand {
 
     @Argument(help: "The stencil program (.st).") var file: String
     @Option(help: "Targets, comma-separated (default: the file's target).") var targets: String?
-    @Option(help: "Grid sizes, comma-separated: N or ROWSxCOLS (default: 256,1024,4096 when a param sizes the grid).")
+    @Option(help: "Grid sizes, comma-separated: N, or one extent per dimension (ROWSxCOLS, PLANESxROWSxCOLS). Default when a param sizes the grid: 256,1024,4096 (2-D), 64,128,256 (3-D), 65536,1048576,16777216 (1-D).")
     var sizes: String?
     @Option(help: "Threads per process for openmp and hybrid, comma-separated (default: 1, 2, 4, ... up to the cores).")
     var threads: String?
@@ -42,8 +42,8 @@ struct Bench: ParsableCommand {
     var environment: [String] = []
     @Option(help: "OpenMP schedule of the row loop: static | dynamic | guided | auto") var schedule: String?
     @Option(help: "Rows per chunk of the OpenMP schedule.") var chunksize: Int?
-    @Option(help: "Spatial tile of the sweep, as ROWSxCOLS.") var tile: String?
-    @Option(help: "OpenCL work-group size, as ROWSxCOLS.") var workgroup: String?
+    @Option(help: "Spatial tile of the sweep, one size per dimension (e.g. 64x512, 8x16x64).") var tile: String?
+    @Option(help: "OpenCL work-group size, one per dimension: N, ROWSxCOLS or 1xROWSxCOLS.") var workgroup: String?
     @Option(help: "MPI decomposition: rows | grid") var decompose: String?
     @Option(parsing: .unconditional, help: "C compiler flags added after stencilc's (e.g. \"-march=x86-64-v3\"); $STENCILC_CFLAGS comes first.")
     var cflags: String?
@@ -101,8 +101,8 @@ struct Bench: ParsableCommand {
             guard chunksize >= 1 else { throw ValidationError("--chunksize must be at least 1") }
             overrides.chunksize = chunksize
         }
-        if let tile { overrides.tile = try pair(tile, flag: "--tile") }
-        if let workgroup { overrides.workgroup = try pair(workgroup, flag: "--workgroup") }
+        if let tile { overrides.tile = try sizes(tile, flag: "--tile") }
+        if let workgroup { overrides.workgroup = try sizes(workgroup, flag: "--workgroup") }
         if let decompose {
             guard let d = Decomposition(rawValue: decompose) else {
                 throw ValidationError("unknown decomposition '\(decompose)'; expected rows or grid")
@@ -179,12 +179,14 @@ struct Bench: ParsableCommand {
         }
     }
 
-    private func pair(_ text: String, flag: String) throws -> (rows: Int, cols: Int) {
-        let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "x")
-        guard parts.count == 2, let r = Int(parts[0]), let c = Int(parts[1]), r >= 1, c >= 1 else {
-            throw ValidationError("\(flag) expects ROWSxCOLS with positive integers, got '\(text)'")
+    /// `8x16x64`: one positive size per dimension (how many the grid needs, the driver checks).
+    private func sizes(_ text: String, flag: String) throws -> [Int] {
+        let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "x", omittingEmptySubsequences: false)
+        let sizes = parts.compactMap { Int($0) }.filter { $0 >= 1 }
+        guard !parts.isEmpty, sizes.count == parts.count else {
+            throw ValidationError("\(flag) expects one positive integer size per dimension (N, ROWSxCOLS or PLANESxROWSxCOLS), got '\(text)'")
         }
-        return (r, c)
+        return sizes
     }
 }
 

@@ -13,9 +13,9 @@ struct ScheduleOptions: ParsableArguments {
     var chunksize: Int?
     @Option(name: .customLong("num-threads"), help: "Threads per process.")
     var numThreads: Int?
-    @Option(help: "Spatial tile of the sweep, as ROWSxCOLS (e.g. 64x512).")
+    @Option(help: "Spatial tile of the sweep, one size per dimension: N, ROWSxCOLS (e.g. 64x512) or PLANESxROWSxCOLS.")
     var tile: String?
-    @Option(help: "OpenCL work-group size, as ROWSxCOLS.")
+    @Option(help: "OpenCL work-group size, one per dimension: N, ROWSxCOLS or 1xROWSxCOLS.")
     var workgroup: String?
     @Option(help: "MPI processes (mpi, hybrid).")
     var ranks: Int?
@@ -62,17 +62,19 @@ struct ScheduleOptions: ParsableArguments {
         schedule.chunksize = chunksize
         schedule.numThreads = numThreads
         schedule.ranks = ranks
-        if let tile { schedule.tile = try pair(tile, flag: "--tile") }
-        if let workgroup { schedule.workgroup = try pair(workgroup, flag: "--workgroup") }
+        if let tile { schedule.tile = try sizes(tile, flag: "--tile") }
+        if let workgroup { schedule.workgroup = try sizes(workgroup, flag: "--workgroup") }
         return (target, schedule)
     }
 
-    private func pair(_ text: String, flag: String) throws -> (rows: Int, cols: Int) {
-        let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "x")
-        guard parts.count == 2, let r = Int(parts[0]), let c = Int(parts[1]), r >= 1, c >= 1 else {
-            throw ValidationError("\(flag) expects ROWSxCOLS with positive integers, got '\(text)'")
+    /// `8x16x64`: one positive size per dimension (how many the grid needs, the driver checks).
+    private func sizes(_ text: String, flag: String) throws -> [Int] {
+        let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "x", omittingEmptySubsequences: false)
+        let sizes = parts.compactMap { Int($0) }.filter { $0 >= 1 }
+        guard !parts.isEmpty, sizes.count == parts.count else {
+            throw ValidationError("\(flag) expects one positive integer size per dimension (N, ROWSxCOLS or PLANESxROWSxCOLS), got '\(text)'")
         }
-        return (r, c)
+        return sizes
     }
 }
 

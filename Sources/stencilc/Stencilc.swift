@@ -20,8 +20,9 @@ struct Stencilc: ParsableCommand {
             stencilc devices                            the OpenCL devices --device can choose
             stencilc bench FILE.st --sizes 256,1024     time targets x sizes x threads: MLUP/s, GB/s
             stencilc tune FILE.st --param N=4096        time the run-time plans here, store the fastest
+            stencilc plan FILE.st --param N=4096        the plan run would use (stored or default), as JSON
             """,
-        subcommands: [Emit.self, Run.self, Build.self, Check.self, Explain.self, Verify.self, Devices.self, Bench.self, Tune.self,
+        subcommands: [Emit.self, Run.self, Build.self, Check.self, Explain.self, Verify.self, Devices.self, Bench.self, Tune.self, PlanCommand.self,
                       BandwidthCommand.self, RuntimeDir.self],
         defaultSubcommand: Emit.self)
 }

@@ -62,9 +62,26 @@ private func lowered(_ name: String, target: Target = .openmp) throws -> Program
         #expect(error?.message.contains("has no integer param sizing its grids") == true)
     }
 
+    /// 3-D and 1-D sizes: one number for every extent, or one per dimension; the points counted
+    /// are those of every dimension.
+    @Test func sizesOfThreeAndOneDimensions() throws {
+        let cube = try BenchSizes.resolve(["64", "32x32x32"], for: try lowered("heat3d.st"))
+        #expect(cube.map(\.extents) == [[64, 64, 64], [32, 32, 32]])
+        #expect(cube.map(\.params) == [["N=64"], ["N=32"]])
+        #expect(cube.map(\.label) == ["64", "32"])
+        #expect(cube[0].updatedPoints(halo: 1) == 62 * 62 * 62)
+        #expect(try BenchSizes.resolve(nil, for: try lowered("heat3d.st")).map(\.label) == ["64", "128", "256"])
+        let error = #expect(throws: DriverError.self) { try BenchSizes.resolve(["64x128"], for: try lowered("heat3d.st")) }
+        #expect(error?.message.contains("N or PLANESxROWSxCOLS") == true, "\(error?.message ?? "")")
+        #expect(throws: DriverError.self) { try BenchSizes.resolve(["16x32x64"], for: try lowered("heat3d.st")) }
+        let rod = try BenchSizes.resolve(["1000"], for: try lowered("rod.st"))
+        #expect(rod.map(\.extents) == [[1000]] && rod[0].updatedPoints(halo: 1) == 998)
+        #expect(throws: DriverError.self) { try BenchSizes.resolve(["10x10"], for: try lowered("rod.st")) }
+    }
+
     @Test func oneParamCannotGiveTwoExtents() throws {
         let error = #expect(throws: DriverError.self) { try BenchSizes.resolve(["64x128"], for: try lowered("jacobi.st")) }
-        #expect(error?.message.contains("rows and columns are one param") == true)
+        #expect(error?.message.contains("several extents are one param") == true)
         #expect(throws: DriverError.self) { try BenchSizes.resolve(["0"], for: try lowered("jacobi.st")) }
         #expect(throws: DriverError.self) { try BenchSizes.resolve(["12y"], for: try lowered("jacobi.st")) }
     }

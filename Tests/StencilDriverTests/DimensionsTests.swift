@@ -3,8 +3,9 @@
 // per dimension, a 27-point stencil, positions, red-black) on serial against the independent
 // reference (Reference.swift, referenceSolveN), openmp (several schedules), opencl (a 1-D or
 // 3-D NDRange) and 3-D mpi and hybrid (slabs of planes, 1 to 4 ranks) bit for bit with serial,
-// the shape in .npy and --json, and what is not supported yet (1-D on mpi/hybrid, 3-D with
-// decompose grid) refused with a located error.
+// the shape in .npy and --json, and what is not supported yet refused with a located error.
+// (1-D and 3-D `decompose grid` on mpi/hybrid: MPIBlocksTests.) Boundary kinds in 1-D and 3-D:
+// DimensionsTests+Kinds.swift; systems: SystemsTests+Dimensions.swift.
 
 import Foundation
 import StencilDriver
@@ -325,26 +326,10 @@ enum DimensionsVariants {
         return data
     }
 
-    /// What mpi and hybrid do not run yet (1-D grids; 3-D with decompose grid) is a located
-    /// error, not wrong code.
+    /// A system or a neumann/periodic side in blocks of a 1-D or 3-D process grid is a located
+    /// error (3-D slabs, decompose rows, run them: DimensionsTests+Kinds, SystemsTests+Dimensions).
     @Test(arguments: [Target.mpi, .hybrid])
-    func distributedTargetsRefuseWhatTheyCannotRun(_ target: Target) throws {
-        var grid = Schedule()
-        grid.decompose = .grid
-        for (file, schedule, message) in [("rod.st", Schedule(), "1-D grids are not yet supported on target \(target.rawValue)"),
-                                          ("heat3d.st", grid, "3-D grids are not yet supported on target \(target.rawValue) with decompose grid")] {
-            do {
-                _ = try Compilation.compile(path: Repository.stencil(file), target: target, overrides: schedule)
-                Issue.record("\(file) on \(target.rawValue) compiled")
-            } catch let error as SourceErrors {
-                #expect(error.rendered.contains("\(file):10:20: error: \(message)"), "\(error.rendered)")
-                #expect(error.rendered.contains("^~"))
-            }
-        }
-    }
-
-    /// A system (several updates) on a 1-D or 3-D grid is a located error for now, on every target.
-    @Test func systemsAreTwoDimensionalForNow() throws {
+    func distributedKindsAndSystemsRefusedOffSlabs(_ target: Target) throws {
         let variant = DimensionsVariant(name: "system3d", text: """
             stencil system3d {
                 grid u: float32[6, 6, 6]
@@ -356,20 +341,18 @@ enum DimensionsVariants {
             """, solve: { ([], 0, true) })
         let (path, directory) = try variant.file()
         defer { try? FileManager.default.removeItem(at: directory) }
-        for target in [Target.serial, .openmp, .opencl, .mpi] {
-            do {
-                _ = try Compilation.compile(path: path, target: target)
-                Issue.record("a 3-D system compiled for \(target.rawValue)")
-            } catch let error as SourceErrors {
-                #expect(error.rendered.contains("system3d.st:2:20: error: 3-D grids are not yet supported on target \(target.rawValue) with several updates"),
-                        "\(error.rendered)")
-            }
+        var grid = Schedule()
+        grid.decompose = .grid
+        do {
+            _ = try Compilation.compile(path: path, target: target, overrides: grid)
+            Issue.record("a 3-D system compiled for \(target.rawValue) with decompose grid")
+        } catch let error as SourceErrors {
+            #expect(error.rendered.contains("system3d.st:2:20: error: 3-D grids are not yet supported on target \(target.rawValue)"),
+                    "\(error.rendered)")
+            #expect(error.rendered.contains("decompose grid"), "\(error.rendered)")
         }
-    }
-
-    /// Neumann and periodic sides on a 1-D or 3-D grid are a located error for now.
-    @Test func copyingSidesAreTwoDimensionalForNow() throws {
-        let variant = DimensionsVariant(name: "neumann1d", text: """
+        _ = try Compilation.compile(path: path, target: target)  // decompose rows: slabs run it
+        let neumann = DimensionsVariant(name: "neumann1d", text: """
             stencil neumann1d {
                 grid u: float64[20]
                 boundary u {
@@ -380,27 +363,15 @@ enum DimensionsVariants {
                 steps 2
             }
             """, solve: { ([], 0, true) })
-        let (path, directory) = try variant.file()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        for target in [Target.serial, .openmp, .opencl] {
-            do {
-                _ = try Compilation.compile(path: path, target: target)
-                Issue.record("a 1-D neumann side compiled for \(target.rawValue)")
-            } catch let error as SourceErrors {
-                #expect(error.rendered.contains("neumann1d.st:2:20: error: 1-D grids are not yet supported on target \(target.rawValue) with neumann or periodic sides"),
-                        "\(error.rendered)")
-            }
+        let (path1, directory1) = try neumann.file()
+        defer { try? FileManager.default.removeItem(at: directory1) }
+        do {
+            _ = try Compilation.compile(path: path1, target: target)
+            Issue.record("a 1-D grid with a neumann side compiled for \(target.rawValue)")
+        } catch let error as SourceErrors {
+            #expect(error.rendered.contains("neumann1d.st:2:20: error: 1-D grids are not yet supported on target \(target.rawValue) with neumann or periodic sides"),
+                    "\(error.rendered)")
         }
-    }
-
-    /// `--tile` and `--workgroup` take R x C: on a 1-D or 3-D grid they are an error, not ignored.
-    @Test func sizeFlagsRefusedOffTwoDimensions() throws {
-        var tiled = Schedule()
-        tiled.tile = (rows: 4, cols: 8)
-        #expect(throws: DriverError.self) { try Compilation.compile(path: Repository.stencil("heat3d.st"), target: .openmp, overrides: tiled) }
-        var grouped = Schedule()
-        grouped.workgroup = (rows: 1, cols: 32)
-        #expect(throws: DriverError.self) { try Compilation.compile(path: Repository.stencil("rod.st"), target: .opencl, overrides: grouped) }
     }
 
     /// The runtime's shape machinery on its own (runtime/tests/shape_check.c).
@@ -419,14 +390,12 @@ enum DimensionsVariants {
         #expect(run.output.contains(" passed, 0 failed"), "\(run.output)")
     }
 
-    /// The plan says why 3-D runs whole sweeps, and `explain` shows it.
-    @Test func planRecordsWholeSweeps() throws {
+    /// The plan of a 3-D grid: the team shares planes and rows (collapse(2)); `explain` shows the
+    /// shape. (TilesTests checks its temporal blocking.)
+    @Test func planRecordsTheThreeDimensionalLoops() throws {
         let result = try Compilation.compile(path: Repository.stencil("heat3d.st"), target: .openmp)
-        #expect(result.program.loops.temporalKinds.isEmpty)
-        #expect(result.program.loops.temporalReason == "whole sweeps: temporal blocking is 2-D only")
         #expect(result.program.loops.worksharing?.contains("collapse(2)") == true)
         let text = Explain.text(result.program)
-        #expect(text.contains("temporal blocking is 2-D only"), "\(text)")
         #expect(text.contains("N x N x N points"), "\(text)")
     }
 

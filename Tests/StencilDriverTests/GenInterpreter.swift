@@ -71,6 +71,7 @@ struct GenResult: Equatable {
     /// The final field of the updated grid, little-endian element bytes (what --output holds).
     var bytes: [UInt8]
     var allFinite: Bool
+    /// As NPYFile counts them: every dimension but the last, and the last.
     var rows: Int
     var cols: Int
 }
@@ -80,21 +81,42 @@ enum GenInterpreter {
         program.isDouble ? run(program, as: Double.self) : run(program, as: Float.self)
     }
 
+    /// A side's dimension and end: sides count from the last dimension (left/right the last,
+    /// top/bottom the one before, front/back the one before that).
+    static func side(_ name: String, dimensions n: Int) -> (dimension: Int, high: Bool) {
+        switch name {
+        case "left": return (n - 1, false)
+        case "right": return (n - 1, true)
+        case "top": return (n - 2, false)
+        case "bottom": return (n - 2, true)
+        case "front": return (n - 3, false)
+        default: return (n - 3, true)
+        }
+    }
+
     static func run<T: GenScalar>(_ p: GenProgram, as _: T.Type) -> GenResult {
-        let rows = p.extent(p.updated.rows), cols = p.extent(p.updated.cols)
+        let extents = p.updated.extents.map(p.extent)
+        let n = extents.count
+        // Row-major strides, the last index fastest.
+        var strides = [Int](repeating: 1, count: n)
+        for d in stride(from: n - 2, through: 0, by: -1) { strides[d] = strides[d + 1] * extents[d + 1] }
+        let count = extents.reduce(1, *)
+        func flat(_ point: [Int]) -> Int { zip(point, strides).reduce(0) { $0 + $1.0 * $1.1 } }
+        /// Every point, in row-major order.
+        let allPoints: [[Int]] = (0..<count).map { k in (0..<n).map { d in k / strides[d] % extents[d] } }
         let h = p.halo
         // A param is a double at run time (the runtime parses it with strtod) used in the
         // grid's type: (float)value.
         func param(_ name: String) -> T { T(p.value(of: name)) }
 
         // The point being updated: the update's index names as values, (float)i in C.
-        var point = (i: 0, j: 0)
-        func evaluate(_ e: GenExpr, _ read: (String, Int, Int) -> T) -> T {
+        var point = [Int](repeating: 0, count: n)
+        func evaluate(_ e: GenExpr, _ read: (String, [Int]) -> T) -> T {
             switch e {
-            case .index(let dimension): return T(dimension == 0 ? point.i : point.j)
+            case .index(let dimension): return T(point[dimension])
             case .number(let text): return T.literal(text)
             case .param(let name): return param(name)
-            case .read(let g, let dr, let dc): return read(g, dr, dc)
+            case .read(let g, let offsets): return read(g, offsets)
             case .negate(let x): return -evaluate(x, read)
             case .paren(let x): return evaluate(x, read)
             case .binary(let op, let l, let r):
@@ -118,18 +140,16 @@ enum GenInterpreter {
                 }
             }
         }
-        let noReads: (String, Int, Int) -> T = { _, _, _ in fatalError("a fill value reads a grid") }
+        let noReads: (String, [Int]) -> T = { _, _ in fatalError("a fill value reads a grid") }
 
         // Fills: init over the whole grid (default 0), then the boundary strips, h deep, in order.
         var fields: [String: [T]] = [:]
-        for grid in p.grids where grid.rows == p.updated.rows && grid.cols == p.updated.cols {
+        for grid in p.grids where grid.extents == p.updated.extents {
             // init NAME[i, j] / boundary NAME[i, j]: each point's value from its own indices.
-            var values = [T](repeating: 0, count: rows * cols)
-            for i in 0..<rows {
-                for j in 0..<cols {
-                    point = (i, j)
-                    values[i * cols + j] = grid.initial.map { evaluate($0, noReads) } ?? 0
-                }
+            var values = [T](repeating: 0, count: count)
+            for at in allPoints {
+                point = at
+                values[flat(at)] = grid.initial.map { evaluate($0, noReads) } ?? 0
             }
             applyBoundary(grid.boundary, to: &values)
             fields[grid.name] = values
@@ -137,37 +157,24 @@ enum GenInterpreter {
         // The boundary lines in the order written; neumann copies the layer h in along the side's
         // axis, periodic the point extent-2h further in (LANGUAGE.md section 5, "Boundary kinds").
         func applyBoundary(_ lines: [(side: String, value: GenExpr)], to values: inout [T]) {
-            for (side, expression) in lines {
-                for i in 0..<rows {
-                    for j in 0..<cols {
-                        point = (i, j)
-                        let inside: Bool
-                        switch side {
-                        case "top": inside = i < h
-                        case "bottom": inside = i >= rows - h
-                        case "left": inside = j < h
-                        default: inside = j >= cols - h
-                        }
-                        guard inside else { continue }
-                        var (si, sj) = (i, j)
-                        switch (expression, side) {
-                        case (.neumann, "top"): si = h
-                        case (.neumann, "bottom"): si = rows - h - 1
-                        case (.neumann, "left"): sj = h
-                        case (.neumann, _): sj = cols - h - 1
-                        case (.periodic, "top"): si = i + rows - 2 * h
-                        case (.periodic, "bottom"): si = i - (rows - 2 * h)
-                        case (.periodic, "left"): sj = j + cols - 2 * h
-                        case (.periodic, _): sj = j - (cols - 2 * h)
-                        default:
-                            values[i * cols + j] = evaluate(expression, noReads)
-                            continue
-                        }
-                        values[i * cols + j] = values[si * cols + sj]
+            for (name, expression) in lines {
+                let (d, high) = side(name, dimensions: n)
+                for at in allPoints {
+                    guard high ? at[d] >= extents[d] - h : at[d] < h else { continue }
+                    point = at
+                    var source = at
+                    switch expression {
+                    case .neumann: source[d] = high ? extents[d] - h - 1 : h
+                    case .periodic: source[d] = high ? at[d] - (extents[d] - 2 * h) : at[d] + extents[d] - 2 * h
+                    default:
+                        values[flat(at)] = evaluate(expression, noReads)
+                        continue
                     }
+                    values[flat(at)] = values[flat(source)]
                 }
             }
         }
+        let interior = allPoints.filter { at in (0..<n).allSatisfy { at[$0] >= h && at[$0] < extents[$0] - h } }
         let name = p.updated.name
         var u = fields[name]!
         var next = u
@@ -176,35 +183,41 @@ enum GenInterpreter {
         let again = p.updated.boundary.contains { $0.value.isBoundaryKind } ? p.updated.boundary : []
 
         /// One iteration: Jacobi, from `u` into `next`; red-black (LANGUAGE.md section 5): the red
-        /// points (row + col even), then the black ones, in place in `u`, each point's change
-        /// from its value before its own update (`sweep` then copies `u` into `next`).
+        /// points (the sum of the indices even), then the black ones, in place in `u`, each
+        /// point's change from its value before its own update (`sweep` then copies `u` into `next`).
         func sweep() -> (T, Double) {
             if !again.isEmpty && !p.redBlack { next = u }
             defer { if !p.redBlack { applyBoundary(again, to: &next) } }
             var maxdiff: T = 0
             var sumSquares = 0.0
-            for colour in p.redBlack ? [0, 1] : [-1] { // -1: Jacobi, every point (not indented again)
-            for i in h..<(rows - h) {
-                for j in h..<(cols - h) where colour < 0 || (i + j) % 2 == colour {
-                    point = (i, j)
-                    let written = evaluate(p.update) { g, dr, dc in
-                        g == name ? u[(i + dr) * cols + j + dc] : fields[g]![(i + dr) * cols + j + dc]
+            // A system's second grid: its new iterate from the previous one of every grid.
+            let coupledName = p.coupled.map { p.grids[$0.grid].name }
+            var coupledNext = coupledName.map { fields[$0]! } ?? []
+            defer { if let coupledName { fields[coupledName] = coupledNext } }
+            for colour in p.redBlack ? [0, 1] : [-1] { // -1: Jacobi, every point
+                for at in interior where colour < 0 || at.reduce(0, +) % 2 == colour {
+                    point = at
+                    let here = flat(at)
+                    func read(_ g: String, _ offsets: [Int]) -> T {
+                        let k = here + zip(offsets, strides).reduce(0) { $0 + $1.0 * $1.1 }
+                        return g == name ? u[k] : fields[g]![k]
                     }
-                    let old = u[i * cols + j]
+                    let written = evaluate(p.update, read)
+                    if let coupled = p.coupled { coupledNext[here] = evaluate(coupled.value, read) }
+                    let old = u[here]
                     // relax OMEGA (LANGUAGE.md section 5): OLD + OMEGA * (EXPR - OLD), in that order;
                     // the literal 1 leaves the update as written.
                     var value = written
                     if let relax = p.relax, relax != .number("1") {
-                        value = old + evaluate(relax) { _, _, _ in 0 } * (written - old)
+                        value = old + evaluate(relax) { _, _ in 0 } * (written - old)
                     }
                     let change = T.cFabs(value - old)
                     maxdiff = change > maxdiff ? change : change == change ? maxdiff : T.infinity
                     let d = Double(value) - Double(old)
                     sumSquares += d * d
-                    if colour < 0 { next[i * cols + j] = value } else { u[i * cols + j] = value }
+                    if colour < 0 { next[here] = value } else { u[here] = value }
                 }
-            }
-            if colour >= 0 { applyBoundary(again, to: &u) } // red-black: after each half-sweep
+                if colour >= 0 { applyBoundary(again, to: &u) } // red-black: after each half-sweep
             }
             if p.redBlack { next = u }
             return (maxdiff, sumSquares)
@@ -235,6 +248,6 @@ enum GenInterpreter {
             }
         }
         return GenResult(iterations: iterations, converged: converged, bytes: u.flatMap(\.littleEndianBytes),
-                         allFinite: u.allSatisfy(\.isFinite), rows: rows, cols: cols)
+                         allFinite: u.allSatisfy(\.isFinite), rows: count / extents[n - 1], cols: extents[n - 1])
     }
 }

@@ -52,7 +52,7 @@ extension ReferenceCase: CustomTestStringConvertible {}
     /// Tiling changes the loop order, never the result.
     @Test func tiledSweepIdenticalToUntiled() throws {
         var tiled = Schedule()
-        tiled.tile = (rows: 5, cols: 7)
+        tiled.tile = [5, 7]
         tiled.numThreads = 2
         let serial = try runStencil("jacobi.st", target: .serial, params: ["N=41"])
         let run = try runStencil("jacobi.st", target: .openmp, params: ["N=41"], schedule: tiled)
@@ -64,7 +64,7 @@ extension ReferenceCase: CustomTestStringConvertible {}
     /// that start wherever the tile does.
     @Test func wideTiledSweepIdenticalToUntiled() throws {
         var tiled = Schedule()
-        tiled.tile = (rows: 5, cols: 37)
+        tiled.tile = [5, 37]
         tiled.numThreads = 2
         let serial = try runStencil("jacobi.st", target: .serial, params: ["N=131"])
         let run = try runStencil("jacobi.st", target: .openmp, params: ["N=131"], schedule: tiled)

@@ -143,7 +143,7 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
     @Test(arguments: [("jacobi.st", ["N=41"]), ("wide_halo.st", ["N=23"]), ("weighted_jacobi.st", ["N=29"])])
     func raggedWorkGroupsAgreeWithSerial(_ file: String, _ params: [String]) throws {
         var schedule = Schedule()
-        schedule.workgroup = (rows: 3, cols: 5)
+        schedule.workgroup = [3, 5]
         let serial = try runStencil(file, target: .serial, params: params)
         let opencl = try runStencil(file, target: .opencl, params: params, schedule: schedule)
         #expect(opencl.summary["schedule"] as? String == "workgroup 3x5")
@@ -315,7 +315,7 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
 
     @Test func oversizedWorkGroupReportsTheDeviceLimits() throws {
         var schedule = Schedule()
-        schedule.workgroup = (rows: 4096, cols: 4096)
+        schedule.workgroup = [4096, 4096]
         let (status, errors) = try OpenCLHarness.fail(try Self.jacobiExecutable(schedule: schedule),
                                                       arguments: ["--param", "N=10"])
         #expect(status == 1)

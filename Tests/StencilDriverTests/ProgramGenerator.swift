@@ -24,12 +24,12 @@ indirect enum GenExpr: Hashable {
     /// A non-negative literal as written ("0.25", "3", ".5", "2.", "1e-2").
     case number(String)
     case param(String)
-    /// grid[row + dRow, col + dCol]
-    case read(String, Int, Int)
+    /// grid[i + d0, j + d1, ...]: one offset per dimension, first dimension first.
+    case read(String, [Int])
     case negate(GenExpr)
     case binary(Character, GenExpr, GenExpr)
     case call(String, [GenExpr])
-    /// The update's index name of a dimension (0 rows, 1 columns) as a value.
+    /// The update's index name of a dimension (0 the first) as a value.
     case index(Int)
     /// Parentheses the user wrote: no meaning, printed as written.
     case paren(GenExpr)
@@ -56,8 +56,8 @@ indirect enum GenExpr: Hashable {
     /// Every subexpression, this one first.
     var subexpressions: [GenExpr] { [self] + children.flatMap(\.subexpressions) }
 
-    var reads: [(String, Int, Int)] {
-        if case .read(let g, let r, let c) = self { return [(g, r, c)] }
+    var reads: [(String, [Int])] {
+        if case .read(let g, let offsets) = self { return [(g, offsets)] }
         return children.flatMap(\.reads)
     }
 
@@ -94,8 +94,8 @@ struct GenParam: Hashable {
 
 struct GenGrid: Hashable {
     var name: String
-    var rows: GenExtent
-    var cols: GenExtent
+    /// One extent per dimension, first dimension first.
+    var extents: [GenExtent]
     var initial: GenExpr?
     var boundary: [(side: String, value: GenExpr)]
     /// `init NAME[i, j]` / `boundary NAME[i, j]` (the update's index names): fill values may use
@@ -103,7 +103,7 @@ struct GenGrid: Hashable {
     var positional = false
 
     static func == (a: GenGrid, b: GenGrid) -> Bool {
-        a.name == b.name && a.rows == b.rows && a.cols == b.cols && a.initial == b.initial && a.positional == b.positional
+        a.name == b.name && a.extents == b.extents && a.initial == b.initial && a.positional == b.positional
             && a.boundary.map(\.side) == b.boundary.map(\.side) && a.boundary.map(\.value) == b.boundary.map(\.value)
     }
 
@@ -116,8 +116,8 @@ struct GenProgram {
     var params: [GenParam]
     /// grids[0] is the updated grid.
     var grids: [GenGrid]
-    var rowIndex: String
-    var colIndex: String
+    /// The update's index names, one per dimension (1-D, 2-D or 3-D).
+    var indices: [String]
     var update: GenExpr
     var stop: GenStop
     /// `--param NAME=VALUE` given at run time.
@@ -132,12 +132,15 @@ struct GenProgram {
     /// `order redblack` (LANGUAGE.md section 5): only where legal, every read of the updated
     /// grid at the point itself or an odd number of steps away (`redBlackLegal`).
     var redBlack = false
+    /// A system (LANGUAGE.md section 5): a second update, of read-only grid `grids[grid]`, read
+    /// like any grid by both updates, each from the previous iterate (nil: one update).
+    var coupled: (grid: Int, value: GenExpr)? = nil
 
     /// Whether `order redblack` may be asked for: the update reads the updated grid only at the
     /// point itself or an odd number of steps away (the sum of the absolute offsets).
     var redBlackLegal: Bool {
         update.reads.allSatisfy { read in
-            let steps = abs(read.1) + abs(read.2)
+            let steps = read.1.map(abs).reduce(0, +)
             return read.0 != updated.name || steps == 0 || steps % 2 == 1
         }
     }
@@ -145,7 +148,9 @@ struct GenProgram {
     var updated: GenGrid { grids[0] }
     var typeName: String { isDouble ? "float64" : "float32" }
 
-    var halo: Int { update.reads.map { max(abs($0.1), abs($0.2)) }.max() ?? 0 }
+    /// The largest offset of any read, in either update of a system.
+    var halo: Int { (update.reads + (coupled?.value.reads ?? [])).map { $0.1.map(abs).max() ?? 0 }.max() ?? 0 }
+    var dimensions: Int { indices.count }
 
     /// The run-time value of a param (an override, else its default).
     func value(of param: String) -> Double {
@@ -177,10 +182,10 @@ struct GenProgram {
         var statements: [String] = []
         for p in params { statements.append("param \(p.name) = \(p.text)") }
         for g in grids {
-            statements.append("grid \(g.name): \(typeName)[\(extentText(g.rows)), \(extentText(g.cols))]")
+            statements.append("grid \(g.name): \(typeName)[\(g.extents.map(extentText).joined(separator: ", "))]")
         }
         for g in grids {
-            let target = g.positional ? "\(g.name)[\(rowIndex), \(colIndex)]" : g.name
+            let target = g.positional ? "\(g.name)[\(indices.joined(separator: ", "))]" : g.name
             if let initial = g.initial { statements.append("init \(target) = \(print(initial))") }
             if !g.boundary.isEmpty {
                 let separator = Bool.random(using: &rng) ? "\n        " : "; "
@@ -188,7 +193,8 @@ struct GenProgram {
                 statements.append(separator == "; " ? "boundary \(target) { \(body) }" : "boundary \(target) {\n        \(body)\n    }")
             }
         }
-        statements.append("update \(updated.name)[\(rowIndex), \(colIndex)] = \(print(update))")
+        statements.append("update \(updated.name)[\(indices.joined(separator: ", "))] = \(print(update))")
+        if let coupled { statements.append("update \(grids[coupled.grid].name)[\(indices.joined(separator: ", "))] = \(print(coupled.value))") }
         if let relax { statements.append("relax \(print(relax))") }
         if redBlack { statements.append("order redblack") }
         switch stop {
@@ -202,6 +208,11 @@ struct GenProgram {
         // Declarations may follow their uses: shuffle all but keep the order of fills of one
         // grid (boundary lines of one grid stay in one statement).
         statements.shuffle(using: &rng)
+        // A system's first update written is the one `--output F.npy` writes: the main one.
+        if coupled != nil {
+            let updates = statements.indices.filter { statements[$0].hasPrefix("update ") }
+            if !statements[updates[0]].hasPrefix("update \(updated.name)[") { statements.swapAt(updates[0], updates[1]) }
+        }
         var out = "# generated by the differential tests\nstencil \(name) {\n"
         for statement in statements { out += "    \(statement)\n" }
         out += "}\n"
@@ -242,8 +253,8 @@ struct GenProgram {
         switch e {
         case .number(let text): return text
         case .param(let name): return name
-        case .index(let dimension): return dimension == 0 ? rowIndex : colIndex
-        case .read(let grid, let r, let c): return "\(grid)[\(index(rowIndex, r)), \(index(colIndex, c))]"
+        case .index(let dimension): return indices[dimension]
+        case .read(let grid, let offsets): return "\(grid)[\(zip(indices, offsets).map(index).joined(separator: ", "))]"
         case .negate(let operand):
             // `-(...)` for anything weaker than a unary minus; `- -x` would also parse.
             return "-" + (precedence(operand) < 3 ? "(\(print(operand)))" : print(operand))
@@ -323,22 +334,26 @@ struct ProgramGenerator {
         var params: [GenParam] = []
         var overrides: [String: String] = [:]
 
-        // Sizes: literals or integer params (sometimes overridden to another odd size).
+        // Dimensions: mostly 2-D, some 1-D and 3-D (LANGUAGE.md section 5).
+        let dimensions = pick([2, 2, 2, 2, 2, 1, 3, 3])
+        // Sizes: literals or integer params (sometimes overridden to another odd size); 3-D grids
+        // small, 1-D ones long.
         let minimum = 2 * halo + 1
-        func size() -> Int { int(minimum...(minimum + 8)) }
-        var rows: GenExtent = .literal(size())
-        var cols: GenExtent = .literal(size())
+        let spread = [1: 30, 2: 8, 3: 4][dimensions]!
+        func size() -> Int { int(minimum...(minimum + spread)) }
+        var extents: [GenExtent] = []
+        for _ in 0..<dimensions { extents.append(.literal(size())) }
         if chance(0.5) {
             let p = freshName()
             params.append(GenParam(name: p, text: String(size())))
-            rows = .param(p)
-            if chance(0.5) { cols = .param(p) }
+            extents[0] = .param(p)
+            for d in 1..<dimensions where chance(0.5) { extents[d] = .param(p) }
             if chance(0.3) { overrides[p] = String(size()) }
         }
-        if case .literal = cols, chance(0.3) {
+        if dimensions > 1, case .literal = extents[dimensions - 1], chance(0.3) {
             let p = freshName()
             params.append(GenParam(name: p, text: String(size())))
-            cols = .param(p)
+            extents[dimensions - 1] = .param(p)
         }
 
         // Real params for expressions: positive, negative, integer; some overridden.
@@ -358,38 +373,43 @@ struct ProgramGenerator {
             valueParams.append((p, bound))
         }
         // Size params are values too.
-        for extent in [rows, cols] {
+        for extent in extents {
             if case .param(let p) = extent, !valueParams.contains(where: { $0.0 == p }) {
-                valueParams.append((p, Double(minimum + 8)))
+                valueParams.append((p, Double(minimum + spread)))
             }
         }
         params.shuffle(using: &rng)
 
         // Grids: the updated one, 0-2 read-only ones, sometimes an unused one.
-        var grids = [GenGrid(name: freshName(), rows: rows, cols: cols, initial: nil, boundary: [])]
+        var grids = [GenGrid(name: freshName(), extents: extents, initial: nil, boundary: [])]
         for _ in 0..<pick([0, 0, 1, 1, 2]) {
-            grids.append(GenGrid(name: freshName(), rows: rows, cols: cols, initial: nil, boundary: []))
+            grids.append(GenGrid(name: freshName(), extents: extents, initial: nil, boundary: []))
         }
         let readable = grids.map(\.name)
         var unused: GenGrid?
         if chance(0.1) {
-            unused = GenGrid(name: freshName(), rows: .literal(int(3...6)), cols: .literal(int(3...6)), initial: nil, boundary: [])
+            // 1-D and 3-D: every grid of a stencil has the same extents.
+            let own: [GenExtent] = dimensions == 2 ? [.literal(int(3...6)), .literal(int(3...6))] : extents
+            unused = GenGrid(name: freshName(), extents: own, initial: nil, boundary: [])
         }
 
         let bound = pick([1.0, 10.0, 100.0])
-        var builder = ExpressionBuilder(rng: rng, grids: readable, halo: halo, fieldBound: bound,
+        var builder = ExpressionBuilder(rng: rng, grids: readable, halo: halo, dimensions: dimensions, fieldBound: bound,
                                         params: valueParams.map { ($0.0, abs($0.1)) })
         // Fills: values of params and numbers within the field bound.
         for k in grids.indices {
             if chance(0.7) { grids[k].initial = builder.fillValue(bound: bound) }
-            for side in ["top", "bottom", "left", "right", "top", "left"].shuffled(using: &builder.rng).prefix(int(0...5)) {
+            let sides = [1: ["left", "right", "left"], 2: ["top", "bottom", "left", "right", "top", "left"],
+                         3: ["front", "back", "top", "bottom", "left", "right", "front"]][dimensions]!
+            for side in sides.shuffled(using: &builder.rng).prefix(int(0...5)) {
                 grids[k].boundary.append((side, builder.fillValue(bound: bound)))
             }
         }
         // Boundary kinds on the updated grid (LANGUAGE.md section 5): some sides neumann, and with
         // halo 1 (a periodic axis needs an interior of h, which every size here has then) a
-        // periodic pair, in a random place among the other lines.
-        if builder.chance(0.3) {
+        // periodic pair, in a random place among the other lines. 2-D only: 1-D and 3-D grids
+        // refuse copying sides for now.
+        if dimensions == 2 && builder.chance(0.3) {
             for b in grids[0].boundary.indices where builder.chance(0.5) { grids[0].boundary[b].value = GenExpr.neumann }
             if halo == 1 && builder.chance(0.5) {
                 let pair = builder.pick([("left", "right"), ("top", "bottom")])
@@ -404,7 +424,7 @@ struct ProgramGenerator {
         for k in grids.indices where builder.chance(0.3) {
             grids[k].positional = true
             func vary(_ e: GenExpr) -> GenExpr {
-                .binary("*", e, .call(builder.pick(["sin", "cos"]), [.index(builder.pick([0, 1]))]))
+                .binary("*", e, .call(builder.pick(["sin", "cos"]), [.index(builder.pick(Array(0..<dimensions)))]))
             }
             if let initial = grids[k].initial, builder.chance(0.7) { grids[k].initial = vary(initial) }
             for b in grids[k].boundary.indices where !grids[k].boundary[b].value.isBoundaryKind && builder.chance(0.6) {
@@ -418,7 +438,7 @@ struct ProgramGenerator {
 
         // The update: a random expression, made to reach the halo, clamped to the bound.
         var (value, _) = builder.expression(depth: int(1...4))
-        if value.reads.map({ max(abs($0.1), abs($0.2)) }).max() != halo {
+        if value.reads.map({ $0.1.map(abs).max() ?? 0 }).max() != halo {
             let far = builder.haloRead()
             value = .binary(builder.pick(["+", "-", "*"]), value, far)
         }
@@ -456,15 +476,15 @@ struct ProgramGenerator {
         if chance(0.3) {
             if chance(0.5) { schedule.append("schedule \(pick(["static", "dynamic", "guided"]))") }
             if chance(0.4) { schedule.append("chunksize \(int(1...4))") }
-            if chance(0.3) { schedule.append("tile \(int(1...5)) x \(int(1...5))") }
+            if chance(0.3) { schedule.append("tile " + (0..<dimensions).map { _ in String(int(1...5)) }.joined(separator: " x ")) }
             if chance(0.3) { schedule.append("num_threads \(int(1...3))") }
             if chance(0.2) { schedule.append("target \(pick(["serial", "openmp"]))") }
         }
 
         var program = GenProgram(name: name, isDouble: isDouble, params: params, grids: grids,
-                                 rowIndex: "", colIndex: "", update: clamped, stop: stop, overrides: overrides,
+                                 indices: [], update: clamped, stop: stop, overrides: overrides,
                                  schedule: schedule, shuffleSeed: rng.next())
-            .withIndices(row: indexName(), col: indexName())
+            .withIndices((0..<dimensions).map { _ in indexName() })
         // relax, chosen from the shuffle seed's top bits so the random stream (and so every
         // other choice) is the same as without it: a quarter relaxed, one in 16 with `relax 1`.
         let relaxChoices: [GenExpr?] = [.number("0.5"), .number("0.75"), .number(".9"), .number("1")]
@@ -473,6 +493,21 @@ struct ProgramGenerator {
         // order redblack, from the next four bits (the same stream again): a quarter of the
         // programs where it is legal (SOR where they are relaxed too).
         program.redBlack = program.redBlackLegal && (program.shuffleSeed >> 56) & 0xF < 4
+        // A system, from the next four bits, its update drawn from a stream of its own (so the
+        // rest of the program is as without it): a quarter of the programs with a read-only grid
+        // and neither red-black (one update only), relax, nor neumann/periodic sides on the
+        // grids it couples (a located error today: system-copying-side).
+        let couplable = (1..<grids.count).filter { k in
+            readable.contains(grids[k].name) && !grids[k].boundary.contains { $0.value.isBoundaryKind }
+        }
+        if (program.shuffleSeed >> 52) & 0xF < 4, !program.redBlack, program.relax == nil, let k = couplable.first,
+           !grids[0].boundary.contains(where: { $0.value.isBoundaryKind }) {
+            var second = ExpressionBuilder(rng: SplitMix(state: program.shuffleSeed ^ 0x5EED_C0DE), grids: readable, halo: halo, dimensions: dimensions,
+                                           fieldBound: bound, params: valueParams.map { ($0.0, abs($0.1)) })
+            let (value, _) = second.expression(depth: 1 + Int(program.shuffleSeed % 3))
+            let clamp = GenExpr.number(clampText)
+            program.coupled = (k, .call("max", [.negate(clamp), .call("min", [clamp, value])]))
+        }
         return program
     }
 
@@ -486,10 +521,9 @@ struct ProgramGenerator {
 }
 
 extension GenProgram {
-    func withIndices(row: String, col: String) -> GenProgram {
+    func withIndices(_ names: [String]) -> GenProgram {
         var copy = self
-        copy.rowIndex = row
-        copy.colIndex = col
+        copy.indices = names
         return copy
     }
 }
@@ -499,6 +533,8 @@ struct ExpressionBuilder {
     var rng: SplitMix
     let grids: [String]
     let halo: Int
+    /// The grids' dimensions: one offset per dimension in every read.
+    var dimensions = 2
     let fieldBound: Double
     /// Params usable in expressions, with a bound on their magnitude (default and override).
     let params: [(String, Double)]
@@ -516,21 +552,26 @@ struct ExpressionBuilder {
     }
 
     mutating func read() -> (GenExpr, Double) {
-        (.read(pick(grids), Int.random(in: -halo...halo, using: &rng), Int.random(in: -halo...halo, using: &rng)), fieldBound)
+        let grid = pick(grids)
+        var offsets: [Int] = []
+        for _ in 0..<dimensions { offsets.append(Int.random(in: -halo...halo, using: &rng)) }
+        return (.read(grid, offsets), fieldBound)
     }
 
     /// A read at the halo's distance in one direction.
     mutating func haloRead() -> GenExpr {
         let d = chance(0.5) ? halo : -halo
-        let other = Int.random(in: -halo...halo, using: &rng)
-        return chance(0.5) ? .read(pick(grids), d, other) : .read(pick(grids), other, d)
+        var offsets: [Int] = []
+        for _ in 0..<dimensions { offsets.append(Int.random(in: -halo...halo, using: &rng)) }
+        offsets[dimensions == 2 ? (chance(0.5) ? 0 : 1) : Int.random(in: 0..<dimensions, using: &rng)] = d
+        return .read(pick(grids), offsets)
     }
 
     mutating func leaf(allowReads: Bool) -> (GenExpr, Double) {
         let roll = Double.random(in: 0..<1, using: &rng)
         if allowReads && roll < 0.55 { return read() }
         // Positions: the update's index names as values (sizes stay below 16).
-        if allowReads && roll < 0.6 { return (.index(pick([0, 1])), 16) }
+        if allowReads && roll < 0.6 { return (.index(pick(Array(0..<dimensions))), 16) }
         if !params.isEmpty && roll < 0.75 {
             let (name, bound) = pick(params)
             return (.param(name), bound)

@@ -70,6 +70,10 @@ struct ReferenceProblem<T: BinaryFloatingPoint> {
     var initialAtPoint: ((_ point: [Int]) -> T)? = nil
     /// The new value at `point`; `read(offsets)` is the previous iterate at point + offsets.
     var updateAt: ((_ read: ([Int]) -> T, _ point: [Int]) -> T)? = nil
+    /// 1-D and 3-D boundary statements with kinds, in the order written (ReferenceND.swift):
+    /// applied after `boundary`; with a neumann or periodic one, all of them again after every
+    /// sweep (red-black: every half-sweep).
+    var statementsAtPoint: [ReferenceStatementN<T>] = []
     /// `init u[i, j] = ...`: the start value of each point (replaces `initial`).
     var initialAt: ((_ i: Int, _ j: Int) -> T)? = nil
     /// The boundary statements with kinds, in the order written (used instead of `boundary` and
@@ -81,11 +85,12 @@ struct ReferenceProblem<T: BinaryFloatingPoint> {
 extension ReferenceProblem {
     /// A 1-D or 3-D problem (any number of dimensions, in fact): one update closure over points.
     static func grid(_ shape: [Int], halo: Int, initial: T = 0, initialAt: ((_ point: [Int]) -> T)? = nil,
-                     boundary: [(ReferenceSide, T)], stop: ReferenceStop, redBlack: Bool = false,
-                     update: @escaping (_ read: ([Int]) -> T, _ point: [Int]) -> T) -> ReferenceProblem {
+                     boundary: [(ReferenceSide, T)], statements: [ReferenceStatementN<T>] = [], stop: ReferenceStop,
+                     redBlack: Bool = false, update: @escaping (_ read: ([Int]) -> T, _ point: [Int]) -> T) -> ReferenceProblem {
         ReferenceProblem(rows: shape.count >= 2 ? shape[shape.count - 2] : 1, cols: shape[shape.count - 1], halo: halo,
                          initial: initial, boundary: boundary, update: { _, _, _, _, _ in 0 }, stop: stop,
-                         redBlack: redBlack, shape: shape, initialAtPoint: initialAt, updateAt: update)
+                         redBlack: redBlack, shape: shape, initialAtPoint: initialAt, updateAt: update,
+                         statementsAtPoint: statements)
     }
 }
 
@@ -109,6 +114,8 @@ func referenceSolveN<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Refere
             u[flat] = value
         }
     }
+    referenceApplyN(p.statementsAtPoint, to: &u, shape: shape, h: p.halo)
+    let again = p.statementsAtPoint.contains { $0.copies } ? p.statementsAtPoint : []
     let interior = (0..<total).filter { flat in (0..<d).allSatisfy { points[flat][$0] >= p.halo && points[flat][$0] < shape[$0] - p.halo } }
     var next = u
     func value(_ flat: Int) -> T {
@@ -129,14 +136,18 @@ func referenceSolveN<T: BinaryFloatingPoint>(_ p: ReferenceProblem<T>) -> Refere
                     account(new, u[flat])
                     u[flat] = new
                 }
+                referenceApplyN(again, to: &u, shape: shape, h: p.halo)
             }
             next = u
         } else {
+            // The new iterate is the old one with its interior updated (the statements then run on it).
+            if !again.isEmpty { next = u }
             for flat in interior {
                 let new = value(flat)
                 account(new, u[flat])
                 next[flat] = new
             }
+            referenceApplyN(again, to: &next, shape: shape, h: p.halo)
         }
         return (maxChange, sumSquares)
     }
@@ -519,10 +530,10 @@ enum ReferencePrograms {
     }
 }
 
-/// The 1-D and 3-D programs of stencils/, transcribed by hand (serial and openmp run them; the
-/// other targets are 2-D only for now, so these are not in `all`).
+/// The 1-D and 3-D programs of stencils/, transcribed by hand (DimensionsTests runs them on every
+/// target that takes their dimension; they are not in `all`, whose tests are 2-D).
 extension ReferencePrograms {
-    static let dimensions: [ReferenceCase] = [heat3d(12), heat3d(17), laplace3d(14), rod(101)]
+    static let dimensions: [ReferenceCase] = [heat3d(12), heat3d(17), laplace3d(14), rod(101), duct3d(planes: 12, n: 9)]
 
     static func heat3d(_ n: Int) -> ReferenceCase {
         .float32("heat3d.st", ["N=\(n)", "steps_count=40"]) {
@@ -542,6 +553,25 @@ extension ReferencePrograms {
                   boundary: [(.front, 0), (.back, 0), (.bottom, 0), (.left, 0), (.right, 0), (.top, 100)],
                   stop: .until(l2: false, epsilon: 1e-4, every: 10, max: 20000)) { u, _ in
                 (u([-1, 0, 0]) + u([1, 0, 0]) + u([0, -1, 0]) + u([0, 1, 0]) + u([0, 0, -1]) + u([0, 0, 1])) / 6
+            }
+        }
+    }
+
+    /// stencils/duct3d.st: periodic front/back, a neumann floor, in the order written.
+    static func duct3d(planes: Int, n: Int) -> ReferenceCase {
+        .float32("duct3d.st", ["P=\(planes)", "N=\(n)", "sweeps=30"]) {
+            let r = Float(0.15)
+            return .grid([planes, n, n], halo: 1,
+                         initialAt: { p in
+                             let d = Float(p[0]) - 12
+                             return 20 + 60 * Glibc.expf(-(d * d) / 20)
+                         },
+                         boundary: [],
+                         statements: [.periodic(.front), .periodic(.back), .value(.left, { _ in 20 }), .value(.right, { _ in 20 }),
+                                      .neumann(.bottom), .value(.top, { _ in 0 })],
+                         stop: .steps(30)) { u, _ in
+                u([0, 0, 0]) + r * (u([-1, 0, 0]) + u([1, 0, 0]) + u([0, -1, 0]) + u([0, 1, 0]) + u([0, 0, -1]) + u([0, 0, 1])
+                                     - 6 * u([0, 0, 0]))
             }
         }
     }

@@ -61,7 +61,7 @@ import Testing
         }
         var tiled = Schedule()
         tiled.numThreads = 2
-        tiled.tile = (rows: 5, cols: 7)
+        tiled.tile = [5, 7]
         variants.append(("tile 5 x 7", tiled, [:]))
         var two = Schedule()
         two.numThreads = 2

@@ -89,6 +89,21 @@ import Testing
         let explain = try stencilc(["explain", jacobi] + common, environment: environment)
         #expect(explain.stdout.contains("with schedule(dynamic,4)"), "\(explain.stdout)")
 
+        // `stencilc plan` tells a caller that runs the program itself (Python) what `run` did.
+        let plan = try stencilc(["plan", jacobi] + common, environment: environment)
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let told = try json(plan.stdout)
+        #expect(told["source"] as? String == "tuned")
+        #expect(told["arguments"] as? [String] == ["--plan", "sweeps", "--plan-source", "tuned"])
+        #expect(told["build_flags"] as? [String] == ["--schedule", "dynamic", "--chunksize", "4"])
+        #expect(told["stored_params"] as? [[String]] == [["N=40"]])
+        let otherSize = try json(try stencilc(["plan", jacobi, "--param", "N=41", "--num-threads", "2"], environment: environment).stdout)
+        #expect(otherSize["source"] as? String == "default")
+        #expect(otherSize["stored_params"] as? [[String]] == [["N=40"]])
+        let empty = ["STENCILC_WISDOM": directory.appendingPathComponent("none.json").path]
+        let nothingStored = try json(try stencilc(["plan", jacobi] + common, environment: empty).stdout)
+        #expect(nothingStored["source"] as? String == "default")
+
         for fixed in [common + ["--schedule", "guided"], ["--param", "N=40", "--target", "serial"]] {
             let run = try stencilc(["tune", jacobi] + fixed + ["--seconds-per-run", "0.01", "--json"], environment: environment)
             #expect(run.status == 0, "\(run.stderr)")

@@ -257,10 +257,18 @@ class Program:
         self.flags = _schedule_flags(schedule)
         self.target = self._resolve_target(schedule)
         self.builds = 0
+        # Per params: the library and arguments of the plan `stencilc run` would use (see _plan).
+        self._plans: Dict[tuple, tuple] = {}
+        self._variants: Dict[tuple, _Library] = {}
+        self._tuned = False
         if self.target in _IN_PROCESS:
             library = self._build(self.flags + ["--shared"])
             self._library = _Library(library, self.name)
             self._describer = self._library
+            if self.target in ("serial", "openmp"):
+                # Whether `stencilc tune` stored any plan for this program and settings: when
+                # none (the usual case) runs ask nothing more and start no process.
+                self._tuned = bool(self._ask_plan([]).get("stored_params"))
         else:
             self._build(self.flags)  # the executable `stencilc run` will use: compile errors now
             # A serial library of the same program: sizes (input checks) and heat maps.
@@ -314,10 +322,38 @@ class Program:
         updated = layout["updated"]
         if self._library is None:
             return self._run_process(arguments, checked, updated)
+        library, plan_arguments = self._plan(params)
         fields = {grid: np.empty(layout["shape"], layout["dtype"]) for grid in updated}
-        _, summary = self._library.call(arguments + ["--quiet"], inputs=checked,
-                                        outputs=list(fields.items()))
-        return Result(fields, json.loads(summary), self._library)
+        _, summary = library.call(arguments + plan_arguments + ["--quiet"], inputs=checked,
+                                  outputs=list(fields.items()))
+        return Result(fields, json.loads(summary), library)
+
+    def _plan(self, params: Mapping[str, object]) -> tuple:
+        """The library and the program arguments for the plan that `stencilc run` would use with
+        these params: the one `stencilc tune` stored (its schedule built as a variant of the
+        library), else the compiled library and the program's own cost model. Asked of
+        `stencilc plan` once per params for this Program, and only when some plan is stored."""
+        if not self._tuned:
+            return self._library, []
+        key = tuple(_param_args(params))
+        if key not in self._plans:
+            library, arguments = self._library, []
+            if self.target in ("serial", "openmp"):
+                plan = self._ask_plan(list(key))
+                if plan.get("source") == "tuned":
+                    arguments = list(plan.get("arguments", []))
+                    build_flags = tuple(plan.get("build_flags", []))
+                    if build_flags:
+                        if build_flags not in self._variants:
+                            built = self._build(self.flags + list(build_flags) + ["--shared"])
+                            self._variants[build_flags] = _Library(built, self.name)
+                        library = self._variants[build_flags]
+            self._plans[key] = (library, arguments)
+        return self._plans[key]
+
+    def _ask_plan(self, param_arguments: list) -> dict:
+        text = _tool(["plan", self.path] + self.flags + param_arguments, "stencilc plan", self.path, self._shown)
+        return json.loads(text.strip().splitlines()[-1])
 
     def _run_process(self, arguments: list, checked: list, updated: list) -> Result:
         with tempfile.TemporaryDirectory(prefix="stencilc-") as directory:

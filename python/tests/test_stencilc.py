@@ -25,11 +25,9 @@ def small_params(path):
     return {k: v for k, v in SMALL.items() if f"param {k} " in text}
 
 
-# Every target: scripts/setup.sh installs Open MPI and PoCL, so none is skipped.
+# Every target: scripts/setup.sh installs Open MPI and PoCL, so none is skipped. Every example
+# (1-D, 2-D and 3-D grids) runs on every target.
 TARGETS = ["serial", "openmp", "opencl", "mpi", "hybrid"]
-# The examples with 1-D grids, and the targets that run them (3-D grids run on every target).
-ONE_D = {"rod.st"}
-TARGETS_ANY_DIMENSIONS = {"serial", "openmp", "opencl"}
 SCHEDULES = {"openmp": {"num_threads": 2}, "mpi": {"ranks": 2}, "hybrid": {"ranks": 2, "num_threads": 1}}
 
 
@@ -52,11 +50,6 @@ def cli_run(path, target, params, tmp_path, grid, max_iterations, extra=()):
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: os.path.basename(p))
 def test_example_matches_command_bit_for_bit(path, target, tmp_path):
     params = small_params(path)
-    if target not in TARGETS_ANY_DIMENSIONS and os.path.basename(path) in ONE_D:
-        # 1-D grids run on serial, openmp and opencl; mpi and hybrid refuse them with a located error.
-        with pytest.raises(stencilc.StencilError, match="grids are not yet supported on target"):
-            stencilc.compile(path, target=target, **SCHEDULES.get(target, {})).run(max_iterations=1, **params)
-        return
     prog = stencilc.compile(path, target=target, **SCHEDULES.get(target, {}))
     res = prog.run(max_iterations=25, **params)
     # res.fields holds every grid an update writes (several for a system), in the order of the updates.
@@ -99,7 +92,9 @@ def test_poisson_read_only_grid_input(tmp_path):
     assert res.fields["u"].tobytes() == expected.tobytes()
 
 
-def test_second_run_compiles_nothing_and_starts_no_process(monkeypatch):
+def test_second_run_compiles_nothing_and_starts_no_process(monkeypatch, tmp_path):
+    # No tuned plan stored for it (a user's wisdom could hold one for N=56: then that run asks once).
+    monkeypatch.setenv("STENCILC_WISDOM", str(tmp_path / "wisdom.json"))
     prog = stencilc.compile(os.path.join(ROOT, "stencils", "jacobi.st"), target="openmp", num_threads=2)
     first = prog.run(N=48, max_iterations=100)
     builds = prog.builds
@@ -222,3 +217,37 @@ def test_one_dimensional_field_has_the_grid_shape():
     res = prog.run(N=64, steps_count=10)
     assert res.fields["u"].shape == (64,)
     assert res._repr_png_().startswith(b"\x89PNG")
+
+
+def test_plans_stored_by_tune_are_used_in_process(tmp_path, monkeypatch):
+    """A plan `stencilc tune` stored is used by prog.run as by `stencilc run`: its run-time plan
+    and its OpenMP schedule (built as a variant), with the same bits; without one, nothing is
+    asked per run."""
+    wisdom = tmp_path / "wisdom.json"
+    monkeypatch.setenv("STENCILC_WISDOM", str(wisdom))
+    path = os.path.join(ROOT, "stencils", "jacobi.st")
+    plain = stencilc.compile(path, target="openmp", num_threads=2).run(N=40, max_iterations=200)
+    assert plain.summary["plan"]["source"] == "default"
+
+    subprocess.run([stencilc.stencilc_command(), "tune", path, "--param", "N=40", "--num-threads", "2",
+                    "--seconds-per-run", "0.01", "--json"], check=True, capture_output=True)
+    entries = json.loads(wisdom.read_text())
+    assert len(entries) == 1
+    # Whatever won, store a schedule and a plan other than the defaults, as if they had.
+    entry = next(iter(entries.values()))
+    entry["schedule"], entry["plan"] = "dynamic,4", "tiles:4:16"
+    wisdom.write_text(json.dumps(entries))
+
+    prog = stencilc.compile(path, target="openmp", num_threads=2)
+    tuned = prog.run(N=40, max_iterations=200)
+    assert tuned.summary["plan"]["source"] == "tuned"
+    assert tuned.summary["plan"]["spec"] == "tiles:4:16"
+    assert tuned.summary["schedule"] == "dynamic,4"
+    assert tuned.fields["u"].tobytes() == plain.fields["u"].tobytes()
+    command = subprocess.run([stencilc.stencilc_command(), "run", path, "--param", "N=40", "--num-threads", "2",
+                              "--max-iterations", "200", "--json", "--quiet"], check=True, capture_output=True, text=True)
+    assert json.loads(command.stdout.strip().splitlines()[-1])["plan"] == tuned.summary["plan"]
+    # Another size has no stored plan: the default, from the library compiled first.
+    other = prog.run(N=44, max_iterations=200)
+    assert other.summary["plan"]["source"] == "default"
+    assert other.summary["schedule"] == "static"

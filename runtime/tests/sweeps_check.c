@@ -67,7 +67,7 @@ int main(void)
                 for (int threads = 1; threads <= 3; ++threads) {
                     const int bands = strncmp(plans[p], "bands", 5) == 0;
                     if (bands && threads < 2) continue;
-                    st_sweeper sweeper = { team, alone, &a, rows, cols, h, sizeof(float), 2 };
+                    st_sweeper sweeper = { team, alone, &a, rows, cols, h, sizeof(float), 2, cols };
                     const st_plan plan = st_choose_plan(&sweeper, threads, ST_TEMPORAL_AUTO, plans[p], "test");
                     void *buffer[2] = { grid(rows, cols), grid(rows, cols) };
 #ifdef _OPENMP
@@ -98,7 +98,7 @@ int main(void)
     /* The cost model's plan is one the program can run, from any size. */
     for (long n = 8; n <= 1 << 14; n *= 4) {
         args_t a = { n, 1 };
-        st_sweeper sweeper = { team, alone, &a, n, n, 1, sizeof(float), 2 };
+        st_sweeper sweeper = { team, alone, &a, n, n, 1, sizeof(float), 2, n };
         const st_plan plan = st_default_plan(&sweeper, 2, ST_TEMPORAL_AUTO);
         const int ok = plan.kind == ST_PLAN_SWEEPS || (plan.depth >= 1 && plan.tile_rows >= 1);
         if (ok) ++passed; else { ++failed; printf("FAIL: default plan for N=%ld: kind %d depth %ld rows %ld\n", n, plan.kind, plan.depth, plan.tile_rows); }

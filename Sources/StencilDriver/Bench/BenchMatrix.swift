@@ -69,31 +69,49 @@ public struct BenchConfiguration: Sendable, Hashable {
 
 /// One grid size: the extents and the `--param` assignments that give them.
 public struct BenchSize: Sendable, Hashable {
-    public var rows: Int
-    public var cols: Int
+    /// One extent per dimension, first dimension first.
+    public var extents: [Int]
     public var params: [String]
 
-    public init(rows: Int, cols: Int, params: [String]) {
-        self.rows = rows
-        self.cols = cols
+    public init(extents: [Int], params: [String]) {
+        self.extents = extents
         self.params = params
     }
 
-    /// "1024" for a square grid, "64x500" otherwise.
-    public var label: String { rows == cols ? String(rows) : "\(rows)x\(cols)" }
+    /// A 2-D size.
+    public init(rows: Int, cols: Int, params: [String]) {
+        self.init(extents: [rows, cols], params: params)
+    }
 
-    /// Points one sweep updates, for halo `halo`.
-    public func updatedPoints(halo: Int) -> Int { max(rows - 2 * halo, 0) * max(cols - 2 * halo, 0) }
+    /// The last two extents, as `--json` names them (a 1-D grid has 1 row).
+    public var rows: Int { extents.count >= 2 ? extents[extents.count - 2] : 1 }
+    public var cols: Int { extents[extents.count - 1] }
+    /// Points in the grid, every dimension counted.
+    public var points: Int { extents.reduce(1, *) }
+
+    /// "1024" when every extent is the same, "64x500" or "32x64x128" otherwise.
+    public var label: String { Set(extents).count == 1 ? String(extents[0]) : extents.map(String.init).joined(separator: "x") }
+
+    /// Points one sweep updates, for halo `halo`: the interior in every dimension.
+    public func updatedPoints(halo: Int) -> Int { extents.reduce(1) { $0 * max($1 - 2 * halo, 0) } }
 }
 
 public enum BenchSizes {
     /// Sizes used when `--sizes` is absent: a ladder from cache-resident to far beyond the last-level
-    /// cache when the program has a size param, else its fixed size.
-    public static let defaultLadder = ["256", "1024", "4096"]
+    /// cache when the program has a size param, else its fixed size; per number of dimensions
+    /// (a 3-D grid of 256^3 float32 points is 64 MiB, as a 2-D one of 4096^2 is).
+    public static func defaultLadder(dimensions: Int) -> [String] {
+        switch dimensions {
+        case 1: return ["65536", "1048576", "16777216"]
+        case 3: return ["64", "128", "256"]
+        default: return ["256", "1024", "4096"]
+        }
+    }
 
-    /// Each text ("4096", or "ROWSxCOLS") as extents and param assignments for `program`'s grids.
-    /// Throws when a size cannot be set: no integer param sizes the grids and the size differs from
-    /// the fixed one, or one param sizes both extents and ROWSxCOLS asks for two values.
+    /// Each text ("4096", or one extent per dimension: "ROWSxCOLS", "PLANESxROWSxCOLS") as extents
+    /// and param assignments for `program`'s grids. Throws when a size cannot be set: no integer
+    /// param sizes the grids and the size differs from the fixed one, or one param sizes several
+    /// extents and the size asks for different values.
     public static func resolve(_ texts: [String]?, for program: Program) throws -> [BenchSize] {
         let grid = program.updatedGrid
         let params = Dictionary(program.params.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
@@ -103,46 +121,49 @@ public enum BenchSizes {
             case .param(let name): return Int(params[name]?.defaultValue ?? 0)
             }
         }
-        let hasParam = [grid.rows, grid.cols].contains { if case .param = $0 { return true } else { return false } }
+        let hasParam = grid.extents.contains { if case .param = $0 { return true } else { return false } }
         guard let texts, !texts.isEmpty else {
-            if !hasParam { return [BenchSize(rows: defaultValue(grid.rows), cols: defaultValue(grid.cols), params: [])] }
-            return try resolve(defaultLadder, for: program)
+            if !hasParam { return [BenchSize(extents: grid.extents.map(defaultValue), params: [])] }
+            return try resolve(defaultLadder(dimensions: grid.extents.count), for: program)
         }
+        let names = ["planes", "rows", "columns"].suffix(grid.extents.count)
         var sizes: [BenchSize] = []
         for text in texts {
-            let (rows, cols) = try parse(text)
+            let extents = try parse(text, dimensions: grid.extents.count)
             var assignments: [String: Int] = [:]
-            for (extent, value, what) in [(grid.rows, rows, "rows"), (grid.cols, cols, "columns")] {
+            for (extent, (value, what)) in zip(grid.extents, zip(extents, names)) {
                 switch extent {
                 case .fixed(let n) where n != value:
                     if !hasParam {
-                        throw DriverError("\(program.sourceName) has no integer param sizing its grids (grid \(grid.name) is \(grid.rows) x \(grid.cols), fixed), so bench cannot run it at size \(text); leave out --sizes, or size the grid with a param (param N = ...; grid \(grid.name): \(grid.type.rawValue)[N, N])")
+                        throw DriverError("\(program.sourceName) has no integer param sizing its grids (grid \(grid.name) is \(grid.shapeText), fixed), so bench cannot run it at size \(text); leave out --sizes, or size the grid with a param (param N = ...; grid \(grid.name): \(grid.type.rawValue)[\(Array(repeating: "N", count: grid.extents.count).joined(separator: ", "))])")
                     }
                     throw DriverError("grid \(grid.name) has \(n) \(what), fixed in \(program.sourceName), but size \(text) asks for \(value)")
                 case .fixed:
                     break
                 case .param(let name):
                     if let earlier = assignments[name], earlier != value {
-                        throw DriverError("grid \(grid.name) is \(name) x \(name): rows and columns are one param, so size \(text) cannot set them apart; give one number")
+                        throw DriverError("grid \(grid.name) is \(grid.shapeText): several extents are one param, so size \(text) cannot set them apart; give one number")
                     }
                     assignments[name] = value
                 }
             }
-            let names = program.params.map(\.name).filter { assignments[$0] != nil }
-            sizes.append(BenchSize(rows: rows, cols: cols, params: names.map { "\($0)=\(assignments[$0]!)" }))
+            let assigned = program.params.map(\.name).filter { assignments[$0] != nil }
+            sizes.append(BenchSize(extents: extents, params: assigned.map { "\($0)=\(assignments[$0]!)" }))
         }
         var seen = Set<BenchSize>()
         return sizes.filter { seen.insert($0).inserted }
     }
 
-    /// "4096" -> (4096, 4096); "64x500" -> (64, 500).
-    static func parse(_ text: String) throws -> (Int, Int) {
+    /// "4096" -> 4096 in every dimension; "64x500" -> [64, 500]; "32x64x128" -> [32, 64, 128]: one
+    /// number, or one per dimension.
+    static func parse(_ text: String, dimensions: Int) throws -> [Int] {
         let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "x", omittingEmptySubsequences: false)
         let numbers = parts.compactMap { Int($0) }
-        guard (parts.count == 1 || parts.count == 2), numbers.count == parts.count, numbers.allSatisfy({ $0 >= 1 }) else {
-            throw DriverError("--sizes expects N or ROWSxCOLS with positive integers, got '\(text)'")
+        let form = ["N", "N or ROWSxCOLS", "N or PLANESxROWSxCOLS"][max(0, min(dimensions, 3) - 1)]
+        guard parts.count == 1 || parts.count == dimensions, numbers.count == parts.count, numbers.allSatisfy({ $0 >= 1 }) else {
+            throw DriverError("--sizes expects \(form) with positive integers for this \(dimensions)-D grid, got '\(text)'")
         }
-        return (numbers[0], numbers.last!)
+        return parts.count == 1 ? Array(repeating: numbers[0], count: dimensions) : numbers
     }
 }
 

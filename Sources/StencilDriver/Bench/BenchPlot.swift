@@ -19,9 +19,9 @@ public enum BenchPlot {
         for m in results.measurements where !order.contains(m.configuration) { order.append(m.configuration) }
         let series = order.map { configuration in
             (configuration, results.measurements.filter { $0.configuration == configuration }
-                .sorted { $0.size.rows * $0.size.cols < $1.size.rows * $1.size.cols })
+                .sorted { $0.size.points < $1.size.points })
         }
-        let sizes = results.measurements.map { Double($0.size.rows * $0.size.cols) }
+        let sizes = results.measurements.map { Double($0.size.points) }
         let roofline = results.machineBandwidth.map { results.byteModel.roofline(gigabytesPerSecond: $0) }
 
         // x: log of the grid's points, padded; y: linear from 0 to a round number above everything.
@@ -62,16 +62,18 @@ public enum BenchPlot {
         // x ticks at the measured sizes.
         var labelled = Set<String>()
         for m in results.measurements where labelled.insert(m.size.label).inserted {
-            let px = x(Double(m.size.rows * m.size.cols))
+            let px = x(Double(m.size.points))
             svg += "<line class=\"tick\" x1=\"\(f(px))\" y1=\"\(f(bottom))\" x2=\"\(f(px))\" y2=\"\(f(bottom + 5))\" stroke=\"black\"/>\n"
             svg += text(px, bottom + 19, m.size.label, anchor: "middle")
         }
         // Axes and their titles.
         svg += "<line class=\"axis\" x1=\"\(f(left))\" y1=\"\(f(bottom))\" x2=\"\(f(right))\" y2=\"\(f(bottom))\" stroke=\"black\"/>\n"
         svg += "<line class=\"axis\" x1=\"\(f(left))\" y1=\"\(f(top))\" x2=\"\(f(left))\" y2=\"\(f(bottom))\" stroke=\"black\"/>\n"
-        let square = results.measurements.allSatisfy { $0.size.rows == $0.size.cols }
+        let square = results.measurements.allSatisfy { Set($0.size.extents).count == 1 }
+        let dimensions = results.measurements.first?.size.extents.count ?? 2
+        let cube = Array(repeating: "N", count: dimensions).joined(separator: " x ")
         svg += text((left + right) / 2, bottom + 44,
-                    square ? "grid size N (N x N points, log scale)" : "grid size ROWSxCOLS (points, log scale)", anchor: "middle")
+                    square ? "grid size N (\(cube) points, log scale)" : "grid size (points, log scale)", anchor: "middle")
         svg += "<text x=\"20\" y=\"\(f((top + bottom) / 2))\" text-anchor=\"middle\" transform=\"rotate(-90 20 \(f((top + bottom) / 2)))\">MLUP/s (million point updates per second)</text>\n"
 
         // Where the grids (both buffers and read-only inputs) fill the last-level cache.
@@ -94,7 +96,7 @@ public enum BenchPlot {
         // One polyline per configuration, with markers; then the legend.
         for (index, (configuration, points)) in series.enumerated() {
             let colour = colours[index % colours.count]
-            let coordinates = points.map { "\(f(x(Double($0.size.rows * $0.size.cols)))),\(f(y($0.medianMLUPs)))" }
+            let coordinates = points.map { "\(f(x(Double($0.size.points)))),\(f(y($0.medianMLUPs)))" }
             svg += "<polyline class=\"series\" data-series=\"\(escape(configuration.label))\" fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" points=\"\(coordinates.joined(separator: " "))\"/>\n"
             for c in coordinates {
                 let xy = c.split(separator: ",")

@@ -93,7 +93,7 @@ public enum BenchReport {
     /// Everything, as one JSON document (keys sorted, so two runs diff cleanly).
     public static func json(_ results: BenchResults) throws -> String {
         struct Row: Encodable {
-            var target: String, threads: Int?, ranks: Int?, temporal: String?, rows: Int, cols: Int, size: String
+            var target: String, threads: Int?, ranks: Int?, temporal: String?, shape: [Int], rows: Int, cols: Int, size: String
             var sweeps: Int, points_per_sweep: Int, stopped_early: Bool
             var mlups: Double, mlups_runs: [Double], seconds_runs: [Double], iterations_runs: [Int]
             var gbs: Double, percent_of_bandwidth: Double?
@@ -130,7 +130,7 @@ public enum BenchReport {
             load_average_before: results.loadBefore, load_average_after: results.loadAfter, cores: results.cores,
             results: results.measurements.map { m in
                 Row(target: m.configuration.target.rawValue, threads: m.configuration.threads, ranks: m.configuration.ranks,
-                    temporal: m.configuration.temporal?.rawValue, rows: m.size.rows, cols: m.size.cols, size: m.size.label, sweeps: m.medianIterations,
+                    temporal: m.configuration.temporal?.rawValue, shape: m.size.extents, rows: m.size.rows, cols: m.size.cols, size: m.size.label, sweeps: m.medianIterations,
                     points_per_sweep: m.points, stopped_early: m.stoppedEarly, mlups: m.medianMLUPs, mlups_runs: m.mlups,
                     seconds_runs: m.seconds, iterations_runs: m.iterations, gbs: results.gigabytesPerSecond(m),
                     percent_of_bandwidth: results.percentOfBandwidth(m))

@@ -23,9 +23,9 @@ public struct BoundaryPlan: Hashable, Sendable {
 extension Program {
     /// The axes (0 rows, 1 columns) where some grid has a periodic side (mpi: periodic in the
     /// Cartesian topology).
-    public var periodicAxes: Set<Int> { Set(fills.filter { $0.kind == .periodic }.compactMap { $0.side?.axis }) }
+    public var periodicAxes: Set<Int> { Set(fills.filter { $0.kind == .periodic }.compactMap { $0.side?.axis(dimensions: dimensions) }) }
     /// The axes where some grid has a neumann or periodic side (mpi: blocks 2h deep along them).
-    public var copyingAxes: Set<Int> { Set(fills.filter(\.copies).compactMap { $0.side?.axis }) }
+    public var copyingAxes: Set<Int> { Set(fills.filter(\.copies).compactMap { $0.side?.axis(dimensions: dimensions) }) }
 }
 
 public func planBoundary(_ program: Program) -> Program {

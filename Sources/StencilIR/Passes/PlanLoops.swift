@@ -14,7 +14,7 @@ public func planLoops(_ program: Program) -> Program {
     var scalarOnly: [BuiltinFunction] = []
     for call in calls where [.exp, .sin, .cos].contains(call) && !scalarOnly.contains(call) { scalarOnly.append(call) }
     let vectorization: Vectorization = scalarOnly.isEmpty ? .simd : .compiler
-    let vectorLoop = program.dimensions == 1 ? "the one loop (openmp: omp for simd, the team's loop and the vector loop at once)" : "the column loop"
+    let vectorLoop = program.dimensions == 1 && (schedule.tile == nil || target == .opencl) ? "the one loop (openmp: omp for simd, the team's loop and the vector loop at once)" : "the column loop"
     let vectorReason = scalarOnly.isEmpty
         ? "omp simd on \(vectorLoop): plain contiguous loads and stores, which the C compiler vectorises for the ISA it builds for"
         : "plain column loop without omp simd: \(scalarOnly.map(\.rawValue).joined(separator: ", ")) have no vector form with the same bits"
@@ -22,17 +22,19 @@ public func planLoops(_ program: Program) -> Program {
     var worksharing: String? = nil
     if threaded {
         worksharing = schedule.chunksize.map { "schedule(\(schedule.kind.rawValue), \($0))" } ?? "schedule(\(schedule.kind.rawValue))"
-        if schedule.tileRows != nil { worksharing! += " collapse(2)" }
-        // 3-D: the team shares planes and rows together (the row loop's bounds do not depend on
-        // the plane), so a grid of few planes still keeps every thread busy.
-        if program.dimensions == 3 { worksharing! += " collapse(2)" }
+        // Tiles: the team shares the tiles, every tile loop collapsed into one. 3-D without tiles:
+        // planes and rows together (the row loop's bounds do not depend on the plane), so a grid
+        // of few planes still keeps every thread busy. 1-D: one loop, nothing to collapse.
+        let tiled = schedule.tile != nil && target != .opencl
+        let collapsed = tiled ? program.dimensions : program.dimensions == 3 ? 2 : 1
+        if collapsed > 1 { worksharing! += " collapse(\(collapsed))" }
     }
 
     var kinds: [TemporalKind] = []
-    let reason: String
+    var reason: String
     switch target {
-    case _ where program.dimensions != 2:
-        reason = "whole sweeps: temporal blocking is 2-D only"
+    case _ where program.dimensions == 1:
+        reason = "whole sweeps: a 1-D grid is one row, and tiles and bands cut the first dimension of a 2-D or 3-D grid"
     case _ where !program.boundaryEachSweep.isEmpty && (target == .serial || target == .openmp):
         reason = "whole sweeps: a neumann or periodic side changes the boundary after every sweep, and tiles and bands advance several sweeps over a boundary that stays as it is"
     case _ where program.redBlack:
@@ -47,7 +49,7 @@ public func planLoops(_ program: Program) -> Program {
         } else {
             kinds.append(.tiles)
             let bandable = target == .openmp && schedule.kind == .static && schedule.chunksize == nil
-                && schedule.tileRows == nil && schedule.numThreads != 1 && !program.isSystem
+                && schedule.tile == nil && schedule.numThreads != 1 && !program.isSystem
             if bandable { kinds.append(.bands) }
             // Tiles only pass the two iterates through to the sweep, which for a system are records
             // of all its grids; bands copy one grid into each thread's scratch grids.
@@ -55,6 +57,11 @@ public func planLoops(_ program: Program) -> Program {
                 + (bandable ? "" : program.isSystem ? " (bands keep scratch copies of one grid, and a system updates several)"
                    : target == .serial ? " (bands need a team of threads)"
                    : " (bands need a plain static schedule without chunks or tiles, and 2 or more threads)")
+            // 3-D: the plan's rows are planes. Its cost model bands them and never tiles them by
+            // default (runtime/stencil_sweeps.c, measured in docs/performance.md).
+            if program.dimensions == 3 {
+                reason += "; 3-D: the plan cuts planes, bands by default (tiles of planes outgrow the caches: only with --plan, or temporal on where bands cannot run)"
+            }
         }
     }
 
@@ -66,8 +73,7 @@ public func planLoops(_ program: Program) -> Program {
         }
     }
     result.loops = LoopPlan(vectorization: vectorization, vectorizationReason: vectorReason, worksharing: worksharing,
-                            tileRows: target == .opencl ? nil : schedule.tileRows,
-                            tileCols: target == .opencl ? nil : schedule.tileCols,
+                            tile: target == .opencl ? nil : schedule.tile,
                             temporalKinds: kinds, temporalReason: reason, check: check)
     result.loops.colourHalfSweeps = program.redBlack
     if program.redBlack { (result.loops.colourPlan, result.loops.colourPlanReason) = colourPlan(program) }
@@ -93,7 +99,7 @@ func colourPlan(_ program: Program) -> (ColourPlan, String) {
     if !program.boundaryEachSweep.isEmpty {
         return (.halfSweeps, "two half-sweeps: a neumann or periodic side runs the boundary statements between them")
     }
-    if schedule.tileRows != nil {
+    if schedule.tile != nil {
         return (.halfSweeps, "two half-sweeps: the schedule's tile runs each half-sweep tile by tile")
     }
     if target == .openmp && (schedule.kind != .static || schedule.chunksize != nil) {

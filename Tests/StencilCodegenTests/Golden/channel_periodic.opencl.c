@@ -38,16 +38,17 @@ static const char kernel_source[] =
     "    u_next[i * cols + j] = u[i * cols + j] + r * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0f * u[i * cols + j]) + 0.002f * (1.0f + sin(6.2831853f * (float)j / COLS));\n"
     "}\n"
     "\n"
-    "/* One boundary statement: st_side 0 top, 1 bottom, 2 left, 3 right; st_kind 0 fixed (from st_values), 1 neumann, 2 periodic. */\n"
-    "__kernel void boundary_side(const long rows, const long cols, const int st_side, const int st_kind, __global float *st_grid, __global const float *st_values) {\n"
-    "    const int st_across = st_side < 2; /* top, bottom: HALO rows x cols; left, right: rows x HALO */\n"
-    "    const long st_y = get_global_id(1), st_x = get_global_id(0);\n"
-    "    if (st_y >= (st_across ? HALO : rows) || st_x >= (st_across ? cols : HALO)) return;\n"
-    "    const long i = st_side == 1 ? rows - HALO + st_y : st_y, j = st_side == 3 ? cols - HALO + st_x : st_x;\n"
-    "    long st_from_i = i, st_from_j = j;\n"
-    "    if (st_kind == 1) { if (st_across) st_from_i = st_side == 0 ? HALO : rows - HALO - 1; else st_from_j = st_side == 2 ? HALO : cols - HALO - 1; }\n"
-    "    if (st_kind == 2) { if (st_across) st_from_i = st_side == 0 ? i + (rows - 2 * HALO) : i - (rows - 2 * HALO); else st_from_j = st_side == 2 ? j + (cols - 2 * HALO) : j - (cols - 2 * HALO); }\n"
-    "    st_grid[i * cols + j] = st_kind == 0 ? st_values[i * cols + j] : st_grid[st_from_i * cols + st_from_j];\n"
+    "/* One boundary statement over HALO slices at the first (st_first) or last end of the side's axis; st_kind 0 fixed (from st_values), 1 neumann, 2 periodic. */\n"
+    "__kernel void boundary_side(const long st_outer, const long st_extent, const long st_inner, const int st_first, const int st_kind, __global float *st_grid, __global const float *st_values) {\n"
+    "    const long st_id = get_global_id(0);\n"
+    "    if (st_id >= st_outer * HALO * st_inner) return;\n"
+    "    const long st_q = st_id % st_inner, st_p = st_id / st_inner % HALO, st_o = st_id / (st_inner * HALO);\n"
+    "    const long st_at = st_first ? st_p : st_extent - HALO + st_p; /* the point's index along the axis */\n"
+    "    long st_from = st_at;\n"
+    "    if (st_kind == 1) st_from = st_first ? HALO : st_extent - HALO - 1;\n"
+    "    if (st_kind == 2) st_from = st_first ? st_at + (st_extent - 2 * HALO) : st_at - (st_extent - 2 * HALO);\n"
+    "    const long st_point = (st_o * st_extent + st_at) * st_inner + st_q;\n"
+    "    st_grid[st_point] = st_kind == 0 ? st_values[st_point] : st_grid[(st_o * st_extent + st_from) * st_inner + st_q];\n"
     "}\n";
 
 static int stencil_main(int argc, char **argv) {
@@ -130,10 +131,10 @@ static int stencil_main(int argc, char **argv) {
         stcl_enqueue_2d(&env, sweep_kernels[k], "warm-up", interior_rows, interior_cols, wg);
     }
     /* The boundary statements again on the initial grid: they leave it as it is. */
-    stcl_boundary_side(&env, boundary_kernel, buffers[0], buffers[0], ST_LEFT, ST_PERIODIC, rows, cols, HALO); /* channel_periodic.st:17 left = periodic */
-    stcl_boundary_side(&env, boundary_kernel, buffers[0], buffers[0], ST_RIGHT, ST_PERIODIC, rows, cols, HALO); /* channel_periodic.st:18 right = periodic */
-    stcl_boundary_side(&env, boundary_kernel, buffers[0], boundary_values[0], ST_TOP, ST_FIXED, rows, cols, HALO); /* channel_periodic.st:19 top = 0 */
-    stcl_boundary_side(&env, boundary_kernel, buffers[0], buffers[0], ST_BOTTOM, ST_NEUMANN, rows, cols, HALO); /* channel_periodic.st:20 bottom = neumann */
+    stcl_boundary_side(&env, boundary_kernel, buffers[0], buffers[0], ST_LEFT, ST_PERIODIC, 2, (const long[]){ rows, cols }, HALO); /* channel_periodic.st:17 left = periodic */
+    stcl_boundary_side(&env, boundary_kernel, buffers[0], buffers[0], ST_RIGHT, ST_PERIODIC, 2, (const long[]){ rows, cols }, HALO); /* channel_periodic.st:18 right = periodic */
+    stcl_boundary_side(&env, boundary_kernel, buffers[0], boundary_values[0], ST_TOP, ST_FIXED, 2, (const long[]){ rows, cols }, HALO); /* channel_periodic.st:19 top = 0 */
+    stcl_boundary_side(&env, boundary_kernel, buffers[0], buffers[0], ST_BOTTOM, ST_NEUMANN, 2, (const long[]){ rows, cols }, HALO); /* channel_periodic.st:20 bottom = neumann */
     stcl_finish(&env);
 
     long iterations = 0;
@@ -143,10 +144,10 @@ static int stencil_main(int argc, char **argv) {
         STCL_ARG(sweep_kernel, 2, buffers[current]);
         STCL_ARG(sweep_kernel, 3, buffers[1 - current]);
         stcl_enqueue_2d(&env, sweep_kernel, "sweep", interior_rows, interior_cols, wg);
-        stcl_boundary_side(&env, boundary_kernel, buffers[1 - current], buffers[1 - current], ST_LEFT, ST_PERIODIC, rows, cols, HALO); /* channel_periodic.st:17 left = periodic */
-        stcl_boundary_side(&env, boundary_kernel, buffers[1 - current], buffers[1 - current], ST_RIGHT, ST_PERIODIC, rows, cols, HALO); /* channel_periodic.st:18 right = periodic */
-        stcl_boundary_side(&env, boundary_kernel, buffers[1 - current], boundary_values[0], ST_TOP, ST_FIXED, rows, cols, HALO); /* channel_periodic.st:19 top = 0 */
-        stcl_boundary_side(&env, boundary_kernel, buffers[1 - current], buffers[1 - current], ST_BOTTOM, ST_NEUMANN, rows, cols, HALO); /* channel_periodic.st:20 bottom = neumann */
+        stcl_boundary_side(&env, boundary_kernel, buffers[1 - current], buffers[1 - current], ST_LEFT, ST_PERIODIC, 2, (const long[]){ rows, cols }, HALO); /* channel_periodic.st:17 left = periodic */
+        stcl_boundary_side(&env, boundary_kernel, buffers[1 - current], buffers[1 - current], ST_RIGHT, ST_PERIODIC, 2, (const long[]){ rows, cols }, HALO); /* channel_periodic.st:18 right = periodic */
+        stcl_boundary_side(&env, boundary_kernel, buffers[1 - current], boundary_values[0], ST_TOP, ST_FIXED, 2, (const long[]){ rows, cols }, HALO); /* channel_periodic.st:19 top = 0 */
+        stcl_boundary_side(&env, boundary_kernel, buffers[1 - current], buffers[1 - current], ST_BOTTOM, ST_NEUMANN, 2, (const long[]){ rows, cols }, HALO); /* channel_periodic.st:20 bottom = neumann */
         current = 1 - current; /* the new iterate becomes current */
         iterations += 1;
         if (iterations % 1000 == 0) {

@@ -18,14 +18,15 @@ __kernel void sweep(const long rows, const long cols, __global const float *rest
     u_next[i * cols + j] = u[i * cols + j] + r * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0f * u[i * cols + j]) + 0.002f * (1.0f + sin(6.2831853f * (float)j / COLS));
 }
 
-/* One boundary statement: st_side 0 top, 1 bottom, 2 left, 3 right; st_kind 0 fixed (from st_values), 1 neumann, 2 periodic. */
-__kernel void boundary_side(const long rows, const long cols, const int st_side, const int st_kind, __global float *st_grid, __global const float *st_values) {
-    const int st_across = st_side < 2; /* top, bottom: HALO rows x cols; left, right: rows x HALO */
-    const long st_y = get_global_id(1), st_x = get_global_id(0);
-    if (st_y >= (st_across ? HALO : rows) || st_x >= (st_across ? cols : HALO)) return;
-    const long i = st_side == 1 ? rows - HALO + st_y : st_y, j = st_side == 3 ? cols - HALO + st_x : st_x;
-    long st_from_i = i, st_from_j = j;
-    if (st_kind == 1) { if (st_across) st_from_i = st_side == 0 ? HALO : rows - HALO - 1; else st_from_j = st_side == 2 ? HALO : cols - HALO - 1; }
-    if (st_kind == 2) { if (st_across) st_from_i = st_side == 0 ? i + (rows - 2 * HALO) : i - (rows - 2 * HALO); else st_from_j = st_side == 2 ? j + (cols - 2 * HALO) : j - (cols - 2 * HALO); }
-    st_grid[i * cols + j] = st_kind == 0 ? st_values[i * cols + j] : st_grid[st_from_i * cols + st_from_j];
+/* One boundary statement over HALO slices at the first (st_first) or last end of the side's axis; st_kind 0 fixed (from st_values), 1 neumann, 2 periodic. */
+__kernel void boundary_side(const long st_outer, const long st_extent, const long st_inner, const int st_first, const int st_kind, __global float *st_grid, __global const float *st_values) {
+    const long st_id = get_global_id(0);
+    if (st_id >= st_outer * HALO * st_inner) return;
+    const long st_q = st_id % st_inner, st_p = st_id / st_inner % HALO, st_o = st_id / (st_inner * HALO);
+    const long st_at = st_first ? st_p : st_extent - HALO + st_p; /* the point's index along the axis */
+    long st_from = st_at;
+    if (st_kind == 1) st_from = st_first ? HALO : st_extent - HALO - 1;
+    if (st_kind == 2) st_from = st_first ? st_at + (st_extent - 2 * HALO) : st_at - (st_extent - 2 * HALO);
+    const long st_point = (st_o * st_extent + st_at) * st_inner + st_q;
+    st_grid[st_point] = st_kind == 0 ? st_values[st_point] : st_grid[(st_o * st_extent + st_from) * st_inner + st_q];
 }

@@ -73,7 +73,7 @@ static int stencil_main(int argc, char **argv) {
         st_copy_side(buffer[k], rows, cols, HALO, sizeof(float), ST_BOTTOM, ST_NEUMANN); /* channel_periodic.st:20 bottom = neumann */
     }
     const sweep_args args = { .cols = cols, .r = (float)r, .COLS = (float)COLS };
-    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(float), 2 };
+    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(float), 2, cols };
     /* A neumann or periodic side runs whole sweeps, the boundary statements after each (--plan may only say sweeps). */
     const st_plan plan = st_whole_sweeps_plan(options.plan, "a neumann or periodic side: the boundary changes after every sweep");
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);

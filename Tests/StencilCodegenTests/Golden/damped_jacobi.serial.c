@@ -88,7 +88,7 @@ static int stencil_main(int argc, char **argv) {
         st_fill_f32(buffer[k], rows, cols, rows - HALO, rows, 0, cols, 0.0f); /* damped_jacobi.st:16 bottom = 0 */
     }
     const sweep_args args = { .cols = cols, .omega = (float)omega };
-    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(float), 2 };
+    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(float), 2, cols };
     /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
     const st_plan plan = st_choose_plan(&sweeper, 1, ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);

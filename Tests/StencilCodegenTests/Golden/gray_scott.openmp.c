@@ -116,7 +116,7 @@ static int stencil_main(int argc, char **argv) {
         st_read_input(&options, "v", st_iterates[k].v, rows, cols, sizeof(float)); /* --input v=FILE.npy */
     }
     const sweep_args args = { .cols = cols, .DU = (float)DU, .F = (float)F, .DV = (float)DV, .K = (float)K };
-    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(float), 4 };
+    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(float), 4, cols };
     /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
     const st_plan plan = st_choose_plan(&sweeper, omp_get_max_threads(), ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);

@@ -7,8 +7,8 @@
  * Run:
  *   mpirun -np 2 ./heat3d [--param N=...] [--param steps_count=...] [--param r=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
- * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a halo HALO deep,
- * refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos
+ * Every rank holds its slab of whole planes of u (decompose rows: P x 1 x 1) plus HALO planes of
+ * halo at each end, refreshed from its 2 neighbours every sweep; the deep interior is updated while the halos
  * travel. `stencilc explain heat3d.st --target mpi --ranks P` prints the plan.
  */
 #include <float.h>

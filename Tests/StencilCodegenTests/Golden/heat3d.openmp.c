@@ -46,6 +46,23 @@ static void sweep(const void *args, long row_begin, long row_end, long col_begin
     }
 }
 
+/* The same update, all the given rows by the calling thread: each thread's own band (plan bands). */
+static void sweep_alone(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long rows = extra->rows, cols = extra->cols, plane = extra->plane;
+    const float *restrict u = in;
+    float *restrict u_next = out;
+    const float r = extra->r;
+    for (long k_ = row_begin; k_ < row_end; ++k_) {
+        for (long i = HALO; i < rows - HALO; ++i) {
+            #pragma omp simd
+            for (long j = col_begin; j < col_end; ++j) {
+                u_next[k_ * plane + i * cols + j] = u[k_ * plane + i * cols + j] + r * (u[(k_ - 1) * plane + i * cols + j] + u[(k_ + 1) * plane + i * cols + j] + u[k_ * plane + (i - 1) * cols + j] + u[k_ * plane + (i + 1) * cols + j] + u[k_ * plane + i * cols + j - 1] + u[k_ * plane + i * cols + j + 1] - 6.0f * u[k_ * plane + i * cols + j]);
+            }
+        }
+    }
+}
+
 static int stencil_main(int argc, char **argv) {
     st_param params[] = {
         { "N", ST_INTEGER, 64 }, /* heat3d.st:7 */
@@ -128,9 +145,9 @@ static int stencil_main(int argc, char **argv) {
         }
     }
     const sweep_args args = { .rows = rows, .cols = cols, .plane = rows * cols, .r = (float)r };
-    const st_sweeper sweeper = { sweep, NULL, &args, planes, cols, HALO, sizeof(float), 2 };
-    /* Whole sweeps only (--plan may only say sweeps); the sweeper's rows are the first dimension's extent. */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "whole sweeps: temporal blocking is 2-D only");
+    const st_sweeper sweeper = { sweep, sweep_alone, &args, planes, cols, HALO, sizeof(float), 2, rows * cols };
+    /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
+    const st_plan plan = st_choose_plan(&sweeper, 2, ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(planes - 2 * HALO) * (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     const long chunk = 1000; /* sweeps between two progress lines */

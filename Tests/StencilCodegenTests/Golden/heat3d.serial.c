@@ -118,9 +118,9 @@ static int stencil_main(int argc, char **argv) {
         }
     }
     const sweep_args args = { .rows = rows, .cols = cols, .plane = rows * cols, .r = (float)r };
-    const st_sweeper sweeper = { sweep, NULL, &args, planes, cols, HALO, sizeof(float), 2 };
-    /* Whole sweeps only (--plan may only say sweeps); the sweeper's rows are the first dimension's extent. */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "whole sweeps: temporal blocking is 2-D only");
+    const st_sweeper sweeper = { sweep, NULL, &args, planes, cols, HALO, sizeof(float), 2, rows * cols };
+    /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
+    const st_plan plan = st_choose_plan(&sweeper, 1, ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(planes - 2 * HALO) * (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     const long chunk = 1000; /* sweeps between two progress lines */

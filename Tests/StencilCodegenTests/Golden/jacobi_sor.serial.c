@@ -169,7 +169,7 @@ static int stencil_main(int argc, char **argv) {
     double *red = st_alloc_grid(rows, half, sizeof(double)), *black = st_alloc_grid(rows, half, sizeof(double));
     split_colours(buffer[0], red, black, rows, cols, half, 0);
     const sweep_args args = { .cols = cols, .parity = 0, .red = red, .black = black, .half = half, .N = (double)N };
-    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(double), 2 };
+    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(double), 2, cols };
     /* Red-black order runs whole iterations, red then black half-sweep (--plan may only say sweeps). */
     const st_plan plan = st_whole_sweeps_plan(options.plan, "red-black order: each half-sweep reads the whole of the one before it");
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);

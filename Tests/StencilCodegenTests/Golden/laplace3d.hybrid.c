@@ -7,8 +7,8 @@
  * Run:
  *   mpirun -np 2 ./laplace3d [--param N=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
- * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a halo HALO deep,
- * refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos
+ * Every rank holds its block of u (decompose grid: 3-D blocks from MPI_Dims_create) plus a halo HALO deep,
+ * refreshed every sweep (faces only: up to 6 neighbours); the deep interior is updated while the halos
  * travel. `stencilc explain laplace3d.st --target hybrid --ranks P` prints the plan.
  *
  * One parallel region per rank around all iterations; its sweeps share rows (what Cython's prange would infer):
@@ -28,22 +28,23 @@ enum { HALO = 1 }; /* largest offset read by the update */
 
 /* What a sweep reads besides its two buffers. */
 typedef struct {
-    long rows, cols, plane; /* the extents of the last two dimensions; the plane stride */
+    long cols, plane; /* the row and plane strides of the rank's block */
+    long middle_begin, middle_end; /* the rows of the box swept */
 } sweep_args;
 
 /* The check sweeps' results. File scope, so the whole team shares them: an orphaned `omp for reduction` needs shared variables. */
 static double maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
-/* laplace3d.st:19  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */
+/* laplace3d.st:21  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */
 static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
-    const long rows = extra->rows, cols = extra->cols, plane = extra->plane;
+    const long cols = extra->cols, plane = extra->plane;
     const double *restrict u = in;
     double *restrict u_next = out;
     #pragma omp for schedule(static) collapse(2)
     for (long k_ = row_begin; k_ < row_end; ++k_) {
-        for (long i = HALO; i < rows - HALO; ++i) {
+        for (long i = extra->middle_begin; i < extra->middle_end; ++i) {
             #pragma omp simd
             for (long j = col_begin; j < col_end; ++j) {
                 u_next[k_ * plane + i * cols + j] = (u[(k_ - 1) * plane + i * cols + j] + u[(k_ + 1) * plane + i * cols + j] + u[k_ * plane + (i - 1) * cols + j] + u[k_ * plane + (i + 1) * cols + j] + u[k_ * plane + i * cols + j - 1] + u[k_ * plane + i * cols + j + 1]) / 6.0;
@@ -55,12 +56,12 @@ static void sweep(const void *args, long row_begin, long row_end, long col_begin
 /* The same update, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
 static void sweep_maxdiff(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
-    const long rows = extra->rows, cols = extra->cols, plane = extra->plane;
+    const long cols = extra->cols, plane = extra->plane;
     const double *restrict u = in;
     double *restrict u_next = out;
     #pragma omp for schedule(static) collapse(2) reduction(max: maxdiff) reduction(+: nonfinite)
     for (long k_ = row_begin; k_ < row_end; ++k_) {
-        for (long i = HALO; i < rows - HALO; ++i) {
+        for (long i = extra->middle_begin; i < extra->middle_end; ++i) {
             #pragma omp simd reduction(max: maxdiff) reduction(+: nonfinite)
             for (long j = col_begin; j < col_end; ++j) {
                 const double next = (u[(k_ - 1) * plane + i * cols + j] + u[(k_ + 1) * plane + i * cols + j] + u[k_ * plane + (i - 1) * cols + j] + u[k_ * plane + (i + 1) * cols + j] + u[k_ * plane + i * cols + j - 1] + u[k_ * plane + i * cols + j + 1]) / 6.0;
@@ -73,11 +74,20 @@ static void sweep_maxdiff(const void *args, long row_begin, long row_end, long c
     }
 }
 
+/* Sweeps one box of this rank's block with `sweep`: its planes and columns are the sweep's ranges, its rows go in a copy of the args record. */
+static void sweep_box(void (*sweep)(const void *, long, long, long, long, const void *, void *), const sweep_args *args, stmpi_box box, const void *in, void *out) {
+    if (box.lo[0] >= box.hi[0] || box.lo[1] >= box.hi[1] || box.lo[2] >= box.hi[2]) return;
+    sweep_args rows = *args;
+    rows.middle_begin = box.lo[1];
+    rows.middle_end = box.hi[1];
+    sweep(&rows, box.lo[0], box.hi[0], box.lo[2], box.hi[2], in, out);
+}
+
 int main(int argc, char **argv) {
     /* Until stmpi_decompose every rank checks the same arguments and sizes; only rank 0 prints. */
     stmpi_init(&argc, &argv, STMPI_FUNNELED);
     st_param params[] = {
-        { "N", ST_INTEGER, 48 }, /* laplace3d.st:6 */
+        { "N", ST_INTEGER, 48 }, /* laplace3d.st:8 */
     };
     st_options options;
     st_parse_args(argc, argv, params, 1, &options);
@@ -93,100 +103,98 @@ int main(int argc, char **argv) {
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 
-    /* This rank's slab of planes, with HALO planes of halo at each end: to the runtime each plane is one row of rows * cols points. */
-    stmpi_decomp decomp;
-    stmpi_decompose(&decomp, planes, rows * cols, HALO, STMPI_ROWS);
-    stmpi_name_slabs(&decomp);
-    const long local_cols = decomp.local_cols;
+    /* This rank's block of the planes x rows x cols grid in a 3-D process grid, with a halo HALO deep on every side. */
+    stmpi_blocks decomp;
+    stmpi_blocks_decompose(&decomp, 3, (const long[]){ planes, rows, cols }, HALO, STMPI_GRID, 0 /* faces only: the update reads along the axes only */);
     /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
-    double *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(double)), stmpi_alloc_local(&decomp, sizeof(double)) };
+    double *buffer[2] = { stmpi_blocks_alloc_local(&decomp, sizeof(double)), stmpi_blocks_alloc_local(&decomp, sizeof(double)) };
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
-        /* laplace3d.st:17 init u = 0 */
+        /* laplace3d.st:19 init u = 0 */
         {
-            const stmpi_rect held = stmpi_held(&decomp, 0, planes, 0, rows * cols);
-            for (long k_ = held.i0; k_ < held.i1; ++k_) {
-                for (long i = 0; i < rows; ++i) {
-                    for (long j = 0; j < cols; ++j) {
-                        ((double *)buffer[k])[k_ * decomp.local_cols + HALO + i * cols + j] = 0.0;
+            const stmpi_box held = stmpi_blocks_held(&decomp, (const long[]){ 0, 0, 0 }, (const long[]){ planes, rows, cols });
+            for (long k_ = held.lo[0]; k_ < held.hi[0]; ++k_) {
+                for (long i = held.lo[1]; i < held.hi[1]; ++i) {
+                    for (long j = held.lo[2]; j < held.hi[2]; ++j) {
+                        ((double *)buffer[k])[(k_ * decomp.local[1] + i) * decomp.local[2] + j] = 0.0;
                     }
                 }
             }
         }
-        stmpi_read_input(&decomp, &options, "u", buffer[k], sizeof(double)); /* --input u=FILE.npy: this rank's part */
-        /* laplace3d.st:10 front = 0 */
+        stmpi_blocks_read_input(&decomp, &options, "u", buffer[k], sizeof(double)); /* --input u=FILE.npy: this rank's part */
+        /* laplace3d.st:12 front = 0 */
         {
-            const stmpi_rect held = stmpi_held(&decomp, 0, HALO, 0, rows * cols);
-            for (long k_ = held.i0; k_ < held.i1; ++k_) {
-                for (long i = 0; i < rows; ++i) {
-                    for (long j = 0; j < cols; ++j) {
-                        ((double *)buffer[k])[k_ * decomp.local_cols + HALO + i * cols + j] = 0.0;
+            const stmpi_box held = stmpi_blocks_held(&decomp, (const long[]){ 0, 0, 0 }, (const long[]){ HALO, rows, cols });
+            for (long k_ = held.lo[0]; k_ < held.hi[0]; ++k_) {
+                for (long i = held.lo[1]; i < held.hi[1]; ++i) {
+                    for (long j = held.lo[2]; j < held.hi[2]; ++j) {
+                        ((double *)buffer[k])[(k_ * decomp.local[1] + i) * decomp.local[2] + j] = 0.0;
                     }
                 }
             }
         }
-        /* laplace3d.st:11 back = 0 */
+        /* laplace3d.st:13 back = 0 */
         {
-            const stmpi_rect held = stmpi_held(&decomp, planes - HALO, planes, 0, rows * cols);
-            for (long k_ = held.i0; k_ < held.i1; ++k_) {
-                for (long i = 0; i < rows; ++i) {
-                    for (long j = 0; j < cols; ++j) {
-                        ((double *)buffer[k])[k_ * decomp.local_cols + HALO + i * cols + j] = 0.0;
+            const stmpi_box held = stmpi_blocks_held(&decomp, (const long[]){ planes - HALO, 0, 0 }, (const long[]){ planes, rows, cols });
+            for (long k_ = held.lo[0]; k_ < held.hi[0]; ++k_) {
+                for (long i = held.lo[1]; i < held.hi[1]; ++i) {
+                    for (long j = held.lo[2]; j < held.hi[2]; ++j) {
+                        ((double *)buffer[k])[(k_ * decomp.local[1] + i) * decomp.local[2] + j] = 0.0;
                     }
                 }
             }
         }
-        /* laplace3d.st:12 bottom = 0 */
+        /* laplace3d.st:14 bottom = 0 */
         {
-            const stmpi_rect held = stmpi_held(&decomp, 0, planes, 0, rows * cols);
-            for (long k_ = held.i0; k_ < held.i1; ++k_) {
-                for (long i = rows - HALO; i < rows; ++i) {
-                    for (long j = 0; j < cols; ++j) {
-                        ((double *)buffer[k])[k_ * decomp.local_cols + HALO + i * cols + j] = 0.0;
+            const stmpi_box held = stmpi_blocks_held(&decomp, (const long[]){ 0, rows - HALO, 0 }, (const long[]){ planes, rows, cols });
+            for (long k_ = held.lo[0]; k_ < held.hi[0]; ++k_) {
+                for (long i = held.lo[1]; i < held.hi[1]; ++i) {
+                    for (long j = held.lo[2]; j < held.hi[2]; ++j) {
+                        ((double *)buffer[k])[(k_ * decomp.local[1] + i) * decomp.local[2] + j] = 0.0;
                     }
                 }
             }
         }
-        /* laplace3d.st:13 left = 0 */
+        /* laplace3d.st:15 left = 0 */
         {
-            const stmpi_rect held = stmpi_held(&decomp, 0, planes, 0, rows * cols);
-            for (long k_ = held.i0; k_ < held.i1; ++k_) {
-                for (long i = 0; i < rows; ++i) {
-                    for (long j = 0; j < HALO; ++j) {
-                        ((double *)buffer[k])[k_ * decomp.local_cols + HALO + i * cols + j] = 0.0;
+            const stmpi_box held = stmpi_blocks_held(&decomp, (const long[]){ 0, 0, 0 }, (const long[]){ planes, rows, HALO });
+            for (long k_ = held.lo[0]; k_ < held.hi[0]; ++k_) {
+                for (long i = held.lo[1]; i < held.hi[1]; ++i) {
+                    for (long j = held.lo[2]; j < held.hi[2]; ++j) {
+                        ((double *)buffer[k])[(k_ * decomp.local[1] + i) * decomp.local[2] + j] = 0.0;
                     }
                 }
             }
         }
-        /* laplace3d.st:14 right = 0 */
+        /* laplace3d.st:16 right = 0 */
         {
-            const stmpi_rect held = stmpi_held(&decomp, 0, planes, 0, rows * cols);
-            for (long k_ = held.i0; k_ < held.i1; ++k_) {
-                for (long i = 0; i < rows; ++i) {
-                    for (long j = cols - HALO; j < cols; ++j) {
-                        ((double *)buffer[k])[k_ * decomp.local_cols + HALO + i * cols + j] = 0.0;
+            const stmpi_box held = stmpi_blocks_held(&decomp, (const long[]){ 0, 0, cols - HALO }, (const long[]){ planes, rows, cols });
+            for (long k_ = held.lo[0]; k_ < held.hi[0]; ++k_) {
+                for (long i = held.lo[1]; i < held.hi[1]; ++i) {
+                    for (long j = held.lo[2]; j < held.hi[2]; ++j) {
+                        ((double *)buffer[k])[(k_ * decomp.local[1] + i) * decomp.local[2] + j] = 0.0;
                     }
                 }
             }
         }
-        /* laplace3d.st:15 top = 100 */
+        /* laplace3d.st:17 top = 100 */
         {
-            const stmpi_rect held = stmpi_held(&decomp, 0, planes, 0, rows * cols);
-            for (long k_ = held.i0; k_ < held.i1; ++k_) {
-                for (long i = 0; i < HALO; ++i) {
-                    for (long j = 0; j < cols; ++j) {
-                        ((double *)buffer[k])[k_ * decomp.local_cols + HALO + i * cols + j] = 100.0;
+            const stmpi_box held = stmpi_blocks_held(&decomp, (const long[]){ 0, 0, 0 }, (const long[]){ planes, HALO, cols });
+            for (long k_ = held.lo[0]; k_ < held.hi[0]; ++k_) {
+                for (long i = held.lo[1]; i < held.hi[1]; ++i) {
+                    for (long j = held.lo[2]; j < held.hi[2]; ++j) {
+                        ((double *)buffer[k])[(k_ * decomp.local[1] + i) * decomp.local[2] + j] = 100.0;
                     }
                 }
             }
         }
     }
-    stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], MPI_DOUBLE), stmpi_halo_create(&decomp, buffer[1], MPI_DOUBLE) };
-    /* The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do. */
-    const stmpi_rect interior = stmpi_interior(&decomp);
-    stmpi_rect frame[4];
-    stmpi_frame(&decomp, frame);
-    const sweep_args args = { .rows = rows, .cols = cols, .plane = local_cols };
+    stmpi_halo *exchange[2] = { stmpi_blocks_halo_create(&decomp, buffer[0], MPI_DOUBLE), stmpi_blocks_halo_create(&decomp, buffer[1], MPI_DOUBLE) };
+    /* The updated points of the block: the deep interior reads no halo cell, the 6 frame boxes do. */
+    const stmpi_box interior = stmpi_blocks_interior(&decomp);
+    stmpi_box frame[2 * STMPI_MAX_DIMS];
+    stmpi_blocks_frame(&decomp, frame);
+    const sweep_args args = { .cols = decomp.local[2], .plane = decomp.local[1] * decomp.local[2] };
     const double points = (double)(planes - 2 * HALO) * (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0, nonfinite_seen = 0;
@@ -207,11 +215,11 @@ int main(int argc, char **argv) {
                 }
                 #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
-                if (interior.j0 < interior.j1) sweep_maxdiff(&args, interior.i0, interior.i1, HALO, cols - HALO, buffer[iteration % 2] + HALO, buffer[(iteration + 1) % 2] + HALO);
+                sweep_box(sweep_maxdiff, &args, interior, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
                 stmpi_halo_end(exchange[iteration % 2]);
                 #pragma omp barrier /* the halo has arrived before the frame reads it */
-                for (int k = 0; k < 4; ++k) if (frame[k].j0 < frame[k].j1) sweep_maxdiff(&args, frame[k].i0, frame[k].i1, HALO, cols - HALO, buffer[iteration % 2] + HALO, buffer[(iteration + 1) % 2] + HALO);
+                for (int k = 0; k < 6; ++k) sweep_box(sweep_maxdiff, &args, frame[k], buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
                 {
                     residual = stmpi_allreduce_max(maxdiff);
@@ -223,11 +231,11 @@ int main(int argc, char **argv) {
             else {
                 #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
-                if (interior.j0 < interior.j1) sweep(&args, interior.i0, interior.i1, HALO, cols - HALO, buffer[iteration % 2] + HALO, buffer[(iteration + 1) % 2] + HALO);
+                sweep_box(sweep, &args, interior, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
                 stmpi_halo_end(exchange[iteration % 2]);
                 #pragma omp barrier /* the halo has arrived before the frame reads it */
-                for (int k = 0; k < 4; ++k) if (frame[k].j0 < frame[k].j1) sweep(&args, frame[k].i0, frame[k].i1, HALO, cols - HALO, buffer[iteration % 2] + HALO, buffer[(iteration + 1) % 2] + HALO);
+                for (int k = 0; k < 6; ++k) sweep_box(sweep, &args, frame[k], buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             }
             iteration += 1;
             if (check && (nonfinite_seen > 0 || residual < tolerance)) break;
@@ -251,11 +259,11 @@ int main(int argc, char **argv) {
     };
     summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
-    stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_DOUBLE);
-    stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_DOUBLE);
-    stmpi_print_summary(&decomp, &summary, &options);
+    stmpi_blocks_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_DOUBLE);
+    stmpi_blocks_write_outputs(&decomp, &options, (const char *const[]){ "u" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_DOUBLE);
+    stmpi_blocks_print_summary(&decomp, &summary, &options);
     stmpi_halo_free(exchange[0]); stmpi_halo_free(exchange[1]);
     st_free_grid(buffer[0]); st_free_grid(buffer[1]);
-    stmpi_decomp_free(&decomp);
+    stmpi_blocks_decomp_free(&decomp);
     return stmpi_finalize();
 }

@@ -31,7 +31,7 @@ static const char kernel_source[] =
     "\n"
     "enum { HALO = 1 }; /* largest offset read by the update */\n"
     "\n"
-    "/* laplace3d.st:19  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */\n"
+    "/* laplace3d.st:21  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */\n"
     "__kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next) {\n"
     "    const long k_ = HALO + (long)get_global_id(2);\n"
     "    const long i = HALO + (long)get_global_id(1);\n"
@@ -95,7 +95,7 @@ static const char kernel_source[] =
 
 static int stencil_main(int argc, char **argv) {
     st_param params[] = {
-        { "N", ST_INTEGER, 48 }, /* laplace3d.st:6 */
+        { "N", ST_INTEGER, 48 }, /* laplace3d.st:8 */
     };
     st_options options;
     st_parse_args(argc, argv, params, 1, &options);
@@ -113,7 +113,7 @@ static int stencil_main(int argc, char **argv) {
 
     /* Initial and boundary values in the order written; both device iterates start from this grid. */
     double *u = st_alloc_grid(planes * rows, cols, sizeof(double));
-    /* laplace3d.st:17 init u = 0 */
+    /* laplace3d.st:19 init u = 0 */
     for (long k_ = 0; k_ < planes; ++k_) {
         for (long i = 0; i < rows; ++i) {
             for (long j = 0; j < cols; ++j) {
@@ -122,7 +122,7 @@ static int stencil_main(int argc, char **argv) {
         }
     }
     st_read_input(&options, "u", u, planes * rows, cols, sizeof(double)); /* --input u=FILE.npy */
-    /* laplace3d.st:10 front = 0 */
+    /* laplace3d.st:12 front = 0 */
     for (long k_ = 0; k_ < HALO; ++k_) {
         for (long i = 0; i < rows; ++i) {
             for (long j = 0; j < cols; ++j) {
@@ -130,7 +130,7 @@ static int stencil_main(int argc, char **argv) {
             }
         }
     }
-    /* laplace3d.st:11 back = 0 */
+    /* laplace3d.st:13 back = 0 */
     for (long k_ = planes - HALO; k_ < planes; ++k_) {
         for (long i = 0; i < rows; ++i) {
             for (long j = 0; j < cols; ++j) {
@@ -138,7 +138,7 @@ static int stencil_main(int argc, char **argv) {
             }
         }
     }
-    /* laplace3d.st:12 bottom = 0 */
+    /* laplace3d.st:14 bottom = 0 */
     for (long k_ = 0; k_ < planes; ++k_) {
         for (long i = rows - HALO; i < rows; ++i) {
             for (long j = 0; j < cols; ++j) {
@@ -146,7 +146,7 @@ static int stencil_main(int argc, char **argv) {
             }
         }
     }
-    /* laplace3d.st:13 left = 0 */
+    /* laplace3d.st:15 left = 0 */
     for (long k_ = 0; k_ < planes; ++k_) {
         for (long i = 0; i < rows; ++i) {
             for (long j = 0; j < HALO; ++j) {
@@ -154,7 +154,7 @@ static int stencil_main(int argc, char **argv) {
             }
         }
     }
-    /* laplace3d.st:14 right = 0 */
+    /* laplace3d.st:16 right = 0 */
     for (long k_ = 0; k_ < planes; ++k_) {
         for (long i = 0; i < rows; ++i) {
             for (long j = cols - HALO; j < cols; ++j) {
@@ -162,7 +162,7 @@ static int stencil_main(int argc, char **argv) {
             }
         }
     }
-    /* laplace3d.st:15 top = 100 */
+    /* laplace3d.st:17 top = 100 */
     for (long k_ = 0; k_ < planes; ++k_) {
         for (long i = 0; i < HALO; ++i) {
             for (long j = 0; j < cols; ++j) {

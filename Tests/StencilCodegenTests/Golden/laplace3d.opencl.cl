@@ -11,7 +11,7 @@
 
 enum { HALO = 1 }; /* largest offset read by the update */
 
-/* laplace3d.st:19  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */
+/* laplace3d.st:21  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */
 __kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next) {
     const long k_ = HALO + (long)get_global_id(2);
     const long i = HALO + (long)get_global_id(1);

@@ -31,13 +31,29 @@ typedef struct {
 static double maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
-/* laplace3d.st:19  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */
+/* laplace3d.st:21  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */
 static void sweep(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
     const long rows = extra->rows, cols = extra->cols, plane = extra->plane;
     const double *restrict u = in;
     double *restrict u_next = out;
     #pragma omp for schedule(static) collapse(2)
+    for (long k_ = row_begin; k_ < row_end; ++k_) {
+        for (long i = HALO; i < rows - HALO; ++i) {
+            #pragma omp simd
+            for (long j = col_begin; j < col_end; ++j) {
+                u_next[k_ * plane + i * cols + j] = (u[(k_ - 1) * plane + i * cols + j] + u[(k_ + 1) * plane + i * cols + j] + u[k_ * plane + (i - 1) * cols + j] + u[k_ * plane + (i + 1) * cols + j] + u[k_ * plane + i * cols + j - 1] + u[k_ * plane + i * cols + j + 1]) / 6.0;
+            }
+        }
+    }
+}
+
+/* The same update, all the given rows by the calling thread: each thread's own band (plan bands). */
+static void sweep_alone(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
+    const sweep_args *extra = args;
+    const long rows = extra->rows, cols = extra->cols, plane = extra->plane;
+    const double *restrict u = in;
+    double *restrict u_next = out;
     for (long k_ = row_begin; k_ < row_end; ++k_) {
         for (long i = HALO; i < rows - HALO; ++i) {
             #pragma omp simd
@@ -71,7 +87,7 @@ static void sweep_maxdiff(const void *args, long row_begin, long row_end, long c
 
 static int stencil_main(int argc, char **argv) {
     st_param params[] = {
-        { "N", ST_INTEGER, 48 }, /* laplace3d.st:6 */
+        { "N", ST_INTEGER, 48 }, /* laplace3d.st:8 */
     };
     st_options options;
     st_parse_args(argc, argv, params, 1, &options);
@@ -91,7 +107,7 @@ static int stencil_main(int argc, char **argv) {
     void *buffer[2] = { st_alloc_grid(planes * rows, cols, sizeof(double)), st_alloc_grid(planes * rows, cols, sizeof(double)) };
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
-        /* laplace3d.st:17 init u = 0 */
+        /* laplace3d.st:19 init u = 0 */
         for (long k_ = 0; k_ < planes; ++k_) {
             for (long i = 0; i < rows; ++i) {
                 for (long j = 0; j < cols; ++j) {
@@ -100,7 +116,7 @@ static int stencil_main(int argc, char **argv) {
             }
         }
         st_read_input(&options, "u", buffer[k], planes * rows, cols, sizeof(double)); /* --input u=FILE.npy */
-        /* laplace3d.st:10 front = 0 */
+        /* laplace3d.st:12 front = 0 */
         for (long k_ = 0; k_ < HALO; ++k_) {
             for (long i = 0; i < rows; ++i) {
                 for (long j = 0; j < cols; ++j) {
@@ -108,7 +124,7 @@ static int stencil_main(int argc, char **argv) {
                 }
             }
         }
-        /* laplace3d.st:11 back = 0 */
+        /* laplace3d.st:13 back = 0 */
         for (long k_ = planes - HALO; k_ < planes; ++k_) {
             for (long i = 0; i < rows; ++i) {
                 for (long j = 0; j < cols; ++j) {
@@ -116,7 +132,7 @@ static int stencil_main(int argc, char **argv) {
                 }
             }
         }
-        /* laplace3d.st:12 bottom = 0 */
+        /* laplace3d.st:14 bottom = 0 */
         for (long k_ = 0; k_ < planes; ++k_) {
             for (long i = rows - HALO; i < rows; ++i) {
                 for (long j = 0; j < cols; ++j) {
@@ -124,7 +140,7 @@ static int stencil_main(int argc, char **argv) {
                 }
             }
         }
-        /* laplace3d.st:13 left = 0 */
+        /* laplace3d.st:15 left = 0 */
         for (long k_ = 0; k_ < planes; ++k_) {
             for (long i = 0; i < rows; ++i) {
                 for (long j = 0; j < HALO; ++j) {
@@ -132,7 +148,7 @@ static int stencil_main(int argc, char **argv) {
                 }
             }
         }
-        /* laplace3d.st:14 right = 0 */
+        /* laplace3d.st:16 right = 0 */
         for (long k_ = 0; k_ < planes; ++k_) {
             for (long i = 0; i < rows; ++i) {
                 for (long j = cols - HALO; j < cols; ++j) {
@@ -140,7 +156,7 @@ static int stencil_main(int argc, char **argv) {
                 }
             }
         }
-        /* laplace3d.st:15 top = 100 */
+        /* laplace3d.st:17 top = 100 */
         for (long k_ = 0; k_ < planes; ++k_) {
             for (long i = 0; i < HALO; ++i) {
                 for (long j = 0; j < cols; ++j) {
@@ -150,9 +166,9 @@ static int stencil_main(int argc, char **argv) {
         }
     }
     const sweep_args args = { .rows = rows, .cols = cols, .plane = rows * cols };
-    const st_sweeper sweeper = { sweep, NULL, &args, planes, cols, HALO, sizeof(double), 2 };
-    /* Whole sweeps only (--plan may only say sweeps); the sweeper's rows are the first dimension's extent. */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "whole sweeps: temporal blocking is 2-D only");
+    const st_sweeper sweeper = { sweep, sweep_alone, &args, planes, cols, HALO, sizeof(double), 2, rows * cols };
+    /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
+    const st_plan plan = st_choose_plan(&sweeper, omp_get_max_threads(), ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(planes - 2 * HALO) * (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0, nonfinite_seen = 0;

@@ -121,7 +121,7 @@ static int stencil_main(int argc, char **argv) {
     st_fill_f64(f, rows, cols, 0, rows, 0, cols, 250.0); /* poisson64.st:17 init f = 250 */
     st_read_input(&options, "f", f, rows, cols, sizeof(double)); /* --input f=FILE.npy */
     const sweep_args args = { .cols = cols, .f = f, .h2 = h2 };
-    const st_sweeper sweeper = { sweep, sweep_alone, &args, rows, cols, HALO, sizeof(double), 3 };
+    const st_sweeper sweeper = { sweep, sweep_alone, &args, rows, cols, HALO, sizeof(double), 3, cols };
     /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
     const st_plan plan = st_choose_plan(&sweeper, omp_get_max_threads(), ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);

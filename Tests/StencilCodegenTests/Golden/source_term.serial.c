@@ -78,7 +78,7 @@ static int stencil_main(int argc, char **argv) {
     }
     st_read_input(&options, "k", k_, rows, cols, sizeof(float)); /* --input k=FILE.npy */
     const sweep_args args = { .cols = cols, .k_ = k_, .r = (float)r };
-    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(float), 3 };
+    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(float), 3, cols };
     /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
     const st_plan plan = st_choose_plan(&sweeper, 1, ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);

@@ -98,7 +98,7 @@ static int stencil_main(int argc, char **argv) {
         st_fill_f64(st_iterates[k].w, rows, cols, 0, rows, cols - HALO, cols, 0.0); /* wave.st:20 right = 0 */
     }
     const sweep_args args = { .cols = cols, .C = C };
-    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(double), 4 };
+    const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(double), 4, cols };
     /* How the sweeps between checks run: --plan (stencilc tune's), else the cost model's. */
     const st_plan plan = st_choose_plan(&sweeper, 1, ST_TEMPORAL_AUTO, options.plan, options.plan_source);
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);

@@ -1,0 +1,50 @@
+// SystemsTests+Dimensions.swift: systems on 1-D and 3-D grids (LANGUAGE.md section 5, "Systems"
+// and "Dimensions"): serial and openmp against the independent reference (ReferenceND.swift),
+// openmp schedules, opencl and (3-D, slabs of planes) mpi and hybrid bit for bit with serial.
+
+import Foundation
+import StencilDriver
+import StencilIR
+import Testing
+
+extension SystemsTests {
+    @Test(arguments: ReferenceSystems.dimensions, [Target.serial, .openmp])
+    func dimensionsMatchIndependentReference(_ system: ReferenceSystemCase, target: Target) throws {
+        let run = try runStencil(system.file, target: target, params: system.params, grids: system.grids)
+        let reference = system.solve()
+        #expect(run.iterations == reference.iterations, "iterations: \(target) \(run.iterations), reference \(reference.iterations)")
+        #expect(run.converged == reference.converged)
+        Self.expectSameGrids(run, reference.fields, target.rawValue)
+    }
+
+    /// Schedules and threads, opencl, and for 3-D mpi and hybrid on 2 and 3 ranks: serial's bits.
+    @Test(arguments: ReferenceSystems.dimensions)
+    func dimensionsEveryTargetBitwiseIdenticalToSerial(_ system: ReferenceSystemCase) throws {
+        let serial = try runStencil(system.file, target: .serial, params: system.params, grids: system.grids)
+        let expected = serial.fields.mapValues(\.bytes)
+        var runs: [(String, Target, Schedule)] = []
+        for (threads, kind, chunk) in [(2, ScheduleKind.static, nil), (3, .dynamic, 2)] as [(Int, ScheduleKind, Int?)] {
+            var schedule = Schedule()
+            schedule.numThreads = threads
+            schedule.kind = kind
+            schedule.chunksize = chunk
+            runs.append(("openmp \(threads) threads \(kind.rawValue)", .openmp, schedule))
+        }
+        runs.append(("opencl", .opencl, Schedule()))
+        if serial.field.shape.count == 3 {
+            for (target, ranks) in [(Target.mpi, 2), (.mpi, 3), (.hybrid, 2)] {
+                var schedule = Schedule()
+                schedule.ranks = ranks
+                if target == .hybrid { schedule.numThreads = 2 }
+                runs.append(("\(target.rawValue) \(ranks) ranks", target, schedule))
+            }
+        }
+        for (label, target, schedule) in runs {
+            let run = try runStencil(system.file, target: target, params: system.params, schedule: schedule,
+                                     environment: MPITests.sharedMemoryOnly, grids: system.grids)
+            #expect(run.iterations == serial.iterations, "\(label): iterations \(run.iterations) vs serial \(serial.iterations)")
+            #expect(run.converged == serial.converged, "\(label)")
+            Self.expectSameGrids(run, expected, label)
+        }
+    }
+}
