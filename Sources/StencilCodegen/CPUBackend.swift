@@ -216,7 +216,7 @@ public struct CPUBackend: Backend {
             writer.line("st_progress_done(&options);")
             writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
             if program.isSystem {
-                let counts = program.updates.map { "st_count_nonfinite(((const \(SweepWriter.iterateType) *)buffer[iterations % 2])->\(host.names[$0.grid]), rows, cols, sizeof(\(host.scalar)))" }
+                let counts = program.updates.map { "st_count_nonfinite(((const \(SweepWriter.iterateType) *)buffer[iterations % 2])->\(host.names[$0.grid]), \(host.storageRows), cols, sizeof(\(host.scalar)))" }
                 writer.line("st_check_finite(" + counts.joined(separator: "\n                    + ") + ", iterations);")
             } else {
                 writer.line("st_check_finite(st_count_nonfinite(buffer[iterations % 2], \(host.storageRows), cols, sizeof(\(host.scalar))), iterations);")

@@ -48,3 +48,30 @@ extension SystemsTests {
         }
     }
 }
+
+extension SystemsTests {
+    /// A `steps` system looks for NaN/Inf once, at the end, in every grid's every point: in 1-D
+    /// (whose code has no `rows`) and in 3-D, where the NaN is only in the planes past the
+    /// first (the count once covered one plane's points: found by the differential generator).
+    @Test(arguments: [("float64[5]", "u[n]", "w[n]", "sqrt(-1 + 0 * n)"),
+                      ("float32[6, 5, 5]", "u[k, i, j]", "w[k, i, j]", "sqrt(2 - k)")])
+    func stepsSystemsFindNonFiniteValuesInEveryPoint(_ shape: String, _ u: String, _ w: String, _ value: String) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("nan_system.st").path
+        try """
+            stencil nan_system {
+                grid u: \(shape)
+                grid w: \(shape)
+                update \(u) = \(value)
+                update \(w) = \(u)
+                steps 2
+            }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        for target in [Target.serial, .openmp] {
+            let result = try stencilc(["run", path, "--target", target.rawValue, "--quiet"])
+            #expect(result.status != 0, "\(target): \(result.stdout)")
+            #expect(result.stderr.contains("NaN or Inf after iteration 2"), "\(target): \(result.stderr)")
+        }
+    }
+}
