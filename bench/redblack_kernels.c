@@ -19,6 +19,10 @@
  *   8 fused     red row r then black row r-1 in one pass (a wavefront; one thread)
  *   9 vecx      per-vector code in registers (GCC vector extensions, 8 lanes): deinterleave,
  *               update, re-interleave with the other colour, whole-vector stores
+ *  10 bands     the fused pass with the team, as stencilc's loop plan `colour-plan fused` emits
+ *               it: each thread's band, red row r then black row r-1, band edges after a barrier
+ *  11 split     the colour-split layout: red and black points in arrays of their own, each
+ *               half-sweep a unit-stride loop (conversions before and after, not timed)
  * Build and run (2 threads; a kernel's time is per red-black iteration):
  *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp bench/redblack_kernels.c -o rbk
  *   (-Wno-psabi at -march levels without AVX: vecx passes 32-byte vectors)
@@ -118,6 +122,49 @@ static void fused(long rb, long re, long cb, long ce, T *u) {
   rowc(1, re - 1, cb, ce, u);
   }
 }
+/* bands: the fused pass with the team: each thread's contiguous band of rows [b, e), red row r
+ * then black row r-1, except the band's first and last black rows (they read the neighbouring
+ * bands' red rows), which run after a barrier. */
+static void bands(long rb, long re, long cb, long ce, T *u) {
+  const long team = omp_get_num_threads(), t = omp_get_thread_num(), n = re - rb;
+  const long b = rb + n * t / team, e = rb + n * (t + 1) / team;
+  if (b < e) rowc(0, b, cb, ce, u);
+  for (long i = b + 1; i < e; ++i) { rowc(0, i, cb, ce, u); if (i - 1 > b) rowc(1, i - 1, cb, ce, u); }
+  #pragma omp barrier
+  if (b < e) rowc(1, b, cb, ce, u);
+  if (e - 1 > b) rowc(1, e - 1, cb, ce, u);
+  #pragma omp barrier
+}
+/* split: the colour-split layout (what a layout change would give; not a stencilc plan): the
+ * grid kept as two arrays, red and black, each row holding that colour's points in column
+ * order, so a half-sweep is a unit-stride loop whose neighbours are the other colour's array
+ * shifted by one row or by the row's parity. Converted from and back to the grid around the
+ * timed iterations (not timed: done once per solve). */
+static T *split_red, *split_black;
+static long half;
+static void to_split(const T *u, long rows) {
+  for (long i = 0; i < rows; ++i) for (long j = 0; j < cols; ++j)
+    (((i + j) & 1) ? split_black : split_red)[i * half + j / 2] = u[i * cols + j];
+}
+static void from_split(T *u, long rows) {
+  for (long i = 0; i < rows; ++i) for (long j = 0; j < cols; ++j)
+    u[i * cols + j] = (((i + j) & 1) ? split_black : split_red)[i * half + j / 2];
+}
+static void split_half(int colour, long rb, long re, long cb, long ce) {
+  T *restrict own = colour ? split_black : split_red;
+  const T *restrict other = colour ? split_red : split_black;
+  #pragma omp for schedule(static)
+  for (long i = rb; i < re; ++i) {
+    const long off = (i + colour) & 1;              /* column j = 2k + off */
+    const long k0 = (cb + ((i + cb + colour) & 1) - off) / 2, k1 = (ce - off + 1) / 2;
+    /* left neighbour j-1 = 2k + off - 1: other's index k + (off - 1) / 2 floor; right k + (off + 1) / 2 floor */
+    const T *restrict left = other + i * half + (off ? 0 : -1), *restrict right = other + i * half + (off ? 1 : 0);
+    const T *restrict up = other + (i - 1) * half, *restrict down = other + (i + 1) * half;
+    T *restrict o = own + i * half;
+    #pragma omp simd
+    for (long k = k0; k < k1; ++k) o[k] = o[k] + om * ((up[k] + down[k] + left[k] + right[k]) / 4.0f - o[k]);
+  }
+}
 static void temprow(int colour, long rb, long re, long cb, long ce, T *u) {
   T tmp[8192];
   #pragma omp for schedule(static)
@@ -175,12 +222,15 @@ static void iteration(int which, long rows, T *a, T *b, int it) {
     case 7: pairst(0,1,rows-1,1,cols-1,a); pairst(1,1,rows-1,1,cols-1,a); break;
     case 8: fused(1,rows-1,1,cols-1,a); break;
     case 9: vecx(0,1,rows-1,1,cols-1,a); vecx(1,1,rows-1,1,cols-1,a); break;
+    case 10: bands(1,rows-1,1,cols-1,a); break;
+    case 11: split_half(0,1,rows-1,1,cols-1); split_half(1,1,rows-1,1,cols-1); break;
   }
 }
-static const char *names[] = { "jacobi", "stride2", "select", "temprow", "select2", "rowblend", "pairs", "pairstmp", "fused", "vecx" };
-enum { KERNELS = 10 };
+static const char *names[] = { "jacobi", "stride2", "select", "temprow", "select2", "rowblend", "pairs", "pairstmp", "fused", "vecx", "bands", "split" };
+enum { KERNELS = 12 };
 static double run(int which, long n, int iters, T *a, T *b) {
   double t0 = 0, t1 = 0;
+  if (which == 11) to_split(a, n);
   #pragma omp parallel
   {
     #pragma omp master
@@ -195,13 +245,15 @@ static double run(int which, long n, int iters, T *a, T *b) {
     #pragma omp master
     t1 = omp_get_wtime();
   }
+  if (which == 11) from_split(a, n);
   return (t1 - t0) / iters;
 }
 static int cmp(const void *x, const void *y) { double a = *(const double *)x, b = *(const double *)y; return (a > b) - (a < b); }
 int main(int argc, char **argv) {
   long n = argc > 1 ? atol(argv[1]) : 1024; int rounds = argc > 2 ? atoi(argv[2]) : 7;
   if (n < 8 || n > 8192) { fprintf(stderr, "rbk: N from 8 to 8192 (the scratch rows hold 8192 points)\n"); return 2; }
-  cols = n;
+  cols = n; half = (n + 1) / 2;
+  split_red = aligned_alloc(64, n * half * sizeof(T)); split_black = aligned_alloc(64, n * half * sizeof(T));
   T *a = aligned_alloc(64, n*n*sizeof(T)), *b = aligned_alloc(64, n*n*sizeof(T)), *ref = malloc(n*n*sizeof(T));
   #define FILL() for (long k = 0; k < n*n; ++k) a[k] = b[k] = (T)((k*7919)%1000)/10.0f
   /* Same bits: 5 iterations of each red-black kernel against stride2's. */

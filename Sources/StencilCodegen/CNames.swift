@@ -151,5 +151,7 @@ public struct CNames: Sendable {
         "stencil_main", "stencil_entry", "io", "halt", "stop", "from", "to", "strip", "last",
         "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen",
         "interior", "frame", "plain", "row_offset", "col_offset", "held",
+        "team", "thread", "band_begin", "band_end", "wave", "first_end", "last_begin",
+        "red", "black", "half", "off", "own", "other", "k_begin", "k_end", "split_colours", "join_colours",
     ]
 }

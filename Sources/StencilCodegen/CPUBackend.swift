@@ -84,6 +84,12 @@ public struct CPUBackend: Backend {
                     host.fills(of: other.name, into: names[other.name])
                 }
             }
+            if program.loops.colourPlan == .split {
+                writer.comment("The colour-split layout (loop plan: colour-plan split): red and black hold the grid's points by colour until the iterations end.")
+                writer.line("const long half = (cols + 1) / 2;")
+                writer.line("\(scalar) *red = st_alloc_grid(rows, half, sizeof(\(scalar))), *black = st_alloc_grid(rows, half, sizeof(\(scalar)));")
+                writer.line("split_colours(buffer[0], red, black, rows, cols, half, 0);")
+            }
             writer.line(sweeps.argsDeclaration(cols: "cols"))
             let loops = program.loops
             let alone = loops.hasLoneSweep ? "sweep_alone" : "NULL"
@@ -125,6 +131,7 @@ public struct CPUBackend: Backend {
             host.outputs(finals + program.readOnlyGrids.map { names[$0.name] })
             writer.line("st_print_summary(&summary, &options);")
             let buffers = program.isSystem ? (0..<2).flatMap { k in program.updates.map { "st_iterates[\(k)].\(names[$0.grid])" } }
+                : program.loops.colourPlan == .split ? ["buffer[0]", "red", "black"]
                 : program.redBlack ? ["buffer[0]"] : ["buffer[0]", "buffer[1]"]
             let all = buffers + program.readOnlyGrids.map { names[$0.name] }
             writer.line(all.map { "st_free_grid(\($0));" }.joined(separator: " "))
@@ -203,6 +210,7 @@ public struct CPUBackend: Backend {
                 freeScratch(host: host, sweeps: sweeps)
             }
             writer.line("const double seconds = st_seconds() - start;")
+            joinColours(program, writer)
             writer.line("st_check_interrupted();")
             writer.line("const long iterations = steps;")
             writer.line("st_progress_done(&options);")
@@ -264,6 +272,7 @@ public struct CPUBackend: Backend {
                 writer.line("iterations = iteration;")
             }
             writer.line("const double seconds = st_seconds() - start;")
+            joinColours(program, writer)
             writer.line("st_progress_done(&options);")
             writer.line("st_check_interrupted();")
             writer.line("st_check_finite(nonfinite_seen, iterations);")
@@ -283,6 +292,12 @@ public struct CPUBackend: Backend {
             pragma(writer, "single")
             writer.block("") { host.boundaryEachSweep(into: to) }
         }
+    }
+
+    /// The colour-split layout's arrays back into the grid, once the iterations are over.
+    private func joinColours(_ program: Program, _ writer: CodeWriter) {
+        guard program.loops.colourPlan == .split else { return }
+        writer.line("join_colours(buffer[0], red, black, rows, cols, half, 0); /* the field, in the grid's layout again */")
     }
 
     private func startClock(_ writer: CodeWriter) {

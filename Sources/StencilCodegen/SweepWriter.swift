@@ -90,6 +90,10 @@ public struct SweepWriter {
             if offsetsIndices && sweepsBoxRows { writer.line("long plane_offset, row_offset, col_offset; /* global index of local index 0 */") }
             else if offsetsIndices { writer.line("long row_offset, col_offset; /* global index of local index 0 */") }
             if program.redBlack { writer.line("long parity; /* (global row + global col) - (local row + local col), mod 2: the colour of a point comes from its global indices */") }
+            if loops.colourPlan == .split {
+                writer.line("\(scalar) *red, *black; /* the colour-split layout: the grid's points by colour */")
+                writer.line("long half; /* the split arrays' row length, (cols + 1) / 2 */")
+            }
             for other in program.readOnlyGrids { writer.line("const \(scalar) *\(names[other.name]);") }
             for param in program.updateParams { writer.line("\(scalar) \(names[param]);") }
         }
@@ -220,23 +224,30 @@ public struct SweepWriter {
     /// for`'s barrier); mpi/hybrid call the halves one by one, with a halo exchange before each.
     func redBlackFunctions() {
         let value = CExprPrinter.print(hoisted.value, dialect)
-        for (colour, name) in Self.colours.enumerated() {
-            writer.comment("The \(name) half-sweep: points with (global row + col) \(colour == 0 ? "even" : "odd"), in place, every other column.")
-            writer.block("static void sweep_\(name)\(Self.signature)") {
-                unpackInPlace()
-                hoistedLocals()
-                colourLoopNest(colour: colour, worksharing: loops.worksharing, simd: loops.vectorization == .simd ? "" : nil) { point in
-                    writer.line("\(grid)[\(point)] = \(value);")
-                }
-            }
-            writer.blank()
-        }
+        let update = { (point: String) in writer.line("\(grid)[\(point)] = \(value);") }
         // mpi/hybrid call the half-sweeps themselves, a halo exchange before each.
         let wholeIterations = program.schedule.target == .serial || program.schedule.target == .openmp
-        if wholeIterations {
-            writer.comment("One red-black iteration: the red half-sweep, then the black one.")
-            writer.block("static void sweep\(Self.signature)") {
-                for name in Self.colours { writer.line("sweep_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+        if wholeIterations && loops.colourPlan == .split {
+            splitFunctions()
+            return
+        }
+        if wholeIterations && loops.colourPlan == .fused {
+            fusedIteration(update)
+        } else {
+            for (colour, name) in Self.colours.enumerated() {
+                writer.comment("The \(name) half-sweep: points with (global row + col) \(colour == 0 ? "even" : "odd"), in place, every other column.")
+                writer.block("static void sweep_\(name)\(Self.signature)") {
+                    unpackInPlace()
+                    hoistedLocals()
+                    colourLoopNest(colour: colour, worksharing: loops.worksharing, simd: loops.vectorization == .simd ? "" : nil, body: update)
+                }
+                writer.blank()
+            }
+            if wholeIterations {
+                writer.comment("One red-black iteration: the red half-sweep, then the black one.")
+                writer.block("static void sweep\(Self.signature)") {
+                    for name in Self.colours { writer.line("sweep_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+                }
             }
         }
         guard let check = loops.check else { return }
@@ -248,9 +259,9 @@ public struct SweepWriter {
                 unpackInPlace()
                 hoistedLocals()
                 colourLoopNest(colour: colour, worksharing: loops.worksharing.map { "\($0) \(reductions)" },
-                               simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
+                               simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil, body: { point in
                     checkPoint(check, value: value, point: point, into: grid)
-                }
+                })
             }
         }
         // With neumann or periodic sides the iteration loop calls the halves itself, the boundary
@@ -260,6 +271,42 @@ public struct SweepWriter {
         writer.comment("One red-black check iteration: the norm is the change over both half-sweeps (each point changes once).")
         writer.block("static void \(check.function)\(Self.signature)") {
             for name in Self.colours { writer.line("\(check.function)_\(name)(args, row_begin, row_end, col_begin, col_end, in, out);") }
+        }
+    }
+
+    /// The loop plan's fused red-black iteration (ColourPlan.fused): one pass over the grid, red
+    /// row r then black row r - HALO, in each thread's own band of rows (planes in 3-D); the
+    /// black rows within HALO of the band's edges after a barrier.
+    func fusedIteration(_ update: (String) -> Void) {
+        let threaded = loops.worksharing != nil
+        let (rows, row) = dimensions == 3 ? ("planes", "plane") : ("rows", "row")
+        let simd: String? = loops.vectorization == .simd ? "" : nil
+        writer.comment("One red-black iteration in one pass over memory (loop plan: colour-plan fused): red \(row) wave, then black \(row) wave - HALO, whose red neighbours (\(rows) wave - 2 * HALO to wave) are all new by then and whose black neighbours no red \(row) still to come reads. Each point reads what it reads in two half-sweeps: the same bits.")
+        writer.block("static void sweep\(Self.signature)") {
+            unpackInPlace()
+            hoistedLocals()
+            if threaded {
+                writer.comment("This thread's band: a contiguous block of \(rows), as schedule(static) gives it. The black \(rows) within HALO of its edges read the neighbouring bands' red \(rows), which read them: they wait for the barrier.")
+                writer.line("const long team = omp_get_num_threads(), thread = omp_get_thread_num();")
+                writer.line("const long band_begin = row_begin + (row_end - row_begin) * thread / team;")
+                writer.line("const long band_end = row_begin + (row_end - row_begin) * (thread + 1) / team;")
+            } else {
+                writer.comment("One band of all the \(rows): its first HALO black \(rows) run at the end, with its last HALO.")
+                writer.line("const long band_begin = row_begin, band_end = row_end;")
+            }
+            writer.block("for (long wave = band_begin; wave < band_end; ++wave)") {
+                writer.comment("Red \(row) wave, then black \(row) wave - HALO.")
+                colourLoopNest(colour: 0, worksharing: nil, simd: simd, rows: ("wave", "wave + 1"), body: update)
+                writer.block("if (wave - HALO >= band_begin + HALO)") {
+                    colourLoopNest(colour: 1, worksharing: nil, simd: simd, rows: ("wave - HALO", "wave - HALO + 1"), body: update)
+                }
+            }
+            if threaded { writer.line("#pragma omp barrier /* every band's red \(rows) are new */") }
+            writer.line("const long first_end = band_begin + HALO < band_end ? band_begin + HALO : band_end;")
+            writer.line("const long last_begin = band_end - HALO > first_end ? band_end - HALO : first_end;")
+            colourLoopNest(colour: 1, worksharing: nil, simd: simd, rows: ("band_begin", "first_end"), body: update)
+            colourLoopNest(colour: 1, worksharing: nil, simd: simd, rows: ("last_begin", "band_end"), body: update)
+            if threaded { writer.line("#pragma omp barrier /* the next iteration's red \(rows) read these black ones */") }
         }
     }
 
@@ -285,9 +332,10 @@ public struct SweepWriter {
 
     /// The loops over the sweep's box, each column loop over the columns of one colour: from the
     /// first column of that colour (the parity of the other indices' sum decides it), stepping by 2.
-    func colourLoopNest(colour: Int, worksharing: String?, simd: String?, _ body: (String) -> Void) {
+    func colourLoopNest(colour: Int, worksharing: String?, simd: String?, rows: (String, String)? = nil,
+                        body: (String) -> Void) {
         let others = indices.dropLast().joined(separator: " + ")
-        boxLoops(worksharing: worksharing, simd: simd, step: 2,
+        boxLoops(worksharing: worksharing, simd: simd, step: 2, rows: rows,
                  firstColumn: { "\($0) + ((\(others.isEmpty ? "" : others + " + ")\($0) + parity\(colour == 0 ? "" : " + 1")) & 1)" },
                  body)
     }
@@ -325,8 +373,11 @@ public struct SweepWriter {
     /// loop (`omp simd`); 1-D's one loop is both: `omp for simd`. With tiles: a loop per dimension
     /// over the tiles (the team's, all collapsed), then inside each tile the same loops over its
     /// points, clipped at the box's end so that sizes which do not divide the box work.
-    func boxLoops(worksharing: String?, simd: String?, step: Int, firstColumn: (String) -> String,
+    /// `rows` replaces the first dimension's range (the fused red-black iteration's one plane).
+    func boxLoops(worksharing: String?, simd: String?, step: Int, rows: (String, String)? = nil, firstColumn: (String) -> String,
                   _ body: (String) -> Void) {
+        var boxRanges = self.boxRanges
+        if let rows { boxRanges[0] = (rows.0, rows.1) }
         let simdPragma = simd.map { "#pragma omp simd" + ($0.isEmpty ? "" : " \($0)") }
         let point = dimensions == 2 ? "\(row) * cols + \(col)" : CExprPrinter.flatIndex(indices, Array(repeating: 0, count: dimensions))
         let increment = step == 1 ? "++\(col)" : "\(col) += \(step)"
@@ -392,6 +443,7 @@ public struct SweepWriter {
             fields.append(dimensions == 3 ? ".row_offset = decomp.r0 - HALO" : ".row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO")
         }
         if program.redBlack { fields.append(".parity = \(parity)") }
+        if loops.colourPlan == .split { fields.append(".red = red, .black = black, .half = half") }
         for other in program.readOnlyGrids { fields.append(".\(names[other.name]) = \(names[other.name])") }
         for param in program.updateParams {
             let value = integers.contains(param) || program.elementType == .float32 ? "(\(scalar))\(names[param])" : names[param]

@@ -85,6 +85,7 @@ public enum Explain {
             out += "  indices (mpi/hybrid: each block's offset), and each half-sweep has its own halo exchange (mpi,\n"
             out += "  hybrid) or kernel launch (opencl). Iterations count red-then-black pairs; the norm of `until` is\n"
             out += "  the change over a whole iteration (each point changes once per iteration)\n"
+            out += Self.wrapped("The iterations run as \(program.loops.colourPlan.rawValue): \(program.loops.colourPlanReason)")
         }
         let reads = program.updates.flatMap(\.value.reads)
         out += "  \(program.isSystem ? "the updates read" : "the update reads") \(reads.count) grid value\(reads.count == 1 ? "" : "s"); the largest offset is \(h), so the halo is \(h):\n"
@@ -181,5 +182,16 @@ public enum Explain {
         out += "\nIR\n"
         out += IRPrinter.program(program).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
         return out
+    }
+
+    /// TEXT as lines of at most about 100 characters, each indented by two spaces.
+    static func wrapped(_ text: String, width: Int = 100) -> String {
+        var lines: [String] = [], line = " "
+        for word in text.split(separator: " ") {
+            if line.count + 1 + word.count > width { lines.append(line); line = " " }
+            line += " " + word
+        }
+        lines.append(line)
+        return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -125,7 +125,10 @@ public enum IRPrinter {
     public static func loopPlan(_ l: LoopPlan) -> String {
         var out = "  loops vector \(l.vectorization.rawValue)  -- \(l.vectorizationReason)\n"
         out += "  loops rows " + (l.worksharing.map { "omp for \($0)" } ?? "one thread") + "\n"
-        if l.colourHalfSweeps { out += "  loops colours red, black  -- two half-sweeps in place, columns of one colour: stride 2\n" }
+        if l.colourHalfSweeps {
+            out += "  loops colours red, black  -- in place, columns of one colour: stride 2\n"
+            out += "  loops colour-plan \(l.colourPlan.rawValue)  -- \(l.colourPlanReason)\n"
+        }
         if let tile = l.tile { out += "  loops tile \(sizes(tile))\n" }
         out += "  loops temporal " + (l.temporalKinds.isEmpty ? "none" : l.temporalKinds.map(\.rawValue).joined(separator: ", "))
             + "  -- \(l.temporalReason)\n"

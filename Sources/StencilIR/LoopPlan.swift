@@ -22,6 +22,22 @@ public enum TemporalKind: String, Hashable, Sendable {
     case bands
 }
 
+/// How an `order redblack` iteration runs on the CPU (PlanLoops decides; SweepWriter prints it).
+public enum ColourPlan: String, Hashable, Sendable {
+    /// Two half-sweeps, each over all the rows: the red one, then (after the team's barrier)
+    /// the black one. The grid streams through memory twice per iteration.
+    case halfSweeps = "half-sweeps"
+    /// One pass over memory: each thread's contiguous band of rows, red row r then black row
+    /// r - HALO (whose red neighbours are all new by then); the black rows within HALO of the
+    /// band's edges read a neighbouring band's red rows and run after a barrier.
+    case fused
+    /// The colour-split layout (2-D): between the fills and the output the grid is kept as two
+    /// arrays, red and black, each row holding that colour's points in column order, so each
+    /// half-sweep is a unit-stride loop over the other colour's array (shifted by a row, or by
+    /// the row's parity for the left and right neighbours).
+    case split
+}
+
 /// The check sweep's norm accumulator and how the team combines it.
 public struct CheckReduction: Hashable, Sendable {
     /// `maxdiff` (in the element type) or `sum_sq` (in double).
@@ -49,6 +65,10 @@ public struct LoopPlan: Hashable, Sendable {
     /// `order redblack`: each sweep is two colour half-sweeps in place (red, then black), each
     /// column loop starting at the row's first point of its colour and stepping by 2.
     public var colourHalfSweeps: Bool = false
+    /// `order redblack`: how the plain (non-check) iterations run, and why. Check iterations
+    /// always run as two half-sweeps, so the norm adds up in the same order as ever.
+    public var colourPlan: ColourPlan = .halfSweeps
+    public var colourPlanReason: String = ""
     /// A neumann or periodic side: the boundary statements run after every sweep (half-sweep),
     /// so the sweeps are whole ones, one at a time (Program.boundaryEachSweep says which).
     public var boundaryEachSweep: Bool = false

@@ -76,6 +76,42 @@ public func planLoops(_ program: Program) -> Program {
                             tile: target == .opencl ? nil : schedule.tile,
                             temporalKinds: kinds, temporalReason: reason, check: check)
     result.loops.colourHalfSweeps = program.redBlack
+    if program.redBlack { (result.loops.colourPlan, result.loops.colourPlanReason) = colourPlan(program) }
     result.loops.boundaryEachSweep = !program.boundaryEachSweep.isEmpty
     return result
+}
+
+/// `order redblack`: whether the plain iterations fuse the two half-sweeps into one pass over
+/// memory (ColourPlan.fused), and why or why not. Fusing changes only the order in which points
+/// are updated, never what a point reads: a red point reads black points that no black update
+/// has touched yet, a black point reads red points that are all new, so the bits are those of two
+/// half-sweeps.
+func colourPlan(_ program: Program) -> (ColourPlan, String) {
+    let schedule = program.schedule
+    let target = schedule.target
+    if target != .serial && target != .openmp {
+        return (.halfSweeps, target == .opencl ? "two half-sweeps: one kernel launch each"
+                : "two half-sweeps: a halo exchange with the neighbouring ranks before each")
+    }
+    if program.dimensions == 1 {
+        return (.halfSweeps, "two half-sweeps: in 1-D each half-sweep is itself the vector loop, and fusing them point by point would lose it")
+    }
+    if !program.boundaryEachSweep.isEmpty {
+        return (.halfSweeps, "two half-sweeps: a neumann or periodic side runs the boundary statements between them")
+    }
+    if schedule.tile != nil {
+        return (.halfSweeps, "two half-sweeps: the schedule's tile runs each half-sweep tile by tile")
+    }
+    if target == .openmp && (schedule.kind != .static || schedule.chunksize != nil) {
+        return (.halfSweeps, "two half-sweeps: the fused pass gives each thread one contiguous band of rows, which needs schedule static without a chunk size")
+    }
+    if program.dimensions == 2 {
+        return (.split, "the colour-split layout: after the fills the grid is kept as two arrays, red and black, each row holding its colour's points in column order, so each half-sweep is a unit-stride loop (vector code with whole loads and stores); it is joined back into the grid after the iterations. Check iterations run the same half-sweeps with the norm. Each point reads the values it reads in the grid, in the same order of operations, so the bits are the same")
+    }
+    let rows = program.dimensions == 3 ? "planes" : "rows"
+    let row = program.dimensions == 3 ? "plane" : "row"
+    return (.fused, "one pass over memory per iteration: \(target == .openmp ? "each thread takes one contiguous band of \(rows), and in it " : "")"
+            + "red \(row) r, then black \(row) r - HALO, whose red neighbours are all new by then"
+            + (target == .openmp ? "; the black \(rows) within HALO of a band's edge read the next band's red \(rows) and run after a barrier" : "; the first and last HALO black \(rows) at the end")
+            + ". Each point reads the values it reads in two half-sweeps, so the bits are the same; check iterations run as two half-sweeps (the norm adds up in the same order)")
 }

@@ -25,6 +25,8 @@ enum { HALO = 1 }; /* largest offset read by the update */
 typedef struct {
     long cols; /* row length */
     long parity; /* (global row + global col) - (local row + local col), mod 2: the colour of a point comes from its global indices */
+    double *red, *black; /* the colour-split layout: the grid's points by colour */
+    long half; /* the split arrays' row length, (cols + 1) / 2 */
     double N;
 } sweep_args;
 
@@ -33,38 +35,54 @@ static double maxdiff;
 static long nonfinite; /* points that became NaN or Inf */
 
 /* jacobi_sor.st:25  update u[i, j] = u[i, j] + 2 / (1 + sin(3.141592653589793 / (N - 1))) * ((u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) / 4 - u[i, j]) */
-/* The red half-sweep: points with (global row + col) even, in place, every other column. */
+/* The colour-split layout (loop plan: colour-plan split): point (i, j) is at [i * half + j / 2] of its colour's array. */
+static void split_colours(const double *grid, double *red, double *black, long rows, long cols, long half, long parity) {
+    for (long i = 0; i < rows; ++i)
+        for (long j = 0; j < cols; ++j) (((i + j + parity) & 1) ? black : red)[i * half + j / 2] = grid[i * cols + j];
+}
+
+/* Back into the grid, after the iterations. */
+static void join_colours(double *grid, const double *red, const double *black, long rows, long cols, long half, long parity) {
+    for (long i = 0; i < rows; ++i)
+        for (long j = 0; j < cols; ++j) grid[i * cols + j] = (((i + j + parity) & 1) ? black : red)[i * half + j / 2];
+}
+
+/* The red half-sweep: red points, from the black ones, unit stride in the split layout. */
 static void sweep_red(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
-    const long cols = extra->cols;
-    const long parity = extra->parity;
-    (void)in;
-    double *u = out; /* in place: the same grid as `in` */
+    const long half = extra->half, parity = extra->parity;
+    (void)in; (void)out; /* the split arrays stand for the grid */
+    double *restrict own = extra->red;
+    const double *restrict other = extra->black;
     const double N = extra->N;
     const double st_invariant_0 = 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))); /* the same at every point */
     #pragma omp for schedule(static)
     for (long i = row_begin; i < row_end; ++i) {
+        const long off = (i + parity) & 1; /* this row's points of the colour: columns 2 * k + off */
+        const long k_begin = (col_begin + ((col_begin + off) & 1)) / 2, k_end = (col_end - off + 1) / 2;
         #pragma omp simd
-        for (long j = col_begin + ((i + col_begin + parity) & 1); j < col_end; j += 2) {
-            u[i * cols + j] = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
+        for (long k = k_begin; k < k_end; ++k) {
+            own[i * half + k] = own[i * half + k] + st_invariant_0 * ((other[(i - 1) * half + k] + other[(i + 1) * half + k] + other[i * half + k + off - 1] + other[i * half + k + off]) / 4.0 - own[i * half + k]);
         }
     }
 }
 
-/* The black half-sweep: points with (global row + col) odd, in place, every other column. */
+/* The black half-sweep: black points, from the red ones, unit stride in the split layout. */
 static void sweep_black(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
-    const long cols = extra->cols;
-    const long parity = extra->parity;
-    (void)in;
-    double *u = out; /* in place: the same grid as `in` */
+    const long half = extra->half, parity = extra->parity;
+    (void)in; (void)out; /* the split arrays stand for the grid */
+    double *restrict own = extra->black;
+    const double *restrict other = extra->red;
     const double N = extra->N;
     const double st_invariant_0 = 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))); /* the same at every point */
     #pragma omp for schedule(static)
     for (long i = row_begin; i < row_end; ++i) {
+        const long off = (i + parity + 1) & 1; /* this row's points of the colour: columns 2 * k + off */
+        const long k_begin = (col_begin + ((col_begin + off) & 1)) / 2, k_end = (col_end - off + 1) / 2;
         #pragma omp simd
-        for (long j = col_begin + ((i + col_begin + parity + 1) & 1); j < col_end; j += 2) {
-            u[i * cols + j] = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
+        for (long k = k_begin; k < k_end; ++k) {
+            own[i * half + k] = own[i * half + k] + st_invariant_0 * ((other[(i - 1) * half + k] + other[(i + 1) * half + k] + other[i * half + k + off - 1] + other[i * half + k + off]) / 4.0 - own[i * half + k]);
         }
     }
 }
@@ -78,19 +96,21 @@ static void sweep(const void *args, long row_begin, long row_end, long col_begin
 /* The red half-sweep, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
 static void sweep_maxdiff_red(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
-    const long cols = extra->cols;
-    const long parity = extra->parity;
-    (void)in;
-    double *u = out; /* in place: the same grid as `in` */
+    const long half = extra->half, parity = extra->parity;
+    (void)in; (void)out; /* the split arrays stand for the grid */
+    double *restrict own = extra->red;
+    const double *restrict other = extra->black;
     const double N = extra->N;
     const double st_invariant_0 = 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))); /* the same at every point */
     #pragma omp for schedule(static) reduction(max: maxdiff) reduction(+: nonfinite)
     for (long i = row_begin; i < row_end; ++i) {
+        const long off = (i + parity) & 1; /* this row's points of the colour: columns 2 * k + off */
+        const long k_begin = (col_begin + ((col_begin + off) & 1)) / 2, k_end = (col_end - off + 1) / 2;
         #pragma omp simd reduction(max: maxdiff) reduction(+: nonfinite)
-        for (long j = col_begin + ((i + col_begin + parity) & 1); j < col_end; j += 2) {
-            const double next = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
-            const double change = fabs(next - u[i * cols + j]);
-            u[i * cols + j] = next;
+        for (long k = k_begin; k < k_end; ++k) {
+            const double next = own[i * half + k] + st_invariant_0 * ((other[(i - 1) * half + k] + other[(i + 1) * half + k] + other[i * half + k + off - 1] + other[i * half + k + off]) / 4.0 - own[i * half + k]);
+            const double change = fabs(next - own[i * half + k]);
+            own[i * half + k] = next;
             maxdiff = change > maxdiff ? change : maxdiff;
             nonfinite += !(change <= DBL_MAX);
         }
@@ -100,19 +120,21 @@ static void sweep_maxdiff_red(const void *args, long row_begin, long row_end, lo
 /* The black half-sweep, also accumulating maxdiff and counting NaN/Inf: check iterations only. */
 static void sweep_maxdiff_black(const void *args, long row_begin, long row_end, long col_begin, long col_end, const void *in, void *out) {
     const sweep_args *extra = args;
-    const long cols = extra->cols;
-    const long parity = extra->parity;
-    (void)in;
-    double *u = out; /* in place: the same grid as `in` */
+    const long half = extra->half, parity = extra->parity;
+    (void)in; (void)out; /* the split arrays stand for the grid */
+    double *restrict own = extra->black;
+    const double *restrict other = extra->red;
     const double N = extra->N;
     const double st_invariant_0 = 2.0 / (1.0 + sin(3.141592653589793 / (N - 1.0))); /* the same at every point */
     #pragma omp for schedule(static) reduction(max: maxdiff) reduction(+: nonfinite)
     for (long i = row_begin; i < row_end; ++i) {
+        const long off = (i + parity + 1) & 1; /* this row's points of the colour: columns 2 * k + off */
+        const long k_begin = (col_begin + ((col_begin + off) & 1)) / 2, k_end = (col_end - off + 1) / 2;
         #pragma omp simd reduction(max: maxdiff) reduction(+: nonfinite)
-        for (long j = col_begin + ((i + col_begin + parity + 1) & 1); j < col_end; j += 2) {
-            const double next = u[i * cols + j] + st_invariant_0 * ((u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0 - u[i * cols + j]);
-            const double change = fabs(next - u[i * cols + j]);
-            u[i * cols + j] = next;
+        for (long k = k_begin; k < k_end; ++k) {
+            const double next = own[i * half + k] + st_invariant_0 * ((other[(i - 1) * half + k] + other[(i + 1) * half + k] + other[i * half + k + off - 1] + other[i * half + k + off]) / 4.0 - own[i * half + k]);
+            const double change = fabs(next - own[i * half + k]);
+            own[i * half + k] = next;
             maxdiff = change > maxdiff ? change : maxdiff;
             nonfinite += !(change <= DBL_MAX);
         }
@@ -154,7 +176,11 @@ static int stencil_main(int argc, char **argv) {
         st_fill_f64(buffer[k], rows, cols, 0, rows, cols - HALO, cols, 50.0); /* jacobi_sor.st:20 right = 50 */
         st_fill_f64(buffer[k], rows, cols, rows - HALO, rows, 0, cols, 0.0); /* jacobi_sor.st:21 bottom = 0 */
     }
-    const sweep_args args = { .cols = cols, .parity = 0, .N = (double)N };
+    /* The colour-split layout (loop plan: colour-plan split): red and black hold the grid's points by colour until the iterations end. */
+    const long half = (cols + 1) / 2;
+    double *red = st_alloc_grid(rows, half, sizeof(double)), *black = st_alloc_grid(rows, half, sizeof(double));
+    split_colours(buffer[0], red, black, rows, cols, half, 0);
+    const sweep_args args = { .cols = cols, .parity = 0, .red = red, .black = black, .half = half, .N = (double)N };
     const st_sweeper sweeper = { sweep, NULL, &args, rows, cols, HALO, sizeof(double), 2, cols };
     /* Red-black order runs whole iterations, red then black half-sweep (--plan may only say sweeps). */
     const st_plan plan = st_whole_sweeps_plan(options.plan, "red-black order: each half-sweep reads the whole of the one before it");
@@ -203,6 +229,7 @@ static int stencil_main(int argc, char **argv) {
         iterations = iteration;
     }
     const double seconds = st_seconds() - start;
+    join_colours(buffer[0], red, black, rows, cols, half, 0); /* the field, in the grid's layout again */
     st_progress_done(&options);
     st_check_interrupted();
     st_check_finite(nonfinite_seen, iterations);
@@ -223,7 +250,7 @@ static int stencil_main(int argc, char **argv) {
     if (options.image_path) st_write_heatmap_png(options.image_path, field, rows, cols, cols, sizeof(double));
     st_write_outputs(&options, (const char *const[]){ "u" }, (const void *const[]){ field }, 1, rows, cols, sizeof(double));
     st_print_summary(&summary, &options);
-    st_free_grid(buffer[0]);
+    st_free_grid(buffer[0]); st_free_grid(red); st_free_grid(black);
     return 0;
 }
 
