@@ -101,8 +101,8 @@ struct Bench: ParsableCommand {
             guard chunksize >= 1 else { throw ValidationError("--chunksize must be at least 1") }
             overrides.chunksize = chunksize
         }
-        if let tile { overrides.tile = try sizes(tile, flag: "--tile") }
-        if let workgroup { overrides.workgroup = try sizes(workgroup, flag: "--workgroup") }
+        if let tile { overrides.tile = try parseSizes(tile, flag: "--tile") }
+        if let workgroup { overrides.workgroup = try parseSizes(workgroup, flag: "--workgroup") }
         if let decompose {
             guard let d = Decomposition(rawValue: decompose) else {
                 throw ValidationError("unknown decomposition '\(decompose)'; expected rows or grid")
@@ -177,16 +177,6 @@ struct Bench: ParsableCommand {
             }
             return count
         }
-    }
-
-    /// `8x16x64`: one positive size per dimension (how many the grid needs, the driver checks).
-    private func sizes(_ text: String, flag: String) throws -> [Int] {
-        let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "x", omittingEmptySubsequences: false)
-        let sizes = parts.compactMap { Int($0) }.filter { $0 >= 1 }
-        guard !parts.isEmpty, sizes.count == parts.count else {
-            throw ValidationError("\(flag) expects one positive integer size per dimension (N, ROWSxCOLS or PLANESxROWSxCOLS), got '\(text)'")
-        }
-        return sizes
     }
 }
 

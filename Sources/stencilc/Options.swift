@@ -62,20 +62,21 @@ struct ScheduleOptions: ParsableArguments {
         schedule.chunksize = chunksize
         schedule.numThreads = numThreads
         schedule.ranks = ranks
-        if let tile { schedule.tile = try sizes(tile, flag: "--tile") }
-        if let workgroup { schedule.workgroup = try sizes(workgroup, flag: "--workgroup") }
+        if let tile { schedule.tile = try parseSizes(tile, flag: "--tile") }
+        if let workgroup { schedule.workgroup = try parseSizes(workgroup, flag: "--workgroup") }
         return (target, schedule)
     }
+}
 
-    /// `8x16x64`: one positive size per dimension (how many the grid needs, the driver checks).
-    private func sizes(_ text: String, flag: String) throws -> [Int] {
-        let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "x", omittingEmptySubsequences: false)
-        let sizes = parts.compactMap { Int($0) }.filter { $0 >= 1 }
-        guard !parts.isEmpty, sizes.count == parts.count else {
-            throw ValidationError("\(flag) expects one positive integer size per dimension (N, ROWSxCOLS or PLANESxROWSxCOLS), got '\(text)'")
-        }
-        return sizes
+/// `8x16x64`: one positive size per dimension (how many the grid needs, the driver checks), for
+/// --tile and --workgroup (run, emit, explain, bench...).
+func parseSizes(_ text: String, flag: String) throws -> [Int] {
+    let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "x", omittingEmptySubsequences: false)
+    let sizes = parts.compactMap { Int($0) }.filter { $0 >= 1 }
+    guard !parts.isEmpty, sizes.count == parts.count else {
+        throw ValidationError("\(flag) expects one positive integer size per dimension (N, ROWSxCOLS or PLANESxROWSxCOLS), got '\(text)'")
     }
+    return sizes
 }
 
 struct DebugOptions: ParsableArguments {
