@@ -695,9 +695,33 @@ size_t stcl_round_up(size_t n, size_t multiple)
     return multiple ? (n + multiple - 1) / multiple * multiple : n;
 }
 
+size_t stcl_workgroup_depth(stcl_workgroup wg)
+{
+    return wg.planes ? wg.planes : 1;
+}
+
+size_t stcl_workgroup_items(stcl_workgroup wg)
+{
+    return wg.rows * wg.cols * stcl_workgroup_depth(wg);
+}
+
 size_t stcl_group_count(long rows, long cols, stcl_workgroup wg)
 {
     return stcl_round_up((size_t)rows, wg.rows) / wg.rows * (stcl_round_up((size_t)cols, wg.cols) / wg.cols);
+}
+
+size_t stcl_group_count_3d(long planes, long rows, long cols, stcl_workgroup wg)
+{
+    const size_t depth = stcl_workgroup_depth(wg);
+    return stcl_round_up((size_t)planes, depth) / depth * stcl_group_count(rows, cols, wg);
+}
+
+/* "R x C", or "P x R x C" for a work-group more than one plane deep: how messages name it. */
+static const char *workgroup_text(stcl_workgroup wg, char *text, size_t size)
+{
+    if (stcl_workgroup_depth(wg) > 1) snprintf(text, size, "%zu x %zu x %zu", wg.planes, wg.rows, wg.cols);
+    else snprintf(text, size, "%zu x %zu", wg.rows, wg.cols);
+    return text;
 }
 
 static size_t kernel_work_group_size(const stcl_env *env, cl_kernel kernel)
@@ -753,38 +777,42 @@ stcl_workgroup stcl_default_workgroup(stcl_env *env, const cl_kernel *kernels, i
 void stcl_check_workgroup(stcl_env *env, const cl_kernel *kernels, int kernel_count,
                           stcl_workgroup wg, size_t local_bytes_per_item, const char *origin)
 {
-    size_t items = wg.rows * wg.cols;
+    char shown[96];
+    workgroup_text(wg, shown, sizeof shown);
+    const size_t depth = stcl_workgroup_depth(wg);
+    size_t items = stcl_workgroup_items(wg);
     const char *device = env->name;
     if (wg.rows == 0 || wg.cols == 0)
-        st_fatal("work-group %zu x %zu (%s) is empty", wg.rows, wg.cols, origin);
-    if (items > env->max_work_group_size || wg.rows != items / wg.cols)
-        st_fatal("work-group %zu x %zu (%s) has %zu work-items, but device '%s' takes at most %zu "
-                 "(CL_DEVICE_MAX_WORK_GROUP_SIZE); its per-dimension limits are %zu (columns) x %zu (rows)",
-                 wg.rows, wg.cols, origin, items, device, env->max_work_group_size,
-                 env->max_work_item_sizes[0], env->max_work_item_sizes[1]);
-    if (wg.cols > env->max_work_item_sizes[0] || wg.rows > env->max_work_item_sizes[1])
-        st_fatal("work-group %zu x %zu (%s) is too large for device '%s': it takes at most %zu rows "
+        st_fatal("work-group %s (%s) is empty", shown, origin);
+    if (items > env->max_work_group_size || wg.rows * depth != items / wg.cols)
+        st_fatal("work-group %s (%s) has %zu work-items, but device '%s' takes at most %zu "
+                 "(CL_DEVICE_MAX_WORK_GROUP_SIZE); its per-dimension limits are %zu (columns) x %zu (rows)"
+                 " x %zu (planes)", shown, origin, items, device, env->max_work_group_size,
+                 env->max_work_item_sizes[0], env->max_work_item_sizes[1], env->max_work_item_sizes[2]);
+    if (wg.cols > env->max_work_item_sizes[0] || wg.rows > env->max_work_item_sizes[1]
+        || depth > env->max_work_item_sizes[2])
+        st_fatal("work-group %s (%s) is too large for device '%s': it takes at most %zu planes x %zu rows "
                  "x %zu columns (CL_DEVICE_MAX_WORK_ITEM_SIZES %zu x %zu x %zu, columns first), "
-                 "%zu work-items in all", wg.rows, wg.cols, origin, device, env->max_work_item_sizes[1],
-                 env->max_work_item_sizes[0], env->max_work_item_sizes[0], env->max_work_item_sizes[1],
-                 env->max_work_item_sizes[2], env->max_work_group_size);
+                 "%zu work-items in all", shown, origin, device, env->max_work_item_sizes[2],
+                 env->max_work_item_sizes[1], env->max_work_item_sizes[0], env->max_work_item_sizes[0],
+                 env->max_work_item_sizes[1], env->max_work_item_sizes[2], env->max_work_group_size);
     for (int k = 0; k < kernel_count; ++k) {
         size_t size = kernel_work_group_size(env, kernels[k]);
         if (items > size) {
             char name[128];
             kernel_name(kernels[k], name, sizeof name);
-            st_fatal("work-group %zu x %zu (%s) has %zu work-items, but kernel '%s' takes at most %zu "
+            st_fatal("work-group %s (%s) has %zu work-items, but kernel '%s' takes at most %zu "
                      "on device '%s' (CL_KERNEL_WORK_GROUP_SIZE; the device's limit is %zu)",
-                     wg.rows, wg.cols, origin, items, name, size, device, env->max_work_group_size);
+                     shown, origin, items, name, size, device, env->max_work_group_size);
         }
         if (local_bytes_per_item > 0) {
             cl_ulong used = 0;
             clGetKernelWorkGroupInfo(kernels[k], env->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof used, &used, NULL);
             cl_ulong need = used + (cl_ulong)items * local_bytes_per_item;
             if (need > env->local_mem_size)
-                st_fatal("work-group %zu x %zu (%s) needs %llu bytes of local memory for its "
+                st_fatal("work-group %s (%s) needs %llu bytes of local memory for its "
                          "reduction, but device '%s' has %llu (CL_DEVICE_LOCAL_MEM_SIZE)",
-                         wg.rows, wg.cols, origin, (unsigned long long)need, device,
+                         shown, origin, (unsigned long long)need, device,
                          (unsigned long long)env->local_mem_size);
         }
     }
@@ -808,15 +836,17 @@ void stcl_enqueue_2d(stcl_env *env, cl_kernel kernel, const char *name, long row
 void stcl_enqueue_3d(stcl_env *env, cl_kernel kernel, const char *name, long planes, long rows, long cols,
                      stcl_workgroup wg)
 {
-    size_t global[3] = { stcl_round_up((size_t)cols, wg.cols), stcl_round_up((size_t)rows, wg.rows), (size_t)planes };
-    size_t local[3] = { wg.cols, wg.rows, 1 };
+    const size_t depth = stcl_workgroup_depth(wg);
+    size_t global[3] = { stcl_round_up((size_t)cols, wg.cols), stcl_round_up((size_t)rows, wg.rows),
+                         stcl_round_up((size_t)planes, depth) };
+    size_t local[3] = { wg.cols, wg.rows, depth };
     cl_event event = NULL;
     cl_int status = clEnqueueNDRangeKernel(env->queue, kernel, 3, NULL, global, local, 0, NULL,
                                            env->profile ? &event : NULL);
     if (status != CL_SUCCESS)
         st_fatal("OpenCL error %s (%d) in clEnqueueNDRangeKernel for kernel '%s' (global %zu x %zu x %zu, "
-                 "work-group 1 x %zu x %zu, planes x rows x columns) on device '%s'%s", stcl_error_name(status),
-                 (int)status, name, global[2], global[1], global[0], wg.rows, wg.cols, env->name, error_hint(status));
+                 "work-group %zu x %zu x %zu, planes x rows x columns) on device '%s'%s", stcl_error_name(status),
+                 (int)status, name, global[2], global[1], global[0], depth, wg.rows, wg.cols, env->name, error_hint(status));
     account(env, event, name);
 }
 

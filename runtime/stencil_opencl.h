@@ -130,9 +130,15 @@ void stcl_finish(stcl_env *env);
 
 /* ---- work-groups and launches ------------------------------------------------------------- */
 
-/* A 2-D work-group: `rows` x `cols` work-items. On the NDRange, dimension 0 runs along a row
- * (columns, the contiguous direction) and dimension 1 down the rows. */
-typedef struct { size_t rows, cols; } stcl_workgroup;
+/* A work-group: `rows` x `cols` work-items, `planes` deep for a 3-D NDRange (0 or 1: one plane;
+ * a 1-D or 2-D NDRange ignores it, so `{ rows, cols }` initialises a 2-D one). On the NDRange,
+ * dimension 0 runs along a row (columns, the contiguous direction), dimension 1 down the rows
+ * and dimension 2 across the planes. */
+typedef struct { size_t rows, cols, planes; } stcl_workgroup;
+
+/* The work-group's depth in planes (at least 1) and its number of work-items. */
+size_t stcl_workgroup_depth(stcl_workgroup wg);
+size_t stcl_workgroup_items(stcl_workgroup wg);
 
 /* The work-group to use when the schedule names none: a row of work-items as wide as suits the
  * device (a multiple of the kernel's preferred multiple, coalesced on GPUs), at most `rows` x
@@ -153,15 +159,18 @@ size_t stcl_round_up(size_t n, size_t multiple);
 /* Number of work-groups a rows x cols NDRange, rounded up, is cut into. */
 size_t stcl_group_count(long rows, long cols, stcl_workgroup wg);
 
+/* The same for a planes x rows x cols NDRange, every dimension rounded up (stcl_enqueue_3d). */
+size_t stcl_group_count_3d(long planes, long rows, long cols, stcl_workgroup wg);
+
 /* Enqueues `kernel` over rows x cols work-items (dimension 1 x dimension 0), the global size
  * rounded up to whole work-groups: the kernel must ignore work-items past rows x cols. */
 void stcl_enqueue_2d(stcl_env *env, cl_kernel kernel, const char *name, long rows, long cols,
                      stcl_workgroup wg);
 
 /* Enqueues `kernel` over planes x rows x cols work-items (dimension 2 x 1 x 0) of a 3-D grid:
- * work-groups of `wg` in each plane (one plane deep), rows and cols rounded up to whole
- * work-groups as stcl_enqueue_2d does; planes is exact. The number of work-groups is
- * stcl_group_count(rows, cols, wg) * planes. */
+ * work-groups of `wg` (stcl_workgroup_depth(wg) planes deep), each dimension rounded up to whole
+ * work-groups as stcl_enqueue_2d does: the kernel must ignore work-items past the grid. The
+ * number of work-groups is stcl_group_count_3d(planes, rows, cols, wg). */
 void stcl_enqueue_3d(stcl_env *env, cl_kernel kernel, const char *name, long planes, long rows, long cols,
                      stcl_workgroup wg);
 

@@ -114,7 +114,7 @@ public struct OpenCLBackend: Backend {
             switch program.dimensions {
             case 1: writer.line("snprintf(schedule, sizeof schedule, \"workgroup %zu\", wg.cols);")
             case 2: writer.line("snprintf(schedule, sizeof schedule, \"workgroup %zux%zu\", wg.rows, wg.cols);")
-            default: writer.line("snprintf(schedule, sizeof schedule, \"workgroup 1x%zux%zu\", wg.rows, wg.cols);")
+            default: writer.line("snprintf(schedule, sizeof schedule, \"workgroup %zux%zux%zu\", stcl_workgroup_depth(wg), wg.rows, wg.cols);")
             }
             host.summary(target: "opencl", threads: "1", schedule: "schedule", device: "stcl_device_description(&env)")
             writer.line("if (options.output_path) st_write_npy(options.output_path, \(grid), \(host.storageRows), cols, cols, sizeof(\(scalar)));")
@@ -173,10 +173,10 @@ public struct OpenCLBackend: Backend {
         let sweepCount = kernels.norm == nil ? 1 : 2
         writer.line("const cl_kernel sweep_kernels[] = { \(sweepKernels) };")
         if let sizes = program.schedule.workgroup, let cols = sizes.last {
-            // One size per dimension (checked); a 1-D NDRange is one row of work-groups and a 3-D
-            // one's work-groups are one plane deep (the front end refuses others).
+            // One size per dimension (checked); a 1-D NDRange is one row of work-groups.
             let rows = sizes.count == 2 ? sizes[0] : sizes.count == 3 ? sizes[1] : 1
-            writer.line("const stcl_workgroup wg = { \(rows), \(cols) };")
+            writer.line(sizes.count == 3 ? "const stcl_workgroup wg = { \(rows), \(cols), \(sizes[0]) };"
+                                         : "const stcl_workgroup wg = { \(rows), \(cols) };")
             let localBytes = kernels.norm == nil ? "0" : "norm_size"
             writer.line("stcl_check_workgroup(&env, sweep_kernels, \(sweepCount), wg, \(localBytes), \"workgroup \(IRPrinter.sizes(sizes)) of the schedule\");")
         } else {
@@ -202,7 +202,8 @@ public struct OpenCLBackend: Backend {
             writer.line("cl_mem \(name)_buffer = stcl_create_buffer(&env, bytes, \(name));")
         }
         if kernels.norm != nil {
-            writer.line("const size_t groups = stcl_group_count(interior_rows, interior_cols, wg)\(program.dimensions == 3 ? " * (size_t)interior_planes" : "");")
+            writer.line(program.dimensions == 3 ? "const size_t groups = stcl_group_count_3d(interior_planes, interior_rows, interior_cols, wg);"
+                                                : "const size_t groups = stcl_group_count(interior_rows, interior_cols, wg);")
             writer.line("const size_t reduce_size = stcl_reduction_size(&env, reduce_kernel);")
             writer.line(program.redBlack
                 ? "cl_mem partial = stcl_create_buffer(&env, 2 * groups * norm_size, NULL); /* the red half-sweep's, then the black one's */"
@@ -232,7 +233,7 @@ public struct OpenCLBackend: Backend {
         writer.comment(program.isSystem
             ? "Arguments that never change. Arguments 2 to \(kernels.firstFixedArgument - 1), the two iterates of each grid, are set at each launch: the swap."
             : "Arguments that never change. Arguments 2 and 3, the two iterates, are set at each launch: the swap.")
-        writer.line("const cl_long rows_arg = \(program.dimensions == 1 ? "1" : "rows"), cols_arg = cols;\(program.dimensions == 1 ? " /* 1-D: the kernels do not read rows */" : "")")
+        writer.line("const cl_long rows_arg = \(program.dimensions == 1 ? "1" : "rows"), cols_arg = cols\(program.dimensions == 3 ? ", planes_arg = planes" : "");\(program.dimensions == 1 ? " /* 1-D: the kernels do not read rows */" : "")")
         let integers = Set(program.params.filter(\.isInteger).map(\.name))
         let updateParams = program.updateParams
         for param in updateParams {
@@ -254,12 +255,13 @@ public struct OpenCLBackend: Backend {
                 writer.line("STCL_ARG(sweep_kernels[k], \(index), \(names[param])_arg);")
                 index += 1
             }
+            if let planes = kernels.planesArgument { writer.line("STCL_ARG(sweep_kernels[k], \(planes), planes_arg);") }
         }
         if kernels.norm != nil {
-            let first = kernels.firstFixedArgument + program.readOnlyGrids.count + updateParams.count + (program.redBlack ? 1 : 0) /* colour */
+            let first = kernels.partialArgument
             writer.line("STCL_ARG(check_kernel, \(first), partial);")
             writer.line("STCL_ARG(check_kernel, \(first + 1), nonfinite);")
-            writer.line("STCL_LOCAL_ARG(check_kernel, \(first + 2), wg.rows * wg.cols * norm_size);")
+            writer.line("STCL_LOCAL_ARG(check_kernel, \(first + 2), stcl_workgroup_items(wg) * norm_size);")
             writer.line(program.redBlack ? "const cl_int count = (cl_int)(2 * groups); /* both half-sweeps' partials */" : "const cl_int count = (cl_int)groups;")
             writer.line("STCL_ARG(reduce_kernel, 0, count);")
             writer.line("STCL_ARG(reduce_kernel, 1, partial);")

@@ -48,8 +48,21 @@ public struct OpenCLKernels {
     public var firstFixedArgument: Int { 2 + 2 * program.updates.count }
 
     /// Arguments shared by every sweep kernel, in order: rows, cols, the two iterates of each
-    /// updated grid (set at each launch: that is the swap), read-only grids, params of the updates.
+    /// updated grid (set at each launch: that is the swap), read-only grids, params of the updates,
+    /// the colour (red-black), and for a 3-D grid its planes (last, so that the arguments before
+    /// keep their places in every dimension).
     var sweepParameters: [String] {
+        sweepParametersBeforePlanes + (program.dimensions == 3 ? ["const long planes"] : [])
+    }
+
+    /// The planes argument of a 3-D grid's sweep kernels (the rounded-up NDRange's planes past the
+    /// interior do nothing), or nil.
+    public var planesArgument: Int? { program.dimensions == 3 ? sweepParameters.count - 1 : nil }
+
+    /// The check kernel's first argument after the sweep kernel's: the partials.
+    public var partialArgument: Int { sweepParameters.count }
+
+    private var sweepParametersBeforePlanes: [String] {
         if program.isSystem {
             var list = ["const long rows", "const long cols"]
             for update in program.updates {
@@ -181,13 +194,9 @@ public struct OpenCLKernels {
     /// even, 1 black; any other value updates nothing, as the warm-up launches do).
     private var ofColour: String { "((\(indices.joined(separator: " + "))) & 1) == colour" }
 
-    /// The rounded-up dimensions of the NDRange (the planes of a 3-D one are exact).
+    /// The rounded-up dimensions of the NDRange: every one, to whole work-groups.
     private var bounded: [(String, String)] {
-        switch indices.count {
-        case 1: return [(indices[0], "cols")]
-        case 2: return [(indices[0], "rows"), (indices[1], "cols")]
-        default: return [(indices[1], "rows"), (indices[2], "cols")]
-        }
+        Array(zip(indices, ["planes", "rows", "cols"].suffix(indices.count)))
     }
 
     private var inInterior: String {
@@ -296,8 +305,13 @@ public struct OpenCLKernels {
                                 + ["__global \(accumulator) *restrict partial", "__global int *restrict nonfinite",
                                    "__local \(accumulator) *scratch"])) {
             pointOfWorkItem(writer)
-            writer.line("const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));")
-            writer.line("const int group_size = (int)(get_local_size(0) * get_local_size(1));")
+            if indices.count == 3 {
+                writer.line("const int lane = (int)((get_local_id(2) * get_local_size(1) + get_local_id(1)) * get_local_size(0) + get_local_id(0));")
+                writer.line("const int group_size = (int)(get_local_size(0) * get_local_size(1) * get_local_size(2));")
+            } else {
+                writer.line("const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));")
+                writer.line("const int group_size = (int)(get_local_size(0) * get_local_size(1));")
+            }
             writer.line("\(accumulator) contribution = 0;")
             writer.block("if (\(inInterior))") {
                 if program.isSystem {

@@ -62,9 +62,6 @@ public enum Compilation {
                 let example = ["N", "ROWSxCOLS", "PLANESxROWSxCOLS"][d - 1]
                 throw DriverError("\(flag) takes one size per dimension: \(d) for \(checked.name), a \(d)-D grid (\(example)); got \(sizes.count) (\(written))")
             }
-            if flag == "--workgroup" && d == 3 && sizes[0] != 1 {
-                throw DriverError("--workgroup \(written): the work-groups of a 3-D grid are one plane deep for now (1xROWSxCOLS)")
-            }
         }
     }
 

@@ -124,13 +124,13 @@ public enum Explain {
                     out += "                work-item (x, y) updates (\(h) + y, \(h) + x): no division or modulo per point\n"
                 default:
                     out += "  NDRange:      3-D over the interior, (planes - \(2 * h)) x (rows - \(2 * h)) x (cols - \(2 * h)) work-items, one per\n"
-                    out += "                updated point; work-item (x, y, z) updates (\(h) + z, \(h) + y, \(h) + x); work-groups one plane deep\n"
+                    out += "                updated point; work-item (x, y, z) updates (\(h) + z, \(h) + y, \(h) + x); every dimension rounded up to whole work-groups\n"
                 }
                 let axes = ["columns", "rows x columns", "planes x rows x columns"][program.dimensions - 1]
                 if let sizes = program.schedule.workgroup {
                     out += "  work-group:   \(IRPrinter.sizes(sizes)) (\(axes)), checked against the device's limits at run time\n"
                 } else {
-                    let example = ["64", "R x C", "1 x R x C"][program.dimensions - 1]
+                    let example = ["64", "R x C", "P x R x C"][program.dimensions - 1]
                     out += "  work-group:   chosen at run time for the device (PoCL/CPUs 4 x 64; GPUs 8 x 32 or a wavefront wide);\n"
                     out += "                set `workgroup \(example)` in the schedule (or --workgroup \(example.replacingOccurrences(of: " ", with: ""))) to fix it\n"
                 }

@@ -229,10 +229,6 @@ extension DiagnosticMessage {
         .init(id: "side-not-in-grid",
               "a \(dimensions)-D grid has no side '\(side)' (grid '\(grid)' has \(sides.joined(separator: ", ")))")
     }
-    static func deepWorkgroup(_ sizes: String) -> Self {
-        .init(id: "deep-workgroup",
-              "work-group \(sizes) is \(sizes.split(separator: " ").first ?? "") planes deep; the work-groups of a 3-D grid are one plane deep for now (workgroup 1 x R x C)")
-    }
     static func wrongSizeCount(_ line: String, found: Int, dimensions: Int) -> Self {
         .init(id: "wrong-size-count",
               "'\(line)' takes one size per dimension: \(dimensions) for this \(dimensions)-D grid, found \(found)")

@@ -155,8 +155,6 @@ extension Sema {
             }
             if found != dimensions {
                 diagnostics.error(.wrongSizeCount(line.key.name, found: found, dimensions: dimensions), at: line.range)
-            } else if line.key.name == "workgroup", case .sizes(let sizes) = line.value, sizes.count == 3, sizes[0].value != 1 {
-                diagnostics.error(.deepWorkgroup(describe(line.value)), at: sizes[0].range)
             }
         }
     }

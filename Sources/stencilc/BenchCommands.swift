@@ -43,7 +43,7 @@ struct Bench: ParsableCommand {
     @Option(help: "OpenMP schedule of the row loop: static | dynamic | guided | auto") var schedule: String?
     @Option(help: "Rows per chunk of the OpenMP schedule.") var chunksize: Int?
     @Option(help: "Spatial tile of the sweep, one size per dimension (e.g. 64x512, 8x16x64).") var tile: String?
-    @Option(help: "OpenCL work-group size, one per dimension: N, ROWSxCOLS or 1xROWSxCOLS.") var workgroup: String?
+    @Option(help: "OpenCL work-group size, one per dimension: N, ROWSxCOLS or PLANESxROWSxCOLS.") var workgroup: String?
     @Option(help: "MPI decomposition: rows | grid") var decompose: String?
     @Option(parsing: .unconditional, help: "C compiler flags added after stencilc's (e.g. \"-march=x86-64-v3\"); $STENCILC_CFLAGS comes first.")
     var cflags: String?

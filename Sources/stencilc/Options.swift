@@ -15,7 +15,7 @@ struct ScheduleOptions: ParsableArguments {
     var numThreads: Int?
     @Option(help: "Spatial tile of the sweep, one size per dimension: N, ROWSxCOLS (e.g. 64x512) or PLANESxROWSxCOLS.")
     var tile: String?
-    @Option(help: "OpenCL work-group size, one per dimension: N, ROWSxCOLS or 1xROWSxCOLS.")
+    @Option(help: "OpenCL work-group size, one per dimension: N, ROWSxCOLS or PLANESxROWSxCOLS.")
     var workgroup: String?
     @Option(help: "MPI processes (mpi, hybrid).")
     var ranks: Int?

@@ -113,9 +113,13 @@ import StencilIR
         #expect(rod.emitted.source.contains("jj += 16"))
     }
 
-    /// OpenCL work-groups of one size per dimension (a 3-D one one plane deep) give serial's bits.
+    /// OpenCL work-groups of one size per dimension give serial's bits: 3-D ones one plane deep
+    /// and deeper, with planes that do not divide (the rounded-up planes do nothing), with a
+    /// check kernel (laplace3d: its reduction folds every plane of a group), and 1-D.
     @Test func openCLWorkgroupsPerDimension() throws {
-        for (file, params, sizes) in [("heat3d.st", ["N=13", "steps_count=9"], [1, 4, 8]), ("rod.st", ["N=101", "steps_count=50"], [16])] {
+        for (file, params, sizes) in [("heat3d.st", ["N=13", "steps_count=9"], [1, 4, 8]), ("heat3d.st", ["N=13", "steps_count=9"], [2, 4, 8]),
+                                      ("heat3d.st", ["N=12", "steps_count=9"], [4, 2, 4]), ("laplace3d.st", ["N=11"], [3, 2, 8]),
+                                      ("rod.st", ["N=101", "steps_count=50"], [16])] {
             let serial = try runStencil(file, target: .serial, params: params)
             var schedule = Schedule()
             schedule.workgroup = sizes
@@ -131,7 +135,6 @@ import StencilIR
             ("rod.st", [4, 8], nil, "--tile takes one size per dimension: 1 for rod, a 1-D grid (N); got 2 (4x8)"),
             ("jacobi.st", [4, 8, 16], nil, "--tile takes one size per dimension: 2 for jacobi, a 2-D grid (ROWSxCOLS); got 3 (4x8x16)"),
             ("rod.st", nil, [1, 32], "--workgroup takes one size per dimension: 1 for rod"),
-            ("heat3d.st", nil, [2, 4, 8], "--workgroup 2x4x8: the work-groups of a 3-D grid are one plane deep for now"),
         ] as [(String, [Int]?, [Int]?, String)] {
             var schedule = Schedule()
             schedule.tile = tile

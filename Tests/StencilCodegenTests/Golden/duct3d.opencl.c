@@ -31,12 +31,12 @@ static const char kernel_source[] =
     "enum { HALO = 1 }; /* largest offset read by the update */\n"
     "\n"
     "/* duct3d.st:27  update u[k, i, j] = u[k, i, j] + r * (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1] - 6 * u[k, i, j]) */\n"
-    "__kernel void sweep(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float r) {\n"
+    "__kernel void sweep(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float r, const long planes) {\n"
     "    const long k_ = HALO + (long)get_global_id(2);\n"
     "    const long i = HALO + (long)get_global_id(1);\n"
     "    const long j = HALO + (long)get_global_id(0);\n"
     "    const long plane = rows * cols;\n"
-    "    if (i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */\n"
+    "    if (k_ >= planes - HALO || i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */\n"
     "    u_next[k_ * plane + i * cols + j] = u[k_ * plane + i * cols + j] + r * (u[(k_ - 1) * plane + i * cols + j] + u[(k_ + 1) * plane + i * cols + j] + u[k_ * plane + (i - 1) * cols + j] + u[k_ * plane + (i + 1) * cols + j] + u[k_ * plane + i * cols + j - 1] + u[k_ * plane + i * cols + j + 1] - 6.0f * u[k_ * plane + i * cols + j]);\n"
     "}\n"
     "\n"
@@ -173,12 +173,13 @@ static int stencil_main(int argc, char **argv) {
     }
 
     /* Arguments that never change. Arguments 2 and 3, the two iterates, are set at each launch: the swap. */
-    const cl_long rows_arg = rows, cols_arg = cols;
+    const cl_long rows_arg = rows, cols_arg = cols, planes_arg = planes;
     const float r_arg = (float)r;
     for (int k = 0; k < 1; ++k) {
         STCL_ARG(sweep_kernels[k], 0, rows_arg);
         STCL_ARG(sweep_kernels[k], 1, cols_arg);
         STCL_ARG(sweep_kernels[k], 4, r_arg);
+        STCL_ARG(sweep_kernels[k], 5, planes_arg);
     }
 
     /* Warm-up, outside the timing: drivers that compile for each work-group size (PoCL) do so at
@@ -230,7 +231,7 @@ static int stencil_main(int argc, char **argv) {
     /* No check iterations in a `steps` program: look for NaN/Inf once, at the end. */
     st_check_finite(st_count_nonfinite(u, planes * rows, cols, sizeof(float)), iterations);
     char schedule[64];
-    snprintf(schedule, sizeof schedule, "workgroup 1x%zux%zu", wg.rows, wg.cols);
+    snprintf(schedule, sizeof schedule, "workgroup %zux%zux%zu", stcl_workgroup_depth(wg), wg.rows, wg.cols);
     st_summary summary = {
         .stencil = "duct3d", .target = "opencl", .dtype = "float32",
         .rows = rows, .cols = cols, .points_per_iteration = (planes - 2 * HALO) * (rows - 2 * HALO) * (cols - 2 * HALO),

@@ -11,11 +11,11 @@
 enum { HALO = 1 }; /* largest offset read by the update */
 
 /* heat3d.st:22  update u[k, i, j] = u[k, i, j] + r * (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1] - 6 * u[k, i, j]) */
-__kernel void sweep(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float r) {
+__kernel void sweep(const long rows, const long cols, __global const float *restrict u, __global float *restrict u_next, const float r, const long planes) {
     const long k_ = HALO + (long)get_global_id(2);
     const long i = HALO + (long)get_global_id(1);
     const long j = HALO + (long)get_global_id(0);
     const long plane = rows * cols;
-    if (i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */
+    if (k_ >= planes - HALO || i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */
     u_next[k_ * plane + i * cols + j] = u[k_ * plane + i * cols + j] + r * (u[(k_ - 1) * plane + i * cols + j] + u[(k_ + 1) * plane + i * cols + j] + u[k_ * plane + (i - 1) * cols + j] + u[k_ * plane + (i + 1) * cols + j] + u[k_ * plane + i * cols + j - 1] + u[k_ * plane + i * cols + j + 1] - 6.0f * u[k_ * plane + i * cols + j]);
 }

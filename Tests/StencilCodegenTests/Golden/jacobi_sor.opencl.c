@@ -152,7 +152,7 @@ static int stencil_main(int argc, char **argv) {
     }
     STCL_ARG(check_kernel, 6, partial);
     STCL_ARG(check_kernel, 7, nonfinite);
-    STCL_LOCAL_ARG(check_kernel, 8, wg.rows * wg.cols * norm_size);
+    STCL_LOCAL_ARG(check_kernel, 8, stcl_workgroup_items(wg) * norm_size);
     const cl_int count = (cl_int)(2 * groups); /* both half-sweeps' partials */
     STCL_ARG(reduce_kernel, 0, count);
     STCL_ARG(reduce_kernel, 1, partial);

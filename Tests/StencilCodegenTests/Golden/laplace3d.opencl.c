@@ -32,25 +32,25 @@ static const char kernel_source[] =
     "enum { HALO = 1 }; /* largest offset read by the update */\n"
     "\n"
     "/* laplace3d.st:21  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */\n"
-    "__kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next) {\n"
+    "__kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, const long planes) {\n"
     "    const long k_ = HALO + (long)get_global_id(2);\n"
     "    const long i = HALO + (long)get_global_id(1);\n"
     "    const long j = HALO + (long)get_global_id(0);\n"
     "    const long plane = rows * cols;\n"
-    "    if (i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */\n"
+    "    if (k_ >= planes - HALO || i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */\n"
     "    u_next[k_ * plane + i * cols + j] = (u[(k_ - 1) * plane + i * cols + j] + u[(k_ + 1) * plane + i * cols + j] + u[k_ * plane + (i - 1) * cols + j] + u[k_ * plane + (i + 1) * cols + j] + u[k_ * plane + i * cols + j - 1] + u[k_ * plane + i * cols + j + 1]) / 6.0;\n"
     "}\n"
     "\n"
     "/* The same sweep, also reducing |change| to one partial per work-group and counting NaN/Inf: check iterations only. */\n"
-    "__kernel void sweep_maxdiff(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global double *restrict partial, __global int *restrict nonfinite, __local double *scratch) {\n"
+    "__kernel void sweep_maxdiff(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, const long planes, __global double *restrict partial, __global int *restrict nonfinite, __local double *scratch) {\n"
     "    const long k_ = HALO + (long)get_global_id(2);\n"
     "    const long i = HALO + (long)get_global_id(1);\n"
     "    const long j = HALO + (long)get_global_id(0);\n"
     "    const long plane = rows * cols;\n"
-    "    const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));\n"
-    "    const int group_size = (int)(get_local_size(0) * get_local_size(1));\n"
+    "    const int lane = (int)((get_local_id(2) * get_local_size(1) + get_local_id(1)) * get_local_size(0) + get_local_id(0));\n"
+    "    const int group_size = (int)(get_local_size(0) * get_local_size(1) * get_local_size(2));\n"
     "    double contribution = 0;\n"
-    "    if (i < rows - HALO && j < cols - HALO) {\n"
+    "    if (k_ < planes - HALO && i < rows - HALO && j < cols - HALO) {\n"
     "        const double next = (u[(k_ - 1) * plane + i * cols + j] + u[(k_ + 1) * plane + i * cols + j] + u[k_ * plane + (i - 1) * cols + j] + u[k_ * plane + (i + 1) * cols + j] + u[k_ * plane + i * cols + j - 1] + u[k_ * plane + i * cols + j + 1]) / 6.0;\n"
     "        const double change = next - u[k_ * plane + i * cols + j];\n"
     "        u_next[k_ * plane + i * cols + j] = next;\n"
@@ -189,7 +189,7 @@ static int stencil_main(int argc, char **argv) {
 
     const size_t bytes = (size_t)planes * (size_t)rows * (size_t)cols * sizeof(double);
     cl_mem buffers[2] = { stcl_create_buffer(&env, bytes, u), stcl_create_buffer(&env, bytes, u) };
-    const size_t groups = stcl_group_count(interior_rows, interior_cols, wg) * (size_t)interior_planes;
+    const size_t groups = stcl_group_count_3d(interior_planes, interior_rows, interior_cols, wg);
     const size_t reduce_size = stcl_reduction_size(&env, reduce_kernel);
     cl_mem partial = stcl_create_buffer(&env, groups * norm_size, NULL);
     cl_mem result = stcl_create_buffer(&env, norm_size, NULL);
@@ -197,14 +197,15 @@ static int stencil_main(int argc, char **argv) {
     cl_mem nonfinite = stcl_create_buffer(&env, sizeof(cl_int), &no_points); /* NaN/Inf points seen */
 
     /* Arguments that never change. Arguments 2 and 3, the two iterates, are set at each launch: the swap. */
-    const cl_long rows_arg = rows, cols_arg = cols;
+    const cl_long rows_arg = rows, cols_arg = cols, planes_arg = planes;
     for (int k = 0; k < 2; ++k) {
         STCL_ARG(sweep_kernels[k], 0, rows_arg);
         STCL_ARG(sweep_kernels[k], 1, cols_arg);
+        STCL_ARG(sweep_kernels[k], 4, planes_arg);
     }
-    STCL_ARG(check_kernel, 4, partial);
-    STCL_ARG(check_kernel, 5, nonfinite);
-    STCL_LOCAL_ARG(check_kernel, 6, wg.rows * wg.cols * norm_size);
+    STCL_ARG(check_kernel, 5, partial);
+    STCL_ARG(check_kernel, 6, nonfinite);
+    STCL_LOCAL_ARG(check_kernel, 7, stcl_workgroup_items(wg) * norm_size);
     const cl_int count = (cl_int)groups;
     STCL_ARG(reduce_kernel, 0, count);
     STCL_ARG(reduce_kernel, 1, partial);
@@ -258,7 +259,7 @@ static int stencil_main(int argc, char **argv) {
     /* The grid comes back once, at the end. */
     stcl_read(&env, buffers[current], bytes, u);
     char schedule[64];
-    snprintf(schedule, sizeof schedule, "workgroup 1x%zux%zu", wg.rows, wg.cols);
+    snprintf(schedule, sizeof schedule, "workgroup %zux%zux%zu", stcl_workgroup_depth(wg), wg.rows, wg.cols);
     st_summary summary = {
         .stencil = "laplace3d", .target = "opencl", .dtype = "float64",
         .rows = rows, .cols = cols, .points_per_iteration = (planes - 2 * HALO) * (rows - 2 * HALO) * (cols - 2 * HALO),

@@ -12,25 +12,25 @@
 enum { HALO = 1 }; /* largest offset read by the update */
 
 /* laplace3d.st:21  update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6 */
-__kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next) {
+__kernel void sweep(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, const long planes) {
     const long k_ = HALO + (long)get_global_id(2);
     const long i = HALO + (long)get_global_id(1);
     const long j = HALO + (long)get_global_id(0);
     const long plane = rows * cols;
-    if (i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */
+    if (k_ >= planes - HALO || i >= rows - HALO || j >= cols - HALO) return; /* the rounded-up part of the NDRange */
     u_next[k_ * plane + i * cols + j] = (u[(k_ - 1) * plane + i * cols + j] + u[(k_ + 1) * plane + i * cols + j] + u[k_ * plane + (i - 1) * cols + j] + u[k_ * plane + (i + 1) * cols + j] + u[k_ * plane + i * cols + j - 1] + u[k_ * plane + i * cols + j + 1]) / 6.0;
 }
 
 /* The same sweep, also reducing |change| to one partial per work-group and counting NaN/Inf: check iterations only. */
-__kernel void sweep_maxdiff(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, __global double *restrict partial, __global int *restrict nonfinite, __local double *scratch) {
+__kernel void sweep_maxdiff(const long rows, const long cols, __global const double *restrict u, __global double *restrict u_next, const long planes, __global double *restrict partial, __global int *restrict nonfinite, __local double *scratch) {
     const long k_ = HALO + (long)get_global_id(2);
     const long i = HALO + (long)get_global_id(1);
     const long j = HALO + (long)get_global_id(0);
     const long plane = rows * cols;
-    const int lane = (int)(get_local_id(1) * get_local_size(0) + get_local_id(0));
-    const int group_size = (int)(get_local_size(0) * get_local_size(1));
+    const int lane = (int)((get_local_id(2) * get_local_size(1) + get_local_id(1)) * get_local_size(0) + get_local_id(0));
+    const int group_size = (int)(get_local_size(0) * get_local_size(1) * get_local_size(2));
     double contribution = 0;
-    if (i < rows - HALO && j < cols - HALO) {
+    if (k_ < planes - HALO && i < rows - HALO && j < cols - HALO) {
         const double next = (u[(k_ - 1) * plane + i * cols + j] + u[(k_ + 1) * plane + i * cols + j] + u[k_ * plane + (i - 1) * cols + j] + u[k_ * plane + (i + 1) * cols + j] + u[k_ * plane + i * cols + j - 1] + u[k_ * plane + i * cols + j + 1]) / 6.0;
         const double change = next - u[k_ * plane + i * cols + j];
         u_next[k_ * plane + i * cols + j] = next;

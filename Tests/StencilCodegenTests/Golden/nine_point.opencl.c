@@ -146,7 +146,7 @@ static int stencil_main(int argc, char **argv) {
     }
     STCL_ARG(check_kernel, 4, partial);
     STCL_ARG(check_kernel, 5, nonfinite);
-    STCL_LOCAL_ARG(check_kernel, 6, wg.rows * wg.cols * norm_size);
+    STCL_LOCAL_ARG(check_kernel, 6, stcl_workgroup_items(wg) * norm_size);
     const cl_int count = (cl_int)groups;
     STCL_ARG(reduce_kernel, 0, count);
     STCL_ARG(reduce_kernel, 1, partial);
