@@ -88,7 +88,7 @@ struct SanitizerCase: CustomTestStringConvertible, Sendable {
             try program.text.write(toFile: path, atomically: true, encoding: .utf8)
             let target = Sanitizers.cpuTargets[index % Sanitizers.cpuTargets.count]
             var schedule = Schedule()
-            if target == .openmp, index % 4 == 1 { schedule.tile = [2, 3] }
+            if target == .openmp, index % 4 == 1 { schedule.tile = Array([2, 3, 4].prefix(program.dimensions)) }
             let result = try Compilation.compile(path: path, target: target, overrides: schedule)
             var report = try Sanitizers.report(result, stem: "asan\(index)", params: program.overrideArguments)
             var ran = target
