@@ -37,14 +37,16 @@ enum ReferenceSystemKinds {
     }
 
     /// Inputs/system_neumann.st: u insulated left and right between fixed top and bottom, v fixed
-    /// sides only, `until maxdiff(u, v)`.
+    /// sides only, `until maxdiff(u, v)`; the read-only c periodic top/bottom (applied once).
     static let neumann = ReferenceSystemCase.makeN(input("system_neumann.st"), [], grids: ["u", "v"]) { () -> ReferenceSystemN<Double> in
-        ReferenceSystemN(shape: [10, 10], halo: 1,
+        let n = 10
+        let c = { (i: Int, j: Int) -> Double in 0.01 * Double(i == 0 ? n - 2 : i == n - 1 ? 1 : i) * Double(j) }
+        return ReferenceSystemN(shape: [10, 10], halo: 1,
                          start: [{ p in 0.01 * Double(p[0]) * Double(p[1]) }, { _ in 0.25 }],
                          statements: [[.value(.top, { _ in 1 }), .neumann(.left), .neumann(.right), .value(.bottom, { _ in 0 })],
                                       [.value(.left, { _ in 0.5 }), .value(.right, { _ in 0 })]],
                          updates: [
-                             { g, _ in (g(0, [-1, 0]) + g(0, [1, 0]) + g(0, [0, -1]) + g(0, [0, 1]) + 0.1 * g(1, [0, 0])) / 4.1 },
+                             { g, p in (g(0, [-1, 0]) + g(0, [1, 0]) + g(0, [0, -1]) + g(0, [0, 1]) + 0.1 * g(1, [0, 0]) + 0.05 * c(p[0] - 1, p[1])) / 4.1 },
                              { g, _ in (g(1, [-1, 0]) + g(1, [1, 0]) + g(1, [0, -1]) + g(1, [0, 1]) + 0.2 * g(0, [0, 0])) / 4.2 },
                          ],
                          normed: [0, 1], stop: .until(l2: false, epsilon: 1e-5, every: 2, max: 3000))
