@@ -45,7 +45,7 @@ public func planBoundary(_ program: Program) -> Program {
         result.boundaryEachSweep = BoundaryPlan(statements: [], reason: "every side is fixed: boundary points never change")
         return result
     }
-    let skippedText = skipped == 0 ? "" : "; the \(skipped) fixed statement\(skipped == 1 ? "" : "s") before the first neumann/periodic one keep their values and are not repeated"
+    let skippedText = skipped == 0 ? "" : "; the \(skipped) fixed statement\(skipped == 1 ? "" : "s") before \(program.isSystem ? "their grid's" : "the") first neumann/periodic one keep their values and are not repeated"
     let whose = program.isSystem ? " of every updated grid with such a side, to its new iterate," : ""
     result.boundaryEachSweep = BoundaryPlan(
         statements: again,
