@@ -160,7 +160,9 @@ public struct CPUBackend: Backend {
         for other in program.readOnlyGrids {
             writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
         }
-        writer.comment("Initial and boundary values in the order written, in both iterates: boundary points never change.")
+        writer.comment(program.loops.boundaryEachSweep
+            ? "Initial and boundary values in the order written, in both iterates."
+            : "Initial and boundary values in the order written, in both iterates: boundary points never change.")
         writer.block("for (int k = 0; k < 2; ++k)") {
             for update in program.updates {
                 host.fills(of: update.grid, into: "st_iterates[k].\(names[update.grid])")
@@ -290,7 +292,14 @@ public struct CPUBackend: Backend {
         for half in halves {
             writer.line("\(half)(&args, HALO, \(sweptRows(host)) - HALO, HALO, cols - HALO, \(from), \(to));")
             pragma(writer, "single")
-            writer.block("") { host.boundaryEachSweep(into: to) }
+            writer.block("") {
+                if program.isSystem {
+                    // Each grid's statements on its own buffer of the new iterate.
+                    host.boundaryEachSweep(into: { "((\(SweepWriter.iterateType) *)\(to))->\(host.names[$0])" })
+                } else {
+                    host.boundaryEachSweep(into: to)
+                }
+            }
         }
     }
 

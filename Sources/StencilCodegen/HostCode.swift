@@ -198,7 +198,14 @@ public struct HostCode {
     /// The boundary statements that run again after every sweep (PlanBoundary), on `buffer`
     /// (an MPI rank's block with `decomposition`): the same calls as the first time.
     public func boundaryEachSweep(into buffer: String, decomposition: String? = nil) {
-        fill(program.boundaryEachSweep.statements, into: buffer, decomposition: decomposition)
+        boundaryEachSweep(into: { _ in buffer }, decomposition: decomposition)
+    }
+
+    /// The same for a system: each statement on `buffer(grid)`, its grid's new iterate.
+    public func boundaryEachSweep(into buffer: (String) -> String, decomposition: String? = nil) {
+        for statement in program.boundaryEachSweep.statements {
+            fill([statement], into: buffer(statement.grid), decomposition: decomposition)
+        }
     }
 
     /// Boundary statements (or the init) `fills`, in order, into `buffer`: as `fills(of:)` does.

@@ -221,6 +221,14 @@ public struct MPIBackend: Backend {
         for other in program.readOnlyGrids {
             writer.comment("\(other.name) never changes: its halo is filled here, never exchanged.")
             host.fills(of: other.name, into: names[other.name], decomposition: "&decomp")
+            if program.fills.contains(where: { $0.grid == other.name && $0.copies }) {
+                writer.comment("Its neumann/periodic sides set only the points each rank owns: one exchange brings them to the halos.")
+                writer.block("") {
+                    writer.line("stmpi_halo *once = stmpi_halo_create(&decomp, \(names[other.name]), \(mpiType));")
+                    writer.line("stmpi_halo_exchange(once);")
+                    writer.line("stmpi_halo_free(once);")
+                }
+            }
         }
     }
 
@@ -280,7 +288,14 @@ public struct MPIBackend: Backend {
         // The boundary statements on the points this rank owns; the next sweep's halo exchange
         // brings them to the neighbours (stmpi_copy_side). MPI calls come from the master only.
         pragma(writer, "master")
-        writer.block("") { host.boundaryEachSweep(into: "buffer[(iteration + 1) % 2]", decomposition: "&decomp") }
+        writer.block("") {
+            if program.isSystem {
+                // Each grid's statements on its own block of the new iterate.
+                host.boundaryEachSweep(into: { "st_iterates[(iteration + 1) % 2].\(host.names[$0])" }, decomposition: "&decomp")
+            } else {
+                host.boundaryEachSweep(into: "buffer[(iteration + 1) % 2]", decomposition: "&decomp")
+            }
+        }
         pragma(writer, "barrier /* the boundary is set before any thread reads it */")
     }
 

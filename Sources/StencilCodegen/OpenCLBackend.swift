@@ -297,7 +297,7 @@ public struct OpenCLBackend: Backend {
         }
         if !program.boundaryEachSweep.isEmpty {
             writer.comment("The boundary statements again on the initial grid: they leave it as it is.")
-            boundaryLaunches(program, writer, grid: "buffers[0]")
+            boundaryLaunches(program, writer, grid: { g in program.isSystem ? "buffers[0][\(g)]" : "buffers[0]" })
         }
         writer.line("stcl_finish(&env);")
     }
@@ -324,11 +324,11 @@ public struct OpenCLBackend: Backend {
                 writer.block("for (cl_int colour = 0; colour < 2; ++colour)") {
                     writer.line("STCL_ARG(\(kernel), \(colourIndex(kernel)), colour);")
                     writer.line(enqueue(program, kernel, name))
-                    self.boundaryLaunches(program, writer, grid: "buffers[current]")
+                    self.boundaryLaunches(program, writer, grid: { _ in "buffers[current]" })
                 }
             } else {
                 writer.line(enqueue(program, kernel, name))
-                self.boundaryLaunches(program, writer, grid: "buffers[1 - current]")
+                self.boundaryLaunches(program, writer, grid: { g in program.isSystem ? "buffers[1 - current][\(g)]" : "buffers[1 - current]" })
             }
         }
         switch program.stopping {
@@ -398,13 +398,14 @@ public struct OpenCLBackend: Backend {
     }
 
     /// The boundary statements after a sweep (PlanBoundary), on the device grid `grid`: nothing
-    /// for a stencil whose sides are all fixed.
-    private func boundaryLaunches(_ program: Program, _ writer: CodeWriter, grid: String) {
+    /// for a stencil whose sides are all fixed. `grid(g)`: the device buffer of update g's grid.
+    private func boundaryLaunches(_ program: Program, _ writer: CodeWriter, grid buffer: (Int) -> String) {
         var fixed = 0
         let extentNames = Array(["planes", "rows", "cols"].suffix(program.dimensions))
         let extents = "\(program.dimensions), (const long[]){ \(extentNames.joined(separator: ", ")) }"
         for fill in program.boundaryEachSweep.statements {
             let (side, kind) = HostCode.sideConstants(fill)
+            let grid = buffer(program.updates.firstIndex { $0.grid == fill.grid } ?? 0)
             let values = fill.copies ? grid : "boundary_values[\(fixed)]"
             if !fill.copies { fixed += 1 }
             writer.line("stcl_boundary_side(&env, boundary_kernel, \(grid), \(values), \(side), \(kind), \(extents), HALO); /* \(program.sourceName):\(fill.line) \(fill.side!.rawValue) = \(fill.expression) */")

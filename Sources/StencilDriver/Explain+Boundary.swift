@@ -10,7 +10,8 @@ extension Explain {
         guard !plan.isEmpty else { return "" }
         let h = program.halo
         let when = program.redBlack ? "half-sweep (red, then black)" : "sweep"
-        var out = "  boundary: after every \(when) these statements run again, in the order written, each reading what\n"
+        let whose = program.isSystem ? " (each on its grid's new iterate)" : ""
+        var out = "  boundary: after every \(when) these statements\(whose) run again, in the order written, each reading what\n"
         out += "  the ones before it left (so at corners the later one wins):\n"
         for fill in plan.statements {
             let side = fill.side!
@@ -23,7 +24,8 @@ extension Explain {
             case .neumann: what = "copy \(axis) \(side.isFirst ? "\(h)" : "\(extent)-\(h + 1)") (zero gradient)"
             case .periodic: what = "copy the \(axis) \(side.isFirst ? "+" : "-")(\(extent)-\(2 * h)) away (the interior wraps around)"
             }
-            out += "    \(program.sourceName):\(fill.line) \(side.rawValue) = \(fill.expression): \(strip) \(what)\n"
+            let grid = program.isSystem ? "\(fill.grid)'s " : ""
+            out += "    \(program.sourceName):\(fill.line) \(grid)\(side.rawValue) = \(fill.expression): \(strip) \(what)\n"
         }
         switch program.schedule.target {
         case .serial, .openmp:

@@ -130,9 +130,6 @@ extension DiagnosticMessage {
     static func gridUpdatedTwice(_ name: String) -> Self {
         .init(id: "grid-updated-twice", "grid '\(name)' has two updates; each update of a system writes a different grid")
     }
-    static func copyingSideInSystem(_ side: String, grid: String) -> Self {
-        .init(id: "system-copying-side", "'\(side)' of grid '\(grid)' is neumann or periodic, and '\(grid)' belongs to a system of several updates: not supported yet (a system's grids take fixed sides)")
-    }
     static func redblackSystem(_ count: Int) -> Self {
         .init(id: "redblack-system", "'order redblack' needs exactly one update, and this stencil has \(count): red-black order updates one grid in place; a system runs in Jacobi order")
     }

@@ -133,7 +133,6 @@ extension Sema {
 
         let boundaryDecls = stencil.statements.compactMap { if case .boundary(let decl) = $0 { return decl } else { return nil } }
         checkPeriodicPairs(boundaryDecls)
-        checkCopyingSidesOfSystem(boundaryDecls, updates: updates)
 
         let relax = checkRelax(relaxes, update: update)
         if let relax { lines[relax.range.start.line] = file.lineText(relax.range.start.line) }
@@ -485,19 +484,6 @@ extension Sema {
             }
         default:
             diagnostics.error(.positiveNumber("the tolerance"), at: expr.range)
-        }
-    }
-
-    /// A system's grids keep fixed sides for now: the statements applied after every sweep
-    /// (plan-boundary, and each backend) cover the one updated grid of a single update, and the
-    /// mpi backend's system path does not exchange a read-only grid's copied sides.
-    mutating func checkCopyingSidesOfSystem(_ decls: [BoundaryDecl], updates: [UpdateDecl]) {
-        guard updates.count > 1 else { return }
-        for decl in decls {
-            for assignment in decl.assignments where assignment.kind == .neumann || assignment.kind == .periodic {
-                diagnostics.error(.copyingSideInSystem(assignment.side.name, grid: decl.grid.name), at: assignment.side.range,
-                                  notes: [note("second update is here", at: updates[1].range)])
-            }
         }
     }
 

@@ -96,7 +96,7 @@ public enum IRPrinter {
         if p.redBlack { out += "  order redblack  -- red points (row + col even), then black ones, in place\n" }
         out += "  halo \(p.halo)\n"
         if !p.boundaryEachSweep.isEmpty {
-            let sides = p.boundaryEachSweep.statements.map { "\($0.side!.rawValue) = \($0.expression)" }.joined(separator: "; ")
+            let sides = p.boundaryEachSweep.statements.map { (p.isSystem ? "\($0.grid) " : "") + "\($0.side!.rawValue) = \($0.expression)" }.joined(separator: "; ")
             out += "  boundary each sweep: \(sides)  -- \(p.boundaryEachSweep.reason)\n"
         }
         out += "  stop \(stopping(p.stopping, grid: p.normGrids.isEmpty ? p.update.grid : p.normGrids.joined(separator: ", ")))\n"

@@ -496,7 +496,8 @@ struct ProgramGenerator {
         // A system, from the next four bits, its update drawn from a stream of its own (so the
         // rest of the program is as without it): a quarter of the programs with a read-only grid
         // and neither red-black (one update only), relax, nor neumann/periodic sides on the
-        // grids it couples (a located error today: system-copying-side).
+        // grids it couples (systems run them now, SystemKindsTests; the draw stays as it was so the
+        // corpus keeps its programs).
         let couplable = (1..<grids.count).filter { k in
             readable.contains(grids[k].name) && !grids[k].boundary.contains { $0.value.isBoundaryKind }
         }

@@ -1,5 +1,6 @@
 // PlanBoundary.swift: Program -> Program with `boundaryEachSweep` set: which boundary statements
-// of the updated grid run again after every sweep (every half-sweep in red-black order).
+// of the updated grid (a system: of each updated grid, into its new iterate) run again after
+// every sweep (every half-sweep in red-black order).
 //
 // LANGUAGE.md: with a neumann or periodic side, all boundary statements are applied again, in the
 // order written, after every interior update. The list here starts at the first neumann/periodic
@@ -30,15 +31,24 @@ extension Program {
 
 public func planBoundary(_ program: Program) -> Program {
     var result = program
-    let sides = program.fills.filter { $0.grid == program.update.grid && $0.side != nil }
-    guard let first = sides.firstIndex(where: \.copies) else {
+    // Every updated grid's own list (a system: each grid with a neumann/periodic side, in the
+    // order of the updates); the statements of one grid read and write that grid only.
+    var again: [Fill] = []
+    var skipped = 0
+    for update in program.updates {
+        let sides = program.fills.filter { $0.grid == update.grid && $0.side != nil }
+        guard let first = sides.firstIndex(where: \.copies) else { continue }
+        again += sides[first...]
+        skipped += first
+    }
+    guard !again.isEmpty else {
         result.boundaryEachSweep = BoundaryPlan(statements: [], reason: "every side is fixed: boundary points never change")
         return result
     }
-    let again = Array(sides[first...])
-    let skipped = first == 0 ? "" : "; the \(first) fixed statement\(first == 1 ? "" : "s") before the first neumann/periodic one keep their values and are not repeated"
+    let skippedText = skipped == 0 ? "" : "; the \(skipped) fixed statement\(skipped == 1 ? "" : "s") before \(program.isSystem ? "their grid's" : "the") first neumann/periodic one keep their values and are not repeated"
+    let whose = program.isSystem ? " of every updated grid with such a side, to its new iterate," : ""
     result.boundaryEachSweep = BoundaryPlan(
         statements: again,
-        reason: "a neumann or periodic side: after every \(program.redBlack ? "half-sweep" : "sweep") the boundary statements are applied again in the order written" + skipped)
+        reason: "a neumann or periodic side: after every \(program.redBlack ? "half-sweep" : "sweep") the boundary statements\(whose) are applied again in the order written" + skippedText)
     return result
 }
