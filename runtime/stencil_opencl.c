@@ -770,7 +770,7 @@ stcl_workgroup stcl_default_workgroup(stcl_env *env, const cl_kernel *kernels, i
     /* No wider than the interior needs (rounded up to a power of two). */
     while (wg_cols > 1 && wg_cols / 2 >= (size_t)cols) wg_cols /= 2;
     while (wg_rows > 1 && (wg_rows > item1 || wg_rows * wg_cols > limit || wg_rows / 2 >= (size_t)rows)) wg_rows /= 2;
-    stcl_workgroup wg = { wg_rows, wg_cols };
+    stcl_workgroup wg = { .rows = wg_rows, .cols = wg_cols, .planes = 1 };
     return wg;
 }
 

@@ -131,7 +131,7 @@ void stcl_finish(stcl_env *env);
 /* ---- work-groups and launches ------------------------------------------------------------- */
 
 /* A work-group: `rows` x `cols` work-items, `planes` deep for a 3-D NDRange (0 or 1: one plane;
- * a 1-D or 2-D NDRange ignores it, so `{ rows, cols }` initialises a 2-D one). On the NDRange,
+ * a 1-D or 2-D NDRange ignores it, so `{ .rows = R, .cols = C }` initialises a 2-D one). On the NDRange,
  * dimension 0 runs along a row (columns, the contiguous direction), dimension 1 down the rows
  * and dimension 2 across the planes. */
 typedef struct { size_t rows, cols, planes; } stcl_workgroup;

@@ -175,8 +175,7 @@ public struct OpenCLBackend: Backend {
         if let sizes = program.schedule.workgroup, let cols = sizes.last {
             // One size per dimension (checked); a 1-D NDRange is one row of work-groups.
             let rows = sizes.count == 2 ? sizes[0] : sizes.count == 3 ? sizes[1] : 1
-            writer.line(sizes.count == 3 ? "const stcl_workgroup wg = { \(rows), \(cols), \(sizes[0]) };"
-                                         : "const stcl_workgroup wg = { \(rows), \(cols) };")
+            writer.line("const stcl_workgroup wg = { .rows = \(rows), .cols = \(cols)\(sizes.count == 3 ? ", .planes = \(sizes[0])" : "") };")
             let localBytes = kernels.norm == nil ? "0" : "norm_size"
             writer.line("stcl_check_workgroup(&env, sweep_kernels, \(sweepCount), wg, \(localBytes), \"workgroup \(IRPrinter.sizes(sizes)) of the schedule\");")
         } else {

@@ -334,7 +334,7 @@ int main(int argc, char **argv)
     st_check_grid("u", p.rows, p.cols, 1);
     st_check_positive("EVERY", p.every);
     st_check_positive("MAX", p.max);
-    stcl_workgroup wanted = { (size_t)params[P_WG_ROWS].value, (size_t)params[P_WG_COLS].value };
+    stcl_workgroup wanted = { .rows = (size_t)params[P_WG_ROWS].value, .cols = (size_t)params[P_WG_COLS].value };
     int run_reference = params[P_SERIAL].value != 0;
 
     size_t count = (size_t)p.rows * (size_t)p.cols;
