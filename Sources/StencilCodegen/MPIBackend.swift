@@ -187,7 +187,8 @@ public struct MPIBackend: Backend {
         let writer = host.writer, names = host.names, scalar = host.scalar
         let type = SweepWriter.iterateType
         let count = program.updates.count
-        writer.comment("A system of \(count) grids: st_iterates[k % 2] holds iterate k of every updated grid's block, and buffer[k % 2] points to it; exchange[k % 2][g] is the halo exchange of grid g in it (persistent requests).")
+        let slabs = program.dimensions == 3
+        writer.comment("A system of \(count) grids: st_iterates[k % 2] holds iterate k of every updated grid's block\(slabs ? "" : ", and buffer[k % 2] points to it"); exchange[k % 2][g] is the halo exchange of grid g in it (persistent requests).")
         writer.line("\(type) st_iterates[2];")
         writer.line("stmpi_halo *exchange[2][\(count)];")
         writer.block("for (int k = 0; k < 2; ++k)") {
@@ -195,8 +196,8 @@ public struct MPIBackend: Backend {
                 writer.line("st_iterates[k].\(names[update.grid]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
             }
         }
-        writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };")
-        if program.dimensions == 3 {
+        if !slabs { writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };") }
+        if slabs {
             writer.comment("The sweeps of a slab get each grid from the first point of local plane 0, HALO points past its block's start: slab[k % 2] holds those pointers of iterate k.")
             writer.line("\(type) st_slab_iterates[2];")
             writer.block("for (int k = 0; k < 2; ++k)") {

@@ -34,11 +34,7 @@ extension SweepWriter {
     func systemUnpack(check: Bool) {
         writer.line("const sweep_args *extra = args;")
         extents()
-        if offsetsIndices {
-            let used = program.updates.reduce(into: Set<Int>()) { $0.formUnion($1.value.indexDimensions) }
-            if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
-            if used.contains(1) { writer.line("const long col_offset = extra->col_offset;") }
-        }
+        unpackOffsets(used: program.updates.reduce(into: Set<Int>()) { $0.formUnion($1.value.indexDimensions) })
         let read = systemGridsRead(check: check)
         if read.isEmpty { writer.line("(void)in;") }
         for grid in read {

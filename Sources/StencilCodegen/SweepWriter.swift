@@ -136,15 +136,7 @@ public struct SweepWriter {
     func unpack(readsOld: Bool = false) {
         writer.line("const sweep_args *extra = args;")
         extents()
-        if offsetsIndices {
-            let used = program.update.value.indexDimensions
-            if sweepsBoxRows {
-                for (axis, offset) in ["plane_offset", "row_offset", "col_offset"].enumerated() where used.contains(axis) {
-                    writer.line("const long \(offset) = extra->\(offset);")
-                }
-            } else if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
-            if used.contains(1) && dimensions == 2 { writer.line("const long col_offset = extra->col_offset;") }
-        }
+        unpackOffsets()
         if readsOwnGrid || readsOld { writer.line("const \(scalar) *restrict \(grid) = in;") } else { writer.line("(void)in;") }
         writer.line("\(scalar) *restrict \(next) = out;")
         for other in program.readOnlyGrids { writer.line("const \(scalar) *restrict \(names[other.name]) = extra->\(names[other.name]);") }
@@ -310,19 +302,25 @@ public struct SweepWriter {
         }
     }
 
+    /// An MPI rank's global offsets, for the index names the updates use as values (`used`:
+    /// their dimensions; the one update's by default): every dimension of a block of a process
+    /// grid, the planes of a slab, the rows and columns of a 2-D block.
+    func unpackOffsets(used: Set<Int>? = nil) {
+        guard offsetsIndices else { return }
+        let used = used ?? program.update.value.indexDimensions
+        if sweepsBoxRows {
+            for (axis, offset) in ["plane_offset", "row_offset", "col_offset"].enumerated() where used.contains(axis) {
+                writer.line("const long \(offset) = extra->\(offset);")
+            }
+        } else if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
+        if used.contains(1) && dimensions == 2 { writer.line("const long col_offset = extra->col_offset;") }
+    }
+
     /// The locals of a half-sweep: one grid, read and written in place (no `restrict`).
     func unpackInPlace() {
         writer.line("const sweep_args *extra = args;")
         extents()
-        if offsetsIndices { // an MPI rank's global offsets, where the update uses the index names
-            let used = program.update.value.indexDimensions
-            if sweepsBoxRows {
-                for (axis, offset) in ["plane_offset", "row_offset", "col_offset"].enumerated() where used.contains(axis) {
-                    writer.line("const long \(offset) = extra->\(offset);")
-                }
-            } else if used.contains(0) { writer.line("const long row_offset = extra->row_offset;") }
-            if used.contains(1) && dimensions == 2 { writer.line("const long col_offset = extra->col_offset;") }
-        }
+        unpackOffsets()
         writer.line("const long parity = extra->parity;")
         writer.line("(void)in;")
         writer.line("\(scalar) *\(grid) = out; /* in place: the same grid as `in` */")

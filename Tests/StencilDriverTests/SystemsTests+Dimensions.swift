@@ -75,3 +75,34 @@ extension SystemsTests {
         }
     }
 }
+
+extension SystemsTests {
+    /// A 3-D system whose updates use index names as values, on mpi and hybrid slabs: the emitted
+    /// program builds without a warning (it once unpacked a column offset slabs do not use, and
+    /// kept a `buffer` array the slab sweeps never read) and gives serial's bits.
+    @Test func threeDimensionalSystemWithPositionsOnSlabs() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("positions3d.st").path
+        try """
+            stencil positions3d {
+                grid u: float64[6, 7, 8]
+                grid w: float64[6, 7, 8]
+                init u[k, i, j] = k + 2 * i + 3 * j
+                update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + w[k, i, j]) / 3 + 0.001 * i + 0.002 * j + 0.003 * k
+                update w[k, i, j] = u[k, i, j]
+                steps 3
+            }
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let serial = try runStencil(path, target: .serial, grids: ["u", "w"])
+        for target in [Target.mpi, .hybrid] {
+            let compiled = try Compilation.compile(path: path, target: target, stem: "positions3d")
+            let (built, errors) = try buildsWarningFree(compiled.emitted.source, recipe: compiled.emitted.recipe)
+            #expect(built, "\(target): \(errors)")
+            var schedule = Schedule()
+            schedule.ranks = 2
+            let run = try runStencil(path, target: target, schedule: schedule, environment: MPITests.sharedMemoryOnly, grids: ["u", "w"])
+            Self.expectSameGrids(run, serial.fields.mapValues(\.bytes), "\(target) 2 ranks")
+        }
+    }
+}
