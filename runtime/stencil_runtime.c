@@ -671,16 +671,22 @@ void st_write_outputs(const st_options *options, const char *const *grids, const
 void st_format_plan(const st_plan *plan, char *text, size_t size)
 {
     if (plan->kind == ST_PLAN_SWEEPS) snprintf(text, size, "sweeps");
+    else if (plan->tile_cols > 0)
+        snprintf(text, size, "%s:%ld:%ld:%ld", st_plan_kind_name(plan->kind), plan->depth, plan->tile_rows, plan->tile_cols);
     else snprintf(text, size, "%s:%ld:%ld", st_plan_kind_name(plan->kind), plan->depth, plan->tile_rows);
 }
 
 void st_describe_plan(const st_plan *plan, char *text, size_t size)
 {
+    /* "64 rows", "8 planes", "32 rows x 256 columns" */
+    char tile[96];
+    const char *rows = plan->planes ? (plan->tile_rows == 1 ? "plane" : "planes") : (plan->tile_rows == 1 ? "row" : "rows");
+    if (plan->tile_cols > 0) snprintf(tile, sizeof tile, "%ld %s x %ld columns", plan->tile_rows, rows, plan->tile_cols);
+    else snprintf(tile, sizeof tile, "%ld %s", plan->tile_rows, rows);
     if (plan->kind == ST_PLAN_TILES)
-        snprintf(text, size, "tiles of %ld rows advance up to %ld sweeps per pass", plan->tile_rows, plan->depth);
+        snprintf(text, size, "tiles of %s advance up to %ld sweeps per pass", tile, plan->depth);
     else if (plan->kind == ST_PLAN_BANDS)
-        snprintf(text, size, "each thread's band advances up to %ld sweeps per barrier, in tiles of %ld rows", plan->depth,
-                 plan->tile_rows);
+        snprintf(text, size, "each thread's band advances up to %ld sweeps per barrier, in tiles of %s", plan->depth, tile);
     else snprintf(text, size, "whole sweeps");
 }
 
@@ -1317,8 +1323,8 @@ void st_print_summary(const st_summary *s, const st_options *options)
         char spec[64];
         st_format_plan(&s->plan, spec, sizeof spec);
         fprintf(out, ", \"plan\": {\"source\": "); json_string(out, s->plan.source);
-        fprintf(out, ", \"kind\": \"%s\", \"depth\": %ld, \"tile_rows\": %ld, \"spec\": ",
-               st_plan_kind_name(s->plan.kind), s->plan.depth, s->plan.tile_rows);
+        fprintf(out, ", \"kind\": \"%s\", \"depth\": %ld, \"tile_rows\": %ld, \"tile_cols\": %ld, \"spec\": ",
+               st_plan_kind_name(s->plan.kind), s->plan.depth, s->plan.tile_rows, s->plan.tile_cols);
         json_string(out, spec);
         fprintf(out, ", \"reason\": "); json_string(out, s->plan.reason);
         fprintf(out, "}}\n");

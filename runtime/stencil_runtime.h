@@ -57,7 +57,7 @@ typedef struct {
     long max_iterations;     /* --max-iterations K: stop after K sweeps at most (0: no cap) */
     int json;                /* --json: the summary as one JSON object */
     int quiet;               /* --quiet: no progress lines */
-    const char *plan;        /* --plan KIND[:DEPTH[:TILE_ROWS]] (serial, openmp), or NULL: st_choose_plan */
+    const char *plan;        /* --plan KIND[:DEPTH[:TILE_ROWS[:TILE_COLS]]] (serial, openmp), or NULL: st_choose_plan */
     const char *plan_source; /* --plan-source NAME: where the plan came from ("tuned"), or NULL */
     int updated_grids;       /* how many of the grids given to st_check_grid_files (they come first)
                               * an update writes: 0 means one; a system's main sets it */

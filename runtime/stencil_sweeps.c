@@ -86,7 +86,8 @@ static int tiles_fit(const st_sweeper *s) { return tile_fit(s) / 2 >= 4L * s->ha
 
 static st_plan tiles_for(const st_sweeper *s, long depth, long tile_rows)
 {
-    st_plan plan = { ST_PLAN_TILES, 0, 0, "default", "the grids do not fit in the last-level cache" };
+    st_plan plan = { .kind = ST_PLAN_TILES, .source = "default", .reason = "the grids do not fit in the last-level cache",
+                     .planes = row_elements(s) > s->cols };
     const long fit = tile_fit(s);
     long d = fit / 2 / s->halo;
     if (d > 64) d = 64;
@@ -104,7 +105,9 @@ static st_plan tiles_for(const st_sweeper *s, long depth, long tile_rows)
  * in half of that. */
 static st_plan bands_for(const st_sweeper *s, int threads, long depth, long tile_rows)
 {
-    st_plan plan = { ST_PLAN_BANDS, 0, 0, "default", "the grids fit in the threads' own caches: barriers cost more than sweeps" };
+    st_plan plan = { .kind = ST_PLAN_BANDS, .source = "default",
+                     .reason = "the grids fit in the threads' own caches: barriers cost more than sweeps",
+                     .planes = row_elements(s) > s->cols };
     const long band = (s->rows - 2L * s->halo) / threads;
     const double row = row_bytes(s, s->arrays + 2);
     const double l2 = cache_bytes(2, 512.0 * 1024);
@@ -125,7 +128,7 @@ static st_plan bands_for(const st_sweeper *s, int threads, long depth, long tile
 
 st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
 {
-    st_plan plan = { ST_PLAN_SWEEPS, 0, 0, "default", "" };
+    st_plan plan = { .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "" };
     if (mode == ST_TEMPORAL_OFF) { plan.reason = "schedule: temporal off"; return plan; }
     if (s->halo < 1) { plan.reason = "no neighbours read"; return plan; }
     /* A 3-D grid (its plan rows are planes, row_size elements each): a tile of planes advancing
@@ -164,15 +167,22 @@ st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *o
     const char *text = options_plan;
     if (!text || !*text) text = getenv("STENCILC_PLAN");
     if (!text || !*text) return st_default_plan(s, threads, mode);
+    /* KIND, then up to three `:N` with N a positive decimal number, and nothing else. */
     char kind[16] = "";
-    long depth = 0, tile_rows = 0;
-    char extra = 0;
-    const int fields = sscanf(text, "%15[a-z]:%ld:%ld%c", kind, &depth, &tile_rows, &extra);
+    long numbers[3] = { 0, 0, 0 };
+    int count = 0, used = 0, ok = sscanf(text, "%15[a-z]%n", kind, &used) == 1;
+    for (const char *rest = text + used; ok && *rest;) {
+        char *end = NULL;
+        ok = rest[0] == ':' && rest[1] >= '0' && rest[1] <= '9' && count < 3;
+        if (ok) numbers[count++] = strtol(rest + 1, &end, 10), ok = numbers[count - 1] >= 1, rest = end;
+    }
     int k = -1;
     for (int i = 0; i < 3; ++i) if (strcmp(kind, st_plan_kind_name(i)) == 0) k = i;
-    if (k < 0 || fields < 1 || fields > 3 || (fields >= 2 && depth < 1) || (fields == 3 && tile_rows < 1))
-        st_fatal("bad plan '%s': expected sweeps, tiles[:DEPTH[:TILE_ROWS]] or bands[:DEPTH[:TILE_ROWS]]", text);
-    st_plan plan = { ST_PLAN_SWEEPS, 0, 0, "", "" };
+    if (!ok || k < 0 || (k == ST_PLAN_SWEEPS && count > 0))
+        st_fatal("bad plan '%s': expected sweeps, tiles[:DEPTH[:TILE_ROWS[:TILE_COLS]]] or "
+                 "bands[:DEPTH[:TILE_ROWS[:TILE_COLS]]]", text);
+    const long depth = numbers[0], tile_rows = numbers[1], tile_cols = numbers[2];
+    st_plan plan = { .kind = ST_PLAN_SWEEPS, .source = "", .reason = "" };
     if (k == ST_PLAN_TILES) plan = tiles_for(s, depth, tile_rows);
     if (k == ST_PLAN_BANDS) {
         if (!can_band(s, threads))
@@ -180,6 +190,7 @@ st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *o
                      "threads and an updated row for each", text);
         plan = bands_for(s, threads, depth, tile_rows);
     }
+    if (k != ST_PLAN_SWEEPS) plan.tile_cols = tile_cols;
     plan.source = source && *source ? source : "given";
     plan.reason = strcmp(plan.source, "tuned") == 0 ? "the fastest that stencilc tune measured here"
                   : options_plan && *options_plan ? "given by --plan" : "given by STENCILC_PLAN";
@@ -188,7 +199,7 @@ st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *o
 
 st_plan st_whole_sweeps_plan(const char *options_plan, const char *reason)
 {
-    st_plan plan = { ST_PLAN_SWEEPS, 0, 0, "default", reason };
+    st_plan plan = { .kind = ST_PLAN_SWEEPS, .source = "default", .reason = reason };
     const char *text = options_plan && *options_plan ? options_plan : getenv("STENCILC_PLAN");
     if (text && *text) {
         if (strcmp(text, "sweeps") != 0)
@@ -210,6 +221,23 @@ void st_band_rows(long rows, int halo, int team, int thread, long *begin, long *
 static long min_l(long a, long b) { return a < b ? a : b; }
 static long max_l(long a, long b) { return a > b ? a : b; }
 
+/* Skewed tiles of one dimension: [lo, hi) cut into `count` tiles of `size`, every one shifted
+ * down by `shift` (a sweep's step times the halo) and clipped, the first starting at lo and the
+ * last ending at hi, so that the tiles of one step cover [lo, hi) once. With tiles taken in
+ * order (and, in two dimensions, rows before columns) each step of a tile reads only points
+ * that the step before, of this tile or an earlier one, has written: in coordinates shifted by
+ * step * halo every dependence points backwards. */
+static long skewed_tiles(long lo, long hi, long size, long depth, long h)
+{
+    return size > 0 ? (hi - lo + (depth - 1) * h) / size + 1 : 1;
+}
+
+static void skewed_tile(long lo, long hi, long size, long count, long tile, long shift, long *begin, long *end)
+{
+    *begin = tile == 0 ? lo : max_l(lo, min_l(hi, lo + tile * size - shift));
+    *end = tile == count - 1 ? hi : max_l(lo, min_l(hi, lo + (tile + 1) * size - shift));
+}
+
 /* Whole sweeps. */
 static void whole_sweeps(const st_sweeper *s, long first, long count, void *const buffer[2])
 {
@@ -221,19 +249,25 @@ static void whole_sweeps(const st_sweeper *s, long first, long count, void *cons
  * covers the tile's rows shifted up by step * halo, clipped to the updated rows; the first tile
  * starts at the top and the last ends at the bottom at every step, so the tiles of one step
  * cover every row once, and each reads only rows that the step before (of this tile or an
- * earlier one) has written. The team shares each step's rows. */
+ * earlier one) has written. With tile_cols, each row tile is cut into column tiles the same way
+ * (skewed_tile), taken left to right. The team shares each step's rows. */
 static void tiled_sweeps(const st_plan *plan, const st_sweeper *s, long first, long count, void *const buffer[2])
 {
-    const long h = s->halo, top = h, bottom = s->rows - h;
+    const long h = s->halo, top = h, bottom = s->rows - h, left = h, right = s->cols - h;
     for (long block = first; block < first + count; block += plan->depth) {
         const long depth = min_l(plan->depth, first + count - block);
-        const long tiles = (bottom - top + (depth - 1) * h) / plan->tile_rows + 1;
+        const long tiles = skewed_tiles(top, bottom, plan->tile_rows, depth, h);
+        const long col_tiles = skewed_tiles(left, right, plan->tile_cols, depth, h);
         for (long tile = 0; tile < tiles; ++tile) {
-            for (long step = 0; step < depth; ++step) {
-                const long k = block + step;
-                const long begin = tile == 0 ? top : max_l(top, min_l(bottom, top + tile * plan->tile_rows - step * h));
-                const long end = tile == tiles - 1 ? bottom : max_l(top, min_l(bottom, top + (tile + 1) * plan->tile_rows - step * h));
-                if (begin < end) s->team(s->args, begin, end, h, s->cols - h, buffer[k % 2], buffer[(k + 1) % 2]);
+            for (long col_tile = 0; col_tile < col_tiles; ++col_tile) {
+                for (long step = 0; step < depth; ++step) {
+                    const long k = block + step;
+                    long begin, end, col_begin, col_end;
+                    skewed_tile(top, bottom, plan->tile_rows, tiles, tile, step * h, &begin, &end);
+                    skewed_tile(left, right, plan->tile_cols, col_tiles, col_tile, step * h, &col_begin, &col_end);
+                    if (begin < end && col_begin < col_end)
+                        s->team(s->args, begin, end, col_begin, col_end, buffer[k % 2], buffer[(k + 1) % 2]);
+                }
             }
         }
     }
@@ -246,7 +280,9 @@ static void tiled_sweeps(const st_plan *plan, const st_sweeper *s, long first, l
  * tiles advance the whole block in a skewed wavefront: sweep `step` of a tile covers the tile's
  * rows shifted up by step * halo, so it reads only rows the tile's previous sweep (or an earlier
  * tile) wrote, and a scratch grid's rows are overwritten two sweeps later only once no sweep of
- * this or a later tile reads them. */
+ * this or a later tile reads them. With tile_cols, each row tile is cut into column tiles skewed
+ * the same way (skewed_tile), taken left to right, so that a tile's block of sweeps stays in the
+ * core's own caches even when a row does not. */
 static void banded_sweeps(const st_plan *plan, const st_sweeper *s, long first, long count, void *const buffer[2],
                           void *const scratch[2])
 {
@@ -255,23 +291,28 @@ static void banded_sweeps(const st_plan *plan, const st_sweeper *s, long first, 
 #else
     const int team = 1, thread = 0;
 #endif
-    const long h = s->halo, top = h, bottom = s->rows - h, tile_rows = plan->tile_rows;
+    const long h = s->halo, top = h, bottom = s->rows - h, tile_rows = plan->tile_rows, left = h, right = s->cols - h;
     long band_begin, band_end;
     st_band_rows(s->rows, s->halo, team, thread, &band_begin, &band_end);
     for (long block = first; block < first + count;) {
         long depth = min_l(plan->depth, first + count - block);
         depth -= depth % 2 == 0; /* odd: the last sweep writes the buffer the first did not read */
         const long start = max_l(top, band_begin - (depth - 1) * h);
+        const long col_tiles = skewed_tiles(left, right, plan->tile_cols, depth, h);
         for (long tile = start; tile < band_end + (depth - 1) * h; tile += tile_rows) {
-            for (long step = 0; step < depth; ++step) {
-                const long reach = (depth - 1 - step) * h; /* rows beyond the band that later sweeps read */
-                long begin = max_l(top, band_begin - reach), end = min_l(bottom, band_end + reach);
-                if (tile > start) begin = max_l(begin, tile - step * h);
-                end = min_l(end, tile + tile_rows - step * h);
-                if (begin >= end) continue;
-                const void *from = step == 0 ? buffer[block % 2] : scratch[(step - 1) % 2];
-                void *to = step == depth - 1 ? buffer[(block + depth) % 2] : scratch[step % 2];
-                s->alone(s->args, begin, end, h, s->cols - h, from, to);
+            for (long col_tile = 0; col_tile < col_tiles; ++col_tile) {
+                for (long step = 0; step < depth; ++step) {
+                    const long reach = (depth - 1 - step) * h; /* rows beyond the band that later sweeps read */
+                    long begin = max_l(top, band_begin - reach), end = min_l(bottom, band_end + reach);
+                    if (tile > start) begin = max_l(begin, tile - step * h);
+                    end = min_l(end, tile + tile_rows - step * h);
+                    long col_begin, col_end;
+                    skewed_tile(left, right, plan->tile_cols, col_tiles, col_tile, step * h, &col_begin, &col_end);
+                    if (begin >= end || col_begin >= col_end) continue;
+                    const void *from = step == 0 ? buffer[block % 2] : scratch[(step - 1) % 2];
+                    void *to = step == depth - 1 ? buffer[(block + depth) % 2] : scratch[step % 2];
+                    s->alone(s->args, begin, end, col_begin, col_end, from, to);
+                }
             }
         }
         block += depth;

@@ -43,6 +43,9 @@ typedef struct {
     long tile_rows;     /* rows per tile (tiles, bands) */
     const char *source; /* "default" (the cost model), "tuned" (stencilc tune), "given" (--plan) */
     const char *reason; /* why this plan, in words, for the summary */
+    long tile_cols;     /* columns per tile (tiles, bands): the last dimension is cut too, each sweep
+                         * of a tile shifted left by the halo as it is shifted up; 0: whole rows */
+    int planes;         /* the rows it cuts are a 3-D grid's planes (for the summary's words) */
 } st_plan;
 
 /* Updates rows [row_begin, row_end) x columns [col_begin, col_end) of `out` from `in` (both
@@ -70,8 +73,8 @@ typedef struct {
 
 /* The plan for this run: from `--plan` (options_plan, may be NULL), else the environment's
  * STENCILC_PLAN, else the cost model for `threads` threads and the schedule's temporal mode.
- * A plan is written KIND[:DEPTH[:TILE_ROWS]] (`sweeps`, `tiles:16:64`, `bands:7:12`); missing
- * numbers come from the cost model. `source` names where a given plan came from ("tuned" when
+ * A plan is written KIND[:DEPTH[:TILE_ROWS[:TILE_COLS]]] (`sweeps`, `tiles:16:64`, `bands:7:12`,
+ * `bands:7:32:256`); missing numbers come from the cost model (which keeps whole rows). `source` names where a given plan came from ("tuned" when
  * stencilc passes a stored one). A plan the program cannot run is a fatal error. */
 st_plan st_choose_plan(const st_sweeper *sweeper, int threads, int mode, const char *options_plan,
                        const char *source);

@@ -160,7 +160,7 @@ public struct MPIBackend: Backend {
             let schedule = hybrid ? "\"\(OpenMPClauses.summaryText(program.schedule))\"" : "\"\""
             host.summary(target: target, threads: threads, ranks: "decomp.size", schedule: schedule,
                          decomposition: "decomp.description")
-            writer.line("summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, \"default\", \"\(program.redBlack ? "one halo exchange per half-sweep (red, black)" : "one halo exchange per sweep")\" };")
+            writer.line("summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = \"default\", .reason = \"\(program.redBlack ? "one halo exchange per half-sweep (red, black)" : "one halo exchange per sweep")\" };")
             writer.comment("Gathered to rank 0 only now, after the iterations.")
             let finals = program.isSystem ? program.updates.map { "st_iterates[iterations % 2].\(names[$0.grid])" } : ["buffer[iterations % 2]"]
             writer.line("\(host.mpiRuntime("write_field"))(&decomp, options.output_path, options.image_path, \(finals[0]), \(mpiType));")

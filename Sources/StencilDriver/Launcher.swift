@@ -22,7 +22,7 @@ public struct RunOptions: Sendable {
     public var json = false
     public var quiet = false
     public var printCommands = false
-    /// The run-time plan (`--plan KIND[:DEPTH[:TILE_ROWS]]`) and where it came from ("tuned").
+    /// The run-time plan (`--plan KIND[:DEPTH[:TILE_ROWS[:TILE_COLS]]]`) and where it came from ("tuned").
     public var plan: String?
     public var planSource: String?
     /// Variables added to the program's environment (OMP_*, STENCILC_PLAN, STENCILC_DEVICE).

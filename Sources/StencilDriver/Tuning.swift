@@ -15,7 +15,7 @@ import StencilIR
 
 /// One stored plan.
 public struct WisdomEntry: Codable, Sendable, Equatable {
-    /// `--plan` text: `sweeps`, `tiles:16:64`, `bands:7:12`.
+    /// `--plan` text: `sweeps`, `tiles:16:64`, `bands:7:12`, `bands:7:32:256`.
     public var plan: String
     /// The OpenMP schedule that won, as the program prints it (`dynamic,16`), when it is not the
     /// one the program was compiled with; nil when that one won or none was tuned.
@@ -185,6 +185,16 @@ public struct Tuner: Sendable {
         return plans
     }
 
+    /// Column tiles for the fastest blocked plans: each of the first two tiles or bands plans of
+    /// `ranked` again with its rows cut into tiles of 64 to 1024 columns, where that is at most
+    /// half a row of `cols` columns (a tile that stays in a core's own caches when a row does not).
+    public static func columnCandidates(ranked: [String], cols: Int, halo: Int) -> [String] {
+        let blocked = ranked.filter { $0 != "sweeps" && $0.split(separator: ":").count == 3 }.prefix(2)
+        return blocked.flatMap { plan in
+            [64, 128, 256, 512, 1024].filter { 2 * $0 <= cols && $0 >= 4 * max(halo, 1) }.map { "\(plan):\($0)" }
+        }
+    }
+
     /// Times the candidates and returns the fastest (not stored: the caller does that).
     /// `scheduleVariant` compiles the program with another OpenMP schedule and chunk; without it
     /// (the caller fixed the schedule) only the run-time plans are tuned.
@@ -252,6 +262,13 @@ public struct Tuner: Sendable {
         var timings: [TuneTiming] = []
         for (index, plan) in candidates.enumerated() {
             progress?("[\(index + 1)/\(candidates.count)] \(plan)")
+            let outcome = try run(chosen.executable, program: program, params: params, plan: plan, sweeps: sweeps, environment: environment)
+            timings.append(TuneTiming(plan: plan, mlups: [outcome.mlups]))
+        }
+        // Then the best blocked plans with column tiles (the last dimension cut too).
+        let ranked = timings.sorted { $0.median > $1.median }.map(\.plan)
+        for plan in Tuner.columnCandidates(ranked: ranked, cols: shape.last ?? 0, halo: program.halo) {
+            progress?("[columns] \(plan)")
             let outcome = try run(chosen.executable, program: program, params: params, plan: plan, sweeps: sweeps, environment: environment)
             timings.append(TuneTiming(plan: plan, mlups: [outcome.mlups]))
         }

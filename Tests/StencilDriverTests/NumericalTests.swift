@@ -87,22 +87,24 @@ extension ReferenceCase: CustomTestStringConvertible {}
 
     /// Temporal blocking (skewed row tiles advancing several sweeps) changes the order of work,
     /// never a bit of the result: small tiles and depths that do not divide the grid or the
-    /// sweeps between checks, halo 1 and 2, diagonal reads, a read-only grid, steps programs.
+    /// sweeps between checks, rows cut into column tiles too, halo 1 and 2, diagonal reads, a
+    /// read-only grid, steps programs, 3-D grids.
     @Test(arguments: ReferencePrograms.all.filter { $0.file != "jacobi_sor.st" /* red-black: whole sweeps only */
                                                    && !ReferencePrograms.boundaryEachSweep.contains($0.file)
                                                    && !ReferencePrograms.systems.contains($0.file) })
     func temporalBlockingIdenticalToSerial(_ program: ReferenceCase) throws {
         let serial = try runStencil(program.file, target: .serial, params: program.params, environment: ["STENCILC_PLAN": "sweeps"])
-        for (tileRows, depth, threads, target) in [(3, 4, 2, Target.openmp), (5, 7, 1, .openmp), (7, 2, 2, .openmp), (16, 64, 2, .openmp),
-                                                   (4, 3, 1, .serial)] {
+        // (tile rows, depth, threads, target, tile columns: nil for whole rows)
+        for (tileRows, depth, threads, target, tileCols) in [(3, 4, 2, Target.openmp, nil), (5, 7, 1, .openmp, nil), (7, 2, 2, .openmp, 3),
+                                                             (16, 64, 2, .openmp, nil), (4, 3, 1, .serial, 5)] {
             var schedule = Schedule()
             schedule.numThreads = threads
-            let environment = ["STENCILC_PLAN": "tiles:\(depth):\(tileRows)"]
+            let environment = ["STENCILC_PLAN": "tiles:\(depth):\(tileRows)" + (tileCols.map { ":\($0)" } ?? "")]
             let run = try runStencil(program.file, target: target, params: program.params, schedule: schedule, environment: environment)
-            let label = "\(target) tiles of \(tileRows) rows, depth \(depth), \(threads) threads"
+            let label = "\(target) tiles of \(tileRows) rows x \(tileCols.map(String.init) ?? "whole") columns, depth \(depth), \(threads) threads"
             let plan = run.summary["plan"] as? [String: Any]
-            #expect(plan?["kind"] as? String == "tiles" && plan?["depth"] as? Int == depth && plan?["tile_rows"] as? Int == tileRows,
-                    "\(label): blocking not applied")
+            #expect(plan?["kind"] as? String == "tiles" && plan?["depth"] as? Int == depth && plan?["tile_rows"] as? Int == tileRows
+                    && plan?["tile_cols"] as? Int == tileCols ?? 0, "\(label): blocking not applied")
             #expect(run.iterations == serial.iterations, "\(label): iterations \(run.iterations) vs serial \(serial.iterations)")
             #expect(run.field == serial.field, "\(label): field differs from serial")
         }
@@ -111,8 +113,8 @@ extension ReferenceCase: CustomTestStringConvertible {}
     /// Band sweeps (each thread advances its own rows several sweeps between barriers, recomputing
     /// its neighbours' edge rows) change who computes what, never a bit: depths that do and do not
     /// divide the sweeps between checks (an even depth asked for runs odd), tiles of 1, 3 and 4
-    /// rows and whole bands, 2 and 3 threads, halo 1 and 2, a read-only grid, steps programs,
-    /// vector and scalar updates.
+    /// rows and whole bands, rows cut into column tiles too, 2 and 3 threads, halo 1 and 2, a
+    /// read-only grid, steps programs, vector and scalar updates.
     /// (weighted_jacobi.st sets a chunksize, which asks for round-robin rows, and heat.st a tile:
     /// no bands there; `bandsRefusedWhereTheScheduleRulesThemOut` checks that they say so.
     /// Systems have none either: SystemsTests checks that they refuse them.)
@@ -122,17 +124,20 @@ extension ReferenceCase: CustomTestStringConvertible {}
           + [ReferencePrograms.jacobi(67)])
     func bandSweepsIdenticalToSerial(_ program: ReferenceCase) throws {
         let serial = try runStencil(program.file, target: .serial, params: program.params, environment: ["STENCILC_PLAN": "sweeps"])
-        // (depth asked, depth used: odd, tile rows: nil for the plan's, threads)
-        for (depth, used, tileRows, threads) in [(1, 1, nil, 2), (2, 1, nil, 2), (5, 5, 3, 3), (8, 7, nil, 2), (7, 7, 1, 2), (9, 9, 4, 2)] {
+        // (depth asked, depth used: odd, tile rows: nil for the plan's, threads, tile columns: nil for whole rows)
+        for (depth, used, tileRows, threads, tileCols) in [(1, 1, nil, 2, nil), (2, 1, nil, 2, nil), (5, 5, 3, 3, 4), (8, 7, nil, 2, nil),
+                                                           (7, 7, 1, 2, nil), (9, 9, 4, 2, 6)] {
             var schedule = Schedule()
             schedule.numThreads = threads
             schedule.kind = .static
-            let environment = ["STENCILC_PLAN": "bands:\(depth)" + (tileRows.map { ":\($0)" } ?? "")]
+            let environment = ["STENCILC_PLAN": "bands:\(depth)" + (tileRows.map { ":\($0)" } ?? "") + (tileCols.map { ":\($0)" } ?? "")]
             let run = try runStencil(program.file, target: .openmp, params: program.params, schedule: schedule, environment: environment)
-            let label = "bands of depth \(depth), tiles of \(tileRows.map(String.init) ?? "the plan's") rows, \(threads) threads"
+            let label = "bands of depth \(depth), tiles of \(tileRows.map(String.init) ?? "the plan's") rows x "
+                + "\(tileCols.map(String.init) ?? "whole") columns, \(threads) threads"
             let temporal = run.summary["plan"] as? [String: Any]
             #expect(temporal?["kind"] as? String == "bands" && temporal?["depth"] as? Int == used, "\(label): bands not applied")
             if let tileRows { #expect(temporal?["tile_rows"] as? Int == tileRows, "\(label): tile rows \(temporal?["tile_rows"] ?? "none")") }
+            #expect(temporal?["tile_cols"] as? Int == tileCols ?? 0, "\(label): tile columns \(temporal?["tile_cols"] ?? "none")")
             #expect(run.iterations == serial.iterations, "\(label): iterations \(run.iterations) vs serial \(serial.iterations)")
             #expect(run.field == serial.field, "\(label): field differs from serial")
         }
@@ -147,8 +152,13 @@ extension ReferenceCase: CustomTestStringConvertible {}
                 try runStencil(file, target: .openmp, params: ["N=30"], schedule: schedule, environment: ["STENCILC_PLAN": "bands:3"])
             }
         }
-        #expect(throws: DriverError.self) {
-            try runStencil("jacobi.st", target: .serial, params: ["N=30"], environment: ["STENCILC_PLAN": "tiles:0:4"])
+        for text in ["tiles:0:4", "tiles:3:4:0", "bands:3:4:5:6", "sweeps:3", "tiles:3:x"] {
+            do {
+                _ = try runStencil("jacobi.st", target: .serial, params: ["N=30"], environment: ["STENCILC_PLAN": text])
+                Issue.record("plan \(text) was accepted")
+            } catch let error as DriverError {
+                #expect("\(error.message) \(error.toolOutput)".contains("bad plan '\(text)'"), "\(text): \(error)")
+            }
         }
     }
 }

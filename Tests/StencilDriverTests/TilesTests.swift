@@ -49,16 +49,16 @@ import StencilIR
     }
 
     /// Temporal blocking in 3-D (runtime/stencil_sweeps.c cuts the planes as it cuts a 2-D grid's
-    /// rows): tiles and bands of planes, depths that do and do not divide the sweeps, halo 1 and 2,
-    /// steps and until programs, bit for bit with whole serial sweeps.
+    /// rows): tiles and bands of planes, whole or cut into column tiles, depths that do and do not
+    /// divide the sweeps, halo 1 and 2, steps and until programs, bit for bit with whole serial sweeps.
     @Test(arguments: [("heat3d.st", ["N=13", "steps_count=9"]), ("laplace3d.st", ["N=11"]),
                       ("heat3d.st", ["N=17", "steps_count=23"])])
     func temporalBlockingIn3DMatchesSerial(_ file: String, _ params: [String]) throws {
         let serial = try runStencil(file, target: .serial, params: params, environment: ["STENCILC_PLAN": "sweeps"])
-        for (plan, kind, threads, target) in [("tiles:4:3", "tiles", 2, Target.openmp), ("tiles:7:5", "tiles", 1, .openmp),
+        for (plan, kind, threads, target) in [("tiles:4:3", "tiles", 2, Target.openmp), ("tiles:7:5:4", "tiles", 1, .openmp),
                                               ("tiles:3:2", "tiles", 1, .serial), ("tiles:16:64", "tiles", 2, .openmp),
                                               ("bands:5:2", "bands", 2, .openmp), ("bands:3", "bands", 3, .openmp),
-                                              ("bands:9:1", "bands", 2, .openmp)] {
+                                              ("bands:9:1:3", "bands", 2, .openmp)] {
             var schedule = Schedule()
             schedule.numThreads = target == .openmp ? threads : nil
             let run = try runStencil(file, target: target, params: params, schedule: schedule, environment: ["STENCILC_PLAN": plan])
@@ -78,7 +78,7 @@ import StencilIR
         guard serial.field.shape.count == 3 else { return }
         var schedule = Schedule()
         schedule.numThreads = 2
-        for plan in ["tiles:5:3", "bands:3:2"] {
+        for plan in ["tiles:5:3", "bands:3:2:5"] {
             let run = try runStencil(path, target: .openmp, schedule: schedule, environment: ["STENCILC_PLAN": plan])
             #expect(run.iterations == serial.iterations, "\(variant.name) \(plan)")
             #expect(run.field == serial.field, "\(variant.name) \(plan): field differs from serial")

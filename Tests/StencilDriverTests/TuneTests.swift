@@ -54,6 +54,18 @@ import Testing
         }
     }
 
+    /// The column stage: the two fastest blocked plans again with column tiles of at most half a
+    /// row (and at least 4 halos), in the order given; nothing for rows too short or sweeps alone.
+    @Test func columnTilesAreTriedOnTheBestBlockedPlans() {
+        let ranked = ["sweeps", "bands:5:16", "tiles:8:32", "bands:3:8"]
+        #expect(Tuner.columnCandidates(ranked: ranked, cols: 600, halo: 1)
+                == ["bands:5:16:64", "bands:5:16:128", "bands:5:16:256", "tiles:8:32:64", "tiles:8:32:128", "tiles:8:32:256"])
+        #expect(Tuner.columnCandidates(ranked: ranked, cols: 100, halo: 20) == [])
+        #expect(Tuner.columnCandidates(ranked: ranked, cols: 100, halo: 1) == [])
+        #expect(Tuner.columnCandidates(ranked: ["sweeps"], cols: 4096, halo: 1) == [])
+        #expect(Tuner.columnCandidates(ranked: ["bands:5:16:64"], cols: 4096, halo: 1) == [])
+    }
+
     /// For openmp with 2 threads the tuner also times the compile-time schedules; a stored schedule
     /// makes `run` build that variant (the summary's `schedule` says so) with the same bits. A
     /// schedule given on the command line is kept, and serial has none to tune.

@@ -1,7 +1,8 @@
 /* sweeps_check.c: the run-time plan's drivers (stencil_sweeps.c) on their own. A 9-point update
- * with halo `h` (1 or 2) runs K sweeps under every plan kind, depths and tile heights that do and
- * do not divide the rows and the sweeps, 1 to 3 threads, and must give the bits of K whole sweeps
- * done by a plain loop here; plan text that is not a plan must be refused.
+ * with halo `h` (1 or 2) runs K sweeps under every plan kind, depths and tile heights (and column
+ * tile widths) that do and do not divide the rows and the sweeps, 1 to 3 threads, and must give
+ * the bits of K whole sweeps done by a plain loop here; plan text that is not a plan must be
+ * refused (the Swift tests run it); the plan's words name a 3-D grid's rows planes.
  *
  *   gcc -std=c11 -O2 -fopenmp -I runtime runtime/tests/sweeps_check.c runtime/stencil_runtime.c \
  *       runtime/stencil_sweeps.c -lm -o sweeps_check && ./sweeps_check
@@ -55,7 +56,8 @@ int main(void)
     int passed = 0, failed = 0;
     const long shapes[][2] = { { 23, 31 }, { 40, 17 }, { 9, 50 }, { 7, 20 } };
     const char *plans[] = { "sweeps", "tiles:2:3", "tiles:5:4", "tiles:64:16", "tiles:3:1", "bands:1:2", "bands:3:2",
-                            "bands:4:5", "bands:7:1", "bands:9:40" };
+                            "bands:4:5", "bands:7:1", "bands:9:40", "tiles:5:4:3", "tiles:3:2:1", "tiles:6:3:100",
+                            "bands:3:2:4", "bands:7:5:1", "bands:5:40:7" };
     for (int h = 1; h <= 2; ++h) {
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
             const long rows = shapes[s][0], cols = shapes[s][1], sweeps = 13;
@@ -102,6 +104,27 @@ int main(void)
         const st_plan plan = st_default_plan(&sweeper, 2, ST_TEMPORAL_AUTO);
         const int ok = plan.kind == ST_PLAN_SWEEPS || (plan.depth >= 1 && plan.tile_rows >= 1);
         if (ok) ++passed; else { ++failed; printf("FAIL: default plan for N=%ld: kind %d depth %ld rows %ld\n", n, plan.kind, plan.depth, plan.tile_rows); }
+    }
+    /* The summary's words and the --plan text, column tiles included; a 3-D grid's rows are planes. */
+    {
+        args_t a = { 40, 1 };
+        st_sweeper flat = { team, alone, &a, 40, 40, 1, sizeof(float), 2, 40 };
+        st_sweeper planes = { team, alone, &a, 40, 40, 1, sizeof(float), 2, 40 * 40 };
+        const struct { st_sweeper *sweeper; const char *plan, *words, *spec; } cases[] = {
+            { &flat, "tiles:4:8", "tiles of 8 rows advance up to 4 sweeps per pass", "tiles:4:8" },
+            { &flat, "bands:5:3:16", "each thread's band advances up to 5 sweeps per barrier, in tiles of 3 rows x 16 columns",
+              "bands:5:3:16" },
+            { &planes, "tiles:4:2:8", "tiles of 2 planes x 8 columns advance up to 4 sweeps per pass", "tiles:4:2:8" },
+            { &planes, "bands:3:1", "each thread's band advances up to 3 sweeps per barrier, in tiles of 1 plane", "bands:3:1" },
+        };
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
+            const st_plan plan = st_choose_plan(cases[c].sweeper, 2, ST_TEMPORAL_AUTO, cases[c].plan, "test");
+            char words[160], spec[64];
+            st_describe_plan(&plan, words, sizeof words);
+            st_format_plan(&plan, spec, sizeof spec);
+            if (strcmp(words, cases[c].words) == 0 && strcmp(spec, cases[c].spec) == 0) ++passed;
+            else { ++failed; printf("FAIL: plan %s: \"%s\" / %s\n", cases[c].plan, words, spec); }
+        }
     }
     printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -159,7 +159,7 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = decomp.size, .schedule = "",
         .decomposition = decomp.description, .device = "",
     };
-    summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
+    summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, st_iterates[iterations % 2].u, MPI_FLOAT);
     stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u", "v" }, (const void *const[]){ st_iterates[iterations % 2].u, st_iterates[iterations % 2].v }, 2, MPI_FLOAT);

@@ -240,7 +240,7 @@ int main(int argc, char **argv) {
         .decomposition = decomp.description, .device = "",
         .order = "redblack", .relaxed = 1, .relax = 2.0 / (1.0 + sin(3.141592653589793 / ((double)N - 1.0))),
     };
-    summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per half-sweep (red, black)" };
+    summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "one halo exchange per half-sweep (red, black)" };
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_DOUBLE);
     stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_DOUBLE);

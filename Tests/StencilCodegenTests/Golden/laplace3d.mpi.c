@@ -235,7 +235,7 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = decomp.size, .schedule = "",
         .decomposition = decomp.description, .device = "",
     };
-    summary.plan = (st_plan){ ST_PLAN_SWEEPS, 0, 0, "default", "one halo exchange per sweep" };
+    summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "one halo exchange per sweep" };
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_blocks_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_DOUBLE);
     stmpi_blocks_write_outputs(&decomp, &options, (const char *const[]){ "u" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_DOUBLE);
