@@ -4,8 +4,9 @@
 // cover every listed grid. Every grid and the iteration count bit for bit with serial at 2, 3 and
 // 4 ranks (extents that do not divide, halo 1 and 2, positions, read-only coefficient grids, a
 // 27-point read, `until maxdiff(u, v)`), the 1-D and 3-D systems of Inputs/ against the
-// independent reference (ReferenceND.swift), `--input`/`--output NAME=` block by block, and the
-// emitted C free of warnings under -Wall -Wextra -Werror.
+// independent reference (ReferenceND.swift), `--input`/`--output NAME=` block by block,
+// `--image`, NaN counts over every grid and rank, `explain`, and the emitted C free of warnings
+// under -Wall -Wextra -Werror.
 
 import Foundation
 import StencilDriver
@@ -278,5 +279,27 @@ extension SystemsBlocksTests {
         #expect(explained.stdout.contains("per sweep: 24 messages"), "\(explained.stdout)")
         #expect(explained.stdout.contains("a system exchanges each of its 2 updated grids"), "\(explained.stdout)")
         #expect(explained.stdout.contains("halo exchange: faces, edges and corners (an update reads off-axis neighbours"), "\(explained.stdout)")
+    }
+}
+
+extension SystemsBlocksTests {
+    /// `--image` on blocks draws the first updated grid gathered from every rank (a 3-D grid's
+    /// middle plane): the same PNG bytes as serial's.
+    @Test(arguments: [BlocksSystems.wave1d, BlocksSystems.box3d])
+    func imageOfTheFirstGridAsSerials(_ system: BlocksSystem) throws {
+        let (path, directory) = try system.file()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        func image(_ arguments: [String], _ name: String) throws -> Data? {
+            let file = directory.appendingPathComponent("\(name).png").path
+            let result = try stencilc(["run", path, "--quiet", "--image", file] + arguments, environment: MPITests.sharedMemoryOnly)
+            #expect(result.status == 0, "\(name): \(result.stderr)")
+            return FileManager.default.contents(atPath: file)
+        }
+        let serial = try image(["--target", "serial"], "serial")
+        #expect(serial != nil)
+        for (target, ranks) in [(Target.mpi, 4), (.hybrid, 3)] {
+            let blocks = try image(["--target", target.rawValue, "--ranks", String(ranks), "--decompose", "grid"], target.rawValue)
+            #expect(blocks == serial, "\(system.name) \(target.rawValue) \(ranks) ranks: the image differs from serial's")
+        }
     }
 }
