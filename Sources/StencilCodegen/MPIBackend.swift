@@ -187,13 +187,14 @@ public struct MPIBackend: Backend {
         let writer = host.writer, names = host.names, scalar = host.scalar
         let type = SweepWriter.iterateType
         let count = program.updates.count
-        let slabs = program.dimensions == 3
+        let slabs = program.dimensions == 3 && !host.rankBlocks
+        let alloc = host.mpiRuntime("alloc_local"), haloCreate = host.mpiRuntime("halo_create")
         writer.comment("A system of \(count) grids: st_iterates[k % 2] holds iterate k of every updated grid's block\(slabs ? "" : ", and buffer[k % 2] points to it"); exchange[k % 2][g] is the halo exchange of grid g in it (persistent requests).")
         writer.line("\(type) st_iterates[2];")
         writer.line("stmpi_halo *exchange[2][\(count)];")
         writer.block("for (int k = 0; k < 2; ++k)") {
             for update in program.updates {
-                writer.line("st_iterates[k].\(names[update.grid]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
+                writer.line("st_iterates[k].\(names[update.grid]) = \(alloc)(&decomp, sizeof(\(scalar)));")
             }
         }
         if !slabs { writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };") }
@@ -208,7 +209,7 @@ public struct MPIBackend: Backend {
             writer.line("void *slab[2] = { &st_slab_iterates[0], &st_slab_iterates[1] };")
         }
         for other in program.readOnlyGrids {
-            writer.line("\(scalar) *\(names[other.name]) = stmpi_alloc_local(&decomp, sizeof(\(scalar)));")
+            writer.line("\(scalar) *\(names[other.name]) = \(alloc)(&decomp, sizeof(\(scalar)));")
         }
         writer.comment("Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included).")
         writer.block("for (int k = 0; k < 2; ++k)") {
@@ -216,7 +217,7 @@ public struct MPIBackend: Backend {
                 host.fills(of: update.grid, into: "st_iterates[k].\(names[update.grid])", decomposition: "&decomp")
             }
             for (g, update) in program.updates.enumerated() {
-                writer.line("exchange[k][\(g)] = stmpi_halo_create(&decomp, st_iterates[k].\(names[update.grid]), \(mpiType));")
+                writer.line("exchange[k][\(g)] = \(haloCreate)(&decomp, st_iterates[k].\(names[update.grid]), \(mpiType));")
             }
         }
         for other in program.readOnlyGrids {
@@ -225,7 +226,7 @@ public struct MPIBackend: Backend {
             if program.fills.contains(where: { $0.grid == other.name && $0.copies }) {
                 writer.comment("Its neumann/periodic sides set only the points each rank owns: one exchange brings them to the halos.")
                 writer.block("") {
-                    writer.line("stmpi_halo *once = stmpi_halo_create(&decomp, \(names[other.name]), \(mpiType));")
+                    writer.line("stmpi_halo *once = \(haloCreate)(&decomp, \(names[other.name]), \(mpiType));")
                     writer.line("stmpi_halo_exchange(once);")
                     writer.line("stmpi_halo_free(once);")
                 }
@@ -327,7 +328,7 @@ public struct MPIBackend: Backend {
             writer.line("st_progress_done(&options);")
             writer.comment("No check iterations in a `steps` program: look for NaN/Inf once, at the end.")
             if program.isSystem {
-                let counts = program.updates.map { "stmpi_count_nonfinite(&decomp, st_iterates[iterations % 2].\(host.names[$0.grid]), sizeof(\(host.scalar)))" }
+                let counts = program.updates.map { "\(host.mpiRuntime("count_nonfinite"))(&decomp, st_iterates[iterations % 2].\(host.names[$0.grid]), sizeof(\(host.scalar)))" }
                 writer.line("stmpi_check_finite(" + counts.joined(separator: "\n                       + ") + ", iterations);")
             } else {
                 writer.line("stmpi_check_finite(\(host.mpiRuntime("count_nonfinite"))(&decomp, buffer[iterations % 2], sizeof(\(host.scalar))), iterations);")

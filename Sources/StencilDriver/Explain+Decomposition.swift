@@ -46,8 +46,7 @@ extension Explain {
             out += "  process grid \(plan.processRows)x\(plan.processCols) (\(how)); the first rows % \(plan.processRows) block rows"
                 + (plan.processCols > 1 ? " and cols % \(plan.processCols) block columns" : "") + " get one more\n"
         }
-        out += "  each rank allocates only its block plus a halo \(h) deep on every side (two buffers"
-            + (program.isSystem ? " of each of the \(program.updates.count) updated grids)\n" : ")\n")
+        out += allocationText(program)
         out += "\n"
         // A slab's "rows" are planes and its "columns" every point of a plane (front/back: the
         // slabs before and after it).
@@ -110,7 +109,7 @@ extension Explain {
         out += "  process grid \(gridText) (" + (d == 1 ? "the one dimension split over the ranks, either decomposition" : "MPI_Dims_create, non-periodic MPI_Cart_create")
             + "); along each dimension the first extent % parts blocks get one more\n"
         out += "  halo exchange: \(distribution.exchangesDiagonals ? "faces, edges and corners" : "faces only") (\(distribution.reason))\n"
-        out += "  each rank allocates only its block plus a halo \(h) deep on every side (two buffers)\n\n"
+        out += allocationText(program) + "\n"
         let header = ["rank", "at"] + axes + ["local array", "neighbours", "halo bytes"]
         var table: [[String]] = [header]
         for block in plan.blocks.prefix(listedRanks) {
@@ -127,6 +126,12 @@ extension Explain {
         return out + trailer(program, messages: plan.blocks.map(\.messages).reduce(0, +),
                              bytes: plan.blocks.map(\.haloBytes).reduce(0, +),
                              datatypes: distribution.exchangesDiagonals ? "faces, edges and corners" : d == 1 ? "the ends" : "faces")
+    }
+
+    /// What each rank allocates, for every layout: two buffers of each updated grid.
+    private static func allocationText(_ program: Program) -> String {
+        "  each rank allocates only its block plus a halo \(program.halo) deep on every side (two buffers"
+            + (program.isSystem ? " of each of the \(program.updates.count) updated grids)\n" : ")\n")
     }
 
     /// Messages and bytes per sweep, overlap, convergence and output: the same for every layout.

@@ -326,32 +326,11 @@ enum DimensionsVariants {
         return data
     }
 
-    /// A system or a neumann/periodic side in blocks of a 1-D or 3-D process grid is a located
-    /// error (3-D slabs, decompose rows, run them: DimensionsTests+Kinds, SystemsTests+Dimensions).
+    /// A neumann/periodic side in blocks of a 1-D or 3-D process grid is a located error (3-D
+    /// slabs, decompose rows, run them: DimensionsTests+Kinds); systems run there
+    /// (SystemsBlocksTests).
     @Test(arguments: [Target.mpi, .hybrid])
-    func distributedKindsAndSystemsRefusedOffSlabs(_ target: Target) throws {
-        let variant = DimensionsVariant(name: "system3d", text: """
-            stencil system3d {
-                grid u: float32[6, 6, 6]
-                grid w: float32[6, 6, 6]
-                update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + w[k, i, j]) / 3
-                update w[k, i, j] = u[k, i, j]
-                steps 2
-            }
-            """, solve: { ([], 0, true) })
-        let (path, directory) = try variant.file()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var grid = Schedule()
-        grid.decompose = .grid
-        do {
-            _ = try Compilation.compile(path: path, target: target, overrides: grid)
-            Issue.record("a 3-D system compiled for \(target.rawValue) with decompose grid")
-        } catch let error as SourceErrors {
-            #expect(error.rendered.contains("system3d.st:2:20: error: 3-D grids are not yet supported on target \(target.rawValue)"),
-                    "\(error.rendered)")
-            #expect(error.rendered.contains("decompose grid"), "\(error.rendered)")
-        }
-        _ = try Compilation.compile(path: path, target: target)  // decompose rows: slabs run it
+    func distributedKindsRefusedOffSlabs(_ target: Target) throws {
         let neumann = DimensionsVariant(name: "neumann1d", text: """
             stencil neumann1d {
                 grid u: float64[20]

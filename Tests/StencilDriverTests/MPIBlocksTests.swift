@@ -53,8 +53,8 @@ import Testing
     }
 
     /// The examples blocks hold (heat3d at 12 and 17, laplace3d, rod; not those with neumann or
-    /// periodic sides or several updates, which 3-D slabs run: DimensionsTests+Kinds): 4 ranks on
-    /// mpi, 3 on hybrid.
+    /// periodic sides, which 3-D slabs run: DimensionsTests+Kinds): 4 ranks on mpi, 3 on hybrid.
+    /// Systems: SystemsBlocksTests.
     @Test(arguments: ReferencePrograms.dimensions.filter(blocksHold))
     func examplesBitwiseIdenticalToSerial(_ program: ReferenceCase) throws {
         let serial = try runStencil(program.file, target: .serial, params: program.params)
@@ -62,11 +62,11 @@ import Testing
                                    runs: [(4, .grid), (3, .grid)])
     }
 
-    /// Whether blocks of a process grid run the example: not with neumann or periodic sides or
-    /// several updates (a located error; see layoutsRefuseWhatTheyDoNotHold).
+    /// Whether blocks of a process grid run the example: not with neumann or periodic sides (a
+    /// located error; see layoutsRefuseWhatTheyDoNotHold).
     static func blocksHold(_ program: ReferenceCase) -> Bool {
         guard let compiled = try? Compilation.compile(path: Repository.stencil(program.file), target: .serial) else { return true }
-        return !compiled.program.isSystem && !compiled.program.fills.contains(where: \.copies)
+        return !compiled.program.fills.contains(where: \.copies)
     }
 
     /// The IR records which halo parts travel, and the emitted program says so.

@@ -35,6 +35,8 @@ public func planDistribution(_ program: Program) -> Program {
         return result
     }
     let diagonal = program.updates.contains(where: \.readsDiagonals)
+    // A system's grids share the process grid: one update's diagonal read makes every exchange carry them.
+    let reads = program.isSystem ? (diagonal ? "an update reads" : "the updates read") : "the update reads"
     switch (program.dimensions, program.schedule.decompose) {
     case (2, _):
         result.distribution = DistributionPlan(layout: .rowsAndColumns, exchangesDiagonals: true,
@@ -46,8 +48,8 @@ public func planDistribution(_ program: Program) -> Program {
         result.distribution = DistributionPlan(
             layout: .blocks, exchangesDiagonals: diagonal && program.dimensions > 1,
             reason: program.dimensions == 1 ? "a 1-D block has 2 neighbours"
-                : diagonal ? "the update reads off-axis neighbours (offsets on two or more dimensions)"
-                : "the update reads along the axes only")
+                : diagonal ? "\(reads) off-axis neighbours (offsets on two or more dimensions)"
+                : "\(reads) along the axes only")
     }
     return result
 }
