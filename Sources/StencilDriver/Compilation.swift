@@ -76,15 +76,12 @@ public enum Compilation {
         }
     }
 
-    /// The mpi and hybrid targets' blocks of a 1-D or 3-D process grid hold neither neumann or
-    /// periodic sides nor systems yet (2-D blocks and 3-D slabs of planes do): a located error,
-    /// whatever the other targets run.
+    /// The mpi and hybrid targets' blocks of a 1-D or 3-D process grid hold no systems yet (2-D
+    /// blocks and 3-D slabs of planes do): a located error, whatever the other targets run.
     static func refuseWhatRanksCannotHold(_ checked: CheckedStencil, _ program: Program) throws {
-        guard program.distribution?.layout == .blocks else { return }
+        guard program.distribution?.layout == .blocks, program.isSystem else { return }
         let hint = program.dimensions == 3 ? " and decompose grid (decompose rows runs them, in slabs of planes)" : ""
-        let detail = program.fills.contains(where: \.copies) ? " with neumann or periodic sides" + hint
-            : program.isSystem ? " with several updates (a system)" + hint : nil
-        if let detail, let error = checked.targetError(program.schedule.target, supported: [2], detail: detail) {
+        if let error = checked.targetError(program.schedule.target, supported: [2], detail: " with several updates (a system)" + hint) {
             throw SourceErrors(rendered: error)
         }
     }
