@@ -740,6 +740,13 @@ static const char *const axis_words[STMPI_MAX_DIMS][STMPI_MAX_DIMS] = {
 void stmpi_blocks_decompose(stmpi_blocks *d, int dimensions, const long *extents, int halo,
                             stmpi_decomposition kind, int diagonals)
 {
+    const int none[STMPI_MAX_DIMS] = { 0, 0, 0 };
+    stmpi_blocks_decompose_sides(d, dimensions, extents, halo, kind, diagonals, none, none);
+}
+
+void stmpi_blocks_decompose_sides(stmpi_blocks *d, int dimensions, const long *extents, int halo,
+                                  stmpi_decomposition kind, int diagonals, const int *periodic, const int *copying)
+{
     const int D = dimensions;
     memset(d, 0, sizeof *d);
     d->dimensions = D;
@@ -755,9 +762,12 @@ void stmpi_blocks_decompose(stmpi_blocks *d, int dimensions, const long *extents
     snprintf(d->description, sizeof d->description, "%s %s", kind == STMPI_GRID ? "grid" : "rows", grid);
 
     /* Every rank computes the same verdict, so the message comes once, from rank 0. A block is
-     * at least the halo deep along every axis (a neighbour's halo comes from it). */
-    const long need = halo > 1 ? halo : 1;
+     * at least the halo deep along every axis (a neighbour's halo comes from it); 2h along an
+     * axis with neumann or periodic sides (a side's sources, h in, stay in the blocks that own
+     * them: stmpi_blocks_copy_side). */
+    const long plain = halo > 1 ? halo : 1;
     for (int a = 0; a < D; ++a) {
+        const long need = copying[a] ? 2 * plain : plain;
         char over[128];
         const char *word = axis_words[D - 1][a];
         if (D == 1)
@@ -768,7 +778,10 @@ void stmpi_blocks_decompose(stmpi_blocks *d, int dimensions, const long *extents
         check_split(word, d->extent[a], d->dims[a], over, halo, need);
     }
 
+    /* Periodic axes wrap for stmpi_blocks_copy_side's MPI_Cart_shift only: the neighbour slots
+     * below still stop at the global edge. */
     int periods[STMPI_MAX_DIMS] = { 0, 0, 0 };
+    for (int a = 0; a < D; ++a) periods[a] = periodic[a] != 0;
     MPI_Cart_create(MPI_COMM_WORLD, D, d->dims, periods, 0, &d->comm);
     MPI_Comm_rank(d->comm, &d->rank);
     MPI_Cart_coords(d->comm, d->rank, D, d->coords);
@@ -929,6 +942,99 @@ stmpi_halo *stmpi_blocks_halo_create(const stmpi_blocks *d, void *local, MPI_Dat
     }
     halo->count = n;
     return halo;
+}
+
+/* The part of global box [begin, end) this rank OWNS, in local indices; 0 when it owns none. */
+static int owned_box(const stmpi_blocks *d, const long *begin, const long *end, stmpi_box *box)
+{
+    const long h = d->halo;
+    int any = 1;
+    for (int a = 0; a < d->dimensions; ++a) {
+        box->lo[a] = max_long(begin[a], d->lo[a]) - d->lo[a] + h;
+        box->hi[a] = min_long(end[a], d->hi[a]) - d->lo[a] + h;
+        any = any && box->lo[a] < box->hi[a];
+    }
+    return any;
+}
+
+/* The global box of a side's strip (st_side_strip's: h slices along its axis, every other axis
+ * whole), moved `shift` along the axis. */
+static void strip_box(const stmpi_blocks *d, st_strip strip, long shift, long begin[], long end[])
+{
+    for (int a = 0; a < d->dimensions; ++a) {
+        begin[a] = 0;
+        end[a] = d->extent[a];
+    }
+    begin[strip.axis] = (strip.first ? 0 : strip.extent - d->halo) + shift;
+    end[strip.axis] = begin[strip.axis] + d->halo;
+}
+
+/* Neumann on the owned part `to` of a side's strip: each point from the local point
+ * st_side_source names along the axis, row by row along the last axis. */
+static void copy_neumann_box(const stmpi_blocks *d, char *g, st_strip strip, stmpi_box to, size_t e)
+{
+    const int D = d->dimensions, last = D - 1, axis = strip.axis;
+    const long h = d->halo, row = d->local[last];
+    /* Neumann copies one index along the axis for every p; local index l is global l - h + lo. */
+    const long from = st_side_source(0, strip.extent, h, strip.first, ST_NEUMANN) - d->lo[axis] + h;
+    long at[STMPI_MAX_DIMS];
+    for (int a = 0; a < last; ++a) at[a] = to.lo[a];
+    for (;;) {
+        long target = 0, source = 0;
+        for (int a = 0; a < last; ++a) {
+            target = target * d->local[a] + at[a];
+            source = source * d->local[a] + (a == axis ? from : at[a]);
+        }
+        if (axis == last) {
+            for (long j = to.lo[last]; j < to.hi[last]; ++j)
+                memcpy(g + (size_t)(target * row + j) * e, g + (size_t)(source * row + from) * e, e);
+        } else {
+            memcpy(g + (size_t)(target * row + to.lo[last]) * e, g + (size_t)(source * row + to.lo[last]) * e,
+                   (size_t)(to.hi[last] - to.lo[last]) * e);
+        }
+        int a = last - 1;
+        for (; a >= 0 && ++at[a] == to.hi[a]; --a) at[a] = to.lo[a];
+        if (a < 0) return;
+    }
+}
+
+void stmpi_blocks_copy_side(const stmpi_blocks *d, void *local, int side, int kind, MPI_Datatype elem)
+{
+    const int D = d->dimensions;
+    const long h = d->halo;
+    const st_strip strip = st_side_strip(D, d->extent, side);
+    long begin[STMPI_MAX_DIMS], end[STMPI_MAX_DIMS];
+    strip_box(d, strip, 0, begin, end);
+    stmpi_box to, from;
+    const int owns_strip = owned_box(d, begin, end, &to);
+    if (kind == ST_NEUMANN) {
+        /* Every source (index h, or extent-h-1, along the axis) lies in the owner's block (2h deep). */
+        if (owns_strip) copy_neumann_box(d, local, strip, to, type_size(elem));
+        return;
+    }
+    /* Periodic: the sources lie extent-2h further in (first sides) or back, in the ranks at the
+     * other end of the axis with the same coordinates along the other axes: they own the same
+     * other indices, so the two boxes have one shape. */
+    const long period = strip.extent - 2 * h;
+    strip_box(d, strip, strip.first ? period : -period, begin, end);
+    const int owns_source = owned_box(d, begin, end, &from);
+    int receive_from, send_to; /* one step along the (periodic) axis toward the strip's end, wrapping */
+    MPI_Cart_shift(d->comm, strip.axis, strip.first ? 1 : -1, &receive_from, &send_to);
+    MPI_Datatype send_type = elem, recv_type = elem;
+    long count[STMPI_MAX_DIMS];
+    if (owns_source) {
+        for (int a = 0; a < D; ++a) count[a] = from.hi[a] - from.lo[a];
+        send_type = box_subarray(D, d->local, from.lo, count, elem);
+    }
+    if (owns_strip) {
+        for (int a = 0; a < D; ++a) count[a] = to.hi[a] - to.lo[a];
+        recv_type = box_subarray(D, d->local, to.lo, count, elem);
+    }
+    MPI_Sendrecv(local, owns_source, send_type, owns_source ? send_to : MPI_PROC_NULL, 200 + side,
+                 local, owns_strip, recv_type, owns_strip ? receive_from : MPI_PROC_NULL, 200 + side, d->comm,
+                 MPI_STATUS_IGNORE);
+    if (owns_source) MPI_Type_free(&send_type);
+    if (owns_strip) MPI_Type_free(&recv_type);
 }
 
 /* Calls visit(local offset, global offset, points) for each run of owned points along the last

@@ -273,6 +273,27 @@ typedef struct {
  * only names it in the description (a 1-D grid is split the same way by both). */
 void stmpi_blocks_decompose(stmpi_blocks *d, int dimensions, const long *extents, int halo,
                             stmpi_decomposition kind, int diagonals);
+
+/* stmpi_blocks_decompose for a stencil with neumann or periodic sides (LANGUAGE.md section 5),
+ * D entries each: periodic[a] makes axis a of the Cartesian communicator periodic (the halo
+ * exchange still stops at the global edge: a periodic side is a boundary statement, applied in
+ * its place in the order written, see stmpi_blocks_copy_side); copying[a] says axis a has a
+ * neumann or periodic side, and then every block needs at least 2 * max(h, 1) points along it, so
+ * that each side's sources lie in the blocks that own them (else the same fatal error). */
+void stmpi_blocks_decompose_sides(stmpi_blocks *d, int dimensions, const long *extents, int halo,
+                                  stmpi_decomposition kind, int diagonals, const int *periodic, const int *copying);
+
+/* One `SIDE = neumann` or `SIDE = periodic` statement (ST_LEFT..ST_BACK, ST_NEUMANN or
+ * ST_PERIODIC, as st_copy_side_nd) on the points of the side's strip (st_side_strip: corners and
+ * edges included) this rank owns, from the field as the statements before it left it. neumann:
+ * the ranks owning the side copy within their block. periodic: one message along the periodic
+ * axis from each rank owning the far interior layers to the rank owning the strip with the same
+ * coordinates along the other axes (to itself when one rank spans the axis). Collective over the
+ * decomposition (every rank calls it, in the same order). Halo cells are not updated: the next
+ * halo exchange brings the new boundary values to the neighbours (its faces span the owned
+ * range, the filled ring included, along the axes they do not step across). */
+void stmpi_blocks_copy_side(const stmpi_blocks *d, void *local, int side, int kind, MPI_Datatype elem);
+
 void stmpi_blocks_decomp_free(stmpi_blocks *d);
 
 /* The updated points this rank owns (global [h, extent - h) along every axis, clipped to the

@@ -300,8 +300,7 @@ void st_fill_f64(double *grid, long rows, long cols, long r0, long r1, long c0, 
 
 /* ---- neumann and periodic sides ---------------------------------------------------------- */
 
-/* The index along the side's axis that strip index p copies from. */
-static long side_source(long p, long extent, long h, int first, int kind)
+long st_side_source(long p, long extent, long h, int first, int kind)
 {
     if (kind == ST_NEUMANN) return first ? h : extent - h - 1;
     return first ? p + (extent - 2 * h) : p - (extent - 2 * h);
@@ -312,7 +311,7 @@ st_strip st_side_strip(int dimensions, const long *extents, int side)
     const int from_last = side == ST_LEFT || side == ST_RIGHT ? 0 : side == ST_TOP || side == ST_BOTTOM ? 1 : 2;
     const int axis = dimensions - 1 - from_last;
     if (axis < 0) st_fatal("internal error: side %d of a %d-D grid", side, dimensions);
-    st_strip strip = { 1, extents[axis], 1, side == ST_LEFT || side == ST_TOP || side == ST_FRONT };
+    st_strip strip = { 1, extents[axis], 1, side == ST_LEFT || side == ST_TOP || side == ST_FRONT, axis };
     for (int d = 0; d < axis; ++d) strip.outer *= extents[d];
     for (int d = axis + 1; d < dimensions; ++d) strip.inner *= extents[d];
     return strip;
@@ -329,18 +328,18 @@ static void copy_strip(char *g, st_strip s, long h, size_t e, int kind)
             /* Whole slices (or, periodic, h neighbouring points from h neighbouring ones one
              * period away): contiguous copies. */
             if (kind == ST_PERIODIC) {
-                memcpy(block + p0 * slice_bytes, block + side_source(p0, s.extent, h, s.first, kind) * slice_bytes,
+                memcpy(block + p0 * slice_bytes, block + st_side_source(p0, s.extent, h, s.first, kind) * slice_bytes,
                        (size_t)(h * slice_bytes));
             } else {
                 for (long p = p0; p < p0 + h; ++p)
-                    memcpy(block + p * slice_bytes, block + side_source(p, s.extent, h, s.first, kind) * slice_bytes,
+                    memcpy(block + p * slice_bytes, block + st_side_source(p, s.extent, h, s.first, kind) * slice_bytes,
                            (size_t)slice_bytes);
             }
             continue;
         }
         /* Neumann across single points: h copies of one point, typed stores (a call per point
          * would cost more). */
-        const long from = side_source(p0, s.extent, h, s.first, kind);
+        const long from = st_side_source(p0, s.extent, h, s.first, kind);
         if (e == sizeof(float)) {
             float *r = (float *)block;
             for (long p = p0; p < p0 + h; ++p) r[p] = r[from];

@@ -168,11 +168,16 @@ void st_copy_side(void *grid, long rows, long cols, int halo, size_t elem_size, 
 typedef struct {
     long outer, extent, inner;
     int first;
+    int axis; /* the side's axis, 0 = first dimension */
 } st_strip;
 
 /* The strip of side `side` (ST_TOP..ST_BACK; sides count from the last dimension, LANGUAGE.md
  * section 5) of a grid of `dimensions` extents (1 to 3), first dimension first. */
 st_strip st_side_strip(int dimensions, const long *extents, int side);
+
+/* The index along a side's axis that strip index p copies from (extent: the grid's along the
+ * axis; first: left, top, front): LANGUAGE.md's rule, for every target. */
+long st_side_source(long p, long extent, long halo, int first, int kind);
 
 /* st_copy_side for a grid of any dimension: `extents` first dimension first. */
 void st_copy_side_nd(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind);

@@ -263,14 +263,20 @@ public struct HostCode {
     }
 
     /// A neumann or periodic statement of a 1-D or 3-D grid: st_copy_side_nd over the whole grid.
-    /// With `decomposition` (a 3-D grid's MPI slab), front/back lie across the slabs, which the
-    /// runtime sees as its rows: stmpi_copy_side's top/bottom, with the exchange a periodic axis
-    /// needs; the other sides are rank-local, applied to every plane the rank holds.
+    /// With `decomposition` and rankBlocks, stmpi_blocks_copy_side on the points the rank owns
+    /// (a periodic side: a message along the periodic axis). With `decomposition` (a 3-D grid's
+    /// MPI slab), front/back lie across the slabs, which the runtime sees as its rows:
+    /// stmpi_copy_side's top/bottom, with the exchange a periodic axis needs; the other sides are
+    /// rank-local, applied to every plane the rank holds.
     private func copySide(_ fill: Fill, into buffer: String, comment: String, decomposition: String?) {
         let (side, kind) = Self.sideConstants(fill)
         guard let decomposition else {
             let extents = "(const long[]){ \(extentNames.joined(separator: ", ")) }"
             writer.line("st_copy_side_nd(\(buffer), \(program.dimensions), \(extents), HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(comment) */")
+            return
+        }
+        if rankBlocks {
+            writer.line("stmpi_blocks_copy_side(\(decomposition), \(buffer), \(side), \(kind), \(mpiType)); /* \(comment) */")
             return
         }
         switch fill.side! {

@@ -46,7 +46,16 @@ extension MPIBackend {
             : "This rank's block of the \(host.extentNames.joined(separator: " x ")) grid in a 3-D process grid, with a halo HALO deep on every side.")
         let diagonals = plan.exchangesDiagonals ? "1 /* edges and corners too: \(plan.reason) */" : "0 /* faces only: \(plan.reason) */"
         writer.line("stmpi_blocks decomp;")
-        writer.line("stmpi_blocks_decompose(&decomp, \(program.dimensions), (const long[]){ \(extents) }, HALO, \(kind), \(diagonals));")
+        guard !program.copyingAxes.isEmpty else {
+            writer.line("stmpi_blocks_decompose(&decomp, \(program.dimensions), (const long[]){ \(extents) }, HALO, \(kind), \(diagonals));")
+            return
+        }
+        let axes = 0..<program.dimensions
+        let periodic = axes.map { program.periodicAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
+        let copying = axes.map { program.copyingAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
+        writer.comment("Neumann or periodic sides: periodic axes of the Cartesian topology, and the axes whose blocks must be 2 * HALO deep (first dimension first).")
+        writer.line("stmpi_blocks_decompose_sides(&decomp, \(program.dimensions), (const long[]){ \(extents) }, HALO, \(kind), \(diagonals),")
+        writer.line("                             (const int[]){ \(periodic) }, (const int[]){ \(copying) });")
     }
 
     /// `sweep_box`: one box of the rank's block (local indices) swept with `sweep`. A 3-D box's

@@ -44,7 +44,6 @@ public enum Compilation {
                              observe: ((String, Program) -> Void)? = nil) throws -> Program {
         let program = PassPipeline.run(checked, target: target, overrides: overrides, observe: observe)
         try refuseWhatTheTargetCannotRun(checked, program, overrides: overrides)
-        try refuseWhatRanksCannotHold(checked, program)
         if program.schedule.kind == .auto && program.schedule.chunksize != nil {
             throw DriverError("--chunksize cannot be combined with schedule auto (OpenMP leaves auto's chunks to the runtime)")
         }
@@ -72,17 +71,6 @@ public enum Compilation {
         let target = program.schedule.target
         if !supportedDimensions(target).contains(program.dimensions),
            let error = checked.targetError(target, supported: supportedDimensions(target)) {
-            throw SourceErrors(rendered: error)
-        }
-    }
-
-    /// The mpi and hybrid targets' blocks of a 1-D or 3-D process grid hold no neumann or
-    /// periodic sides yet (2-D blocks and 3-D slabs of planes do): a located error, whatever the
-    /// other targets run. Systems run on every layout.
-    static func refuseWhatRanksCannotHold(_ checked: CheckedStencil, _ program: Program) throws {
-        guard program.distribution?.layout == .blocks, program.fills.contains(where: \.copies) else { return }
-        let hint = program.dimensions == 3 ? " and decompose grid (decompose rows runs them, in slabs of planes)" : ""
-        if let error = checked.targetError(program.schedule.target, supported: [2], detail: " with neumann or periodic sides" + hint) {
             throw SourceErrors(rendered: error)
         }
     }

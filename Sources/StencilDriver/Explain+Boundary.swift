@@ -35,7 +35,7 @@ extension Explain {
         case .mpi, .hybrid:
             let axisNames = Array(["planes", "rows", "columns"].suffix(program.dimensions))
             let periodic = program.periodicAxes.sorted().map { axisNames[$0] }
-            if program.dimensions == 3 {
+            if program.distribution?.layout == .slabs {
                 out += "  (3-D slabs: the sides within the planes, each rank applies to every plane it holds, no message;\n   front/back lie across the slabs)\n"
             }
             out += "  (each rank sets the points it owns; neumann copies within the rank that owns the side"

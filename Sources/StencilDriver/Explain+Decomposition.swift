@@ -39,7 +39,10 @@ extension Explain {
         case .success(let made):
             plan = made
         }
-        let how = schedule.decompose == .rows ? "block rows" : "MPI_Dims_create, non-periodic MPI_Cart_create"
+        let periodic = program.periodicAxes.sorted().map { BlocksPlan.axisWord($0, dimensions: 2) + "s" }
+        let topology = periodic.isEmpty ? "non-periodic MPI_Cart_create"
+            : "MPI_Cart_create periodic along the \(periodic.joined(separator: " and "))"
+        let how = (schedule.decompose == .rows ? "block rows, " : "MPI_Dims_create, ") + topology
         if slabs {
             out += "  process grid \(plan.processRows)x1x1 (slabs); the first planes % \(plan.processRows) slabs get one more plane\n"
         } else {
@@ -98,7 +101,7 @@ extension Explain {
         let plan: BlocksPlan
         switch BlocksPlan.make(decomposition: schedule.decompose, ranks: schedule.ranks, extents: extents, halo: h,
                                elementSize: program.elementType == .float32 ? 4 : 8,
-                               exchangesDiagonals: distribution.exchangesDiagonals) {
+                               exchangesDiagonals: distribution.exchangesDiagonals, copyingAxes: program.copyingAxes) {
         case .failure(let error):
             return out + "  error: \(error.message): the run stops before iterating\n"
         case .success(let made):
@@ -106,7 +109,9 @@ extension Explain {
         }
         let axes = (0..<d).map { BlocksPlan.axisWord($0, dimensions: d) + "s" }
         let gridText = plan.processGrid.map(String.init).joined(separator: "x")
-        out += "  process grid \(gridText) (" + (d == 1 ? "the one dimension split over the ranks, either decomposition" : "MPI_Dims_create, non-periodic MPI_Cart_create")
+        let periodic = program.periodicAxes.sorted().map { axes[$0] }
+        let topology = periodic.isEmpty ? "non-periodic MPI_Cart_create" : "MPI_Cart_create periodic along the \(periodic.joined(separator: " and "))"
+        out += "  process grid \(gridText) (" + (d == 1 ? "the one dimension split over the ranks, either decomposition" : "MPI_Dims_create") + ", \(topology)"
             + "); along each dimension the first extent % parts blocks get one more\n"
         out += "  halo exchange: \(distribution.exchangesDiagonals ? "faces, edges and corners" : "faces only") (\(distribution.reason))\n"
         out += allocationText(program) + "\n"

@@ -178,7 +178,8 @@ public struct MPILaunch: Sendable, Equatable {
         if program.distribution?.layout == .blocks {
             let plan = BlocksPlan.make(decomposition: program.schedule.decompose, ranks: program.schedule.ranks,
                                        extents: extents, halo: program.halo, elementSize: elementSize,
-                                       exchangesDiagonals: program.distribution!.exchangesDiagonals)
+                                       exchangesDiagonals: program.distribution!.exchangesDiagonals,
+                                       copyingAxes: program.copyingAxes)
             if case .failure(let error) = plan { return error }
             return nil
         }

@@ -294,7 +294,7 @@ public struct Verifier: Sendable {
         } catch let error as DriverError where error.message.contains("chunksize cannot be combined with schedule auto") {
             throw NotApplicable(reason: "the file's chunksize does not combine with schedule auto")
         } catch let error as SourceErrors where error.rendered.contains("[dimensions-not-on-target]") {
-            // What blocks of a 1-D or 3-D process grid cannot run yet (neumann/periodic sides) is refused, not wrong.
+            // A target that does not run the grid's dimensions (none today: Compilation.supportedDimensions) is refused, not wrong.
             let line = error.rendered.split(separator: "\n").first.map(String.init) ?? ""
             let reason = line.range(of: "error: ").map { String(line[$0.upperBound...]) } ?? line
             throw NotApplicable(reason: reason.replacingOccurrences(of: " [dimensions-not-on-target]", with: ""))

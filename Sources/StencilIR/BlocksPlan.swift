@@ -70,17 +70,20 @@ public struct BlocksPlan: Hashable, Sendable {
         dimensions == 1 ? "point" : Array(["plane", "row", "column"].suffix(dimensions))[axis]
     }
 
-    /// The plan, or the runtime's error message when a block would be thinner than the halo.
+    /// The plan, or the runtime's error message when a block would be thinner than the halo, or
+    /// than twice the halo along `copyingAxes` (the axes with neumann or periodic sides: a side's
+    /// sources stay in the blocks that own them; stmpi_blocks_decompose_sides).
     public static func make(decomposition: Decomposition, ranks: Int, extents: [Int], halo: Int, elementSize: Int,
-                            exchangesDiagonals: Bool) -> Result<BlocksPlan, DecompositionError> {
+                            exchangesDiagonals: Bool, copyingAxes: Set<Int> = []) -> Result<BlocksPlan, DecompositionError> {
         precondition(ranks >= 1 && !extents.isEmpty, "a decomposition needs at least one rank and one dimension")
         let d = extents.count
         let dims = processGrid(ranks: ranks, dimensions: d)
-        let need = max(halo, 1)
         let haloText = halo > 0 ? " for halo \(halo)" : ""
         func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
         let gridText = dims.map(String.init).joined(separator: "x")
-        for axis in 0..<d where extents[axis] / dims[axis] < need {
+        for axis in 0..<d {
+            let need = max(halo, 1) * (copyingAxes.contains(axis) ? 2 : 1)
+            guard extents[axis] / dims[axis] < need else { continue }
             let word = axisWord(axis, dimensions: d)
             let over = d == 1 ? plural(ranks, "rank")
                 : "\(plural(dims[axis], word)) of ranks (process grid \(gridText) for \(ranks) ranks)"

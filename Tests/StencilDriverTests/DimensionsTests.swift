@@ -326,33 +326,6 @@ enum DimensionsVariants {
         return data
     }
 
-    /// A neumann/periodic side in blocks of a 1-D or 3-D process grid is a located error (3-D
-    /// slabs, decompose rows, run them: DimensionsTests+Kinds); systems run there
-    /// (SystemsBlocksTests).
-    @Test(arguments: [Target.mpi, .hybrid])
-    func distributedKindsRefusedOffSlabs(_ target: Target) throws {
-        let neumann = DimensionsVariant(name: "neumann1d", text: """
-            stencil neumann1d {
-                grid u: float64[20]
-                boundary u {
-                    left = neumann
-                    right = 1
-                }
-                update u[j] = (u[j-1] + u[j+1]) / 2
-                steps 2
-            }
-            """, solve: { ([], 0, true) })
-        let (path1, directory1) = try neumann.file()
-        defer { try? FileManager.default.removeItem(at: directory1) }
-        do {
-            _ = try Compilation.compile(path: path1, target: target)
-            Issue.record("a 1-D grid with a neumann side compiled for \(target.rawValue)")
-        } catch let error as SourceErrors {
-            #expect(error.rendered.contains("neumann1d.st:2:20: error: 1-D grids are not yet supported on target \(target.rawValue) with neumann or periodic sides"),
-                    "\(error.rendered)")
-        }
-    }
-
     /// The runtime's shape machinery on its own (runtime/tests/shape_check.c).
     @Test func runtimeRecordsTheShape() throws {
         let directory = try temporaryDirectory()

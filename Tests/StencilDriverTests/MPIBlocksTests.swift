@@ -4,7 +4,7 @@
 // extents that leave remainders, halo 1 and 2, the 7-point stencil (faces only) and the
 // 27-point one (edges and corners too); the plan (BlocksPlan) against hand-worked blocks and
 // the runtime's summary; too-small grids refused once, clearly, by the driver and by the
-// program; what these layouts do not hold yet refused with a located error.
+// program. Neumann and periodic sides: MPIBlocksTests+Kinds.swift.
 
 import Foundation
 import StencilDriver
@@ -52,21 +52,13 @@ import Testing
                                    runs: Self.runs(dimensions: serial.field.shape.count))
     }
 
-    /// The examples blocks hold (heat3d at 12 and 17, laplace3d, rod; not those with neumann or
-    /// periodic sides, which 3-D slabs run: DimensionsTests+Kinds): 4 ranks on mpi, 3 on hybrid.
-    /// Systems: SystemsBlocksTests.
-    @Test(arguments: ReferencePrograms.dimensions.filter(blocksHold))
+    /// The 1-D and 3-D examples (heat3d at 12 and 17, laplace3d, rod, duct3d's neumann and
+    /// periodic sides) on blocks: 4 and 3 ranks. Systems: SystemsBlocksTests, SystemKindsTests.
+    @Test(arguments: ReferencePrograms.dimensions)
     func examplesBitwiseIdenticalToSerial(_ program: ReferenceCase) throws {
         let serial = try runStencil(program.file, target: .serial, params: program.params)
         try Self.blocksMatchSerial(program.file, params: program.params, serial: serial, label: program.file,
                                    runs: [(4, .grid), (3, .grid)])
-    }
-
-    /// Whether blocks of a process grid run the example: not with neumann or periodic sides (a
-    /// located error; see layoutsRefuseWhatTheyDoNotHold).
-    static func blocksHold(_ program: ReferenceCase) -> Bool {
-        guard let compiled = try? Compilation.compile(path: Repository.stencil(program.file), target: .serial) else { return true }
-        return !compiled.program.fills.contains(where: \.copies)
     }
 
     /// The IR records which halo parts travel, and the emitted program says so.
@@ -214,35 +206,5 @@ import Testing
         let message = "rod: error: cannot split 3 points over 4 ranks: each block needs at least 1 point"
         #expect(outcome.errorOutput.components(separatedBy: message).count == 2, "printed once: \(outcome.errorOutput)")
         #expect(!outcome.output.contains("iterations"))
-    }
-
-    /// Neumann or periodic sides in blocks of a process grid are a located error, whatever the
-    /// other targets run; 3-D slabs (decompose rows) run them.
-    @Test(arguments: [Target.mpi, .hybrid])
-    func layoutsRefuseWhatTheyDoNotHold(_ target: Target) throws {
-        let neumann = DimensionsVariant(name: "neumann3d", text: """
-            stencil neumann3d {
-                grid u: float64[6, 6, 6]
-                boundary u {
-                    left = neumann
-                }
-                update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i, j-1] + u[k, i, j+1]) / 4
-                steps 2
-            }
-            """, solve: { ([], 0, true) })
-        let (path, directory) = try neumann.file()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        var schedule = Schedule()
-        schedule.decompose = .grid
-        do {
-            _ = try Compilation.compile(path: path, target: target, overrides: schedule)
-            Issue.record("a 3-D neumann side compiled for \(target.rawValue), decompose grid")
-        } catch let error as SourceErrors {
-            #expect(error.rendered.contains("neumann3d.st:2:20: error: 3-D grids are not yet supported on target \(target.rawValue) with neumann or periodic sides and decompose grid"),
-                    "\(error.rendered)")
-            #expect(error.rendered.contains("^~"))
-        }
-        schedule.decompose = .rows
-        #expect(throws: Never.self) { try Compilation.compile(path: path, target: target, overrides: schedule) }
     }
 }

@@ -2,8 +2,9 @@
 // 5, "Systems" and "Boundary kinds"): after every iteration each updated grid's boundary
 // statements run again on its new iterate, in the order written. Serial against the independent
 // reference (ReferenceND.swift: ReferenceSystemN applies them per grid after each iteration), and
-// openmp (two schedules), opencl, mpi and hybrid (2-D: 2 and 3 ranks, rows and grid; 3-D: slabs
-// of planes, the periodic front/back a periodic axis of ranks) bit for bit with serial.
+// openmp (two schedules), opencl, mpi and hybrid (2 and 3 ranks, rows and grid: 2-D blocks, 3-D
+// slabs and blocks of a process grid, 1-D blocks; periodic axes are periodic axes of ranks) bit
+// for bit with serial.
 
 import Foundation
 import StencilDriver
@@ -11,7 +12,7 @@ import StencilIR
 import Testing
 
 enum ReferenceSystemKinds {
-    static let all: [ReferenceSystemCase] = [periodic, neumann, periodic3d]
+    static let all: [ReferenceSystemCase] = [periodic, neumann, periodic3d, kinds1d]
 
     static func input(_ name: String) -> String { Repository.root + "/Tests/StencilDriverTests/Inputs/\(name)" }
 
@@ -52,6 +53,19 @@ enum ReferenceSystemKinds {
                          normed: [0, 1], stop: .until(l2: false, epsilon: 1e-5, every: 2, max: 3000))
     }
 
+    /// Inputs/system_kinds1d.st: w a ring, u insulated on the left and fixed on the right,
+    /// `until maxdiff(u, w)`.
+    static let kinds1d = ReferenceSystemCase.makeN(input("system_kinds1d.st"), [], grids: ["u", "w"]) { () -> ReferenceSystemN<Double> in
+        ReferenceSystemN(shape: [29], halo: 1,
+                         start: [{ p in sin(0.3 * Double(p[0])) }, { p in cos(0.2 * Double(p[0])) }],
+                         statements: [[.neumann(.left), .value(.right, { _ in 2 })], [.periodic(.left), .periodic(.right)]],
+                         updates: [
+                             { g, _ in (g(0, [-1]) + g(0, [1]) + g(1, [0])) / 3 },
+                             { g, _ in 0.4 * g(1, [0]) + 0.25 * (g(1, [-1]) + g(1, [1])) + 0.05 * g(0, [0]) },
+                         ],
+                         normed: [0, 1], stop: .until(l2: false, epsilon: 1e-7, every: 7, max: 5000))
+    }
+
     /// Inputs/system_periodic3d.st: u periodic front/back with a fixed top, w a fixed front and a
     /// neumann left side.
     static let periodic3d = ReferenceSystemCase.makeN(input("system_periodic3d.st"), [], grids: ["u", "w"]) { () -> ReferenceSystemN<Float> in
@@ -80,8 +94,9 @@ enum ReferenceSystemKinds {
         SystemsTests.expectSameGrids(run, reference.fields, "serial")
     }
 
-    /// openmp under two schedules, opencl, mpi (2-D: 2 and 3 ranks, rows and grid; 3-D: slabs of
-    /// planes on 2 and 3 ranks) and hybrid: serial's bits and iteration count.
+    /// openmp under two schedules, opencl, mpi (2 and 3 ranks, rows and grid: 2-D blocks, 3-D
+    /// slabs of planes and blocks of a process grid, 1-D blocks) and hybrid: serial's bits and
+    /// iteration count.
     @Test(arguments: ReferenceSystemKinds.all)
     func everyTargetBitwiseIdenticalToSerial(_ system: ReferenceSystemCase) throws {
         let serial = try runStencil(system.file, target: .serial, params: system.params, grids: system.grids)
@@ -95,8 +110,9 @@ enum ReferenceSystemKinds {
             runs.append(("openmp \(threads) threads \(kind.rawValue)", .openmp, schedule))
         }
         runs.append(("opencl", .opencl, Schedule()))
-        let threeD = serial.field.shape.count == 3
-        let decompositions: [Decomposition] = threeD ? [.rows] : [.rows, .grid]
+        // Every layout: 2-D blocks of rows or of a grid, 3-D slabs (rows) or blocks (grid), 1-D
+        // blocks of the one dimension (both decompositions).
+        let decompositions: [Decomposition] = [.rows, .grid]
         for ranks in [2, 3] {
             for decompose in decompositions {
                 var schedule = Schedule()
@@ -108,9 +124,8 @@ enum ReferenceSystemKinds {
         var hybrid = Schedule()
         hybrid.ranks = 2
         hybrid.numThreads = 2
-        let hybridLayout: Decomposition = threeD ? .rows : .grid
-        hybrid.decompose = hybridLayout
-        runs.append(("hybrid 2 ranks \(hybridLayout.rawValue)", .hybrid, hybrid))
+        hybrid.decompose = .grid
+        runs.append(("hybrid 2 ranks grid", .hybrid, hybrid))
         for (label, target, schedule) in runs {
             let run = try runStencil(system.file, target: target, params: system.params, schedule: schedule,
                                      environment: MPITests.sharedMemoryOnly, grids: system.grids)

@@ -209,31 +209,6 @@ enum BlocksSystems {
 }
 
 extension SystemsBlocksTests {
-    /// A system is no longer refused on blocks, but its neumann or periodic sides still are (the
-    /// refusal's other half, LANGUAGE.md section 5), with the location of the grid.
-    @Test(arguments: [Target.mpi, .hybrid])
-    func sidesOfASystemOnBlocksStillRefused(_ target: Target) throws {
-        let system = BlocksSystem(name: "neumann_system", text: """
-            stencil neumann_system {
-                grid u: float64[20]
-                grid w: float64[20]
-                boundary w { left = neumann }
-                update u[j] = (u[j-1] + u[j+1] + w[j]) / 3
-                update w[j] = u[j]
-                steps 2
-            }
-            """, grids: ["u", "w"])
-        let (path, directory) = try system.file()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        do {
-            _ = try Compilation.compile(path: path, target: target)
-            Issue.record("a 1-D system with a neumann side compiled for \(target.rawValue)")
-        } catch let error as SourceErrors {
-            #expect(error.rendered.contains("neumann_system.st:2:20: error: 1-D grids are not yet supported on target \(target.rawValue) with neumann or periodic sides"),
-                    "\(error.rendered)")
-            #expect(error.rendered.contains("^~"), "\(error.rendered)")
-        }
-    }
 }
 
 extension SystemsBlocksTests {

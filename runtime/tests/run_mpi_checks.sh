@@ -2,7 +2,7 @@
 # run_mpi_checks.sh: builds runtime/tests/mpi_jacobi_check.c for each of its stencils and runs it
 # at 1..4 ranks (both decompositions) and at 6 and 9 ranks (grid), on sizes that do not divide,
 # serial and with 2 OpenMP threads per rank. Each run compares itself bitwise with a serial
-# solve. Usage: sh runtime/tests/run_mpi_checks.sh [BUILD_DIR]
+# solve. Then runtime/tests/mpi_sides_check.c (neumann and periodic sides on blocks). Usage: sh runtime/tests/run_mpi_checks.sh [BUILD_DIR]
 set -eu
 # Ranks x threads exceed the cores here: idle OpenMP threads must sleep, not spin.
 export OMP_WAIT_POLICY=passive
@@ -27,6 +27,14 @@ for k in 1 2 3 4; do
             fi
         done
     done
+done
+# Neumann and periodic sides on blocks of a process grid (stmpi_blocks_copy_side) against
+# st_copy_side_nd, at 1..4 ranks and at 6 and 8.
+mpicc -std=c11 -O2 -Wall -Wextra -Werror -I"$root/runtime" "$root/runtime/tests/mpi_sides_check.c" \
+    "$root/runtime/stencil_mpi.c" "$root/runtime/stencil_runtime.c" -lm -o "$build/sides"
+for ranks in 1 2 3 4 6 8; do
+    $mpirun -np $ranks "$build/sides" | grep -q ' 0 failed$' \
+        || { echo "FAILED: sides at $ranks ranks"; failures=$((failures + 1)); }
 done
 # Too many ranks: one clear message, exit status 1.
 if message=$($mpirun -np 8 "$build/check2" --param ROWS=10 2>&1); then
