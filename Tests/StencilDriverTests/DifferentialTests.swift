@@ -106,8 +106,7 @@ enum Differential {
     /// copying axes too.
     static func mpiBlocksRefuse(_ program: GenProgram, _ overrides: Schedule) -> Bool {
         guard let ranks = overrides.ranks, ranks > 0 else { return false }
-        let copies = program.grids.contains { $0.boundary.contains { $0.value.isBoundaryKind } }
-        return usesBlocks(program, decompose: overrides.decompose ?? .rows) && (program.coupled != nil || copies)
+        return usesBlocks(program, decompose: overrides.decompose ?? .rows) && (program.coupled != nil || program.copies())
     }
 
     /// The rank count a program runs on: the largest up to `ranks` whose every block is deep
@@ -119,10 +118,6 @@ enum Differential {
     static func ranksThatFit(_ program: GenProgram, ranks: Int, decompose: Decomposition) -> Int {
         let extents = program.updated.extents.map(program.extent)
         let h = max(program.halo, 1)
-        func copies(_ axis: Int) -> Bool {
-            let (first, last) = program.sidePairs[axis]
-            return program.grids.contains { $0.boundary.contains { [first, last].contains($0.side) && $0.value.isBoundaryKind } }
-        }
         func fits(_ r: Int) -> Bool {
             let parts: [Int]
             if usesBlocks(program, decompose: decompose) {
@@ -134,7 +129,7 @@ enum Differential {
                 parts = [grid.rows, grid.cols]
             }
             return extents.indices.allSatisfy { axis in
-                parts[axis] == 1 || extents[axis] / parts[axis] >= (copies(axis) && !usesBlocks(program, decompose: decompose) ? 2 * h : h)
+                parts[axis] == 1 || extents[axis] / parts[axis] >= (program.copies(axis: axis) && !usesBlocks(program, decompose: decompose) ? 2 * h : h)
             }
         }
         return (1...max(ranks, 1)).last(where: fits) ?? 1
@@ -340,14 +335,13 @@ enum Differential {
         for index in 0..<300 {
             var generator = ProgramGenerator(seed: 91 &+ UInt64(index))
             let program = generator.program()
-            let copies = program.grids.contains { $0.boundary.contains { $0.value.isBoundaryKind } }
             let (checked, _) = try Compilation.check(SourceFile(name: "generated.st", text: program.text))
             for ranks in 1...4 {
                 for decompose in [Decomposition.rows, .grid] {
                     var overrides = Schedule()
                     overrides.ranks = ranks
                     overrides.decompose = decompose
-                    if copies || Differential.mpiBlocksRefuse(program, overrides) { continue }
+                    if program.copies() || Differential.mpiBlocksRefuse(program, overrides) { continue }
                     let lowered = try Compilation.lower(checked, target: .mpi, overrides: overrides)
                     let splits = MPILaunch.splitError(lowered, params: program.overrideArguments) == nil
                     let fits = Differential.ranksThatFit(program, ranks: ranks, decompose: decompose) == ranks

@@ -537,8 +537,14 @@ extension GenProgram {
     var leastPeriodicExtent: Int { 3 * halo }
 
     /// Whether some grid has a periodic side along `axis`.
-    func isPeriodic(axis: Int) -> Bool {
-        grids.contains { $0.boundary.contains { $0.value == .periodic && [sidePairs[axis].0, sidePairs[axis].1].contains($0.side) } }
+    func isPeriodic(axis: Int) -> Bool { hasSide(axis: axis) { $0 == .periodic } }
+
+    /// Whether some grid has a neumann or periodic side (along `axis`; along any when nil).
+    func copies(axis: Int? = nil) -> Bool { hasSide(axis: axis) { $0.isBoundaryKind } }
+
+    func hasSide(axis: Int?, _ kind: (GenExpr) -> Bool) -> Bool {
+        let sides = axis.map { [sidePairs[$0].0, sidePairs[$0].1] }
+        return grids.contains { $0.boundary.contains { kind($0.value) && sides?.contains($0.side) != false } }
     }
 
     /// Neumann and periodic sides on grid `k` (LANGUAGE.md section 5): each of its lines made
