@@ -442,7 +442,10 @@ public struct SweepWriter {
         }
         if program.redBlack { fields.append(".parity = \(parity)") }
         if loops.colourPlan == .split { fields.append(".red = red, .black = black, .half = half") }
-        for other in program.readOnlyGrids { fields.append(".\(names[other.name]) = \(names[other.name])") }
+        // A slab's sweeps index every grid from the first point of local plane 0, HALO points
+        // past its block's start: read-only grids as the updated ones (`buffer[k] + HALO`).
+        let past = program.distribution?.layout == .slabs ? " + HALO" : ""
+        for other in program.readOnlyGrids { fields.append(".\(names[other.name]) = \(names[other.name])\(past)") }
         for param in program.updateParams {
             let value = integers.contains(param) || program.elementType == .float32 ? "(\(scalar))\(names[param])" : names[param]
             fields.append(".\(names[param]) = \(value)")

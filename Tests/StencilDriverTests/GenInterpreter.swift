@@ -1,10 +1,10 @@
 // GenInterpreter.swift: the reference for the differential tests. Runs a GenProgram (the
 // generator's own representation, not stencilc's AST or IR) exactly as LANGUAGE.md defines the
 // language: fills in the order written (with a neumann or periodic side, again after every
-// sweep or half-sweep), Jacobi sweeps over two buffers (with `order redblack`, red then black
-// half-sweeps in place), arithmetic in the grid's type in the written order,
-// glibc's math functions as the emitted C calls them, the norm on every K-th sweep. A correct
-// compiler agrees with it bit for bit.
+// sweep or half-sweep, each updated grid of a system by its own lines), Jacobi sweeps over two
+// buffers (with `order redblack`, red then black half-sweeps in place), arithmetic in the grid's
+// type in the written order, glibc's math functions as the emitted C calls them, the norm on
+// every K-th sweep. A correct compiler agrees with it bit for bit.
 
 import Foundation
 #if canImport(Glibc)
@@ -179,8 +179,13 @@ enum GenInterpreter {
         var u = fields[name]!
         var next = u
         // With a neumann or periodic side, every line runs again after each sweep, on the new
-        // iterate: the old one with its interior updated.
-        let again = p.updated.boundary.contains { $0.value.isBoundaryKind } ? p.updated.boundary : []
+        // iterate: the old one with its interior updated. In a system, each updated grid by its
+        // own lines (LANGUAGE.md section 5): the coupled grid's too.
+        func linesAgain(_ grid: GenGrid) -> [(side: String, value: GenExpr)] {
+            grid.boundary.contains { $0.value.isBoundaryKind } ? grid.boundary : []
+        }
+        let again = linesAgain(p.updated)
+        let coupledAgain = p.coupled.map { linesAgain(p.grids[$0.grid]) } ?? []
 
         /// One iteration: Jacobi, from `u` into `next`; red-black (LANGUAGE.md section 5): the red
         /// points (the sum of the indices even), then the black ones, in place in `u`, each
@@ -193,7 +198,12 @@ enum GenInterpreter {
             // A system's second grid: its new iterate from the previous one of every grid.
             let coupledName = p.coupled.map { p.grids[$0.grid].name }
             var coupledNext = coupledName.map { fields[$0]! } ?? []
-            defer { if let coupledName { fields[coupledName] = coupledNext } }
+            defer {
+                if let coupledName {
+                    applyBoundary(coupledAgain, to: &coupledNext)
+                    fields[coupledName] = coupledNext
+                }
+            }
             for colour in p.redBlack ? [0, 1] : [-1] { // -1: Jacobi, every point
                 for at in interior where colour < 0 || at.reduce(0, +) % 2 == colour {
                     point = at

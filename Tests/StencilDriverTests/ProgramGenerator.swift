@@ -407,8 +407,9 @@ struct ProgramGenerator {
         }
         // Boundary kinds on the updated grid (LANGUAGE.md section 5): some sides neumann, and with
         // halo 1 (a periodic axis needs an interior of h, which every size here has then) a
-        // periodic pair, in a random place among the other lines. 2-D only: 1-D and 3-D grids
-        // refuse copying sides for now.
+        // periodic pair, in a random place among the other lines. 2-D here, from this stream as
+        // it always was (every seed keeps its program); 1-D and 3-D below, from a stream of
+        // their own (`drawKinds`).
         if dimensions == 2 && builder.chance(0.3) {
             for b in grids[0].boundary.indices where builder.chance(0.5) { grids[0].boundary[b].value = GenExpr.neumann }
             if halo == 1 && builder.chance(0.5) {
@@ -493,21 +494,26 @@ struct ProgramGenerator {
         // order redblack, from the next four bits (the same stream again): a quarter of the
         // programs where it is legal (SOR where they are relaxed too).
         program.redBlack = program.redBlackLegal && (program.shuffleSeed >> 56) & 0xF < 4
+        // 1-D and 3-D: boundary kinds on the updated grid as in 2-D (a third of the programs),
+        // drawn from a stream of their own after everything else, so the rest of the program is
+        // as it was without them.
+        var kinds = SplitMix(state: program.shuffleSeed ^ 0x51DE_5EED)
+        if dimensions != 2 && Double.random(in: 0..<1, using: &kinds) < 0.3 {
+            program.drawKinds(onGrid: 0, using: &kinds)
+        }
         // A system, from the next four bits, its update drawn from a stream of its own (so the
         // rest of the program is as without it): a quarter of the programs with a read-only grid
-        // and neither red-black (one update only), relax, nor neumann/periodic sides on the
-        // grids it couples (systems run them now, SystemKindsTests; the draw stays as it was so the
-        // corpus keeps its programs).
-        let couplable = (1..<grids.count).filter { k in
-            readable.contains(grids[k].name) && !grids[k].boundary.contains { $0.value.isBoundaryKind }
-        }
-        if (program.shuffleSeed >> 52) & 0xF < 4, !program.redBlack, program.relax == nil, let k = couplable.first,
-           !grids[0].boundary.contains(where: { $0.value.isBoundaryKind }) {
+        // and neither red-black (one update only) nor relax. Either grid may have neumann or
+        // periodic sides (SystemKindsTests): the main grid's as drawn above, the coupled grid's
+        // drawn from the system's stream after its update.
+        let couplable = (1..<grids.count).filter { readable.contains(grids[$0].name) }
+        if (program.shuffleSeed >> 52) & 0xF < 4, !program.redBlack, program.relax == nil, let k = couplable.first {
             var second = ExpressionBuilder(rng: SplitMix(state: program.shuffleSeed ^ 0x5EED_C0DE), grids: readable, halo: halo, dimensions: dimensions,
                                            fieldBound: bound, params: valueParams.map { ($0.0, abs($0.1)) })
             let (value, _) = second.expression(depth: 1 + Int(program.shuffleSeed % 3))
             let clamp = GenExpr.number(clampText)
             program.coupled = (k, .call("max", [.negate(clamp), .call("min", [clamp, value])]))
+            if second.chance(0.4) { program.drawKinds(onGrid: k, using: &second.rng) }
         }
         return program
     }
@@ -522,6 +528,38 @@ struct ProgramGenerator {
 }
 
 extension GenProgram {
+    /// The sides of each dimension, first dimension first: front/back, top/bottom, left/right
+    /// (sides count from the last dimension).
+    var sidePairs: [(String, String)] { Array([("front", "back"), ("top", "bottom"), ("left", "right")].suffix(dimensions)) }
+
+    /// The least run-time extent along an axis with periodic sides: an interior of at least h
+    /// points (LANGUAGE.md section 5; the runtime's st_check_periodic refuses less).
+    var leastPeriodicExtent: Int { 3 * halo }
+
+    /// Whether some grid has a periodic side along `axis`.
+    func isPeriodic(axis: Int) -> Bool { hasSide(axis: axis) { $0 == .periodic } }
+
+    /// Whether some grid has a neumann or periodic side (along `axis`; along any when nil).
+    func copies(axis: Int? = nil) -> Bool { hasSide(axis: axis) { $0.isBoundaryKind } }
+
+    func hasSide(axis: Int?, _ kind: (GenExpr) -> Bool) -> Bool {
+        let sides = axis.map { [sidePairs[$0].0, sidePairs[$0].1] }
+        return grids.contains { $0.boundary.contains { kind($0.value) && sides?.contains($0.side) != false } }
+    }
+
+    /// Neumann and periodic sides on grid `k` (LANGUAGE.md section 5): each of its lines made
+    /// neumann by a coin toss, and by another a periodic pair on an axis long enough for one
+    /// (`leastPeriodicExtent`, at the run-time extent), each side in a random place among the
+    /// other lines.
+    mutating func drawKinds(onGrid k: Int, using rng: inout SplitMix) {
+        for b in grids[k].boundary.indices where Bool.random(using: &rng) { grids[k].boundary[b].value = .neumann }
+        let axes = (0..<dimensions).filter { extent(grids[k].extents[$0]) >= leastPeriodicExtent }
+        guard Bool.random(using: &rng), let axis = axes.randomElement(using: &rng) else { return }
+        for side in [sidePairs[axis].0, sidePairs[axis].1] {
+            grids[k].boundary.insert((side, .periodic), at: Int.random(in: 0...grids[k].boundary.count, using: &rng))
+        }
+    }
+
     func withIndices(_ names: [String]) -> GenProgram {
         var copy = self
         copy.indices = names
