@@ -60,8 +60,8 @@ enum Differential {
     }()
     static let cache = BuildCache.defaultCache()
 
-    /// Configurations of mpi, hybrid and opencl that this machine can run (none until those
-    /// backends exist), from the same place `stencilc verify` asks.
+    /// Configurations of mpi, hybrid and opencl that this machine can run, from the same place
+    /// `stencilc verify` asks.
     static let otherTargets: [VerifyConfiguration] = {
         let verifier = Verifier(toolchain: toolchain, cache: cache)
         return [Target.mpi, .hybrid, .opencl].flatMap { target -> [VerifyConfiguration] in
@@ -72,7 +72,7 @@ enum Differential {
     /// serial, and one more configuration drawn for this program.
     static func configurations(_ rng: inout SplitMix, for program: GenProgram) -> [DiffConfiguration] {
         var configurations = [DiffConfiguration(target: .serial, overrides: Schedule())]
-        let others = otherTargets.filter { !mpiBlocksRefuse(program, $0.overrides) }
+        let others = otherTargets
         if !others.isEmpty, Int.random(in: 0..<3, using: &rng) == 0 {
             let pick = others[Int.random(in: 0..<others.count, using: &rng)]
             var overrides = pick.overrides
@@ -100,20 +100,11 @@ enum Differential {
         program.dimensions == 1 || (program.dimensions == 3 && decompose == .grid)
     }
 
-    /// The programs mpi and hybrid refuse today: the blocks layout with a system or a neumann or
-    /// periodic side (Compilation.refuseWhatRanksCannotHold). Goes, with its one use, when blocks
-    /// hold systems and copying sides; then `ranksThatFit` must know the blocks' rule for
-    /// copying axes too.
-    static func mpiBlocksRefuse(_ program: GenProgram, _ overrides: Schedule) -> Bool {
-        guard let ranks = overrides.ranks, ranks > 0 else { return false }
-        return usesBlocks(program, decompose: overrides.decompose ?? .rows) && (program.coupled != nil || program.copies())
-    }
-
     /// The rank count a program runs on: the largest up to `ranks` whose every block is deep
     /// enough, so no run meets the driver's or the runtime's "cannot split" refusal. The rule
     /// (runtime/stencil_mpi.c): along each split axis, extent / parts >= h, and >= 2h where a
-    /// grid has a neumann or periodic side on that axis (its sources stay in the owners' blocks;
-    /// 2-D blocks and slabs). Parts: 2-D rows P x 1, 2-D grid and blocks as MPI_Dims_create
+    /// grid has a neumann or periodic side on that axis (its sources stay in the owners' blocks,
+    /// in every layout). Parts: 2-D rows P x 1, 2-D grid and blocks as MPI_Dims_create
     /// (DecompositionPlan/BlocksPlan.processGrid); slabs split planes only. One rank always fits.
     static func ranksThatFit(_ program: GenProgram, ranks: Int, decompose: Decomposition) -> Int {
         let extents = program.updated.extents.map(program.extent)
@@ -129,7 +120,7 @@ enum Differential {
                 parts = [grid.rows, grid.cols]
             }
             return extents.indices.allSatisfy { axis in
-                parts[axis] == 1 || extents[axis] / parts[axis] >= (program.copies(axis: axis) && !usesBlocks(program, decompose: decompose) ? 2 * h : h)
+                parts[axis] == 1 || extents[axis] / parts[axis] >= (program.copies(axis: axis) ? 2 * h : h)
             }
         }
         return (1...max(ranks, 1)).last(where: fits) ?? 1
@@ -328,7 +319,7 @@ enum Differential {
     /// The rank rule of the mpi and hybrid runs (`ranksThatFit`) is the driver's: on programs
     /// without neumann or periodic sides (whose deeper blocks only the runtime checks), a rank
     /// count fits exactly when the driver's preflight splits the grid over it. And 1-D and 3-D
-    /// programs go to mpi and hybrid, never one that the blocks layout refuses today.
+    /// programs go to mpi and hybrid.
     @Test func rankRuleAgreesWithTheDriver() throws {
         var dimensionsOnMPI: Set<Int> = []
         var refusals = 0
@@ -341,7 +332,7 @@ enum Differential {
                     var overrides = Schedule()
                     overrides.ranks = ranks
                     overrides.decompose = decompose
-                    if program.copies() || Differential.mpiBlocksRefuse(program, overrides) { continue }
+                    if program.copies() { continue }
                     let lowered = try Compilation.lower(checked, target: .mpi, overrides: overrides)
                     let splits = MPILaunch.splitError(lowered, params: program.overrideArguments) == nil
                     let fits = Differential.ranksThatFit(program, ranks: ranks, decompose: decompose) == ranks
@@ -351,7 +342,6 @@ enum Differential {
             }
             var rng = SplitMix(state: UInt64(index))
             for configuration in Differential.configurations(&rng, for: program) where configuration.overrides.ranks != nil {
-                #expect(!Differential.mpiBlocksRefuse(program, configuration.overrides), "\(configuration):\n\(program.text)")
                 dimensionsOnMPI.insert(program.dimensions)
             }
         }
