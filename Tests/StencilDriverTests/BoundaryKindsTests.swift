@@ -371,4 +371,50 @@ enum BoundaryVariants {
             #expect(outcome.errorOutput.contains("\(stem): error: \(message)"), "\(stem) by hand: \(outcome.errorOutput)")
         }
     }
+
+    /// explain calls a 1-D grid's axis points (BlocksPlan.axisWord), not columns: the boundary
+    /// statements' strips, the periodic topology, and the work-group's axes; a 2-D grid keeps
+    /// its columns.
+    @Test func explainNamesTheAxesOfAOneDimensionalGrid() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ring = directory.appendingPathComponent("ring1d.st").path
+        try """
+            stencil ring1d {
+                grid u: float32[12]
+                init u[x] = sin(0.5 * x)
+                boundary u {
+                    left = periodic
+                    right = periodic
+                }
+                update u[x] = (u[x-1] + u[x+1]) / 2
+                steps 3
+            }
+            """.write(toFile: ring, atomically: true, encoding: .utf8)
+        let rod = directory.appendingPathComponent("rod1d.st").path
+        try """
+            stencil rod1d {
+                param N = 16
+                grid u: float64[N]
+                boundary u { left = neumann; right = 1 }
+                update u[x] = (u[x-1] + u[x+1]) / 2
+                steps 3
+            }
+            """.write(toFile: rod, atomically: true, encoding: .utf8)
+        let mpi = try stencilc(["explain", ring, "--target", "mpi", "--ranks", "2"])
+        #expect(mpi.status == 0, "\(mpi.stderr)")
+        #expect(mpi.stdout.contains("left = periodic: points 0..0 copy the point +(12-2) away"), "\(mpi.stdout)")
+        #expect(mpi.stdout.contains("right = periodic: points 12-1..12-1 copy the point -(12-2) away"), "\(mpi.stdout)")
+        #expect(mpi.stdout.contains("periodic along the points: a periodic Cartesian topology"), "\(mpi.stdout)")
+        let opencl = try stencilc(["explain", ring, "--target", "opencl", "--workgroup", "16"])
+        #expect(opencl.stdout.contains("work-group:   16 (points)"), "\(opencl.stdout)")
+        let neumann = try stencilc(["explain", rod, "--target", "serial"])
+        #expect(neumann.stdout.contains("left = neumann: points 0..0 copy point 1 (zero gradient)"), "\(neumann.stdout)")
+        for text in [mpi.stdout, opencl.stdout, neumann.stdout] {
+            #expect(!text.contains("column"), "\(text)")
+        }
+        let plate = try stencilc(["explain", Repository.stencil("channel_periodic.st"), "--target", "mpi"])
+        #expect(plate.stdout.contains("left = periodic: columns 0..0 copy the column +(cols-2) away"), "\(plate.stdout)")
+        #expect(plate.stdout.contains("periodic along the columns: a periodic Cartesian topology"), "\(plate.stdout)")
+    }
 }
