@@ -175,7 +175,8 @@ void stmpi_halo_free(stmpi_halo *halo);
  * environment, begin completes the exchange at once and end does nothing: same results, no
  * overlap. With STENCILC_MPI_OVERLAP=compare, sweeps alternate between the two, and the
  * summary reports the share of time in exchange for each: what overlap buys, measured in one
- * run. Every sweep is expected to start with one exchange (the timers count sweeps that way). */
+ * run, alternating sweep by sweep (stmpi_sweep_begin), not exchange by exchange. Outside a sweep
+ * begin completes the exchange and is not timed. */
 void stmpi_halo_begin(stmpi_halo *halo);
 
 /* Waits for the exchange started by stmpi_halo_begin. */
@@ -183,6 +184,12 @@ void stmpi_halo_end(stmpi_halo *halo);
 
 /* Both halves in one call. */
 void stmpi_halo_exchange(stmpi_halo *halo);
+
+/* Brackets one sweep (every exchange of a system's grids, both halves of a red-black sweep): the
+ * unit of the overlap timers and of STENCILC_MPI_OVERLAP=compare's alternation. Called by one
+ * thread (hybrid: the master), around the sweep's exchanges. */
+void stmpi_sweep_begin(void);
+void stmpi_sweep_end(void);
 
 /* Time spent inside begin and end on this rank (seconds), and whether overlap is on (or
  * alternating). */

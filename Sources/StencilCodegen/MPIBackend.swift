@@ -240,17 +240,23 @@ public struct MPIBackend: Backend {
     }
 
     /// One sweep of the block with `function`: exchange started (master), deep interior,
-    /// exchange finished (master), barrier, the frame.
+    /// exchange finished (master), barrier, the frame. stmpi_sweep_begin/end bracket it: the
+    /// runtime's overlap timers and STENCILC_MPI_OVERLAP=compare count sweeps, not exchanges (a
+    /// system makes one per grid, red-black one per half).
     private func blockSweep(_ writer: CodeWriter, host: HostCode, sweeps: SweepWriter, function: String) {
+        pragma(writer, "master")
+        writer.line("stmpi_sweep_begin();")
         if sweeps.program.redBlack {
             // Red-black: each half-sweep reads the other colour's newest values, the halo's too.
             for colour in SweepWriter.colours {
                 writer.comment("The \(colour) half-sweep, after its own halo exchange.")
                 halfSweep(writer, host: host, function: "\(function)_\(colour)", grids: 1, slabs: sweeps.program.dimensions == 3)
             }
-            return
+        } else {
+            halfSweep(writer, host: host, function: function, grids: sweeps.program.updates.count, slabs: sweeps.program.dimensions == 3)
         }
-        halfSweep(writer, host: host, function: function, grids: sweeps.program.updates.count, slabs: sweeps.program.dimensions == 3)
+        pragma(writer, "master")
+        writer.line("stmpi_sweep_end();")
     }
 
     /// A sweep of the block. A system exchanges the halo of each of its `grids`, all started

@@ -15,8 +15,10 @@ extension Explain {
         out += "  the ones before it left (so at corners the later one wins):\n"
         for fill in plan.statements {
             let side = fill.side!
-            let axis = ["column", "row", "plane"][side.axisFromLast]
-            let extent = ["cols", "rows", "planes"][side.axisFromLast]
+            // The axis as BlocksPlan names it (a 1-D grid's are points); the extent as the emitted C
+            // names it, or for a 1-D grid (whose C calls it cols) as the grid's shape does.
+            let axis = BlocksPlan.axisWord(side.axis(dimensions: program.dimensions)!, dimensions: program.dimensions)
+            let extent = program.dimensions == 1 ? "\(program.updatedGrid.extents[0])" : ["cols", "rows", "planes"][side.axisFromLast]
             let strip = side.isFirst ? "\(axis)s 0..\(h - 1)" : "\(axis)s \(extent)-\(h)..\(extent)-1"
             let what: String
             switch fill.kind {
@@ -33,14 +35,13 @@ extension Explain {
         case .opencl:
             out += "  (one small kernel launch per statement, in order, after each sweep's kernel)\n"
         case .mpi, .hybrid:
-            let axisNames = Array(["planes", "rows", "columns"].suffix(program.dimensions))
-            let periodic = program.periodicAxes.sorted().map { axisNames[$0] }
+            let periodic = program.periodicAxes.sorted().map { BlocksPlan.axisWord($0, dimensions: program.dimensions) + "s" }
             if program.distribution?.layout == .slabs {
                 out += "  (3-D slabs: the sides within the planes, each rank applies to every plane it holds, no message;\n   front/back lie across the slabs)\n"
             }
             out += "  (each rank sets the points it owns; neumann copies within the rank that owns the side"
             out += periodic.isEmpty ? ")\n"
-                : ";\n   periodic \(periodic.joined(separator: " and ")): a periodic Cartesian topology, each statement one message from the ranks\n   owning the far side's interior to those owning its strip, in its place in the order)\n"
+                : ";\n   periodic along the \(periodic.joined(separator: " and ")): a periodic Cartesian topology, each statement one message from the ranks\n   owning the far side's interior to those owning its strip, in its place in the order)\n"
         }
         return out
     }

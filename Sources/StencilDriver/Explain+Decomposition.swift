@@ -33,7 +33,7 @@ extension Explain {
         }
         let plan: DecompositionPlan
         switch DecompositionPlan.make(decomposition: schedule.decompose, ranks: schedule.ranks, rows: rows, cols: cols,
-                                      halo: h, elementSize: elementSize) {
+                                      halo: h, elementSize: elementSize, copyingAxes: MPILaunch.copyingAxes(program)) {
         case .failure(let error):
             return out + "  error: \(error.message): the run stops before iterating\n"
         case .success(let made):

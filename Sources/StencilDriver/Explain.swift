@@ -126,7 +126,7 @@ public enum Explain {
                     out += "  NDRange:      3-D over the interior, (planes - \(2 * h)) x (rows - \(2 * h)) x (cols - \(2 * h)) work-items, one per\n"
                     out += "                updated point; work-item (x, y, z) updates (\(h) + z, \(h) + y, \(h) + x); every dimension rounded up to whole work-groups\n"
                 }
-                let axes = ["columns", "rows x columns", "planes x rows x columns"][program.dimensions - 1]
+                let axes = (0..<program.dimensions).map { BlocksPlan.axisWord($0, dimensions: program.dimensions) + "s" }.joined(separator: " x ")
                 if let sizes = program.schedule.workgroup {
                     out += "  work-group:   \(IRPrinter.sizes(sizes)) (\(axes)), checked against the device's limits at run time\n"
                 } else {

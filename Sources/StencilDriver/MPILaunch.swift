@@ -150,6 +150,13 @@ public struct MPILaunch: Sendable, Equatable {
         }
     }
 
+    /// The axes of gridSize's (rows, cols) along which a block must be 2 * HALO deep (neumann or
+    /// periodic sides, stmpi_decompose_sides): a 2-D grid's own; a slab's planes when front/back
+    /// copy (the other sides stay within each plane).
+    public static func copyingAxes(_ program: Program) -> Set<Int> {
+        program.dimensions == 3 ? program.copyingAxes.intersection([0]) : program.copyingAxes
+    }
+
     /// The updated grid's extents, first dimension first, with --param overrides; nil when one
     /// is not known before run time.
     public static func extents(_ program: Program, params: [String]) -> [Int]? {
@@ -185,7 +192,8 @@ public struct MPILaunch: Sendable, Equatable {
         }
         guard let (rows, cols) = gridSize(program, params: params) else { return nil }
         let plan = DecompositionPlan.make(decomposition: program.schedule.decompose, ranks: program.schedule.ranks,
-                                          rows: rows, cols: cols, halo: program.halo, elementSize: elementSize)
+                                          rows: rows, cols: cols, halo: program.halo, elementSize: elementSize,
+                                          copyingAxes: copyingAxes(program))
         if case .failure(let error) = plan { return error }
         return nil
     }

@@ -78,17 +78,14 @@ public struct BlocksPlan: Hashable, Sendable {
         precondition(ranks >= 1 && !extents.isEmpty, "a decomposition needs at least one rank and one dimension")
         let d = extents.count
         let dims = processGrid(ranks: ranks, dimensions: d)
-        let haloText = halo > 0 ? " for halo \(halo)" : ""
-        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
         let gridText = dims.map(String.init).joined(separator: "x")
         for axis in 0..<d {
             let need = max(halo, 1) * (copyingAxes.contains(axis) ? 2 : 1)
             guard extents[axis] / dims[axis] < need else { continue }
             let word = axisWord(axis, dimensions: d)
-            let over = d == 1 ? plural(ranks, "rank")
-                : "\(plural(dims[axis], word)) of ranks (process grid \(gridText) for \(ranks) ranks)"
-            return .failure(DecompositionError(message:
-                "cannot split \(extents[axis]) \(word)s over \(over): each block needs at least \(plural(need, word))\(haloText)"))
+            let over = d == 1 ? DecompositionError.plural(ranks, "rank")
+                : "\(DecompositionError.plural(dims[axis], word)) of ranks (process grid \(gridText) for \(ranks) ranks)"
+            return .failure(.split(extents[axis], word, over: over, need: need, halo: halo))
         }
         // Every step vector but all zeros, the first dimension's step slowest (the runtime's slot order).
         var steps: [[Int]] = [[]]

@@ -97,29 +97,26 @@ public struct DecompositionPlan: Hashable, Sendable {
         return begin..<(begin + base + (k < extra ? 1 : 0))
     }
 
-    /// The plan, or the runtime's error message when a block would be thinner than the halo.
+    /// The plan, or the runtime's error message when a block would be thinner than the halo, or
+    /// than twice the halo along `copyingAxes` (0: rows, 1: columns; the axes with neumann or
+    /// periodic sides, whose sources stay in the blocks that own them: stmpi_decompose_sides).
     public static func make(decomposition: Decomposition, ranks: Int, rows: Int, cols: Int, halo: Int,
-                            elementSize: Int) -> Result<DecompositionPlan, DecompositionError> {
+                            elementSize: Int, copyingAxes: Set<Int> = []) -> Result<DecompositionPlan, DecompositionError> {
         precondition(ranks >= 1, "a decomposition needs at least one rank")
         let (pr, pc) = processGrid(ranks: ranks, decomposition: decomposition)
-        let need = max(halo, 1)
-        let haloText = halo > 0 ? " for halo \(halo)" : ""
-        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        let need = (0..<2).map { max(halo, 1) * (copyingAxes.contains($0) ? 2 : 1) }
         switch decomposition {
         case .rows:
-            if rows / pr < need {
-                return .failure(DecompositionError(message:
-                    "cannot split \(rows) rows over \(plural(ranks, "rank")): each block needs at least \(plural(need, "row"))\(haloText)"))
+            if rows / pr < need[0] {
+                return .failure(.split(rows, "row", over: DecompositionError.plural(ranks, "rank"), need: need[0], halo: halo))
             }
         case .grid:
             let grid = "(process grid \(pr)x\(pc) for \(ranks) ranks)"
-            if rows / pr < need {
-                return .failure(DecompositionError(message:
-                    "cannot split \(rows) rows over \(plural(pr, "row")) of ranks \(grid): each block needs at least \(plural(need, "row"))\(haloText)"))
+            if rows / pr < need[0] {
+                return .failure(.split(rows, "row", over: "\(DecompositionError.plural(pr, "row")) of ranks \(grid)", need: need[0], halo: halo))
             }
-            if cols / pc < need {
-                return .failure(DecompositionError(message:
-                    "cannot split \(cols) columns over \(plural(pc, "column")) of ranks \(grid): each block needs at least \(plural(need, "column"))\(haloText)"))
+            if cols / pc < need[1] {
+                return .failure(.split(cols, "column", over: "\(DecompositionError.plural(pc, "column")) of ranks \(grid)", need: need[1], halo: halo))
             }
         }
 
@@ -160,4 +157,14 @@ public struct DecompositionError: Error, Hashable, Sendable {
     public var message: String
 
     public init(message: String) { self.message = message }
+
+    /// The runtime's check_split message (runtime/stencil_mpi.c): `extent` items called `word`
+    /// ("row", "column", "point", "plane") split over `over` ("4 ranks", "2 rows of ranks ...")
+    /// leave a block thinner than `need`.
+    static func split(_ extent: Int, _ word: String, over: String, need: Int, halo: Int) -> DecompositionError {
+        DecompositionError(message: "cannot split \(extent) \(word)s over \(over): each block needs at least "
+            + plural(need, word) + (halo > 0 ? " for halo \(halo)" : ""))
+    }
+
+    static func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
 }

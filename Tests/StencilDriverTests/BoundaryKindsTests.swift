@@ -317,4 +317,104 @@ enum BoundaryVariants {
         #expect(thin.status != 0)
         #expect(thin.stderr.contains("each block needs at least 2 rows"), "\(thin.stderr)")
     }
+
+    /// Blocks of a 2-D grid or 3-D slabs thinner than 2h along an axis with neumann or periodic
+    /// sides: `run` refuses before building anything (DecompositionPlan, the runtime's words),
+    /// `explain` says the same, and the program launched by hand prints that very message.
+    @Test func thinBlocksOfTwoDimensionsAreRefusedBeforeBuilding() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let slab = directory.appendingPathComponent("thinslab.st").path
+        try """
+            stencil thinslab {
+                grid u: float64[6, 5, 5]
+                boundary u { front = neumann }
+                update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6
+                steps 2
+            }
+            """.write(toFile: slab, atomically: true, encoding: .utf8)
+        let cases: [(path: String, flags: [String], message: String)] = [
+            (Repository.stencil("insulated.st"), ["--param", "N=7"],
+             "cannot split 7 rows over 4 ranks: each block needs at least 2 rows for halo 1"),
+            (Repository.stencil("channel_periodic.st"), ["--param", "ROWS=20", "--param", "COLS=3", "--decompose", "grid"],
+             "cannot split 3 columns over 2 columns of ranks (process grid 2x2 for 4 ranks): each block needs at least 2 columns for halo 1"),
+            // A slab's planes are the runtime's rows.
+            (slab, [], "cannot split 6 rows over 4 ranks: each block needs at least 2 rows for halo 1"),
+        ]
+        let toolchain = try Toolchain.fromEnvironment(runtimeDirectory: "\(Repository.root)/runtime")
+        let builder = Builder(toolchain: toolchain, cache: BuildCache.defaultCache())
+        for (path, flags, message) in cases {
+            let stem = Compilation.defaultStem(path)
+            let explained = try stencilc(["explain", path, "--target", "mpi", "--ranks", "4"] + flags)
+            #expect(explained.stdout.contains("error: \(message): the run stops before iterating"), "\(stem): \(explained.stdout)")
+            let cache = directory.appendingPathComponent("cache-\(stem)").path
+            let run = try stencilc(["run", path, "--target", "mpi", "--ranks", "4"] + flags,
+                                   environment: ["STENCILC_CACHE_DIR": cache])
+            #expect(run.status == 1, "\(stem): \(run.stderr)")
+            #expect(run.stderr.contains("stencilc: error: \(message) (use fewer --ranks"), "\(stem): \(run.stderr)")
+            let built = (try? FileManager.default.subpathsOfDirectory(atPath: cache)) ?? []
+            #expect(built.isEmpty, "\(stem): built before refusing: \(built)")
+            // The program itself, launched by hand past the driver's check, says the same.
+            var schedule = Schedule()
+            schedule.decompose = flags.contains("grid") ? .grid : .rows
+            let result = try Compilation.compile(path: path, target: .mpi, overrides: schedule)
+            let plan = try builder.plan(result.emitted, stem: stem)
+            try builder.execute(plan)
+            var program = result.program
+            program.schedule.ranks = 4
+            var options = RunOptions()
+            options.params = flags.enumerated().compactMap { $0.offset > 0 && flags[$0.offset - 1] == "--param" ? $0.element : nil }
+            options.environment = MPITests.sharedMemoryOnly
+            let job = Launcher(builder: builder).runJob(executable: plan.executable, program: program, options: options)
+            let outcome = try ProcessRunner.run(job, capture: true)
+            #expect(outcome.status == 1, "\(stem) by hand: \(outcome.errorOutput)")
+            #expect(outcome.errorOutput.contains("\(stem): error: \(message)"), "\(stem) by hand: \(outcome.errorOutput)")
+        }
+    }
+
+    /// explain calls a 1-D grid's axis points (BlocksPlan.axisWord), not columns: the boundary
+    /// statements' strips, the periodic topology, and the work-group's axes; a 2-D grid keeps
+    /// its columns.
+    @Test func explainNamesTheAxesOfAOneDimensionalGrid() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ring = directory.appendingPathComponent("ring1d.st").path
+        try """
+            stencil ring1d {
+                grid u: float32[12]
+                init u[x] = sin(0.5 * x)
+                boundary u {
+                    left = periodic
+                    right = periodic
+                }
+                update u[x] = (u[x-1] + u[x+1]) / 2
+                steps 3
+            }
+            """.write(toFile: ring, atomically: true, encoding: .utf8)
+        let rod = directory.appendingPathComponent("rod1d.st").path
+        try """
+            stencil rod1d {
+                param N = 16
+                grid u: float64[N]
+                boundary u { left = neumann; right = 1 }
+                update u[x] = (u[x-1] + u[x+1]) / 2
+                steps 3
+            }
+            """.write(toFile: rod, atomically: true, encoding: .utf8)
+        let mpi = try stencilc(["explain", ring, "--target", "mpi", "--ranks", "2"])
+        #expect(mpi.status == 0, "\(mpi.stderr)")
+        #expect(mpi.stdout.contains("left = periodic: points 0..0 copy the point +(12-2) away"), "\(mpi.stdout)")
+        #expect(mpi.stdout.contains("right = periodic: points 12-1..12-1 copy the point -(12-2) away"), "\(mpi.stdout)")
+        #expect(mpi.stdout.contains("periodic along the points: a periodic Cartesian topology"), "\(mpi.stdout)")
+        let opencl = try stencilc(["explain", ring, "--target", "opencl", "--workgroup", "16"])
+        #expect(opencl.stdout.contains("work-group:   16 (points)"), "\(opencl.stdout)")
+        let neumann = try stencilc(["explain", rod, "--target", "serial"])
+        #expect(neumann.stdout.contains("left = neumann: points 0..0 copy point 1 (zero gradient)"), "\(neumann.stdout)")
+        for text in [mpi.stdout, opencl.stdout, neumann.stdout] {
+            #expect(!text.contains("column"), "\(text)")
+        }
+        let plate = try stencilc(["explain", Repository.stencil("channel_periodic.st"), "--target", "mpi"])
+        #expect(plate.stdout.contains("left = periodic: columns 0..0 copy the column +(cols-2) away"), "\(plate.stdout)")
+        #expect(plate.stdout.contains("periodic along the columns: a periodic Cartesian topology"), "\(plate.stdout)")
+    }
 }

@@ -113,6 +113,54 @@ struct MPIConfiguration: Sendable, CustomTestStringConvertible {
     }
 }
 
+extension MPIOverlapTests {
+    /// STENCILC_MPI_OVERLAP=compare alternates and counts sweeps, not halo exchanges: a system
+    /// exchanges one halo per grid per sweep, red-black one per half-sweep, yet the two modes'
+    /// sweep counts add up to the iterations and split them evenly, on every layout (2-D rows
+    /// and grid, 3-D slabs, blocks of a 1-D and a 3-D process grid; mpi and hybrid), and the
+    /// field stays serial's.
+    @Test(arguments: [
+        ("gray_scott.st", ["N=24", "T=40"], Target.mpi, 2, Decomposition.rows),
+        ("gray_scott.st", ["N=24", "T=40"], .mpi, 4, .grid),
+        ("wave.st", ["N=20", "T=41"], .hybrid, 3, .grid),
+        ("jacobi_sor.st", ["N=24"], .mpi, 2, .rows),
+        ("heat.st", ["N=24", "steps_count=30"], .mpi, 2, .grid),
+        (Repository.root + "/Tests/StencilDriverTests/Inputs/system3d.st", [], .mpi, 2, .rows),
+        (Repository.root + "/Tests/StencilDriverTests/Inputs/system3d.st", [], .hybrid, 4, .grid),
+        (Repository.root + "/Tests/StencilDriverTests/Inputs/system1d.st", [], .mpi, 3, .rows),
+    ])
+    func compareCountsSweepsNotExchanges(_ file: String, _ params: [String], _ target: Target, _ ranks: Int,
+                                         _ decompose: Decomposition) throws {
+        let label = "\(file.split(separator: "/").last!) \(target.rawValue) \(ranks) ranks \(decompose.rawValue)"
+        let serial = try runStencil(file, target: .serial, params: params)
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var schedule = Schedule()
+        schedule.ranks = ranks
+        schedule.decompose = decompose
+        if target == .hybrid { schedule.numThreads = 2 }
+        let result = try Compilation.compile(path: Repository.stencil(file), target: target, overrides: schedule)
+        let toolchain = try Toolchain.fromEnvironment(runtimeDirectory: "\(Repository.root)/runtime")
+        let launcher = Launcher(builder: Builder(toolchain: toolchain, cache: BuildCache.defaultCache()))
+        var options = RunOptions()
+        options.params = params
+        options.outputPath = directory.appendingPathComponent("field.npy").path
+        options.quiet = true
+        options.environment = MPITests.sharedMemoryOnly.merging(["STENCILC_MPI_OVERLAP": "compare"]) { $1 }
+        let outcome = try launcher.run(result, stem: Compilation.defaultStem(file), options: options, capture: true)
+        // "  halo        overlap on  0.0012 s of 0.0034 s in exchange (35.3%), 20 sweeps"
+        let counts = outcome.output.split(separator: "\n").filter { $0.contains("halo        overlap") }.compactMap { line in
+            line.split(separator: " ").dropLast().last.flatMap { Int($0) }
+        }
+        #expect(counts.count == 2, "\(label): \(outcome.output)")
+        #expect(counts.reduce(0, +) == serial.iterations, "\(label): sweeps \(counts) for \(serial.iterations) iterations")
+        // Printed on, then off; the first sweep runs with overlap off.
+        #expect(counts.count == 2 && counts[1] == (serial.iterations + 1) / 2, "\(label): on and off, sweep by sweep: \(counts)")
+        let field = try NPYArray(contentsOf: options.outputPath!)
+        #expect(field == serial.field, "\(label): field differs from serial")
+    }
+}
+
 @Suite struct MPIErrorTests {
     /// NaN/Inf stops every rank at the same check, with serial's message, printed once.
     @Test func divergenceIsReportedOnceAsSerialReportsIt() throws {

@@ -80,10 +80,12 @@ int main(int argc, char **argv) {
     {
         long iteration = 0;
         while (iteration < steps) {
+            stmpi_sweep_begin();
             stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
             sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             stmpi_halo_end(exchange[iteration % 2]);
             for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+            stmpi_sweep_end();
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
                 st_progress(&options, iteration, steps, NAN, points, start);

@@ -114,6 +114,8 @@ int main(int argc, char **argv) {
         long iteration = 0; /* every thread counts the same sweeps */
         while (iteration < steps) {
             #pragma omp master
+            stmpi_sweep_begin();
+            #pragma omp master
             stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
             sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             #pragma omp master
@@ -128,6 +130,8 @@ int main(int argc, char **argv) {
                 stmpi_copy_side(&decomp, buffer[(iteration + 1) % 2], ST_BOTTOM, ST_NEUMANN, MPI_FLOAT); /* channel_periodic.st:20 bottom = neumann */
             }
             #pragma omp barrier /* the boundary is set before any thread reads it */
+            #pragma omp master
+            stmpi_sweep_end();
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
                 #pragma omp master

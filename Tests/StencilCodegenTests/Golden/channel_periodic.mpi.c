@@ -102,6 +102,7 @@ int main(int argc, char **argv) {
     {
         long iteration = 0;
         while (iteration < steps) {
+            stmpi_sweep_begin();
             stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
             sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             stmpi_halo_end(exchange[iteration % 2]);
@@ -112,6 +113,7 @@ int main(int argc, char **argv) {
                 stmpi_fill_f32(&decomp, buffer[(iteration + 1) % 2], 0, HALO, 0, cols, 0.0f); /* channel_periodic.st:19 top = 0 */
                 stmpi_copy_side(&decomp, buffer[(iteration + 1) % 2], ST_BOTTOM, ST_NEUMANN, MPI_FLOAT); /* channel_periodic.st:20 bottom = neumann */
             }
+            stmpi_sweep_end();
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
                 st_progress(&options, iteration, steps, NAN, points, start);

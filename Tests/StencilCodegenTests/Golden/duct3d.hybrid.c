@@ -149,6 +149,8 @@ int main(int argc, char **argv) {
         long iteration = 0; /* every thread counts the same sweeps */
         while (iteration < steps) {
             #pragma omp master
+            stmpi_sweep_begin();
+            #pragma omp master
             stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
             if (interior.j0 < interior.j1) sweep(&args, interior.i0, interior.i1, HALO, cols - HALO, buffer[iteration % 2] + HALO, buffer[(iteration + 1) % 2] + HALO);
             #pragma omp master
@@ -195,6 +197,8 @@ int main(int argc, char **argv) {
                 }
             }
             #pragma omp barrier /* the boundary is set before any thread reads it */
+            #pragma omp master
+            stmpi_sweep_end();
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
                 #pragma omp master

@@ -137,6 +137,7 @@ int main(int argc, char **argv) {
     {
         long iteration = 0;
         while (iteration < steps) {
+            stmpi_sweep_begin();
             stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
             if (interior.j0 < interior.j1) sweep(&args, interior.i0, interior.i1, HALO, cols - HALO, buffer[iteration % 2] + HALO, buffer[(iteration + 1) % 2] + HALO);
             stmpi_halo_end(exchange[iteration % 2]);
@@ -179,6 +180,7 @@ int main(int argc, char **argv) {
                     }
                 }
             }
+            stmpi_sweep_end();
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
                 st_progress(&options, iteration, steps, NAN, points, start);

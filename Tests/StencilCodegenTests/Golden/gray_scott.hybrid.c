@@ -149,12 +149,16 @@ int main(int argc, char **argv) {
         long iteration = 0; /* every thread counts the same sweeps */
         while (iteration < steps) {
             #pragma omp master
+            stmpi_sweep_begin();
+            #pragma omp master
             for (int k = 0; k < 2; ++k) stmpi_halo_begin(exchange[iteration % 2][k]); /* every grid's halo cells travel while the deep interior is updated */
             sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             #pragma omp master
             for (int k = 0; k < 2; ++k) stmpi_halo_end(exchange[iteration % 2][k]);
             #pragma omp barrier /* the halo has arrived before the frame reads it */
             for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+            #pragma omp master
+            stmpi_sweep_end();
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
                 #pragma omp master

@@ -163,10 +163,12 @@ int main(int argc, char **argv) {
     {
         long iteration = 0;
         while (iteration < steps) {
+            stmpi_sweep_begin();
             stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
             if (interior.j0 < interior.j1) sweep(&args, interior.i0, interior.i1, HALO, cols - HALO, buffer[iteration % 2] + HALO, buffer[(iteration + 1) % 2] + HALO);
             stmpi_halo_end(exchange[iteration % 2]);
             for (int k = 0; k < 4; ++k) if (frame[k].j0 < frame[k].j1) sweep(&args, frame[k].i0, frame[k].i1, HALO, cols - HALO, buffer[iteration % 2] + HALO, buffer[(iteration + 1) % 2] + HALO);
+            stmpi_sweep_end();
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
                 st_progress(&options, iteration, steps, NAN, points, start);

@@ -136,6 +136,8 @@ int main(int argc, char **argv) {
                     nonfinite = 0;
                 }
                 #pragma omp master
+                stmpi_sweep_begin();
+                #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep_maxdiff(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
@@ -159,6 +161,8 @@ int main(int argc, char **argv) {
                 }
                 #pragma omp barrier /* the boundary is set before any thread reads it */
                 #pragma omp master
+                stmpi_sweep_end();
+                #pragma omp master
                 {
                     residual = stmpi_allreduce_max(maxdiff);
                     nonfinite_seen = stmpi_allreduce_count(nonfinite);
@@ -167,6 +171,8 @@ int main(int argc, char **argv) {
                 #pragma omp barrier /* every thread sees the ranks' verdict */
             }
             else {
+                #pragma omp master
+                stmpi_sweep_begin();
                 #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
@@ -190,6 +196,8 @@ int main(int argc, char **argv) {
                     }
                 }
                 #pragma omp barrier /* the boundary is set before any thread reads it */
+                #pragma omp master
+                stmpi_sweep_end();
             }
             iteration += 1;
             if (check && (nonfinite_seen > 0 || residual < tolerance)) break;

@@ -177,6 +177,8 @@ int main(int argc, char **argv) {
                     maxdiff = 0;
                     nonfinite = 0;
                 }
+                #pragma omp master
+                stmpi_sweep_begin();
                 /* The red half-sweep, after its own halo exchange. */
                 #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
@@ -194,6 +196,8 @@ int main(int argc, char **argv) {
                 #pragma omp barrier /* the halo has arrived before the frame reads it */
                 for (int k = 0; k < 4; ++k) sweep_maxdiff_black(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
+                stmpi_sweep_end();
+                #pragma omp master
                 {
                     residual = stmpi_allreduce_max(maxdiff);
                     nonfinite_seen = stmpi_allreduce_count(nonfinite);
@@ -202,6 +206,8 @@ int main(int argc, char **argv) {
                 #pragma omp barrier /* every thread sees the ranks' verdict */
             }
             else {
+                #pragma omp master
+                stmpi_sweep_begin();
                 /* The red half-sweep, after its own halo exchange. */
                 #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
@@ -218,6 +224,8 @@ int main(int argc, char **argv) {
                 stmpi_halo_end(exchange[iteration % 2]);
                 #pragma omp barrier /* the halo has arrived before the frame reads it */
                 for (int k = 0; k < 4; ++k) sweep_black(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                #pragma omp master
+                stmpi_sweep_end();
             }
             iteration += 1;
             if (check && (nonfinite_seen > 0 || residual < tolerance)) break;

@@ -214,12 +214,16 @@ int main(int argc, char **argv) {
                     nonfinite = 0;
                 }
                 #pragma omp master
+                stmpi_sweep_begin();
+                #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep_box(sweep_maxdiff, &args, interior, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
                 stmpi_halo_end(exchange[iteration % 2]);
                 #pragma omp barrier /* the halo has arrived before the frame reads it */
                 for (int k = 0; k < 6; ++k) sweep_box(sweep_maxdiff, &args, frame[k], buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                #pragma omp master
+                stmpi_sweep_end();
                 #pragma omp master
                 {
                     residual = stmpi_allreduce_max(maxdiff);
@@ -230,12 +234,16 @@ int main(int argc, char **argv) {
             }
             else {
                 #pragma omp master
+                stmpi_sweep_begin();
+                #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep_box(sweep, &args, interior, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
                 stmpi_halo_end(exchange[iteration % 2]);
                 #pragma omp barrier /* the halo has arrived before the frame reads it */
                 for (int k = 0; k < 6; ++k) sweep_box(sweep, &args, frame[k], buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                #pragma omp master
+                stmpi_sweep_end();
             }
             iteration += 1;
             if (check && (nonfinite_seen > 0 || residual < tolerance)) break;

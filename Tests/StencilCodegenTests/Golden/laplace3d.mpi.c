@@ -200,10 +200,12 @@ int main(int argc, char **argv) {
                     maxdiff = 0;
                     nonfinite = 0;
                 }
+                stmpi_sweep_begin();
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep_box(sweep_maxdiff, &args, interior, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 stmpi_halo_end(exchange[iteration % 2]);
                 for (int k = 0; k < 6; ++k) sweep_box(sweep_maxdiff, &args, frame[k], buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                stmpi_sweep_end();
                 {
                     residual = stmpi_allreduce_max(maxdiff);
                     nonfinite_seen = stmpi_allreduce_count(nonfinite);
@@ -211,10 +213,12 @@ int main(int argc, char **argv) {
                 }
             }
             else {
+                stmpi_sweep_begin();
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep_box(sweep, &args, interior, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 stmpi_halo_end(exchange[iteration % 2]);
                 for (int k = 0; k < 6; ++k) sweep_box(sweep, &args, frame[k], buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                stmpi_sweep_end();
             }
             iteration += 1;
             if (check && (nonfinite_seen > 0 || residual < tolerance)) break;

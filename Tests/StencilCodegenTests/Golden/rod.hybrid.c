@@ -115,12 +115,16 @@ int main(int argc, char **argv) {
         long iteration = 0; /* every thread counts the same sweeps */
         while (iteration < steps) {
             #pragma omp master
+            stmpi_sweep_begin();
+            #pragma omp master
             stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
             sweep_box(sweep, &args, interior, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
             #pragma omp master
             stmpi_halo_end(exchange[iteration % 2]);
             #pragma omp barrier /* the halo has arrived before the frame reads it */
             for (int k = 0; k < 2; ++k) sweep_box(sweep, &args, frame[k], buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+            #pragma omp master
+            stmpi_sweep_end();
             iteration += 1;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
                 #pragma omp master

@@ -132,12 +132,16 @@ int main(int argc, char **argv) {
                     nonfinite = 0;
                 }
                 #pragma omp master
+                stmpi_sweep_begin();
+                #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep_l2diff(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
                 stmpi_halo_end(exchange[iteration % 2]);
                 #pragma omp barrier /* the halo has arrived before the frame reads it */
                 for (int k = 0; k < 4; ++k) sweep_l2diff(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                #pragma omp master
+                stmpi_sweep_end();
                 #pragma omp master
                 {
                     residual = sqrt(stmpi_allreduce_sum(sum_sq));
@@ -148,12 +152,16 @@ int main(int argc, char **argv) {
             }
             else {
                 #pragma omp master
+                stmpi_sweep_begin();
+                #pragma omp master
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 #pragma omp master
                 stmpi_halo_end(exchange[iteration % 2]);
                 #pragma omp barrier /* the halo has arrived before the frame reads it */
                 for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                #pragma omp master
+                stmpi_sweep_end();
             }
             iteration += 1;
             if (check && (nonfinite_seen > 0 || residual < tolerance)) break;

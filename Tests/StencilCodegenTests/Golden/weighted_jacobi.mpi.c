@@ -118,10 +118,12 @@ int main(int argc, char **argv) {
                     sum_sq = 0;
                     nonfinite = 0;
                 }
+                stmpi_sweep_begin();
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep_l2diff(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 stmpi_halo_end(exchange[iteration % 2]);
                 for (int k = 0; k < 4; ++k) sweep_l2diff(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                stmpi_sweep_end();
                 {
                     residual = sqrt(stmpi_allreduce_sum(sum_sq));
                     nonfinite_seen = stmpi_allreduce_count(nonfinite);
@@ -129,10 +131,12 @@ int main(int argc, char **argv) {
                 }
             }
             else {
+                stmpi_sweep_begin();
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 stmpi_halo_end(exchange[iteration % 2]);
                 for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                stmpi_sweep_end();
             }
             iteration += 1;
             if (check && (nonfinite_seen > 0 || residual < tolerance)) break;

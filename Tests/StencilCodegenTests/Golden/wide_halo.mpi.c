@@ -114,10 +114,12 @@ int main(int argc, char **argv) {
                     maxdiff = 0;
                     nonfinite = 0;
                 }
+                stmpi_sweep_begin();
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep_maxdiff(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 stmpi_halo_end(exchange[iteration % 2]);
                 for (int k = 0; k < 4; ++k) sweep_maxdiff(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                stmpi_sweep_end();
                 {
                     residual = stmpi_allreduce_max(maxdiff);
                     nonfinite_seen = stmpi_allreduce_count(nonfinite);
@@ -125,10 +127,12 @@ int main(int argc, char **argv) {
                 }
             }
             else {
+                stmpi_sweep_begin();
                 stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
                 sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
                 stmpi_halo_end(exchange[iteration % 2]);
                 for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+                stmpi_sweep_end();
             }
             iteration += 1;
             if (check && (nonfinite_seen > 0 || residual < tolerance)) break;
