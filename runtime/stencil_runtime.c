@@ -324,9 +324,9 @@ static void copy_strip(char *g, st_strip s, long h, size_t e, int kind)
     const long p0 = s.first ? 0 : s.extent - h;
     for (long o = 0; o < s.outer; ++o) {
         char *block = g + o * block_bytes;
-        if (s.inner > 1 || kind == ST_PERIODIC) {
-            /* Whole slices (or, periodic, h neighbouring points from h neighbouring ones one
-             * period away): contiguous copies. */
+        if (s.inner > 1) {
+            /* Whole slices (periodic: h neighbouring slices from h neighbouring ones one period
+             * away): contiguous copies. */
             if (kind == ST_PERIODIC) {
                 memcpy(block + p0 * slice_bytes, block + st_side_source(p0, s.extent, h, s.first, kind) * slice_bytes,
                        (size_t)(h * slice_bytes));
@@ -337,17 +337,17 @@ static void copy_strip(char *g, st_strip s, long h, size_t e, int kind)
             }
             continue;
         }
-        /* Neumann across single points: h copies of one point, typed stores (a call per point
-         * would cost more). */
-        const long from = st_side_source(p0, s.extent, h, s.first, kind);
+        /* Single points (a side across the last axis: h points in each row): typed copies, as a
+         * memcpy call per row would cost more than the copy. */
         if (e == sizeof(float)) {
             float *r = (float *)block;
-            for (long p = p0; p < p0 + h; ++p) r[p] = r[from];
+            for (long p = p0; p < p0 + h; ++p) r[p] = r[st_side_source(p, s.extent, h, s.first, kind)];
         } else if (e == sizeof(double)) {
             double *r = (double *)block;
-            for (long p = p0; p < p0 + h; ++p) r[p] = r[from];
+            for (long p = p0; p < p0 + h; ++p) r[p] = r[st_side_source(p, s.extent, h, s.first, kind)];
         } else {
-            for (long p = p0; p < p0 + h; ++p) memcpy(block + p * (long)e, block + from * (long)e, e);
+            for (long p = p0; p < p0 + h; ++p)
+                memcpy(block + p * (long)e, block + st_side_source(p, s.extent, h, s.first, kind) * (long)e, e);
         }
     }
 }
