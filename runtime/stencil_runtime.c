@@ -16,6 +16,9 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* ---- errors ----------------------------------------------------------------------------- */
 
@@ -317,12 +320,12 @@ st_strip st_side_strip(int dimensions, const long *extents, int side)
     return strip;
 }
 
-/* One strip: along the axis, h slices of `inner` points each, in each of `outer` blocks. */
-static void copy_strip(char *g, st_strip s, long h, size_t e, int kind)
+/* One strip: along the axis, h slices of `inner` points each, in blocks [o0, o1) of `outer`. */
+static void copy_strip(char *g, st_strip s, long h, size_t e, int kind, long o0, long o1)
 {
     const long slice_bytes = s.inner * (long)e, block_bytes = s.extent * slice_bytes;
     const long p0 = s.first ? 0 : s.extent - h;
-    for (long o = 0; o < s.outer; ++o) {
+    for (long o = o0; o < o1; ++o) {
         char *block = g + o * block_bytes;
         if (s.inner > 1) {
             /* Whole slices (periodic: h neighbouring slices from h neighbouring ones one period
@@ -354,13 +357,32 @@ static void copy_strip(char *g, st_strip s, long h, size_t e, int kind)
 
 void st_copy_side_nd(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
 {
-    copy_strip(grid, st_side_strip(dimensions, extents, side), halo, elem_size, kind);
+    const st_strip strip = st_side_strip(dimensions, extents, side);
+    copy_strip(grid, strip, halo, elem_size, kind, 0, strip.outer);
 }
 
 void st_copy_side(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
 {
     const long extents[2] = { rows, cols };
     st_copy_side_nd(grid, 2, extents, halo, elem_size, side, kind);
+}
+
+void st_copy_side_nd_team(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
+{
+    const st_strip strip = st_side_strip(dimensions, extents, side);
+#ifdef _OPENMP
+    const long team = omp_get_num_threads(), thread = omp_get_thread_num();
+    copy_strip(grid, strip, halo, elem_size, kind, strip.outer * thread / team, strip.outer * (thread + 1) / team);
+#pragma omp barrier /* the statement is whole before the next one (or the next sweep) reads it */
+#else
+    copy_strip(grid, strip, halo, elem_size, kind, 0, strip.outer);
+#endif
+}
+
+void st_copy_side_team(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
+{
+    const long extents[2] = { rows, cols };
+    st_copy_side_nd_team(grid, 2, extents, halo, elem_size, side, kind);
 }
 
 void st_check_periodic(const char *grid, const char *axis, long extent, int halo)

@@ -182,6 +182,15 @@ long st_side_source(long p, long extent, long halo, int first, int kind);
 /* st_copy_side for a grid of any dimension: `extents` first dimension first. */
 void st_copy_side_nd(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind);
 
+/* The same statement shared by an OpenMP team (the openmp target's statements after each sweep):
+ * every thread of the team calls it with the same arguments and copies its share of the strip's
+ * blocks (a left or right side: its rows), split as a static schedule splits rows, so that each
+ * thread touches the cache lines its part of the sweep has just written rather than the other
+ * cores'. A barrier ends it, so the next statement reads this one's result. Without OpenMP it is
+ * st_copy_side_nd / st_copy_side. */
+void st_copy_side_nd_team(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind);
+void st_copy_side_team(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind);
+
 /* Fatal unless a periodic axis of `extent` points (`axis`: "rows" or "columns") has at least
  * `halo` interior points: a period shorter than the halo would make the strip read itself. */
 void st_check_periodic(const char *grid, const char *axis, long extent, int halo);

@@ -283,22 +283,21 @@ public struct CPUBackend: Backend {
     }
 
     /// One sweep of `function` (red-black: its two half-sweeps) from `from` into `to` (over the
-    /// first dimension's interior, as the runtime's sweepers do), each
-    /// followed by the boundary statements (PlanBoundary), which one thread of the team runs
-    /// (`omp single`: its barrier lets no thread start the next sweep before they are done).
+    /// first dimension's interior, as the runtime's sweepers do), each followed by the boundary
+    /// statements (PlanBoundary). openmp: the team applies them, each neumann or periodic one
+    /// split among the threads, the fixed ones by one thread; every statement ends in a barrier,
+    /// so no thread starts the next statement or sweep before they are done.
     private func sweepThenBoundary(_ program: Program, host: HostCode, function: String, from: String, to: String) {
         let writer = host.writer
         let halves = program.redBlack ? SweepWriter.colours.map { "\(function)_\($0)" } : [function]
+        // Each grid's statements on its own buffer of the new iterate (a system), or on `to`.
+        let buffer = { (grid: String) in program.isSystem ? "((\(SweepWriter.iterateType) *)\(to))->\(host.names[grid])" : to }
         for half in halves {
             writer.line("\(half)(&args, HALO, \(sweptRows(host)) - HALO, HALO, cols - HALO, \(from), \(to));")
-            pragma(writer, "single")
-            writer.block("") {
-                if program.isSystem {
-                    // Each grid's statements on its own buffer of the new iterate.
-                    host.boundaryEachSweep(into: { "((\(SweepWriter.iterateType) *)\(to))->\(host.names[$0])" })
-                } else {
-                    host.boundaryEachSweep(into: to)
-                }
+            if openMP {
+                host.boundaryEachSweepByTheTeam(into: buffer)
+            } else {
+                host.boundaryEachSweep(into: buffer)
             }
         }
     }

@@ -208,6 +208,31 @@ public struct HostCode {
         }
     }
 
+    /// The same inside the openmp target's parallel region, by the whole team, in the order
+    /// written: each neumann or periodic statement split among the threads (st_copy_side_team:
+    /// each thread its own rows, which its part of the sweep has just written, then a barrier),
+    /// the fixed ones between them by one thread (`omp single`, whose barrier ends them).
+    public func boundaryEachSweepByTheTeam(into buffer: (String) -> String) {
+        var fixed: [Fill] = []
+        func flush() {
+            guard !fixed.isEmpty else { return }
+            writer.line("#pragma omp single")
+            writer.block("") {
+                for statement in fixed { fill([statement], into: buffer(statement.grid), decomposition: nil) }
+            }
+            fixed = []
+        }
+        for statement in program.boundaryEachSweep.statements {
+            if statement.copies {
+                flush()
+                fill([statement], into: buffer(statement.grid), decomposition: nil, team: true)
+            } else {
+                fixed.append(statement)
+            }
+        }
+        flush()
+    }
+
     /// Boundary statements (or the init) `fills`, in order, into `buffer`: as `fills(of:)` does.
     public func apply(_ fills: [Fill], into buffer: String) {
         fill(fills, into: buffer, decomposition: nil)
@@ -228,14 +253,15 @@ public struct HostCode {
     /// The MPI datatype of the element type.
     public var mpiType: String { program.elementType == .float32 ? "MPI_FLOAT" : "MPI_DOUBLE" }
 
-    private func fill(_ fills: [Fill], into buffer: String, decomposition: String?) {
+    /// `team`: a neumann or periodic statement is the team's (st_copy_side_team), not one thread's.
+    private func fill(_ fills: [Fill], into buffer: String, decomposition: String?, team: Bool = false) {
         for fill in fills {
             let value = CExprPrinter.print(fill.value, hostDialect)
             let origin = fill.line > 0 ? "\(program.sourceName):\(fill.line) " : "default "
             let what = fill.side.map { "\($0.rawValue) = \(fill.expression)" }
                 ?? "init \(fill.grid)\(fill.indexList) = \(fill.expression)"
             if program.dimensions != 2 && fill.copies {
-                copySide(fill, into: buffer, comment: origin + what, decomposition: decomposition)
+                copySide(fill, into: buffer, comment: origin + what, decomposition: decomposition, team: team)
                 continue
             }
             if program.dimensions != 2 {
@@ -248,7 +274,7 @@ public struct HostCode {
                 if let decomposition {
                     writer.line("stmpi_copy_side(\(decomposition), \(buffer), \(side), \(kind), \(mpiType)); /* \(origin)\(what) */")
                 } else {
-                    writer.line("st_copy_side(\(buffer), rows, cols, HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(origin)\(what) */")
+                    writer.line("st_copy_side\(team ? "_team" : "")(\(buffer), rows, cols, HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(origin)\(what) */")
                 }
             } else if fill.value.usesIndex {
                 positionFill(fill, into: buffer, rectangle: (r0, r1, c0, c1), comment: origin + what,
@@ -268,11 +294,12 @@ public struct HostCode {
     /// MPI slab), front/back lie across the slabs, which the runtime sees as its rows:
     /// stmpi_copy_side's top/bottom, with the exchange a periodic axis needs; the other sides are
     /// rank-local, applied to every plane the rank holds.
-    private func copySide(_ fill: Fill, into buffer: String, comment: String, decomposition: String?) {
+    private func copySide(_ fill: Fill, into buffer: String, comment: String, decomposition: String?, team: Bool) {
         let (side, kind) = Self.sideConstants(fill)
         guard let decomposition else {
             let extents = "(const long[]){ \(extentNames.joined(separator: ", ")) }"
-            writer.line("st_copy_side_nd(\(buffer), \(program.dimensions), \(extents), HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(comment) */")
+            let function = team ? "st_copy_side_nd_team" : "st_copy_side_nd"
+            writer.line("\(function)(\(buffer), \(program.dimensions), \(extents), HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(comment) */")
             return
         }
         if rankBlocks {

@@ -1,11 +1,13 @@
 /* boundary_cost.c: what neumann and periodic sides cost per sweep, measured in one process so
  * that a noisy, shared machine disturbs both sides of the ratio alike: blocks of 5-point Jacobi
  * sweeps (the emitted loop's shape, N x N float32) alternate with blocks of the same sweeps each
- * followed by the boundary statements of the examples (st_copy_side for 4 sides). Prints the median
+ * followed by the boundary statements of the examples (4 sides), applied as the openmp target
+ * does (`team`: st_copy_side_team, each thread its own rows, a barrier after each statement) or
+ * as it did before (`single`: st_copy_side, all by one thread in `omp single`). Prints the median
  * over blocks of (time with statements / time without) - 1. Build (from the repository root):
  *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime bench/sides/boundary_cost.c \
  *       runtime/stencil_runtime.c runtime/stencil_sweeps.c -lm -o boundary_cost
- * Run: OMP_NUM_THREADS=2 ./boundary_cost [N] [blocks] [kind: neumann|periodic] */
+ * Run: OMP_NUM_THREADS=2 ./boundary_cost [N] [blocks] [kind: neumann|periodic] [team|single] */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +35,8 @@ int main(int argc, char **argv)
     const long n = argc > 1 ? atol(argv[1]) : 1024;
     const int blocks = argc > 2 ? atoi(argv[2]) : 40, sweeps = 20;
     const int kind = argc > 3 && strcmp(argv[3], "periodic") == 0 ? ST_PERIODIC : ST_NEUMANN;
+    const int team = !(argc > 4 && strcmp(argv[4], "single") == 0);
+    const int sides[4] = { ST_LEFT, ST_RIGHT, ST_TOP, ST_BOTTOM };
     float *buffer[2] = { st_alloc_grid(n, n, sizeof(float)), st_alloc_grid(n, n, sizeof(float)) };
     for (long p = 0; p < n * n; ++p) buffer[0][p] = buffer[1][p] = (float)(p % 97) / 97.0f;
     double *ratio = malloc(sizeof(double) * (size_t)blocks);
@@ -47,15 +51,11 @@ int main(int argc, char **argv)
                 start = omp_get_wtime();
                 for (int k = 0; k < sweeps; ++k) {
                     sweep(n, buffer[k % 2], buffer[(k + 1) % 2]);
-                    if (with) {
+                    if (with && team) {
+                        for (int s = 0; s < 4; ++s) st_copy_side_team(buffer[(k + 1) % 2], n, n, 1, sizeof(float), sides[s], kind);
+                    } else if (with) {
 #pragma omp single
-                        {
-                            float *g = buffer[(k + 1) % 2];
-                            st_copy_side(g, n, n, 1, sizeof(float), ST_LEFT, kind);
-                            st_copy_side(g, n, n, 1, sizeof(float), ST_RIGHT, kind);
-                            st_copy_side(g, n, n, 1, sizeof(float), ST_TOP, kind);
-                            st_copy_side(g, n, n, 1, sizeof(float), ST_BOTTOM, kind);
-                        }
+                        for (int s = 0; s < 4; ++s) st_copy_side(buffer[(k + 1) % 2], n, n, 1, sizeof(float), sides[s], kind);
                     }
                 }
             }
@@ -64,8 +64,8 @@ int main(int argc, char **argv)
         ratio[b] = seconds[1] / seconds[0];
     }
     qsort(ratio, (size_t)blocks, sizeof(double), compare);
-    printf("N=%ld threads=%d %s: median overhead %.2f%% over %d blocks of %d sweeps (quartiles %.2f%%, %.2f%%)\n", n,
-           omp_get_max_threads(), kind == ST_PERIODIC ? "periodic" : "neumann", 100 * (ratio[blocks / 2] - 1), blocks,
+    printf("N=%ld threads=%d %s, %s: median overhead %.2f%% over %d blocks of %d sweeps (quartiles %.2f%%, %.2f%%)\n", n,
+           omp_get_max_threads(), kind == ST_PERIODIC ? "periodic" : "neumann", team ? "team" : "single", 100 * (ratio[blocks / 2] - 1), blocks,
            sweeps, 100 * (ratio[blocks / 4] - 1), 100 * (ratio[3 * blocks / 4] - 1));
     st_free_grid(buffer[0]);
     st_free_grid(buffer[1]);

@@ -101,13 +101,13 @@ static int stencil_main(int argc, char **argv) {
         for (long first = 0; first < steps; first += chunk) {
             for (long k = first; k < first + (chunk < steps - first ? chunk : steps - first); ++k) {
                 sweep(&args, HALO, rows - HALO, HALO, cols - HALO, buffer[k % 2], buffer[(k + 1) % 2]);
+                st_copy_side_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_PERIODIC); /* channel_periodic.st:17 left = periodic */
+                st_copy_side_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_PERIODIC); /* channel_periodic.st:18 right = periodic */
                 #pragma omp single
                 {
-                    st_copy_side(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_PERIODIC); /* channel_periodic.st:17 left = periodic */
-                    st_copy_side(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_PERIODIC); /* channel_periodic.st:18 right = periodic */
                     st_fill_f32(buffer[(k + 1) % 2], rows, cols, 0, HALO, 0, cols, 0.0f); /* channel_periodic.st:19 top = 0 */
-                    st_copy_side(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_BOTTOM, ST_NEUMANN); /* channel_periodic.st:20 bottom = neumann */
                 }
+                st_copy_side_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_BOTTOM, ST_NEUMANN); /* channel_periodic.st:20 bottom = neumann */
             }
             #pragma omp master
             st_progress(&options, first + chunk < steps ? first + chunk : steps, steps, NAN, points, start);

@@ -114,32 +114,30 @@ static int stencil_main(int argc, char **argv) {
         for (long first = 0; first < steps; first += chunk) {
             for (long k = first; k < first + (chunk < steps - first ? chunk : steps - first); ++k) {
                 sweep(&args, HALO, planes - HALO, HALO, cols - HALO, buffer[k % 2], buffer[(k + 1) % 2]);
-                {
-                    st_copy_side_nd(buffer[(k + 1) % 2], 3, (const long[]){ planes, rows, cols }, HALO, sizeof(float), ST_FRONT, ST_PERIODIC); /* duct3d.st:19 front = periodic */
-                    st_copy_side_nd(buffer[(k + 1) % 2], 3, (const long[]){ planes, rows, cols }, HALO, sizeof(float), ST_BACK, ST_PERIODIC); /* duct3d.st:20 back = periodic */
-                    /* duct3d.st:21 left = 20 */
-                    for (long k_ = 0; k_ < planes; ++k_) {
-                        for (long i = 0; i < rows; ++i) {
-                            for (long j = 0; j < HALO; ++j) {
-                                ((float *)buffer[(k + 1) % 2])[(k_ * rows + i) * cols + j] = 20.0f;
-                            }
+                st_copy_side_nd(buffer[(k + 1) % 2], 3, (const long[]){ planes, rows, cols }, HALO, sizeof(float), ST_FRONT, ST_PERIODIC); /* duct3d.st:19 front = periodic */
+                st_copy_side_nd(buffer[(k + 1) % 2], 3, (const long[]){ planes, rows, cols }, HALO, sizeof(float), ST_BACK, ST_PERIODIC); /* duct3d.st:20 back = periodic */
+                /* duct3d.st:21 left = 20 */
+                for (long k_ = 0; k_ < planes; ++k_) {
+                    for (long i = 0; i < rows; ++i) {
+                        for (long j = 0; j < HALO; ++j) {
+                            ((float *)buffer[(k + 1) % 2])[(k_ * rows + i) * cols + j] = 20.0f;
                         }
                     }
-                    /* duct3d.st:22 right = 20 */
-                    for (long k_ = 0; k_ < planes; ++k_) {
-                        for (long i = 0; i < rows; ++i) {
-                            for (long j = cols - HALO; j < cols; ++j) {
-                                ((float *)buffer[(k + 1) % 2])[(k_ * rows + i) * cols + j] = 20.0f;
-                            }
+                }
+                /* duct3d.st:22 right = 20 */
+                for (long k_ = 0; k_ < planes; ++k_) {
+                    for (long i = 0; i < rows; ++i) {
+                        for (long j = cols - HALO; j < cols; ++j) {
+                            ((float *)buffer[(k + 1) % 2])[(k_ * rows + i) * cols + j] = 20.0f;
                         }
                     }
-                    st_copy_side_nd(buffer[(k + 1) % 2], 3, (const long[]){ planes, rows, cols }, HALO, sizeof(float), ST_BOTTOM, ST_NEUMANN); /* duct3d.st:23 bottom = neumann */
-                    /* duct3d.st:24 top = 0 */
-                    for (long k_ = 0; k_ < planes; ++k_) {
-                        for (long i = 0; i < HALO; ++i) {
-                            for (long j = 0; j < cols; ++j) {
-                                ((float *)buffer[(k + 1) % 2])[(k_ * rows + i) * cols + j] = 0.0f;
-                            }
+                }
+                st_copy_side_nd(buffer[(k + 1) % 2], 3, (const long[]){ planes, rows, cols }, HALO, sizeof(float), ST_BOTTOM, ST_NEUMANN); /* duct3d.st:23 bottom = neumann */
+                /* duct3d.st:24 top = 0 */
+                for (long k_ = 0; k_ < planes; ++k_) {
+                    for (long i = 0; i < HALO; ++i) {
+                        for (long j = 0; j < cols; ++j) {
+                            ((float *)buffer[(k + 1) % 2])[(k_ * rows + i) * cols + j] = 0.0f;
                         }
                     }
                 }

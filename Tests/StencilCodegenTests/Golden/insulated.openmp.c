@@ -120,11 +120,11 @@ static int stencil_main(int argc, char **argv) {
             const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;
             for (long k = iteration; k < iteration + (plain); ++k) {
                 sweep(&args, HALO, rows - HALO, HALO, cols - HALO, buffer[k % 2], buffer[(k + 1) % 2]);
+                st_copy_side_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_NEUMANN); /* insulated.st:12 left = neumann */
+                st_copy_side_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_NEUMANN); /* insulated.st:13 right = neumann */
+                st_copy_side_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_TOP, ST_NEUMANN); /* insulated.st:14 top = neumann */
                 #pragma omp single
                 {
-                    st_copy_side(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_NEUMANN); /* insulated.st:12 left = neumann */
-                    st_copy_side(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_NEUMANN); /* insulated.st:13 right = neumann */
-                    st_copy_side(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_TOP, ST_NEUMANN); /* insulated.st:14 top = neumann */
                     /* insulated.st:15 bottom = 50 + 50 * cos(3.14159265 * j / (N - 1)) */
                     for (long i = rows - HALO; i < rows; ++i) {
                         for (long j = 0; j < cols; ++j) {
@@ -142,11 +142,11 @@ static int stencil_main(int argc, char **argv) {
                 stop = st_stop_requested();
             }
             sweep_maxdiff(&args, HALO, rows - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+            st_copy_side_team(buffer[(iteration + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_NEUMANN); /* insulated.st:12 left = neumann */
+            st_copy_side_team(buffer[(iteration + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_NEUMANN); /* insulated.st:13 right = neumann */
+            st_copy_side_team(buffer[(iteration + 1) % 2], rows, cols, HALO, sizeof(float), ST_TOP, ST_NEUMANN); /* insulated.st:14 top = neumann */
             #pragma omp single
             {
-                st_copy_side(buffer[(iteration + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_NEUMANN); /* insulated.st:12 left = neumann */
-                st_copy_side(buffer[(iteration + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_NEUMANN); /* insulated.st:13 right = neumann */
-                st_copy_side(buffer[(iteration + 1) % 2], rows, cols, HALO, sizeof(float), ST_TOP, ST_NEUMANN); /* insulated.st:14 top = neumann */
                 /* insulated.st:15 bottom = 50 + 50 * cos(3.14159265 * j / (N - 1)) */
                 for (long i = rows - HALO; i < rows; ++i) {
                     for (long j = 0; j < cols; ++j) {
