@@ -385,6 +385,63 @@ void st_copy_side_team(void *grid, long rows, long cols, int halo, size_t elem_s
     st_copy_side_nd_team(grid, 2, extents, halo, elem_size, side, kind);
 }
 
+/* A left/right strip's blocks [o0, o1) (one per row) but only those on the ring: rows with some
+ * index before the last in [0, h) or [extent - h, extent). The others are the rows the sweep
+ * computes, which applied the statement itself (the fused form, PlanBoundary). */
+static void copy_strip_ring(char *g, st_strip s, int dimensions, const long *extents, long h, size_t e, int kind,
+                            long o0, long o1)
+{
+    const long rows = extents[dimensions - 2], planes = dimensions == 3 ? extents[0] : 1;
+    for (long o = o0; o < o1;) {
+        const long plane = o / rows, row = o % rows;
+        const int interior = row >= h && row < rows - h && (dimensions == 2 || (plane >= h && plane < planes - h));
+        if (!interior) {
+            copy_strip(g, s, h, e, kind, o, o + 1);
+            ++o;
+        } else {
+            o = plane * rows + rows - h; /* past this plane's interior rows */
+        }
+    }
+}
+
+static st_strip ring_strip(int dimensions, const long *extents, int side)
+{
+    if ((side != ST_LEFT && side != ST_RIGHT) || dimensions < 2)
+        st_fatal("internal error: st_copy_side_ring of side %d of a %d-D grid (left/right of 2-D/3-D only)", side, dimensions);
+    return st_side_strip(dimensions, extents, side);
+}
+
+void st_copy_side_ring_nd(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
+{
+    const st_strip strip = ring_strip(dimensions, extents, side);
+    copy_strip_ring(grid, strip, dimensions, extents, halo, elem_size, kind, 0, strip.outer);
+}
+
+void st_copy_side_ring(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
+{
+    const long extents[2] = { rows, cols };
+    st_copy_side_ring_nd(grid, 2, extents, halo, elem_size, side, kind);
+}
+
+void st_copy_side_ring_nd_team(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
+{
+    const st_strip strip = ring_strip(dimensions, extents, side);
+#ifdef _OPENMP
+    const long team = omp_get_num_threads(), thread = omp_get_thread_num();
+    copy_strip_ring(grid, strip, dimensions, extents, halo, elem_size, kind, strip.outer * thread / team,
+                    strip.outer * (thread + 1) / team);
+#pragma omp barrier /* the statement is whole before the next one (or the next sweep) reads it */
+#else
+    copy_strip_ring(grid, strip, dimensions, extents, halo, elem_size, kind, 0, strip.outer);
+#endif
+}
+
+void st_copy_side_ring_team(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
+{
+    const long extents[2] = { rows, cols };
+    st_copy_side_ring_nd_team(grid, 2, extents, halo, elem_size, side, kind);
+}
+
 void st_check_periodic(const char *grid, const char *axis, long extent, int halo)
 {
     if (extent - 2L * halo < halo)

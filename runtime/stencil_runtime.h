@@ -191,6 +191,15 @@ void st_copy_side_nd(void *grid, int dimensions, const long *extents, int halo, 
 void st_copy_side_nd_team(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind);
 void st_copy_side_team(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind);
 
+/* A left or right statement on the ring rows only: the rows with some index before the last in
+ * [0, halo) or [extent - halo, extent) (2-D: rows; 3-D: planes x rows). The sweep applied it to
+ * the other rows itself, right after computing each (PlanBoundary's sides in the sweep), so
+ * this and the sweep together give st_copy_side's bits. The _team forms as st_copy_side_team. */
+void st_copy_side_ring(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind);
+void st_copy_side_ring_nd(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind);
+void st_copy_side_ring_team(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind);
+void st_copy_side_ring_nd_team(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind);
+
 /* Fatal unless a periodic axis of `extent` points (`axis`: "rows" or "columns") has at least
  * `halo` interior points: a period shorter than the halo would make the strip read itself. */
 void st_check_periodic(const char *grid, const char *axis, long extent, int halo);

@@ -204,7 +204,7 @@ public struct HostCode {
     /// The same for a system: each statement on `buffer(grid)`, its grid's new iterate.
     public func boundaryEachSweep(into buffer: (String) -> String, decomposition: String? = nil) {
         for statement in program.boundaryEachSweep.statements {
-            fill([statement], into: buffer(statement.grid), decomposition: decomposition)
+            fill([statement], into: buffer(statement.grid), decomposition: decomposition, ring: ringOnly(statement))
         }
     }
 
@@ -225,7 +225,7 @@ public struct HostCode {
         for statement in program.boundaryEachSweep.statements {
             if statement.copies {
                 flush()
-                fill([statement], into: buffer(statement.grid), decomposition: nil, team: true)
+                fill([statement], into: buffer(statement.grid), decomposition: nil, team: true, ring: ringOnly(statement))
             } else {
                 fixed.append(statement)
             }
@@ -253,15 +253,20 @@ public struct HostCode {
     /// The MPI datatype of the element type.
     public var mpiType: String { program.elementType == .float32 ? "MPI_FLOAT" : "MPI_DOUBLE" }
 
+    /// Whether the sweep applied `statement` to the rows it computed (PlanBoundary's sides in the
+    /// sweep): after it, the statement runs on the ring rows only.
+    private func ringOnly(_ statement: Fill) -> Bool { program.boundaryEachSweep.inSweep.contains(statement) }
+
     /// `team`: a neumann or periodic statement is the team's (st_copy_side_team), not one thread's.
-    private func fill(_ fills: [Fill], into buffer: String, decomposition: String?, team: Bool = false) {
+    /// `ring`: on the rows the sweep does not compute only (st_copy_side_ring).
+    private func fill(_ fills: [Fill], into buffer: String, decomposition: String?, team: Bool = false, ring: Bool = false) {
         for fill in fills {
             let value = CExprPrinter.print(fill.value, hostDialect)
             let origin = fill.line > 0 ? "\(program.sourceName):\(fill.line) " : "default "
             let what = fill.side.map { "\($0.rawValue) = \(fill.expression)" }
                 ?? "init \(fill.grid)\(fill.indexList) = \(fill.expression)"
             if program.dimensions != 2 && fill.copies {
-                copySide(fill, into: buffer, comment: origin + what, decomposition: decomposition, team: team)
+                copySide(fill, into: buffer, comment: origin + what, decomposition: decomposition, team: team, ring: ring)
                 continue
             }
             if program.dimensions != 2 {
@@ -274,7 +279,9 @@ public struct HostCode {
                 if let decomposition {
                     writer.line("stmpi_copy_side(\(decomposition), \(buffer), \(side), \(kind), \(mpiType)); /* \(origin)\(what) */")
                 } else {
-                    writer.line("st_copy_side\(team ? "_team" : "")(\(buffer), rows, cols, HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(origin)\(what) */")
+                    let function = "st_copy_side" + (ring ? "_ring" : "") + (team ? "_team" : "")
+                    let rest = ring ? ": the rows the sweep does not compute (it did the others)" : ""
+                    writer.line("\(function)(\(buffer), rows, cols, HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(origin)\(what)\(rest) */")
                 }
             } else if fill.value.usesIndex {
                 positionFill(fill, into: buffer, rectangle: (r0, r1, c0, c1), comment: origin + what,
@@ -294,12 +301,13 @@ public struct HostCode {
     /// MPI slab), front/back lie across the slabs, which the runtime sees as its rows:
     /// stmpi_copy_side's top/bottom, with the exchange a periodic axis needs; the other sides are
     /// rank-local, applied to every plane the rank holds.
-    private func copySide(_ fill: Fill, into buffer: String, comment: String, decomposition: String?, team: Bool) {
+    private func copySide(_ fill: Fill, into buffer: String, comment: String, decomposition: String?, team: Bool, ring: Bool) {
         let (side, kind) = Self.sideConstants(fill)
         guard let decomposition else {
             let extents = "(const long[]){ \(extentNames.joined(separator: ", ")) }"
-            let function = team ? "st_copy_side_nd_team" : "st_copy_side_nd"
-            writer.line("\(function)(\(buffer), \(program.dimensions), \(extents), HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(comment) */")
+            let function = "st_copy_side" + (ring ? "_ring" : "") + "_nd" + (team ? "_team" : "")
+            let rest = ring ? ": the rows the sweep does not compute (it did the others)" : ""
+            writer.line("\(function)(\(buffer), \(program.dimensions), \(extents), HALO, sizeof(\(scalar)), \(side), \(kind)); /* \(comment)\(rest) */")
             return
         }
         if rankBlocks {

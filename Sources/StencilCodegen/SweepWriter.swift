@@ -18,7 +18,10 @@
 //                bands.
 //   sweep_maxdiff / sweep_l2diff  the sweep fused with the norm, for check iterations.
 // What a sweep reads besides its two buffers (the row length, read-only grids, params) comes in
-// one `sweep_args` record.
+// one `sweep_args` record. Where the boundary plan fuses left/right neumann/periodic statements
+// (PlanBoundary's sides in the sweep), the serial/openmp sweeps apply them to each row right
+// after its column loop, while the row is in cache; the runtime's st_copy_side_ring does the
+// rows the sweep does not compute.
 
 import StencilIR
 
@@ -148,7 +151,9 @@ public struct SweepWriter {
         writer.block("static void \(name)\(Self.signature)") {
             unpack()
             hoistedLocals()
-            loopNest(worksharing: worksharing, simd: loops.vectorization == .simd ? "" : nil) { point in writer.line("\(next)[\(point)] = \(value);") }
+            loopNest(worksharing: worksharing, simd: loops.vectorization == .simd ? "" : nil, afterRow: sidesInRow) { point in
+                writer.line("\(next)[\(point)] = \(value);")
+            }
         }
     }
 
@@ -184,7 +189,7 @@ public struct SweepWriter {
             // A max is exact in any order, so the column loop may still be vector code; a sum of
             // squares keeps the serial order within each row.
             loopNest(worksharing: loops.worksharing.map { "\($0) \(reductions)" },
-                     simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil) { point in
+                     simd: loops.vectorization == .simd && !check.inDouble ? reductions : nil, afterRow: sidesInRow) { point in
                 checkPoint(check, value: value, point: point, into: next)
             }
         }
@@ -341,8 +346,31 @@ public struct SweepWriter {
     /// The loops over the sweep's box (tile by tile where the plan tiles); `simd` is the column
     /// loop's `#pragma omp simd` clauses ("" for none), nil for no pragma; `body` gets the flat
     /// index of the point.
-    func loopNest(worksharing: String?, simd: String?, _ body: (String) -> Void) {
-        boxLoops(worksharing: worksharing, simd: simd, step: 1, firstColumn: { $0 }, body)
+    func loopNest(worksharing: String?, simd: String?, afterRow: (() -> Void)? = nil, _ body: (String) -> Void) {
+        boxLoops(worksharing: worksharing, simd: simd, step: 1, firstColumn: { $0 }, afterRow: afterRow, body)
+    }
+
+    /// The left/right statements the sweep applies to each row it has just computed (PlanBoundary's
+    /// sides in the sweep), in the order written: each reads only the row's interior, which the
+    /// column loop has just written, so they give the bits they give after the sweep, while the
+    /// row's lines are still in cache. nil: none (the sweep is only the update).
+    var sidesInRow: (() -> Void)? {
+        let fused = program.boundaryEachSweep.inSweep
+        guard !fused.isEmpty else { return nil }
+        let base = dimensions == 2 ? "\(row) * cols" : "\(indices[0]) * plane + \(row) * cols"
+        let r = "\(next)[\(base) + "
+        return { [writer, program] in
+            for fill in fused {
+                let (target, source): (String, String)
+                switch (fill.kind, fill.side!) {
+                case (.neumann, .left): (target, source) = ("st_layer", "HALO")
+                case (.neumann, _): (target, source) = ("cols - HALO + st_layer", "cols - HALO - 1")
+                case (.periodic, .left): (target, source) = ("st_layer", "st_layer + (cols - 2 * HALO)")
+                default: (target, source) = ("cols - HALO + st_layer", "HALO + st_layer")
+                }
+                writer.line("for (long st_layer = 0; st_layer < HALO; ++st_layer) \(r)\(target)] = \(r)\(source)]; /* \(program.sourceName):\(fill.line) \(fill.side!.rawValue) = \(fill.expression) */")
+            }
+        }
     }
 
     /// Each dimension's range in a sweep, first dimension first: the first is the row range the
@@ -372,8 +400,9 @@ public struct SweepWriter {
     /// over the tiles (the team's, all collapsed), then inside each tile the same loops over its
     /// points, clipped at the box's end so that sizes which do not divide the box work.
     /// `rows` replaces the first dimension's range (the fused red-black iteration's one plane).
+    /// `afterRow` writes what follows each row's column loop (not with tiles).
     func boxLoops(worksharing: String?, simd: String?, step: Int, rows: (String, String)? = nil, firstColumn: (String) -> String,
-                  _ body: (String) -> Void) {
+                  afterRow: (() -> Void)? = nil, _ body: (String) -> Void) {
         var boxRanges = self.boxRanges
         if let rows { boxRanges[0] = (rows.0, rows.1) }
         let simdPragma = simd.map { "#pragma omp simd" + ($0.isEmpty ? "" : " \($0)") }
@@ -384,10 +413,11 @@ public struct SweepWriter {
             writer.block("for (long \(col) = \(firstColumn(begin)); \(col) < \(end); \(increment))") { body(point) }
         }
         // The loops of dimension d and those after it, each over its range.
-        func points(_ d: Int, _ ranges: [(begin: String, end: String)], pragma: String?) {
+        func points(_ d: Int, _ ranges: [(begin: String, end: String)], pragma: String?, afterRow: (() -> Void)? = nil) {
             if d == dimensions - 1 { columns(ranges[d].begin, ranges[d].end, pragma: pragma); return }
             writer.block("for (long \(indices[d]) = \(ranges[d].begin); \(indices[d]) < \(ranges[d].end); ++\(indices[d]))") {
-                points(d + 1, ranges, pragma: pragma)
+                points(d + 1, ranges, pragma: pragma, afterRow: afterRow)
+                if d == dimensions - 2 { afterRow?() }
             }
         }
         guard let tile = loops.tile, tile.count == dimensions else {
@@ -396,9 +426,10 @@ public struct SweepWriter {
                 return
             }
             if let worksharing { writer.line("#pragma omp for \(worksharing)") }
-            points(0, boxRanges, pragma: simdPragma)
+            points(0, boxRanges, pragma: simdPragma, afterRow: afterRow)
             return
         }
+        precondition(afterRow == nil, "sides in the sweep with tiles (PlanBoundary refuses them)")
         if let worksharing { writer.line("#pragma omp for \(worksharing)") }
         let tiles = tileIndices
         func tileLoops(_ d: Int) {

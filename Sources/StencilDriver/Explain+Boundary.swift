@@ -31,7 +31,17 @@ extension Explain {
         }
         switch program.schedule.target {
         case .serial, .openmp:
-            out += "  (one thread runs them, between sweeps; temporal blocking is off: \(program.loops.temporalReason))\n"
+            let who = program.schedule.target == .openmp
+                ? "the team runs them between sweeps, each neumann/periodic one split by rows, the fixed ones by one thread"
+                : "they run between sweeps"
+            out += "  (\(who); temporal blocking is off: \(program.loops.temporalReason))\n"
+            if !plan.inSweep.isEmpty {
+                let fused = plan.inSweep.map { "\($0.side!.rawValue) = \($0.expression)" }.joined(separator: ", ")
+                out += "  (\(fused): in the sweep, after each row it computes, while the row is in cache; after the sweep\n"
+                out += "   only on the rows it does not compute: the same bits, as they read only that row's interior)\n"
+            } else if plan.statements.contains(where: { $0.side == .left || $0.side == .right }) {
+                out += "  (left/right statements after the sweep: \(plan.inSweepReason))\n"
+            }
         case .opencl:
             out += "  (one small kernel launch per statement, in order, after each sweep's kernel)\n"
         case .mpi, .hybrid:

@@ -98,6 +98,8 @@ public enum IRPrinter {
         if !p.boundaryEachSweep.isEmpty {
             let sides = p.boundaryEachSweep.statements.map { (p.isSystem ? "\($0.grid) " : "") + "\($0.side!.rawValue) = \($0.expression)" }.joined(separator: "; ")
             out += "  boundary each sweep: \(sides)  -- \(p.boundaryEachSweep.reason)\n"
+            let fused = p.boundaryEachSweep.inSweep.map { "\($0.side!.rawValue) = \($0.expression)" }.joined(separator: "; ")
+            out += "  sides in the sweep: \(fused.isEmpty ? "none" : fused)  -- \(p.boundaryEachSweep.inSweepReason)\n"
         }
         out += "  stop \(stopping(p.stopping, grid: p.normGrids.isEmpty ? p.update.grid : p.normGrids.joined(separator: ", ")))\n"
         let s = p.schedule

@@ -2,7 +2,9 @@
  * definitions of LANGUAGE.md section 5, "Boundary kinds", written out point by point: every side,
  * neumann and periodic, halo 1 to 3, float and double, grids whose sides differ and are small.
  * 1-D and 3-D grids (st_copy_side_nd) the same way, each side's axis counted from the last
- * dimension (left/right columns, top/bottom rows, front/back planes).
+ * dimension (left/right columns, top/bottom rows, front/back planes). st_copy_side_ring on 2-D and
+ * 3-D grids: left/right on the ring rows only (some index before the last in the first or last h),
+ * the rows the sweep computes unchanged (the sweep applied the statement to them itself).
  * Exits 0 and prints "N passed, 0 failed" when every point of every case matches, bit for bit;
  * points off the strip must not change. Built and run by RuntimeSidesTests. */
 #include <stdio.h>
@@ -65,8 +67,9 @@ static int side_axis(int dims, int side)
 }
 
 /* st_copy_side_nd on a 1-D or 3-D grid, every point compared with the definition: the point's
- * multi-index, and along the side's axis only, the source index of LANGUAGE.md section 5. */
-static void check_nd(int dims, const long *extents, int h, int side, int kind, int is_double)
+ * multi-index, and along the side's axis only, the source index of LANGUAGE.md section 5.
+ * `ring`: st_copy_side_ring(_nd) instead, on 2-D or 3-D, the definition on ring rows only. */
+static void check_nd(int dims, const long *extents, int h, int side, int kind, int is_double, int ring)
 {
     const size_t e = is_double ? sizeof(double) : sizeof(float);
     const int axis = side_axis(dims, side);
@@ -80,13 +83,17 @@ static void check_nd(int dims, const long *extents, int h, int side, int kind, i
         if (is_double) ((double *)grid)[p] = old[p];
         else ((float *)grid)[p] = (float)old[p];
     }
-    st_copy_side_nd(grid, dims, extents, h, e, side, kind);
+    if (ring && dims == 2) st_copy_side_ring(grid, extents[0], extents[1], h, e, side, kind);
+    else if (ring) st_copy_side_ring_nd(grid, dims, extents, h, e, side, kind);
+    else st_copy_side_nd(grid, dims, extents, h, e, side, kind);
     int bad = 0;
     for (long p = 0; p < count; ++p) {
         long index[3], rest = p;
         for (int d = dims - 1; d >= 0; --d) { index[d] = rest % extents[d]; rest /= extents[d]; }
         const long n = extents[axis], a = index[axis];
-        const int in_strip = first ? a < h : a >= n - h;
+        int on_ring = 0; /* some index before the last in the first or last h */
+        for (int d = 0; d < dims - 1; ++d) on_ring |= index[d] < h || index[d] >= extents[d] - h;
+        const int in_strip = (first ? a < h : a >= n - h) && (!ring || on_ring);
         long source = a;
         if (in_strip) {
             if (kind == ST_NEUMANN) source = first ? h : n - h - 1;
@@ -98,7 +105,7 @@ static void check_nd(int dims, const long *extents, int h, int side, int kind, i
         const double want = old[from];
         const double got = is_double ? ((double *)grid)[p] : (double)((float *)grid)[p];
         if (got != want && bad++ == 0)
-            printf("FAIL %d-D h=%d side=%d kind=%d %s at flat %ld: %g, expected %g\n", dims, h, side, kind,
+            printf("FAIL %s%d-D h=%d side=%d kind=%d %s at flat %ld: %g, expected %g\n", ring ? "ring " : "", dims, h, side, kind,
                    is_double ? "double" : "float", p, got, want);
     }
     if (bad) ++failed; else ++passed;
@@ -121,10 +128,15 @@ int main(void)
         for (int kind = ST_NEUMANN; kind <= ST_PERIODIC; ++kind)
             for (int is_double = 0; is_double < 2; ++is_double) {
                 for (size_t s = 0; s < sizeof lines / sizeof lines[0]; ++s)
-                    for (int side = ST_LEFT; side <= ST_RIGHT; ++side) check_nd(1, lines[s], h, side, kind, is_double);
+                    for (int side = ST_LEFT; side <= ST_RIGHT; ++side) check_nd(1, lines[s], h, side, kind, is_double, 0);
                 for (size_t s = 0; s < sizeof boxes / sizeof boxes[0]; ++s) {
                     if (boxes[s][0] < 3 * h || boxes[s][1] < 3 * h || boxes[s][2] < 3 * h) continue;
-                    for (int side = ST_TOP; side <= ST_BACK; ++side) check_nd(3, boxes[s], h, side, kind, is_double);
+                    for (int side = ST_TOP; side <= ST_BACK; ++side) check_nd(3, boxes[s], h, side, kind, is_double, 0);
+                    for (int side = ST_LEFT; side <= ST_RIGHT; ++side) check_nd(3, boxes[s], h, side, kind, is_double, 1);
+                }
+                for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s) {
+                    if (shapes[s][0] < 3 * h || shapes[s][1] < 3 * h) continue;
+                    for (int side = ST_LEFT; side <= ST_RIGHT; ++side) check_nd(2, shapes[s], h, side, kind, is_double, 1);
                 }
             }
     printf("%d passed, %d failed\n", passed, failed);

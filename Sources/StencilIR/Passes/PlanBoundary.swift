@@ -17,6 +17,12 @@ public struct BoundaryPlan: Hashable, Sendable {
     public var statements: [Fill]
     /// Why, in words, for `explain` and `--print-ir-after-all`.
     public var reason: String
+    /// The left/right statements (a subset of `statements`) the sweep itself applies to each
+    /// row it computes, right after the row's column loop, in the order written; after the sweep
+    /// they run on the ring rows only (st_copy_side_ring). Empty: none fused.
+    public var inSweep: [Fill] = []
+    /// Why they are (or are not) fused, in words.
+    public var inSweepReason: String = ""
 
     public var isEmpty: Bool { statements.isEmpty }
 }
@@ -50,5 +56,35 @@ public func planBoundary(_ program: Program) -> Program {
     result.boundaryEachSweep = BoundaryPlan(
         statements: again,
         reason: "a neumann or periodic side: after every \(program.redBlack ? "half-sweep" : "sweep") the boundary statements\(whose) are applied again in the order written" + skippedText)
+    (result.boundaryEachSweep.inSweep, result.boundaryEachSweep.inSweepReason) = sidesInSweep(program, again)
     return result
+}
+
+// Left/right statements in the sweep. For the rows the sweep computes (2-D: rows [h, rows-h);
+// 3-D: planes [h, planes-h) x rows [h, rows-h)) only left/right statements touch them, and a
+// copying one reads only interior points of the same row (neumann: column h or cols-h-1;
+// periodic: cols-2h in or back), which the sweep has just written and no other statement
+// changes. So right after a row's column loop they give the bits they give after the sweep, and
+// the row's side lines are written while they are still in L1 (after a sweep of a big grid they
+// are not: 4-12% of a sweep). Top/bottom/front/back statements read rows the sweep computes,
+// corners included, only after the sweep, when the fused statements have run on them as before;
+// the fused ones then run on the ring rows alone, in their place in the order, so every point
+// sees the statements in the order written. Refused where it is not that simple: a fixed
+// left/right statement in the list (it would have to move into the row too, in its place),
+// red-black (half-sweeps every other column), a `tile` (the column loop is split), 1-D (no
+// rows), a system, and the targets whose sweeps are not SweepWriter's whole-row loops.
+func sidesInSweep(_ program: Program, _ statements: [Fill]) -> ([Fill], String) {
+    let across = statements.filter { $0.side == .left || $0.side == .right }
+    guard !across.isEmpty else { return ([], "no left/right statement to apply in the sweep") }
+    let target = program.schedule.target
+    let refusal: String? =
+        target != .serial && target != .openmp ? "left/right statements run after the sweep: only serial and openmp sweeps apply them row by row"
+        : program.dimensions == 1 ? "a 1-D grid's left/right sides are single points: nothing to apply row by row"
+        : program.isSystem ? "a system: left/right statements run after the sweep (not fused into systems' sweeps)"
+        : program.redBlack ? "order redblack: a half-sweep writes every other column of a row, so left/right statements run after it"
+        : program.schedule.tile != nil ? "a tile splits the column loop, so left/right statements run after the sweep"
+        : across.contains { !$0.copies } ? "a fixed left/right statement among them: they all run after the sweep, in the order written"
+        : nil
+    if let refusal { return ([], refusal) }
+    return (across, "each row's left/right statements run right after the sweep computes it, while its lines are in cache (the same bits: they read only that row's interior); after the sweep, only on the rows it does not compute")
 }

@@ -42,6 +42,8 @@ static void sweep(const void *args, long row_begin, long row_end, long col_begin
         for (long j = col_begin; j < col_end; ++j) {
             u_next[i * cols + j] = u[i * cols + j] + r * (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1] - 4.0f * u[i * cols + j]) + 0.002f * (1.0f + sinf(6.2831853f * (float)j / COLS));
         }
+        for (long st_layer = 0; st_layer < HALO; ++st_layer) u_next[i * cols + st_layer] = u_next[i * cols + st_layer + (cols - 2 * HALO)]; /* channel_periodic.st:17 left = periodic */
+        for (long st_layer = 0; st_layer < HALO; ++st_layer) u_next[i * cols + cols - HALO + st_layer] = u_next[i * cols + HALO + st_layer]; /* channel_periodic.st:18 right = periodic */
     }
 }
 
@@ -101,8 +103,8 @@ static int stencil_main(int argc, char **argv) {
         for (long first = 0; first < steps; first += chunk) {
             for (long k = first; k < first + (chunk < steps - first ? chunk : steps - first); ++k) {
                 sweep(&args, HALO, rows - HALO, HALO, cols - HALO, buffer[k % 2], buffer[(k + 1) % 2]);
-                st_copy_side_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_PERIODIC); /* channel_periodic.st:17 left = periodic */
-                st_copy_side_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_PERIODIC); /* channel_periodic.st:18 right = periodic */
+                st_copy_side_ring_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_PERIODIC); /* channel_periodic.st:17 left = periodic: the rows the sweep does not compute (it did the others) */
+                st_copy_side_ring_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_PERIODIC); /* channel_periodic.st:18 right = periodic: the rows the sweep does not compute (it did the others) */
                 #pragma omp single
                 {
                     st_fill_f32(buffer[(k + 1) % 2], rows, cols, 0, HALO, 0, cols, 0.0f); /* channel_periodic.st:19 top = 0 */

@@ -42,6 +42,8 @@ static void sweep(const void *args, long row_begin, long row_end, long col_begin
         for (long j = col_begin; j < col_end; ++j) {
             u_next[i * cols + j] = (u[(i - 1) * cols + j] + u[(i + 1) * cols + j] + u[i * cols + j - 1] + u[i * cols + j + 1]) / 4.0f;
         }
+        for (long st_layer = 0; st_layer < HALO; ++st_layer) u_next[i * cols + st_layer] = u_next[i * cols + HALO]; /* insulated.st:12 left = neumann */
+        for (long st_layer = 0; st_layer < HALO; ++st_layer) u_next[i * cols + cols - HALO + st_layer] = u_next[i * cols + cols - HALO - 1]; /* insulated.st:13 right = neumann */
     }
 }
 
@@ -61,6 +63,8 @@ static void sweep_maxdiff(const void *args, long row_begin, long row_end, long c
             maxdiff = change > maxdiff ? change : maxdiff;
             nonfinite += !(change <= FLT_MAX);
         }
+        for (long st_layer = 0; st_layer < HALO; ++st_layer) u_next[i * cols + st_layer] = u_next[i * cols + HALO]; /* insulated.st:12 left = neumann */
+        for (long st_layer = 0; st_layer < HALO; ++st_layer) u_next[i * cols + cols - HALO + st_layer] = u_next[i * cols + cols - HALO - 1]; /* insulated.st:13 right = neumann */
     }
 }
 
@@ -120,8 +124,8 @@ static int stencil_main(int argc, char **argv) {
             const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;
             for (long k = iteration; k < iteration + (plain); ++k) {
                 sweep(&args, HALO, rows - HALO, HALO, cols - HALO, buffer[k % 2], buffer[(k + 1) % 2]);
-                st_copy_side_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_NEUMANN); /* insulated.st:12 left = neumann */
-                st_copy_side_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_NEUMANN); /* insulated.st:13 right = neumann */
+                st_copy_side_ring_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_NEUMANN); /* insulated.st:12 left = neumann: the rows the sweep does not compute (it did the others) */
+                st_copy_side_ring_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_NEUMANN); /* insulated.st:13 right = neumann: the rows the sweep does not compute (it did the others) */
                 st_copy_side_team(buffer[(k + 1) % 2], rows, cols, HALO, sizeof(float), ST_TOP, ST_NEUMANN); /* insulated.st:14 top = neumann */
                 #pragma omp single
                 {
@@ -142,8 +146,8 @@ static int stencil_main(int argc, char **argv) {
                 stop = st_stop_requested();
             }
             sweep_maxdiff(&args, HALO, rows - HALO, HALO, cols - HALO, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-            st_copy_side_team(buffer[(iteration + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_NEUMANN); /* insulated.st:12 left = neumann */
-            st_copy_side_team(buffer[(iteration + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_NEUMANN); /* insulated.st:13 right = neumann */
+            st_copy_side_ring_team(buffer[(iteration + 1) % 2], rows, cols, HALO, sizeof(float), ST_LEFT, ST_NEUMANN); /* insulated.st:12 left = neumann: the rows the sweep does not compute (it did the others) */
+            st_copy_side_ring_team(buffer[(iteration + 1) % 2], rows, cols, HALO, sizeof(float), ST_RIGHT, ST_NEUMANN); /* insulated.st:13 right = neumann: the rows the sweep does not compute (it did the others) */
             st_copy_side_team(buffer[(iteration + 1) % 2], rows, cols, HALO, sizeof(float), ST_TOP, ST_NEUMANN); /* insulated.st:14 top = neumann */
             #pragma omp single
             {
