@@ -367,15 +367,28 @@ void st_copy_side(void *grid, long rows, long cols, int halo, size_t elem_size, 
     st_copy_side_nd(grid, 2, extents, halo, elem_size, side, kind);
 }
 
+/* The calling thread's share [*o0, *o1) of a strip's `outer` blocks, split as a static schedule
+ * splits rows: all of them without OpenMP. */
+static void thread_share(long outer, long *o0, long *o1)
+{
+#ifdef _OPENMP
+    const long team = omp_get_num_threads(), thread = omp_get_thread_num();
+    *o0 = outer * thread / team;
+    *o1 = outer * (thread + 1) / team;
+#else
+    *o0 = 0;
+    *o1 = outer;
+#endif
+}
+
 void st_copy_side_nd_team(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
 {
     const st_strip strip = st_side_strip(dimensions, extents, side);
+    long o0, o1;
+    thread_share(strip.outer, &o0, &o1);
+    copy_strip(grid, strip, halo, elem_size, kind, o0, o1);
 #ifdef _OPENMP
-    const long team = omp_get_num_threads(), thread = omp_get_thread_num();
-    copy_strip(grid, strip, halo, elem_size, kind, strip.outer * thread / team, strip.outer * (thread + 1) / team);
 #pragma omp barrier /* the statement is whole before the next one (or the next sweep) reads it */
-#else
-    copy_strip(grid, strip, halo, elem_size, kind, 0, strip.outer);
 #endif
 }
 
@@ -426,13 +439,11 @@ void st_copy_side_ring(void *grid, long rows, long cols, int halo, size_t elem_s
 void st_copy_side_ring_nd_team(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
 {
     const st_strip strip = ring_strip(dimensions, extents, side);
+    long o0, o1;
+    thread_share(strip.outer, &o0, &o1);
+    copy_strip_ring(grid, strip, dimensions, extents, halo, elem_size, kind, o0, o1);
 #ifdef _OPENMP
-    const long team = omp_get_num_threads(), thread = omp_get_thread_num();
-    copy_strip_ring(grid, strip, dimensions, extents, halo, elem_size, kind, strip.outer * thread / team,
-                    strip.outer * (thread + 1) / team);
 #pragma omp barrier /* the statement is whole before the next one (or the next sweep) reads it */
-#else
-    copy_strip_ring(grid, strip, dimensions, extents, halo, elem_size, kind, 0, strip.outer);
 #endif
 }
 

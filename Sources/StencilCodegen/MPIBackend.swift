@@ -116,18 +116,7 @@ public struct MPIBackend: Backend {
                 writer.block("for (int k = 0; k < \(program.redBlack ? 1 : 2); ++k)") {
                     host.fills(of: program.update.grid, into: "buffer[k]", decomposition: "&decomp")
                 }
-                for other in program.readOnlyGrids {
-                    writer.comment("\(other.name) never changes: its halo is filled here, never exchanged.")
-                    host.fills(of: other.name, into: names[other.name], decomposition: "&decomp")
-                    if program.fills.contains(where: { $0.grid == other.name && $0.copies }) {
-                        writer.comment("Its neumann/periodic sides set only the points each rank owns: one exchange brings them to the halos.")
-                        writer.block("") {
-                            writer.line("stmpi_halo *once = \(haloCreate)(&decomp, \(names[other.name]), \(mpiType));")
-                            writer.line("stmpi_halo_exchange(once);")
-                            writer.line("stmpi_halo_free(once);")
-                        }
-                    }
-                }
+                readOnlyGridFills(program, host: host)
                 if program.redBlack {
                     writer.line("stmpi_halo *exchange[2];")
                     writer.line("exchange[0] = exchange[1] = \(haloCreate)(&decomp, buffer[0], \(mpiType));")
@@ -220,13 +209,19 @@ public struct MPIBackend: Backend {
                 writer.line("exchange[k][\(g)] = \(haloCreate)(&decomp, st_iterates[k].\(names[update.grid]), \(mpiType));")
             }
         }
+        readOnlyGridFills(program, host: host)
+    }
+
+    /// The read-only grids' fills, once, on the part each rank holds (single updates and systems).
+    private func readOnlyGridFills(_ program: Program, host: HostCode) {
+        let writer = host.writer, names = host.names
         for other in program.readOnlyGrids {
             writer.comment("\(other.name) never changes: its halo is filled here, never exchanged.")
             host.fills(of: other.name, into: names[other.name], decomposition: "&decomp")
             if program.fills.contains(where: { $0.grid == other.name && $0.copies }) {
                 writer.comment("Its neumann/periodic sides set only the points each rank owns: one exchange brings them to the halos.")
                 writer.block("") {
-                    writer.line("stmpi_halo *once = \(haloCreate)(&decomp, \(names[other.name]), \(mpiType));")
+                    writer.line("stmpi_halo *once = \(host.mpiRuntime("halo_create"))(&decomp, \(names[other.name]), \(host.mpiType));")
                     writer.line("stmpi_halo_exchange(once);")
                     writer.line("stmpi_halo_free(once);")
                 }
