@@ -294,9 +294,9 @@ void stmpi_frame(const stmpi_decomp *d, stmpi_rect frame[4])
     frame[3] = (stmpi_rect){ in.i0, in.i1, in.j1, u.j1 }; /* right */
 }
 
-void *stmpi_alloc_local(const stmpi_decomp *d, size_t elem_size)
+void *stmpi_alloc_local(const stmpi_decomp *d, size_t elem_size, long aligned_col)
 {
-    return st_alloc_grid(d->local_rows, d->local_cols, elem_size);
+    return st_alloc_aligned_grid(d->local_rows, d->local_cols, elem_size, aligned_col);
 }
 
 /* The global rectangle clipped to what this rank holds (block plus halo, inside the grid), in
@@ -890,9 +890,9 @@ static long global_rows(const stmpi_blocks *d)
     return n;
 }
 
-void *stmpi_blocks_alloc_local(const stmpi_blocks *d, size_t elem_size)
+void *stmpi_blocks_alloc_local(const stmpi_blocks *d, size_t elem_size, long aligned_col)
 {
-    return st_alloc_grid(local_rows(d), d->local[d->dimensions - 1], elem_size);
+    return st_alloc_aligned_grid(local_rows(d), d->local[d->dimensions - 1], elem_size, aligned_col);
 }
 
 /* A D-dimensional subarray of `sizes` at `starts`, of `subsizes`. */

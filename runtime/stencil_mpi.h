@@ -151,8 +151,9 @@ void stmpi_frame(const stmpi_decomp *d, stmpi_rect frame[4]);
  * (i0 >= i1 or j0 >= j1) when the rank holds none of it. Position-dependent fills loop over it. */
 stmpi_rect stmpi_held(const stmpi_decomp *d, long gr0, long gr1, long gc0, long gc1);
 
-/* A local array of the decomposition's size, zeroed. */
-void *stmpi_alloc_local(const stmpi_decomp *d, size_t elem_size);
+/* A local array of the decomposition's size, zeroed, its local column `aligned_col` on a line
+ * (st_alloc_aligned_grid: the programs pass HALO, their first updated column). */
+void *stmpi_alloc_local(const stmpi_decomp *d, size_t elem_size, long aligned_col);
 
 /* Sets the global rectangle [gr0, gr1) x [gc0, gc1) to value, clipped to the part of the global
  * grid this rank holds, halo included (boundary and initial values are set locally from global
@@ -315,8 +316,8 @@ void stmpi_blocks_frame(const stmpi_blocks *d, stmpi_box frame[2 * STMPI_MAX_DIM
  * local indices. Position-dependent fills loop over it. */
 stmpi_box stmpi_blocks_held(const stmpi_blocks *d, const long *begin, const long *end);
 
-/* A zeroed local array (block plus halo). */
-void *stmpi_blocks_alloc_local(const stmpi_blocks *d, size_t elem_size);
+/* A zeroed local array (block plus halo), its local column `aligned_col` on a line. */
+void *stmpi_blocks_alloc_local(const stmpi_blocks *d, size_t elem_size, long aligned_col);
 
 /* The halo exchange of one local array: persistent requests toward every neighbour slot
  * (faces, and edges and corners with `diagonals`); begin, end and free as for stmpi_decomp. */

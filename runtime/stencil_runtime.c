@@ -251,32 +251,38 @@ void st_check_positive(const char *what, long value)
 
 /* ---- grids ------------------------------------------------------------------------------- */
 
-void *st_alloc_grid(long rows, long cols, size_t elem_size)
+/* The block is allocated one line longer than the grid and the grid starts `shift` bytes into
+ * it (shift < ST_GRID_ALIGN), so st_free_grid finds the block's start by rounding the grid's
+ * address down to a line. */
+static void *alloc_shifted(long rows, long cols, size_t elem_size, size_t shift)
 {
     size_t bytes = (size_t)rows * (size_t)cols * elem_size;
-    size_t rounded = (bytes + 63) / 64 * 64;
-    void *grid = aligned_alloc(64, rounded ? rounded : 64);
-    if (!grid) st_fatal("out of memory allocating a %ld x %ld grid (%zu bytes)", rows, cols, bytes);
-    memset(grid, 0, rounded);
+    size_t rounded = (bytes + ST_GRID_ALIGN - 1) / ST_GRID_ALIGN * ST_GRID_ALIGN;
+    char *block = aligned_alloc(ST_GRID_ALIGN, rounded + ST_GRID_ALIGN);
+    if (!block) st_fatal("out of memory allocating a %ld x %ld grid (%zu bytes)", rows, cols, bytes);
+    void *grid = block + shift;
+    memset(grid, 0, bytes);
     if (library_io)
         for (int k = 0; k < LIBRARY_GRIDS; ++k)
             if (!library_grids[k]) { library_grids[k] = grid; break; }
     return grid;
 }
 
-void st_free_grid(void *grid)
+void *st_alloc_aligned_grid(long rows, long cols, size_t elem_size, long aligned_col)
 {
-    if (library_io && grid)
-        for (int k = 0; k < LIBRARY_GRIDS; ++k)
-            if (library_grids[k] == grid) { library_grids[k] = NULL; break; }
-    free(grid);
+    const size_t offset = (size_t)(aligned_col > 0 ? aligned_col : 0) * elem_size % ST_GRID_ALIGN;
+    return alloc_shifted(rows, cols, elem_size, (ST_GRID_ALIGN - offset) % ST_GRID_ALIGN);
 }
 
-void *st_copy_grid(const void *grid, long rows, long cols, size_t elem_size)
+void *st_alloc_grid(long rows, long cols, size_t elem_size) { return alloc_shifted(rows, cols, elem_size, 0); }
+
+void st_free_grid(void *grid)
 {
-    void *copy = st_alloc_grid(rows, cols, elem_size);
-    memcpy(copy, grid, (size_t)rows * (size_t)cols * elem_size);
-    return copy;
+    if (!grid) return;
+    if (library_io)
+        for (int k = 0; k < LIBRARY_GRIDS; ++k)
+            if (library_grids[k] == grid) { library_grids[k] = NULL; break; }
+    free((void *)((uintptr_t)grid / ST_GRID_ALIGN * ST_GRID_ALIGN));
 }
 
 static void clip(long *lo, long *hi, long limit)

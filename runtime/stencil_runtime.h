@@ -137,12 +137,18 @@ static inline double st_max(double a, double b) { return (a > b || b != b) ? a :
 
 /* ---- grids ------------------------------------------------------------------------------- */
 
-/* A zeroed, 64-byte aligned block of rows*cols elements of elem_size bytes; fatal on failure. */
+/* The line the grids are aligned to: a cache line, and the widest vector (AVX-512) x86 has. */
+enum { ST_GRID_ALIGN = 64 };
+
+/* A zeroed block of rows*cols elements of elem_size bytes (row-major, no padding) whose element
+ * `aligned_col` (a column of row 0) starts an ST_GRID_ALIGN-byte line; fatal on failure. The
+ * programs pass their first updated column (the loop plan's `align`), so that where a row is a
+ * whole number of lines (a float32 row of 16k points) every row's vector stores, and its loads
+ * of the rows above and below, are whole aligned vectors that never straddle two cache lines.
+ * st_alloc_grid is the same with column 0 aligned. Either is freed by st_free_grid. */
+void *st_alloc_aligned_grid(long rows, long cols, size_t elem_size, long aligned_col);
 void *st_alloc_grid(long rows, long cols, size_t elem_size);
 void st_free_grid(void *grid);
-/* A private copy of a grid (a thread's scratch for band sweeps: the copy carries the boundary
- * values, which band sweeps never write). */
-void *st_copy_grid(const void *grid, long rows, long cols, size_t elem_size);
 
 /* Sets the rectangle [r0, r1) x [c0, c1) of a row-major grid with `cols` columns to `value`.
  * The bounds are clipped to [0, rows) x [0, cols). */

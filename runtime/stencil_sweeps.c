@@ -1,13 +1,16 @@
 /* stencil_sweeps.c: see stencil_sweeps.h. Plain C11 plus POSIX; OpenMP where the program is
  * built with it (bands need a team; without OpenMP the team is the calling thread). */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_NORESERVE */
 
 #include "stencil_sweeps.h"
 #include "stencil_runtime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -99,10 +102,10 @@ static st_plan tiles_for(const st_sweeper *s, long depth, long tile_rows)
 /* Bands: the depth trades one barrier per `depth` sweeps against (depth - 1) * halo redundant
  * rows on each side of a band: keep those within about 1/16 of the band, at most 15 sweeps. It
  * is odd, so a block's last sweep writes the buffer its first did not read and no thread waits
- * within a block. Tiles of a band are sized so that a tile's sweep (its rows and 2 * halo more,
- * which the sweep before it has just written) stays in half the level 1 cache, or, where the
- * band does not fit in the level 2 cache, so that a tile advancing all the block's sweeps stays
- * in half of that. */
+ * within a block. Tiles of a band are sized so that one sweep of a tile (its rows and 2 * halo
+ * more, read from one grid and written to another) stays in half the level 1 cache where the
+ * band fits in the level 2 cache (a quarter: the rows it writes are read by the next sweep), and
+ * in half the level 2 cache where it does not; at least 4 * halo rows, at most the band. */
 static st_plan bands_for(const st_sweeper *s, int threads, long depth, long tile_rows)
 {
     st_plan plan = { .kind = ST_PLAN_BANDS, .source = "default",
@@ -118,10 +121,11 @@ static st_plan bands_for(const st_sweeper *s, int threads, long depth, long tile
     plan.depth = depth > 0 ? depth : d;
     if (plan.depth % 2 == 0) plan.depth -= 1;
     const long whole_band = band + 1 + 2L * (plan.depth - 1) * s->halo;
-    long l1_tile = (long)((cache_bytes(1, 32.0 * 1024) / 2 / row_bytes(s, 1) - 2.0 * s->halo) / 2);
-    if (l1_tile < 4L * s->halo) l1_tile = 4L * s->halo;
-    long t = band_fits ? (l1_tile < whole_band ? l1_tile : whole_band) : (long)(l2 / 2 / row) - (plan.depth + 1) * s->halo;
-    if (t < s->halo) t = s->halo;
+    const double cache = band_fits ? cache_bytes(1, 32.0 * 1024) : l2;
+    long t = (long)(cache / 2 / row_bytes(s, band_fits ? 1 : 2)) - 2L * s->halo;
+    if (band_fits) t /= 2;
+    if (t < 4L * s->halo) t = 4L * s->halo;
+    if (t > whole_band) t = whole_band;
     plan.tile_rows = tile_rows > 0 ? tile_rows : t;
     return plan;
 }
@@ -149,13 +153,30 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
     const double llc = cache_bytes(0, 8.0 * 1024 * 1024), l2 = cache_bytes(2, 512.0 * 1024);
     /* Past half the last-level cache the grids share it with the other cores' data and with the
      * scratch traffic of whatever else runs: a sweep streams from memory. */
-    if (grids > llc / 2) {
+    const int streams = grids > llc / 2;
+    /* Bands where the grids stream from memory: each thread's tiles advance a block of sweeps in
+     * its own caches and nothing crosses between cores within a block. Measured
+     * (docs/performance.md): about twice the speed of tiles shared by the team, at x86-64-v2 and
+     * native. And where the grids fit in the threads' own caches together, where a barrier per
+     * sweep costs more than the sweep. Between the two, whole sweeps: they run from the
+     * last-level cache at the speed of their arithmetic, and bands measured no faster there. */
+    /* Bands' scratch grids hold each thread's band twice: as much again as the updated grid
+     * twice. Where that would take more than half this machine's memory, tiles need none. */
+    const double scratch = 2.0 * (double)s->rows * row_bytes(s, 1);
+    const double memory = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    const int scratch_fits = memory <= 0 || grids + scratch <= memory / 2;
+    if (can_band(s, threads) && ((streams && scratch_fits) || grids * (s->arrays + 2) / s->arrays <= l2 * threads)) {
+        plan = bands_for(s, threads, 0, 0);
+        if (streams) plan.reason = "the grids do not fit in the last-level cache: each thread's tiles advance several sweeps in its own caches";
+        return plan;
+    }
+    if (streams) {
         if (tiles_fit(s) || mode == ST_TEMPORAL_ON) return tiles_for(s, 0, 0);
         plan.reason = "rows too long for tiles to stay in the cache";
         return plan;
     }
-    if (can_band(s, threads) && grids * (s->arrays + 2) / s->arrays <= l2 * threads) return bands_for(s, threads, 0, 0);
-    if (mode == ST_TEMPORAL_ON) return can_band(s, threads) ? bands_for(s, threads, 0, 0) : tiles_for(s, 0, 0);
+    if (mode == ST_TEMPORAL_ON && can_band(s, threads)) return bands_for(s, threads, 0, 0);
+    if (mode == ST_TEMPORAL_ON) return tiles_for(s, 0, 0);
     plan.reason = "the grids fit in the last-level cache: a sweep runs at the speed of its arithmetic";
     return plan;
 }
@@ -331,17 +352,62 @@ void st_sweeps(const st_plan *plan, const st_sweeper *s, long first, long count,
     else whole_sweeps(s, first, count, buffer);
 }
 
+#ifndef MAP_ANONYMOUS
+#define MAP_ANONYMOUS MAP_ANON
+#endif
+
+/* A scratch grid: an anonymous mapping of the whole grid's size, aligned as `grid` is, holding a
+ * copy of rows [r0, r1) of it only. The pages of the other rows are never touched, so they take
+ * no memory: a thread's two scratch grids cost its band, not two grids. The mapping starts one
+ * page before the grid and that page records its length, for scratch_unmap. */
+static void *scratch_copy(const st_sweeper *s, const void *grid, long r0, long r1)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), row = (size_t)row_elements(s) * s->elem_size;
+    const size_t shift = (uintptr_t)grid % ST_GRID_ALIGN, length = page + shift + (size_t)s->rows * row;
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+#ifdef MAP_NORESERVE
+    flags |= MAP_NORESERVE; /* only the touched pages are committed */
+#endif
+    char *map = mmap(NULL, length, PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (map == MAP_FAILED) st_fatal("out of memory mapping a scratch grid for bands (%zu bytes)", length);
+    memcpy(map, &length, sizeof length);
+    char *copy = map + page + shift;
+    memcpy(copy + (size_t)r0 * row, (const char *)grid + (size_t)r0 * row, (size_t)(r1 - r0) * row);
+    return copy;
+}
+
+static void scratch_unmap(void *copy)
+{
+    if (!copy) return;
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    char *map = (char *)((uintptr_t)copy / page * page) - page;
+    size_t length;
+    memcpy(&length, map, sizeof length);
+    munmap(map, length);
+}
+
 void st_make_scratch(const st_plan *plan, const st_sweeper *s, const void *grid, void *scratch[2])
 {
     scratch[0] = scratch[1] = NULL;
     if (plan->kind != ST_PLAN_BANDS) return;
-    scratch[0] = st_copy_grid(grid, s->rows, row_elements(s), s->elem_size);
-    scratch[1] = st_copy_grid(grid, s->rows, row_elements(s), s->elem_size);
+#ifdef _OPENMP
+    const int team = omp_get_num_threads(), thread = omp_get_thread_num();
+#else
+    const int team = 1, thread = 0;
+#endif
+    /* A block's first sweep writes the scratch rows up to (depth - 1) * halo beyond the band, and
+     * the later sweeps read no further (boundary rows there included, which no sweep writes). */
+    long band_begin, band_end;
+    st_band_rows(s->rows, s->halo, team, thread, &band_begin, &band_end);
+    const long reach = (plan->depth - 1) * s->halo;
+    const long r0 = max_l(0, band_begin - reach), r1 = min_l(s->rows, band_end + reach);
+    scratch[0] = scratch_copy(s, grid, r0, r1);
+    scratch[1] = scratch_copy(s, grid, r0, r1);
 }
 
 void st_free_scratch(void *scratch[2])
 {
-    st_free_grid(scratch[0]);
-    st_free_grid(scratch[1]);
+    scratch_unmap(scratch[0]);
+    scratch_unmap(scratch[1]);
     scratch[0] = scratch[1] = NULL;
 }

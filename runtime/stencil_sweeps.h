@@ -81,10 +81,11 @@ st_plan st_choose_plan(const st_sweeper *sweeper, int threads, int mode, const c
 
 /* The cost model's plan (also what `stencilc tune` starts from). It needs no fitted constants,
  * only the cache sizes of this machine: blocking pays where a sweep waits on memory or on
- * barriers rather than on arithmetic. Grids larger than the last-level cache: tiles, sized to
- * half of it. Grids that fit in the threads' own (level 2) caches together, with more than one
- * thread: bands, with tiles sized to the level 1 cache. Otherwise whole sweeps, which run from
- * the last-level cache at the speed of the arithmetic. */
+ * barriers rather than on arithmetic. Grids larger than half the last-level cache: bands where
+ * the team can run them (each thread's tiles sized to its own level 2 cache), else tiles sized to
+ * half the last-level cache. Grids that fit in the threads' own (level 2) caches together, with
+ * more than one thread: bands, with tiles sized to the level 1 cache. Otherwise whole sweeps,
+ * which run from the last-level cache at the speed of the arithmetic. */
 st_plan st_default_plan(const st_sweeper *sweeper, int threads, int mode);
 
 /* Runs sweeps first .. first+count-1 (buffer[k % 2] holds iterate k) as the plan says. Called by
@@ -98,7 +99,9 @@ void st_sweeps(const st_plan *plan, const st_sweeper *sweeper, long first, long 
                void *const scratch[2]);
 
 /* The calling thread's two scratch grids for bands, copies of `grid` so that they carry its
- * boundary values (bands never write them); both NULL for other plans. */
+ * boundary values (bands never write them); both NULL for other plans. Each is mapped at the
+ * grid's full size but holds only the rows the thread's blocks read and write (its band and
+ * (depth - 1) * halo rows on each side): the rest are never touched, so they take no memory. */
 void st_make_scratch(const st_plan *plan, const st_sweeper *sweeper, const void *grid, void *scratch[2]);
 void st_free_scratch(void *scratch[2]);
 

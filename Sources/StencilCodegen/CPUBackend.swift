@@ -65,14 +65,14 @@ public struct CPUBackend: Backend {
                 if program.redBlack {
                     writer.comment("Red-black order updates \(program.update.grid) in place: one grid, which buffer[0] and buffer[1] both name.")
                     writer.line("void *buffer[2];")
-                    writer.line("buffer[0] = buffer[1] = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
+                    writer.line("buffer[0] = buffer[1] = \(host.gridAllocation(scalar));")
                 } else {
                     writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid): the two alternate, never copied.")
-                    let alloc = "st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)))"
-                    writer.line("void *buffer[2] = { \(alloc), \(alloc) };")
+                    writer.line("void *buffer[2];")
+                    writer.line("for (int k = 0; k < 2; ++k) buffer[k] = \(host.gridAllocation(scalar));")
                 }
                 for other in program.readOnlyGrids {
-                    writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
+                    writer.line("\(scalar) *\(names[other.name]) = \(host.gridAllocation(scalar));")
                 }
                 let never = program.loops.boundaryEachSweep ? "" : ": boundary points never change"
                 writer.comment(program.redBlack ? "Initial and boundary values in the order written\(never)."
@@ -153,12 +153,12 @@ public struct CPUBackend: Backend {
         writer.line("\(type) st_iterates[2];")
         writer.block("for (int k = 0; k < 2; ++k)") {
             for update in program.updates {
-                writer.line("st_iterates[k].\(names[update.grid]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
+                writer.line("st_iterates[k].\(names[update.grid]) = \(host.gridAllocation(scalar));")
             }
         }
         writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };")
         for other in program.readOnlyGrids {
-            writer.line("\(scalar) *\(names[other.name]) = st_alloc_grid(\(host.storageRows), cols, sizeof(\(scalar)));")
+            writer.line("\(scalar) *\(names[other.name]) = \(host.gridAllocation(scalar));")
         }
         writer.comment(program.loops.boundaryEachSweep
             ? "Initial and boundary values in the order written, in both iterates."

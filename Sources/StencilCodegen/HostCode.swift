@@ -107,6 +107,15 @@ public struct HostCode {
         }
     }
 
+    /// A C expression allocating one of the program's grids, `elem` a C type: aligned as the loop
+    /// plan says (its first updated column on a line, st_alloc_aligned_grid), else plainly; on
+    /// mpi and hybrid the rank's local array (its block and halo).
+    public func gridAllocation(_ elem: String, local: Bool = false) -> String {
+        let align = program.loops.alignsFirstUpdatedColumn
+        if local { return "\(mpiRuntime("alloc_local"))(&decomp, sizeof(\(elem)), \(align ? "HALO" : "0"))" }
+        return align ? "st_alloc_aligned_grid(\(storageRows), cols, sizeof(\(elem)), HALO)" : "st_alloc_grid(\(storageRows), cols, sizeof(\(elem)))"
+    }
+
     /// Updated points per sweep, as a C expression of the extents.
     public var interiorPoints: String {
         extentNames.map { "(\($0) - 2 * HALO)" }.joined(separator: " * ")

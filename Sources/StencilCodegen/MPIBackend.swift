@@ -64,7 +64,7 @@ public struct MPIBackend: Backend {
         let scalar = host.scalar
         let mpiType = program.elementType == .float32 ? "MPI_FLOAT" : "MPI_DOUBLE"
         let kind = program.schedule.decompose == .rows ? "STMPI_ROWS" : "STMPI_GRID"
-        let alloc = host.mpiRuntime("alloc_local"), haloCreate = host.mpiRuntime("halo_create")
+        let haloCreate = host.mpiRuntime("halo_create")
         writer.block("int main(int argc, char **argv)") {
             writer.comment("Until stmpi_decompose every rank checks the same arguments and sizes; only rank 0 prints.")
             writer.line("stmpi_init(&argc, &argv, \(hybrid ? "STMPI_FUNNELED" : "STMPI_SINGLE"));")
@@ -104,13 +104,14 @@ public struct MPIBackend: Backend {
                 if program.redBlack {
                     writer.comment("Red-black order updates \(program.update.grid) in place: one block, which buffer[0] and buffer[1] both name, and one halo exchange.")
                     writer.line("\(scalar) *buffer[2];")
-                    writer.line("buffer[0] = buffer[1] = \(alloc)(&decomp, sizeof(\(scalar)));")
+                    writer.line("buffer[0] = buffer[1] = \(host.gridAllocation(scalar, local: true));")
                 } else {
                     writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid), exchange[k % 2] its halo exchange (persistent requests).")
-                    writer.line("\(scalar) *buffer[2] = { \(alloc)(&decomp, sizeof(\(scalar))), \(alloc)(&decomp, sizeof(\(scalar))) };")
+                    writer.line("\(scalar) *buffer[2];")
+                    writer.line("for (int k = 0; k < 2; ++k) buffer[k] = \(host.gridAllocation(scalar, local: true));")
                 }
                 for other in program.readOnlyGrids {
-                    writer.line("\(scalar) *\(names[other.name]) = \(alloc)(&decomp, sizeof(\(scalar)));")
+                    writer.line("\(scalar) *\(names[other.name]) = \(host.gridAllocation(scalar, local: true));")
                 }
                 writer.comment("Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included).")
                 writer.block("for (int k = 0; k < \(program.redBlack ? 1 : 2); ++k)") {
@@ -177,13 +178,13 @@ public struct MPIBackend: Backend {
         let type = SweepWriter.iterateType
         let count = program.updates.count
         let slabs = program.dimensions == 3 && !host.rankBlocks
-        let alloc = host.mpiRuntime("alloc_local"), haloCreate = host.mpiRuntime("halo_create")
+        let haloCreate = host.mpiRuntime("halo_create")
         writer.comment("A system of \(count) grids: st_iterates[k % 2] holds iterate k of every updated grid's block\(slabs ? "" : ", and buffer[k % 2] points to it"); exchange[k % 2][g] is the halo exchange of grid g in it (persistent requests).")
         writer.line("\(type) st_iterates[2];")
         writer.line("stmpi_halo *exchange[2][\(count)];")
         writer.block("for (int k = 0; k < 2; ++k)") {
             for update in program.updates {
-                writer.line("st_iterates[k].\(names[update.grid]) = \(alloc)(&decomp, sizeof(\(scalar)));")
+                writer.line("st_iterates[k].\(names[update.grid]) = \(host.gridAllocation(scalar, local: true));")
             }
         }
         if !slabs { writer.line("void *buffer[2] = { &st_iterates[0], &st_iterates[1] };") }
@@ -198,7 +199,7 @@ public struct MPIBackend: Backend {
             writer.line("void *slab[2] = { &st_slab_iterates[0], &st_slab_iterates[1] };")
         }
         for other in program.readOnlyGrids {
-            writer.line("\(scalar) *\(names[other.name]) = \(alloc)(&decomp, sizeof(\(scalar)));")
+            writer.line("\(scalar) *\(names[other.name]) = \(host.gridAllocation(scalar, local: true));")
         }
         writer.comment("Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included).")
         writer.block("for (int k = 0; k < 2; ++k)") {

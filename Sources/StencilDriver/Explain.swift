@@ -26,10 +26,14 @@ public enum Explain {
             out += "  every plan gives the same bits: each point is computed from exactly the previous sweep's neighbours\n"
             return out
         }
-        out += "    grids larger than half the last-level cache: tiles of \(rows) that advance many sweeps while in cache\n"
         if loops.temporalKinds.contains(.bands) {
-            out += "    grids that fit in the threads' own caches together: bands (each thread its own \(rows), a barrier\n"
-            out += "    every few sweeps, overlapped \(rows) recomputed in its own scratch grids)\n"
+            out += "    2 or more threads, grids larger than half the last-level cache or that fit in the threads' own caches\n"
+            out += "    together: bands (each thread its own \(rows), a barrier every few sweeps, overlapped \(rows) recomputed\n"
+            out += "    in its own scratch grids, which hold its band only)\n"
+            out += "    one thread, grids larger than half the last-level cache: tiles of \(rows) that advance many sweeps while\n"
+            out += "    in cache (also where bands' scratch grids would take more than half the machine's memory)\n"
+        } else {
+            out += "    grids larger than half the last-level cache: tiles of \(rows) that advance many sweeps while in cache\n"
         }
         out += "    otherwise: whole sweeps, which run from the last-level cache at the speed of their arithmetic\n"
         out += "  every plan gives the same bits: each point is computed from exactly the previous sweep's neighbours\n"
@@ -172,6 +176,7 @@ public enum Explain {
         }
         if program.schedule.target != .opencl {
             out += "\nVector code\n  \(program.loops.vectorization.rawValue): \(program.loops.vectorizationReason)\n"
+            if program.loops.alignsFirstUpdatedColumn { out += "  aligned: \(program.loops.alignmentReason)\n" }
         }
         if program.schedule.target == .serial || program.schedule.target == .openmp {
             out += "\n" + planText(program)

@@ -134,6 +134,7 @@ public enum IRPrinter {
         if let tile = l.tile { out += "  loops tile \(sizes(tile))\n" }
         out += "  loops temporal " + (l.temporalKinds.isEmpty ? "none" : l.temporalKinds.map(\.rawValue).joined(separator: ", "))
             + "  -- \(l.temporalReason)\n"
+        if l.alignsFirstUpdatedColumn { out += "  loops align HALO  -- \(l.alignmentReason)\n" }
         if let check = l.check {
             out += "  loops check \(check.function): \(check.variable) \(check.sharing.rawValue)\(check.inDouble ? " in double" : "")\n"
         }

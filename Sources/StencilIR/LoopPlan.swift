@@ -72,6 +72,10 @@ public struct LoopPlan: Hashable, Sendable {
     /// A neumann or periodic side: the boundary statements run after every sweep (half-sweep),
     /// so the sweeps are whole ones, one at a time (Program.boundaryEachSweep says which).
     public var boundaryEachSweep: Bool = false
+    /// Whether the grids are allocated so that their first updated column (HALO) starts a 64-byte
+    /// line (st_alloc_aligned_grid), and why or why not.
+    public var alignsFirstUpdatedColumn: Bool = false
+    public var alignmentReason: String = ""
 
     public init(vectorization: Vectorization, vectorizationReason: String, worksharing: String?, tile: [Int]?,
                 temporalKinds: [TemporalKind], temporalReason: String, check: CheckReduction?) {

@@ -1,6 +1,7 @@
 // RuntimeSweepsTests.swift: the run-time plan's drivers (runtime/stencil_sweeps.c) checked on
 // their own by runtime/tests/sweeps_check.c: every plan kind, depths and tile heights that do and
-// do not divide, halo 1 and 2, 1 to 3 threads, against whole sweeps by a plain loop, bit for bit.
+// do not divide, halo 1 and 2, 1 to 4 threads, against whole sweeps by a plain loop, bit for bit;
+// grids allocated with a column on a line, and the cost model's kind for grids past the caches.
 
 import Foundation
 import StencilDriver

@@ -95,7 +95,7 @@ static double sweep(const real *restrict u, real *restrict v, long lc, stmpi_rec
 /* Runs the solver; with serial != 0 on one rank's whole-grid view without MPI traffic. */
 static long solve(const stmpi_decomp *d, real **out, int serial, double *residual)
 {
-    real *u = stmpi_alloc_local(d, sizeof(real)), *v = stmpi_alloc_local(d, sizeof(real));
+    real *u = stmpi_alloc_local(d, sizeof(real), d->halo), *v = stmpi_alloc_local(d, sizeof(real), d->halo);
     set_start(d, u);
     set_start(d, v);
     stmpi_halo *hu = serial ? NULL : stmpi_halo_create(d, u, ELEM);

@@ -153,7 +153,7 @@ static void run_case(const side_case *k, int is_double)
     for (int a = 0; a < D; ++a) points *= k->extents[a];
     void *full = st_alloc_grid(1, points, e);
     for (long p = 0; p < points; ++p) set_element(full, p, is_double, value_at(p));
-    comparison c = { stmpi_blocks_alloc_local(&d, e), full, is_double, 1, 0, -1 };
+    comparison c = { stmpi_blocks_alloc_local(&d, e, 0), full, is_double, 1, 0, -1 };
     each_local(&d, initial, &c);
 
     for (int s = 0; s < k->count; ++s) {

@@ -1,7 +1,8 @@
 /* sweeps_check.c: the run-time plan's drivers (stencil_sweeps.c) on their own. A 9-point update
  * with halo `h` (1 or 2) runs K sweeps under every plan kind, depths and tile heights (and column
- * tile widths) that do and do not divide the rows and the sweeps, 1 to 3 threads, and must give
- * the bits of K whole sweeps done by a plain loop here; plan text that is not a plan must be
+ * tile widths) that do and do not divide the rows and the sweeps, 1 to 4 threads (bands' scratch
+ * grids hold only the rows each thread's band needs), and must give the bits of K whole sweeps
+ * done by a plain loop here; plan text that is not a plan must be
  * refused (the Swift tests run it); the plan's words name a 3-D grid's rows planes.
  *
  *   gcc -std=c11 -O2 -fopenmp -I runtime runtime/tests/sweeps_check.c runtime/stencil_runtime.c \
@@ -9,6 +10,7 @@
  * Prints "N passed, 0 failed" and exits 0 when every case agrees. */
 #include "stencil_runtime.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,9 +44,10 @@ static void team(const void *args, long r0, long r1, long c0, long c1, const voi
     for (long i = r0; i < r1; ++i) update(args, i, i + 1, c0, c1, in, out);
 }
 
-static float *grid(long rows, long cols)
+/* Column h on a line, as the programs allocate their grids (st_alloc_aligned_grid). */
+static float *grid(long rows, long cols, int h)
 {
-    float *g = st_alloc_grid(rows, cols, sizeof(float));
+    float *g = st_alloc_aligned_grid(rows, cols, sizeof(float), h);
     for (long i = 0; i < rows; ++i)
         for (long j = 0; j < cols; ++j)
             g[i * cols + j] = (i < 2 || j < 2) ? 100.0f + (float)j : (float)((i * 7 + j * 3) % 11);
@@ -63,15 +66,15 @@ int main(void)
             const long rows = shapes[s][0], cols = shapes[s][1], sweeps = 13;
             args_t a = { cols, h };
             /* The reference: whole sweeps by a plain loop. */
-            void *ref[2] = { grid(rows, cols), grid(rows, cols) };
+            void *ref[2] = { grid(rows, cols, h), grid(rows, cols, h) };
             for (long k = 0; k < sweeps; ++k) update(&a, h, rows - h, h, cols - h, ref[k % 2], ref[(k + 1) % 2]);
             for (size_t p = 0; p < sizeof plans / sizeof plans[0]; ++p) {
-                for (int threads = 1; threads <= 3; ++threads) {
+                for (int threads = 1; threads <= 4; ++threads) {
                     const int bands = strncmp(plans[p], "bands", 5) == 0;
-                    if (bands && threads < 2) continue;
+                    if (bands && (threads < 2 || rows - 2L * h < threads)) continue; /* a row for each thread */
                     st_sweeper sweeper = { team, alone, &a, rows, cols, h, sizeof(float), 2, cols };
                     const st_plan plan = st_choose_plan(&sweeper, threads, ST_TEMPORAL_AUTO, plans[p], "test");
-                    void *buffer[2] = { grid(rows, cols), grid(rows, cols) };
+                    void *buffer[2] = { grid(rows, cols, h), grid(rows, cols, h) };
 #ifdef _OPENMP
                     #pragma omp parallel num_threads(threads)
 #endif
@@ -97,6 +100,15 @@ int main(void)
             st_free_grid(ref[1]);
         }
     }
+    /* Grids start so that the column asked for is on a line, zeroed; st_free_grid frees them. */
+    for (size_t e = 4; e <= 8; e += 4) {
+        for (long col = 0; col < 20; ++col) {
+            char *g = st_alloc_aligned_grid(3, 37, e, col);
+            const int ok = (uintptr_t)(g + col * (long)e) % ST_GRID_ALIGN == 0 && g[0] == 0 && g[3 * 37 * e - 1] == 0;
+            if (ok) ++passed; else { ++failed; printf("FAIL: grid of %zu-byte elements with column %ld on a line\n", e, col); }
+            st_free_grid(g);
+        }
+    }
     /* The cost model's plan is one the program can run, from any size. */
     for (long n = 8; n <= 1 << 14; n *= 4) {
         args_t a = { n, 1 };
@@ -104,6 +116,15 @@ int main(void)
         const st_plan plan = st_default_plan(&sweeper, 2, ST_TEMPORAL_AUTO);
         const int ok = plan.kind == ST_PLAN_SWEEPS || (plan.depth >= 1 && plan.tile_rows >= 1);
         if (ok) ++passed; else { ++failed; printf("FAIL: default plan for N=%ld: kind %d depth %ld rows %ld\n", n, plan.kind, plan.depth, plan.tile_rows); }
+    }
+    /* Grids that stream from memory (64 MiB each, past half of any last-level cache we know): a
+     * team bands them (each thread's tiles in its own caches), one thread tiles them. */
+    {
+        args_t a = { 4096, 1 };
+        st_sweeper sweeper = { team, alone, &a, 4096, 4096, 1, sizeof(float), 2, 4096 };
+        const st_plan team_plan = st_default_plan(&sweeper, 2, ST_TEMPORAL_AUTO), one = st_default_plan(&sweeper, 1, ST_TEMPORAL_AUTO);
+        if (team_plan.kind == ST_PLAN_BANDS && one.kind == ST_PLAN_TILES && team_plan.tile_rows >= 4) ++passed;
+        else { ++failed; printf("FAIL: default plans for N=4096: %s, %s\n", st_plan_kind_name(team_plan.kind), st_plan_kind_name(one.kind)); }
     }
     /* The summary's words and the --plan text, column tiles included; a 3-D grid's rows are planes. */
     {

@@ -78,7 +78,26 @@ public func planLoops(_ program: Program) -> Program {
     result.loops.colourHalfSweeps = program.redBlack
     if program.redBlack { (result.loops.colourPlan, result.loops.colourPlanReason) = colourPlan(program) }
     result.loops.boundaryEachSweep = !program.boundaryEachSweep.isEmpty
+    (result.loops.alignsFirstUpdatedColumn, result.loops.alignmentReason) = alignment(target, dimensions: program.dimensions)
     return result
+}
+
+/// Where the grids start. A vector loop over columns HALO.. with grids that start on a line
+/// loads and stores vectors that begin HALO elements past a line: on AVX2 every other 32-byte
+/// vector straddles two cache lines, on AVX-512 every one does, and a straddling store costs two.
+/// Shifting the grid so that column HALO starts the line makes the stores and the loads of the
+/// rows above and below whole lines wherever a row is a whole number of lines; only the loads
+/// to the left and right stay shifted. Measured in docs/performance.md (Jacobi at N=256 and
+/// 1024: faster at -march=native, AVX2; no change at x86-64-v2, whose 16-byte vectors straddle
+/// a line a quarter as often).
+func alignment(_ target: Target, dimensions: Int) -> (Bool, String) {
+    if target == .opencl {
+        return (false, "host grids only fill and receive the device's buffers, which the OpenCL driver places")
+    }
+    if dimensions == 1 {
+        return (true, "point HALO, the first updated one, starts a 64-byte line in each grid: the vector loop's stores are whole, aligned vectors")
+    }
+    return (true, "column HALO, the first updated one, starts a 64-byte line in each grid: where a row is a whole number of lines, every row's vector stores and its loads of the \(dimensions == 3 ? "rows and planes around it" : "rows above and below") are whole, aligned vectors")
 }
 
 /// `order redblack`: whether the plain iterations fuse the two half-sweeps into one pass over

@@ -56,7 +56,8 @@ int main(int argc, char **argv) {
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
     const long local_cols = decomp.local_cols;
     /* buffer[k % 2] holds iterate k of t, exchange[k % 2] its halo exchange (persistent requests). */
-    float *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(float)), stmpi_alloc_local(&decomp, sizeof(float)) };
+    float *buffer[2];
+    for (int k = 0; k < 2; ++k) buffer[k] = stmpi_alloc_local(&decomp, sizeof(float), HALO);
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
         stmpi_fill_f32(&decomp, buffer[k], 0, rows, 0, cols, 0.0f); /* channel.st:15 init t = 0 */

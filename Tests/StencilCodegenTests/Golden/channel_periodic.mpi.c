@@ -70,7 +70,8 @@ int main(int argc, char **argv) {
     stmpi_decompose_sides(&decomp, rows, cols, HALO, STMPI_ROWS, (const int[2]){ 0, 1 }, (const int[2]){ 1, 1 });
     const long local_cols = decomp.local_cols;
     /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
-    float *buffer[2] = { stmpi_alloc_local(&decomp, sizeof(float)), stmpi_alloc_local(&decomp, sizeof(float)) };
+    float *buffer[2];
+    for (int k = 0; k < 2; ++k) buffer[k] = stmpi_alloc_local(&decomp, sizeof(float), HALO);
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
         /* channel_periodic.st:15 init u[i, j] = 100 * exp(-((i - 48) * (i - 48) + (j - 60) * (j - 60)) / 200) */

@@ -59,7 +59,8 @@ static int stencil_main(int argc, char **argv) {
     st_check_positive("steps", steps);
 
     /* buffer[k % 2] holds iterate k of u: the two alternate, never copied. */
-    void *buffer[2] = { st_alloc_grid(rows, cols, sizeof(float)), st_alloc_grid(rows, cols, sizeof(float)) };
+    void *buffer[2];
+    for (int k = 0; k < 2; ++k) buffer[k] = st_alloc_aligned_grid(rows, cols, sizeof(float), HALO);
     /* Initial and boundary values in the order written, in both buffers. */
     for (int k = 0; k < 2; ++k) {
         /* channel_periodic.st:15 init u[i, j] = 100 * exp(-((i - 48) * (i - 48) + (j - 60) * (j - 60)) / 200) */

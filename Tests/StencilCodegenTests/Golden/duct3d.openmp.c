@@ -69,7 +69,8 @@ static int stencil_main(int argc, char **argv) {
     st_check_positive("steps", steps);
 
     /* buffer[k % 2] holds iterate k of u: the two alternate, never copied. */
-    void *buffer[2] = { st_alloc_grid(planes * rows, cols, sizeof(float)), st_alloc_grid(planes * rows, cols, sizeof(float)) };
+    void *buffer[2];
+    for (int k = 0; k < 2; ++k) buffer[k] = st_alloc_aligned_grid(planes * rows, cols, sizeof(float), HALO);
     /* Initial and boundary values in the order written, in both buffers. */
     for (int k = 0; k < 2; ++k) {
         /* duct3d.st:17 init u[k, i, j] = 20 + 60 * exp(-((k - 12) * (k - 12)) / 20) */

@@ -91,8 +91,8 @@ int main(int argc, char **argv) {
     st_iterate st_iterates[2];
     stmpi_halo *exchange[2][2];
     for (int k = 0; k < 2; ++k) {
-        st_iterates[k].u = stmpi_alloc_local(&decomp, sizeof(float));
-        st_iterates[k].v = stmpi_alloc_local(&decomp, sizeof(float));
+        st_iterates[k].u = stmpi_alloc_local(&decomp, sizeof(float), HALO);
+        st_iterates[k].v = stmpi_alloc_local(&decomp, sizeof(float), HALO);
     }
     void *buffer[2] = { &st_iterates[0], &st_iterates[1] };
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */

@@ -83,7 +83,8 @@ static int stencil_main(int argc, char **argv) {
     st_check_positive("steps", steps);
 
     /* buffer[k % 2] holds iterate k of u: the two alternate, never copied. */
-    void *buffer[2] = { st_alloc_grid(planes * rows, cols, sizeof(float)), st_alloc_grid(planes * rows, cols, sizeof(float)) };
+    void *buffer[2];
+    for (int k = 0; k < 2; ++k) buffer[k] = st_alloc_aligned_grid(planes * rows, cols, sizeof(float), HALO);
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
         /* heat3d.st:20 init u = 20 */

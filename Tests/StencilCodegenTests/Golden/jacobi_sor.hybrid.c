@@ -142,7 +142,7 @@ int main(int argc, char **argv) {
     const long local_cols = decomp.local_cols;
     /* Red-black order updates u in place: one block, which buffer[0] and buffer[1] both name, and one halo exchange. */
     double *buffer[2];
-    buffer[0] = buffer[1] = stmpi_alloc_local(&decomp, sizeof(double));
+    buffer[0] = buffer[1] = stmpi_alloc_local(&decomp, sizeof(double), HALO);
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 1; ++k) {
         stmpi_fill_f64(&decomp, buffer[k], 0, rows, 0, cols, 0.0); /* jacobi_sor.st:23 init u = 0 */

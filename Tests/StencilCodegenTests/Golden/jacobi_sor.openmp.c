@@ -166,7 +166,7 @@ static int stencil_main(int argc, char **argv) {
 
     /* Red-black order updates u in place: one grid, which buffer[0] and buffer[1] both name. */
     void *buffer[2];
-    buffer[0] = buffer[1] = st_alloc_grid(rows, cols, sizeof(double));
+    buffer[0] = buffer[1] = st_alloc_aligned_grid(rows, cols, sizeof(double), HALO);
     /* Initial and boundary values in the order written: boundary points never change. */
     for (int k = 0; k < 1; ++k) {
         st_fill_f64(buffer[k], rows, cols, 0, rows, 0, cols, 0.0); /* jacobi_sor.st:23 init u = 0 */

@@ -96,7 +96,8 @@ int main(int argc, char **argv) {
     stmpi_blocks decomp;
     stmpi_blocks_decompose(&decomp, 3, (const long[]){ planes, rows, cols }, HALO, STMPI_GRID, 0 /* faces only: the update reads along the axes only */);
     /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
-    double *buffer[2] = { stmpi_blocks_alloc_local(&decomp, sizeof(double)), stmpi_blocks_alloc_local(&decomp, sizeof(double)) };
+    double *buffer[2];
+    for (int k = 0; k < 2; ++k) buffer[k] = stmpi_blocks_alloc_local(&decomp, sizeof(double), HALO);
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
         /* laplace3d.st:19 init u = 0 */

@@ -104,7 +104,8 @@ static int stencil_main(int argc, char **argv) {
     st_check_positive("max", max_iterations);
 
     /* buffer[k % 2] holds iterate k of u: the two alternate, never copied. */
-    void *buffer[2] = { st_alloc_grid(planes * rows, cols, sizeof(double)), st_alloc_grid(planes * rows, cols, sizeof(double)) };
+    void *buffer[2];
+    for (int k = 0; k < 2; ++k) buffer[k] = st_alloc_aligned_grid(planes * rows, cols, sizeof(double), HALO);
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
         /* laplace3d.st:19 init u = 0 */

@@ -66,7 +66,8 @@ int main(int argc, char **argv) {
     stmpi_blocks decomp;
     stmpi_blocks_decompose(&decomp, 1, (const long[]){ cols }, HALO, STMPI_ROWS, 0 /* faces only: a 1-D block has 2 neighbours */);
     /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
-    double *buffer[2] = { stmpi_blocks_alloc_local(&decomp, sizeof(double)), stmpi_blocks_alloc_local(&decomp, sizeof(double)) };
+    double *buffer[2];
+    for (int k = 0; k < 2; ++k) buffer[k] = stmpi_blocks_alloc_local(&decomp, sizeof(double), HALO);
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
         /* rod.st:16 init u[x] = 50 + 50 * sin(x / 40) */

@@ -59,7 +59,8 @@ static int stencil_main(int argc, char **argv) {
     st_check_positive("steps", steps);
 
     /* buffer[k % 2] holds iterate k of u: the two alternate, never copied. */
-    void *buffer[2] = { st_alloc_grid(1, cols, sizeof(double)), st_alloc_grid(1, cols, sizeof(double)) };
+    void *buffer[2];
+    for (int k = 0; k < 2; ++k) buffer[k] = st_alloc_aligned_grid(1, cols, sizeof(double), HALO);
     /* Initial and boundary values in the order written, in both buffers: boundary points never change. */
     for (int k = 0; k < 2; ++k) {
         /* rod.st:16 init u[x] = 50 + 50 * sin(x / 40) */

@@ -68,8 +68,8 @@ static int stencil_main(int argc, char **argv) {
     /* A system of 2 grids: st_iterates[k % 2] holds iterate k of every updated grid, and buffer[k % 2] points to it: the two alternate, never copied. */
     st_iterate st_iterates[2];
     for (int k = 0; k < 2; ++k) {
-        st_iterates[k].u = st_alloc_grid(rows, cols, sizeof(double));
-        st_iterates[k].w = st_alloc_grid(rows, cols, sizeof(double));
+        st_iterates[k].u = st_alloc_aligned_grid(rows, cols, sizeof(double), HALO);
+        st_iterates[k].w = st_alloc_aligned_grid(rows, cols, sizeof(double), HALO);
     }
     void *buffer[2] = { &st_iterates[0], &st_iterates[1] };
     /* Initial and boundary values in the order written, in both iterates: boundary points never change. */
