@@ -276,13 +276,19 @@ void *st_alloc_aligned_grid(long rows, long cols, size_t elem_size, long aligned
 
 void *st_alloc_grid(long rows, long cols, size_t elem_size) { return alloc_shifted(rows, cols, elem_size, 0); }
 
+/* The block a grid from alloc_shifted lies in. */
+static void free_block(void *grid)
+{
+    if (grid) free((void *)((uintptr_t)grid / ST_GRID_ALIGN * ST_GRID_ALIGN));
+}
+
 void st_free_grid(void *grid)
 {
     if (!grid) return;
     if (library_io)
         for (int k = 0; k < LIBRARY_GRIDS; ++k)
             if (library_grids[k] == grid) { library_grids[k] = NULL; break; }
-    free((void *)((uintptr_t)grid / ST_GRID_ALIGN * ST_GRID_ALIGN));
+    free_block(grid);
 }
 
 static void clip(long *lo, long *hi, long limit)
@@ -1493,7 +1499,7 @@ int st_library_call(st_main_function body, int argc, char **argv, st_memory_io *
     } else {
         status = library_interrupted ? 2 : 1;
         for (int k = 0; k < LIBRARY_GRIDS; ++k) {
-            free(library_grids[k]);
+            free_block(library_grids[k]);
             library_grids[k] = NULL;
         }
     }
