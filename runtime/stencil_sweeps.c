@@ -103,9 +103,9 @@ static st_plan tiles_for(const st_sweeper *s, long depth, long tile_rows)
  * rows on each side of a band: keep those within about 1/16 of the band, at most 15 sweeps. It
  * is odd, so a block's last sweep writes the buffer its first did not read and no thread waits
  * within a block. Tiles of a band are sized so that one sweep of a tile (its rows and 2 * halo
- * more, read from one grid and written to another) stays in half the level 1 cache where the
- * band fits in the level 2 cache (a quarter: the rows it writes are read by the next sweep), and
- * in half the level 2 cache where it does not; at least 4 * halo rows, at most the band. */
+ * more, read from one grid and written to another) stays in a quarter of the level 1 cache where
+ * the band fits in the level 2 cache (the next sweep reads those rows again from there), and in
+ * half the level 2 cache where it does not; at least 4 * halo rows, at most the whole band. */
 static st_plan bands_for(const st_sweeper *s, int threads, long depth, long tile_rows)
 {
     st_plan plan = { .kind = ST_PLAN_BANDS, .source = "default",
@@ -159,9 +159,10 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
      * (docs/performance.md): about twice the speed of tiles shared by the team, at x86-64-v2 and
      * native. And where the grids fit in the threads' own caches together, where a barrier per
      * sweep costs more than the sweep. Between the two, whole sweeps: they run from the
-     * last-level cache at the speed of their arithmetic, and bands measured no faster there. */
-    /* Bands' scratch grids hold each thread's band twice: as much again as the updated grid
-     * twice. Where that would take more than half this machine's memory, tiles need none. */
+     * last-level cache at the speed of their arithmetic, and bands measured no faster there.
+     * Bands' scratch grids hold each thread's band twice over, two more copies of the updated
+     * grid in all: where that would take the run past half this machine's memory, tiles, which
+     * need none. */
     const double scratch = 2.0 * (double)s->rows * row_bytes(s, 1);
     const double memory = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
     const int scratch_fits = memory <= 0 || grids + scratch <= memory / 2;
