@@ -560,9 +560,6 @@ void stmpi_halo_exchange(stmpi_halo *halo)
     stmpi_halo_end(halo);
 }
 
-double stmpi_halo_seconds(void) { return halo_seconds[0] + halo_seconds[1]; }
-int stmpi_overlap_enabled(void) { return overlap != OVERLAP_OFF; }
-
 /* ---- reductions -------------------------------------------------------------------------- */
 
 static double allreduce(double local, MPI_Op op)

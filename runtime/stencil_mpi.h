@@ -192,11 +192,6 @@ void stmpi_halo_exchange(stmpi_halo *halo);
 void stmpi_sweep_begin(void);
 void stmpi_sweep_end(void);
 
-/* Time spent inside begin and end on this rank (seconds), and whether overlap is on (or
- * alternating). */
-double stmpi_halo_seconds(void);
-int stmpi_overlap_enabled(void);
-
 /* ---- reductions -------------------------------------------------------------------------- */
 
 void stmpi_barrier(void);
