@@ -88,8 +88,8 @@ public func planLoops(_ program: Program) -> Program {
 /// Shifting the grid so that column HALO starts the line makes the stores and the loads of the
 /// rows above and below whole lines wherever a row is a whole number of lines; only the loads
 /// to the left and right stay shifted. Measured in docs/performance.md (Jacobi at N=256 and
-/// 1024: faster at -march=native, AVX2; no change at x86-64-v2, whose 16-byte vectors straddle
-/// a line a quarter as often).
+/// 1024: faster at -march=native, AVX2; within the noise at x86-64-v2, whose 16-byte vectors
+/// straddle a line a quarter as often).
 func alignment(_ target: Target, dimensions: Int) -> (Bool, String) {
     if target == .opencl {
         return (false, "host grids only fill and receive the device's buffers, which the OpenCL driver places")
