@@ -367,18 +367,6 @@ static void copy_strip(char *g, st_strip s, long h, size_t e, int kind, long o0,
     }
 }
 
-void st_copy_side_nd(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
-{
-    const st_strip strip = st_side_strip(dimensions, extents, side);
-    copy_strip(grid, strip, halo, elem_size, kind, 0, strip.outer);
-}
-
-void st_copy_side(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
-{
-    const long extents[2] = { rows, cols };
-    st_copy_side_nd(grid, 2, extents, halo, elem_size, side, kind);
-}
-
 /* The calling thread's share [*o0, *o1) of a strip's `outer` blocks, split as a static schedule
  * splits rows: all of them without OpenMP. */
 static void thread_share(long outer, long *o0, long *o1)
@@ -391,23 +379,6 @@ static void thread_share(long outer, long *o0, long *o1)
     *o0 = 0;
     *o1 = outer;
 #endif
-}
-
-void st_copy_side_nd_team(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
-{
-    const st_strip strip = st_side_strip(dimensions, extents, side);
-    long o0, o1;
-    thread_share(strip.outer, &o0, &o1);
-    copy_strip(grid, strip, halo, elem_size, kind, o0, o1);
-#ifdef _OPENMP
-#pragma omp barrier /* the statement is whole before the next one (or the next sweep) reads it */
-#endif
-}
-
-void st_copy_side_team(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
-{
-    const long extents[2] = { rows, cols };
-    st_copy_side_nd_team(grid, 2, extents, halo, elem_size, side, kind);
 }
 
 /* A left/right strip's blocks [o0, o1) (one per row) but only those on the ring: rows with some
@@ -429,40 +400,64 @@ static void copy_strip_ring(char *g, st_strip s, int dimensions, const long *ext
     }
 }
 
-static st_strip ring_strip(int dimensions, const long *extents, int side)
+/* Every form of st_copy_side: `ring`, only the ring rows of a left/right strip (2-D and 3-D);
+ * `team`, only the calling thread's share of the strip's blocks, then the team's barrier (the
+ * statement is whole before the next one, or the next sweep, reads it). */
+static void copy_side(void *grid, int dimensions, const long *extents, int halo, size_t e, int side, int kind, int ring,
+                      int team)
 {
-    if ((side != ST_LEFT && side != ST_RIGHT) || dimensions < 2)
+    if (ring && ((side != ST_LEFT && side != ST_RIGHT) || dimensions < 2))
         st_fatal("internal error: st_copy_side_ring of side %d of a %d-D grid (left/right of 2-D/3-D only)", side, dimensions);
-    return st_side_strip(dimensions, extents, side);
+    const st_strip strip = st_side_strip(dimensions, extents, side);
+    long o0 = 0, o1 = strip.outer;
+    if (team) thread_share(strip.outer, &o0, &o1);
+    if (ring) copy_strip_ring(grid, strip, dimensions, extents, halo, e, kind, o0, o1);
+    else copy_strip(grid, strip, halo, e, kind, o0, o1);
+#ifdef _OPENMP
+    if (team) {
+#pragma omp barrier
+    }
+#endif
+}
+
+void st_copy_side_nd(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
+{
+    copy_side(grid, dimensions, extents, halo, elem_size, side, kind, 0, 0);
+}
+
+void st_copy_side(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
+{
+    copy_side(grid, 2, (const long[]){ rows, cols }, halo, elem_size, side, kind, 0, 0);
+}
+
+void st_copy_side_nd_team(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
+{
+    copy_side(grid, dimensions, extents, halo, elem_size, side, kind, 0, 1);
+}
+
+void st_copy_side_team(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
+{
+    copy_side(grid, 2, (const long[]){ rows, cols }, halo, elem_size, side, kind, 0, 1);
 }
 
 void st_copy_side_ring_nd(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
 {
-    const st_strip strip = ring_strip(dimensions, extents, side);
-    copy_strip_ring(grid, strip, dimensions, extents, halo, elem_size, kind, 0, strip.outer);
+    copy_side(grid, dimensions, extents, halo, elem_size, side, kind, 1, 0);
 }
 
 void st_copy_side_ring(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
 {
-    const long extents[2] = { rows, cols };
-    st_copy_side_ring_nd(grid, 2, extents, halo, elem_size, side, kind);
+    copy_side(grid, 2, (const long[]){ rows, cols }, halo, elem_size, side, kind, 1, 0);
 }
 
 void st_copy_side_ring_nd_team(void *grid, int dimensions, const long *extents, int halo, size_t elem_size, int side, int kind)
 {
-    const st_strip strip = ring_strip(dimensions, extents, side);
-    long o0, o1;
-    thread_share(strip.outer, &o0, &o1);
-    copy_strip_ring(grid, strip, dimensions, extents, halo, elem_size, kind, o0, o1);
-#ifdef _OPENMP
-#pragma omp barrier /* the statement is whole before the next one (or the next sweep) reads it */
-#endif
+    copy_side(grid, dimensions, extents, halo, elem_size, side, kind, 1, 1);
 }
 
 void st_copy_side_ring_team(void *grid, long rows, long cols, int halo, size_t elem_size, int side, int kind)
 {
-    const long extents[2] = { rows, cols };
-    st_copy_side_ring_nd_team(grid, 2, extents, halo, elem_size, side, kind);
+    copy_side(grid, 2, (const long[]){ rows, cols }, halo, elem_size, side, kind, 1, 1);
 }
 
 void st_check_periodic(const char *grid, const char *axis, long extent, int halo)
