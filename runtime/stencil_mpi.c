@@ -188,6 +188,7 @@ void stmpi_decompose_sides(stmpi_decomp *d, long rows, long cols, int halo, stmp
     d->rows = rows;
     d->cols = cols;
     d->halo = halo;
+    d->reach = halo;
     d->size = world_size;
 
     switch (kind) {
@@ -241,6 +242,29 @@ void stmpi_decompose_sides(stmpi_decomp *d, long rows, long cols, int halo, stmp
     setup_end();
 }
 
+void stmpi_decompose_deep(stmpi_decomp *d, long rows, long cols, int halo, long depth)
+{
+    const long ghost = halo * (depth > 1 ? depth : 1);
+    if (ghost > 1000000) st_fatal("a halo of %ld rows is too deep", ghost);
+    stmpi_decompose(d, rows, cols, (int)ghost, STMPI_ROWS);
+    d->reach = halo;
+}
+
+long stmpi_smallest_block(long rows)
+{
+    return rows / world_size;
+}
+
+int stmpi_ranks_on_node(void)
+{
+    MPI_Comm node;
+    int size = 1;
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+    MPI_Comm_size(node, &size);
+    MPI_Comm_free(&node);
+    return size;
+}
+
 void stmpi_decomp_free(stmpi_decomp *d)
 {
     if (d->comm != MPI_COMM_NULL) MPI_Comm_free(&d->comm);
@@ -253,12 +277,12 @@ static long min_long(long a, long b) { return a < b ? a : b; }
 
 stmpi_rect stmpi_updated(const stmpi_decomp *d)
 {
-    long h = d->halo;
+    long h = d->halo, ring = d->reach;
     stmpi_rect r;
-    r.i0 = max_long(d->r0, h) - d->r0 + h;
-    r.i1 = min_long(d->r1, d->rows - h) - d->r0 + h;
-    r.j0 = max_long(d->c0, h) - d->c0 + h;
-    r.j1 = min_long(d->c1, d->cols - h) - d->c0 + h;
+    r.i0 = max_long(d->r0, ring) - d->r0 + h;
+    r.i1 = min_long(d->r1, d->rows - ring) - d->r0 + h;
+    r.j0 = max_long(d->c0, ring) - d->c0 + h;
+    r.j1 = min_long(d->c1, d->cols - ring) - d->c0 + h;
     if (r.i1 < r.i0) r.i1 = r.i0;
     if (r.j1 < r.j0) r.j1 = r.j0;
     return r;
@@ -273,13 +297,13 @@ static void clamp_range(long *lo, long *hi, long outer_lo, long outer_hi)
 
 stmpi_rect stmpi_interior(const stmpi_decomp *d)
 {
-    long h = d->halo;
+    long h = d->halo, reach = d->reach;
     stmpi_rect u = stmpi_updated(d), r;
-    /* Local rows [h, h + block rows) are owned; a side with a neighbour gives up h of them. */
-    r.i0 = h + (d->neighbour[STMPI_N] != MPI_PROC_NULL ? h : 0);
-    r.i1 = h + (d->r1 - d->r0) - (d->neighbour[STMPI_S] != MPI_PROC_NULL ? h : 0);
-    r.j0 = h + (d->neighbour[STMPI_W] != MPI_PROC_NULL ? h : 0);
-    r.j1 = h + (d->c1 - d->c0) - (d->neighbour[STMPI_E] != MPI_PROC_NULL ? h : 0);
+    /* Local rows [h, h + block rows) are owned; a side with a neighbour gives up the reach's rows. */
+    r.i0 = h + (d->neighbour[STMPI_N] != MPI_PROC_NULL ? reach : 0);
+    r.i1 = h + (d->r1 - d->r0) - (d->neighbour[STMPI_S] != MPI_PROC_NULL ? reach : 0);
+    r.j0 = h + (d->neighbour[STMPI_W] != MPI_PROC_NULL ? reach : 0);
+    r.j1 = h + (d->c1 - d->c0) - (d->neighbour[STMPI_E] != MPI_PROC_NULL ? reach : 0);
     clamp_range(&r.i0, &r.i1, u.i0, u.i1);
     clamp_range(&r.j0, &r.j1, u.j0, u.j1);
     return r;
@@ -294,9 +318,17 @@ void stmpi_frame(const stmpi_decomp *d, stmpi_rect frame[4])
     frame[3] = (stmpi_rect){ in.i0, in.i1, in.j1, u.j1 }; /* right */
 }
 
+/* The local column that holds global column `column`, or the block's first column where the
+ * block starts past it: the first column a sweep of this block updates when `column` is the
+ * first updated one of the grid. */
+static long local_column(long column, long block_begin, long halo)
+{
+    return (column > block_begin ? column : block_begin) - block_begin + halo;
+}
+
 void *stmpi_alloc_local(const stmpi_decomp *d, size_t elem_size, long aligned_col)
 {
-    return st_alloc_aligned_grid(d->local_rows, d->local_cols, elem_size, aligned_col);
+    return st_alloc_aligned_grid(d->local_rows, d->local_cols, elem_size, local_column(aligned_col, d->c0, d->halo));
 }
 
 /* The global rectangle clipped to what this rank holds (block plus halo, inside the grid), in
@@ -558,6 +590,42 @@ void stmpi_halo_exchange(stmpi_halo *halo)
 {
     stmpi_halo_begin(halo);
     stmpi_halo_end(halo);
+}
+
+void stmpi_sweeps(const st_plan *plan, const stmpi_decomp *d, const st_sweeper *s, long first, long count,
+                  void *const buffer[2], stmpi_halo *const exchange[2])
+{
+    const stmpi_rect u = stmpi_updated(d);
+    if (plan->kind != ST_PLAN_TILES) {
+        const stmpi_rect in = stmpi_interior(d);
+        stmpi_rect frame[4];
+        stmpi_frame(d, frame);
+        for (long k = first; k < first + count; ++k) {
+            stmpi_sweep_begin();
+            stmpi_halo_begin(exchange[k % 2]); /* halo cells travel while the deep interior is updated */
+            s->alone(s->args, in.i0, in.i1, in.j0, in.j1, buffer[k % 2], buffer[(k + 1) % 2]);
+            stmpi_halo_end(exchange[k % 2]);
+            for (int f = 0; f < 4; ++f)
+                s->alone(s->args, frame[f].i0, frame[f].i1, frame[f].j0, frame[f].j1, buffer[k % 2], buffer[(k + 1) % 2]);
+            stmpi_sweep_end();
+        }
+        return;
+    }
+    /* Rows beyond the block, as deep as the halo, are recomputed toward a neighbour; at the grid's
+     * edge the boundary rows stay as they are. */
+    if (plan->depth * d->reach > d->halo)
+        st_fatal("stmpi_sweeps: a plan %ld sweeps deep needs a halo of %ld rows, and the decomposition's is %d",
+                 plan->depth, plan->depth * d->reach, d->halo);
+    const long top = d->neighbour[STMPI_N] != MPI_PROC_NULL ? d->reach : u.i0;
+    const long bottom = d->neighbour[STMPI_S] != MPI_PROC_NULL ? d->local_rows - d->reach : u.i1;
+    for (long block = first; block < first + count;) {
+        const long depth = plan->depth < first + count - block ? plan->depth : first + count - block;
+        stmpi_sweep_begin();
+        stmpi_halo_exchange(exchange[block % 2]);
+        st_deep_block(plan, s, top, bottom, u.i0, u.i1, u.j0, u.j1, block, depth, buffer);
+        stmpi_sweep_end();
+        block += depth;
+    }
 }
 
 /* ---- reductions -------------------------------------------------------------------------- */
@@ -889,7 +957,8 @@ static long global_rows(const stmpi_blocks *d)
 
 void *stmpi_blocks_alloc_local(const stmpi_blocks *d, size_t elem_size, long aligned_col)
 {
-    return st_alloc_aligned_grid(local_rows(d), d->local[d->dimensions - 1], elem_size, aligned_col);
+    const int last = d->dimensions - 1;
+    return st_alloc_aligned_grid(local_rows(d), d->local[last], elem_size, local_column(aligned_col, d->lo[last], d->halo));
 }
 
 /* A D-dimensional subarray of `sizes` at `starts`, of `subsizes`. */

@@ -81,7 +81,8 @@ typedef struct {
     int neighbour[STMPI_NEIGHBOURS]; /* ranks in comm, MPI_PROC_NULL past the global edge */
     stmpi_decomposition kind;
     long rows, cols;            /* the global grid, boundary ring included */
-    int halo;                   /* h */
+    int halo;                   /* the halo's depth: h, or h times the plan's depth (deep halos) */
+    int reach;                  /* h: the stencil's reach, the width of the grid's boundary ring */
     long r0, r1, c0, c1;        /* the owned global block [r0, r1) x [c0, c1) */
     long local_rows, local_cols;/* (r1 - r0 + 2h) x (c1 - c0 + 2h) */
     char description[48];       /* "rows 4x1", "grid 2x2" */
@@ -92,6 +93,17 @@ typedef struct {
  * rows and columns (a neighbour's halo is filled from this block); otherwise a fatal error,
  * printed once, before anything runs. */
 void stmpi_decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind);
+
+/* stmpi_decompose of whole rows (STMPI_ROWS) for a stencil of halo h with a halo `depth` times
+ * deeper, depth * h rows (at least 1): an exchange then brings what `depth` sweeps read
+ * (stmpi_sweeps with an st_rank_plan of kind tiles and that depth). */
+void stmpi_decompose_deep(stmpi_decomp *d, long rows, long cols, int halo, long depth);
+
+/* The rows of the smallest block of whole rows (STMPI_ROWS) of `rows` over this run's ranks, for
+ * st_rank_plan (a deep halo comes from one block); and how many of the ranks share this rank's
+ * node (its caches). Both before stmpi_decompose; the second is collective. */
+long stmpi_smallest_block(long rows);
+int stmpi_ranks_on_node(void);
 
 /* A 3-D grid decomposed as slabs of planes (stmpi_decompose of planes x rows*cols, STMPI_ROWS):
  * says so in d->description ("planes 4x1x1"), which the summary prints. */
@@ -151,8 +163,11 @@ void stmpi_frame(const stmpi_decomp *d, stmpi_rect frame[4]);
  * (i0 >= i1 or j0 >= j1) when the rank holds none of it. Position-dependent fills loop over it. */
 stmpi_rect stmpi_held(const stmpi_decomp *d, long gr0, long gr1, long gc0, long gc1);
 
-/* A local array of the decomposition's size, zeroed, its local column `aligned_col` on a line
- * (st_alloc_aligned_grid: the programs pass HALO, their first updated column). */
+/* A local array of the decomposition's size, zeroed (st_alloc_aligned_grid), with the local
+ * column that holds global column `aligned_col` on a line, or the block's first column where the
+ * block starts past it. The programs pass HALO, the grid's first updated column, so every
+ * block's first updated column starts a line (local column 2 * HALO on a block at the left edge,
+ * whose halo columns come first, HALO elsewhere). */
 void *stmpi_alloc_local(const stmpi_decomp *d, size_t elem_size, long aligned_col);
 
 /* Sets the global rectangle [gr0, gr1) x [gc0, gc1) to value, clipped to the part of the global
@@ -185,6 +200,15 @@ void stmpi_halo_end(stmpi_halo *halo);
 
 /* Both halves in one call. */
 void stmpi_halo_exchange(stmpi_halo *halo);
+
+/* Sweeps first .. first+count-1 of a 2-D block of whole rows (buffer[k % 2] holds iterate k,
+ * exchange[k % 2] its halo exchange), as `plan` (st_rank_plan) says: sweeps, each one exchange
+ * overlapped with the deep interior's update, then the frame; or tiles, one exchange of the
+ * deep halo per block of plan->depth sweeps (fewer at the end), then st_deep_block. The
+ * sweeper is the block's: its rows and columns the local array's, `alone` the update. Each
+ * sweep, or block, is one for stmpi_sweep_begin/end. */
+void stmpi_sweeps(const st_plan *plan, const stmpi_decomp *d, const st_sweeper *s, long first, long count,
+                  void *const buffer[2], stmpi_halo *const exchange[2]);
 
 /* Brackets one sweep (every exchange of a system's grids, both halves of a red-black sweep): the
  * unit of the overlap timers and of STENCILC_MPI_OVERLAP=compare's alternation. Called by one
@@ -311,7 +335,8 @@ void stmpi_blocks_frame(const stmpi_blocks *d, stmpi_box frame[2 * STMPI_MAX_DIM
  * local indices. Position-dependent fills loop over it. */
 stmpi_box stmpi_blocks_held(const stmpi_blocks *d, const long *begin, const long *end);
 
-/* A zeroed local array (block plus halo), its local column `aligned_col` on a line. */
+/* A zeroed local array (block plus halo), aligned as stmpi_alloc_local's: `aligned_col` is a
+ * global index along the last axis. */
 void *stmpi_blocks_alloc_local(const stmpi_blocks *d, size_t elem_size, long aligned_col);
 
 /* The halo exchange of one local array: persistent requests toward every neighbour slot

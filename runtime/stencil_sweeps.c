@@ -68,6 +68,26 @@ static double cache_bytes(int level, double fallback)
     return size > 0 ? (double)size : fallback;
 }
 
+/* The memory this process may use, in bytes: the machine's, or its control group's limit where
+ * that is lower (a container's or a batch job's: cgroup v2 memory.max, else v1's
+ * memory.limit_in_bytes, as mounted at /sys/fs/cgroup); 0 where unknown. */
+static double usable_memory(void)
+{
+    double bytes = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (bytes < 0) bytes = 0;
+    static const char *const limits[] = { "/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes" };
+    for (int k = 0; k < 2; ++k) {
+        FILE *file = fopen(limits[k], "r");
+        if (!file) continue;
+        double limit = 0; /* "max" (no limit) reads as no number */
+        const int read = fscanf(file, "%lf", &limit);
+        fclose(file);
+        if (read == 1 && limit > 0 && (bytes <= 0 || limit < bytes)) bytes = limit;
+        break;
+    }
+    return bytes;
+}
+
 /* ---- the cost model ---------------------------------------------------------------------- */
 
 /* Elements in one of the sweeper's rows: a 2-D grid's row, a 3-D grid's plane. */
@@ -161,10 +181,10 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
      * sweep costs more than the sweep. Between the two, whole sweeps: they run from the
      * last-level cache at the speed of their arithmetic, and bands measured no faster there.
      * Bands' scratch grids hold each thread's band twice over, two more copies of the updated
-     * grid in all: where that would take the run past half this machine's memory, tiles, which
+     * grid in all: where that would take the run past half the memory it may use, tiles, which
      * need none. */
     const double scratch = 2.0 * (double)s->rows * row_bytes(s, 1);
-    const double memory = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    const double memory = usable_memory();
     const int scratch_fits = memory <= 0 || grids + scratch <= memory / 2;
     if (can_band(s, threads) && ((streams && scratch_fits) || grids * (s->arrays + 2) / s->arrays <= l2 * threads)) {
         plan = bands_for(s, threads, 0, 0);
@@ -184,25 +204,43 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
 
 /* ---- plans given by name ----------------------------------------------------------------- */
 
-st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *options_plan, const char *source)
+/* The plan given as text (--plan, else STENCILC_PLAN), or NULL: KIND, then up to three `:N` with
+ * N a positive decimal number, and nothing else; fatal otherwise. */
+static const char *given_plan(const char *options_plan, int *kind, long numbers[3])
 {
     const char *text = options_plan;
     if (!text || !*text) text = getenv("STENCILC_PLAN");
-    if (!text || !*text) return st_default_plan(s, threads, mode);
-    /* KIND, then up to three `:N` with N a positive decimal number, and nothing else. */
-    char kind[16] = "";
-    long numbers[3] = { 0, 0, 0 };
-    int count = 0, used = 0, ok = sscanf(text, "%15[a-z]%n", kind, &used) == 1;
+    if (!text || !*text) return NULL;
+    char name[16] = "";
+    int count = 0, used = 0, ok = sscanf(text, "%15[a-z]%n", name, &used) == 1;
+    numbers[0] = numbers[1] = numbers[2] = 0;
     for (const char *rest = text + used; ok && *rest;) {
         char *end = NULL;
         ok = rest[0] == ':' && rest[1] >= '0' && rest[1] <= '9' && count < 3;
         if (ok) numbers[count++] = strtol(rest + 1, &end, 10), ok = numbers[count - 1] >= 1, rest = end;
     }
-    int k = -1;
-    for (int i = 0; i < 3; ++i) if (strcmp(kind, st_plan_kind_name(i)) == 0) k = i;
-    if (!ok || k < 0 || (k == ST_PLAN_SWEEPS && count > 0))
+    *kind = -1;
+    for (int i = 0; i < 3; ++i) if (strcmp(name, st_plan_kind_name(i)) == 0) *kind = i;
+    if (!ok || *kind < 0 || (*kind == ST_PLAN_SWEEPS && count > 0))
         st_fatal("bad plan '%s': expected sweeps, tiles[:DEPTH[:TILE_ROWS[:TILE_COLS]]] or "
                  "bands[:DEPTH[:TILE_ROWS[:TILE_COLS]]]", text);
+    return text;
+}
+
+/* Where a given plan came from, in the summary's words. */
+static void name_given(st_plan *plan, const char *options_plan, const char *source)
+{
+    plan->source = source && *source ? source : "given";
+    plan->reason = strcmp(plan->source, "tuned") == 0 ? "the fastest that stencilc tune measured here"
+                   : options_plan && *options_plan ? "given by --plan" : "given by STENCILC_PLAN";
+}
+
+st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *options_plan, const char *source)
+{
+    int k;
+    long numbers[3];
+    const char *text = given_plan(options_plan, &k, numbers);
+    if (!text) return st_default_plan(s, threads, mode);
     const long depth = numbers[0], tile_rows = numbers[1], tile_cols = numbers[2];
     st_plan plan = { .kind = ST_PLAN_SWEEPS, .source = "", .reason = "" };
     if (k == ST_PLAN_TILES) plan = tiles_for(s, depth, tile_rows);
@@ -213,9 +251,64 @@ st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *o
         plan = bands_for(s, threads, depth, tile_rows);
     }
     if (k != ST_PLAN_SWEEPS) plan.tile_cols = tile_cols;
-    plan.source = source && *source ? source : "given";
-    plan.reason = strcmp(plan.source, "tuned") == 0 ? "the fastest that stencilc tune measured here"
-                  : options_plan && *options_plan ? "given by --plan" : "given by STENCILC_PLAN";
+    name_given(&plan, options_plan, source);
+    return plan;
+}
+
+/* A rank's tiles: as tiles_for, in the rank's share of the last-level cache, and no deeper than
+ * the smallest block's rows allow (a neighbour's deep halo comes from one block) or than keeps
+ * the halo's columns (as deep as its rows, on both sides) within a quarter of a row. */
+static st_plan rank_tiles(const st_sweeper *s, long block_rows, double share, long depth, long tile_rows)
+{
+    st_plan plan = { .kind = ST_PLAN_TILES, .source = "default", .planes = row_elements(s) > s->cols,
+                     .reason = "a rank's block does not fit in its share of the last-level cache: each exchange brings a "
+                               "halo as deep as the sweeps that the tiles then advance in the cache" };
+    const long fit = (long)(share / 2 / row_bytes(s, s->arrays));
+    long d = fit / 2 / s->halo;
+    if (d > 64) d = 64;
+    if (d > block_rows / s->halo) d = block_rows / s->halo;
+    if (d > s->cols / (8L * s->halo)) d = s->cols / (8L * s->halo);
+    plan.depth = depth > 0 ? depth : d < 1 ? 1 : d;
+    plan.tile_rows = tile_rows > 0 ? tile_rows : fit / 2 < s->halo ? s->halo : fit / 2;
+    return plan;
+}
+
+st_plan st_rank_plan(const st_sweeper *s, long block_rows, int sharing, int mode, const char *options_plan,
+                     const char *source)
+{
+    const double share = cache_bytes(0, 8.0 * 1024 * 1024) / (sharing > 1 ? sharing : 1);
+    int k;
+    long numbers[3];
+    const char *text = given_plan(options_plan, &k, numbers);
+    st_plan plan = { .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "" };
+    if (text) {
+        if (k == ST_PLAN_BANDS)
+            st_fatal("plan '%s' cannot run here: bands share a grid among a rank's threads; an mpi rank runs "
+                     "sweeps or tiles[:DEPTH[:TILE_ROWS[:TILE_COLS]]]", text);
+        if (k == ST_PLAN_TILES) {
+            plan = rank_tiles(s, block_rows, share, numbers[0], numbers[1]);
+            plan.tile_cols = numbers[2];
+            if (plan.depth * s->halo > block_rows)
+                st_fatal("plan '%s' cannot run here: a halo %ld sweeps deep is %ld rows, and the smallest block has %ld",
+                         text, plan.depth, plan.depth * s->halo, block_rows);
+        }
+        name_given(&plan, options_plan, source);
+        return plan;
+    }
+    if (mode == ST_TEMPORAL_OFF) { plan.reason = "schedule: temporal off"; return plan; }
+    if (s->halo < 1) { plan.reason = "no neighbours read"; return plan; }
+    /* As tiles for one thread (st_default_plan): where a sweep of the block streams from memory,
+     * tiles advance several sweeps in the cache, and one exchange of a deeper halo serves them all;
+     * the rows the halo adds are recomputed by both neighbours. Otherwise a sweep runs from the
+     * cache at the speed of its arithmetic, and each exchange hides behind the deep interior. */
+    const double grids = (double)block_rows * row_bytes(s, s->arrays);
+    if (grids > share / 2 || mode == ST_TEMPORAL_ON) {
+        plan = rank_tiles(s, block_rows, share, 0, 0);
+        if (plan.depth >= 2) return plan;
+        plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "blocks too thin for a halo two sweeps deep" };
+        return plan;
+    }
+    plan.reason = "a rank's block fits in its share of the last-level cache: one halo exchange per sweep, overlapped with the deep interior's update";
     return plan;
 }
 
@@ -295,16 +388,47 @@ static void tiled_sweeps(const st_plan *plan, const st_sweeper *s, long first, l
     }
 }
 
-/* Bands: a block's first sweep reads the shared buffer, its last writes the thread's own rows of
- * the other one (the depth is odd), and the sweeps between go to the thread's two scratch grids.
- * Each sweep of a block also recomputes the rows beyond the band that the block's later sweeps
- * read ((sweeps left) * halo on each side), so no thread waits for another within a block. Row
- * tiles advance the whole block in a skewed wavefront: sweep `step` of a tile covers the tile's
- * rows shifted up by step * halo, so it reads only rows the tile's previous sweep (or an earlier
- * tile) wrote, and a scratch grid's rows are overwritten two sweeps later only once no sweep of
- * this or a later tile reads them. With tile_cols, each row tile is cut into column tiles skewed
- * the same way (skewed_tile), taken left to right, so that a tile's block of sweeps stays in the
- * core's own caches even when a row does not. */
+/* The rows one block advances (bands, a rank's deep halo): the band [band_begin, band_end) is
+ * what the block is for; every sweep also updates the (sweeps left) * halo rows on each side of
+ * it that the block's later sweeps read, clipped to [top, bottom); columns [left, right). */
+typedef struct { long top, bottom, band_begin, band_end, left, right; } block_rows;
+
+/* One block of `depth` sweeps, block .. block+depth-1: the first reads buffer[block % 2], the
+ * last writes buffer[(block + depth) % 2], and the sweeps between go to inner[0], inner[1],
+ * inner[0], ... Row tiles advance the whole block in a skewed wavefront: sweep `step` of a tile
+ * covers the tile's rows shifted up by step * halo, so it reads only rows the tile's previous
+ * sweep (or an earlier tile) wrote, and an inner grid's rows are overwritten two sweeps later
+ * only once no sweep of this or a later tile reads them. With tile_cols, each row tile is cut
+ * into column tiles skewed the same way (skewed_tile), taken left to right, so that a tile's
+ * block of sweeps stays in the core's own caches even when a row does not. */
+static void advance_block(const st_plan *plan, const st_sweeper *s, const block_rows *r, long block, long depth,
+                          void *const buffer[2], void *const inner[2])
+{
+    const long h = s->halo, tile_rows = plan->tile_rows;
+    const long start = max_l(r->top, r->band_begin - (depth - 1) * h);
+    const long col_tiles = skewed_tiles(r->left, r->right, plan->tile_cols, depth, h);
+    for (long tile = start; tile < r->band_end + (depth - 1) * h; tile += tile_rows) {
+        for (long col_tile = 0; col_tile < col_tiles; ++col_tile) {
+            for (long step = 0; step < depth; ++step) {
+                const long reach = (depth - 1 - step) * h; /* rows beyond the band that later sweeps read */
+                long begin = max_l(r->top, r->band_begin - reach), end = min_l(r->bottom, r->band_end + reach);
+                if (tile > start) begin = max_l(begin, tile - step * h);
+                end = min_l(end, tile + tile_rows - step * h);
+                long col_begin, col_end;
+                skewed_tile(r->left, r->right, plan->tile_cols, col_tiles, col_tile, step * h, &col_begin, &col_end);
+                if (begin >= end || col_begin >= col_end) continue;
+                const void *from = step == 0 ? buffer[block % 2] : inner[(step - 1) % 2];
+                void *to = step == depth - 1 ? buffer[(block + depth) % 2] : inner[step % 2];
+                s->alone(s->args, begin, end, col_begin, col_end, from, to);
+            }
+        }
+    }
+}
+
+/* Bands: each thread advances its own band block by block (advance_block), its inner sweeps in
+ * its two scratch grids, so that it never writes rows beyond its band in the shared buffers and
+ * no thread waits for another within a block. The depth is odd: a block's last sweep writes the
+ * buffer its first did not read. */
 static void banded_sweeps(const st_plan *plan, const st_sweeper *s, long first, long count, void *const buffer[2],
                           void *const scratch[2])
 {
@@ -313,35 +437,27 @@ static void banded_sweeps(const st_plan *plan, const st_sweeper *s, long first, 
 #else
     const int team = 1, thread = 0;
 #endif
-    const long h = s->halo, top = h, bottom = s->rows - h, tile_rows = plan->tile_rows, left = h, right = s->cols - h;
-    long band_begin, band_end;
-    st_band_rows(s->rows, s->halo, team, thread, &band_begin, &band_end);
+    const long h = s->halo;
+    block_rows r = { .top = h, .bottom = s->rows - h, .left = h, .right = s->cols - h };
+    st_band_rows(s->rows, s->halo, team, thread, &r.band_begin, &r.band_end);
     for (long block = first; block < first + count;) {
         long depth = min_l(plan->depth, first + count - block);
         depth -= depth % 2 == 0; /* odd: the last sweep writes the buffer the first did not read */
-        const long start = max_l(top, band_begin - (depth - 1) * h);
-        const long col_tiles = skewed_tiles(left, right, plan->tile_cols, depth, h);
-        for (long tile = start; tile < band_end + (depth - 1) * h; tile += tile_rows) {
-            for (long col_tile = 0; col_tile < col_tiles; ++col_tile) {
-                for (long step = 0; step < depth; ++step) {
-                    const long reach = (depth - 1 - step) * h; /* rows beyond the band that later sweeps read */
-                    long begin = max_l(top, band_begin - reach), end = min_l(bottom, band_end + reach);
-                    if (tile > start) begin = max_l(begin, tile - step * h);
-                    end = min_l(end, tile + tile_rows - step * h);
-                    long col_begin, col_end;
-                    skewed_tile(left, right, plan->tile_cols, col_tiles, col_tile, step * h, &col_begin, &col_end);
-                    if (begin >= end || col_begin >= col_end) continue;
-                    const void *from = step == 0 ? buffer[block % 2] : scratch[(step - 1) % 2];
-                    void *to = step == depth - 1 ? buffer[(block + depth) % 2] : scratch[step % 2];
-                    s->alone(s->args, begin, end, col_begin, col_end, from, to);
-                }
-            }
-        }
+        advance_block(plan, s, &r, block, depth, buffer, scratch);
         block += depth;
 #ifdef _OPENMP
 #pragma omp barrier /* the block's rows are all written before any thread reads its neighbours' */
 #endif
     }
+}
+
+void st_deep_block(const st_plan *plan, const st_sweeper *s, long top, long bottom, long band_begin, long band_end,
+                   long left, long right, long first, long depth, void *const buffer[2])
+{
+    const block_rows r = { top, bottom, band_begin, band_end, left, right };
+    /* The inner sweeps alternate between the buffers themselves: sweep k + 1 goes to buffer[(k + 1) % 2]. */
+    void *const inner[2] = { buffer[(first + 1) % 2], buffer[first % 2] };
+    advance_block(plan, s, &r, first, depth, buffer, inner);
 }
 
 void st_sweeps(const st_plan *plan, const st_sweeper *s, long first, long count, void *const buffer[2],

@@ -98,6 +98,25 @@ st_plan st_whole_sweeps_plan(const char *options_plan, const char *reason);
 void st_sweeps(const st_plan *plan, const st_sweeper *sweeper, long first, long count, void *const buffer[2],
                void *const scratch[2]);
 
+/* An mpi rank's plan (runtime/stencil_mpi.h, stmpi_sweeps), for a sweeper of its block's shape and
+ * the smallest block's updated rows, `block_rows`: sweeps (one halo exchange per sweep) or
+ * tiles, whose depth is also the halo's, in sweeps: one exchange of DEPTH * halo rows, then the
+ * block and the rows of that halo advance DEPTH sweeps tile by tile (st_deep_block). From
+ * `--plan` or STENCILC_PLAN as st_choose_plan (bands are a fatal error), else a cost model like
+ * st_default_plan's for one thread, in the last-level cache's share of one of the `sharing`
+ * ranks on this node. */
+st_plan st_rank_plan(const st_sweeper *s, long block_rows, int sharing, int mode, const char *options_plan,
+                     const char *source);
+
+/* One block of `depth` sweeps first .. first+depth-1 by the calling thread alone (s->alone), where
+ * the rows up to (depth - 1) * halo beyond the band [band_begin, band_end) are its own and hold
+ * iterate `first` (an mpi rank's deep halo, just exchanged): sweep `step` updates the band and
+ * the (depth - 1 - step) * halo rows beyond it on each side, clipped to [top, bottom), columns
+ * [left, right), in the plan's skewed tiles; the sweeps alternate between the two buffers, and
+ * buffer[(first + depth) % 2] holds iterate first+depth on the band afterwards. */
+void st_deep_block(const st_plan *plan, const st_sweeper *s, long top, long bottom, long band_begin, long band_end,
+                   long left, long right, long first, long depth, void *const buffer[2]);
+
 /* The calling thread's two scratch grids for bands, copies of `grid` so that they carry its
  * boundary values (bands never write them); both NULL for other plans. Each is mapped at the
  * grid's full size but holds only the rows the thread's blocks read and write (its band and

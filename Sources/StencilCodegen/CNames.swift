@@ -147,7 +147,7 @@ public struct CNames: Sendable {
         "acc", "scratch", "reduce_maxdiff", "reduce_l2diff", "no_points", "norm_size", "sum",
         "local_rows", "local_cols", "tile", "kk", "ii", "jj", "tid", "tile_plane_end", "tile_row_end", "tile_col_end",
         "sweeps", "iteration", "first", "count", "block", "depth", "tiles", "plan", "temporal", "points",
-        "sweep_alone", "sweep_red", "sweep_black", "sweep_maxdiff_red", "sweep_maxdiff_black", "sweep_l2diff_red", "sweep_l2diff_black", "parity", "colour", "no_colour", "sweep_args", "args", "extra", "in", "out", "sweeper", "scratch",
+        "sweep_alone", "sweep_red", "sweep_black", "sweep_maxdiff_red", "sweep_maxdiff_black", "sweep_l2diff_red", "sweep_l2diff_black", "parity", "colour", "no_colour", "sweep_args", "args", "extra", "in", "out", "sweeper", "shape", "scratch",
         "stencil_main", "stencil_entry", "io", "halt", "stop", "from", "to", "strip", "last",
         "field", "chunk", "norm", "bad", "nonfinite", "nonfinite_seen",
         "interior", "frame", "plain", "row_offset", "col_offset", "held",

@@ -346,7 +346,9 @@ public struct HostCode {
         writer.line("/* \(comment) */")
         if let decomposition {
             let d = decomposition.hasPrefix("&") ? String(decomposition.dropFirst()) + "." : "(\(decomposition))->"
-            dialect.index = { $0 == 0 ? "\(i) + \(d)r0 - HALO" : "\(j) + \(d)c0 - HALO" }
+            // Local index l is global l + r0 - halo, the decomposition's halo (deeper than HALO
+            // where the mpi target's plan is tiles: stmpi_decompose_deep).
+            dialect.index = { $0 == 0 ? "\(i) + \(d)r0 - \(d)halo" : "\(j) + \(d)c0 - \(d)halo" }
             let value = CExprPrinter.print(fill.value, dialect)
             writer.block("") {
                 writer.line("const stmpi_rect held = stmpi_held(\(decomposition), \(r0), \(r1), \(c0), \(c1));")

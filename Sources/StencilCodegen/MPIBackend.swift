@@ -18,7 +18,7 @@ public struct MPIBackend: Backend {
     public var recipe: BuildRecipe {
         BuildRecipe(compilerRole: .mpicc,
                     flags: BuildRecipe.optimization + [hybrid ? "-fopenmp" : "-fopenmp-simd"],
-                    runtimeSources: ["stencil_runtime.c", "stencil_mpi.c"], libraries: ["-lm"])
+                    runtimeSources: ["stencil_runtime.c", "stencil_sweeps.c", "stencil_mpi.c"], libraries: ["-lm"])
     }
 
     var target: String { hybrid ? "hybrid" : "mpi" }
@@ -60,6 +60,7 @@ public struct MPIBackend: Backend {
 
     private func mainFunction(_ program: Program, host: HostCode, sweeps: SweepWriter) {
         let writer = host.writer
+        let deep = program.loops.usesRuntimePlan
         let names = host.names
         let scalar = host.scalar
         let mpiType = program.elementType == .float32 ? "MPI_FLOAT" : "MPI_DOUBLE"
@@ -86,13 +87,21 @@ public struct MPIBackend: Backend {
                 }
                 writer.line("stmpi_name_slabs(&decomp);")
             } else {
-                writer.comment("This rank's block of the rows x cols grid, with a halo HALO deep on every side.")
                 writer.line("stmpi_decomp decomp;")
-                if program.copyingAxes.isEmpty {
+                if deep {
+                    let scalar = host.scalar
+                    writer.comment("How the sweeps between checks run: --plan, else the cost model for a rank's block in its share of the node's last-level cache (runtime/stencil_sweeps.h): whole sweeps, or tiles with a halo as deep as their sweeps.")
+                    writer.line("const st_sweeper shape = { sweep, sweep, NULL, rows, cols, HALO, sizeof(\(scalar)), \(2 + program.readOnlyGrids.count), cols };")
+                    writer.line("const st_plan plan = st_rank_plan(&shape, stmpi_smallest_block(rows), stmpi_ranks_on_node(), ST_TEMPORAL_\(program.schedule.temporal.rawValue.uppercased()), options.plan, options.plan_source);")
+                    writer.comment("This rank's block of whole rows, with a halo HALO deep on every side, or HALO times the plan's depth.")
+                    writer.line("stmpi_decompose_deep(&decomp, rows, cols, HALO, plan.kind == ST_PLAN_TILES ? plan.depth : 1);")
+                } else if program.copyingAxes.isEmpty {
+                    writer.comment("This rank's block of the rows x cols grid, with a halo HALO deep on every side.")
                     writer.line("stmpi_decompose(&decomp, rows, cols, HALO, \(kind));")
                 } else {
                     let periodic = (0..<2).map { program.periodicAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
                     let copying = (0..<2).map { program.copyingAxes.contains($0) ? "1" : "0" }.joined(separator: ", ")
+                    writer.comment("This rank's block of the rows x cols grid, with a halo HALO deep on every side.")
                     writer.comment("Neumann or periodic sides: periodic axes (rows, columns) of the Cartesian topology, and the axes whose blocks must be 2 * HALO deep.")
                     writer.line("stmpi_decompose_sides(&decomp, rows, cols, HALO, \(kind), (const int[2]){ \(periodic) }, (const int[2]){ \(copying) });")
                 }
@@ -107,7 +116,7 @@ public struct MPIBackend: Backend {
                     writer.line("buffer[0] = buffer[1] = \(host.gridAllocation(scalar, local: true));")
                 } else {
                     writer.comment("buffer[k % 2] holds iterate k of \(program.update.grid), exchange[k % 2] its halo exchange (persistent requests).")
-                    writer.line("\(scalar) *buffer[2];")
+                    writer.line(deep ? "void *buffer[2];" : "\(scalar) *buffer[2];")
                     writer.line("for (int k = 0; k < 2; ++k) buffer[k] = \(host.gridAllocation(scalar, local: true));")
                 }
                 for other in program.readOnlyGrids {
@@ -134,13 +143,20 @@ public struct MPIBackend: Backend {
                 let parity = (0..<program.dimensions).map { "decomp.lo[\($0)]" }.joined(separator: " + ")
                 writer.line(sweeps.argsDeclaration(cols: "cols", parity: "(\(parity) - \(program.dimensions) * HALO) & 1"))
             } else {
-                writer.comment("The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do.")
-                writer.line("const stmpi_rect interior = stmpi_interior(&decomp);")
-                writer.line("stmpi_rect frame[4];")
-                writer.line("stmpi_frame(&decomp, frame);")
+                // Deep halos: stmpi_sweeps runs the plain sweeps; only a check sweep is written here.
+                if case .steps = program.stopping, deep {
+                } else {
+                    writer.comment("The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do.")
+                    writer.line("const stmpi_rect interior = stmpi_interior(&decomp);")
+                    writer.line("stmpi_rect frame[4];")
+                    writer.line("stmpi_frame(&decomp, frame);")
+                }
                 // The colour's parity: global index sum minus local index sum, mod 2 (a slab's rows and
                 // columns are global; its planes are local: plane p is global p + r0 - HALO).
                 writer.line(sweeps.argsDeclaration(cols: "local_cols", parity: program.dimensions == 3 ? "(decomp.r0 - HALO) & 1" : "(decomp.r0 + decomp.c0) & 1"))
+                if deep {
+                    writer.line("const st_sweeper sweeper = { sweep, sweep, &args, decomp.local_rows, local_cols, HALO, sizeof(\(host.scalar)), \(2 + program.readOnlyGrids.count), local_cols };")
+                }
             }
             writer.line("const double points = " + host.extentNames.map { "(double)(\($0) - 2 * HALO)" }.joined(separator: " * ") + ";")
             writer.blank()
@@ -150,7 +166,11 @@ public struct MPIBackend: Backend {
             let schedule = hybrid ? "\"\(OpenMPClauses.summaryText(program.schedule))\"" : "\"\""
             host.summary(target: target, threads: threads, ranks: "decomp.size", schedule: schedule,
                          decomposition: "decomp.description")
-            writer.line("summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = \"default\", .reason = \"\(program.redBlack ? "one halo exchange per half-sweep (red, black)" : "one halo exchange per sweep")\" };")
+            if deep {
+                writer.line("summary.plan = plan;")
+            } else {
+                writer.line("summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = \"default\", .reason = \"\(program.redBlack ? "one halo exchange per half-sweep (red, black)" : "one halo exchange per sweep")\" };")
+            }
             writer.comment("Gathered to rank 0 only now, after the iterations.")
             let finals = program.isSystem ? program.updates.map { "st_iterates[iterations % 2].\(names[$0.grid])" } : ["buffer[iterations % 2]"]
             writer.line("\(host.mpiRuntime("write_field"))(&decomp, options.output_path, options.image_path, \(finals[0]), \(mpiType));")
@@ -305,6 +325,7 @@ public struct MPIBackend: Backend {
 
     private func iterationLoop(_ program: Program, host: HostCode, sweeps: SweepWriter) {
         let writer = host.writer
+        let deep = program.loops.usesRuntimePlan
         let region = "parallel" + OpenMPClauses.regionClauses(program.schedule)
         switch program.stopping {
         case .steps:
@@ -315,8 +336,15 @@ public struct MPIBackend: Backend {
             writer.block("") {
                 writer.line(hybrid ? "long iteration = 0; /* every thread counts the same sweeps */" : "long iteration = 0;")
                 writer.block("while (iteration < steps)") {
-                    blockSweep(writer, host: host, sweeps: sweeps, function: "sweep")
-                    writer.line("iteration += 1;")
+                    if deep {
+                        writer.comment("1000 sweeps at a time (the progress line's), as the plan says.")
+                        writer.line("const long count = steps - iteration < 1000 ? steps - iteration : 1000;")
+                        writer.line("stmpi_sweeps(&plan, &decomp, &sweeper, iteration, count, buffer, exchange);")
+                        writer.line("iteration += count;")
+                    } else {
+                        blockSweep(writer, host: host, sweeps: sweeps, function: "sweep")
+                        writer.line("iteration += 1;")
+                    }
                     writer.block("if (iteration % 1000 == 0 && decomp.rank == 0)") {
                         pragma(writer, "master")
                         writer.line("st_progress(&options, iteration, steps, NAN, points, start);")
@@ -344,6 +372,9 @@ public struct MPIBackend: Backend {
             pragma(writer, region)
             writer.block("") {
                 writer.line(hybrid ? "long iteration = 0; /* every thread counts the same sweeps */" : "long iteration = 0;")
+                if deep {
+                    deepUntilLoop(program, host: host, sweeps: sweeps, norm: norm, check: check)
+                } else {
                 writer.block("while (iteration < max_iterations)") {
                     writer.comment("Only every `every`-th sweep computes the norm and combines it over the ranks.")
                     writer.line("const int check = (iteration + 1) % every == 0;")
@@ -371,6 +402,7 @@ public struct MPIBackend: Backend {
                     writer.line("iteration += 1;")
                     writer.line("if (check && (nonfinite_seen > 0 || residual < tolerance)) break;")
                 }
+                }
                 pragma(writer, "master")
                 writer.line("iterations = iteration;")
             }
@@ -379,6 +411,30 @@ public struct MPIBackend: Backend {
             writer.line("st_progress_done(&options);")
             writer.line("stmpi_check_finite(nonfinite_seen, iterations);")
             writer.line("const int converged = residual < tolerance;")
+        }
+    }
+
+    /// The `until` loop of a program with the mpi target's run-time plan (deep halos): the plain
+    /// sweeps up to the next check as the plan says (stmpi_sweeps), then one check sweep as ever.
+    private func deepUntilLoop(_ program: Program, host: HostCode, sweeps: SweepWriter, norm: Norm, check: CheckReduction) {
+        let writer = host.writer
+        writer.block("while (iteration < max_iterations)") {
+            writer.comment("The plain sweeps up to the next check, as the plan says, then one check sweep, whose norm is combined over the ranks.")
+            writer.line("const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;")
+            writer.line("stmpi_sweeps(&plan, &decomp, &sweeper, iteration, plain, buffer, exchange);")
+            writer.line("iteration += plain;")
+            writer.line("if (iteration == max_iterations) break;")
+            writer.line("\(check.variable) = 0;")
+            writer.line("nonfinite = 0;")
+            blockSweep(writer, host: host, sweeps: sweeps, function: check.function)
+            switch norm {
+            case .maxdiff: writer.line("residual = stmpi_allreduce_max(maxdiff);")
+            case .l2diff: writer.line("residual = sqrt(stmpi_allreduce_sum(sum_sq));")
+            }
+            writer.line("nonfinite_seen = stmpi_allreduce_count(nonfinite);")
+            writer.line("if (decomp.rank == 0) st_progress(&options, iteration + 1, max_iterations, residual, points, start);")
+            writer.line("iteration += 1;")
+            writer.line("if (nonfinite_seen > 0 || residual < tolerance) break;")
         }
     }
 }

@@ -469,7 +469,7 @@ public struct SweepWriter {
             let offsets = dimensions == 1 ? ["row_offset"] : ["plane_offset", "row_offset", "col_offset"]
             fields.append(offsets.enumerated().map { ".\($1) = decomp.lo[\($0)] - HALO" }.joined(separator: ", "))
         } else if offsetsIndices {
-            fields.append(dimensions == 3 ? ".row_offset = decomp.r0 - HALO" : ".row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO")
+            fields.append(dimensions == 3 ? ".row_offset = decomp.r0 - HALO" : ".row_offset = decomp.r0 - decomp.halo, .col_offset = decomp.c0 - decomp.halo")
         }
         if program.redBlack { fields.append(".parity = \(parity)") }
         if loops.colourPlan == .split { fields.append(".red = red, .black = black, .half = half") }

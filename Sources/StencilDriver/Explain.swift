@@ -31,11 +31,32 @@ public enum Explain {
             out += "    together: bands (each thread its own \(rows), a barrier every few sweeps, overlapped \(rows) recomputed\n"
             out += "    in its own scratch grids, which hold its band only)\n"
             out += "    one thread, grids larger than half the last-level cache: tiles of \(rows) that advance many sweeps while\n"
-            out += "    in cache (also where bands' scratch grids would take more than half the machine's memory)\n"
+            out += "    in cache (also where bands' scratch grids would take more than half the memory the run may use)\n"
         } else {
             out += "    grids larger than half the last-level cache: tiles of \(rows) that advance many sweeps while in cache\n"
         }
         out += "    otherwise: whole sweeps, which run from the last-level cache at the speed of their arithmetic\n"
+        out += "  every plan gives the same bits: each point is computed from exactly the previous sweep's neighbours\n"
+        return out
+    }
+
+    /// The mpi and hybrid targets' sweeps between checks: one halo exchange each, or (mpi, where
+    /// the code can) deep halos chosen at run time.
+    static func rankPlanText(_ program: Program) -> String {
+        let loops = program.loops
+        var out = "Plan of the sweeps between checks (schedule: temporal \(program.schedule.temporal.rawValue))\n"
+        guard loops.temporalKinds.contains(.tiles) else {
+            return out + "  every run: \(loops.temporalReason)\n"
+        }
+        out += "  the code can run: whole sweeps, tiles (deep halos)\n"
+        out += "  \(loops.temporalReason)\n"
+        out += "  chosen at run time (the summary and --json say which, and why): --plan or STENCILC_PLAN (sweeps or\n"
+        out += "  tiles[:DEPTH[:TILE_ROWS[:TILE_COLS]]]), else the cost model of runtime/stencil_sweeps.c (st_rank_plan):\n"
+        out += "    a rank's block larger than half its share of the node's last-level cache (the cache over the ranks\n"
+        out += "    on the node): tiles, DEPTH sweeps per exchange of a halo DEPTH * HALO rows deep, at most 64 and at\n"
+        out += "    most the smallest block's rows; the local arrays below then grow by 2 * (DEPTH - 1) * HALO rows and\n"
+        out += "    columns, and each exchange carries DEPTH times the halo bytes, once every DEPTH sweeps\n"
+        out += "    otherwise: whole sweeps, one halo exchange each, overlapped with the deep interior's update\n"
         out += "  every plan gives the same bits: each point is computed from exactly the previous sweep's neighbours\n"
         return out
     }
@@ -182,6 +203,7 @@ public enum Explain {
             out += "\n" + planText(program)
         }
         if program.schedule.target == .mpi || program.schedule.target == .hybrid {
+            out += "\n" + rankPlanText(program)
             out += "\n" + decompositionText(program, params: params)
         }
         out += "\nIR\n"

@@ -125,8 +125,8 @@ public struct Tuner: Sendable {
     public init(launcher: Launcher) { self.launcher = launcher }
 
     public static func targetsMessage(_ program: Program) -> String {
-        "tune chooses among the run-time plans of the serial and openmp targets; target "
-            + "'\(program.schedule.target.rawValue)' has one (\(program.loops.temporalReason))"
+        "tune times the run-time plans of the serial and openmp targets only; target "
+            + "'\(program.schedule.target.rawValue)': \(program.loops.temporalReason)"
     }
 
     /// Threads the program will run with: num_threads, else OMP_NUM_THREADS, else the cores.

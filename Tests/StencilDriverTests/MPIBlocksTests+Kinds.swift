@@ -284,7 +284,7 @@ extension MPIBlocksTests {
         let build = try ProcessRunner.run(Job(kind: .compileProgram, executable: "mpicc",
                                               arguments: ["-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-I", runtime,
                                                           "\(runtime)/tests/mpi_sides_check.c", "\(runtime)/stencil_mpi.c",
-                                                          "\(runtime)/stencil_runtime.c", "-lm", "-o", executable]), capture: true)
+                                                          "\(runtime)/stencil_runtime.c", "\(runtime)/stencil_sweeps.c", "-lm", "-o", executable]), capture: true)
         #expect(build.status == 0, "\(build.errorOutput)")
         for ranks in 1...4 {
             var arguments = ["-q", "--oversubscribe", "-np", "\(ranks)", executable]

@@ -50,7 +50,7 @@ struct RunOutcome {
 /// Compiles and runs `file` for a target, through the real launcher and build cache.
 func runStencil(_ file: String, target: Target, params: [String] = [], schedule: Schedule = Schedule(),
                 compiler: String? = nil, environment: [String: String] = [:], grids: [String] = [],
-                inputs: [String] = []) throws -> RunOutcome {
+                inputs: [String] = [], maxIterations: Int? = nil) throws -> RunOutcome {
     let directory = try temporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let result = try Compilation.compile(path: Repository.stencil(file), target: target, overrides: schedule)
@@ -65,6 +65,7 @@ func runStencil(_ file: String, target: Target, params: [String] = [], schedule:
     options.json = true
     options.quiet = true
     options.environment = environment
+    options.maxIterations = maxIterations
     let outcome = try launcher.run(result, stem: Compilation.defaultStem(file), options: options, capture: true)
     guard let object = try JSONSerialization.jsonObject(with: Data(outcome.output.utf8)) as? [String: Any] else {
         throw DriverError("no JSON summary in: \(outcome.output)")

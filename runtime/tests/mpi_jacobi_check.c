@@ -16,6 +16,7 @@
 #include "stencil_mpi.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #ifdef _OPENMP
@@ -174,8 +175,19 @@ int main(int argc, char **argv)
 #endif
     stmpi_print_summary(&d, &summary, &options);
 
+    /* Every block's first updated column starts a line (stmpi_alloc_local with the grid's first
+     * updated column, HALO, as the programs pass it). */
+    real *probe = stmpi_alloc_local(&d, sizeof(real), HALO);
+    const long misaligned = stmpi_allreduce_count((uintptr_t)(probe + stmpi_updated(&d).j0) % ST_GRID_ALIGN != 0);
+    st_free_grid(probe);
+
     /* Gather without a file: rank 0 compares against its own serial solve. */
     int status = 0;
+    if (misaligned > 0 && d.rank == 0) {
+        fprintf(stderr, "MISMATCH %s %s ranks %d: %ld blocks' first updated column off a %d-byte line\n", NAME,
+                d.description, d.size, misaligned, ST_GRID_ALIGN);
+        status = 1;
+    }
     {
         int rank = d.rank;
         real *full = NULL;
@@ -209,7 +221,8 @@ int main(int argc, char **argv)
             for (long i = 0; i < R; ++i)
                 for (long j = 0; j < C; ++j)
                     if (memcmp(&full[i * C + j], &ref[(i + h) * whole.local_cols + j + h], sizeof(real)) != 0) ++diffs;
-            if (diffs != 0 || ref_steps != steps) {
+            if (status) {
+            } else if (diffs != 0 || ref_steps != steps) {
                 fprintf(stderr, "MISMATCH %s %s ranks %d: %ld differing points, steps %ld vs serial %ld\n",
                         NAME, d.description, d.size, diffs, steps, ref_steps);
                 status = 1;

@@ -15,7 +15,7 @@ failures=0
 for k in 1 2 3 4; do
     mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -Wall -Wextra -Werror -DSTENCIL=$k \
         -I"$root/runtime" "$root/runtime/tests/mpi_jacobi_check.c" "$root/runtime/stencil_mpi.c" \
-        "$root/runtime/stencil_runtime.c" -lm -o "$build/check$k"
+        "$root/runtime/stencil_runtime.c" "$root/runtime/stencil_sweeps.c" -lm -o "$build/check$k"
     for run in "1 0 37 53" "2 0 37 53" "3 0 37 53" "4 0 37 53" "1 1 37 53" "2 1 37 53" "3 1 37 53" \
                "4 1 37 53" "6 1 41 29" "9 1 41 31"; do
         set -- $run
@@ -31,7 +31,7 @@ done
 # Neumann and periodic sides on blocks of a process grid (stmpi_blocks_copy_side) against
 # st_copy_side_nd, at 1..4 ranks and at 6 and 8.
 mpicc -std=c11 -O2 -Wall -Wextra -Werror -I"$root/runtime" "$root/runtime/tests/mpi_sides_check.c" \
-    "$root/runtime/stencil_mpi.c" "$root/runtime/stencil_runtime.c" -lm -o "$build/sides"
+    "$root/runtime/stencil_mpi.c" "$root/runtime/stencil_runtime.c" "$root/runtime/stencil_sweeps.c" -lm -o "$build/sides"
 for ranks in 1 2 3 4 6 8; do
     $mpirun -np $ranks "$build/sides" | grep -q ' 0 failed$' \
         || { echo "FAILED: sides at $ranks ranks"; failures=$((failures + 1)); }

@@ -39,7 +39,12 @@ public func planLoops(_ program: Program) -> Program {
         reason = "whole sweeps: a neumann or periodic side changes the boundary after every sweep, and tiles and bands advance several sweeps over a boundary that stays as it is"
     case _ where program.redBlack:
         reason = "whole sweeps: red-black order updates in place, red half-sweep then black, and a half-sweep must see the whole of the one before it"
-    case .mpi, .hybrid: reason = "whole sweeps: every sweep exchanges halos with the neighbouring ranks"
+    case .mpi where deepHalosBlocker(program) == nil:
+        kinds.append(.tiles)
+        reason = "the run-time plan chooses whole sweeps, each with one halo exchange (overlapped with the deep interior's update), or tiles: a halo DEPTH sweeps deep, exchanged once every DEPTH sweeps, and tiles of the rank's rows that advance those sweeps in the cache (the rows of the deep halo are recomputed by both neighbours)"
+    case .mpi, .hybrid:
+        reason = "whole sweeps: every sweep exchanges halos with the neighbouring ranks ("
+            + (deepHalosBlocker(program) ?? "") + ")"
     case .opencl: reason = "whole sweeps: one kernel launch per sweep"
     case .serial, .openmp:
         if schedule.temporal == .off {
@@ -80,6 +85,26 @@ public func planLoops(_ program: Program) -> Program {
     result.loops.boundaryEachSweep = !program.boundaryEachSweep.isEmpty
     (result.loops.alignsFirstUpdatedColumn, result.loops.alignmentReason) = alignment(target, dimensions: program.dimensions)
     return result
+}
+
+/// Why the plain sweeps cannot run deep halos (the mpi target's tiles, runtime/stencil_mpi.h's
+/// stmpi_sweeps: a rank's block of whole rows advanced several sweeps after one exchange of a
+/// halo that deep), or nil where they can. Every sweep between two exchanges must be the update
+/// alone, on one grid's rows, which the block's tiles cut.
+func deepHalosBlocker(_ program: Program) -> String? {
+    let schedule = program.schedule
+    if schedule.target != .mpi { return "deep halos are the mpi target's: its ranks' threads would share the deep halo's rows" }
+    if schedule.temporal == .off { return "schedule says temporal off" }
+    if program.halo < 1 { return "the update reads no neighbours" }
+    if program.dimensions != 2 { return "deep halos cut a 2-D grid's rows; \(program.dimensions)-D grids exchange every sweep" }
+    if schedule.decompose != .rows { return "deep halos need blocks of whole rows (decompose rows)" }
+    if program.isSystem { return "deep halos advance one updated grid; a system updates several" }
+    if program.redBlack { return "red-black order exchanges halos between its half-sweeps" }
+    if !program.boundaryEachSweep.isEmpty { return "a neumann or periodic side changes the boundary after every sweep" }
+    if !program.copyingAxes.isEmpty {
+        return "a read-only grid's neumann or periodic side needs blocks at least 2 * HALO deep along its axis and, if periodic, a periodic axis of ranks: decompositions of their own"
+    }
+    return nil
 }
 
 /// Where the grids start. A vector loop over columns HALO.. with grids that start on a line

@@ -2,8 +2,8 @@
  * Edit channel.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime channel.c stencil_runtime.o stencil_mpi.o -lm -o channel
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime channel.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o channel
  * Run:
  *   mpirun -np 2 ./channel [--param sweeps=...] [--input GRID=FILE.npy] [--output t.npy] [--output GRID=FILE.npy] [--json]
  *
@@ -51,12 +51,15 @@ int main(int argc, char **argv) {
     const long steps = st_cap_iterations(&options, sweeps_);
     st_check_positive("steps", steps);
 
-    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decomp decomp;
-    stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
+    /* How the sweeps between checks run: --plan, else the cost model for a rank's block in its share of the node's last-level cache (runtime/stencil_sweeps.h): whole sweeps, or tiles with a halo as deep as their sweeps. */
+    const st_sweeper shape = { sweep, sweep, NULL, rows, cols, HALO, sizeof(float), 2, cols };
+    const st_plan plan = st_rank_plan(&shape, stmpi_smallest_block(rows), stmpi_ranks_on_node(), ST_TEMPORAL_AUTO, options.plan, options.plan_source);
+    /* This rank's block of whole rows, with a halo HALO deep on every side, or HALO times the plan's depth. */
+    stmpi_decompose_deep(&decomp, rows, cols, HALO, plan.kind == ST_PLAN_TILES ? plan.depth : 1);
     const long local_cols = decomp.local_cols;
     /* buffer[k % 2] holds iterate k of t, exchange[k % 2] its halo exchange (persistent requests). */
-    float *buffer[2];
+    void *buffer[2];
     for (int k = 0; k < 2; ++k) buffer[k] = stmpi_alloc_local(&decomp, sizeof(float), HALO);
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
@@ -68,11 +71,8 @@ int main(int argc, char **argv) {
         stmpi_fill_f32(&decomp, buffer[k], rows - HALO, rows, 0, cols, 0.25f); /* channel.st:13 bottom = 0.25 */
     }
     stmpi_halo *exchange[2] = { stmpi_halo_create(&decomp, buffer[0], MPI_FLOAT), stmpi_halo_create(&decomp, buffer[1], MPI_FLOAT) };
-    /* The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do. */
-    const stmpi_rect interior = stmpi_interior(&decomp);
-    stmpi_rect frame[4];
-    stmpi_frame(&decomp, frame);
     const sweep_args args = { .cols = local_cols };
+    const st_sweeper sweeper = { sweep, sweep, &args, decomp.local_rows, local_cols, HALO, sizeof(float), 2, local_cols };
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0;
@@ -81,13 +81,10 @@ int main(int argc, char **argv) {
     {
         long iteration = 0;
         while (iteration < steps) {
-            stmpi_sweep_begin();
-            stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
-            sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-            stmpi_halo_end(exchange[iteration % 2]);
-            for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-            stmpi_sweep_end();
-            iteration += 1;
+            /* 1000 sweeps at a time (the progress line's), as the plan says. */
+            const long count = steps - iteration < 1000 ? steps - iteration : 1000;
+            stmpi_sweeps(&plan, &decomp, &sweeper, iteration, count, buffer, exchange);
+            iteration += count;
             if (iteration % 1000 == 0 && decomp.rank == 0) {
                 st_progress(&options, iteration, steps, NAN, points, start);
             }
@@ -108,7 +105,7 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = decomp.size, .schedule = "",
         .decomposition = decomp.description, .device = "",
     };
-    summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "one halo exchange per sweep" };
+    summary.plan = plan;
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_FLOAT);
     stmpi_write_outputs(&decomp, &options, (const char *const[]){ "t" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_FLOAT);

@@ -2,8 +2,8 @@
  * Edit channel_periodic.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime channel_periodic.c stencil_runtime.o stencil_mpi.o -lm -o channel_periodic
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime channel_periodic.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o channel_periodic
  * Run:
  *   mpirun -np 2 ./channel_periodic [--param ROWS=...] [--param COLS=...] [--param sweeps=...] [--param r=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
@@ -74,8 +74,8 @@ int main(int argc, char **argv) {
     const long steps = st_cap_iterations(&options, sweeps_);
     st_check_positive("steps", steps);
 
-    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decomp decomp;
+    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     /* Neumann or periodic sides: periodic axes (rows, columns) of the Cartesian topology, and the axes whose blocks must be 2 * HALO deep. */
     stmpi_decompose_sides(&decomp, rows, cols, HALO, STMPI_ROWS, (const int[2]){ 0, 1 }, (const int[2]){ 1, 1 });
     const long local_cols = decomp.local_cols;
@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
             const stmpi_rect held = stmpi_held(&decomp, 0, rows, 0, cols);
             for (long i = held.i0; i < held.i1; ++i) {
                 for (long j = held.j0; j < held.j1; ++j) {
-                    ((float *)buffer[k])[i * decomp.local_cols + j] = 100.0f * expf(-(((float)(i + decomp.r0 - HALO) - 48.0f) * ((float)(i + decomp.r0 - HALO) - 48.0f) + ((float)(j + decomp.c0 - HALO) - 60.0f) * ((float)(j + decomp.c0 - HALO) - 60.0f)) / 200.0f);
+                    ((float *)buffer[k])[i * decomp.local_cols + j] = 100.0f * expf(-(((float)(i + decomp.r0 - decomp.halo) - 48.0f) * ((float)(i + decomp.r0 - decomp.halo) - 48.0f) + ((float)(j + decomp.c0 - decomp.halo) - 60.0f) * ((float)(j + decomp.c0 - decomp.halo) - 60.0f)) / 200.0f);
                 }
             }
         }
@@ -104,7 +104,7 @@ int main(int argc, char **argv) {
     const stmpi_rect interior = stmpi_interior(&decomp);
     stmpi_rect frame[4];
     stmpi_frame(&decomp, frame);
-    const sweep_args args = { .cols = local_cols, .row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO, .r = (float)r, .COLS = (float)COLS };
+    const sweep_args args = { .cols = local_cols, .row_offset = decomp.r0 - decomp.halo, .col_offset = decomp.c0 - decomp.halo, .r = (float)r, .COLS = (float)COLS };
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0;

@@ -2,8 +2,8 @@
  * Edit gray_scott.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime gray_scott.c stencil_runtime.o stencil_mpi.o -lm -o gray_scott
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime gray_scott.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o gray_scott
  * Run:
  *   mpirun -np 2 ./gray_scott [--param N=...] [--param DU=...] [--param DV=...] [--param F=...] [--param K=...] [--param R=...] [--param T=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
@@ -83,8 +83,8 @@ int main(int argc, char **argv) {
     const long steps = st_cap_iterations(&options, T);
     st_check_positive("steps", steps);
 
-    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decomp decomp;
+    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
     const long local_cols = decomp.local_cols;
     /* A system of 2 grids: st_iterates[k % 2] holds iterate k of every updated grid's block, and buffer[k % 2] points to it; exchange[k % 2][g] is the halo exchange of grid g in it (persistent requests). */
@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
             const stmpi_rect held = stmpi_held(&decomp, 0, rows, 0, cols);
             for (long i = held.i0; i < held.i1; ++i) {
                 for (long j = held.j0; j < held.j1; ++j) {
-                    ((float *)st_iterates[k].u)[i * decomp.local_cols + j] = 1.0f - 0.5f * st_maxf(0.0f, st_minf(1.0f, (float)R - st_maxf(fabsf((float)(i + decomp.r0 - HALO) - (float)N / 2.0f), fabsf((float)(j + decomp.c0 - HALO) - (float)N / 2.0f)))) * (1.0f + 0.1f * sinf(0.9f * (float)(i + decomp.r0 - HALO)) * cosf(1.3f * (float)(j + decomp.c0 - HALO)));
+                    ((float *)st_iterates[k].u)[i * decomp.local_cols + j] = 1.0f - 0.5f * st_maxf(0.0f, st_minf(1.0f, (float)R - st_maxf(fabsf((float)(i + decomp.r0 - decomp.halo) - (float)N / 2.0f), fabsf((float)(j + decomp.c0 - decomp.halo) - (float)N / 2.0f)))) * (1.0f + 0.1f * sinf(0.9f * (float)(i + decomp.r0 - decomp.halo)) * cosf(1.3f * (float)(j + decomp.c0 - decomp.halo)));
                 }
             }
         }
@@ -112,7 +112,7 @@ int main(int argc, char **argv) {
             const stmpi_rect held = stmpi_held(&decomp, 0, rows, 0, cols);
             for (long i = held.i0; i < held.i1; ++i) {
                 for (long j = held.j0; j < held.j1; ++j) {
-                    ((float *)st_iterates[k].v)[i * decomp.local_cols + j] = 0.25f * st_maxf(0.0f, st_minf(1.0f, (float)R - st_maxf(fabsf((float)(i + decomp.r0 - HALO) - (float)N / 2.0f), fabsf((float)(j + decomp.c0 - HALO) - (float)N / 2.0f)))) * (1.0f + 0.1f * cosf(0.7f * (float)(i + decomp.r0 - HALO)) * sinf(1.1f * (float)(j + decomp.c0 - HALO)));
+                    ((float *)st_iterates[k].v)[i * decomp.local_cols + j] = 0.25f * st_maxf(0.0f, st_minf(1.0f, (float)R - st_maxf(fabsf((float)(i + decomp.r0 - decomp.halo) - (float)N / 2.0f), fabsf((float)(j + decomp.c0 - decomp.halo) - (float)N / 2.0f)))) * (1.0f + 0.1f * cosf(0.7f * (float)(i + decomp.r0 - decomp.halo)) * sinf(1.1f * (float)(j + decomp.c0 - decomp.halo)));
                 }
             }
         }

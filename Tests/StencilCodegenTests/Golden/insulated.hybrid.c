@@ -2,8 +2,8 @@
  * Edit insulated.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime insulated.c stencil_runtime.o stencil_mpi.o -lm -o insulated
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime insulated.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o insulated
  * Run:
  *   mpirun -np 2 ./insulated [--param N=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
@@ -87,8 +87,8 @@ int main(int argc, char **argv) {
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 
-    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decomp decomp;
+    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     /* Neumann or periodic sides: periodic axes (rows, columns) of the Cartesian topology, and the axes whose blocks must be 2 * HALO deep. */
     stmpi_decompose_sides(&decomp, rows, cols, HALO, STMPI_ROWS, (const int[2]){ 0, 0 }, (const int[2]){ 1, 1 });
     const long local_cols = decomp.local_cols;
@@ -107,7 +107,7 @@ int main(int argc, char **argv) {
             const stmpi_rect held = stmpi_held(&decomp, rows - HALO, rows, 0, cols);
             for (long i = held.i0; i < held.i1; ++i) {
                 for (long j = held.j0; j < held.j1; ++j) {
-                    ((float *)buffer[k])[i * decomp.local_cols + j] = 50.0f + 50.0f * cosf(3.14159265f * (float)(j + decomp.c0 - HALO) / ((float)N - 1.0f));
+                    ((float *)buffer[k])[i * decomp.local_cols + j] = 50.0f + 50.0f * cosf(3.14159265f * (float)(j + decomp.c0 - decomp.halo) / ((float)N - 1.0f));
                 }
             }
         }
@@ -155,7 +155,7 @@ int main(int argc, char **argv) {
                         const stmpi_rect held = stmpi_held(&decomp, rows - HALO, rows, 0, cols);
                         for (long i = held.i0; i < held.i1; ++i) {
                             for (long j = held.j0; j < held.j1; ++j) {
-                                ((float *)buffer[(iteration + 1) % 2])[i * decomp.local_cols + j] = 50.0f + 50.0f * cosf(3.14159265f * (float)(j + decomp.c0 - HALO) / ((float)N - 1.0f));
+                                ((float *)buffer[(iteration + 1) % 2])[i * decomp.local_cols + j] = 50.0f + 50.0f * cosf(3.14159265f * (float)(j + decomp.c0 - decomp.halo) / ((float)N - 1.0f));
                             }
                         }
                     }
@@ -191,7 +191,7 @@ int main(int argc, char **argv) {
                         const stmpi_rect held = stmpi_held(&decomp, rows - HALO, rows, 0, cols);
                         for (long i = held.i0; i < held.i1; ++i) {
                             for (long j = held.j0; j < held.j1; ++j) {
-                                ((float *)buffer[(iteration + 1) % 2])[i * decomp.local_cols + j] = 50.0f + 50.0f * cosf(3.14159265f * (float)(j + decomp.c0 - HALO) / ((float)N - 1.0f));
+                                ((float *)buffer[(iteration + 1) % 2])[i * decomp.local_cols + j] = 50.0f + 50.0f * cosf(3.14159265f * (float)(j + decomp.c0 - decomp.halo) / ((float)N - 1.0f));
                             }
                         }
                     }

@@ -2,8 +2,8 @@
  * Edit jacobi.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime jacobi.c stencil_runtime.o stencil_mpi.o -lm -o jacobi
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime jacobi.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o jacobi
  * Run:
  *   mpirun -np 2 ./jacobi [--param N=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
@@ -87,8 +87,8 @@ int main(int argc, char **argv) {
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 
-    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decomp decomp;
+    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
     const long local_cols = decomp.local_cols;
     /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */

@@ -2,8 +2,8 @@
  * Edit jacobi_sor.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime jacobi_sor.c stencil_runtime.o stencil_mpi.o -lm -o jacobi_sor
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime jacobi_sor.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o jacobi_sor
  * Run:
  *   mpirun -np 2 ./jacobi_sor [--param N=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
@@ -124,8 +124,8 @@ int main(int argc, char **argv) {
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 
-    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decomp decomp;
+    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
     const long local_cols = decomp.local_cols;
     /* Red-black order updates u in place: one block, which buffer[0] and buffer[1] both name, and one halo exchange. */

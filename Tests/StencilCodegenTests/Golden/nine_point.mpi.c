@@ -2,8 +2,8 @@
  * Edit nine_point.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime nine_point.c stencil_runtime.o stencil_mpi.o -lm -o nine_point
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime nine_point.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o nine_point
  * Run:
  *   mpirun -np 2 ./nine_point [--param N=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
@@ -77,12 +77,15 @@ int main(int argc, char **argv) {
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 
-    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decomp decomp;
-    stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
+    /* How the sweeps between checks run: --plan, else the cost model for a rank's block in its share of the node's last-level cache (runtime/stencil_sweeps.h): whole sweeps, or tiles with a halo as deep as their sweeps. */
+    const st_sweeper shape = { sweep, sweep, NULL, rows, cols, HALO, sizeof(float), 2, cols };
+    const st_plan plan = st_rank_plan(&shape, stmpi_smallest_block(rows), stmpi_ranks_on_node(), ST_TEMPORAL_AUTO, options.plan, options.plan_source);
+    /* This rank's block of whole rows, with a halo HALO deep on every side, or HALO times the plan's depth. */
+    stmpi_decompose_deep(&decomp, rows, cols, HALO, plan.kind == ST_PLAN_TILES ? plan.depth : 1);
     const long local_cols = decomp.local_cols;
     /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
-    float *buffer[2];
+    void *buffer[2];
     for (int k = 0; k < 2; ++k) buffer[k] = stmpi_alloc_local(&decomp, sizeof(float), HALO);
     /* Initial and boundary values in the order written, from global coordinates, on the part of the grid this rank holds (halo included). */
     for (int k = 0; k < 2; ++k) {
@@ -99,6 +102,7 @@ int main(int argc, char **argv) {
     stmpi_rect frame[4];
     stmpi_frame(&decomp, frame);
     const sweep_args args = { .cols = local_cols };
+    const st_sweeper sweeper = { sweep, sweep, &args, decomp.local_rows, local_cols, HALO, sizeof(float), 2, local_cols };
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0, nonfinite_seen = 0;
@@ -108,35 +112,24 @@ int main(int argc, char **argv) {
     {
         long iteration = 0;
         while (iteration < max_iterations) {
-            /* Only every `every`-th sweep computes the norm and combines it over the ranks. */
-            const int check = (iteration + 1) % every == 0;
-            if (check) {
-                {
-                    maxdiff = 0;
-                    nonfinite = 0;
-                }
-                stmpi_sweep_begin();
-                stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
-                sweep_maxdiff(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-                stmpi_halo_end(exchange[iteration % 2]);
-                for (int k = 0; k < 4; ++k) sweep_maxdiff(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-                stmpi_sweep_end();
-                {
-                    residual = stmpi_allreduce_max(maxdiff);
-                    nonfinite_seen = stmpi_allreduce_count(nonfinite);
-                    if (decomp.rank == 0) st_progress(&options, iteration + 1, max_iterations, residual, points, start);
-                }
-            }
-            else {
-                stmpi_sweep_begin();
-                stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
-                sweep(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-                stmpi_halo_end(exchange[iteration % 2]);
-                for (int k = 0; k < 4; ++k) sweep(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
-                stmpi_sweep_end();
-            }
+            /* The plain sweeps up to the next check, as the plan says, then one check sweep, whose norm is combined over the ranks. */
+            const long plain = every - 1 < max_iterations - iteration ? every - 1 : max_iterations - iteration;
+            stmpi_sweeps(&plan, &decomp, &sweeper, iteration, plain, buffer, exchange);
+            iteration += plain;
+            if (iteration == max_iterations) break;
+            maxdiff = 0;
+            nonfinite = 0;
+            stmpi_sweep_begin();
+            stmpi_halo_begin(exchange[iteration % 2]); /* halo cells travel while the deep interior is updated */
+            sweep_maxdiff(&args, interior.i0, interior.i1, interior.j0, interior.j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+            stmpi_halo_end(exchange[iteration % 2]);
+            for (int k = 0; k < 4; ++k) sweep_maxdiff(&args, frame[k].i0, frame[k].i1, frame[k].j0, frame[k].j1, buffer[iteration % 2], buffer[(iteration + 1) % 2]);
+            stmpi_sweep_end();
+            residual = stmpi_allreduce_max(maxdiff);
+            nonfinite_seen = stmpi_allreduce_count(nonfinite);
+            if (decomp.rank == 0) st_progress(&options, iteration + 1, max_iterations, residual, points, start);
             iteration += 1;
-            if (check && (nonfinite_seen > 0 || residual < tolerance)) break;
+            if (nonfinite_seen > 0 || residual < tolerance) break;
         }
         iterations = iteration;
     }
@@ -154,7 +147,7 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = decomp.size, .schedule = "",
         .decomposition = decomp.description, .device = "",
     };
-    summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "one halo exchange per sweep" };
+    summary.plan = plan;
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_FLOAT);
     stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_FLOAT);

@@ -2,8 +2,8 @@
  * Edit source_term.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime source_term.c stencil_runtime.o stencil_mpi.o -lm -o source_term
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime source_term.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o source_term
  * Run:
  *   mpirun -np 2 ./source_term [--param N=...] [--param sweeps=...] [--param r=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
@@ -72,8 +72,8 @@ int main(int argc, char **argv) {
     const long steps = st_cap_iterations(&options, sweeps_);
     st_check_positive("steps", steps);
 
-    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decomp decomp;
+    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
     const long local_cols = decomp.local_cols;
     /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
             const stmpi_rect held = stmpi_held(&decomp, 0, HALO, 0, cols);
             for (long i = held.i0; i < held.i1; ++i) {
                 for (long j = held.j0; j < held.j1; ++j) {
-                    ((float *)buffer[k])[i * decomp.local_cols + j] = 100.0f * sinf(3.14159265f * (float)(j + decomp.c0 - HALO) / ((float)N - 1.0f));
+                    ((float *)buffer[k])[i * decomp.local_cols + j] = 100.0f * sinf(3.14159265f * (float)(j + decomp.c0 - decomp.halo) / ((float)N - 1.0f));
                 }
             }
         }
@@ -103,7 +103,7 @@ int main(int argc, char **argv) {
         const stmpi_rect held = stmpi_held(&decomp, 0, rows, 0, cols);
         for (long i = held.i0; i < held.i1; ++i) {
             for (long j = held.j0; j < held.j1; ++j) {
-                k_[i * decomp.local_cols + j] = 1.0f + 0.25f * cosf(0.2f * (float)(i + decomp.r0 - HALO)) * cosf(0.2f * (float)(j + decomp.c0 - HALO));
+                k_[i * decomp.local_cols + j] = 1.0f + 0.25f * cosf(0.2f * (float)(i + decomp.r0 - decomp.halo)) * cosf(0.2f * (float)(j + decomp.c0 - decomp.halo));
             }
         }
     }
@@ -113,7 +113,7 @@ int main(int argc, char **argv) {
     const stmpi_rect interior = stmpi_interior(&decomp);
     stmpi_rect frame[4];
     stmpi_frame(&decomp, frame);
-    const sweep_args args = { .cols = local_cols, .row_offset = decomp.r0 - HALO, .col_offset = decomp.c0 - HALO, .k_ = k_, .r = (float)r };
+    const sweep_args args = { .cols = local_cols, .row_offset = decomp.r0 - decomp.halo, .col_offset = decomp.c0 - decomp.halo, .k_ = k_, .r = (float)r };
     const double points = (double)(rows - 2 * HALO) * (double)(cols - 2 * HALO);
 
     long iterations = 0;

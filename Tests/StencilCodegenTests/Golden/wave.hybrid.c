@@ -2,8 +2,8 @@
  * Edit wave.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime wave.c stencil_runtime.o stencil_mpi.o -lm -o wave
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime wave.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o wave
  * Run:
  *   mpirun -np 2 ./wave [--param N=...] [--param C=...] [--param S=...] [--param T=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
@@ -82,8 +82,8 @@ int main(int argc, char **argv) {
     const long steps = st_cap_iterations(&options, T);
     st_check_positive("steps", steps);
 
-    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decomp decomp;
+    /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
     const long local_cols = decomp.local_cols;
     /* A system of 2 grids: st_iterates[k % 2] holds iterate k of every updated grid's block, and buffer[k % 2] points to it; exchange[k % 2][g] is the halo exchange of grid g in it (persistent requests). */
@@ -101,7 +101,7 @@ int main(int argc, char **argv) {
             const stmpi_rect held = stmpi_held(&decomp, 0, rows, 0, cols);
             for (long i = held.i0; i < held.i1; ++i) {
                 for (long j = held.j0; j < held.j1; ++j) {
-                    ((double *)st_iterates[k].u)[i * decomp.local_cols + j] = exp(-(((double)(i + decomp.r0 - HALO) - 0.35 * (double)N) * ((double)(i + decomp.r0 - HALO) - 0.35 * (double)N) + ((double)(j + decomp.c0 - HALO) - 0.4 * (double)N) * ((double)(j + decomp.c0 - HALO) - 0.4 * (double)N)) / (2.0 * (double)S * (double)S));
+                    ((double *)st_iterates[k].u)[i * decomp.local_cols + j] = exp(-(((double)(i + decomp.r0 - decomp.halo) - 0.35 * (double)N) * ((double)(i + decomp.r0 - decomp.halo) - 0.35 * (double)N) + ((double)(j + decomp.c0 - decomp.halo) - 0.4 * (double)N) * ((double)(j + decomp.c0 - decomp.halo) - 0.4 * (double)N)) / (2.0 * (double)S * (double)S));
                 }
             }
         }
@@ -115,7 +115,7 @@ int main(int argc, char **argv) {
             const stmpi_rect held = stmpi_held(&decomp, 0, rows, 0, cols);
             for (long i = held.i0; i < held.i1; ++i) {
                 for (long j = held.j0; j < held.j1; ++j) {
-                    ((double *)st_iterates[k].w)[i * decomp.local_cols + j] = exp(-(((double)(i + decomp.r0 - HALO) - 0.35 * (double)N) * ((double)(i + decomp.r0 - HALO) - 0.35 * (double)N) + ((double)(j + decomp.c0 - HALO) - 0.4 * (double)N) * ((double)(j + decomp.c0 - HALO) - 0.4 * (double)N)) / (2.0 * (double)S * (double)S));
+                    ((double *)st_iterates[k].w)[i * decomp.local_cols + j] = exp(-(((double)(i + decomp.r0 - decomp.halo) - 0.35 * (double)N) * ((double)(i + decomp.r0 - decomp.halo) - 0.35 * (double)N) + ((double)(j + decomp.c0 - decomp.halo) - 0.4 * (double)N) * ((double)(j + decomp.c0 - decomp.halo) - 0.4 * (double)N)) / (2.0 * (double)S * (double)S));
                 }
             }
         }
