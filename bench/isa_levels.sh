@@ -21,6 +21,9 @@
 #   --ranks P        [RANKS] (2, mpi case)            --csv FILE     [CSV] every row, as CSV
 #   --sweeps S       [SWEEPS] auto (default), K for every size, or N:K,N:K,...
 #   --seconds S      [RUN_SECONDS] what auto aims at per run (0.4)
+#   --min-sweeps K   [MIN_SWEEPS] auto's fewest sweeps per run (100): a solver runs thousands, and
+#                    a run shorter than a few temporal blocks (up to 63 sweeps each) times their
+#                    start and end, not the steady state (at 0.4 s, N=8192 would run 20 sweeps)
 #   --work W         [WORK] auto's first guess: W point updates per run and thread (2e9), i.e.
 #                    W x threads / N^2 sweeps; a few short calibration runs per size and case (at
 #                    the first level) scale it to --seconds, and every level runs those sweeps
@@ -36,16 +39,16 @@ cd "$(dirname "$0")/.."
 
 levels=${LEVELS:-auto}; sizes=${SIZES:-256,1024,4096,8192}; cases=${CASES:-openmp,serial,mpi}
 repeats=${REPEATS:-5}; threads=${THREADS:-2}; ranks=${RANKS:-2}; sweeps_opt=${SWEEPS:-auto}
-run_seconds=${RUN_SECONDS:-0.4}; work_per_thread=${WORK:-2e9}; csv=${CSV:-}; check=0
+run_seconds=${RUN_SECONDS:-0.4}; work_per_thread=${WORK:-2e9}; csv=${CSV:-}; check=0; min_sweeps=${MIN_SWEEPS:-100}
 while [ $# -gt 0 ]; do
     case $1 in
-        --levels|--sizes|--cases|--repeats|--threads|--ranks|--sweeps|--seconds|--work|--csv)
+        --levels|--sizes|--cases|--repeats|--threads|--ranks|--sweeps|--seconds|--work|--csv|--min-sweeps)
             [ $# -ge 2 ] || { echo "isa_levels: $1 needs a value" >&2; exit 2; }
             case $1 in
                 --levels) levels=$2 ;; --sizes) sizes=$2 ;; --cases) cases=$2 ;;
                 --repeats) repeats=$2 ;; --threads) threads=$2 ;; --ranks) ranks=$2 ;;
                 --sweeps) sweeps_opt=$2 ;; --seconds) run_seconds=$2 ;; --work) work_per_thread=$2 ;;
-                --csv) csv=$2 ;;
+                --csv) csv=$2 ;; --min-sweeps) min_sweeps=$2 ;;
             esac
             shift 2 ;;
         --check) check=1; shift ;;
@@ -264,7 +267,7 @@ for c in "${case_list[@]}"; do
 done
 echo "cases: $(IFS=';'; echo "${case_notes[*]}" | sed 's/;/; /g')"
 if [ "$sweeps_opt" = auto ]; then
-    echo "runs: median of $repeats alternating pairs (stencilc, hand-written) per row; sweeps scaled to about $run_seconds s per run at ${level_list[0]}, the same at every level"
+    echo "runs: median of $repeats alternating pairs (stencilc, hand-written) per row; sweeps scaled to about $run_seconds s per run at ${level_list[0]} (at least $min_sweeps), the same at every level"
 else
     echo "runs: median of $repeats alternating pairs (stencilc, hand-written) per row; sweeps: $sweeps_opt"
 fi
@@ -297,7 +300,7 @@ calibrate() {   # LEVEL N CASE -> sweeps
         k0=$((k0 * 8))
     done
     m=$(measure theirs "$c" "$level" "$n" "$k0"); read -r _ t_theirs _ <<< "$m"
-    k=$(python3 -c "import math; print(max(20, round($k0 * $run_seconds / math.sqrt(max($t_ours * $t_theirs, 1e-12)))))")
+    k=$(python3 -c "import math; print(max($min_sweeps, round($k0 * $run_seconds / math.sqrt(max($t_ours * $t_theirs, 1e-12)))))")
     if [ -n "$cap" ]; then
         [ "$k" -gt "$cap" ] && k=$cap
     elif [ "$k" -gt "$k0" ]; then   # converging before k? (also one more warm-up)

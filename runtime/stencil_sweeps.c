@@ -120,13 +120,17 @@ static st_plan tiles_for(const st_sweeper *s, long depth, long tile_rows)
 }
 
 /* Bands: the depth trades one barrier per `depth` sweeps against (depth - 1) * halo redundant
- * rows on each side of a band: keep those within about 1/16 of the band, at most 15 sweeps. It
- * is odd, so a block's last sweep writes the buffer its first did not read and no thread waits
- * within a block. Tiles of a band are sized so that one sweep of a tile (its rows and 2 * halo
- * more, read from one grid and written to another) stays in a quarter of the level 1 cache where
- * the band fits in the level 2 cache (the next sweep reads those rows again from there), and in
- * half the level 2 cache where it does not; at least 4 * halo rows, at most the whole band. */
-static st_plan bands_for(const st_sweeper *s, int threads, long depth, long tile_rows)
+ * rows on each side of a band: keep those within about 1/16 of the band, at most 15 sweeps, or 63
+ * where the grids stream from memory (`streams`), whose blocks' first and last sweeps go to
+ * memory and the deeper the block the fewer those are. It is odd, so a block's last sweep writes
+ * the buffer its first did not read and no thread waits within a block. Tiles of a band are
+ * sized so that one sweep of a tile (its rows and 2 * halo more, read from one grid and written
+ * to another) stays in a quarter of the level 1 cache where the band fits in the level 2 cache
+ * (the next sweep reads those rows again from there), and in half the level 2 cache where it does
+ * not; where the grids stream, a tile is the rows of one grid that fill the level 2 cache (the
+ * block's skewed steps then span a few times that, in the last-level cache). At least 4 * halo
+ * rows, at most the whole band. Measured in docs/performance.md. */
+static st_plan bands_for(const st_sweeper *s, int threads, long depth, long tile_rows, int streams)
 {
     st_plan plan = { .kind = ST_PLAN_BANDS, .source = "default",
                      .reason = "the grids fit in the threads' own caches: barriers cost more than sweeps",
@@ -136,14 +140,14 @@ static st_plan bands_for(const st_sweeper *s, int threads, long depth, long tile
     const double l2 = cache_bytes(2, 512.0 * 1024);
     const int band_fits = (band + 2L * s->halo) * row <= l2;
     long d = 1 + band / (16L * s->halo);
-    if (d > 15) d = 15;
+    if (d > (streams ? 63 : 15)) d = streams ? 63 : 15;
     if (d < 3) d = 3;
     plan.depth = depth > 0 ? depth : d;
     if (plan.depth % 2 == 0) plan.depth -= 1;
     const long whole_band = band + 1 + 2L * (plan.depth - 1) * s->halo;
     const double cache = band_fits ? cache_bytes(1, 32.0 * 1024) : l2;
-    long t = (long)(cache / 2 / row_bytes(s, band_fits ? 1 : 2)) - 2L * s->halo;
-    if (band_fits) t /= 2;
+    long t = streams ? (long)(l2 / row_bytes(s, 1)) : (long)(cache / 2 / row_bytes(s, band_fits ? 1 : 2)) - 2L * s->halo;
+    if (band_fits && !streams) t /= 2;
     if (t < 4L * s->halo) t = 4L * s->halo;
     if (t > whole_band) t = whole_band;
     plan.tile_rows = tile_rows > 0 ? tile_rows : t;
@@ -161,7 +165,7 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
      * Measured (docs/performance.md): tiles of planes 2-4x slower than whole sweeps, bands faster. */
     if (row_elements(s) > s->cols) {
         if (can_band(s, threads)) {
-            plan = bands_for(s, threads, 0, 0);
+            plan = bands_for(s, threads, 0, 0, 0);
             plan.reason = "a 3-D grid: bands of planes (tiles of planes outgrow the caches)";
             return plan;
         }
@@ -187,7 +191,7 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
     const double memory = usable_memory();
     const int scratch_fits = memory <= 0 || grids + scratch <= memory / 2;
     if (can_band(s, threads) && ((streams && scratch_fits) || grids * (s->arrays + 2) / s->arrays <= l2 * threads)) {
-        plan = bands_for(s, threads, 0, 0);
+        plan = bands_for(s, threads, 0, 0, streams);
         if (streams) plan.reason = "the grids do not fit in the last-level cache: each thread's tiles advance several sweeps in its own caches";
         return plan;
     }
@@ -196,7 +200,7 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
         plan.reason = "rows too long for tiles to stay in the cache";
         return plan;
     }
-    if (mode == ST_TEMPORAL_ON && can_band(s, threads)) return bands_for(s, threads, 0, 0);
+    if (mode == ST_TEMPORAL_ON && can_band(s, threads)) return bands_for(s, threads, 0, 0, 0);
     if (mode == ST_TEMPORAL_ON) return tiles_for(s, 0, 0);
     plan.reason = "the grids fit in the last-level cache: a sweep runs at the speed of its arithmetic";
     return plan;
@@ -248,7 +252,7 @@ st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *o
         if (!can_band(s, threads))
             st_fatal("plan '%s' cannot run here: bands need a plain static schedule without chunks or tiles, 2 or more "
                      "threads and an updated row for each", text);
-        plan = bands_for(s, threads, depth, tile_rows);
+        plan = bands_for(s, threads, depth, tile_rows, 0);
     }
     if (k != ST_PLAN_SWEEPS) plan.tile_cols = tile_cols;
     name_given(&plan, options_plan, source);
