@@ -176,7 +176,7 @@ public struct Tuner: Sendable {
             }
         }
         if bands {
-            for depth in [3, 5, 7, 11, 15] where depth * halo * 4 < rows {
+            for depth in [3, 5, 7, 11, 15, 31, 63] where depth * halo * 4 < rows {
                 for tileRows in [4, 8, 16, 32, 64] where tileRows >= halo {
                     plans.append("bands:\(depth):\(tileRows)")
                 }
