@@ -53,9 +53,10 @@ public enum Explain {
         out += "  chosen at run time (the summary and --json say which, and why): --plan or STENCILC_PLAN (sweeps or\n"
         out += "  tiles[:DEPTH[:TILE_ROWS[:TILE_COLS]]]), else the cost model of runtime/stencil_sweeps.c (st_rank_plan):\n"
         out += "    a rank's block larger than half its share of the node's last-level cache (the cache over the ranks\n"
-        out += "    on the node): tiles, DEPTH sweeps per exchange of a halo DEPTH * HALO rows deep, at most 64 and at\n"
-        out += "    most the smallest block's rows; the local arrays below then grow by 2 * (DEPTH - 1) * HALO rows and\n"
-        out += "    columns, and each exchange carries DEPTH times the halo bytes, once every DEPTH sweeps\n"
+        out += "    on the node): tiles, DEPTH sweeps per exchange of a halo DEPTH * HALO rows deep (DEPTH at most 64,\n"
+        out += "    the smallest block's rows / HALO and cols / (8 * HALO)); the local arrays below then grow by\n"
+        out += "    2 * (DEPTH - 1) * HALO rows and columns, and each exchange carries DEPTH times the halo bytes, once\n"
+        out += "    every DEPTH sweeps\n"
         out += "    otherwise: whole sweeps, one halo exchange each, overlapped with the deep interior's update\n"
         out += "  every plan gives the same bits: each point is computed from exactly the previous sweep's neighbours\n"
         return out
