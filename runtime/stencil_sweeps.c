@@ -107,16 +107,24 @@ static int can_band(const st_sweeper *s, int threads)
 static long tile_fit(const st_sweeper *s) { return (long)(cache_bytes(0, 8.0 * 1024 * 1024) / 2 / row_bytes(s, s->arrays)); }
 static int tiles_fit(const st_sweeper *s) { return tile_fit(s) / 2 >= 4L * s->halo; }
 
-static st_plan tiles_for(const st_sweeper *s, long depth, long tile_rows)
+/* Tiles whose block (a tile of B rows advancing D sweeps) stays within half of `cache`: the
+ * depth between `shallowest` and `deepest`, the tile height half the rows that fit. */
+static st_plan tiles_in(const st_sweeper *s, double cache, long shallowest, long deepest, long depth, long tile_rows)
 {
     st_plan plan = { .kind = ST_PLAN_TILES, .source = "default", .reason = "the grids do not fit in the last-level cache",
                      .planes = row_elements(s) > s->cols };
-    const long fit = tile_fit(s);
+    const long fit = (long)(cache / 2 / row_bytes(s, s->arrays));
     long d = fit / 2 / s->halo;
-    if (d > 64) d = 64;
-    plan.depth = depth > 0 ? depth : d < 2 ? 2 : d;
+    if (d > deepest) d = deepest;
+    if (d < shallowest) d = shallowest;
+    plan.depth = depth > 0 ? depth : d;
     plan.tile_rows = tile_rows > 0 ? tile_rows : fit / 2 < s->halo ? s->halo : fit / 2;
     return plan;
+}
+
+static st_plan tiles_for(const st_sweeper *s, long depth, long tile_rows)
+{
+    return tiles_in(s, cache_bytes(0, 8.0 * 1024 * 1024), 2, 64, depth, tile_rows);
 }
 
 /* Bands: the depth trades one barrier per `depth` sweeps against (depth - 1) * halo redundant
@@ -145,9 +153,10 @@ static st_plan bands_for(const st_sweeper *s, int threads, long depth, long tile
     plan.depth = depth > 0 ? depth : d;
     if (plan.depth % 2 == 0) plan.depth -= 1;
     const long whole_band = band + 1 + 2L * (plan.depth - 1) * s->halo;
-    const double cache = band_fits ? cache_bytes(1, 32.0 * 1024) : l2;
-    long t = streams ? (long)(l2 / row_bytes(s, 1)) : (long)(cache / 2 / row_bytes(s, band_fits ? 1 : 2)) - 2L * s->halo;
-    if (band_fits && !streams) t /= 2;
+    long t;
+    if (streams) t = (long)(l2 / row_bytes(s, 1));
+    else if (band_fits) t = ((long)(cache_bytes(1, 32.0 * 1024) / 2 / row_bytes(s, 1)) - 2L * s->halo) / 2;
+    else t = (long)(l2 / 2 / row_bytes(s, 2)) - 2L * s->halo;
     if (t < 4L * s->halo) t = 4L * s->halo;
     if (t > whole_band) t = whole_band;
     plan.tile_rows = tile_rows > 0 ? tile_rows : t;
@@ -264,16 +273,12 @@ st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *o
  * the halo's columns (as deep as its rows, on both sides) within a quarter of a row. */
 static st_plan rank_tiles(const st_sweeper *s, long block_rows, double share, long depth, long tile_rows)
 {
-    st_plan plan = { .kind = ST_PLAN_TILES, .source = "default", .planes = row_elements(s) > s->cols,
-                     .reason = "a rank's block does not fit in its share of the last-level cache: each exchange brings a "
-                               "halo as deep as the sweeps that the tiles then advance in the cache" };
-    const long fit = (long)(share / 2 / row_bytes(s, s->arrays));
-    long d = fit / 2 / s->halo;
-    if (d > 64) d = 64;
-    if (d > block_rows / s->halo) d = block_rows / s->halo;
-    if (d > s->cols / (8L * s->halo)) d = s->cols / (8L * s->halo);
-    plan.depth = depth > 0 ? depth : d < 1 ? 1 : d;
-    plan.tile_rows = tile_rows > 0 ? tile_rows : fit / 2 < s->halo ? s->halo : fit / 2;
+    long deepest = 64;
+    if (deepest > block_rows / s->halo) deepest = block_rows / s->halo;
+    if (deepest > s->cols / (8L * s->halo)) deepest = s->cols / (8L * s->halo);
+    st_plan plan = tiles_in(s, share, 1, deepest, depth, tile_rows);
+    plan.reason = "a rank's block does not fit in its share of the last-level cache: each exchange brings a "
+                  "halo as deep as the sweeps that the tiles then advance in the cache";
     return plan;
 }
 

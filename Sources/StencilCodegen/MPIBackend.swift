@@ -89,7 +89,6 @@ public struct MPIBackend: Backend {
             } else {
                 writer.line("stmpi_decomp decomp;")
                 if deep {
-                    let scalar = host.scalar
                     writer.comment("How the sweeps between checks run: --plan, else the cost model for a rank's block in its share of the node's last-level cache (runtime/stencil_sweeps.h): whole sweeps, or tiles with a halo as deep as their sweeps.")
                     writer.line("const st_sweeper shape = { sweep, sweep, NULL, rows, cols, HALO, sizeof(\(scalar)), \(2 + program.readOnlyGrids.count), cols };")
                     writer.line("const st_plan plan = st_rank_plan(&shape, stmpi_smallest_block(rows), stmpi_ranks_on_node(), ST_TEMPORAL_\(program.schedule.temporal.rawValue.uppercased()), options.plan, options.plan_source);")
@@ -144,8 +143,9 @@ public struct MPIBackend: Backend {
                 writer.line(sweeps.argsDeclaration(cols: "cols", parity: "(\(parity) - \(program.dimensions) * HALO) & 1"))
             } else {
                 // Deep halos: stmpi_sweeps runs the plain sweeps; only a check sweep is written here.
-                if case .steps = program.stopping, deep {
-                } else {
+                var checkSweeps = true
+                if case .steps = program.stopping { checkSweeps = false }
+                if !deep || checkSweeps {
                     writer.comment("The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do.")
                     writer.line("const stmpi_rect interior = stmpi_interior(&decomp);")
                     writer.line("stmpi_rect frame[4];")
