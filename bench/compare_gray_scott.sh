@@ -3,11 +3,11 @@
 # two updates) against the hand-written C+OpenMP of the same two updates
 # (bench/handwritten_gray_scott.c), at each -march level, in one run. Both sides are built with
 # the same flags: the build commands in the emitted file's head comment (-std=c11 -O3
-# -ffp-contract=off -fopenmp) with -march=native replaced by the level; the hand-written file
-# with those flags too, twice: as written (a plain column loop, which GCC does not vectorise) and
-# with -DCOLUMN_SIMD (`omp simd` on the column loop, as stencilc emits). Per level: first a check
-# that all three give the same u field bit for bit (N=67, 300 sweeps), then REPEATS alternating
-# triples (stencilc, hand-written, hand-written simd) at N x N, SWEEPS sweeps,
+# -ffp-contract=off -falign-loops=64 -fopenmp) with -march=native replaced by the level; the
+# hand-written file with those flags too, twice: as written (a plain column loop, which GCC does
+# not vectorise) and with -DCOLUMN_SIMD (`omp simd` on the column loop, as stencilc emits). Per
+# level: first a check that all three give the same u field bit for bit (N=67, 300 sweeps), then
+# REPEATS alternating triples (stencilc, hand-written, hand-written simd) at N x N, SWEEPS sweeps,
 # OMP_NUM_THREADS=THREADS; medians, ratio = median(stencilc MLUP/s) / median(hand-written MLUP/s).
 # The machine may be shared and noisy: read the ratio, not the MLUP/s. Not part of the tests.
 #
@@ -23,23 +23,9 @@ runtime=$("$stencilc" runtime-dir)
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 "$stencilc" emit stencils/gray_scott.st --target openmp -o "$work/gray_scott.c"
 
-# The head comment's build commands at -march=LEVEL, run in DIR.
+# The head comment's build commands at -march=LEVEL, run in DIR (bench/head_build.py).
 build_stencilc() {
-    local level=$1 dir=$2
-    python3 - "$work/gray_scott.c" "$level" "$runtime" "$dir" <<'PY' | (cd "$2" && bash -e)
-import re, shlex, sys
-path, level, runtime, out = sys.argv[1:]
-head = open(path).read().split("*/", 1)[0]
-for line in re.findall(r"^ \*   ((?:gcc|cc|clang) .*)$", head, re.M):
-    words = []
-    for w in shlex.split(line):
-        if w == "-march=native": w = f"-march={level}"
-        elif w == "runtime": w = runtime
-        elif w.startswith("runtime/"): w = runtime + w[len("runtime"):]
-        elif w == "gray_scott.c": w = path
-        words.append(w)
-    print(shlex.join(words))
-PY
+    python3 bench/head_build.py "$work/gray_scott.c" "$1" "$runtime" | (cd "$2" && bash -e)
 }
 
 mlups() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])["mlups"])'; }
@@ -47,7 +33,7 @@ IFS=, read -ra level_list <<<"$levels"
 for level in "${level_list[@]}"; do
     dir="$work/$level"; mkdir -p "$dir"
     build_stencilc "$level" "$dir"
-    flags=(-std=c11 -O3 -march="$level" -ffp-contract=off -fopenmp)
+    flags=(-std=c11 -O3 -march="$level" -ffp-contract=off -falign-loops=64 -fopenmp)
     gcc "${flags[@]}" bench/handwritten_gray_scott.c -lm -o "$dir/handwritten"
     gcc "${flags[@]}" -DCOLUMN_SIMD bench/handwritten_gray_scott.c -lm -o "$dir/handwritten_simd"
     OMP_NUM_THREADS=$threads "$dir/gray_scott" --param N=67 --param T=300 --output u="$dir/st_u.npy" --quiet >/dev/null

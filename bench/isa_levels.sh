@@ -130,34 +130,9 @@ for c in "${case_list[@]}"; do
     "$stencilc" emit stencils/jacobi.st --target "$c" "${extra[@]}" -o "$work/emit/$c/jacobi.c"
 done
 
-# The build commands in an emitted file's head comment (` *   gcc ...` or ` *   mpicc ...`: the
-# runtime's objects, then the program), at -march=LEVEL, with runtime/ replaced by stencilc's
-# runtime folder: one shell command line per command.
-build_command() {
-    python3 - "$1" "$2" "$runtime" <<'PY'
-import re, shlex, sys
-path, level, runtime = sys.argv[1:]
-head = open(path).read().split("*/", 1)[0]
-lines = [m.group(1) for m in re.finditer(r"^ \*   ((?:gcc|mpicc|cc|clang|clang-\d+) .*)$", head, re.M)]
-if not lines:
-    sys.exit(f"isa_levels: {path}: no build command (a line ' *   gcc ...' or ' *   mpicc ...') in its head comment")
-for line in lines:
-    words, marched = [], False
-    for w in shlex.split(line):
-        if w == "-march=native":
-            w, marched = f"-march={level}", True
-        elif w == "runtime":
-            w = runtime
-        elif w.startswith("runtime/"):
-            w = runtime + w[len("runtime"):]
-        elif w.startswith("-Iruntime"):
-            w = "-I" + runtime + w[len("-Iruntime"):]
-        words.append(w)
-    if not marched:
-        sys.exit(f"isa_levels: {path}: its build command has no -march=native to replace: {line}")
-    print(shlex.join(words))
-PY
-}
+# The build commands in an emitted file's head comment at -march=LEVEL, with runtime/ replaced by
+# stencilc's runtime folder: one shell command line per command (bench/head_build.py).
+build_command() { python3 bench/head_build.py "$1" "$2" "$runtime"; }
 
 # Build everything at one level: $work/LEVEL/{openmp,serial,mpi}/ (stencilc's) and
 # $work/LEVEL/handwritten{,_mpi}.

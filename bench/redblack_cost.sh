@@ -70,26 +70,8 @@ for p in "${programs[@]}"; do
     "$stencilc" emit "$work/$p.st" --target "$target" -o "$work/emit/$p/$p.c"
 done
 
-# The build commands of an emitted file's head comment, at -march=LEVEL (as bench/isa_levels.sh).
-build_command() {
-    python3 - "$1" "$2" "$runtime" <<'PY'
-import re, shlex, sys
-path, level, runtime = sys.argv[1:]
-head = open(path).read().split("*/", 1)[0]
-lines = [m.group(1) for m in re.finditer(r"^ \*   ((?:gcc|cc|clang|clang-\d+) .*)$", head, re.M)]
-if not lines:
-    sys.exit(f"redblack_cost: {path}: no build command in its head comment")
-for line in lines:
-    words = []
-    for w in shlex.split(line):
-        if w == "-march=native": w = f"-march={level}"
-        elif w == "runtime": w = runtime
-        elif w.startswith("runtime/"): w = runtime + w[len("runtime"):]
-        elif w.startswith("-Iruntime"): w = "-I" + runtime + w[len("-Iruntime"):]
-        words.append(w)
-    print(shlex.join(words))
-PY
-}
+# The build commands of an emitted file's head comment, at -march=LEVEL (bench/head_build.py).
+build_command() { python3 bench/head_build.py "$1" "$2" "$runtime"; }
 build_level() {   # LEVEL: $work/LEVEL/P/program for each program
     local level=$1 p line lines cmd k out
     for p in "${programs[@]}"; do

@@ -70,7 +70,14 @@ public struct BuildRecipe: Sendable, Equatable {
 
     /// -ffp-contract=off keeps a*b+c from becoming an FMA in some loops and not others, so every
     /// target and compiler rounds the same way (results bitwise identical across targets).
-    public static let optimization = ["-std=c11", "-O3", "-march=native", "-ffp-contract=off"]
+    public static let optimization = ["-std=c11", "-O3", "-march=native", "-ffp-contract=off", loopAlignment]
+
+    /// Every loop starts a 64-byte line. A row loop is 40-60 bytes of machine code, and where it
+    /// starts is an accident of everything emitted before it: where it straddled a 64-byte line,
+    /// the core fetched two windows of code per iteration, and the same Jacobi ran 10-20% slower
+    /// at x86-64-v2 than a build whose loop happened to fit in one (docs/performance.md). gcc and
+    /// clang both take the flag; a loop entered once per row pays its few padding bytes per row.
+    public static let loopAlignment = "-falign-loops=64"
 
     /// The recipe with `cflags` after its own flags (so they win where they conflict).
     public func adding(cflags: [String]) -> BuildRecipe {
@@ -80,13 +87,14 @@ public struct BuildRecipe: Sendable, Equatable {
     }
 
     /// The commands a person types to build `stem.c` from a checkout (runtime/ relative): the
-    /// runtime's objects first, then the program linked with them. Two short lines rather than
-    /// one long one, each of which can be pasted into a shell as it stands.
+    /// flags in a shell variable, then the runtime's objects, then the program linked with them.
+    /// Short lines rather than one long one, each of which can be pasted into a shell as it stands.
     public func handCommands(stem: String, compiler: String? = nil) -> [String] {
         let tool = compiler ?? (compilerRole == .cc ? "gcc" : "mpicc")
         let objects = runtimeSources.map { ($0.hasSuffix(".c") ? String($0.dropLast(2)) : $0) + ".o" }
-        return [([tool] + flags + ["-I", "runtime", "-c"] + runtimeSources.map { "runtime/\($0)" }).joined(separator: " "),
-                ([tool] + flags + ["-I", "runtime", "\(stem).c"] + objects + libraries + ["-o", stem]).joined(separator: " ")]
+        return ["flags=\"" + (flags + ["-I", "runtime"]).joined(separator: " ") + "\"",
+                ([tool, "$flags", "-c"] + runtimeSources.map { "runtime/\($0)" }).joined(separator: " "),
+                ([tool, "$flags", "\(stem).c"] + objects + libraries + ["-o", stem]).joined(separator: " ")]
     }
 }
 

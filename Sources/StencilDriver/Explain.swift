@@ -199,6 +199,7 @@ public enum Explain {
         if program.schedule.target != .opencl {
             out += "\nVector code\n  \(program.loops.vectorization.rawValue): \(program.loops.vectorizationReason)\n"
             if program.loops.alignsFirstUpdatedColumn { out += "  aligned: \(program.loops.alignmentReason)\n" }
+            out += "  code:    \(BuildRecipe.loopAlignment) in the build: every loop starts a 64-byte line, so that a row loop is fetched as one window of code wherever the code before it ends\n"
         }
         if program.schedule.target == .serial || program.schedule.target == .openmp {
             out += "\n" + planText(program)

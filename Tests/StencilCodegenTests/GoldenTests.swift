@@ -79,6 +79,23 @@ struct GoldenCase: CustomTestStringConvertible, Sendable {
         }
     }
 
+    /// The emitted openmp Jacobi stays as short and as narrow as an HPC engineer reads before
+    /// trusting it (issue 12): at most 180 lines of code, comments and blank lines aside, and no
+    /// line, comment or code, longer than 140 characters.
+    @Test func jacobiOpenMPStaysReadable() throws {
+        let text = try GoldenCase(file: "jacobi.st", target: .openmp).emit().source
+        let long = text.split(separator: "\n").filter { $0.count > 140 }
+        #expect(long.count == 0, "lines over 140 characters:\n\(long.joined(separator: "\n"))")
+        let code = text.replacingOccurrences(of: #"/\*[\s\S]*?\*/"#, with: "", options: .regularExpression)
+            .split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { line in
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                return !trimmed.isEmpty && !trimmed.hasPrefix("//")
+            }
+        #expect(code.count <= 180, "\(code.count) lines of code")
+        #expect(code.count >= 50, "\(code.count) lines of code: the count itself is wrong")
+    }
+
     /// Every golden builds warning-free with the compiler its recipe names.
     @Test(arguments: Repository.cases)
     func goldenCompilesWithWarningsAsErrors(_ golden: GoldenCase) throws {

@@ -2,8 +2,9 @@
  * Edit channel.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime channel.c stencil_runtime.o stencil_sweeps.o -lm -o channel
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -fopenmp-simd -I runtime"
+ *   gcc $flags -c runtime/stencil_runtime.c runtime/stencil_sweeps.c
+ *   gcc $flags channel.c stencil_runtime.o stencil_sweeps.o -lm -o channel
  * Run:
  *   ./channel [--param sweeps=...] [--input GRID=FILE.npy] [--output t.npy] [--output GRID=FILE.npy] [--json]
  */

@@ -2,8 +2,9 @@
  * Edit channel_periodic.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime channel_periodic.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o channel_periodic
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -fopenmp -I runtime"
+ *   mpicc $flags -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc $flags channel_periodic.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o channel_periodic
  * Run:
  *   mpirun -np 2 ./channel_periodic [--param ROWS=...] [--param COLS=...] [--param sweeps=...] [--param r=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *

@@ -2,8 +2,9 @@
  * Edit damped_jacobi.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -I runtime -c runtime/stencil_runtime.c runtime/stencil_opencl.c
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -I runtime damped_jacobi.c stencil_runtime.o stencil_opencl.o -lOpenCL -lm -o damped_jacobi
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -I runtime"
+ *   gcc $flags -c runtime/stencil_runtime.c runtime/stencil_opencl.c
+ *   gcc $flags damped_jacobi.c stencil_runtime.o stencil_opencl.o -lOpenCL -lm -o damped_jacobi
  * Run:
  *   ./damped_jacobi [--param N=...] [--param omega=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  * Choose the device with --device INDEX, P:D or a name substring (or STENCILC_DEVICE);

@@ -2,8 +2,9 @@
  * Edit gray_scott.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime gray_scott.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o gray_scott
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -fopenmp -I runtime"
+ *   mpicc $flags -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc $flags gray_scott.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o gray_scott
  * Run:
  *   mpirun -np 2 ./gray_scott [--param N=...] [--param DU=...] [--param DV=...] [--param F=...] [--param K=...] [--param R=...] [--param T=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *

@@ -2,8 +2,9 @@
  * Edit gray_scott.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime gray_scott.c stencil_runtime.o stencil_sweeps.o -lm -o gray_scott
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -fopenmp -I runtime"
+ *   gcc $flags -c runtime/stencil_runtime.c runtime/stencil_sweeps.c
+ *   gcc $flags gray_scott.c stencil_runtime.o stencil_sweeps.o -lm -o gray_scott
  * Run:
  *   ./gray_scott [--param N=...] [--param DU=...] [--param DV=...] [--param F=...] [--param K=...] [--param R=...] [--param T=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *

@@ -2,8 +2,9 @@
  * Edit jacobi.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp -I runtime jacobi.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o jacobi
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -fopenmp -I runtime"
+ *   mpicc $flags -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc $flags jacobi.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o jacobi
  * Run:
  *   mpirun -np 2 ./jacobi [--param N=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *

@@ -2,8 +2,9 @@
  * Edit nine_point.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime nine_point.c stencil_runtime.o stencil_sweeps.o -lm -o nine_point
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -fopenmp-simd -I runtime"
+ *   gcc $flags -c runtime/stencil_runtime.c runtime/stencil_sweeps.c
+ *   gcc $flags nine_point.c stencil_runtime.o stencil_sweeps.o -lm -o nine_point
  * Run:
  *   ./nine_point [--param N=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  */

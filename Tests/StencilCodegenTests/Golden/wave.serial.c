@@ -2,8 +2,9 @@
  * Edit wave.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c
- *   gcc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime wave.c stencil_runtime.o stencil_sweeps.o -lm -o wave
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -fopenmp-simd -I runtime"
+ *   gcc $flags -c runtime/stencil_runtime.c runtime/stencil_sweeps.c
+ *   gcc $flags wave.c stencil_runtime.o stencil_sweeps.o -lm -o wave
  * Run:
  *   ./wave [--param N=...] [--param C=...] [--param S=...] [--param T=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  */

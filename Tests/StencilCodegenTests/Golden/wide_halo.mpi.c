@@ -2,8 +2,9 @@
  * Edit wide_halo.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
- *   mpicc -std=c11 -O3 -march=native -ffp-contract=off -fopenmp-simd -I runtime wide_halo.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o wide_halo
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -fopenmp-simd -I runtime"
+ *   mpicc $flags -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
+ *   mpicc $flags wide_halo.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o wide_halo
  * Run:
  *   mpirun -np 2 ./wide_halo [--param N=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
