@@ -176,8 +176,24 @@ void stmpi_decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_deco
     stmpi_decompose_sides(d, rows, cols, halo, kind, none, none);
 }
 
+static void decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind,
+                      const int periodic[2], const int copying[2], const char *row);
+
 void stmpi_decompose_sides(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind,
                            const int periodic[2], const int copying[2])
+{
+    decompose(d, rows, cols, halo, kind, periodic, copying, "row");
+}
+
+void stmpi_decompose_slabs(stmpi_decomp *d, long planes, long plane_size, int halo, int periodic, int copying)
+{
+    decompose(d, planes, plane_size, halo, STMPI_ROWS, (const int[2]){ periodic, 0 }, (const int[2]){ copying, 0 }, "plane");
+    snprintf(d->description, sizeof d->description, "planes %dx1x1", d->size);
+}
+
+/* `row` names a row in the messages: "plane" for a 3-D grid's slabs. */
+static void decompose(stmpi_decomp *d, long rows, long cols, int halo, stmpi_decomposition kind,
+                      const int periodic[2], const int copying[2], const char *row)
 {
     /* A block is at least the halo deep (a neighbour's halo comes from it); 2h along an axis
      * with neumann or periodic sides (a side's sources, h in, stay in the blocks that own them). */
@@ -207,7 +223,7 @@ void stmpi_decompose_sides(stmpi_decomp *d, long rows, long cols, int halo, stmp
     char over[96];
     if (kind == STMPI_ROWS) {
         snprintf(over, sizeof over, "%d rank%s", world_size, world_size == 1 ? "" : "s");
-        check_split("row", rows, d->dims[0], over, halo, need[0]);
+        check_split(row, rows, d->dims[0], over, halo, need[0]);
     } else {
         snprintf(over, sizeof over, "%d row%s of ranks (process grid %dx%d for %d ranks)",
                  d->dims[0], d->dims[0] == 1 ? "" : "s", d->dims[0], d->dims[1], world_size);
@@ -784,11 +800,6 @@ int stmpi_read_input(const stmpi_decomp *d, const st_options *options, const cha
     snprintf(what, sizeof what, "--input %s", input->argument);
     st_read_npy_block(what, input->path, d->rows, d->cols, elem_size, r0, r1, c0, c1, at, d->local_cols);
     return 1;
-}
-
-void stmpi_name_slabs(stmpi_decomp *d)
-{
-    snprintf(d->description, sizeof d->description, "planes %dx1x1", d->size);
 }
 
 /* ---- 1-D and 3-D grids: blocks of a Cartesian process grid -------------------------------- */

@@ -105,9 +105,11 @@ void stmpi_decompose_deep(stmpi_decomp *d, long rows, long cols, int halo, long 
 long stmpi_smallest_block(long rows);
 int stmpi_ranks_on_node(void);
 
-/* A 3-D grid decomposed as slabs of planes (stmpi_decompose of planes x rows*cols, STMPI_ROWS):
- * says so in d->description ("planes 4x1x1"), which the summary prints. */
-void stmpi_name_slabs(stmpi_decomp *d);
+/* A 3-D grid decomposed as slabs of planes: stmpi_decompose_sides of `planes` rows of
+ * `plane_size` (rows * cols) points, STMPI_ROWS, with `periodic` and `copying` for the plane axis
+ * (front/back sides). Its messages count planes ("cannot split 3 planes over 4 ranks"), and
+ * d->description says "planes 4x1x1", which the summary prints. */
+void stmpi_decompose_slabs(stmpi_decomp *d, long planes, long plane_size, int halo, int periodic, int copying);
 
 /* stmpi_decompose for a stencil with neumann or periodic sides (LANGUAGE.md section 5):
  * periodic[a] (a = 0 rows, 1 columns) makes axis a of the Cartesian communicator periodic (the
@@ -127,7 +129,7 @@ void stmpi_decompose_sides(stmpi_decomp *d, long rows, long cols, int halo, stmp
  * halo exchange brings the new boundary values to the neighbours. */
 void stmpi_copy_side(const stmpi_decomp *d, void *local, int side, int kind, MPI_Datatype elem);
 
-/* A 3-D grid's slab (stmpi_name_slabs): one neumann or periodic statement of a side within the
+/* A 3-D grid's slab (stmpi_decompose_slabs): one neumann or periodic statement of a side within the
  * planes (top, bottom, left, right: the rows x cols of each plane), applied by this rank alone to
  * every plane it holds, halo planes included, as st_copy_side does to a 2-D grid. The planes it
  * holds are all of each point's sources along those axes: no message. (front/back lie across

@@ -81,11 +81,10 @@ public struct MPIBackend: Backend {
                 if program.copyingAxes.contains(0) {
                     let periodic = program.periodicAxes.contains(0) ? 1 : 0
                     writer.comment("Neumann or periodic front/back: across the slabs (periodic: a periodic axis of ranks), every slab at least 2 * HALO planes; the other sides are within each plane.")
-                    writer.line("stmpi_decompose_sides(&decomp, planes, rows * cols, HALO, STMPI_ROWS, (const int[2]){ \(periodic), 0 }, (const int[2]){ 1, 0 });")
+                    writer.line("stmpi_decompose_slabs(&decomp, planes, rows * cols, HALO, \(periodic), 1);")
                 } else {
-                    writer.line("stmpi_decompose(&decomp, planes, rows * cols, HALO, STMPI_ROWS);")
+                    writer.line("stmpi_decompose_slabs(&decomp, planes, rows * cols, HALO, 0, 0);")
                 }
-                writer.line("stmpi_name_slabs(&decomp);")
             } else {
                 writer.line("stmpi_decomp decomp;")
                 if deep {

@@ -193,7 +193,7 @@ public struct MPILaunch: Sendable, Equatable {
         guard let (rows, cols) = gridSize(program, params: params) else { return nil }
         let plan = DecompositionPlan.make(decomposition: program.schedule.decompose, ranks: program.schedule.ranks,
                                           rows: rows, cols: cols, halo: program.halo, elementSize: elementSize,
-                                          copyingAxes: copyingAxes(program))
+                                          copyingAxes: copyingAxes(program), row: program.dimensions == 3 ? "plane" : "row")
         if case .failure(let error) = plan { return error }
         return nil
     }

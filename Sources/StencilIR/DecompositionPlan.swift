@@ -100,15 +100,17 @@ public struct DecompositionPlan: Hashable, Sendable {
     /// The plan, or the runtime's error message when a block would be thinner than the halo, or
     /// than twice the halo along `copyingAxes` (0: rows, 1: columns; the axes with neumann or
     /// periodic sides, whose sources stay in the blocks that own them: stmpi_decompose_sides).
+    /// `row` names a row in the message: "plane" for a 3-D grid's slabs (stmpi_decompose_slabs).
     public static func make(decomposition: Decomposition, ranks: Int, rows: Int, cols: Int, halo: Int,
-                            elementSize: Int, copyingAxes: Set<Int> = []) -> Result<DecompositionPlan, DecompositionError> {
+                            elementSize: Int, copyingAxes: Set<Int> = [],
+                            row: String = "row") -> Result<DecompositionPlan, DecompositionError> {
         precondition(ranks >= 1, "a decomposition needs at least one rank")
         let (pr, pc) = processGrid(ranks: ranks, decomposition: decomposition)
         let need = (0..<2).map { max(halo, 1) * (copyingAxes.contains($0) ? 2 : 1) }
         switch decomposition {
         case .rows:
             if rows / pr < need[0] {
-                return .failure(.split(rows, "row", over: DecompositionError.plural(ranks, "rank"), need: need[0], halo: halo))
+                return .failure(.split(rows, row, over: DecompositionError.plural(ranks, "rank"), need: need[0], halo: halo))
             }
         case .grid:
             let grid = "(process grid \(pr)x\(pc) for \(ranks) ranks)"

@@ -338,8 +338,8 @@ enum BoundaryVariants {
              "cannot split 7 rows over 4 ranks: each block needs at least 2 rows for halo 1"),
             (Repository.stencil("channel_periodic.st"), ["--param", "ROWS=20", "--param", "COLS=3", "--decompose", "grid"],
              "cannot split 3 columns over 2 columns of ranks (process grid 2x2 for 4 ranks): each block needs at least 2 columns for halo 1"),
-            // A slab's planes are the runtime's rows.
-            (slab, [], "cannot split 6 rows over 4 ranks: each block needs at least 2 rows for halo 1"),
+            // A slab's blocks are counted in planes.
+            (slab, [], "cannot split 6 planes over 4 ranks: each block needs at least 2 planes for halo 1"),
         ]
         let toolchain = try Toolchain.fromEnvironment(runtimeDirectory: "\(Repository.root)/runtime")
         let builder = Builder(toolchain: toolchain, cache: BuildCache.defaultCache())

@@ -203,6 +203,11 @@ extension MPIOverlapTests {
         #expect(grid.status == 1)
         #expect(grid.stderr.contains("cannot split 3 rows over 4 rows of ranks (process grid 4x4 for 16 ranks): each block needs at least 1 row"),
                 "\(grid.stderr)")
+        // A 3-D grid's slabs count planes.
+        let slabs = try stencilc(["run", Repository.stencil("heat3d.st"), "--target", "mpi", "--ranks", "4", "--param", "N=3"])
+        #expect(slabs.status == 1)
+        #expect(slabs.stderr.contains("stencilc: error: cannot split 3 planes over 4 ranks: each block needs at least 1 plane for halo 1"),
+                "\(slabs.stderr)")
     }
 
     /// A program launched by hand with too many ranks says the same, once, and iterates nothing.
@@ -222,6 +227,22 @@ extension MPIOverlapTests {
         let message = "wide_halo: error: cannot split 7 rows over 4 ranks: each block needs at least 2 rows for halo 2"
         #expect(outcome.errorOutput.components(separatedBy: message).count == 2, "printed once: \(outcome.errorOutput)")
         #expect(!outcome.output.contains("iterations"))
+
+        // A 3-D grid's slabs count planes, with and without neumann or periodic front/back sides.
+        for (stencil, size, need) in [("heat3d", "N=3", "1 plane for halo 1"), ("duct3d", "P=3", "2 planes for halo 1")] {
+            let slabs = try Compilation.compile(path: Repository.stencil("\(stencil).st"), target: .mpi)
+            let built = try builder.plan(slabs.emitted, stem: stencil)
+            try builder.execute(built)
+            var slabProgram = slabs.program
+            slabProgram.schedule.ranks = 4
+            var slabOptions = RunOptions()
+            slabOptions.params = [size]
+            let run = try ProcessRunner.run(Launcher(builder: builder).runJob(executable: built.executable, program: slabProgram,
+                                                                              options: slabOptions), capture: true)
+            #expect(run.status != 0)
+            let said = "\(stencil): error: cannot split 3 planes over 4 ranks: each block needs at least \(need)"
+            #expect(run.errorOutput.components(separatedBy: said).count == 2, "printed once: \(run.errorOutput)")
+        }
     }
 
     @Test func missingMPIRunIsReported() throws {

@@ -68,8 +68,7 @@ int main(int argc, char **argv) {
     /* This rank's slab of planes, with HALO planes of halo at each end: to the runtime each plane is one row of rows * cols points. */
     stmpi_decomp decomp;
     /* Neumann or periodic front/back: across the slabs (periodic: a periodic axis of ranks), every slab at least 2 * HALO planes; the other sides are within each plane. */
-    stmpi_decompose_sides(&decomp, planes, rows * cols, HALO, STMPI_ROWS, (const int[2]){ 1, 0 }, (const int[2]){ 1, 0 });
-    stmpi_name_slabs(&decomp);
+    stmpi_decompose_slabs(&decomp, planes, rows * cols, HALO, 1, 1);
     const long local_cols = decomp.local_cols;
     /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
     float *buffer[2];

@@ -64,8 +64,7 @@ int main(int argc, char **argv) {
 
     /* This rank's slab of planes, with HALO planes of halo at each end: to the runtime each plane is one row of rows * cols points. */
     stmpi_decomp decomp;
-    stmpi_decompose(&decomp, planes, rows * cols, HALO, STMPI_ROWS);
-    stmpi_name_slabs(&decomp);
+    stmpi_decompose_slabs(&decomp, planes, rows * cols, HALO, 0, 0);
     const long local_cols = decomp.local_cols;
     /* buffer[k % 2] holds iterate k of u, exchange[k % 2] its halo exchange (persistent requests). */
     float *buffer[2];
