@@ -34,7 +34,7 @@ extension Explain {
         let plan: DecompositionPlan
         switch DecompositionPlan.make(decomposition: schedule.decompose, ranks: schedule.ranks, rows: rows, cols: cols,
                                       halo: h, elementSize: elementSize, copyingAxes: MPILaunch.copyingAxes(program),
-                                      row: program.dimensions == 3 ? "plane" : "row") {
+                                      row: MPILaunch.rowWord(program)) {
         case .failure(let error):
             return out + "  error: \(error.message): the run stops before iterating\n"
         case .success(let made):

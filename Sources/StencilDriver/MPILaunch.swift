@@ -150,6 +150,9 @@ public struct MPILaunch: Sendable, Equatable {
         }
     }
 
+    /// What gridSize's rows are, in messages: a slab's are planes (stmpi_decompose_slabs).
+    public static func rowWord(_ program: Program) -> String { program.dimensions == 3 ? "plane" : "row" }
+
     /// The axes of gridSize's (rows, cols) along which a block must be 2 * HALO deep (neumann or
     /// periodic sides, stmpi_decompose_sides): a 2-D grid's own; a slab's planes when front/back
     /// copy (the other sides stay within each plane).
@@ -193,7 +196,7 @@ public struct MPILaunch: Sendable, Equatable {
         guard let (rows, cols) = gridSize(program, params: params) else { return nil }
         let plan = DecompositionPlan.make(decomposition: program.schedule.decompose, ranks: program.schedule.ranks,
                                           rows: rows, cols: cols, halo: program.halo, elementSize: elementSize,
-                                          copyingAxes: copyingAxes(program), row: program.dimensions == 3 ? "plane" : "row")
+                                          copyingAxes: copyingAxes(program), row: rowWord(program))
         if case .failure(let error) = plan { return error }
         return nil
     }
