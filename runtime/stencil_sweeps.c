@@ -103,9 +103,10 @@ static int can_band(const st_sweeper *s, int threads)
 }
 
 /* Tiles: a tile of B rows advancing D sweeps touches about B + (D + 2) * halo rows of each grid;
- * keep that within half the last-level cache, split evenly between tile height and depth. */
-static long tile_fit(const st_sweeper *s) { return (long)(cache_bytes(0, 8.0 * 1024 * 1024) / 2 / row_bytes(s, s->arrays)); }
-static int tiles_fit(const st_sweeper *s) { return tile_fit(s) / 2 >= 4L * s->halo; }
+ * keep that within half of `cache` (the last-level cache, or a rank's share of it), split evenly
+ * between tile height and depth. */
+static long tile_fit(const st_sweeper *s, double cache) { return (long)(cache / 2 / row_bytes(s, s->arrays)); }
+static int tiles_fit(const st_sweeper *s) { return tile_fit(s, cache_bytes(0, 8.0 * 1024 * 1024)) / 2 >= 4L * s->halo; }
 
 /* Tiles whose block (a tile of B rows advancing D sweeps) stays within half of `cache`: the
  * depth between `shallowest` and `deepest`, the tile height half the rows that fit. */
@@ -113,7 +114,7 @@ static st_plan tiles_in(const st_sweeper *s, double cache, long shallowest, long
 {
     st_plan plan = { .kind = ST_PLAN_TILES, .source = "default", .reason = "the grids do not fit in the last-level cache",
                      .planes = row_elements(s) > s->cols };
-    const long fit = (long)(cache / 2 / row_bytes(s, s->arrays));
+    const long fit = tile_fit(s, cache);
     long d = fit / 2 / s->halo;
     if (d > deepest) d = deepest;
     if (d < shallowest) d = shallowest;

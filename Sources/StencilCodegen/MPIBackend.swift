@@ -142,9 +142,8 @@ public struct MPIBackend: Backend {
                 writer.line(sweeps.argsDeclaration(cols: "cols", parity: "(\(parity) - \(program.dimensions) * HALO) & 1"))
             } else {
                 // Deep halos: stmpi_sweeps runs the plain sweeps; only a check sweep is written here.
-                var checkSweeps = true
-                if case .steps = program.stopping { checkSweeps = false }
-                if !deep || checkSweeps {
+                let fixedSteps: Bool = { if case .steps = program.stopping { return true } else { return false } }()
+                if !deep || !fixedSteps {
                     writer.comment("The updated points of the block: the deep interior reads no halo cell, the 4 frame strips do.")
                     writer.line("const stmpi_rect interior = stmpi_interior(&decomp);")
                     writer.line("stmpi_rect frame[4];")
