@@ -34,8 +34,9 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ ${#drop[@]} -gt 0 ] || [ ${#add[@]} -gt 0 ] || { echo "compare_flags: give --drop or --add (--help)" >&2; exit 2; }
-stencilc=${STENCILC:-}
-if [ -z "$stencilc" ]; then swift build -c release >&2; stencilc=.build/release/stencilc; fi
+# stencilc: $STENCILC, else this checkout built now (swift build), as the other bench scripts.
+if [ -z "${STENCILC:-}" ]; then swift build >&2; fi
+stencilc=${STENCILC:-.build/debug/stencilc}
 runtime=$PWD/runtime
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 export OMP_NUM_THREADS=$threads
