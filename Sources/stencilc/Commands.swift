@@ -66,13 +66,15 @@ struct Emit: ParsableCommand {
         abstract: "Emit C for a target (the default subcommand).")
 
     @Argument(help: "The stencil program (.st).") var file: String
-    @Option(name: .shortAndLong, help: "Output file (default: standard output). An OpenCL kernel goes beside it as .cl.")
+    @Option(name: .shortAndLong, help: "Output file (default, or '-': standard output). An OpenCL kernel goes beside it as .cl.")
     var output: String?
     @OptionGroup var scheduleOptions: ScheduleOptions
     @OptionGroup var debug: DebugOptions
 
     func run() throws {
         try reportingErrors {
+            // "-o -" is standard output, as for cc and most Unix tools, not a file named "-".
+            let output = self.output == "-" ? nil : self.output
             let stem = output.map { Compilation.defaultStem($0.hasSuffix(".c") ? String($0.dropLast(2)) : $0) }
             let result = try compile(file, scheduleOptions, debug, stem: stem)
             guard let output else {
