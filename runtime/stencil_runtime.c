@@ -79,10 +79,16 @@ static void set_param(const char *assignment, st_param *params, int count)
         char *end = NULL;
         errno = 0;
         double value = strtod(text, &end);
-        if (*text == '\0' || *end != '\0' || errno == ERANGE || !isfinite(value))
+        if (*text == '\0' || *end != '\0')
             st_fatal("param %s: '%s' is not a number", params[k].name, text);
-        if (params[k].kind == ST_INTEGER && (value != floor(value) || fabs(value) > 9.0e15))
+        if ((errno == ERANGE && fabs(value) > 1) || !isfinite(value))
+            st_fatal("param %s: '%s' is out of range (a double's, about 1.8e308)", params[k].name, text);
+        if (params[k].kind == ST_INTEGER && value != floor(value))
             st_fatal("param %s is an integer; '%s' is not", params[k].name, text);
+        /* 2^53, the largest integer a double holds exactly; the front end checks the same
+         * (NumberLiteral.largestInteger). */
+        if (params[k].kind == ST_INTEGER && fabs(value) > ldexp(1.0, 53))
+            st_fatal("param %s: '%s' is too large: integers go up to 2^53 (9007199254740992)", params[k].name, text);
         params[k].value = value;
         return;
     }

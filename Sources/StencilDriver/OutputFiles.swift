@@ -44,6 +44,16 @@ public enum OutputFiles {
         }
     }
 
+    /// Refuses an output that is the program's own source file (`-o jacobi.st`, `--output
+    /// jacobi.st`, through a link or another spelling of the path): writing it would replace the
+    /// only copy of the program. Compared by device and inode, so every spelling is caught.
+    public static func refuseOverwriting(source: String, with output: String, option: String) throws {
+        var sourceInfo = stat(), outputInfo = stat()
+        guard stat(source, &sourceInfo) == 0, stat(output, &outputInfo) == 0,
+              sourceInfo.st_dev == outputInfo.st_dev, sourceInfo.st_ino == outputInfo.st_ino else { return }
+        throw DriverError("\(option) '\(output)' is the program's source file: writing it would replace \(source); name another file")
+    }
+
     /// A symlink's final target (so the link is kept), else the path itself.
     static func resolvedTarget(_ path: String) -> String {
         guard (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else { return path }

@@ -11,6 +11,12 @@ public struct NumberLiteral: Hashable, Sendable {
     public let value: Double
     /// Written without '.', 'e' or 'E': may size a grid or count iterations.
     public var isInteger: Bool { !text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) }
+    /// The largest integer a param or count may hold: 2^53, past which a double (what the
+    /// runtime keeps params in) skips integers. runtime/stencil_runtime.c's set_param checks
+    /// `--param` against the same 2^53.
+    public static let largestInteger = 1 << 53
+    /// An integer literal past `largestInteger` (read from the text: 2^53 + 1 rounds to 2^53 as a double).
+    public var isTooLargeForInteger: Bool { isInteger && (Int(text).map { $0 > Self.largestInteger } ?? true) }
     public let range: SourceRange
 }
 

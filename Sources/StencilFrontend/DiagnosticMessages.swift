@@ -192,7 +192,7 @@ extension DiagnosticMessage {
               "'order redblack' cannot read '\(read)': it is \(sum) steps away, an even number, so it has the point's own colour; red-black order needs reads of the updated grid at the point itself or an odd number of steps away (the 5-point stencil)")
     }
     static func integerOverflow(_ text: String) -> Self {
-        .init(id: "integer-too-large", "'\(text)' is too large")
+        .init(id: "integer-too-large", "'\(text)' is too large: integers go up to 2^53 (9007199254740992), the largest a double holds exactly")
     }
 }
 

@@ -17,6 +17,9 @@ extension Sema {
             switch statement {
             case .param(let decl):
                 guard declare(decl.name, as: .param(decl)) else { continue }
+                if decl.value.isTooLargeForInteger {
+                    diagnostics.error(.integerOverflow(decl.value.text), at: decl.value.range)
+                }
                 let value = decl.negative ? -decl.value.value : decl.value.value
                 params.append(CheckedParam(name: decl.name.name, value: value, isInteger: decl.value.isInteger,
                                            line: decl.range.start.line))
@@ -459,7 +462,7 @@ extension Sema {
                 diagnostics.error(.positiveInteger(what), at: expr.range)
                 return
             }
-            if n.value > 9.0e15 { diagnostics.error(.integerOverflow(n.text), at: expr.range) }
+            if n.isTooLargeForInteger { diagnostics.error(.integerOverflow(n.text), at: expr.range) }
         case .name(let name):
             if let decl = integerParam(name, use: "count iterations"), decl.negative || decl.value.value < 1 {
                 diagnostics.error(.positiveInteger(what), at: expr.range)

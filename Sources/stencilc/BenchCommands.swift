@@ -123,6 +123,9 @@ struct Bench: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let settings = try settings()
+            for (option, path) in [("--csv", csv), ("--json", json), ("--plot", plot)] {
+                if let path { try OutputFiles.refuseOverwriting(source: file, with: path, option: option) }
+            }
             let toolchain = try Toolchain.fromEnvironment()
             let cache = BuildCache.defaultCache()
             let echo: ((Job) -> Void)? = printCommands ? { printError("\($0)\n") } : nil

@@ -75,6 +75,10 @@ struct Emit: ParsableCommand {
         try reportingErrors {
             // "-o -" is standard output, as for cc and most Unix tools, not a file named "-".
             let output = self.output == "-" ? nil : self.output
+            if let output {
+                let base = output.hasSuffix(".c") ? String(output.dropLast(2)) : output
+                for path in [output, base + ".cl"] { try OutputFiles.refuseOverwriting(source: file, with: path, option: "-o") }
+            }
             let stem = output.map { Compilation.defaultStem($0.hasSuffix(".c") ? String($0.dropLast(2)) : $0) }
             let result = try compile(file, scheduleOptions, debug, stem: stem)
             guard let output else {
@@ -133,10 +137,12 @@ struct Run: ParsableCommand {
             var outputs: [String] = []
             var outputPath: String?
             for text in output {
-                if let (grid, file) = Launcher.gridFile(text) {
-                    guard !file.isEmpty else { throw DriverError("--output \(text): no file after '='") }
-                    outputs.append("\(grid)=\(URL(fileURLWithPath: file).path)")
+                if let (grid, path) = Launcher.gridFile(text) {
+                    guard !path.isEmpty else { throw DriverError("--output \(text): no file after '='") }
+                    try OutputFiles.refuseOverwriting(source: file, with: path, option: "--output")
+                    outputs.append("\(grid)=\(URL(fileURLWithPath: path).path)")
                 } else {
+                    try OutputFiles.refuseOverwriting(source: file, with: text, option: "--output")
                     outputPath = URL(fileURLWithPath: text).path
                 }
             }

@@ -61,6 +61,23 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         #expect(result.stdout.contains("#pragma omp simd"))
     }
 
+    @Test func noOutputReplacesTheSourceFile() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let source = directory.appendingPathComponent("rod.st").path
+        let text = try String(contentsOfFile: Repository.stencil("rod.st"), encoding: .utf8)
+        try text.write(toFile: source, atomically: true, encoding: .utf8)
+        let link = directory.appendingPathComponent("link.st").path
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: source)
+        for arguments in [[source, "-o", source], [source, "-o", link], ["run", source, "--output", link],
+                          ["run", source, "--output", "u=\(source)"], ["bench", source, "--csv", source]] {
+            let result = try stencilc(arguments)
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.stderr.contains("is the program's source file"), "\(arguments): \(result.stderr)")
+            #expect(try String(contentsOfFile: source, encoding: .utf8) == text, "\(arguments)")
+        }
+    }
+
     @Test func dashOutputMeansStandardOutput() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -135,6 +152,11 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         let fraction = try stencilc(["run", jacobi, "--param", "N=10.5"])
         #expect(fraction.status != 0)
         #expect(fraction.stderr.contains("param N is an integer; '10.5' is not"))
+        let huge = try stencilc(["run", jacobi, "--param", "N=99999999999999999999"])
+        #expect(huge.status != 0)
+        #expect(huge.stderr.contains("param N: '99999999999999999999' is too large: integers go up to 2^53"), "\(huge.stderr)")
+        let overflow = try stencilc(["run", jacobi, "--param", "N=1e400"])
+        #expect(overflow.stderr.contains("param N: '1e400' is out of range"), "\(overflow.stderr)")
         let malformed = try stencilc(["run", jacobi, "--param", "N"])
         #expect(malformed.status != 0)
         #expect(malformed.stderr.contains("--param expects NAME=VALUE"))
