@@ -109,10 +109,11 @@ extension Sema {
     }
 
     private mutating func positive(_ line: ScheduleLine) -> Int? {
-        if case .number(let n) = line.value, n.isInteger, let k = Int(exactly: n.value), k >= 1, k <= 1 << 20 {
+        let largest = Schedule.largest(line.key.name)
+        if case .number(let n) = line.value, n.isInteger, let k = Int(exactly: n.value), k >= 1, k <= largest {
             return k
         }
-        diagnostics.error(.badScheduleValue(line.key.name, describe(line.value), expected: "a positive integer"),
+        diagnostics.error(.badScheduleValue(line.key.name, describe(line.value), expected: "an integer from 1 to \(largest)"),
                           at: valueRange(line))
         return nil
     }
@@ -126,7 +127,7 @@ extension Sema {
         case .sizes(let sizes): literals = sizes
         case .word: literals = []
         }
-        let sizes = literals.compactMap { n in n.isInteger ? Int(exactly: n.value).flatMap { (1...(1 << 20)).contains($0) ? $0 : nil } : nil }
+        let sizes = literals.compactMap { n in n.isInteger ? Int(exactly: n.value).flatMap { (1...Schedule.largestCount).contains($0) ? $0 : nil } : nil }
         if !literals.isEmpty && sizes.count == literals.count { return sizes }
         diagnostics.error(.badScheduleValue(line.key.name, describe(line.value), expected: "one positive integer size per dimension (A x B x C)"),
                           at: valueRange(line))

@@ -113,6 +113,17 @@ public struct Schedule: Sendable, Equatable {
 
     public init() {}
 
+    /// The largest `chunksize`, `ranks`, `tile` or `workgroup` size a schedule may give: far past
+    /// any grid's rows or any launch, and small enough that every product of them fits a C int.
+    public static let largestCount = 1 << 20
+    /// The largest `num_threads`: more than any shared-memory machine's hardware threads. libgomp
+    /// segfaults creating a team of about 100000 (a stack of thread records), so a typo must not
+    /// reach it.
+    public static let largestTeam = 4096
+
+    /// The largest value of a schedule line that takes one number (`num_threads`, `chunksize`, `ranks`).
+    public static func largest(_ key: String) -> Int { key == "num_threads" ? largestTeam : largestCount }
+
     /// `other`'s set fields win over this one's.
     public func overridden(by other: Schedule) -> Schedule {
         var result = self

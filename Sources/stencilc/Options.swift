@@ -9,15 +9,15 @@ struct ScheduleOptions: ParsableArguments {
     var target: String?
     @Option(help: "OpenMP schedule of the row loop: static | dynamic | guided | auto")
     var schedule: String?
-    @Option(help: "Rows per chunk of the OpenMP schedule.")
+    @Option(parsing: .unconditional, help: "Rows per chunk of the OpenMP schedule.")
     var chunksize: Int?
-    @Option(name: .customLong("num-threads"), help: "Threads per process.")
+    @Option(name: .customLong("num-threads"), parsing: .unconditional, help: "Threads per process.")
     var numThreads: Int?
     @Option(help: "Spatial tile of the sweep, one size per dimension: N, ROWSxCOLS (e.g. 64x512) or PLANESxROWSxCOLS.")
     var tile: String?
     @Option(help: "OpenCL work-group size, one per dimension: N, ROWSxCOLS or PLANESxROWSxCOLS.")
     var workgroup: String?
-    @Option(help: "MPI processes (mpi, hybrid).")
+    @Option(parsing: .unconditional, help: "MPI processes (mpi, hybrid).")
     var ranks: Int?
     @Option(help: "MPI decomposition: rows | grid")
     var decompose: String?
@@ -56,8 +56,10 @@ struct ScheduleOptions: ParsableArguments {
             }
             schedule.temporal = mode
         }
-        for (flag, value) in [("--chunksize", chunksize), ("--num-threads", numThreads), ("--ranks", ranks)] {
-            if let value, value < 1 { throw ValidationError("\(flag) must be at least 1") }
+        for (flag, key, value) in [("--chunksize", "chunksize", chunksize), ("--num-threads", "num_threads", numThreads), ("--ranks", "ranks", ranks)] {
+            if let value, !(1...Schedule.largest(key)).contains(value) {
+                throw ValidationError("\(flag) expects an integer from 1 to \(Schedule.largest(key)), got \(value)")
+            }
         }
         schedule.chunksize = chunksize
         schedule.numThreads = numThreads
@@ -72,9 +74,9 @@ struct ScheduleOptions: ParsableArguments {
 /// --tile and --workgroup (run, emit, explain, bench...).
 func parseSizes(_ text: String, flag: String) throws -> [Int] {
     let parts = text.lowercased().replacingOccurrences(of: " ", with: "").split(separator: "x", omittingEmptySubsequences: false)
-    let sizes = parts.compactMap { Int($0) }.filter { $0 >= 1 }
+    let sizes = parts.compactMap { Int($0) }.filter { (1...Schedule.largestCount).contains($0) }
     guard !parts.isEmpty, sizes.count == parts.count else {
-        throw ValidationError("\(flag) expects one positive integer size per dimension (N, ROWSxCOLS or PLANESxROWSxCOLS), got '\(text)'")
+        throw ValidationError("\(flag) expects one integer size from 1 to \(Schedule.largestCount) per dimension (N, ROWSxCOLS or PLANESxROWSxCOLS), got '\(text)'")
     }
     return sizes
 }

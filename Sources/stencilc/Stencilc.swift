@@ -25,4 +25,21 @@ struct Stencilc: ParsableCommand {
         subcommands: [Emit.self, Run.self, Build.self, Check.self, Explain.self, Verify.self, Devices.self, Bench.self, Tune.self, PlanCommand.self,
                       BandwidthCommand.self, RuntimeDir.self],
         defaultSubcommand: Emit.self)
+
+    /// As ArgumentParser's main, but a bad flag or value exits 1, as every other error in the
+    /// input does (ArgumentParser's own code for it is 64, EX_USAGE); help and --version exit 0.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                var message = fullMessage(for: error)
+                if message.hasPrefix("Error: ") { message = "stencilc: error: " + message.dropFirst("Error: ".count) }
+                FileHandle.standardError.write(Data((message + "\n").utf8))
+                Foundation.exit(1)
+            }
+            exit(withError: error)
+        }
+    }
 }

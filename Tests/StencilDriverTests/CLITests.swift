@@ -157,6 +157,11 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         #expect(huge.stderr.contains("param N: '99999999999999999999' is too large: integers go up to 2^53"), "\(huge.stderr)")
         let overflow = try stencilc(["run", jacobi, "--param", "N=1e400"])
         #expect(overflow.stderr.contains("param N: '1e400' is out of range"), "\(overflow.stderr)")
+        for (flag, value) in [("--num-threads", "100000"), ("--num-threads", "-1"), ("--ranks", "0")] {
+            let team = try stencilc(["run", jacobi, flag, value])
+            #expect(team.status == 1, "a bad flag is an error in the input: exit 1, not ArgumentParser's 64")
+            #expect(team.stderr.hasPrefix("stencilc: error: \(flag) expects an integer from 1 to"), "\(flag) \(value): \(team.stderr)")
+        }
         let malformed = try stencilc(["run", jacobi, "--param", "N"])
         #expect(malformed.status != 0)
         #expect(malformed.stderr.contains("--param expects NAME=VALUE"))
