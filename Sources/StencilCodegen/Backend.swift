@@ -89,14 +89,26 @@ public struct BuildRecipe: Sendable, Equatable {
     /// The commands a person types to build `stem.c` from a checkout (runtime/ relative): the
     /// flags in a shell variable, then the runtime's objects, then the program linked with them.
     /// Short lines rather than one long one, each of which can be pasted into a shell as it stands.
+    /// The file it emits is `stem.c`, whatever its name (`-o "my prog.c"`): quoted as a shell needs.
     public func handCommands(stem: String, compiler: String? = nil) -> [String] {
         let tool = compiler ?? (compilerRole == .cc ? "gcc" : "mpicc")
         let objects = runtimeSources.map { ($0.hasSuffix(".c") ? String($0.dropLast(2)) : $0) + ".o" }
         return ["flags=\"" + (flags + ["-I", "runtime"]).joined(separator: " ") + "\"",
                 ([tool, "$flags", "-c"] + runtimeSources.map { "runtime/\($0)" }).joined(separator: " "),
-                ([tool, "$flags", "\(stem).c"] + objects + libraries + ["-o", stem]).joined(separator: " ")]
+                ([tool, "$flags", shellPath("\(stem).c")] + objects + libraries + ["-o", shellPath(stem)]).joined(separator: " ")]
     }
 }
+
+/// Quotes a word for a POSIX shell only when it needs it.
+public func shellQuote(_ word: String) -> String {
+    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
+    if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
+    return "'" + word.split(separator: "'", omittingEmptySubsequences: false).joined(separator: "'\\''") + "'"
+}
+
+/// A file in the current directory as a command's argument: quoted, and `./` before a name that
+/// starts with '-' so that no tool reads it as an option.
+public func shellPath(_ name: String) -> String { shellQuote(name.hasPrefix("-") ? "./" + name : name) }
 
 public enum Backends {
     /// The backend for a target, or nil when this build of stencilc has none for it.

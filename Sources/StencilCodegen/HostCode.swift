@@ -29,7 +29,7 @@ public struct HostCode {
         for command in recipe.handCommands(stem: options.stem) { writer.line(" *   \(command)") }
         writer.line(" * Run:")
         let params = program.params.map { "[--param \($0.name)=...]" }.joined(separator: " ")
-        writer.line(" *   \(launch)./\(options.stem) \(params.isEmpty ? "" : params + " ")[--input GRID=FILE.npy] [--output \(program.update.grid).npy] [--output GRID=FILE.npy] [--json]")
+        writer.line(" *   \(launch)\(shellQuote("./" + options.stem)) \(params.isEmpty ? "" : params + " ")[--input GRID=FILE.npy] [--output \(program.update.grid).npy] [--output GRID=FILE.npy] [--json]")
         for note in notes {
             writer.line(note.isEmpty ? " *" : " * \(note)")
         }

@@ -108,6 +108,18 @@ public enum Compilation {
     }
 
     /// `stencils/jacobi.st` -> `jacobi`, made a safe file name.
+    /// The stem of an emitted file `-o PATH` (its name without `.c`), as it is: the head comment's
+    /// build commands name the file, quoted where the shell needs it. A name with a control
+    /// character (a newline would break the comment's lines) is sanitized as defaultStem's.
+    public static func emittedStem(_ path: String) -> String {
+        var name = URL(fileURLWithPath: path).lastPathComponent
+        if name.hasSuffix(".c") { name.removeLast(2) }
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) { return defaultStem(name) }
+        return name.isEmpty ? "stencil" : name
+    }
+
+    /// The stem of the programs `run` builds in the cache: the .st file's name, letters, digits,
+    /// '_' and '-' only.
     public static func defaultStem(_ path: String) -> String {
         var name = URL(fileURLWithPath: path).lastPathComponent
         if name.hasSuffix(".st") { name.removeLast(3) }

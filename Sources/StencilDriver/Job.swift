@@ -2,6 +2,8 @@
 // without running anything, `--print-commands` prints them shell-quoted, and every tool runs with
 // an argument array, never through a shell string.
 
+import StencilCodegen
+
 public struct Job: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: String, Sendable {
         case compileRuntime = "compile runtime"
@@ -32,11 +34,4 @@ public struct Job: Sendable, Equatable, CustomStringConvertible {
         let env = environment.keys.sorted().map { "\($0)=\(shellQuote(environment[$0]!))" }
         return (env + ([executable] + arguments).map(shellQuote)).joined(separator: " ")
     }
-}
-
-/// Quotes a word for a POSIX shell only when it needs it.
-public func shellQuote(_ word: String) -> String {
-    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")
-    if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
-    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }

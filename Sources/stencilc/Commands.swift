@@ -79,7 +79,8 @@ struct Emit: ParsableCommand {
                 let base = output.hasSuffix(".c") ? String(output.dropLast(2)) : output
                 for path in [output, base + ".cl"] { try OutputFiles.refuseOverwriting(source: file, with: path, option: "-o") }
             }
-            let stem = output.map { Compilation.defaultStem($0.hasSuffix(".c") ? String($0.dropLast(2)) : $0) }
+            // The head comment names the file as written: its build commands must find it.
+            let stem = output.map { Compilation.emittedStem($0) }
             let result = try compile(file, scheduleOptions, debug, stem: stem)
             guard let output else {
                 FileHandle.standardOutput.write(Data(result.emitted.source.utf8))

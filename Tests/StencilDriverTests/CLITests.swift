@@ -2,6 +2,7 @@
 // --json, --output, --print-commands, and the error paths (exit status, messages, no files).
 
 import Foundation
+import StencilCodegen
 import StencilDriver
 import Testing
 
@@ -35,6 +36,23 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         #expect(text.contains("#pragma omp for schedule(static)"))
         // The emitted file builds by hand with its head comment's commands, pasted into a shell
         // as they stand, where runtime/ is the repository's.
+        try buildAndRunFromHeadComment(text, in: directory, program: "jacobi")
+    }
+
+    @Test func headCommentNamesTheFileAsWritten() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("my prog.c").path
+        let result = try stencilc([jacobi, "--target", "openmp", "-o", output])
+        #expect(result.status == 0, "\(result.stderr)")
+        let text = try String(contentsOfFile: output, encoding: .utf8)
+        #expect(text.contains(" *   gcc $flags 'my prog.c' stencil_runtime.o stencil_sweeps.o -lm -o 'my prog'\n"))
+        try buildAndRunFromHeadComment(text, in: directory, program: "my prog")
+    }
+
+    /// Runs the head comment's build commands in bash in `directory` (runtime/ linked to the
+    /// repository's), then the program with a small N.
+    private func buildAndRunFromHeadComment(_ text: String, in directory: URL, program: String) throws {
         let lines = text.components(separatedBy: "\n")
         guard let first = lines.firstIndex(where: { $0.hasPrefix(" * Build by hand") }),
               let last = lines.firstIndex(of: " * Run:") else { Issue.record("no build commands"); return }
@@ -46,7 +64,7 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
                                               arguments: ["-e", "-c", commands.joined(separator: "\n")]),
                                           capture: true, captureErrors: true, workingDirectory: directory.path)
         #expect(build.status == 0, "\(build.errorOutput)")
-        let run = try ProcessRunner.run(Job(kind: .run, executable: directory.appendingPathComponent("jacobi").path,
+        let run = try ProcessRunner.run(Job(kind: .run, executable: directory.appendingPathComponent(program).path,
                                             arguments: ["--param", "N=24", "--json"]), capture: true)
         #expect(run.status == 0)
         #expect(run.output.contains("\"converged\": true"))

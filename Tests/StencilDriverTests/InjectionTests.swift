@@ -4,6 +4,7 @@
 // source of stencilc or its runtime starts a shell.
 
 import Foundation
+import StencilCodegen
 import StencilDriver
 import Testing
 
@@ -25,8 +26,22 @@ import Testing
         let emit = try stencilc(["emit", source, "-o", emitted], environment: environment, in: root.path)
         #expect(emit.status == 0, "\(emit.stderr)")
         let text = try String(contentsOfFile: emitted, encoding: .utf8)
-        // The build command in the head comment names a sanitized stem, not the hostile path.
-        #expect(text.contains("-o out__file___q_\n") || text.contains("out__file___q_.c"), "\(text.prefix(600))")
+        // The build commands in the head comment name the file as written, quoted for the shell;
+        // pasted into bash as they stand, they build it and run nothing else.
+        #expect(text.contains(" *   gcc $flags 'out '\\''file'\\'' \"q\".c' stencil_runtime.o"), "\(text.prefix(600))")
+        let lines = text.components(separatedBy: "\n")
+        if let first = lines.firstIndex(where: { $0.hasPrefix(" * Build by hand") }), let last = lines.firstIndex(of: " * Run:") {
+            try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("runtime").path,
+                                                       withDestinationPath: "\(Repository.root)/runtime")
+            let commands = lines[(first + 1)..<last].map { String($0.dropFirst(" *   ".count)) }
+            let build = try ProcessRunner.run(Job(kind: .compileProgram, executable: "bash",
+                                                  arguments: ["-e", "-c", commands.joined(separator: "\n")]),
+                                              capture: true, captureErrors: true, workingDirectory: directory.path)
+            #expect(build.status == 0, "\(build.errorOutput)")
+            #expect(FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("out 'file' \"q\"").path))
+        } else {
+            Issue.record("no build commands in the head comment")
+        }
 
         let output = directory.appendingPathComponent("u 'field' \"x\" $(touch pwned).npy").path
         let run = try stencilc(["run", source, "--param", "N=20", "--output", output, "--print-commands"],
@@ -39,6 +54,7 @@ import Testing
         let check = try stencilc(["check", source], in: root.path)
         #expect(check.status == 0)
         #expect(!FileManager.default.fileExists(atPath: canary), "a shell ran a command from a path")
+        #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("pwned").path), "the head comment's commands ran one")
     }
 
     @Test func shellQuotingRoundTrips() throws {
