@@ -19,6 +19,7 @@ extension DiagnosticMessage {
     static func unexpectedCharacter(_ text: String) -> Self {
         .init(id: "unexpected-character", "unexpected character \(text)")
     }
+    static let binaryFile = DiagnosticMessage(id: "binary-file", "this is not a text file (it holds a NUL byte here): a .st program is ASCII or UTF-8 text")
     static func invalidByte(_ byte: UInt8) -> Self {
         .init(id: "invalid-byte", "invalid byte 0x\(String(byte, radix: 16, uppercase: true)) (a .st file is ASCII or UTF-8 text)")
     }

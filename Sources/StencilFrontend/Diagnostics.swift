@@ -81,22 +81,36 @@ public enum DiagnosticRenderer {
         let suffix = d.id.isEmpty ? "" : " [\(d.id)]"
         var out = "\(file.name):\(loc.line):\(loc.column): \(d.severity.rawValue): \(d.message)\(suffix)\n"
         if loc.line >= 1 {
-            let text = file.lineText(loc.line)
-            out += sanitized(text) + "\n"
+            // The column counts bytes (as clang's and `gcc -fdiagnostics-column-unit=byte`'s do);
+            // the caret and tildes count characters, so they stand under the token in a terminal.
             let raw = file.lineBytes(loc.line)
-            let prefix = String(decoding: raw.prefix(max(0, loc.column - 1)), as: UTF8.self)
-            let indent = String(sanitized(prefix).map { $0 == "\t" ? Character("\t") : Character(" ") })
-            let width = max(1, min(d.range.length, raw.count - (loc.column - 1)))
-            out += indent + "^" + String(repeating: "~", count: width - 1) + "\n"
+            let before = max(0, min(loc.column - 1, raw.count))
+            let prefix = Array(sanitized(String(decoding: raw.prefix(before), as: UTF8.self)))
+            let tokenBytes = max(1, min(d.range.length, raw.count - before))
+            let token = String(decoding: raw.dropFirst(before).prefix(tokenBytes), as: UTF8.self).count
+            let rest = Array(sanitized(String(decoding: raw.dropFirst(before), as: UTF8.self)))
+            // A long line (minified, or a binary file read as text) shows a window around the spot.
+            let first = max(0, prefix.count - Self.shownBefore)
+            let last = min(rest.count, Self.shownLine - (prefix.count - first))
+            let shownPrefix = (first > 0 ? "..." : "") + String(prefix[first...])
+            out += shownPrefix + String(rest[..<last]) + (last < rest.count ? "..." : "") + "\n"
+            let indent = String(shownPrefix.map { $0 == "\t" ? Character("\t") : Character(" ") })
+            out += indent + "^" + String(repeating: "~", count: max(0, min(token, last) - 1)) + "\n"
         }
         for note in d.notes { out += render(note, in: file) }
         return out
     }
 
+    /// Characters of a long source line shown before the spot, and in all.
+    static let shownBefore = 100
+    static let shownLine = 240
+
     /// Control characters would garble the terminal; show them as '?'.
     private static func sanitized(_ text: String) -> String {
-        String(text.unicodeScalars.map { scalar -> Character in
+        // A byte order mark takes no room on the terminal: left out, so carets stay in place.
+        String(text.unicodeScalars.compactMap { scalar -> Character? in
             if scalar == "\t" { return "\t" }
+            if scalar.value == 0xFEFF { return nil }
             return scalar.value < 0x20 || scalar.value == 0x7f ? "?" : Character(scalar)
         })
     }

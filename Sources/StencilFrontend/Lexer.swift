@@ -21,6 +21,16 @@ public struct Lexer {
     /// Tokenizes the whole file; the last token is always `.endOfFile`.
     public mutating func tokenize(into diagnostics: inout DiagnosticEngine) -> [Token] {
         var tokens: [Token] = []
+        // A binary file (an executable, a .npy given by mistake) would give an error per byte:
+        // one error at its first NUL byte says what it is. Text never holds one.
+        if let nul = bytes.firstIndex(of: 0) {
+            let (line, column) = file.lineAndColumn(of: nul)
+            diagnostics.error(.binaryFile, at: SourceRange(start: SourceLocation(offset: nul, line: line, column: column), length: 1))
+            position = bytes.count
+            return [make(.endOfFile, from: here, text: "")]
+        }
+        // A UTF-8 byte order mark, which some Windows editors write first, is not part of the text.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3 }
         while true {
             let token = next(&diagnostics)
             lastKind = token.kind

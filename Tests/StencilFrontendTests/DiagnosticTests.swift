@@ -89,6 +89,47 @@ func expectations(in file: SourceFile) -> [Expectation] {
             """)
     }
 
+    @Test func caretsCountCharactersAndLongLinesShowAWindow() {
+        // The column counts bytes ('é' is two); the caret stands under the character.
+        let accented = SourceFile(name: "a.st", text: "stencil a {\n    steps 1 ; é @\n}\n")
+        let (_, first) = Sema.check(accented)
+        #expect(first.rendered().hasPrefix("""
+            a.st:2:15: error: unexpected character 'é' [unexpected-character]
+                steps 1 ; é @
+                          ^
+            a.st:2:18: error: unexpected character '@' [unexpected-character]
+                steps 1 ; é @
+                            ^
+
+            """), "\(first.rendered())")
+        // A 5000-character line shows 240 characters around the spot, cut with "...".
+        let wide = SourceFile(name: "w.st", text: "stencil w {\n" + String(repeating: " ", count: 3000) + "@" + String(repeating: " ", count: 2000) + "\n}\n")
+        let (_, second) = Sema.check(wide)
+        let lines = second.rendered().split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines[0] == "w.st:2:3001: error: unexpected character '@' [unexpected-character]")
+        #expect(lines[1].count == 3 + 240 + 3 && lines[1].hasPrefix("...") && lines[1].hasSuffix("..."), "\(lines[1].count)")
+        #expect(lines[2] == String(repeating: " ", count: 103) + "^")
+    }
+
+    @Test func aBinaryFileIsOneError() {
+        let file = SourceFile(name: "b.st", bytes: [0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0x0a, 0xff, 0x00])
+        let (checked, engine) = Sema.check(file)
+        #expect(checked == nil)
+        #expect(engine.diagnostics.count == 1)
+        #expect(engine.rendered().hasPrefix("b.st:1:8: error: this is not a text file (it holds a NUL byte here)"), "\(engine.rendered())")
+    }
+
+    @Test func aByteOrderMarkIsNotText() {
+        let file = SourceFile(name: "bom.st", bytes: [0xEF, 0xBB, 0xBF] + Array("stencil b {\n    grid u: float32[8]\n    update u[i] = (u[i-1] + u[i+1]) / 2\n    steps 2\n}\n".utf8))
+        let (checked, engine) = Sema.check(file)
+        #expect(checked != nil, "\(engine.rendered())")
+        let bad = SourceFile(name: "bom.st", bytes: [0xEF, 0xBB, 0xBF] + Array("stencil 1 {\n}\n".utf8))
+        let (_, errors) = Sema.check(bad)
+        // Columns count the mark's 3 bytes; the caret, which counts characters, leaves it out.
+        #expect(errors.rendered().hasPrefix("bom.st:1:12: error: "), "\(errors.rendered())")
+        #expect(errors.rendered().contains("stencil 1 {\n        ^\n"), "\(errors.rendered())")
+    }
+
     @Test func duplicateShowsNoteAtFirstDeclaration() {
         let file = SourceFile(name: "dup.st", text: "stencil d {\n    param N = 4\n    param N = 5\n    grid u: float32[N, N]\n    update u[i, j] = u[i, j]\n    steps 1\n}\n")
         let (_, engine) = Sema.check(file)
