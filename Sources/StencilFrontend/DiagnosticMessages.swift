@@ -41,6 +41,8 @@ extension DiagnosticMessage {
         id: "expected-stencil", "a program is 'stencil NAME { ... }' optionally followed by 'schedule { ... }'")
     static let nestingTooDeep = DiagnosticMessage(
         id: "nesting-too-deep", "expression nested too deeply (more than \(Parser.maximumDepth) levels)")
+    static let expressionTooLong = DiagnosticMessage(
+        id: "expression-too-long", "expression too long (more than \(Parser.tallestExpression) operations in a chain); split it with a param or a second update")
     static func unknownType(_ name: String) -> Self {
         .init(id: "unknown-type", "unknown element type '\(name)'; expected float32 or float64")
     }

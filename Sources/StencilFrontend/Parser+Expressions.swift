@@ -88,7 +88,7 @@ extension Parser {
         let node = Expr(.binary(op, left, right),
                         range: SourceRange(start: left.range.start,
                                            length: right.range.start.offset + right.range.length - left.range.start.offset))
-        if node.height > Parser.maximumDepth { throw fail(.nestingTooDeep, at: right.range) }
+        if node.height > Parser.tallestExpression { throw fail(.expressionTooLong, at: right.range) }
         return node
     }
 }

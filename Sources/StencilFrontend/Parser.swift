@@ -9,6 +9,11 @@ struct ParseAbort: Error {}
 public struct Parser {
     /// Deepest expression nesting accepted; deeper input is an error, never a stack overflow.
     public static let maximumDepth = 256
+    /// Tallest expression tree accepted: a flat `a + b + c + ...` is as tall as it is long (left
+    /// associativity), and every later pass walks the tree recursively. Wide generated stencils
+    /// (a 25 x 25 box is 625 reads) stay inside it. A debug build's Sema takes about 3.4 KB of
+    /// stack per level (it overflowed the main thread's 8 MiB at 2364), so not much more.
+    public static let tallestExpression = 1024
 
     var tokens: [Token]
     var index = 0

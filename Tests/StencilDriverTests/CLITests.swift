@@ -96,6 +96,22 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         }
     }
 
+    /// A flat sum is not nesting: 1000 reads check and run (Sema walks them on stencilc's main
+    /// thread, in a debug build too); past Parser.tallestExpression it is one clear error.
+    @Test func wideSumsCheckAndLongerOnesAreAnError() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (terms, ok) in [(1000, true), (1100, false)] {
+            let path = directory.appendingPathComponent("sum\(terms).st").path
+            let sum = Array(repeating: "u[i-1, j]", count: terms).joined(separator: " + ")
+            try "stencil sum {\n    grid u: float64[8, 8]\n    boundary u { top = 1 }\n    update u[i, j] = (\(sum)) / \(terms)\n    steps 2\n}\n"
+                .write(toFile: path, atomically: true, encoding: .utf8)
+            let result = try stencilc(["run", path, "--target", "serial", "--json"])
+            #expect(result.status == (ok ? 0 : 1), "\(terms): \(result.stderr.prefix(300))")
+            #expect(ok ? result.stdout.contains("\"iterations\": 2") : result.stderr.contains("expression too long (more than 1024 operations in a chain)"))
+        }
+    }
+
     @Test func dashOutputMeansStandardOutput() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -74,7 +74,7 @@ import Testing
             + String(repeating: " - -", count: 1000) + "1\n steps 1\n}\n"
         let (checked, engine) = Sema.check(SourceFile(name: "long.st", text: text))
         #expect(checked == nil)
-        #expect(engine.diagnostics.contains { $0.id == "nesting-too-deep" })
+        #expect(engine.diagnostics.contains { $0.id == "expression-too-long" })
     }
 
     @Test func hugeFileOfErrorsStopsAtTheCap() {
