@@ -529,8 +529,23 @@ static void check_memory_grids(const char *const *grids, int grid_count, int upd
         io->cols = cols;
         io->dimensions = grid_shape(rows, cols, io->shape);
         io->elem_size = (long)elem_size;
-        io->grid_count = grid_count < 16 ? grid_count : 16;
-        for (int g = 0; g < io->grid_count; ++g) snprintf(io->grids[g], sizeof io->grids[g], "%s", grids[g]);
+        /* Copies, as many and as long as the program's: `grids` may be main's own array. */
+        static char **described;
+        static int described_count;
+        for (int g = 0; g < described_count; ++g) free(described[g]);
+        free(described);
+        described_count = 0;
+        described = calloc((size_t)(grid_count > 0 ? grid_count : 1), sizeof *described);
+        if (!described) st_fatal("out of memory describing the grids");
+        for (int g = 0; g < grid_count; ++g) {
+            const size_t length = strlen(grids[g]) + 1;
+            described[g] = malloc(length);
+            if (!described[g]) st_fatal("out of memory describing the grids");
+            memcpy(described[g], grids[g], length);
+            described_count = g + 1;
+        }
+        io->grid_count = grid_count;
+        io->grids = (const char *const *)described;
         io->updated_count = updated > 0 ? updated : 1;
         longjmp(library_return, 3); /* nothing is allocated yet */
     }
@@ -1454,7 +1469,9 @@ void st_print_summary(const st_summary *s, const st_options *options)
         printf("  relax       %g (%s order: each update writes old + %g * (new - old))\n", relax, order, relax);
     char words[160];
     st_describe_plan(&s->plan, words, sizeof words);
-    printf("  plan        %s (%s: %s)\n", words, s->plan.source ? s->plan.source : "default", s->plan.reason ? s->plan.reason : "");
+    const char *source = s->plan.source ? s->plan.source : "default";
+    if (s->plan.reason && *s->plan.reason) printf("  plan        %s (%s: %s)\n", words, source, s->plan.reason);
+    else printf("  plan        %s (%s)\n", words, source); /* opencl: one kernel launch per sweep, nothing chosen */
     printf("  time        %.4f s\n", s->seconds);
     printf("  speed       %.1f MLUP/s\n", mlups);
     fflush(stdout);

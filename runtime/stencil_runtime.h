@@ -323,7 +323,9 @@ typedef struct {
     long rows, cols;              /* out (describe) */
     long elem_size;
     int grid_count;
-    char grids[16][64];           /* out (describe): the program's grids, the updated ones first */
+    const char *const *grids;     /* out (describe): the program's grid_count grid names, the
+                                   * updated ones first (the runtime's copies, kept until the next
+                                   * describe call) */
     int updated_count;            /* out (describe): how many of grids[] an update writes */
     int dimensions;               /* out (describe): the grids' number of dimensions, 1 to 3 */
     long shape[3];                /* out (describe): their extents, first dimension first */

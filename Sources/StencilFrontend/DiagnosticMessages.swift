@@ -89,7 +89,7 @@ extension DiagnosticMessage {
     }
     static func nonConstantOffset(_ index: String) -> Self {
         .init(id: "non-constant-offset",
-              "a grid is read at constant offsets of the indices: expected '\(index)', '\(index) + N' or '\(index) - N' with an integer N")
+              "a grid is read at constant offsets of the indices: expected '\(index)', '\(index) + 1', '\(index) - 2' and so on, with integer literals")
     }
     static func wrongIndex(expected: String, found: String, axis: String) -> Self {
         .init(id: "wrong-index", "the \(axis) index is '\(expected)', found '\(found)'")

@@ -118,7 +118,7 @@ class _MemoryIO(ctypes.Structure):
                 ("summary", ctypes.c_char_p), ("summary_size", ctypes.c_size_t),
                 ("error", ctypes.c_char_p), ("error_size", ctypes.c_size_t),
                 ("rows", ctypes.c_long), ("cols", ctypes.c_long), ("elem_size", ctypes.c_long),
-                ("grid_count", ctypes.c_int), ("grids", (ctypes.c_char * 64) * 16), ("updated_count", ctypes.c_int),
+                ("grid_count", ctypes.c_int), ("grids", ctypes.POINTER(ctypes.c_char_p)), ("updated_count", ctypes.c_int),
                 ("dimensions", ctypes.c_int), ("shape", ctypes.c_long * 3)]
 
 
@@ -293,7 +293,7 @@ class Program:
         these params."""
         io, _ = self._describer.call(_param_args(params), describe=True)
         dtype = np.dtype(np.float32 if io.elem_size == 4 else np.float64)
-        grids = [io.grids[k].value.decode() for k in range(io.grid_count)]
+        grids = [io.grids[k].decode() for k in range(io.grid_count)]
         # The grid's full shape (1-D, 2-D or 3-D); a runtime without it reports rows x cols.
         shape = tuple(io.shape[k] for k in range(io.dimensions)) if io.dimensions else (io.rows, io.cols)
         return {"grids": grids, "updated": grids[:max(io.updated_count, 1)], "shape": shape, "dtype": dtype}

@@ -135,6 +135,22 @@ def test_diverging_run_raises():
         prog.run()
 
 
+def test_many_grids_with_long_names():
+    # 20 updated grids with 70-character names: describe, inputs and fields have every one (the
+    # runtime once described at most 16 names of at most 63 characters).
+    names = ["g%02d_" % k + "x" * 66 for k in range(20)]
+    lines = ["stencil many {", "    grid %s: float64[6, 6]" % names[0]]
+    lines += ["    grid %s: float64[6, 6]" % n for n in names[1:]]
+    lines += ["    update %s[i, j] = (%s[i-1, j] + %s[i+1, j]) / 2 + 1" % (n, n, n) for n in names]
+    lines += ["    steps 2", "}"]
+    prog = stencilc.compile_string("\n".join(lines) + "\n", target="serial")
+    assert prog.describe()["grids"] == names
+    start = np.full((6, 6), 3.0)
+    res = prog.run(inputs={names[-1]: start})
+    assert list(res.fields) == names
+    assert res.fields[names[-1]][2, 2] == 5.0 and res.fields[names[0]][2, 2] == 2.0
+
+
 def test_bad_inputs_raise_value_error():
     prog = stencilc.compile(os.path.join(ROOT, "stencils", "jacobi.st"), target="serial")
     with pytest.raises(ValueError, match=r"expected shape \(16, 16\) and dtype float32, found shape \(10, 10\) and dtype float32"):
