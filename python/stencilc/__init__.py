@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -88,21 +89,45 @@ def _schedule_flags(schedule: Mapping[str, object]) -> list:
     return flags
 
 
-def _tool(arguments: list, what: str, source_name: Optional[str] = None, shown_name: Optional[str] = None) -> str:
-    """Runs stencilc; a program error raises StencilError, any other failure ToolError."""
+def _tool(arguments: list, what: str, source_name: Optional[str] = None, shown_name: Optional[str] = None,
+          program: Optional[str] = None) -> str:
+    """Runs stencilc. The program's diagnostics (FILE:LINE:COL naming its .st file) and errors the
+    program reports as it runs (`PROGRAM: error: ...`) raise StencilError; a bad schedule value
+    (stencilc's usage error) raises ValueError; any other failure (the C compiler's own
+    diagnostics among them) raises ToolError."""
     command = [stencilc_command()] + arguments
     try:
-        done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # Its own session: a Ctrl-C at the terminal reaches Python alone, which passes it on once
+        # (two would make stencilc kill its child, and mpirun killed leaves its ranks running).
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                   start_new_session=True)
     except OSError as error:
         raise ToolError(f"cannot run {command[0]}: {error}") from None
-    if done.returncode != 0:
-        output = done.stderr + done.stdout
+    try:
+        stdout, stderr = process.communicate()
+    except KeyboardInterrupt:
+        # Ctrl-C (or Jupyter's interrupt) reached Python alone: pass it on, so that stencilc stops
+        # its compiler or mpirun and the ranks and removes its files, as it does on a terminal.
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+        raise
+    if process.returncode != 0:
+        output = stderr + stdout
         if source_name and shown_name:
             output = output.replace(source_name, shown_name)
-        if _DIAGNOSTIC.search(output):
+        names = [re.escape(n) for n in (shown_name or source_name,) if n]
+        diagnostic = re.compile(r"^(?:%s):\d+:\d+: error: " % "|".join(names), re.MULTILINE) if names else _DIAGNOSTIC
+        if diagnostic.search(output) or (program and re.search(r"^%s: error: " % re.escape(program), output, re.MULTILINE)):
             raise StencilError(output.rstrip("\n"))
-        raise ToolError(f"{what} failed (exit status {done.returncode}): {' '.join(command)}", output.rstrip("\n"))
-    return done.stdout
+        if "\nUsage: stencilc " in output:
+            raise ValueError(output.split("\n", 1)[0].replace("stencilc: error: ", ""))
+        shown = ' '.join(command).replace(source_name, shown_name) if source_name and shown_name else ' '.join(command)
+        raise ToolError(f"{what} failed (exit status {process.returncode}): {shown}", output.rstrip("\n"))
+    return stdout
 
 
 # ---- the library entry's in-memory I/O (runtime/stencil_runtime.h: st_memory_io) ----------------
@@ -288,10 +313,10 @@ class Program:
         match = re.search(r"\(stencil \S+, target (\w+)\)", text)
         return match.group(1) if match else "openmp"
 
-    def describe(self, **params) -> dict:
+    def describe(self, params: Optional[Mapping[str, object]] = None, **keywords) -> dict:
         """The grids' names (the updated ones first; `updated` lists those), shape and dtype for
-        these params."""
-        io, _ = self._describer.call(_param_args(params), describe=True)
+        these params (keywords, or the mapping `params`)."""
+        io, _ = self._describer.call(_param_args(dict(params or {}, **keywords)), describe=True)
         dtype = np.dtype(np.float32 if io.elem_size == 4 else np.float64)
         grids = [io.grids[k].decode() for k in range(io.grid_count)]
         # The grid's full shape (1-D, 2-D or 3-D); a runtime without it reports rows x cols.
@@ -299,6 +324,8 @@ class Program:
         return {"grids": grids, "updated": grids[:max(io.updated_count, 1)], "shape": shape, "dtype": dtype}
 
     def _check_inputs(self, inputs: Mapping[str, object], layout: dict) -> list:
+        if inputs is not None and not isinstance(inputs, Mapping):
+            raise TypeError(f"inputs: expected a mapping of grid name to array ({{'u': array}}), got {type(inputs).__name__}")
         checked = []
         for grid, array in (inputs or {}).items():
             if grid not in layout["grids"]:
@@ -311,13 +338,15 @@ class Program:
         return checked
 
     def run(self, inputs: Optional[Mapping[str, np.ndarray]] = None, max_iterations: Optional[int] = None,
-            **params) -> Result:
-        """Runs with params as keywords, `inputs` (grid name -> array, as --input) and
+            params: Optional[Mapping[str, object]] = None, **keywords) -> Result:
+        """Runs with params as keywords (or as the mapping `params`, for a param named like an
+        argument of run: `params={"inputs": 3}`), `inputs` (grid name -> array, as --input) and
         `max_iterations` (as --max-iterations)."""
+        params = dict(params or {}, **keywords)
         arguments = _param_args(params)
         if max_iterations is not None:
             arguments += ["--max-iterations", str(int(max_iterations))]
-        layout = self.describe(**params)
+        layout = self.describe(params)
         checked = self._check_inputs(inputs, layout)
         updated = layout["updated"]
         if self._library is None:
@@ -367,7 +396,8 @@ class Program:
             for grid in updated:
                 extra += ["--output", f"{grid}={out[grid]}"]
             extra += ["--image", image, "--json", "--quiet"]
-            stdout = _tool(["run", self.path] + self.flags + arguments + extra, "stencilc run", self.path, self._shown)
+            stdout = _tool(["run", self.path] + self.flags + arguments + extra, "stencilc run", self.path, self._shown,
+                           program=self.name)
             line = [l for l in stdout.splitlines() if l.startswith("{")][-1]
             fields = {grid: np.load(out[grid]) for grid in updated}
             with open(image, "rb") as file:
@@ -403,11 +433,22 @@ def _replace_target(flags: list, target: str) -> list:
 
 def compile(path, target: Optional[str] = None, **schedule) -> Program:
     """Checks and builds the program in the .st file `path`. Schedule lines as keywords: target,
-    schedule, chunksize, num_threads, tile, workgroup, ranks, decompose, temporal (and cflags)."""
+    schedule, chunksize, num_threads, tile, workgroup, ranks, decompose, temporal (and cflags).
+    The Program keeps the text as it was: editing the file later changes nothing until the next
+    `compile`."""
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"no such stencil program: '{path}'")
-    return Program(path, dict(schedule, target=target))
+    # A private copy under the same name: mpi and hybrid runs, and plan lookups, read the file
+    # again at every run.
+    keep = tempfile.TemporaryDirectory(prefix="stencilc-")
+    try:
+        copy = os.path.join(keep.name, os.path.basename(path))
+        shutil.copyfile(path, copy)
+        return Program(copy, dict(schedule, target=target), shown_name=path, _keep=keep)
+    except BaseException:
+        keep.cleanup()
+        raise
 
 
 def compile_string(text: str, target: Optional[str] = None, name: Optional[str] = None, **schedule) -> Program:

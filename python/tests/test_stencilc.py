@@ -135,6 +135,41 @@ def test_diverging_run_raises():
         prog.run()
 
 
+def test_errors_are_classed_by_where_they_come_from(tmp_path):
+    jacobi = os.path.join(ROOT, "stencils", "jacobi.st")
+    # A bad schedule value is the caller's: ValueError, with stencilc's message.
+    with pytest.raises(ValueError, match="--num-threads expects an integer from 1 to 4096, got 0"):
+        stencilc.compile(jacobi, num_threads=0)
+    with pytest.raises(ValueError, match="unknown target 'nope'"):
+        stencilc.compile(jacobi, target="nope")
+    # The C compiler's own FILE:LINE:COL errors are a tool's failure, not the program's.
+    with pytest.raises(stencilc.ToolError) as failed:
+        stencilc.compile(jacobi, target="serial", cflags="-Dconst=)")
+    assert "stencilc-" not in str(failed.value).split("\n")[0]  # the user's path, not the private copy
+    # A run that diverges is the program's error on every target, mpi too.
+    grow = ("stencil grow {\n    param N = 16\n    grid u: float32[N, N]\n    init u = 1\n"
+            "    update u[i, j] = u[i-1, j] * 1e30 + u[i+1, j] * 1e30\n    until maxdiff(u) < 1e-3 every 1\n}\n")
+    for target in ("serial", "mpi"):
+        with pytest.raises(stencilc.StencilError, match="diverged"):
+            stencilc.compile_string(grow, target=target).run()
+    with pytest.raises(TypeError, match="inputs: expected a mapping"):
+        stencilc.compile(jacobi, target="serial").run(N=16, inputs=[np.zeros((16, 16), np.float32)])
+
+
+def test_params_named_like_run_arguments_and_edits_after_compile(tmp_path):
+    text = ("stencil named {\n    param inputs = 2\n    param max_iterations = 3\n    grid u: float64[8, 8]\n"
+            "    update u[i, j] = inputs + max_iterations\n    steps 1\n}\n")
+    path = tmp_path / "named.st"
+    path.write_text(text)
+    for target in ("serial", "mpi"):
+        prog = stencilc.compile(path, target=target)
+        assert prog.run(params={"inputs": 5, "max_iterations": 10}).fields["u"][3, 3] == 15.0
+        # The Program keeps the text it compiled: an edit to the file changes nothing.
+        path.write_text(text.replace("inputs + max_iterations", "0"))
+        assert prog.run().fields["u"][3, 3] == 5.0
+        path.write_text(text)
+
+
 def test_many_grids_with_long_names():
     # 20 updated grids with 70-character names: describe, inputs and fields have every one (the
     # runtime once described at most 16 names of at most 63 characters).
@@ -207,6 +242,42 @@ def test_ctrl_c_stops_a_long_run_with_keyboard_interrupt():
         prog.run(N=512)  # about 300000 sweeps: minutes, unless stopped
     assert time.monotonic() - began < 30
     assert prog.run(N=16, max_iterations=5).iterations == 5  # the library is usable again
+
+
+def test_ctrl_c_stops_an_mpi_run_and_its_ranks():
+    # Interrupting Python (a Jupyter interrupt sends SIGINT to the kernel alone) stops stencilc,
+    # mpirun and the ranks: none is left running. The package once killed stencilc outright,
+    # leaving mpirun and the ranks at full speed.
+    import signal
+    import threading
+    import time
+    name = "interrupted_%d" % os.getpid()
+    text = ("stencil %s {\n    param N = 512\n    grid u: float32[N, N]\n    boundary u { top = 1 }\n"
+            "    update u[i, j] = (u[i-1, j] + u[i+1, j] + u[i, j-1] + u[i, j+1]) / 4\n    steps 1000000\n}\n" % name)
+    prog = stencilc.compile_string(text, target="mpi", ranks=2)
+
+    def running():
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as file:
+                    line = file.read().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if name in line and int(pid) != os.getpid():
+                found.append(line)
+        return found
+
+    timer = threading.Timer(4.0, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    began = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        prog.run()  # minutes, unless stopped
+    assert time.monotonic() - began < 60
+    deadline = time.monotonic() + 10
+    while running() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert running() == []
 
 
 def test_three_dimensional_fields_have_the_grid_shape(tmp_path):
