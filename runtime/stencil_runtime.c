@@ -79,7 +79,8 @@ static void set_param(const char *assignment, st_param *params, int count)
         char *end = NULL;
         errno = 0;
         double value = strtod(text, &end);
-        if (*text == '\0' || *end != '\0')
+        /* Decimal only: strtod also reads hexadecimal ("0x10"), "inf" and "nan". */
+        if (*text == '\0' || *end != '\0' || strspn(text, "0123456789+-.eE") != strlen(text))
             st_fatal("param %s: '%s' is not a number", params[k].name, text);
         if ((errno == ERANGE && fabs(value) > 1) || !isfinite(value))
             st_fatal("param %s: '%s' is out of range (a double's, about 1.8e308)", params[k].name, text);

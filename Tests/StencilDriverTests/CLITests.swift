@@ -189,6 +189,8 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         let huge = try stencilc(["run", jacobi, "--param", "N=99999999999999999999"])
         #expect(huge.status != 0)
         #expect(huge.stderr.contains("param N: '99999999999999999999' is too large: integers go up to 2^53"), "\(huge.stderr)")
+        let hexadecimal = try stencilc(["run", jacobi, "--param", "N=0x10"])
+        #expect(hexadecimal.stderr.contains("param N: '0x10' is not a number"), "\(hexadecimal.stderr)")
         let overflow = try stencilc(["run", jacobi, "--param", "N=1e400"])
         #expect(overflow.stderr.contains("param N: '1e400' is out of range"), "\(overflow.stderr)")
         for (flag, value) in [("--num-threads", "100000"), ("--num-threads", "-1"), ("--ranks", "0")] {

@@ -454,6 +454,8 @@ def compile(path, target: Optional[str] = None, **schedule) -> Program:
 def compile_string(text: str, target: Optional[str] = None, name: Optional[str] = None, **schedule) -> Program:
     """Like `compile`, for a program given as a string (diagnostics name it `<string>`)."""
     match = re.search(r"^\s*stencil\s+([A-Za-z_]\w*)", text, re.MULTILINE)
+    if name is not None and not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]*", name):
+        raise ValueError(f"name: letters, digits, '_', '.' and '-' (a file name without a folder), got {name!r}")
     stem = name or (match.group(1) if match else "program")
     keep = tempfile.TemporaryDirectory(prefix="stencilc-")
     path = os.path.join(keep.name, stem + ".st")
