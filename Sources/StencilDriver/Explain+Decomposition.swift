@@ -40,12 +40,19 @@ extension Explain {
         case .success(let made):
             plan = made
         }
-        let periodic = program.periodicAxes.sorted().map { BlocksPlan.axisWord($0, dimensions: 2) + "s" }
+        // Slabs split the planes alone: only front/back wrap between ranks; a 3-D grid's periodic
+        // rows or columns wrap within each slab's own planes.
+        let split = slabs ? program.periodicAxes.filter { $0 == 0 } : program.periodicAxes
+        let periodic = split.sorted().map { BlocksPlan.axisWord($0, dimensions: program.dimensions) + "s" }
         let topology = periodic.isEmpty ? "non-periodic MPI_Cart_create"
             : "MPI_Cart_create periodic along the \(periodic.joined(separator: " and "))"
+        let inPlane = program.periodicAxes.subtracting(split).sorted().map { BlocksPlan.axisWord($0, dimensions: program.dimensions) + "s" }
         let how = (schedule.decompose == .rows ? "block rows, " : "MPI_Dims_create, ") + topology
         if slabs {
-            out += "  process grid \(plan.processRows)x1x1 (slabs); the first planes % \(plan.processRows) slabs get one more plane\n"
+            out += "  process grid \(plan.processRows)x1x1 (slabs, \(topology)); the first planes % \(plan.processRows) slabs get one more plane\n"
+            if !inPlane.isEmpty {
+                out += "  periodic \(inPlane.joined(separator: " and ")) wrap within each slab's own planes: no message\n"
+            }
         } else {
             out += "  process grid \(plan.processRows)x\(plan.processCols) (\(how)); the first rows % \(plan.processRows) block rows"
                 + (plan.processCols > 1 ? " and cols % \(plan.processCols) block columns" : "") + " get one more\n"

@@ -417,4 +417,31 @@ enum BoundaryVariants {
         #expect(plate.stdout.contains("left = periodic: columns 0..0 copy the column +(cols-2) away"), "\(plate.stdout)")
         #expect(plate.stdout.contains("periodic along the columns: a periodic Cartesian topology"), "\(plate.stdout)")
     }
+
+    /// A 3-D grid in slabs with periodic columns or rows: they wrap within each slab (explain
+    /// once crashed naming them, BlocksPlan.axisWord with 2 dimensions); front/back periodic is
+    /// the slabs' Cartesian topology. Every rank count and both mpi targets.
+    @Test func explainNamesTheAxesOfSlabs() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let box = directory.appendingPathComponent("box3d.st").path
+        try """
+            stencil box3d {
+                grid u: float64[6, 6, 6]
+                boundary u { left = periodic; right = periodic; top = periodic; bottom = periodic }
+                update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i, j-1]) / 3
+                steps 1
+            }
+            """.write(toFile: box, atomically: true, encoding: .utf8)
+        for target in ["mpi", "hybrid"] {
+            for ranks in ["1", "2"] {
+                let result = try stencilc(["explain", box, "--target", target, "--ranks", ranks])
+                #expect(result.status == 0, "\(target) \(ranks): \(result.stderr.prefix(400))")
+                #expect(result.stdout.contains("(slabs, non-periodic MPI_Cart_create)"), "\(result.stdout)")
+                #expect(result.stdout.contains("periodic rows and columns wrap within each slab's own planes: no message"), "\(result.stdout)")
+            }
+        }
+        let duct = try stencilc(["explain", Repository.stencil("duct3d.st"), "--target", "mpi"])
+        #expect(duct.stdout.contains("(slabs, MPI_Cart_create periodic along the planes)"), "\(duct.stdout)")
+    }
 }
