@@ -103,7 +103,7 @@ struct Run: ParsableCommand {
     @Option(help: "Write the final grid as a NumPy .npy file: FILE.npy (the updated grid) or GRID=FILE.npy (any grid; repeatable).")
     var output: [String] = []
     @Option(help: "Write a heat map of the final field with a colour bar (viridis) as a PNG file.") var image: String?
-    @Option(name: .customLong("max-iterations"), help: "Stop after at most this many sweeps (for timing a fixed amount of work).")
+    @Option(name: .customLong("max-iterations"), parsing: .unconditional, help: "Stop after at most this many sweeps (for timing a fixed amount of work).")
     var maxIterations: Int?
     @Flag(help: "Print the summary as one JSON object.") var json = false
     @Flag(help: "No progress output.") var quiet = false
@@ -117,6 +117,9 @@ struct Run: ParsableCommand {
     @OptionGroup var debug: DebugOptions
 
     func validate() throws {
+        if let maxIterations, maxIterations < 1 {
+            throw ValidationError("--max-iterations expects a positive integer, got \(maxIterations)")
+        }
         if let image, !image.lowercased().hasSuffix(".png") {
             throw ValidationError("--image writes a PNG; name the file FILE.png, got '\(image)'")
         }
@@ -376,7 +379,7 @@ struct Verify: ParsableCommand {
     var params: [String] = []
     @Option(help: "The value of params that size grids, unless --param sets them.")
     var size: Int = 29
-    @Option(name: .customLong("max-iterations"), help: "Stop every run after at most this many sweeps.")
+    @Option(name: .customLong("max-iterations"), parsing: .unconditional, help: "Stop every run after at most this many sweeps.")
     var maxIterations: Int?
 
     func validate() throws {
