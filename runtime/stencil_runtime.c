@@ -671,6 +671,7 @@ long st_check_npy(const char *what, const char *path, long rows, long cols, size
     long shape[16];
     int dimensions = 0;
     const char *p = value + 1;
+    const int shape_length = (int)strcspn(value, ")") + (value[strcspn(value, ")")] == ')'); /* up to its ')' */
     for (;;) {
         while (*p == ' ' || *p == '\t') ++p;
         if (*p == ')') break;
@@ -678,14 +679,14 @@ long st_check_npy(const char *what, const char *path, long rows, long cols, size
         errno = 0;
         long extent = strtol(p, &end, 10);
         if (end == p || errno == ERANGE || extent < 0 || dimensions == 16)
-            st_fatal("%s: '%s' is not a .npy file (its shape '%.40s' is not a tuple of sizes)", what, path, value);
+            st_fatal("%s: '%s' is not a .npy file (its shape '%.*s' is not a tuple of sizes)", what, path, shape_length < 40 ? shape_length : 40, value);
         shape[dimensions++] = extent;
         p = end;
         if (*p == 'L') ++p; /* Python 2 longs */
         while (*p == ' ' || *p == '\t') ++p;
         if (*p == ',') ++p;
         else if (*p != ')')
-            st_fatal("%s: '%s' is not a .npy file (its shape '%.40s' is not a tuple of sizes)", what, path, value);
+            st_fatal("%s: '%s' is not a .npy file (its shape '%.*s' is not a tuple of sizes)", what, path, shape_length < 40 ? shape_length : 40, value);
     }
     long expected_shape[3];
     int expected_dimensions = grid_shape(rows, cols, expected_shape);
