@@ -142,6 +142,10 @@ extension DiagnosticMessage {
     static func paramNotInteger(_ name: String, _ value: String, use: String) -> Self {
         .init(id: "param-not-integer", "param '\(name)' = \(value) cannot \(use): it is not an integer")
     }
+    static func periodicTooSmall(grid: String, extent: Int, axis: String, halo: Int) -> Self {
+        .init(id: "periodic-too-small",
+              "grid \(grid) has \(extent) \(axis): periodic sides of halo \(halo) need at least \(3 * halo) (an interior of at least \(halo))")
+    }
     static func haloTooLarge(halo: Int, grid: String, extents: [Int]) -> Self {
         .init(id: "halo-too-large",
               "halo \(halo) is too large for grid '\(grid)' of \(extents.map(String.init).joined(separator: " x ")): it needs at least \(extents.map { _ in String(2 * halo + 1) }.joined(separator: " x ")) points")

@@ -156,6 +156,7 @@ extension Sema {
         if let updatedGrid {
             checkGridsAgree(updated: updatedGrid, grids: gridDecls, alsoUpdated: updatedNames)
             for decl in updates { checkHalo(update: decl, updated: updatedGrid, params: params) }
+            checkPeriodicExtents(boundaryDecls, updates: updates, updated: updatedGrid, params: params)
         }
         checkNumberRanges(stencil, grids: gridDecls, updated: updatedGrid)
         for decl in gridDecls where !updatedNames.contains(decl.name.name) && !readGrids.contains(decl.name.name) {
@@ -311,7 +312,15 @@ extension Sema {
     /// declared (or default) size; larger run-time sizes are checked again by the runtime.
     mutating func checkHalo(update: UpdateDecl, updated: GridDecl, params: [CheckedParam]) {
         let halo = Sema.halo(of: update.value)
-        guard halo > 0 else { return }
+        guard halo > 0, let extents = declaredExtents(updated, params: params) else { return }
+        if extents.contains(where: { $0 < 2 * halo + 1 }) {
+            diagnostics.error(.haloTooLarge(halo: halo, grid: updated.name.name, extents: extents),
+                              at: update.value.range, notes: [note("grid declared here", at: updated.range)])
+        }
+    }
+
+    /// A grid's extents at their declared (or default) sizes; nil where one is not a number.
+    func declaredExtents(_ grid: GridDecl, params: [CheckedParam]) -> [Int]? {
         func value(_ expr: Expr) -> Int? {
             switch expr.kind {
             case .number(let n): return Int(exactly: n.value)
@@ -319,11 +328,26 @@ extension Sema {
             default: return nil
             }
         }
-        let extents = updated.extents.compactMap(value)
-        guard extents.count == updated.extents.count else { return }
-        if extents.contains(where: { $0 < 2 * halo + 1 }) {
-            diagnostics.error(.haloTooLarge(halo: halo, grid: updated.name.name, extents: extents),
-                              at: update.value.range, notes: [note("grid declared here", at: updated.range)])
+        let extents = grid.extents.compactMap(value)
+        return extents.count == grid.extents.count ? extents : nil
+    }
+
+    /// A periodic axis copies h points from each end of its interior into the other side's halo:
+    /// the interior must hold at least h points at the declared (or default) size, as the runtime
+    /// checks again at run time (st_check_periodic, in the same words).
+    mutating func checkPeriodicExtents(_ decls: [BoundaryDecl], updates: [UpdateDecl], updated: GridDecl, params: [CheckedParam]) {
+        let halo = updates.map { Sema.halo(of: $0.value) }.max() ?? 0
+        guard halo > 0, let extents = declaredExtents(updated, params: params) else { return }
+        let dimensions = extents.count
+        var reported: Set<Int> = []
+        for decl in decls {
+            for assignment in decl.assignments where assignment.kind == .periodic {
+                guard let side = BoundarySide(rawValue: assignment.side.name), let axis = side.axis(dimensions: dimensions),
+                      extents[axis] - 2 * halo < halo, reported.insert(axis).inserted else { continue }
+                let word = dimensions == 1 ? "points" : Array(["planes", "rows", "columns"].suffix(dimensions))[axis]
+                diagnostics.error(.periodicTooSmall(grid: decl.grid.name, extent: extents[axis], axis: word, halo: halo),
+                                  at: assignment.side.range, notes: [note("grid declared here", at: updated.range)])
+            }
         }
     }
 
