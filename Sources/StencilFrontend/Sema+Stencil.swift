@@ -333,19 +333,22 @@ extension Sema {
     }
 
     /// A periodic axis copies h points from each end of its interior into the other side's halo:
-    /// the interior must hold at least h points at the declared (or default) size, as the runtime
-    /// checks again at run time (st_check_periodic, in the same words).
+    /// the interior must hold at least h points. Checked here where the extent is a literal; a
+    /// param's (a run may make it larger) the runtime checks (st_check_periodic, in the same words).
     mutating func checkPeriodicExtents(_ decls: [BoundaryDecl], updates: [UpdateDecl], updated: GridDecl, params: [CheckedParam]) {
         let halo = updates.map { Sema.halo(of: $0.value) }.max() ?? 0
-        guard halo > 0, let extents = declaredExtents(updated, params: params) else { return }
-        let dimensions = extents.count
+        guard halo > 0 else { return }
+        let literals = updated.extents.map { extent -> Int? in
+            if case .number(let n) = extent.kind { return Int(exactly: n.value) } else { return nil }
+        }
+        let dimensions = literals.count
         var reported: Set<Int> = []
         for decl in decls {
             for assignment in decl.assignments where assignment.kind == .periodic {
                 guard let side = BoundarySide(rawValue: assignment.side.name), let axis = side.axis(dimensions: dimensions),
-                      extents[axis] - 2 * halo < halo, reported.insert(axis).inserted else { continue }
+                      let extent = literals[axis], extent - 2 * halo < halo, reported.insert(axis).inserted else { continue }
                 let word = dimensions == 1 ? "points" : Array(["planes", "rows", "columns"].suffix(dimensions))[axis]
-                diagnostics.error(.periodicTooSmall(grid: decl.grid.name, extent: extents[axis], axis: word, halo: halo),
+                diagnostics.error(.periodicTooSmall(grid: decl.grid.name, extent: extent, axis: word, halo: halo),
                                   at: assignment.side.range, notes: [note("grid declared here", at: updated.range)])
             }
         }
