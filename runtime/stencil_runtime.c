@@ -535,6 +535,7 @@ static void check_memory_grids(const char *const *grids, int grid_count, int upd
         static int described_count;
         for (int g = 0; g < described_count; ++g) free(described[g]);
         free(described);
+        described = NULL;
         described_count = 0;
         described = calloc((size_t)(grid_count > 0 ? grid_count : 1), sizeof *described);
         if (!described) st_fatal("out of memory describing the grids");

@@ -107,7 +107,6 @@ public enum Compilation {
             .flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init) }
     }
 
-    /// `stencils/jacobi.st` -> `jacobi`, made a safe file name.
     /// The stem of an emitted file `-o PATH` (its name without `.c`), as it is: the head comment's
     /// build commands name the file, quoted where the shell needs it. A name with a control
     /// character (a newline would break the comment's lines) is sanitized as defaultStem's.
@@ -118,8 +117,8 @@ public enum Compilation {
         return name.isEmpty ? "stencil" : name
     }
 
-    /// The stem of the programs `run` builds in the cache: the .st file's name, letters, digits,
-    /// '_' and '-' only.
+    /// `stencils/jacobi.st` -> `jacobi`, made a safe file name (letters, digits, '_' and '-'):
+    /// the stem of the programs `run` builds in the cache.
     public static func defaultStem(_ path: String) -> String {
         var name = URL(fileURLWithPath: path).lastPathComponent
         if name.hasSuffix(".st") { name.removeLast(3) }

@@ -156,7 +156,7 @@ extension Sema {
         if let updatedGrid {
             checkGridsAgree(updated: updatedGrid, grids: gridDecls, alsoUpdated: updatedNames)
             for decl in updates { checkHalo(update: decl, updated: updatedGrid, params: params) }
-            checkPeriodicExtents(boundaryDecls, updates: updates, updated: updatedGrid, params: params)
+            checkPeriodicExtents(boundaryDecls, updates: updates, updated: updatedGrid)
         }
         checkNumberRanges(stencil, grids: gridDecls, updated: updatedGrid)
         for decl in gridDecls where !updatedNames.contains(decl.name.name) && !readGrids.contains(decl.name.name) {
@@ -335,7 +335,7 @@ extension Sema {
     /// A periodic axis copies h points from each end of its interior into the other side's halo:
     /// the interior must hold at least h points. Checked here where the extent is a literal; a
     /// param's (a run may make it larger) the runtime checks (st_check_periodic, in the same words).
-    mutating func checkPeriodicExtents(_ decls: [BoundaryDecl], updates: [UpdateDecl], updated: GridDecl, params: [CheckedParam]) {
+    mutating func checkPeriodicExtents(_ decls: [BoundaryDecl], updates: [UpdateDecl], updated: GridDecl) {
         let halo = updates.map { Sema.halo(of: $0.value) }.max() ?? 0
         guard halo > 0 else { return }
         let literals = updated.extents.map { extent -> Int? in
