@@ -70,8 +70,8 @@ struct Bench: ParsableCommand {
             }
         }
         settings.sizes = try sizes.map { try list($0, flag: "--sizes") }
-        if let threads { settings.threads = try counts(threads, flag: "--threads") }
-        if let ranks { settings.ranks = try counts(ranks, flag: "--ranks") }
+        if let threads { settings.threads = try counts(threads, flag: "--threads", largest: Schedule.largestTeam) }
+        if let ranks { settings.ranks = try counts(ranks, flag: "--ranks", largest: Schedule.largestCount) }
         if let temporal {
             settings.temporal = try list(temporal, flag: "--temporal").map { name in
                 guard let mode = TemporalMode(rawValue: name) else {
@@ -173,10 +173,10 @@ struct Bench: ParsableCommand {
         return items
     }
 
-    private func counts(_ text: String, flag: String) throws -> [Int] {
+    private func counts(_ text: String, flag: String, largest: Int) throws -> [Int] {
         try list(text, flag: flag).map { item in
-            guard let count = Int(item), count >= 1 else {
-                throw ValidationError("\(flag) expects positive integers, got '\(item)'")
+            guard let count = Int(item), (1...largest).contains(count) else {
+                throw ValidationError("\(flag) expects integers from 1 to \(largest), got '\(item)'")
             }
             return count
         }
