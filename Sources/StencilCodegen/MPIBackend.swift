@@ -73,6 +73,13 @@ public struct MPIBackend: Backend {
             host.gridSize()
             host.stoppingConstants()
             writer.blank()
+            if !deep {
+                // As the serial and openmp targets do: a plan this program cannot run is an error,
+                // before anything is allocated, not ignored.
+                writer.comment("Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps).")
+                let reason = program.redBlack ? "one halo exchange per half-sweep (red, black)" : "one halo exchange per sweep"
+                writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"\(reason)\");")
+            }
             if host.rankBlocks {
                 decomposeBlocks(program, host: host)
             } else if program.dimensions == 3 {
@@ -164,11 +171,7 @@ public struct MPIBackend: Backend {
             let schedule = hybrid ? "\"\(OpenMPClauses.summaryText(program.schedule))\"" : "\"\""
             host.summary(target: target, threads: threads, ranks: "decomp.size", schedule: schedule,
                          decomposition: "decomp.description")
-            if deep {
-                writer.line("summary.plan = plan;")
-            } else {
-                writer.line("summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = \"default\", .reason = \"\(program.redBlack ? "one halo exchange per half-sweep (red, black)" : "one halo exchange per sweep")\" };")
-            }
+            writer.line("summary.plan = plan;")
             writer.comment("Gathered to rank 0 only now, after the iterations.")
             let finals = program.isSystem ? program.updates.map { "st_iterates[iterations % 2].\(names[$0.grid])" } : ["buffer[iterations % 2]"]
             writer.line("\(host.mpiRuntime("write_field"))(&decomp, options.output_path, options.image_path, \(finals[0]), \(mpiType));")

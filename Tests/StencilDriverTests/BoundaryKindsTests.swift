@@ -271,6 +271,13 @@ enum BoundaryVariants {
                                    environment: ["STENCILC_PLAN": "tiles:4"])
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("neumann or periodic"), "\(refused.stderr)")
+        // The mpi and hybrid targets refuse it too (they once ignored it and ran whole sweeps).
+        for target in ["mpi", "hybrid"] {
+            let ranks = try stencilc(["run", Repository.stencil("insulated.st"), "--target", target, "--param", "N=24"],
+                                     environment: MPITests.sharedMemoryOnly.merging(["STENCILC_PLAN": "tiles:4"]) { $1 })
+            #expect(ranks.status != 0, "\(target)")
+            #expect(ranks.stderr.contains("plan 'tiles:4' cannot run here: one halo exchange per sweep"), "\(target): \(ranks.stderr)")
+        }
     }
 
     /// `stencilc tune` has nothing to choose for such a program (red-black neither): it times

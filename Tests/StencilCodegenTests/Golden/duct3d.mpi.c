@@ -65,6 +65,8 @@ int main(int argc, char **argv) {
     const long steps = st_cap_iterations(&options, sweeps_);
     st_check_positive("steps", steps);
 
+    /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "one halo exchange per sweep");
     /* This rank's slab of planes, with HALO planes of halo at each end: to the runtime each plane is one row of rows * cols points. */
     stmpi_decomp decomp;
     /* Neumann or periodic front/back: across the slabs (periodic: a periodic axis of ranks), every slab at least 2 * HALO planes; the other sides are within each plane. */
@@ -203,7 +205,7 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = decomp.size, .schedule = "",
         .decomposition = decomp.description, .device = "",
     };
-    summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "one halo exchange per sweep" };
+    summary.plan = plan;
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_FLOAT);
     stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_FLOAT);

@@ -84,6 +84,8 @@ int main(int argc, char **argv) {
     const long steps = st_cap_iterations(&options, T);
     st_check_positive("steps", steps);
 
+    /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "one halo exchange per sweep");
     stmpi_decomp decomp;
     /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
@@ -162,7 +164,7 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = decomp.size, .schedule = "",
         .decomposition = decomp.description, .device = "",
     };
-    summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "one halo exchange per sweep" };
+    summary.plan = plan;
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_write_field(&decomp, options.output_path, options.image_path, st_iterates[iterations % 2].u, MPI_FLOAT);
     stmpi_write_outputs(&decomp, &options, (const char *const[]){ "u", "v" }, (const void *const[]){ st_iterates[iterations % 2].u, st_iterates[iterations % 2].v }, 2, MPI_FLOAT);

@@ -93,6 +93,8 @@ int main(int argc, char **argv) {
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
 
+    /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "one halo exchange per sweep");
     /* This rank's block of the planes x rows x cols grid in a 3-D process grid, with a halo HALO deep on every side. */
     stmpi_blocks decomp;
     stmpi_blocks_decompose(&decomp, 3, (const long[]){ planes, rows, cols }, HALO, STMPI_GRID, 0 /* faces only: the update reads along the axes only */);
@@ -241,7 +243,7 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = decomp.size, .schedule = "",
         .decomposition = decomp.description, .device = "",
     };
-    summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "one halo exchange per sweep" };
+    summary.plan = plan;
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_blocks_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_DOUBLE);
     stmpi_blocks_write_outputs(&decomp, &options, (const char *const[]){ "u" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_DOUBLE);

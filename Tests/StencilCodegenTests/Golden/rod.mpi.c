@@ -63,6 +63,8 @@ int main(int argc, char **argv) {
     const long steps = st_cap_iterations(&options, steps_count);
     st_check_positive("steps", steps);
 
+    /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "one halo exchange per sweep");
     /* This rank's block of the cols points (both decompositions split the one dimension), with a halo HALO deep at each end. */
     stmpi_blocks decomp;
     stmpi_blocks_decompose(&decomp, 1, (const long[]){ cols }, HALO, STMPI_ROWS, 0 /* faces only: a 1-D block has 2 neighbours */);
@@ -135,7 +137,7 @@ int main(int argc, char **argv) {
         .threads = 1, .ranks = decomp.size, .schedule = "",
         .decomposition = decomp.description, .device = "",
     };
-    summary.plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "one halo exchange per sweep" };
+    summary.plan = plan;
     /* Gathered to rank 0 only now, after the iterations. */
     stmpi_blocks_write_field(&decomp, options.output_path, options.image_path, buffer[iterations % 2], MPI_DOUBLE);
     stmpi_blocks_write_outputs(&decomp, &options, (const char *const[]){ "u" }, (const void *const[]){ buffer[iterations % 2] }, 1, MPI_DOUBLE);
