@@ -256,6 +256,11 @@ void st_check_positive(const char *what, long value)
     if (value < 1) st_fatal("%s must be at least 1, got %ld", what, value);
 }
 
+void st_check_tolerance(double tolerance)
+{
+    if (!(tolerance > 0)) st_fatal("the tolerance must be a positive number, got %g: no run could converge", tolerance);
+}
+
 /* ---- grids ------------------------------------------------------------------------------- */
 
 /* The block is allocated one line longer than the grid and the grid starts `shift` bytes into

@@ -88,6 +88,9 @@ void st_check_shape(const char *grid, int dimensions, const long *shape, int hal
 
 /* Checks that an integer param used as a count (steps, every, max) is positive. */
 void st_check_positive(const char *what, long value);
+/* Fatal unless the stopping rule's tolerance (a param, set with --param) is a positive number:
+ * at 0 or below no run could converge. */
+void st_check_tolerance(double tolerance);
 
 /* ---- input and output files of grids ---------------------------------------------------- */
 

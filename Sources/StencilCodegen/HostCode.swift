@@ -441,6 +441,8 @@ public struct HostCode {
             writer.line("const long max_iterations = st_cap_iterations(&options, \(integer(maximum)));")
             writer.line("st_check_positive(\"every\", every);")
             writer.line("st_check_positive(\"max\", max_iterations);")
+            // A literal tolerance the front end checked; a param's is known at run time.
+            if case .constant = epsilon {} else { writer.line("st_check_tolerance(tolerance);") }
         }
     }
 

@@ -112,6 +112,21 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         }
     }
 
+    /// A tolerance given by a param is checked when the run sets it: at 0 nothing converges.
+    @Test func aToleranceParamMustBePositive() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("tol.st").path
+        try "stencil tol {\n    param eps = 1e-3\n    grid u: float32[16, 16]\n    boundary u { top = 1 }\n    update u[i, j] = (u[i-1, j] + u[i+1, j]) / 2\n    until maxdiff(u) < eps every 10\n}\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        for value in ["0", "-1e-3"] {
+            let result = try stencilc(["run", path, "--target", "serial", "--param", "eps=\(value)"])
+            #expect(result.status == 1)
+            #expect(result.stderr.contains("tol: error: the tolerance must be a positive number"), "\(result.stderr)")
+        }
+        #expect(try stencilc(["run", path, "--target", "serial", "--param", "eps=1e-2", "--quiet"]).status == 0)
+    }
+
     @Test func dashOutputMeansStandardOutput() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
