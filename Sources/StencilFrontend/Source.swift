@@ -10,6 +10,14 @@ public struct SourceFile: Sendable {
 
     public init(name: String, bytes: [UInt8]) {
         self.name = name
+        // A carriage return not followed by a line feed (classic Mac OS line ends) ends a line as
+        // one would: it becomes a line feed, byte for byte, so offsets and columns stay the same.
+        // A CR before an LF (Windows) stays, and the lexer skips it as space.
+        var bytes = bytes
+        for offset in bytes.indices where bytes[offset] == UInt8(ascii: "\r")
+            && (offset + 1 == bytes.count || bytes[offset + 1] != UInt8(ascii: "\n")) {
+            bytes[offset] = UInt8(ascii: "\n")
+        }
         self.bytes = bytes
         var starts = [0]
         for (offset, byte) in bytes.enumerated() where byte == UInt8(ascii: "\n") {

@@ -130,6 +130,19 @@ func expectations(in file: SourceFile) -> [Expectation] {
         #expect(errors.rendered().contains("stencil 1 {\n        ^\n"), "\(errors.rendered())")
     }
 
+    @Test func everyKindOfLineEndEndsALine() {
+        let lines = ["stencil e {", "    grid u: float32[8]", "    update u[i] = (u[i-1] + u[i+1]) / 2", "    steps 2", "}", ""]
+        for end in ["\n", "\r\n", "\r"] {
+            let (checked, engine) = Sema.check(SourceFile(name: "e.st", text: lines.joined(separator: end)))
+            #expect(checked != nil, "\(engine.rendered())")
+            // An error on line 3 is reported on line 3, its text shown without the line end.
+            let bad = lines.enumerated().map { $0.offset == 2 ? "    update u[i] = v[i]" : $0.element }
+            let (_, errors) = Sema.check(SourceFile(name: "e.st", text: bad.joined(separator: end)))
+            #expect(errors.rendered().hasPrefix("e.st:3:19: error: "), "\(errors.rendered())")
+            #expect(errors.rendered().contains("\n    update u[i] = v[i]\n                  ^\n"), "\(errors.rendered())")
+        }
+    }
+
     @Test func duplicateShowsNoteAtFirstDeclaration() {
         let file = SourceFile(name: "dup.st", text: "stencil d {\n    param N = 4\n    param N = 5\n    grid u: float32[N, N]\n    update u[i, j] = u[i, j]\n    steps 1\n}\n")
         let (_, engine) = Sema.check(file)
