@@ -10,11 +10,13 @@
 #
 #   --drop FLAG, --add FLAG   what B leaves out of the head comment's flags, or adds (repeatable)
 #   --levels L,...            gcc -march values (x86-64-v2,native)
-#   --programs P:N,...        stencils/P.st at --param N=N (jacobi:256,jacobi:1024,gray_scott:512,heat3d:96)
+#   --programs P:N,...        stencils/P.st at --param N=N (jacobi:256,jacobi:1024,gray_scott:512,heat3d:96);
+#                             P may also be a path to a .st file of your own (with a param N)
 #   --target T                serial or openmp (openmp)      --threads T   OMP_NUM_THREADS (2)
 #   --repeats K               pairs per program and level (7)
 #   --seconds S               about how long one run takes (0.3): sweeps from one calibration run
 set -euo pipefail
+caller=$PWD
 cd "$(dirname "$0")/.."
 
 drop=() add=() levels=x86-64-v2,native programs=jacobi:256,jacobi:1024,gray_scott:512,heat3d:96
@@ -51,8 +53,12 @@ IFS=, read -ra program_list <<<"$programs"
 for level in "${level_list[@]}"; do
     for entry in "${program_list[@]}"; do
         p=${entry%%:*} n=${entry#*:}
+        case $p in
+            *.st) file=$p; [[ $file = /* ]] || file=$caller/$file; p=$(basename "$p" .st) ;;
+            *) file=stencils/$p.st ;;
+        esac
         dir=$work/$level/$p; mkdir -p "$dir/a" "$dir/b"
-        "$stencilc" emit "stencils/$p.st" --target "$target" -o "$dir/a/$p.c"
+        "$stencilc" emit "$file" --target "$target" -o "$dir/a/$p.c"
         cp "$dir/a/$p.c" "$dir/b/"
         python3 bench/head_build.py "$dir/a/$p.c" "$level" "$runtime" | (cd "$dir/a" && bash -e)
         python3 bench/head_build.py "$dir/b/$p.c" "$level" "$runtime" "${drop[@]}" "${add[@]}" | (cd "$dir/b" && bash -e)

@@ -2,7 +2,7 @@
  * Edit damped_jacobi.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -fopenmp-simd -I runtime"
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -fno-math-errno -falign-loops=64 -fopenmp-simd -I runtime"
  *   gcc $flags -c runtime/stencil_runtime.c runtime/stencil_sweeps.c
  *   gcc $flags damped_jacobi.c stencil_runtime.o stencil_sweeps.o -lm -o damped_jacobi
  * Run:

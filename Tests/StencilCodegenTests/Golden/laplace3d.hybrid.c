@@ -2,7 +2,7 @@
  * Edit laplace3d.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -fopenmp -I runtime"
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -fno-math-errno -falign-loops=64 -fopenmp -I runtime"
  *   mpicc $flags -c runtime/stencil_runtime.c runtime/stencil_sweeps.c runtime/stencil_mpi.c
  *   mpicc $flags laplace3d.c stencil_runtime.o stencil_sweeps.o stencil_mpi.o -lm -o laplace3d
  * Run:

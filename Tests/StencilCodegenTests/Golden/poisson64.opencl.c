@@ -2,7 +2,7 @@
  * Edit poisson64.st, not this file.
  *
  * Build by hand (runtime/ is stencilc's runtime folder: `stencilc runtime-dir` prints it):
- *   flags="-std=c11 -O3 -march=native -ffp-contract=off -falign-loops=64 -I runtime"
+ *   flags="-std=c11 -O3 -march=native -ffp-contract=off -fno-math-errno -falign-loops=64 -I runtime"
  *   gcc $flags -c runtime/stencil_runtime.c runtime/stencil_opencl.c
  *   gcc $flags poisson64.c stencil_runtime.o stencil_opencl.o -lOpenCL -lm -o poisson64
  * Run:
