@@ -54,6 +54,16 @@ public enum OutputFiles {
         throw DriverError("\(option) '\(output)' is the program's source file: writing it would replace \(source); name another file")
     }
 
+    /// Refuses `-o NAME` where NAME is a file that does not end in `.c`: the head comment's build
+    /// commands compile `NAME` with the C compiler, which goes by the suffix (and would link the
+    /// program over its own source). A device or FIFO (`/dev/stdout`) is written as it is.
+    public static func refuseNonCName(_ output: String) throws {
+        guard !output.hasSuffix(".c"), !isSpecialFile(output) else { return }
+        let name = URL(fileURLWithPath: output).lastPathComponent
+        throw DriverError("-o '\(output)': the emitted C file's name must end in .c (say '\(name).c'), as its head comment's "
+                          + "build commands compile it by that name; '-o -' writes to standard output")
+    }
+
     /// A symlink's final target (so the link is kept), else the path itself.
     static func resolvedTarget(_ path: String) -> String {
         guard (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else { return path }

@@ -78,6 +78,7 @@ struct Emit: ParsableCommand {
             if let output {
                 let base = output.hasSuffix(".c") ? String(output.dropLast(2)) : output
                 for path in [output, base + ".cl"] { try OutputFiles.refuseOverwriting(source: file, with: path, option: "-o") }
+                try OutputFiles.refuseNonCName(output)
             }
             // The head comment names the file as written: its build commands must find it.
             let stem = output.map { Compilation.emittedStem($0) }

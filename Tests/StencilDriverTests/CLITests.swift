@@ -136,6 +136,23 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 
+    /// The head comment builds the file by its name with the C compiler, which goes by the
+    /// suffix: `-o jacobi` wrote C into `jacobi` and the comment compiled a `jacobi.c` that did
+    /// not exist (opencl: `-o k.cl` put the C in k.cl and the kernel in k.cl.cl).
+    @Test func outputNamesEndInDotC() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (name, target) in [("jacobi", "serial"), ("k.cl", "opencl"), ("out.txt", "openmp")] {
+            let result = try stencilc([jacobi, "--target", target, "-o", name], in: directory.path)
+            #expect(result.status == 1, "\(name)")
+            #expect(result.stderr.contains("stencilc: error: -o '\(name)': the emitted C file's name must end in .c (say '\(name).c')"),
+                    "\(result.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+        // A device is written as it is.
+        #expect(try stencilc([jacobi, "--target", "serial", "-o", "/dev/null"]).status == 0)
+    }
+
     @Test func sourceErrorsExitOneAndWriteNothing() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
