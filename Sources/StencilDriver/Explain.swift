@@ -178,8 +178,16 @@ public enum Explain {
                 out += "\nOpenMP\n"
                 out += "  region:       one #pragma omp parallel\(OpenMPClauses.regionClauses(program.schedule)) around all iterations"
                     + (program.schedule.target == .hybrid ? " (per rank)" : "") + "\n"
-                let simd = program.dimensions == 1 && loops.vectorization == .simd ? "simd " : ""
-                out += "  sweep:        #pragma omp for \(simd)\(loops.worksharing ?? "") (orphaned, in `sweep`; its barrier ends the sweep)\n"
+                // As SweepWriter.boxLoops and the colour plans print it.
+                if loops.colourHalfSweeps && loops.colourPlan == .fused {
+                    out += "  sweep:        no omp for: each thread takes its own band of \(program.dimensions == 3 ? "planes" : "rows") (omp_get_thread_num), red then black,\n"
+                    out += "                with an #pragma omp barrier before the black rows at the bands' edges and one after them\n"
+                } else {
+                    let simd = program.dimensions == 1 && loops.vectorization == .simd && loops.tile == nil ? "simd " : ""
+                    let over = loops.tile == nil ? "" : " over the tiles"
+                    let place = loops.colourHalfSweeps ? "in `sweep_red` and `sweep_black`; its barrier ends each half-sweep" : "in `sweep`; its barrier ends the sweep"
+                    out += "  sweep:        #pragma omp for \(simd)\(loops.worksharing ?? "")\(over) (orphaned, \(place))\n"
+                }
                 if let check = loops.check {
                     out += "  check sweep:  #pragma omp for \(loops.worksharing ?? "") reduction(\(check.sharing == .reductionMax ? "max" : "+"): \(check.variable)) reduction(+: nonfinite)\n"
                 }

@@ -153,6 +153,48 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         #expect(try stencilc([jacobi, "--target", "serial", "-o", "/dev/null"]).status == 0)
     }
 
+    /// `explain`'s OpenMP section names the pragmas the sweep function has: it said `omp for simd`
+    /// for a tiled 1-D sweep (whose `omp for` is on the tile loop) and `omp for collapse(2)` for
+    /// the fused red-black sweep, which shares no loop out (each thread computes its band).
+    @Test func explainNamesTheSweepsPragmas() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let fused = directory.appendingPathComponent("rb3.st").path
+        try """
+            stencil rb3 {
+                param N = 12
+                grid u: float64[N, N, N]
+                boundary u { front = 1; back = 2; top = 3; bottom = 4; left = 5; right = 6 }
+                update u[k, i, j] = (u[k-1, i, j] + u[k+1, i, j] + u[k, i-1, j] + u[k, i+1, j] + u[k, i, j-1] + u[k, i, j+1]) / 6
+                order redblack
+                until maxdiff(u) < 1e-6 every 10 max 100
+            }
+
+            """.write(toFile: fused, atomically: true, encoding: .utf8)
+        let examples = try FileManager.default.contentsOfDirectory(atPath: Repository.root + "/stencils").filter { $0.hasSuffix(".st") }
+        var cases = examples.map { [Repository.stencil($0)] }
+        cases += [[Repository.stencil("rod.st"), "--tile", "64"], [Repository.stencil("jacobi.st"), "--tile", "8x32"], [fused]]
+        for arguments in cases {
+            let explained = try stencilc(["explain"] + arguments + ["--target", "openmp"])
+            let code = try stencilc(arguments + ["--target", "openmp"])
+            #expect(explained.status == 0 && code.status == 0, "\(arguments)")
+            // The sweep function (red-black half-sweeps: the red one's), up to the next function.
+            let function = code.stdout.contains("static void sweep_red(") ? "static void sweep_red(" : "static void sweep("
+            guard let start = code.stdout.range(of: function) else { Issue.record("no sweep in \(arguments)"); continue }
+            let sweep = String(code.stdout[start.upperBound...]).components(separatedBy: "\nstatic ").first ?? ""
+            guard let line = explained.stdout.split(separator: "\n").first(where: { $0.hasPrefix("  sweep:        ") }) else {
+                Issue.record("no sweep line in \(arguments)"); continue
+            }
+            let said = line.dropFirst("  sweep:        ".count)
+            if said.hasPrefix("no omp for") {
+                #expect(!sweep.contains("#pragma omp for"), "\(arguments)")
+            } else {
+                let pragma = said.components(separatedBy: " (orphaned").first!.components(separatedBy: " over the tiles").first!
+                #expect(sweep.contains(pragma + "\n"), "\(arguments): explain says \(pragma)")
+            }
+        }
+    }
+
     @Test func sourceErrorsExitOneAndWriteNothing() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
