@@ -153,6 +153,6 @@ public struct CNames: Sendable {
         "interior", "frame", "plain", "row_offset", "col_offset", "held",
         "team", "thread", "band_begin", "band_end", "wave", "first_end", "last_begin",
         "red", "black", "half", "off", "own", "other", "k_begin", "k_end", "split_colours", "join_colours",
-        "grid", "box", "sweep_box", "middle_begin", "middle_end", "planes_arg",
+        "grid", "box", "sweep_box", "sweep_fn", "middle_begin", "middle_end", "planes_arg",
     ]
 }

@@ -13,11 +13,16 @@ extension MPIBackend {
         guard let plan = program.distribution else { return [] }
         switch plan.layout {
         case .rowsAndColumns:
-            return [
-                "Every rank holds its block of \(grid) (decompose \(decompose): "
-                    + (program.schedule.decompose == .rows ? "block rows, P x 1" : "2-D blocks from MPI_Dims_create") + ") plus a halo HALO deep,",
-                "refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos",
-            ]
+            let rows = program.schedule.decompose == .rows
+            let first = "Every rank holds its block of \(grid) (decompose \(decompose): "
+                + (rows ? "block rows, P x 1" : "2-D blocks from MPI_Dims_create") + ") plus a halo HALO deep,"
+            // Deep halos where the loop plan lets the run's plan choose them (PlanLoops: mpi's tiles).
+            if !program.loops.temporalKinds.contains(.tiles) {
+                return [first, "refreshed from its \(rows ? "2 neighbours" : "neighbours (up to 8)") \(program.redBlack ? "before each half-sweep" : "every sweep")"
+                            + "; the deep interior is updated while the halos"]
+            }
+            return [first, "refreshed from its 2 neighbours every sweep, or every DEPTH sweeps where the run's plan deepens it",
+                    "(tiles:DEPTH); the deep interior is updated while the halos"]
         case .slabs:
             return [
                 "Every rank holds its slab of whole planes of \(grid) (decompose rows: P x 1 x 1) plus HALO planes of",
@@ -58,23 +63,24 @@ extension MPIBackend {
         writer.line("                             (const int[]){ \(periodic) }, (const int[]){ \(copying) });")
     }
 
-    /// `sweep_box`: one box of the rank's block (local indices) swept with `sweep`. A 3-D box's
+    /// `sweep_box`: one box of the rank's block (local indices) swept with `sweep_fn` (`sweep` or a
+    /// check sweep; not named `sweep`, which would shadow the function of that name). A 3-D box's
     /// planes and columns are the sweep's ranges and its rows go in a copy of the args record; a
     /// 1-D box is the sweep's range.
     func sweepBoxFunction(_ program: Program, writer: CodeWriter) {
         let threeD = program.dimensions == 3
         writer.comment(threeD
-            ? "Sweeps one box of this rank's block with `sweep`: its planes and columns are the sweep's ranges, its rows go in a copy of the args record."
-            : "Sweeps one box of this rank's block with `sweep`: the points [box.lo[0], box.hi[0]).")
-        writer.block("static void sweep_box(void (*sweep)(const void *, long, long, long, long, const void *, void *), const sweep_args *args, stmpi_box box, const void *in, void *out)") {
+            ? "Sweeps one box of this rank's block with `sweep_fn`: its planes and columns are the sweep's ranges, its rows go in a copy of the args record."
+            : "Sweeps one box of this rank's block with `sweep_fn`: the points [box.lo[0], box.hi[0]).")
+        writer.block("static void sweep_box(void (*sweep_fn)(const void *, long, long, long, long, const void *, void *), const sweep_args *args, stmpi_box box, const void *in, void *out)") {
             if threeD {
                 writer.line("if (box.lo[0] >= box.hi[0] || box.lo[1] >= box.hi[1] || box.lo[2] >= box.hi[2]) return;")
                 writer.line("sweep_args rows = *args;")
                 writer.line("rows.middle_begin = box.lo[1];")
                 writer.line("rows.middle_end = box.hi[1];")
-                writer.line("sweep(&rows, box.lo[0], box.hi[0], box.lo[2], box.hi[2], in, out);")
+                writer.line("sweep_fn(&rows, box.lo[0], box.hi[0], box.lo[2], box.hi[2], in, out);")
             } else {
-                writer.line("if (box.lo[0] < box.hi[0]) sweep(args, box.lo[0], box.hi[0], 0, 0, in, out);")
+                writer.line("if (box.lo[0] < box.hi[0]) sweep_fn(args, box.lo[0], box.hi[0], 0, 0, in, out);")
             }
         }
     }

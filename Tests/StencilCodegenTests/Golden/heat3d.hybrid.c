@@ -11,6 +11,8 @@
  * Every rank holds its slab of whole planes of u (decompose rows: P x 1 x 1) plus HALO planes of
  * halo at each end, refreshed from its 2 neighbours every sweep; the deep interior is updated while the halos
  * travel. `stencilc explain heat3d.st --target hybrid --ranks P` prints the plan.
+ * Open MPI binds each rank to one core, so each would run one thread: give a rank T threads with
+ * `mpirun -np 2 --bind-to none -x OMP_NUM_THREADS=T` (as `stencilc run` does).
  *
  * One parallel region per rank around all iterations; its sweeps share rows (what Cython's prange would infer):
  *   k: private

@@ -11,6 +11,8 @@
  * Every rank holds its block of u (decompose grid: 3-D blocks from MPI_Dims_create) plus a halo HALO deep,
  * refreshed every sweep (faces only: up to 6 neighbours); the deep interior is updated while the halos
  * travel. `stencilc explain laplace3d.st --target hybrid --ranks P` prints the plan.
+ * Open MPI binds each rank to one core, so each would run one thread: give a rank T threads with
+ * `mpirun -np 2 --bind-to none -x OMP_NUM_THREADS=T` (as `stencilc run` does).
  *
  * One parallel region per rank around all iterations; its sweeps share rows (what Cython's prange would infer):
  *   k: private
@@ -75,13 +77,13 @@ static void sweep_maxdiff(const void *args, long row_begin, long row_end, long c
     }
 }
 
-/* Sweeps one box of this rank's block with `sweep`: its planes and columns are the sweep's ranges, its rows go in a copy of the args record. */
-static void sweep_box(void (*sweep)(const void *, long, long, long, long, const void *, void *), const sweep_args *args, stmpi_box box, const void *in, void *out) {
+/* Sweeps one box of this rank's block with `sweep_fn`: its planes and columns are the sweep's ranges, its rows go in a copy of the args record. */
+static void sweep_box(void (*sweep_fn)(const void *, long, long, long, long, const void *, void *), const sweep_args *args, stmpi_box box, const void *in, void *out) {
     if (box.lo[0] >= box.hi[0] || box.lo[1] >= box.hi[1] || box.lo[2] >= box.hi[2]) return;
     sweep_args rows = *args;
     rows.middle_begin = box.lo[1];
     rows.middle_end = box.hi[1];
-    sweep(&rows, box.lo[0], box.hi[0], box.lo[2], box.hi[2], in, out);
+    sweep_fn(&rows, box.lo[0], box.hi[0], box.lo[2], box.hi[2], in, out);
 }
 
 int main(int argc, char **argv) {

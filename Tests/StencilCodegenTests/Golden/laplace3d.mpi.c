@@ -64,13 +64,13 @@ static void sweep_maxdiff(const void *args, long row_begin, long row_end, long c
     }
 }
 
-/* Sweeps one box of this rank's block with `sweep`: its planes and columns are the sweep's ranges, its rows go in a copy of the args record. */
-static void sweep_box(void (*sweep)(const void *, long, long, long, long, const void *, void *), const sweep_args *args, stmpi_box box, const void *in, void *out) {
+/* Sweeps one box of this rank's block with `sweep_fn`: its planes and columns are the sweep's ranges, its rows go in a copy of the args record. */
+static void sweep_box(void (*sweep_fn)(const void *, long, long, long, long, const void *, void *), const sweep_args *args, stmpi_box box, const void *in, void *out) {
     if (box.lo[0] >= box.hi[0] || box.lo[1] >= box.hi[1] || box.lo[2] >= box.hi[2]) return;
     sweep_args rows = *args;
     rows.middle_begin = box.lo[1];
     rows.middle_end = box.hi[1];
-    sweep(&rows, box.lo[0], box.hi[0], box.lo[2], box.hi[2], in, out);
+    sweep_fn(&rows, box.lo[0], box.hi[0], box.lo[2], box.hi[2], in, out);
 }
 
 int main(int argc, char **argv) {

@@ -11,6 +11,8 @@
  * Every rank holds its block of u (decompose rows: the one dimension split over the ranks) plus a halo HALO deep,
  * refreshed every sweep (faces only: up to 2 neighbours); the deep interior is updated while the halos
  * travel. `stencilc explain rod.st --target hybrid --ranks P` prints the plan.
+ * Open MPI binds each rank to one core, so each would run one thread: give a rank T threads with
+ * `mpirun -np 2 --bind-to none -x OMP_NUM_THREADS=T` (as `stencilc run` does).
  *
  * One parallel region per rank around all iterations; its sweeps share rows (what Cython's prange would infer):
  *   x: private
@@ -44,9 +46,9 @@ static void sweep(const void *args, long row_begin, long row_end, long col_begin
     }
 }
 
-/* Sweeps one box of this rank's block with `sweep`: the points [box.lo[0], box.hi[0]). */
-static void sweep_box(void (*sweep)(const void *, long, long, long, long, const void *, void *), const sweep_args *args, stmpi_box box, const void *in, void *out) {
-    if (box.lo[0] < box.hi[0]) sweep(args, box.lo[0], box.hi[0], 0, 0, in, out);
+/* Sweeps one box of this rank's block with `sweep_fn`: the points [box.lo[0], box.hi[0]). */
+static void sweep_box(void (*sweep_fn)(const void *, long, long, long, long, const void *, void *), const sweep_args *args, stmpi_box box, const void *in, void *out) {
+    if (box.lo[0] < box.hi[0]) sweep_fn(args, box.lo[0], box.hi[0], 0, 0, in, out);
 }
 
 int main(int argc, char **argv) {

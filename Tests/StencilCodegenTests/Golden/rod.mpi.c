@@ -37,9 +37,9 @@ static void sweep(const void *args, long row_begin, long row_end, long col_begin
     }
 }
 
-/* Sweeps one box of this rank's block with `sweep`: the points [box.lo[0], box.hi[0]). */
-static void sweep_box(void (*sweep)(const void *, long, long, long, long, const void *, void *), const sweep_args *args, stmpi_box box, const void *in, void *out) {
-    if (box.lo[0] < box.hi[0]) sweep(args, box.lo[0], box.hi[0], 0, 0, in, out);
+/* Sweeps one box of this rank's block with `sweep_fn`: the points [box.lo[0], box.hi[0]). */
+static void sweep_box(void (*sweep_fn)(const void *, long, long, long, long, const void *, void *), const sweep_args *args, stmpi_box box, const void *in, void *out) {
+    if (box.lo[0] < box.hi[0]) sweep_fn(args, box.lo[0], box.hi[0], 0, 0, in, out);
 }
 
 int main(int argc, char **argv) {

@@ -9,8 +9,10 @@
  *   mpirun -np 2 ./wide_halo [--param N=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
  * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a halo HALO deep,
- * refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos
+ * refreshed from its 2 neighbours every sweep; the deep interior is updated while the halos
  * travel. `stencilc explain wide_halo.st --target hybrid --ranks P` prints the plan.
+ * Open MPI binds each rank to one core, so each would run one thread: give a rank T threads with
+ * `mpirun -np 2 --bind-to none -x OMP_NUM_THREADS=T` (as `stencilc run` does).
  *
  * One parallel region per rank around all iterations; its sweeps share rows (what Cython's prange would infer):
  *   i: private

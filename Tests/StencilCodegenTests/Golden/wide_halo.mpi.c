@@ -9,7 +9,8 @@
  *   mpirun -np 2 ./wide_halo [--param N=...] [--input GRID=FILE.npy] [--output u.npy] [--output GRID=FILE.npy] [--json]
  *
  * Every rank holds its block of u (decompose rows: block rows, P x 1) plus a halo HALO deep,
- * refreshed from its neighbours (up to 8) every sweep; the deep interior is updated while the halos
+ * refreshed from its 2 neighbours every sweep, or every DEPTH sweeps where the run's plan deepens it
+ * (tiles:DEPTH); the deep interior is updated while the halos
  * travel. `stencilc explain wide_halo.st --target mpi --ranks P` prints the plan.
  */
 #include <float.h>
