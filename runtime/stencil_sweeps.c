@@ -6,6 +6,7 @@
 #include "stencil_sweeps.h"
 #include "stencil_runtime.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -219,7 +220,9 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
 /* ---- plans given by name ----------------------------------------------------------------- */
 
 /* The plan given as text (--plan, else STENCILC_PLAN), or NULL: KIND, then up to three `:N` with
- * N a positive decimal number, and nothing else; fatal otherwise. */
+ * N a positive decimal number up to ST_PLAN_LARGEST, and nothing else; fatal otherwise. (The
+ * drivers multiply a depth by the halo and add tile sizes: a depth of 2^63 - 1 overflowed and
+ * the blocks skipped rows, a wrong field without an error.) */
 static const char *given_plan(const char *options_plan, int *kind, long numbers[3])
 {
     const char *text = options_plan;
@@ -231,7 +234,15 @@ static const char *given_plan(const char *options_plan, int *kind, long numbers[
     for (const char *rest = text + used; ok && *rest;) {
         char *end = NULL;
         ok = rest[0] == ':' && rest[1] >= '0' && rest[1] <= '9' && count < 3;
-        if (ok) numbers[count++] = strtol(rest + 1, &end, 10), ok = numbers[count - 1] >= 1, rest = end;
+        if (ok) {
+            const char *digits = rest + 1;
+            errno = 0;
+            numbers[count++] = strtol(digits, &end, 10);
+            ok = numbers[count - 1] >= 1, rest = end;
+            if (ok && (errno == ERANGE || numbers[count - 1] > ST_PLAN_LARGEST))
+                st_fatal("bad plan '%s': %.*s is too large (a depth or tile size goes up to %ld)", text, (int)(end - digits),
+                         digits, (long)ST_PLAN_LARGEST);
+        }
     }
     *kind = -1;
     for (int i = 0; i < 3; ++i) if (strcmp(name, st_plan_kind_name(i)) == 0) *kind = i;

@@ -28,6 +28,11 @@ extern "C" {
  *           the threads' own caches, where a barrier per sweep costs more than the sweep. */
 enum { ST_PLAN_SWEEPS = 0, ST_PLAN_TILES = 1, ST_PLAN_BANDS = 2 };
 
+/* The largest depth, tile height or tile width a plan may be given (`bands:DEPTH:ROWS:COLS`): far
+ * past any useful one, and small enough that the drivers' sums of depths, halos and tiles stay
+ * exact in a long. */
+#define ST_PLAN_LARGEST (1L << 30)
+
 /* The `temporal` schedule line: auto lets the cost model choose, off keeps whole sweeps, on
  * blocks whenever the program can. */
 enum { ST_TEMPORAL_AUTO = 0, ST_TEMPORAL_ON = 1, ST_TEMPORAL_OFF = 2 };

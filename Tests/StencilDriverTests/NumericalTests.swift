@@ -126,7 +126,8 @@ extension ReferenceCase: CustomTestStringConvertible {}
         let serial = try runStencil(program.file, target: .serial, params: program.params, environment: ["STENCILC_PLAN": "sweeps"])
         // (depth asked, depth used: odd, tile rows: nil for the plan's, threads, tile columns: nil for whole rows)
         for (depth, used, tileRows, threads, tileCols) in [(1, 1, nil, 2, nil), (2, 1, nil, 2, nil), (5, 5, 3, 3, 4), (8, 7, nil, 2, nil),
-                                                           (7, 7, 1, 2, nil), (9, 9, 4, 2, 6)] {
+                                                           (7, 7, 1, 2, nil), (9, 9, 4, 2, 6),
+                                                           (1 << 30, (1 << 30) - 1, 1 << 30, 2, 1 << 30)] { // the largest
             var schedule = Schedule()
             schedule.numThreads = threads
             schedule.kind = .static
@@ -152,7 +153,10 @@ extension ReferenceCase: CustomTestStringConvertible {}
                 try runStencil(file, target: .openmp, params: ["N=30"], schedule: schedule, environment: ["STENCILC_PLAN": "bands:3"])
             }
         }
-        for text in ["tiles:0:4", "tiles:3:4:0", "bands:3:4:5:6", "sweeps:3", "tiles:3:x"] {
+        // Past ST_PLAN_LARGEST (2^30): a depth of 2^63 - 1 overflowed the drivers' row sums and ran
+        // to a wrong field with status 0; 2^64 and more was clamped by strtol to the same.
+        for text in ["tiles:0:4", "tiles:3:4:0", "bands:3:4:5:6", "sweeps:3", "tiles:3:x", "tiles:9223372036854775807",
+                     "tiles:3:99999999999999999999", "tiles:3:4:1073741825"] {
             do {
                 _ = try runStencil("jacobi.st", target: .serial, params: ["N=30"], environment: ["STENCILC_PLAN": text])
                 Issue.record("plan \(text) was accepted")
