@@ -64,6 +64,23 @@ public enum OutputFiles {
                           + "build commands compile it by that name; '-o -' writes to standard output")
     }
 
+    /// Refuses, before any work, an output that cannot be written: a directory, or a file in a
+    /// folder that does not exist or cannot be written (bench ran its whole matrix, then failed).
+    public static func checkWritable(_ path: String, option: String) throws {
+        if isSpecialFile(path) { return }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw DriverError("\(option) '\(path)' is a directory; name a file")
+        }
+        let folder = URL(fileURLWithPath: resolvedTarget(path)).deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw DriverError("\(option) '\(path)': no such directory '\(folder)'")
+        }
+        if access(folder, W_OK) != 0 {
+            throw DriverError("\(option) '\(path)': cannot write in '\(folder)': \(String(cString: strerror(errno)))")
+        }
+    }
+
     /// A symlink's final target (so the link is kept), else the path itself.
     static func resolvedTarget(_ path: String) -> String {
         guard (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) != nil else { return path }

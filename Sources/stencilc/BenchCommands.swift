@@ -21,16 +21,16 @@ struct Bench: ParsableCommand {
 
     @Argument(help: "The stencil program (.st).") var file: String
     @Option(help: "Targets, comma-separated (default: the file's target).") var targets: String?
-    @Option(help: "Grid sizes, comma-separated: N, or one extent per dimension (ROWSxCOLS, PLANESxROWSxCOLS). Default when a param sizes the grid: 256,1024,4096 (2-D), 64,128,256 (3-D), 65536,1048576,16777216 (1-D).")
+    @Option(parsing: .unconditional, help: "Grid sizes, comma-separated: N, or one extent per dimension (ROWSxCOLS, PLANESxROWSxCOLS). Default when a param sizes the grid: 256,1024,4096 (2-D), 64,128,256 (3-D), 65536,1048576,16777216 (1-D).")
     var sizes: String?
-    @Option(help: "Threads per process for openmp and hybrid, comma-separated (default: 1, 2, 4, ... up to the cores).")
+    @Option(parsing: .unconditional, help: "Threads per process for openmp and hybrid, comma-separated (default: 1, 2, 4, ... up to the cores).")
     var threads: String?
-    @Option(help: "MPI ranks for mpi and hybrid, comma-separated (default: 2).") var ranks: String?
+    @Option(parsing: .unconditional, help: "MPI ranks for mpi and hybrid, comma-separated (default: 2).") var ranks: String?
     @Option(help: "Temporal blocking modes to compare, comma-separated: auto, on, off (default: the file's).")
     var temporal: String?
-    @Option(help: "Sweeps per run, or auto: scaled so each run takes about --seconds-per-run.") var sweeps = "auto"
-    @Option(name: .customLong("seconds-per-run"), help: "Target length of one run with --sweeps auto.") var secondsPerRun = 0.4
-    @Option(help: "Runs per cell; the median is kept.") var repeats = 5
+    @Option(parsing: .unconditional, help: "Sweeps per run, or auto: scaled so each run takes about --seconds-per-run.") var sweeps = "auto"
+    @Option(name: .customLong("seconds-per-run"), parsing: .unconditional, help: "Target length of one run with --sweeps auto.") var secondsPerRun = 0.4
+    @Option(parsing: .unconditional, help: "Runs per cell; the median is kept.") var repeats = 5
     @Option(help: "Write the results as CSV.") var csv: String?
     @Option(help: "Write the results as JSON.") var json: String?
     @Option(help: "Write a plot: FILE.svg, or FILE.png (through rsvg-convert).") var plot: String?
@@ -41,7 +41,7 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("env"), help: "NAME=VALUE added to every run's environment (repeatable), e.g. OMP_WAIT_POLICY=passive.")
     var environment: [String] = []
     @Option(help: "OpenMP schedule of the row loop: static | dynamic | guided | auto") var schedule: String?
-    @Option(help: "Rows per chunk of the OpenMP schedule.") var chunksize: Int?
+    @Option(parsing: .unconditional, help: "Rows per chunk of the OpenMP schedule.") var chunksize: Int?
     @Option(help: "Spatial tile of the sweep, one size per dimension (e.g. 64x512, 8x16x64).") var tile: String?
     @Option(help: "OpenCL work-group size, one per dimension: N, ROWSxCOLS or PLANESxROWSxCOLS.") var workgroup: String?
     @Option(help: "MPI decomposition: rows | grid") var decompose: String?
@@ -87,7 +87,9 @@ struct Bench: ParsableCommand {
             settings.sweeps = count
         }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
-        guard secondsPerRun > 0, secondsPerRun.isFinite else { throw ValidationError("--seconds-per-run must be positive") }
+        guard secondsPerRun > 0, secondsPerRun <= 3600 else {
+            throw ValidationError("--seconds-per-run must be a positive number of seconds, up to 3600, got \(secondsPerRun)")
+        }
         settings.repeats = repeats
         settings.secondsPerRun = secondsPerRun
         var overrides = Schedule()
@@ -124,7 +126,10 @@ struct Bench: ParsableCommand {
         try reportingErrors {
             let settings = try settings()
             for (option, path) in [("--csv", csv), ("--json", json), ("--plot", plot)] {
-                if let path { try OutputFiles.refuseOverwriting(source: file, with: path, option: option) }
+                if let path {
+                    try OutputFiles.refuseOverwriting(source: file, with: path, option: option)
+                    try OutputFiles.checkWritable(path, option: option)
+                }
             }
             let toolchain = try Toolchain.fromEnvironment()
             let cache = BuildCache.defaultCache()

@@ -78,6 +78,7 @@ struct Emit: ParsableCommand {
             if let output {
                 let base = output.hasSuffix(".c") ? String(output.dropLast(2)) : output
                 for path in [output, base + ".cl"] { try OutputFiles.refuseOverwriting(source: file, with: path, option: "-o") }
+                try OutputFiles.checkWritable(output, option: "-o")
                 try OutputFiles.refuseNonCName(output)
             }
             // The head comment names the file as written: its build commands must find it.
@@ -222,12 +223,18 @@ struct Tune: ParsableCommand {
     @Argument(help: "The stencil program (.st).") var file: String
     @Option(name: .customLong("param"), help: "Override a param: NAME=VALUE (repeatable).")
     var params: [String] = []
-    @Option(name: .customLong("seconds-per-run"), help: "About how long each timed run lasts.")
+    @Option(name: .customLong("seconds-per-run"), parsing: .unconditional, help: "About how long each timed run lasts.")
     var secondsPerRun = 0.25
     @Flag(help: "Print the result as one JSON object.") var json = false
     @Flag(help: "No progress output.") var quiet = false
     @OptionGroup var scheduleOptions: ScheduleOptions
     @OptionGroup var debug: DebugOptions
+
+    func validate() throws {
+        guard secondsPerRun > 0, secondsPerRun <= 3600 else {
+            throw ValidationError("--seconds-per-run must be a positive number of seconds, up to 3600, got \(secondsPerRun)")
+        }
+    }
 
     func run() throws {
         try reportingErrors {

@@ -252,6 +252,29 @@ private func lowered(_ name: String, target: Target = .openmp) throws -> Program
             #expect(bad.status != 0, "\(flags)")
             #expect(!bad.stderr.isEmpty)
         }
+        // Each names what is wrong, exits 1, and runs nothing. Regressions: --sizes 4000000000 crashed
+        // on an overflow (exit 132, a backtrace); --seconds-per-run nan/inf/1e300 crashed `tune`;
+        // negative numbers were "Missing value"; an output in a missing folder or a directory failed
+        // only after the whole matrix had run.
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let jacobi = Repository.stencil("jacobi.st")
+        for (arguments, message) in [
+            (["bench", jacobi, "--sizes", "4000000000"], "--sizes 4000000000: 4000000000 x 4000000000 points is far more than any machine holds"),
+            (["bench", jacobi, "--sizes", "-5"], "--sizes expects N or ROWSxCOLS with positive integers"),
+            (["bench", jacobi, "--seconds-per-run", "nan"], "--seconds-per-run must be a positive number of seconds, up to 3600, got nan"),
+            (["tune", jacobi, "--seconds-per-run", "1e300"], "--seconds-per-run must be a positive number of seconds, up to 3600"),
+            (["tune", jacobi, "--seconds-per-run", "-1"], "--seconds-per-run must be a positive number of seconds, up to 3600, got -1"),
+            (["bench", jacobi, "--csv", directory.path + "/none/x.csv"], "--csv '\(directory.path)/none/x.csv': no such directory"),
+            (["bench", jacobi, "--json", directory.path, "--csv", directory.path + "/c.csv"], "--json '\(directory.path)' is a directory"),
+            ([jacobi, "-o", directory.path + "/none/x.c"], "-o '\(directory.path)/none/x.c': no such directory"),
+        ] {
+            let result = try stencilc(arguments + ["--no-bandwidth"].filter { _ in arguments[0] == "bench" })
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.stderr.contains("stencilc: error: \(message)"), "\(arguments): \(result.stderr)")
+            #expect(!result.stderr.contains("bench: "), "\(arguments) started measuring: \(result.stderr)")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 }
 

@@ -163,7 +163,14 @@ public enum BenchSizes {
         guard parts.count == 1 || parts.count == dimensions, numbers.count == parts.count, numbers.allSatisfy({ $0 >= 1 }) else {
             throw DriverError("--sizes expects \(form) with positive integers for this \(dimensions)-D grid, got '\(text)'")
         }
-        return parts.count == 1 ? Array(repeating: numbers[0], count: dimensions) : numbers
+        let extents = parts.count == 1 ? Array(repeating: numbers[0], count: dimensions) : numbers
+        // Points and bytes are products of the extents: one that overflows is no grid any machine holds.
+        var points = 1, overflow = false
+        for extent in extents where !overflow { (points, overflow) = points.multipliedReportingOverflow(by: extent) }
+        if overflow || points > 1 << 50 {
+            throw DriverError("--sizes \(text): \(extents.map(String.init).joined(separator: " x ")) points is far more than any machine holds")
+        }
+        return extents
     }
 }
 
