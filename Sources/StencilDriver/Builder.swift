@@ -109,13 +109,18 @@ public struct Builder: Sendable {
         }
     }
 
-    /// Path and version of a compiler, so switching CC (or upgrading it) rebuilds.
+    /// Path and version of a compiler, so switching CC (or upgrading it) rebuilds. Asked once per
+    /// compiler and process: `stencilc plan` keys every stored plan, and ran `cc --version` for each.
     static func compilerIdentity(_ compiler: String) -> String {
+        if let known = identities.value(compiler) { return known }
         let path = ProcessRunner.which(compiler) ?? compiler
         let version = (try? ProcessRunner.run(Job(kind: .compileProgram, executable: compiler, arguments: ["--version"]),
                                               capture: true))?.output ?? ""
+        identities.set(compiler, path + "\n" + version)
         return path + "\n" + version
     }
+
+    private static let identities = LockedTable()
 
     private func runtimeHeaders() throws -> String {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: toolchain.runtimeDirectory)) ?? []
@@ -138,4 +143,13 @@ public struct Builder: Sendable {
             throw DriverError("cannot write '\(path)': \(error.localizedDescription)")
         }
     }
+}
+
+/// A string table shared between threads.
+final class LockedTable: @unchecked Sendable {
+    private var table: [String: String] = [:]
+    private let lock = NSLock()
+
+    func value(_ key: String) -> String? { lock.withLock { table[key] } }
+    func set(_ key: String, _ value: String) { lock.withLock { table[key] = value } }
 }

@@ -92,9 +92,7 @@ public struct MPILaunch: Sendable, Equatable {
     /// cores shared out between the ranks (at least 1).
     public func threadsPerRank(_ schedule: ResolvedSchedule) -> Int {
         if let threads = schedule.numThreads { return threads }
-        if let text = environment["OMP_NUM_THREADS"], let threads = Int(text.split(separator: ",").first ?? ""), threads > 0 {
-            return threads
-        }
+        if let threads = Tuner.ompThreads(environment) { return threads }
         return max(1, cores / schedule.ranks)
     }
 

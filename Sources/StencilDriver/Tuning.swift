@@ -45,23 +45,62 @@ public struct Wisdom: Sendable {
         return Wisdom(path: BuildCache.defaultCache(environment).directory + "/wisdom.json")
     }
 
-    public func entries() -> [String: WisdomEntry] {
-        guard let data = FileManager.default.contents(atPath: path),
-              let entries = try? JSONDecoder().decode([String: WisdomEntry].self, from: data) else { return [:] }
-        return entries
+    /// The stored plans that read as entries. One that does not (edited by hand, written by
+    /// another version) is skipped here and kept by `store`; `problem` says why the file as a
+    /// whole cannot be read (not JSON, not an object), and is nil when it is fine or absent.
+    public func read() -> (entries: [String: WisdomEntry], problem: String?) {
+        let (raw, problem) = readRaw()
+        var entries: [String: WisdomEntry] = [:]
+        for (key, value) in raw {
+            guard let data = try? JSONSerialization.data(withJSONObject: value),
+                  let entry = try? JSONDecoder().decode(WisdomEntry.self, from: data) else { continue }
+            entries[key] = entry
+        }
+        return (entries, problem)
     }
+
+    public func entries() -> [String: WisdomEntry] { read().entries }
 
     public func lookup(_ key: String) -> WisdomEntry? { entries()[key] }
 
+    /// Before tuning: a store that could not take the result is an error now, not minutes later.
+    public func checkStorable() throws {
+        if let problem = readRaw().1 { throw unreadable(problem, "and tuning would not be stored") }
+    }
+
+    private func unreadable(_ problem: String, _ consequence: String) -> DriverError {
+        DriverError("the tuned plans in '\(path)' cannot be read (\(problem)), \(consequence): "
+                    + "move the file away (or set STENCILC_WISDOM) and tune again")
+    }
+
+    /// The file as JSON: key -> anything.
+    private func readRaw() -> ([String: Any], String?) {
+        guard let data = FileManager.default.contents(atPath: path), !data.isEmpty else { return ([:], nil) }
+        guard let object = try? JSONSerialization.jsonObject(with: data) else { return ([:], "it is not JSON") }
+        guard let entries = object as? [String: Any] else { return ([:], "it is not a JSON object") }
+        return (entries, nil)
+    }
+
+    /// Adds or replaces one entry and keeps every other, under an exclusive lock on PATH.lock (two
+    /// tunes finishing together each keep their entry). A file that cannot be read as a whole
+    /// is not overwritten: the plans in it may be hours of tuning.
     public func store(_ entry: WisdomEntry, for key: String) throws {
-        var all = entries()
-        all[key] = entry
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let directory = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
-            try encoder.encode(all).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw DriverError("cannot write the tuned plans to '\(path)': \(error.localizedDescription) (set STENCILC_WISDOM)")
+        }
+        let lock = open(path + ".lock", O_CREAT | O_RDWR | O_CLOEXEC, 0o644)
+        if lock >= 0 { flock(lock, LOCK_EX) }
+        defer { if lock >= 0 { close(lock) } }
+        var (all, problem) = readRaw()
+        if let problem { throw unreadable(problem, "so this one was not stored") }
+        let encoder = JSONEncoder()
+        all[key] = try JSONSerialization.jsonObject(with: try encoder.encode(entry))
+        do {
+            let data = try JSONSerialization.data(withJSONObject: all, options: [.prettyPrinted, .sortedKeys])
+            try data.write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
             throw DriverError("cannot write the tuned plans to '\(path)': \(error.localizedDescription) (set STENCILC_WISDOM)")
         }
@@ -77,7 +116,9 @@ public struct Wisdom: Sendable {
     }
 
     /// The CPU as the key knows it: model name, family, model and stepping, and the vector ISA.
-    public static func cpuIdentity() -> String {
+    public static func cpuIdentity() -> String { cpu }
+
+    private static let cpu: String = {
         let text = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
         var parts: [String] = [MachineIdentity.parseCPUModel(text) ?? "unknown CPU"]
         for key in ["cpu family", "model", "stepping", "CPU implementer", "CPU part"] {
@@ -90,6 +131,12 @@ public struct Wisdom: Sendable {
             .split(separator: " ").map(String.init) ?? [])
         parts.append(["avx512f", "avx2", "fma", "sse4_2", "asimd", "sve"].filter(flags.contains).joined(separator: ","))
         return parts.joined(separator: "; ")
+    }()
+
+    /// STENCILC_PLAN, when set and not empty: a plan the user chose, which wins over a stored one.
+    public static func givenPlan(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        guard let text = environment["STENCILC_PLAN"], !text.isEmpty else { return nil }
+        return text
     }
 }
 
@@ -129,11 +176,20 @@ public struct Tuner: Sendable {
             + "'\(program.schedule.target.rawValue)': \(program.loops.temporalReason)"
     }
 
+    /// The first number of OMP_NUM_THREADS, read as libgomp reads it (spaces around it allowed:
+    /// " 3" runs 3 threads), or nil when it is unset or not a positive number.
+    public static func ompThreads(_ environment: [String: String]) -> Int? {
+        guard let text = environment["OMP_NUM_THREADS"],
+              let n = Int((text.split(separator: ",", omittingEmptySubsequences: false).first ?? "").trimmingCharacters(in: .whitespaces)),
+              n > 0 else { return nil }
+        return n
+    }
+
     /// Threads the program will run with: num_threads, else OMP_NUM_THREADS, else the cores.
     public static func threads(_ program: Program, environment: [String: String] = ProcessInfo.processInfo.environment) -> Int {
         guard program.schedule.target == .openmp else { return 1 }
         if let n = program.schedule.numThreads { return n }
-        if let text = environment["OMP_NUM_THREADS"], let n = Int(text.split(separator: ",").first ?? ""), n > 0 { return n }
+        if let n = Tuner.ompThreads(environment) { return n }
         return ProcessInfo.processInfo.activeProcessorCount
     }
 
@@ -202,6 +258,10 @@ public struct Tuner: Sendable {
                      scheduleVariant: ((ScheduleKind, Int?) throws -> CompilationResult)? = nil,
                      progress: ((String) -> Void)? = nil) throws -> TuneOutcome {
         let program = result.program
+        // The candidates are timed against the cost model's plan: a STENCILC_PLAN in the caller's
+        // environment would replace it (the program reads an empty one as none).
+        var environment = environment
+        environment["STENCILC_PLAN"] = ""
         guard program.schedule.target == .serial || program.schedule.target == .openmp else {
             throw DriverError(Tuner.targetsMessage(program))
         }

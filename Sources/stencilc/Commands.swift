@@ -191,10 +191,18 @@ extension Run {
             if tune { throw DriverError("--tune: \(Tuner.targetsMessage(result.program))") }
             return nil
         }
+        // A plan the user gave (STENCILC_PLAN) is the plan: the program reads it itself.
+        if let given = Wisdom.givenPlan() {
+            if tune && !quiet { printError("stencilc: STENCILC_PLAN=\(given) chooses the plan; --tune does nothing while it is set\n") }
+            return nil
+        }
         let tuner = Tuner(launcher: launcher)
         let wisdom = Wisdom.default()
-        if let entry = wisdom.lookup(tuner.key(result, params: params)) { return entry }
+        let (entries, problem) = wisdom.read()
+        if let problem, !tune { printError("stencilc: warning: the tuned plans in '\(wisdom.path)' cannot be read (\(problem)): none is used\n") }
+        if let entry = entries[tuner.key(result, params: params)] { return entry }
         guard tune else { return nil }
+        try wisdom.checkStorable()
         if !quiet { printError("stencilc: no tuned plan stored for this run: tuning first (stencilc tune)\n") }
         let outcome = try tuner.tune(result, stem: Compilation.defaultStem(file), params: params,
                                      scheduleVariant: scheduleVariants(file, scheduleOptions, debug))
@@ -211,7 +219,7 @@ struct Tune: ParsableCommand {
             For openmp with 2 or more threads, the OpenMP schedule comes first: static, static,8, \
             dynamic,4, dynamic,16 and guided (one build each; a --schedule or --chunksize given here \
             is kept instead), timed with whole sweeps. Then the run-time plans: whole sweeps, tiles \
-            (depths 4 to 64, 16 to 256 rows), and bands (depths 3 to 15, tiles of 4 to 64 rows) where \
+            (depths 4 to 64, 16 to 256 rows), and bands (depths 3 to 63, tiles of 4 to 64 rows) where \
             the program and team can run them. Each run starts from \
             the same initial field in a process of its own and runs a fixed number of sweeps (about \
             --seconds-per-run each); the best few and the default run again, alternating, and the \
@@ -245,11 +253,12 @@ struct Tune: ParsableCommand {
             let launcher = Launcher(builder: Builder(toolchain: try Toolchain.fromEnvironment(), cache: BuildCache.defaultCache()))
             var tuner = Tuner(launcher: launcher)
             tuner.secondsPerRun = secondsPerRun
+            let wisdom = Wisdom.default()
+            try wisdom.checkStorable()
             let outcome = try tuner.tune(result, stem: Compilation.defaultStem(file), params: params,
                                          scheduleVariant: scheduleVariants(file, scheduleOptions, debug),
                                          progress: quiet || json ? nil : { printError("\r\u{1B}[K tune \($0)") })
             if !quiet && !json { printError("\r\u{1B}[K") }
-            let wisdom = Wisdom.default()
             try wisdom.store(outcome.entry, for: outcome.key)
             if json {
                 let object: [String: Any] = [
@@ -320,7 +329,9 @@ struct Explain: ParsableCommand {
             guard target == .serial || target == .openmp else { return }
             let launcher = Launcher(builder: Builder(toolchain: try Toolchain.fromEnvironment(), cache: BuildCache.defaultCache()))
             let shown = params.isEmpty ? "the default params" : params.joined(separator: " ")
-            if let stored = Wisdom.default().lookup(Tuner(launcher: launcher).key(result, params: params)) {
+            if let given = Wisdom.givenPlan() {
+                print("\nSTENCILC_PLAN=\(given) is set: `stencilc run` uses it, whatever is stored")
+            } else if let stored = Wisdom.default().lookup(Tuner(launcher: launcher).key(result, params: params)) {
                 print("\nStored plan for \(shown), \(stored.threads) thread\(stored.threads == 1 ? "" : "s"): \(stored.plan)"
                       + (stored.schedule.map { " with schedule(\($0)) (run rebuilds with it)" } ?? "") + " (tuned \(stored.date): "
                       + "\(Int(stored.mlups)) MLUP/s against \(Int(stored.defaultMLUPS)) for the default \(stored.defaultPlan)); `stencilc run` uses it")

@@ -13,7 +13,8 @@ struct PlanCommand: ParsableCommand {
         abstract: "Print, as JSON, the plan `stencilc run` would use for these params: the one `stencilc tune` stored, or the default.",
         discussion: """
             {"source": "default"} when nothing is stored for this program, size, threads, compiler \
-            and CPU (the program's cost model then chooses at run time). Otherwise {"source": "tuned", \
+            and CPU (the program's cost model then chooses at run time); {"source": "given", "plan": ...} \
+            when STENCILC_PLAN is set (it wins over a stored plan). Otherwise {"source": "tuned", \
             "plan": ..., "arguments": [...], "build_flags": [...]}: arguments are what `run` passes \
             to the program, build_flags the schedule flags `run` rebuilds it with (empty when the \
             compiled schedule won, or when --schedule/--chunksize are given here). Both also give \
@@ -32,10 +33,15 @@ struct PlanCommand: ParsableCommand {
             let result = try compile(file, scheduleOptions, debug)
             var object: [String: Any] = ["source": "default", "stored_params": [[String]]()]
             let target = result.program.schedule.target
-            if target == .serial || target == .openmp {
+            if let given = Wisdom.givenPlan(), target == .serial || target == .openmp {
+                // The user's STENCILC_PLAN wins over a stored plan; the program reads it itself.
+                object = ["source": "given", "plan": given, "stored_params": [[String]]()]
+            } else if target == .serial || target == .openmp {
                 let launcher = Launcher(builder: Builder(toolchain: try Toolchain.fromEnvironment(), cache: BuildCache.defaultCache()))
                 let tuner = Tuner(launcher: launcher)
-                let entries = Wisdom.default().entries()
+                let wisdom = Wisdom.default()
+                let (entries, problem) = wisdom.read()
+                if let problem { printError("stencilc: warning: the tuned plans in '\(wisdom.path)' cannot be read (\(problem)): none is used\n") }
                 // An entry is this program's, with these settings, when its key comes back from its params.
                 let storedParams = entries.filter { key, entry in tuner.key(result, params: entry.params) == key }
                     .map(\.value.params).sorted { $0.joined(separator: " ") < $1.joined(separator: " ") }

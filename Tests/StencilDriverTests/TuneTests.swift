@@ -45,6 +45,14 @@ import Testing
         #expect(try NPYArray(contentsOf: directory.appendingPathComponent("a.npy").path)
                 == NPYArray(contentsOf: directory.appendingPathComponent("b.npy").path))
 
+        // The user's STENCILC_PLAN wins over the stored plan (it was reported as tuned, and the
+        // stored plan ran), in `run` and in `stencilc plan` (which the Python package asks).
+        let given = environment.merging(["STENCILC_PLAN": "sweeps"]) { _, new in new }
+        let chosen = try stencilc(["run", jacobi] + common + ["--json"], environment: given)
+        #expect((try json(chosen.stdout)["plan"] as? [String: Any])?["source"] as? String == "given", "\(chosen.stdout)")
+        let asked = try stencilc(["plan", jacobi] + common, environment: given)
+        #expect(try json(asked.stdout)["source"] as? String == "given", "\(asked.stdout)")
+
         // Another size, thread count or flags is another key: the default again.
         for other in [["--param", "N=50", "--num-threads", "2"], ["--param", "N=48", "--num-threads", "1"],
                       common + ["--cflags", "-march=x86-64-v2"]] {
@@ -131,6 +139,47 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         #expect((try json(run.stdout)["plan"] as? [String: Any])?["source"] as? String == "tuned")
         #expect(run.stderr.contains("tuning first"))
+    }
+
+    /// An entry that does not read as one is skipped and kept; a file that is not JSON is used by
+    /// no run (with a warning) and never overwritten. Regression: one bad entry hid every plan,
+    /// and the next tune wrote the file again with its own entry alone.
+    @Test func storedPlansSurviveABadEntryAndAGarbledFile() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let wisdom = directory.appendingPathComponent("w.json").path
+        let environment = ["STENCILC_WISDOM": wisdom]
+        let serial = ["--target", "serial", "--seconds-per-run", "0.01", "--json"]
+        #expect(try stencilc(["tune", jacobi, "--param", "N=40"] + serial, environment: environment).status == 0)
+        var stored = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: wisdom))) as? [String: Any])
+        stored["by hand"] = ["plan": "sweeps"]
+        try JSONSerialization.data(withJSONObject: stored).write(to: URL(fileURLWithPath: wisdom))
+        let plan = try stencilc(["plan", jacobi, "--target", "serial", "--param", "N=40"], environment: environment)
+        #expect(try json(plan.stdout)["source"] as? String == "tuned", "\(plan.stdout) \(plan.stderr)")
+        #expect(try stencilc(["tune", jacobi, "--param", "N=42"] + serial, environment: environment).status == 0)
+        let kept = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: wisdom))) as? [String: Any])
+        #expect(kept.count == 3 && kept["by hand"] != nil, "\(kept.keys)")
+
+        try "{ not json".write(toFile: wisdom, atomically: true, encoding: .utf8)
+        let run = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=40", "--json"], environment: environment)
+        #expect(run.status == 0)
+        #expect((try json(run.stdout)["plan"] as? [String: Any])?["source"] as? String == "default")
+        #expect(run.stderr.contains("warning: the tuned plans in '\(wisdom)' cannot be read (it is not JSON)"), "\(run.stderr)")
+        let tune = try stencilc(["tune", jacobi, "--param", "N=40"] + serial, environment: environment)
+        #expect(tune.status == 1)
+        #expect(tune.stderr.contains("and tuning would not be stored: move the file away"), "\(tune.stderr)")
+        #expect(try String(contentsOfFile: wisdom, encoding: .utf8) == "{ not json")
+    }
+
+    /// OMP_NUM_THREADS as libgomp reads it: " 3" is 3 threads (it fell back to the cores, and a
+    /// plan tuned for them was used by a run of 3 threads).
+    @Test func ompNumThreadsIsReadAsLibgompReadsIt() {
+        #expect(Tuner.ompThreads(["OMP_NUM_THREADS": " 3"]) == 3)
+        #expect(Tuner.ompThreads(["OMP_NUM_THREADS": "1 "]) == 1)
+        #expect(Tuner.ompThreads(["OMP_NUM_THREADS": "4,2"]) == 4)
+        #expect(Tuner.ompThreads(["OMP_NUM_THREADS": "0"]) == nil)
+        #expect(Tuner.ompThreads(["OMP_NUM_THREADS": "x"]) == nil)
+        #expect(Tuner.ompThreads([:]) == nil)
     }
 
     @Test func tuneRefusesTargetsWithOnePlan() throws {
