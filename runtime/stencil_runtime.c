@@ -793,6 +793,19 @@ void st_write_outputs(const st_options *options, const char *const *grids, const
 
 /* ---- plans ------------------------------------------------------------------------------- */
 
+/* In the runtime, not stencil_sweeps.c: the opencl target, which links no sweep drivers, uses it too. */
+st_plan st_whole_sweeps_plan(const char *options_plan, const char *reason)
+{
+    st_plan plan = { .kind = ST_PLAN_SWEEPS, .source = "default", .reason = reason };
+    const char *text = options_plan && *options_plan ? options_plan : getenv("STENCILC_PLAN");
+    if (text && *text) {
+        if (strcmp(text, "sweeps") != 0)
+            st_fatal("plan '%s' cannot run here: %s, so only whole sweeps (plan sweeps) run", text, reason);
+        plan.source = "given";
+    }
+    return plan;
+}
+
 void st_format_plan(const st_plan *plan, char *text, size_t size)
 {
     if (plan->kind == ST_PLAN_SWEEPS) snprintf(text, size, "sweeps");

@@ -333,18 +333,6 @@ st_plan st_rank_plan(const st_sweeper *s, long block_rows, int sharing, int mode
     return plan;
 }
 
-st_plan st_whole_sweeps_plan(const char *options_plan, const char *reason)
-{
-    st_plan plan = { .kind = ST_PLAN_SWEEPS, .source = "default", .reason = reason };
-    const char *text = options_plan && *options_plan ? options_plan : getenv("STENCILC_PLAN");
-    if (text && *text) {
-        if (strcmp(text, "sweeps") != 0)
-            st_fatal("plan '%s' cannot run here: %s, so only whole sweeps (plan sweeps) run", text, reason);
-        plan.source = "given";
-    }
-    return plan;
-}
-
 /* ---- the drivers ------------------------------------------------------------------------- */
 
 void st_band_rows(long rows, int halo, int team, int thread, long *begin, long *end)

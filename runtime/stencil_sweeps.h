@@ -93,13 +93,14 @@ st_plan st_choose_plan(const st_sweeper *sweeper, int threads, int mode, const c
  * which run from the last-level cache at the speed of the arithmetic. */
 st_plan st_default_plan(const st_sweeper *sweeper, int threads, int mode);
 
+/* The plan of a program that can only run whole sweeps (red-black order, 1-D, sides that change
+ * every sweep, opencl's kernel launches; `reason` says which): `options_plan` (--plan) or
+ * STENCILC_PLAN may be empty or "sweeps"; anything else is a fatal error. (In stencil_runtime.c.) */
+st_plan st_whole_sweeps_plan(const char *options_plan, const char *reason);
+
 /* Runs sweeps first .. first+count-1 (buffer[k % 2] holds iterate k) as the plan says. Called by
  * every thread of the team (inside the program's parallel region) with the same arguments;
  * `scratch` is the calling thread's from st_make_scratch (bands only). */
-/* The plan of a program that can only run whole sweeps (red-black order): `options_plan` (--plan)
- * may be empty or "sweeps"; anything else is a fatal error. */
-st_plan st_whole_sweeps_plan(const char *options_plan, const char *reason);
-
 void st_sweeps(const st_plan *plan, const st_sweeper *sweeper, long first, long count, void *const buffer[2],
                void *const scratch[2]);
 

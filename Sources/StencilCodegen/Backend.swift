@@ -106,6 +106,13 @@ public struct BuildRecipe: Sendable, Equatable {
     }
 }
 
+/// Why a program runs whole sweeps only, as st_whole_sweeps_plan's reason: the loop plan's, less
+/// its leading "whole sweeps: " (the summary prints "whole sweeps (default: REASON)").
+func wholeSweepsReason(_ program: Program) -> String {
+    let reason = program.loops.temporalReason
+    return reason.hasPrefix("whole sweeps: ") ? String(reason.dropFirst("whole sweeps: ".count)) : reason
+}
+
 /// Quotes a word for a POSIX shell only when it needs it.
 public func shellQuote(_ word: String) -> String {
     let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:,+@%")

@@ -100,7 +100,7 @@ public struct CPUBackend: Backend {
             let team = openMP ? (program.schedule.numThreads.map(String.init) ?? "omp_get_max_threads()") : "1"
             if program.dimensions == 1 {
                 writer.comment("Whole sweeps only (--plan may only say sweeps); the sweeper's rows are the first dimension's extent.")
-                writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"\(program.loops.temporalReason)\");")
+                writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"\(wholeSweepsReason(program))\");")
             } else if program.redBlack {
                 writer.comment("Red-black order runs whole iterations, red then black half-sweep (--plan may only say sweeps).")
                 writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"red-black order: each half-sweep reads the whole of the one before it\");")

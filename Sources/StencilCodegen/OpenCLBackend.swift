@@ -81,6 +81,8 @@ public struct OpenCLBackend: Backend {
             host.params()
             host.gridSize()
             host.stoppingConstants()
+            writer.comment("One kernel launch per sweep: --plan may only say sweeps.")
+            writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"\(wholeSweepsReason(program))\");")
             writer.blank()
             writer.comment("Initial and boundary values in the order written; both device iterates start from this grid.")
             for update in program.updates {
@@ -117,6 +119,7 @@ public struct OpenCLBackend: Backend {
             default: writer.line("snprintf(schedule, sizeof schedule, \"workgroup %zux%zux%zu\", stcl_workgroup_depth(wg), wg.rows, wg.cols);")
             }
             host.summary(target: "opencl", threads: "1", schedule: "schedule", device: "stcl_device_description(&env)")
+            writer.line("summary.plan = plan;")
             writer.line("if (options.output_path) st_write_npy(options.output_path, \(grid), \(host.storageRows), cols, cols, sizeof(\(scalar)));")
             host.image(grid)
             let updated = program.updates.map { names[$0.grid] }

@@ -164,6 +164,20 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
         #expect(messages[0] == messages[1])
     }
 
+    /// The opencl target runs whole sweeps, and says so: `plan.source` was "" in `--json`, and any
+    /// --plan or STENCILC_PLAN (even garbage) was accepted and ignored.
+    @Test func plansAreWholeSweepsAndOthersAreRefused() throws {
+        let executable = try OpenCLHarness.executable(Repository.stencil("jacobi.st"), target: .opencl)
+        let plan = try #require(try OpenCLHarness.run(executable).summary["plan"] as? [String: Any])
+        #expect(plan["source"] as? String == "default" && plan["spec"] as? String == "sweeps", "\(plan)")
+        #expect((plan["reason"] as? String ?? "").contains("one kernel launch per sweep"), "\(plan)")
+        for (arguments, environment) in [(["--plan", "tiles:4"], [String: String]()), ([], ["STENCILC_PLAN": "garbage"])] {
+            let (status, errors) = try OpenCLHarness.fail(executable, arguments: ["--param", "N=20"] + arguments, environment: environment)
+            #expect(status == 1, "\(arguments) \(environment)")
+            #expect(errors.contains("cannot run here: one kernel launch per sweep, so only whole sweeps (plan sweeps) run"), "\(errors)")
+        }
+    }
+
     /// DSL names that are OpenCL C keywords, types, macros or the generated code's own names.
     @Test func namesOpenCLReservesStillWork() throws {
         let directory = try temporaryDirectory()

@@ -59,6 +59,8 @@ static int stencil_main(int argc, char **argv) {
     st_check_grid_files(&options, (const char *const[]){ "u" }, 1, planes * rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, steps_count);
     st_check_positive("steps", steps);
+    /* One kernel launch per sweep: --plan may only say sweeps. */
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "one kernel launch per sweep");
 
     /* Initial and boundary values in the order written; both device iterates start from this grid. */
     float *u = st_alloc_grid(planes * rows, cols, sizeof(float));
@@ -190,6 +192,7 @@ static int stencil_main(int argc, char **argv) {
         .threads = 1, .ranks = 1, .schedule = schedule,
         .decomposition = "", .device = stcl_device_description(&env),
     };
+    summary.plan = plan;
     if (options.output_path) st_write_npy(options.output_path, u, planes * rows, cols, cols, sizeof(float));
     /* A 3-D grid's picture is its middle plane, captioned so. */
     if (options.image_path) st_write_heatmap_png(options.image_path, u, planes * rows, cols, cols, sizeof(float));

@@ -106,6 +106,8 @@ static int stencil_main(int argc, char **argv) {
     const long max_iterations = st_cap_iterations(&options, 1000000);
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
+    /* One kernel launch per sweep: --plan may only say sweeps. */
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "red-black order updates in place, red half-sweep then black, and a half-sweep must see the whole of the one before it");
 
     /* Initial and boundary values in the order written; both device iterates start from this grid. */
     double *u = st_alloc_grid(rows, cols, sizeof(double));
@@ -225,6 +227,7 @@ static int stencil_main(int argc, char **argv) {
         .decomposition = "", .device = stcl_device_description(&env),
         .order = "redblack", .relaxed = 1, .relax = 2.0 / (1.0 + sin(3.141592653589793 / ((double)N - 1.0))),
     };
+    summary.plan = plan;
     if (options.output_path) st_write_npy(options.output_path, u, rows, cols, cols, sizeof(double));
     if (options.image_path) st_write_heatmap_png(options.image_path, u, rows, cols, cols, sizeof(double));
     st_write_outputs(&options, (const char *const[]){ "u" }, (const void *const[]){ u }, 1, rows, cols, sizeof(double));

@@ -105,6 +105,8 @@ static int stencil_main(int argc, char **argv) {
     const long max_iterations = st_cap_iterations(&options, 500000);
     st_check_positive("every", every);
     st_check_positive("max", max_iterations);
+    /* One kernel launch per sweep: --plan may only say sweeps. */
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "one kernel launch per sweep");
 
     /* Initial and boundary values in the order written; both device iterates start from this grid. */
     float *u = st_alloc_grid(rows, cols, sizeof(float));
@@ -210,6 +212,7 @@ static int stencil_main(int argc, char **argv) {
         .threads = 1, .ranks = 1, .schedule = schedule,
         .decomposition = "", .device = stcl_device_description(&env),
     };
+    summary.plan = plan;
     if (options.output_path) st_write_npy(options.output_path, u, rows, cols, cols, sizeof(float));
     if (options.image_path) st_write_heatmap_png(options.image_path, u, rows, cols, cols, sizeof(float));
     st_write_outputs(&options, (const char *const[]){ "u" }, (const void *const[]){ u }, 1, rows, cols, sizeof(float));

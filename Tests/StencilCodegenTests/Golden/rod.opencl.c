@@ -57,6 +57,8 @@ static int stencil_main(int argc, char **argv) {
     st_check_grid_files(&options, (const char *const[]){ "u" }, 1, 1, cols, sizeof(double));
     const long steps = st_cap_iterations(&options, steps_count);
     st_check_positive("steps", steps);
+    /* One kernel launch per sweep: --plan may only say sweeps. */
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "a 1-D grid is one row, and tiles and bands cut the first dimension of a 2-D or 3-D grid");
 
     /* Initial and boundary values in the order written; both device iterates start from this grid. */
     double *u = st_alloc_grid(1, cols, sizeof(double));
@@ -144,6 +146,7 @@ static int stencil_main(int argc, char **argv) {
         .threads = 1, .ranks = 1, .schedule = schedule,
         .decomposition = "", .device = stcl_device_description(&env),
     };
+    summary.plan = plan;
     if (options.output_path) st_write_npy(options.output_path, u, 1, cols, cols, sizeof(double));
     if (options.image_path) st_write_heatmap_png(options.image_path, u, 1, cols, cols, sizeof(double));
     st_write_outputs(&options, (const char *const[]){ "u" }, (const void *const[]){ u }, 1, 1, cols, sizeof(double));

@@ -81,7 +81,7 @@ static int stencil_main(int argc, char **argv) {
     const sweep_args args = { .cols = cols, .r = r };
     const st_sweeper sweeper = { sweep, NULL, &args, cols, cols, HALO, sizeof(double), 2, cols };
     /* Whole sweeps only (--plan may only say sweeps); the sweeper's rows are the first dimension's extent. */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "whole sweeps: a 1-D grid is one row, and tiles and bands cut the first dimension of a 2-D or 3-D grid");
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "a 1-D grid is one row, and tiles and bands cut the first dimension of a 2-D or 3-D grid");
     const double points = (double)(cols - 2 * HALO);
 
     const long chunk = 1000; /* sweeps between two progress lines */
