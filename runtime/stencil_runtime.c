@@ -1482,7 +1482,8 @@ void st_print_summary(const st_summary *s, const st_options *options)
     if (s->norm) {
         printf("  iterations  %ld (%s)\n", s->iterations,
                s->converged ? "converged" : "NOT converged: hit the iteration cap");
-        printf("  residual    %.6g (%s < %g)\n", s->residual, s->norm, s->tolerance);
+        if (isnan(s->residual)) printf("  residual    none: the run stopped before its first check (%s < %g)\n", s->norm, s->tolerance);
+        else printf("  residual    %.6g (%s < %g)\n", s->residual, s->norm, s->tolerance);
     } else {
         printf("  iterations  %ld (fixed steps)\n", s->iterations);
     }
@@ -1491,8 +1492,10 @@ void st_print_summary(const st_summary *s, const st_options *options)
     char words[160];
     st_describe_plan(&s->plan, words, sizeof words);
     const char *source = s->plan.source ? s->plan.source : "default";
-    if (s->plan.reason && *s->plan.reason) printf("  plan        %s (%s: %s)\n", words, source, s->plan.reason);
-    else printf("  plan        %s (%s)\n", words, source); /* opencl: one kernel launch per sweep, nothing chosen */
+    /* "(given by --plan)" rather than "(given: given by --plan)" */
+    if (s->plan.reason && strncmp(s->plan.reason, "given by ", 9) == 0) printf("  plan        %s (%s)\n", words, s->plan.reason);
+    else if (s->plan.reason && *s->plan.reason) printf("  plan        %s (%s: %s)\n", words, source, s->plan.reason);
+    else printf("  plan        %s (%s)\n", words, source);
     printf("  time        %.4f s\n", s->seconds);
     printf("  speed       %.1f MLUP/s\n", mlups);
     fflush(stdout);

@@ -253,12 +253,14 @@ struct Tune: ParsableCommand {
             let launcher = Launcher(builder: Builder(toolchain: try Toolchain.fromEnvironment(), cache: BuildCache.defaultCache()))
             var tuner = Tuner(launcher: launcher)
             tuner.secondsPerRun = secondsPerRun
+            // Progress rewrites one line on a terminal; a log gets a line per candidate.
+            let live = isatty(2) != 0
             let wisdom = Wisdom.default()
             try wisdom.checkStorable()
             let outcome = try tuner.tune(result, stem: Compilation.defaultStem(file), params: params,
                                          scheduleVariant: scheduleVariants(file, scheduleOptions, debug),
-                                         progress: quiet || json ? nil : { printError("\r\u{1B}[K tune \($0)") })
-            if !quiet && !json { printError("\r\u{1B}[K") }
+                                         progress: quiet || json ? nil : { printError(live ? "\r\u{1B}[K tune \($0)" : "tune \($0)\n") })
+            if !quiet && !json && live { printError("\r\u{1B}[K") }
             try wisdom.store(outcome.entry, for: outcome.key)
             if json {
                 let object: [String: Any] = [
