@@ -100,7 +100,15 @@ public struct BuildRecipe: Sendable, Equatable {
     public func handCommands(stem: String, compiler: String? = nil) -> [String] {
         let tool = compiler ?? (compilerRole == .cc ? "gcc" : "mpicc")
         let objects = runtimeSources.map { ($0.hasSuffix(".c") ? String($0.dropLast(2)) : $0) + ".o" }
-        return ["flags=\"" + (flags + ["-I", "runtime"]).joined(separator: " ") + "\"",
+        // Inside double quotes a flag's own ", $, ` and \ are escaped; `$flags` unquoted then gives
+        // back each flag as stencilc passed it (--cflags splits on white space, so none has any).
+        let quoted = (flags + ["-I", "runtime"]).map { flag in
+            flag.reduce(into: "") { text, character in
+                if "\"$`\\".contains(character) { text.append("\\") }
+                text.append(character)
+            }
+        }
+        return ["flags=\"" + quoted.joined(separator: " ") + "\"",
                 ([tool, "$flags", "-c"] + runtimeSources.map { "runtime/\($0)" }).joined(separator: " "),
                 ([tool, "$flags", shellPath("\(stem).c")] + objects + libraries + ["-o", shellPath(stem)]).joined(separator: " ")]
     }

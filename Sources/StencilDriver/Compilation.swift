@@ -87,6 +87,10 @@ public enum Compilation {
         guard let backend = Backends.backend(for: program.schedule.target) else {
             throw DriverError("target '\(program.schedule.target.rawValue)' is not available in this build of stencilc")
         }
+        // The flags are written into the head comment's build command: `*/` would end the comment.
+        if let bad = cflags.first(where: { $0.contains("*/") || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f } }) {
+            throw DriverError("--cflags/STENCILC_CFLAGS: '\(bad)' cannot go into the emitted file's head comment (no '*/' or control characters)")
+        }
         return backend.emit(program, options: EmitOptions(stem: stem, cflags: cflags))
     }
 

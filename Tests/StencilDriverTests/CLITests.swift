@@ -263,6 +263,10 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         let huge = try stencilc(["run", jacobi, "--param", "N=99999999999999999999"])
         #expect(huge.status != 0)
         #expect(huge.stderr.contains("param N: '99999999999999999999' is too large: integers go up to 2^53"), "\(huge.stderr)")
+        // A flag that would end the head comment (its build command quotes the flags).
+        let comment = try stencilc([jacobi, "--cflags", "-DX=*/"])
+        #expect(comment.status == 1 && comment.stdout.isEmpty)
+        #expect(comment.stderr.contains("'-DX=*/' cannot go into the emitted file's head comment"), "\(comment.stderr)")
         let hexadecimal = try stencilc(["run", jacobi, "--param", "N=0x10"])
         #expect(hexadecimal.stderr.contains("param N: '0x10' is not a number"), "\(hexadecimal.stderr)")
         let overflow = try stencilc(["run", jacobi, "--param", "N=1e400"])

@@ -23,12 +23,16 @@ import Testing
         let environment = ["STENCILC_CACHE_DIR": cache]
 
         let emitted = directory.appendingPathComponent("out 'file' \"q\".c").path
-        let emit = try stencilc(["emit", source, "-o", emitted], environment: environment, in: root.path)
+        // Flags with quotes, `$(...)` and backquotes are written escaped into `flags="..."`: each
+        // reaches the compiler as it is, and none runs (they broke the line's quoting).
+        let cflags = "-DQ=\"x -DD=$(touch${IFS}pwned) -DB=`touch${IFS}pwned` -DS=\\"
+        let emit = try stencilc(["emit", source, "-o", emitted, "--cflags", cflags], environment: environment, in: root.path)
         #expect(emit.status == 0, "\(emit.stderr)")
         let text = try String(contentsOfFile: emitted, encoding: .utf8)
         // The build commands in the head comment name the file as written, quoted for the shell;
         // pasted into bash as they stand, they build it and run nothing else.
         #expect(text.contains(" *   gcc $flags 'out '\\''file'\\'' \"q\".c' stencil_runtime.o"), "\(text.prefix(600))")
+        #expect(text.contains(" -DQ=\\\"x -DD=\\$(touch\\${IFS}pwned) -DB=\\`touch\\${IFS}pwned\\` -DS=\\\\ -I runtime\"\n"), "\(text.prefix(600))")
         let lines = text.components(separatedBy: "\n")
         if let first = lines.firstIndex(where: { $0.hasPrefix(" * Build by hand") }), let last = lines.firstIndex(of: " * Run:") {
             try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("runtime").path,
