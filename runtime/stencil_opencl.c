@@ -257,7 +257,7 @@ typedef struct {
     cl_platform_id platform;
     cl_device_id device;
     int platform_index, device_index;
-    char name[256], vendor[256], platform_name[256], version[128], c_version[128];
+    char name[256], vendor[256], platform_name[256], platform_vendor[256], version[128], c_version[128];
     cl_device_type type;
     cl_bool available;
     cl_uint compute_units;
@@ -351,6 +351,7 @@ static device_list enumerate_devices(void)
             e->platform_index = (int)p;
             e->device_index = (int)d;
             platform_string(platforms[p], CL_PLATFORM_NAME, e->platform_name, sizeof e->platform_name);
+            platform_string(platforms[p], CL_PLATFORM_VENDOR, e->platform_vendor, sizeof e->platform_vendor);
             describe_entry(e);
         }
         free(ids);
@@ -431,7 +432,8 @@ static int select_device(const device_list *list, const char *selector, const ch
         if (contains_ignoring_case(list->devices[k].name, selector)) return k;
     for (int k = 0; k < list->count; ++k)
         if (contains_ignoring_case(list->devices[k].vendor, selector) ||
-            contains_ignoring_case(list->devices[k].platform_name, selector)) return k;
+            contains_ignoring_case(list->devices[k].platform_name, selector) ||
+            contains_ignoring_case(list->devices[k].platform_vendor, selector)) return k; /* PoCL: "The pocl project" */
     static const struct { const char *word; cl_device_type type; } types[] = {
         { "gpu", CL_DEVICE_TYPE_GPU }, { "cpu", CL_DEVICE_TYPE_CPU },
         { "accelerator", CL_DEVICE_TYPE_ACCELERATOR },

@@ -75,7 +75,7 @@ typedef struct {
  * the first available GPU, else the first available device. A selector is
  *   "P:D"   platform P, device D of that platform (both from 0),
  *   "K"     device K of the flat list that `stencilc devices` prints,
- *   "TEXT"  the first device whose name, vendor or platform name contains TEXT, ignoring case;
+ *   "TEXT"  the first device whose name, vendor, platform name or platform vendor contains TEXT, ignoring case;
  *           "gpu", "cpu" and "accelerator" also select the first device of that type.
  * No platform, no device, an index out of range or no match: a message listing the devices
  * that exist, exit status 1. */

@@ -57,7 +57,7 @@ void st_fatal(const char *format, ...)
 
 static void print_usage(const st_param *params, int count)
 {
-    printf("usage: %s [--param NAME=VALUE]... [--input GRID=FILE.npy]... [--output FILE.npy] [--output GRID=FILE.npy]... [--image FILE.png] [--max-iterations K] [--plan SPEC] [--json] [--quiet]\n", program_name);
+    printf("usage: %s [--param NAME=VALUE]... [--input GRID=FILE.npy]... [--output FILE.npy] [--output GRID=FILE.npy]... [--image FILE.png] [--max-iterations K] [--plan SPEC] [--device D (opencl)] [--json] [--quiet]\n", program_name);
     if (count > 0) printf("params (defaults):\n");
     for (int k = 0; k < count; ++k) {
         if (params[k].kind == ST_INTEGER) printf("  %s = %.0f (integer)\n", params[k].name, params[k].value);

@@ -121,6 +121,7 @@ static st_plan tiles_in(const st_sweeper *s, double cache, long shallowest, long
     if (d < shallowest) d = shallowest;
     plan.depth = depth > 0 ? depth : d;
     plan.tile_rows = tile_rows > 0 ? tile_rows : fit / 2 < s->halo ? s->halo : fit / 2;
+    if (tile_rows <= 0 && plan.tile_rows > s->rows) plan.tile_rows = s->rows; /* a small grid: one tile */
     return plan;
 }
 
@@ -180,7 +181,11 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
             plan.reason = "a 3-D grid: bands of planes (tiles of planes outgrow the caches)";
             return plan;
         }
-        if (mode == ST_TEMPORAL_ON) return tiles_for(s, 0, 0);
+        if (mode == ST_TEMPORAL_ON) {
+            plan = tiles_for(s, 0, 0);
+            plan.reason = "schedule: temporal on (a 3-D grid without bands: tiles of planes)";
+            return plan;
+        }
         plan.reason = "a 3-D grid without bands (one thread, or a schedule that rules them out): whole sweeps";
         return plan;
     }
@@ -211,8 +216,11 @@ st_plan st_default_plan(const st_sweeper *s, int threads, int mode)
         plan.reason = "rows too long for tiles to stay in the cache";
         return plan;
     }
-    if (mode == ST_TEMPORAL_ON && can_band(s, threads)) return bands_for(s, threads, 0, 0, 0);
-    if (mode == ST_TEMPORAL_ON) return tiles_for(s, 0, 0);
+    if (mode == ST_TEMPORAL_ON) {
+        plan = can_band(s, threads) ? bands_for(s, threads, 0, 0, 0) : tiles_for(s, 0, 0);
+        plan.reason = "schedule: temporal on (the cost model would run whole sweeps: the grids fit in the last-level cache)";
+        return plan;
+    }
     plan.reason = "the grids fit in the last-level cache: a sweep runs at the speed of its arithmetic";
     return plan;
 }
@@ -271,8 +279,9 @@ st_plan st_choose_plan(const st_sweeper *s, int threads, int mode, const char *o
     if (k == ST_PLAN_TILES) plan = tiles_for(s, depth, tile_rows);
     if (k == ST_PLAN_BANDS) {
         if (!can_band(s, threads))
-            st_fatal("plan '%s' cannot run here: bands need a plain static schedule without chunks or tiles, 2 or more "
-                     "threads and an updated row for each", text);
+            st_fatal("plan '%s' cannot run here: bands need a program compiled for them (openmp, a plain static schedule "
+                     "without chunks or tiles, temporal auto or on, one updated grid) and 2 or more threads with an "
+                     "updated row for each", text);
         plan = bands_for(s, threads, depth, tile_rows, 0);
     }
     if (k != ST_PLAN_SWEEPS) plan.tile_cols = tile_cols;
@@ -325,6 +334,7 @@ st_plan st_rank_plan(const st_sweeper *s, long block_rows, int sharing, int mode
     const double grids = (double)block_rows * row_bytes(s, s->arrays);
     if (grids > share / 2 || mode == ST_TEMPORAL_ON) {
         plan = rank_tiles(s, block_rows, share, 0, 0);
+        if (grids <= share / 2) plan.reason = "schedule: temporal on (the block fits in its share of the last-level cache)";
         if (plan.depth >= 2) return plan;
         plan = (st_plan){ .kind = ST_PLAN_SWEEPS, .source = "default", .reason = "blocks too thin for a halo two sweeps deep" };
         return plan;

@@ -79,8 +79,7 @@ public struct MPIBackend: Backend {
                 // As the serial and openmp targets do: a plan this program cannot run is an error,
                 // before anything is allocated, not ignored.
                 writer.comment("Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps).")
-                let reason = program.redBlack ? "one halo exchange per half-sweep (red, black)" : "one halo exchange per sweep"
-                writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"\(reason)\");")
+                writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"\(wholeSweepsReason(program))\");")
             }
             if host.rankBlocks {
                 decomposeBlocks(program, host: host)

@@ -5,14 +5,30 @@ import StencilCodegen
 import StencilIR
 
 public enum Explain {
+    /// "on every sweep", "on every 2nd sweep only", "on every 1000th sweep only", "every (K)th".
+    static func everyText(_ every: IRExpr) -> String {
+        guard case .constant(let value, _) = every, value == value.rounded(), value >= 1, value < 1e15 else {
+            return "on every (\(IRPrinter.expression(every)))th sweep only"
+        }
+        let n = Int(value)
+        if n == 1 { return "on every sweep" }
+        let suffix = (11...13).contains(n % 100) ? "th" : [1: "st", 2: "nd", 3: "rd"][n % 10] ?? "th"
+        return "on every \(n)\(suffix) sweep only"
+    }
+
     /// The sweeps between checks: what the code can run and how the run-time plan chooses.
     static func planText(_ program: Program) -> String {
         let loops = program.loops
         var out = "Plan of the sweeps between checks (schedule: temporal \(program.schedule.temporal.rawValue))\n"
         out += "  the code can run: " + (["whole sweeps"] + loops.temporalKinds.map(\.rawValue)).joined(separator: ", ") + "\n"
         out += "  \(loops.temporalReason)\n"
-        if program.dimensions == 1 || loops.temporalKinds.isEmpty && program.dimensions == 3 {
+        if program.dimensions == 1 || loops.colourHalfSweeps || loops.boundaryEachSweep {
             return out + "  every run: whole sweeps, one after the other (--plan may only say sweeps)\n"
+        }
+        if loops.temporalKinds.isEmpty {
+            // temporal off, or an update that reads no neighbours: the cost model keeps whole sweeps;
+            // the runtime still runs tiles given by hand (they need no code of their own).
+            return out + "  every run: whole sweeps, unless --plan or STENCILC_PLAN asks for tiles by hand\n"
         }
         // 3-D: the plan cuts the first dimension, planes, as it cuts a 2-D grid's rows.
         let rows = program.dimensions == 3 ? "planes" : "rows"
@@ -127,7 +143,7 @@ public enum Explain {
             out += "  stops after exactly \(IRPrinter.expression(count)) sweeps\n"
         case .until(let norm, let epsilon, let every, let maximum, _):
             let normed = program.normGrids.isEmpty ? grid.name : program.normGrids.joined(separator: ", ")
-            out += "  stops when \(norm.rawValue)(\(normed)) < \(IRPrinter.expression(epsilon)), computed on every \(IRPrinter.expression(every))th sweep only, after at most \(IRPrinter.expression(maximum)) sweeps\n"
+            out += "  stops when \(norm.rawValue)(\(normed)) < \(IRPrinter.expression(epsilon)), computed \(everyText(every)), after at most \(IRPrinter.expression(maximum)) sweeps\n"
         }
         out += "\n"
         switch program.schedule.target {

@@ -65,6 +65,10 @@ public struct Wisdom: Sendable {
 
     /// Before tuning: a store that could not take the result is an error now, not minutes later.
     public func checkStorable() throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw DriverError("the tuned plans' file '\(path)' is a directory, so tuning would not be stored: set STENCILC_WISDOM to a file")
+        }
         if let problem = readRaw().1 { throw unreadable(problem, "and tuning would not be stored") }
     }
 

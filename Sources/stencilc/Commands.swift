@@ -115,6 +115,8 @@ struct Run: ParsableCommand {
     var printCommands = false
     @Flag(help: "Tune first (stencilc tune) when no plan is stored for this program, size, threads, compiler and CPU.")
     var tune = false
+    @Option(help: "The run-time plan: sweeps, tiles[:DEPTH[:TILE_ROWS[:TILE_COLS]]] or bands[:...] (as STENCILC_PLAN; wins over a stored plan).")
+    var plan: String?
     @OptionGroup var scheduleOptions: ScheduleOptions
     @OptionGroup var debug: DebugOptions
 
@@ -168,7 +170,11 @@ struct Run: ParsableCommand {
             options.quiet = quiet
             options.device = device
             options.maxIterations = maxIterations
-            if let stored = try storedPlan(result, launcher: launcher) {
+            if let plan {
+                // The user's plan is the plan: the program checks it ("given by --plan").
+                if tune && !quiet { printError("stencilc: --plan chooses the plan; --tune does nothing with it\n") }
+                options.plan = plan
+            } else if let stored = try storedPlan(result, launcher: launcher) {
                 options.plan = stored.plan
                 options.planSource = "tuned"
                 // A tuned OpenMP schedule is a compile-time clause: build that variant.

@@ -33,10 +33,7 @@ struct PlanCommand: ParsableCommand {
             let result = try compile(file, scheduleOptions, debug)
             var object: [String: Any] = ["source": "default", "stored_params": [[String]]()]
             let target = result.program.schedule.target
-            if let given = Wisdom.givenPlan(), target == .serial || target == .openmp {
-                // The user's STENCILC_PLAN wins over a stored plan; the program reads it itself.
-                object = ["source": "given", "plan": given, "stored_params": [[String]]()]
-            } else if target == .serial || target == .openmp {
+            if target == .serial || target == .openmp {
                 let launcher = Launcher(builder: Builder(toolchain: try Toolchain.fromEnvironment(), cache: BuildCache.defaultCache()))
                 let tuner = Tuner(launcher: launcher)
                 let wisdom = Wisdom.default()
@@ -46,7 +43,10 @@ struct PlanCommand: ParsableCommand {
                 let storedParams = entries.filter { key, entry in tuner.key(result, params: entry.params) == key }
                     .map(\.value.params).sorted { $0.joined(separator: " ") < $1.joined(separator: " ") }
                 object["stored_params"] = storedParams
-                if let stored = entries[tuner.key(result, params: params)] {
+                if let given = Wisdom.givenPlan() {
+                    // The user's STENCILC_PLAN wins over a stored plan; the program reads it itself.
+                    object = ["source": "given", "plan": given, "stored_params": storedParams]
+                } else if let stored = entries[tuner.key(result, params: params)] {
                     var options = RunOptions()
                     options.plan = stored.plan
                     options.planSource = "tuned"

@@ -253,6 +253,9 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
         let run = try stencilc(["run", jacobi, "--target", "opencl", "--device", "0", "--param", "N=12", "--json"])
         #expect(run.status == 0, "\(run.errorOutput)")
         #expect(run.output.contains("\"target\": \"opencl\""))
+        // The README's example: "pocl" is only in PoCL's platform vendor ("The pocl project").
+        let pocl = try stencilc(["run", jacobi, "--target", "opencl", "--device", "pocl", "--param", "N=12", "--json"])
+        #expect(pocl.status == 0, "\(pocl.errorOutput)")
         let bad = try stencilc(["run", jacobi, "--target", "opencl", "--device", "99", "--param", "N=12"])
         #expect(bad.status == 1)
         #expect(bad.errorOutput.contains("no OpenCL device 99"))

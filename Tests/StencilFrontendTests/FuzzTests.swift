@@ -70,7 +70,10 @@ func fuzzProblems(_ bytes: [UInt8], _ outcome: (checked: Bool, engine: Diagnosti
     if outcome.checked == engine.hasErrors {
         problems.append(outcome.checked ? "a checked program with errors" : "no program and no error")
     }
-    let lines = bytes.filter { $0 == UInt8(ascii: "\n") }.count + 1
+    // Lines end in LF, CRLF or a lone CR.
+    let lineEnds = bytes.indices.filter { bytes[$0] == UInt8(ascii: "\n")
+        || (bytes[$0] == UInt8(ascii: "\r") && ($0 + 1 == bytes.count || bytes[$0 + 1] != UInt8(ascii: "\n"))) }
+    let lines = lineEnds.count + 1
     for diagnostic in engine.diagnostics + engine.diagnostics.flatMap(\.notes) {
         let location = diagnostic.location
         if location.line < 1 || location.line > lines || location.column < 1 || location.offset > bytes.count

@@ -83,8 +83,20 @@ def _schedule_flags(schedule: Mapping[str, object]) -> list:
             raise TypeError(f"unknown schedule keyword '{key}' (expected one of {', '.join(_SCHEDULE_KEYS)}, cflags)")
         if value is None:
             continue
+        # Counts are integers (a bool is not one, though Python says it is); a bad value of the
+        # right type is stencilc's to refuse, as ValueError.
+        if key in ("chunksize", "num_threads", "ranks") and (isinstance(value, bool) or not isinstance(value, int)):
+            raise TypeError(f"{key} must be an int, got {type(value).__name__} {value!r}")
+        if key in ("target", "schedule", "decompose", "temporal", "cflags") and not isinstance(value, str):
+            raise TypeError(f"{key} must be a str, got {type(value).__name__} {value!r}")
         if key in ("tile", "workgroup") and not isinstance(value, str):
-            value = "x".join(str(int(v)) for v in value)
+            try:
+                sizes = list(value)
+            except TypeError:
+                sizes = [value]
+            if any(isinstance(v, bool) or not isinstance(v, int) for v in sizes):
+                raise TypeError(f"{key} must be a str such as '8x64' or a sequence of ints, got {value!r}")
+            value = "x".join(str(v) for v in sizes)
         flags += ["--" + key.replace("_", "-"), str(value)]
     return flags
 

@@ -142,6 +142,11 @@ def test_errors_are_classed_by_where_they_come_from(tmp_path):
         stencilc.compile(jacobi, num_threads=0)
     with pytest.raises(ValueError, match="unknown target 'nope'"):
         stencilc.compile(jacobi, target="nope")
+    # A wrong type is TypeError (num_threads="two" was a ValueError with the parser's text).
+    for keywords in ({"num_threads": "two"}, {"num_threads": 2.5}, {"num_threads": True}, {"chunksize": "x"},
+                     {"target": 3}, {"tile": [8, 2.5]}):
+        with pytest.raises(TypeError, match="must be"):
+            stencilc.compile(jacobi, **keywords)
     # The C compiler's own FILE:LINE:COL errors are a tool's failure, not the program's.
     with pytest.raises(stencilc.ToolError) as failed:
         stencilc.compile(jacobi, target="serial", cflags="-Dconst=)")

@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
     st_check_positive("steps", steps);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "one halo exchange per sweep");
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos cut a 2-D grid's rows; 3-D grids exchange every sweep)");
     /* This rank's slab of planes, with HALO planes of halo at each end: to the runtime each plane is one row of rows * cols points. */
     stmpi_decomp decomp;
     /* Neumann or periodic front/back: across the slabs (periodic: a periodic axis of ranks), every slab at least 2 * HALO planes; the other sides are within each plane. */

@@ -79,7 +79,7 @@ int main(int argc, char **argv) {
     st_check_positive("max", max_iterations);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "one halo exchange per sweep");
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (a neumann or periodic side changes the boundary after every sweep)");
     stmpi_decomp decomp;
     /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     /* Neumann or periodic sides: periodic axes (rows, columns) of the Cartesian topology, and the axes whose blocks must be 2 * HALO deep. */

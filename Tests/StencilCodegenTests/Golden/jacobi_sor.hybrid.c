@@ -140,7 +140,7 @@ int main(int argc, char **argv) {
     st_check_positive("max", max_iterations);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "one halo exchange per half-sweep (red, black)");
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "red-black order updates in place, red half-sweep then black, and a half-sweep must see the whole of the one before it");
     stmpi_decomp decomp;
     /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);

@@ -107,7 +107,7 @@ int main(int argc, char **argv) {
     st_check_positive("max", max_iterations);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "one halo exchange per sweep");
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos are the mpi target's: its ranks' threads would share the deep halo's rows)");
     /* This rank's block of the planes x rows x cols grid in a 3-D process grid, with a halo HALO deep on every side. */
     stmpi_blocks decomp;
     stmpi_blocks_decompose(&decomp, 3, (const long[]){ planes, rows, cols }, HALO, STMPI_GRID, 0 /* faces only: the update reads along the axes only */);

@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
     st_check_positive("max", max_iterations);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "one halo exchange per sweep");
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos are the mpi target's: its ranks' threads would share the deep halo's rows)");
     stmpi_decomp decomp;
     /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);

@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
     st_check_positive("steps", steps);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "one halo exchange per sweep");
+    const st_plan plan = st_whole_sweeps_plan(options.plan, "a 1-D grid is one row, and tiles and bands cut the first dimension of a 2-D or 3-D grid");
     /* This rank's block of the cols points (both decompositions split the one dimension), with a halo HALO deep at each end. */
     stmpi_blocks decomp;
     stmpi_blocks_decompose(&decomp, 1, (const long[]){ cols }, HALO, STMPI_ROWS, 0 /* faces only: a 1-D block has 2 neighbours */);
