@@ -281,6 +281,93 @@ int stmpi_ranks_on_node(void)
     return size;
 }
 
+/* ---- set-up checks the ranks must agree on ---------------------------------------------- */
+
+/* After a check every rank ran, which may fail on some ranks only (a file on a node's own disk,
+ * a variable set for some ranks): if any failed, rank 0 prints the lowest failing rank's message
+ * and every rank stops together. A rank that stopped alone left the others waiting on it. */
+static void agree(int failed, const char *message)
+{
+    int mine = failed ? world_rank : world_size, first = world_size;
+    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    if (first == world_size) return;
+    char text[1024] = "";
+    if (world_rank == first) snprintf(text, sizeof text, "%s", message);
+    MPI_Bcast(text, (int)sizeof text, MPI_CHAR, first, MPI_COMM_WORLD);
+    if (first == 0) stmpi_fatal_all("%s", text);
+    stmpi_fatal_all("rank %d: %s", first, text);
+}
+
+typedef struct {
+    const st_options *options;
+    const char *const *grids;
+    int grid_count;
+    long rows, cols;
+    size_t elem_size;
+} grid_files_check;
+
+static void check_grid_files(void *context)
+{
+    const grid_files_check *c = context;
+    st_check_grid_files(c->options, c->grids, c->grid_count, c->rows, c->cols, c->elem_size);
+}
+
+void stmpi_check_grid_files(const st_options *options, const char *const *grids, int grid_count, long rows, long cols,
+                            size_t elem_size)
+{
+    grid_files_check check = { options, grids, grid_count, rows, cols, elem_size };
+    char message[1024];
+    int failed = st_try(check_grid_files, &check, message, sizeof message);
+    agree(failed, message);
+}
+
+typedef struct {
+    const st_sweeper *sweeper;
+    long block_rows;
+    int sharing, mode;
+    const char *options_plan, *source, *reason;
+    st_plan plan;
+} rank_plan_choice;
+
+static void choose_rank_plan(void *context)
+{
+    rank_plan_choice *c = context;
+    c->plan = c->reason ? st_whole_sweeps_plan(c->options_plan, c->reason)
+                        : st_rank_plan(c->sweeper, c->block_rows, c->sharing, c->mode, c->options_plan, c->source);
+}
+
+/* Every rank's plan is rank 0's: a rank's own choice depends on its node's caches and ranks and
+ * on its environment (STENCILC_PLAN), and ranks that chose different depths exchanged halos of
+ * different sizes (MPI_ERR_TRUNCATE). */
+static st_plan agreed_plan(rank_plan_choice *choice)
+{
+    char message[1024];
+    int failed = st_try(choose_rank_plan, choice, message, sizeof message);
+    agree(failed, message);
+    long numbers[4] = { choice->plan.kind, choice->plan.depth, choice->plan.tile_rows, choice->plan.tile_cols };
+    MPI_Bcast(numbers, 4, MPI_LONG, 0, MPI_COMM_WORLD);
+    st_plan plan = choice->plan;
+    if (plan.kind != (int)numbers[0] || plan.depth != numbers[1]) plan.reason = "rank 0's plan";
+    plan.kind = (int)numbers[0];
+    plan.depth = numbers[1];
+    plan.tile_rows = numbers[2];
+    plan.tile_cols = numbers[3];
+    return plan;
+}
+
+st_plan stmpi_rank_plan(const st_sweeper *s, long rows, int mode, const char *options_plan, const char *source)
+{
+    rank_plan_choice choice = { s, stmpi_smallest_block(rows), stmpi_ranks_on_node(), mode, options_plan, source, NULL,
+                                { 0 } };
+    return agreed_plan(&choice);
+}
+
+st_plan stmpi_whole_sweeps_plan(const char *options_plan, const char *reason)
+{
+    rank_plan_choice choice = { NULL, 0, 1, 0, options_plan, NULL, reason, { 0 } };
+    return agreed_plan(&choice);
+}
+
 void stmpi_decomp_free(stmpi_decomp *d)
 {
     if (d->comm != MPI_COMM_NULL) MPI_Comm_free(&d->comm);

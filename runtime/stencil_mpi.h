@@ -105,6 +105,18 @@ void stmpi_decompose_deep(stmpi_decomp *d, long rows, long cols, int halo, long 
 long stmpi_smallest_block(long rows);
 int stmpi_ranks_on_node(void);
 
+/* The set-up's checks whose outcome may differ between ranks, made collective: every rank runs
+ * the check, and if any failed, rank 0 prints the lowest failing rank's message and every rank
+ * stops with status 1 (one that stopped alone left the others waiting forever).
+ *   stmpi_check_grid_files: st_check_grid_files (an --input file on one node's disk only).
+ *   stmpi_rank_plan: st_rank_plan for the smallest block of `rows` and this node's ranks, then
+ *     rank 0's plan on every rank (nodes differ in caches and ranks, ranks in STENCILC_PLAN).
+ *   stmpi_whole_sweeps_plan: st_whole_sweeps_plan, the same way. */
+void stmpi_check_grid_files(const st_options *options, const char *const *grids, int grid_count, long rows, long cols,
+                            size_t elem_size);
+st_plan stmpi_rank_plan(const st_sweeper *s, long rows, int mode, const char *options_plan, const char *source);
+st_plan stmpi_whole_sweeps_plan(const char *options_plan, const char *reason);
+
 /* A 3-D grid decomposed as slabs of planes: stmpi_decompose_sides of `planes` rows of
  * `plane_size` (rows * cols) points, STMPI_ROWS, with `periodic` and `copying` for the plane axis
  * (front/back sides). Its messages count planes ("cannot split 3 planes over 4 ranks"), and

@@ -33,9 +33,41 @@ static void *library_grids[LIBRARY_GRIDS]; /* grids allocated during the call, f
 void st_set_program_name(const char *name) { if (name && *name) program_name = name; }
 const char *st_program_name(void) { return program_name; }
 
+/* st_try: where st_fatal returns to instead of exiting, and the message's buffer. */
+static jmp_buf *catching;
+static char *caught;
+static size_t caught_size;
+
+int st_try(void (*body)(void *), void *context, char *error, size_t error_size)
+{
+    jmp_buf here;
+    jmp_buf *outer = catching;
+    char *outer_text = caught;
+    size_t outer_size = caught_size;
+    catching = &here;
+    caught = error;
+    caught_size = error_size;
+    if (error_size) error[0] = '\0';
+    volatile int failed = 0;
+    if (setjmp(here)) failed = 1;
+    else body(context);
+    catching = outer;
+    caught = outer_text;
+    caught_size = outer_size;
+    return failed;
+}
+
 void st_fatal(const char *format, ...)
 {
     va_list args;
+    if (catching) {
+        if (caught_size) {
+            va_start(args, format);
+            vsnprintf(caught, caught_size, format, args);
+            va_end(args);
+        }
+        longjmp(*catching, 1);
+    }
     if (library_io) {
         if (library_io->error && library_io->error_size) {
             va_start(args, format);

@@ -92,6 +92,12 @@ void st_check_positive(const char *what, long value);
  * at 0 or below no run could converge. */
 void st_check_tolerance(double tolerance);
 
+/* Runs body(context); an st_fatal inside it returns here instead of ending the process, with
+ * its message in `error`: 1, else 0. For checks whose failure the caller must first share (an
+ * mpi rank that alone cannot read a file on its node's disk). Not for code that allocates: what
+ * it held when st_fatal jumped is not freed. */
+int st_try(void (*body)(void *), void *context, char *error, size_t error_size);
+
 /* ---- input and output files of grids ---------------------------------------------------- */
 
 /* Checks --input and --output before any grid is allocated: every NAME must be one of the

@@ -139,8 +139,9 @@ public struct HostCode {
             let extent = extentNames[axis]
             writer.line("st_check_periodic(\"\(grid.name)\", \"\(extent == "cols" ? "columns" : extent)\", \(extent), HALO);")
         }
-        writer.comment("--input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated.")
-        writer.line("st_check_grid_files(&options, \(gridNames), \(emittedGrids.count), \(storageRows), cols, sizeof(\(scalar)));")
+        writer.comment(isDistributed ? "--input and --output GRID=FILE, before anything is allocated: every rank checks its node's files; if one fails, all stop."
+                       : "--input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated.")
+        writer.line("\(isDistributed ? "stmpi_" : "st_")check_grid_files(&options, \(gridNames), \(emittedGrids.count), \(storageRows), cols, sizeof(\(scalar)));")
     }
 
     /// The grids the program holds (the updated ones in the order of the updates, then the
@@ -255,6 +256,8 @@ public struct HostCode {
     /// An MPI rank's grid is a block of a Cartesian process grid (runtime stmpi_blocks: 1-D and
     /// 3-D `decompose grid`), not a 2-D block or slab (stmpi_decomp).
     public var rankBlocks: Bool { program.distribution?.layout == .blocks }
+    /// The mpi and hybrid targets: every rank runs the set-up checks.
+    var isDistributed: Bool { program.schedule.target == .mpi || program.schedule.target == .hybrid }
 
     /// The runtime function `stmpi_NAME` for the program's layout: `stmpi_blocks_NAME` for blocks.
     public func mpiRuntime(_ name: String) -> String { (rankBlocks ? "stmpi_blocks_" : "stmpi_") + name }

@@ -79,7 +79,7 @@ public struct MPIBackend: Backend {
                 // As the serial and openmp targets do: a plan this program cannot run is an error,
                 // before anything is allocated, not ignored.
                 writer.comment("Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps).")
-                writer.line("const st_plan plan = st_whole_sweeps_plan(options.plan, \"\(wholeSweepsReason(program))\");")
+                writer.line("const st_plan plan = stmpi_whole_sweeps_plan(options.plan, \"\(wholeSweepsReason(program))\");")
             }
             if host.rankBlocks {
                 decomposeBlocks(program, host: host)
@@ -98,7 +98,7 @@ public struct MPIBackend: Backend {
                 if deep {
                     writer.comment("How the sweeps between checks run: --plan, else the cost model for a rank's block in its share of the node's last-level cache (runtime/stencil_sweeps.h): whole sweeps, or tiles with a halo as deep as their sweeps.")
                     writer.line("const st_sweeper shape = { sweep, sweep, NULL, rows, cols, HALO, sizeof(\(scalar)), \(2 + program.readOnlyGrids.count), cols };")
-                    writer.line("const st_plan plan = st_rank_plan(&shape, stmpi_smallest_block(rows), stmpi_ranks_on_node(), ST_TEMPORAL_\(program.schedule.temporal.rawValue.uppercased()), options.plan, options.plan_source);")
+                    writer.line("const st_plan plan = stmpi_rank_plan(&shape, rows, ST_TEMPORAL_\(program.schedule.temporal.rawValue.uppercased()), options.plan, options.plan_source); /* rank 0's, on every rank */")
                     writer.comment("This rank's block of whole rows, with a halo HALO deep on every side, or HALO times the plan's depth.")
                     writer.line("stmpi_decompose_deep(&decomp, rows, cols, HALO, plan.kind == ST_PLAN_TILES ? plan.depth : 1);")
                 } else if program.copyingAxes.isEmpty {

@@ -195,6 +195,38 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         }
     }
 
+    /// The last line of a run's output as the --json summary.
+    func parseSummary(_ text: String) throws -> [String: Any] {
+        let line = text.split(separator: "\n").last.map(String.init) ?? ""
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(text)")
+    }
+
+    /// Found by a reading of the README against the tool: `run --plan` did not exist (only the
+    /// emitted program took it); `temporal on` on a small grid said "the grids do not fit in the
+    /// last-level cache" with tiles taller than the grid; explain said "every 1th sweep".
+    @Test func runTakesAPlanAndTemporalOnSaysWhy() throws {
+        let given = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=40", "--plan", "tiles:4:16",
+                                  "--max-iterations", "20", "--json"])
+        #expect(given.status == 0, "\(given.stderr)")
+        let plan = try #require(try parseSummary(given.stdout)["plan"] as? [String: Any])
+        #expect(plan["source"] as? String == "given" && plan["spec"] as? String == "tiles:4:16", "\(plan)")
+        #expect(plan["reason"] as? String == "given by --plan", "\(plan)")
+
+        let on = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=40", "--temporal", "on",
+                               "--max-iterations", "20", "--json"])
+        let chosen = try #require(try parseSummary(on.stdout)["plan"] as? [String: Any])
+        #expect(chosen["kind"] as? String == "tiles" && (chosen["tile_rows"] as? Int ?? 0) <= 40, "\(chosen)")
+        #expect((chosen["reason"] as? String ?? "").hasPrefix("schedule: temporal on"), "\(chosen)")
+
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let every = directory.appendingPathComponent("every.st").path
+        try "stencil e {\n grid u: float32[8, 8]\n update u[i, j] = (u[i-1, j] + u[i+1, j]) / 2\n until maxdiff(u) < 1e-3\n}\n"
+            .write(toFile: every, atomically: true, encoding: .utf8)
+        #expect(try stencilc(["explain", every, "--target", "serial"]).stdout.contains("computed on every sweep, after at most"))
+        #expect(try stencilc(["explain", jacobi, "--target", "serial"]).stdout.contains("computed on every 1000th sweep only"))
+    }
+
     @Test func sourceErrorsExitOneAndWriteNothing() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -266,6 +266,41 @@ extension MPIOverlapTests {
     }
 
     /// STENCILC_MPIRUN names the launcher actually used: a wrapper that logs, then runs mpirun.
+    /// The ranks agree on what only some of them see; two working directories stand for two
+    /// nodes. An --input file on one "node" only hung the job (the rank that failed waited in
+    /// MPI_Finalize, the other in the halo exchange), and a STENCILC_PLAN given to one rank only
+    /// killed it with MPI_ERR_TRUNCATE (the ranks exchanged halos of different depths).
+    @Test func ranksAgreeOnWhatOnlySomeSee() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let jacobi = Repository.stencil("jacobi.st")
+        let built = try stencilc(["build", jacobi, "--target", "mpi"])
+        #expect(built.status == 0, "\(built.stderr)")
+        let executable = built.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let nodes = ["a", "b"].map { directory.appendingPathComponent($0).path }
+        for node in nodes { try FileManager.default.createDirectory(atPath: node, withIntermediateDirectories: true) }
+        let start = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=24", "--max-iterations", "3",
+                                  "--output", nodes[0] + "/start.npy"])
+        #expect(start.status == 0, "\(start.stderr)")
+        let environment = MPITests.sharedMemoryOnly.merging(["OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"]) { $1 }
+        // `timeout`: a regression hangs this test for a minute, not the suite for ever.
+        func mpirun(_ arguments: [String]) throws -> ProcessResult {
+            try ProcessRunner.run(Job(kind: .run, executable: "timeout", arguments: ["60", "mpirun", "--oversubscribe"] + arguments,
+                                      environment: environment), capture: true, captureErrors: true)
+        }
+        let run = ["--param", "N=24", "--max-iterations", "10", "--input", "u=start.npy"]
+        let missing = try mpirun(["-np", "1", "-wdir", nodes[0], executable] + run + [":", "-np", "1", "-wdir", nodes[1], executable] + run)
+        #expect(missing.status == 1, "status \(missing.status): \(missing.errorOutput)")
+        #expect(missing.errorOutput.contains("error: rank 1: --input u=start.npy"), "\(missing.errorOutput)")
+
+        let serial = directory.appendingPathComponent("serial.npy").path, ranks = directory.appendingPathComponent("ranks.npy").path
+        #expect(try stencilc(["run", jacobi, "--target", "serial", "--param", "N=64", "--max-iterations", "20", "--output", serial]).status == 0)
+        let arguments = ["--param", "N=64", "--max-iterations", "20", "--output", ranks]
+        let mixed = try mpirun(["-np", "1", "-x", "STENCILC_PLAN=tiles:4", executable] + arguments + [":", "-np", "1", executable] + arguments)
+        #expect(mixed.status == 0, "status \(mixed.status): \(mixed.errorOutput)")
+        #expect(try NPYArray(contentsOf: ranks) == NPYArray(contentsOf: serial))
+    }
+
     @Test func mpirunOverrideIsUsed() throws {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -168,7 +168,10 @@ struct OpenCLCase: CustomTestStringConvertible, Sendable {
     /// --plan or STENCILC_PLAN (even garbage) was accepted and ignored.
     @Test func plansAreWholeSweepsAndOthersAreRefused() throws {
         let executable = try OpenCLHarness.executable(Repository.stencil("jacobi.st"), target: .opencl)
-        let plan = try #require(try OpenCLHarness.run(executable).summary["plan"] as? [String: Any])
+        let run = try ProcessRunner.run(Job(kind: .run, executable: executable, arguments: ["--param", "N=20", "--json"]), capture: true)
+        #expect(run.status == 0, "\(run.errorOutput)")
+        let summary = try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any]
+        let plan = try #require(summary?["plan"] as? [String: Any])
         #expect(plan["source"] as? String == "default" && plan["spec"] as? String == "sweeps", "\(plan)")
         #expect((plan["reason"] as? String ?? "").contains("one kernel launch per sweep"), "\(plan)")
         for (arguments, environment) in [(["--plan", "tiles:4"], [String: String]()), ([], ["STENCILC_PLAN": "garbage"])] {

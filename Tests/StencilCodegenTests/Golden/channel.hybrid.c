@@ -57,13 +57,13 @@ int main(int argc, char **argv) {
     const long sweeps_ = (long)params[0].value;
     const long rows = 64, cols = 500;
     st_check_grid("t", rows, cols, HALO);
-    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
-    st_check_grid_files(&options, (const char *const[]){ "t" }, 1, rows, cols, sizeof(float));
+    /* --input and --output GRID=FILE, before anything is allocated: every rank checks its node's files; if one fails, all stop. */
+    stmpi_check_grid_files(&options, (const char *const[]){ "t" }, 1, rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, sweeps_);
     st_check_positive("steps", steps);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos are the mpi target's: its ranks' threads would share the deep halo's rows)");
+    const st_plan plan = stmpi_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos are the mpi target's: its ranks' threads would share the deep halo's rows)");
     stmpi_decomp decomp;
     /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);

@@ -60,13 +60,13 @@ int main(int argc, char **argv) {
     /* Checked as st_check_grid does; also the shape of --input/--output .npy files and of --json's `shape`. */
     st_check_shape("u", 3, (const long[]){ planes, rows, cols }, HALO);
     st_check_periodic("u", "planes", planes, HALO);
-    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
-    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, planes * rows, cols, sizeof(float));
+    /* --input and --output GRID=FILE, before anything is allocated: every rank checks its node's files; if one fails, all stop. */
+    stmpi_check_grid_files(&options, (const char *const[]){ "u" }, 1, planes * rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, sweeps_);
     st_check_positive("steps", steps);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos cut a 2-D grid's rows; 3-D grids exchange every sweep)");
+    const st_plan plan = stmpi_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos cut a 2-D grid's rows; 3-D grids exchange every sweep)");
     /* This rank's slab of planes, with HALO planes of halo at each end: to the runtime each plane is one row of rows * cols points. */
     stmpi_decomp decomp;
     /* Neumann or periodic front/back: across the slabs (periodic: a periodic axis of ranks), every slab at least 2 * HALO planes; the other sides are within each plane. */

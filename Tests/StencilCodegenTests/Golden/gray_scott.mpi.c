@@ -79,13 +79,13 @@ int main(int argc, char **argv) {
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
     options.updated_grids = 2; /* a system: the first 2 grids below are updated */
-    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
-    st_check_grid_files(&options, (const char *const[]){ "u", "v" }, 2, rows, cols, sizeof(float));
+    /* --input and --output GRID=FILE, before anything is allocated: every rank checks its node's files; if one fails, all stop. */
+    stmpi_check_grid_files(&options, (const char *const[]){ "u", "v" }, 2, rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, T);
     st_check_positive("steps", steps);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos advance one updated grid; a system updates several)");
+    const st_plan plan = stmpi_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos advance one updated grid; a system updates several)");
     stmpi_decomp decomp;
     /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);

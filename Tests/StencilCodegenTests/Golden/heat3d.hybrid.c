@@ -69,13 +69,13 @@ int main(int argc, char **argv) {
     const long planes = N, rows = N, cols = N;
     /* Checked as st_check_grid does; also the shape of --input/--output .npy files and of --json's `shape`. */
     st_check_shape("u", 3, (const long[]){ planes, rows, cols }, HALO);
-    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
-    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, planes * rows, cols, sizeof(float));
+    /* --input and --output GRID=FILE, before anything is allocated: every rank checks its node's files; if one fails, all stop. */
+    stmpi_check_grid_files(&options, (const char *const[]){ "u" }, 1, planes * rows, cols, sizeof(float));
     const long steps = st_cap_iterations(&options, steps_count);
     st_check_positive("steps", steps);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos are the mpi target's: its ranks' threads would share the deep halo's rows)");
+    const st_plan plan = stmpi_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos are the mpi target's: its ranks' threads would share the deep halo's rows)");
     /* This rank's slab of planes, with HALO planes of halo at each end: to the runtime each plane is one row of rows * cols points. */
     stmpi_decomp decomp;
     stmpi_decompose_slabs(&decomp, planes, rows * cols, HALO, 0, 0);

@@ -131,8 +131,8 @@ int main(int argc, char **argv) {
     const long N = (long)params[0].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
-    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
-    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(double));
+    /* --input and --output GRID=FILE, before anything is allocated: every rank checks its node's files; if one fails, all stop. */
+    stmpi_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(double));
     const double tolerance = 1e-6;
     const long every = 100;
     const long max_iterations = st_cap_iterations(&options, 1000000);
@@ -140,7 +140,7 @@ int main(int argc, char **argv) {
     st_check_positive("max", max_iterations);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "red-black order updates in place, red half-sweep then black, and a half-sweep must see the whole of the one before it");
+    const st_plan plan = stmpi_whole_sweeps_plan(options.plan, "red-black order updates in place, red half-sweep then black, and a half-sweep must see the whole of the one before it");
     stmpi_decomp decomp;
     /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);

@@ -85,8 +85,8 @@ int main(int argc, char **argv) {
     const long planes = N, rows = N, cols = N;
     /* Checked as st_check_grid does; also the shape of --input/--output .npy files and of --json's `shape`. */
     st_check_shape("u", 3, (const long[]){ planes, rows, cols }, HALO);
-    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
-    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, planes * rows, cols, sizeof(double));
+    /* --input and --output GRID=FILE, before anything is allocated: every rank checks its node's files; if one fails, all stop. */
+    stmpi_check_grid_files(&options, (const char *const[]){ "u" }, 1, planes * rows, cols, sizeof(double));
     const double tolerance = 1e-4;
     const long every = 10;
     const long max_iterations = st_cap_iterations(&options, 20000);
@@ -94,7 +94,7 @@ int main(int argc, char **argv) {
     st_check_positive("max", max_iterations);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos cut a 2-D grid's rows; 3-D grids exchange every sweep)");
+    const st_plan plan = stmpi_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos cut a 2-D grid's rows; 3-D grids exchange every sweep)");
     /* This rank's block of the planes x rows x cols grid in a 3-D process grid, with a halo HALO deep on every side. */
     stmpi_blocks decomp;
     stmpi_blocks_decompose(&decomp, 3, (const long[]){ planes, rows, cols }, HALO, STMPI_GRID, 0 /* faces only: the update reads along the axes only */);

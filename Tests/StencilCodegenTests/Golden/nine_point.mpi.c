@@ -71,8 +71,8 @@ int main(int argc, char **argv) {
     const long N = (long)params[0].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
-    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
-    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(float));
+    /* --input and --output GRID=FILE, before anything is allocated: every rank checks its node's files; if one fails, all stop. */
+    stmpi_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(float));
     const double tolerance = 1e-5;
     const long every = 100;
     const long max_iterations = st_cap_iterations(&options, 500000);
@@ -82,7 +82,7 @@ int main(int argc, char **argv) {
     stmpi_decomp decomp;
     /* How the sweeps between checks run: --plan, else the cost model for a rank's block in its share of the node's last-level cache (runtime/stencil_sweeps.h): whole sweeps, or tiles with a halo as deep as their sweeps. */
     const st_sweeper shape = { sweep, sweep, NULL, rows, cols, HALO, sizeof(float), 2, cols };
-    const st_plan plan = st_rank_plan(&shape, stmpi_smallest_block(rows), stmpi_ranks_on_node(), ST_TEMPORAL_AUTO, options.plan, options.plan_source);
+    const st_plan plan = stmpi_rank_plan(&shape, rows, ST_TEMPORAL_AUTO, options.plan, options.plan_source); /* rank 0's, on every rank */
     /* This rank's block of whole rows, with a halo HALO deep on every side, or HALO times the plan's depth. */
     stmpi_decompose_deep(&decomp, rows, cols, HALO, plan.kind == ST_PLAN_TILES ? plan.depth : 1);
     const long local_cols = decomp.local_cols;

@@ -58,13 +58,13 @@ int main(int argc, char **argv) {
     const long cols = N;
     /* Checked as st_check_grid does; also the shape of --input/--output .npy files and of --json's `shape`. */
     st_check_shape("u", 1, (const long[]){ cols }, HALO);
-    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
-    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, 1, cols, sizeof(double));
+    /* --input and --output GRID=FILE, before anything is allocated: every rank checks its node's files; if one fails, all stop. */
+    stmpi_check_grid_files(&options, (const char *const[]){ "u" }, 1, 1, cols, sizeof(double));
     const long steps = st_cap_iterations(&options, steps_count);
     st_check_positive("steps", steps);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "a 1-D grid is one row, and tiles and bands cut the first dimension of a 2-D or 3-D grid");
+    const st_plan plan = stmpi_whole_sweeps_plan(options.plan, "a 1-D grid is one row, and tiles and bands cut the first dimension of a 2-D or 3-D grid");
     /* This rank's block of the cols points (both decompositions split the one dimension), with a halo HALO deep at each end. */
     stmpi_blocks decomp;
     stmpi_blocks_decompose(&decomp, 1, (const long[]){ cols }, HALO, STMPI_ROWS, 0 /* faces only: a 1-D block has 2 neighbours */);

@@ -82,8 +82,8 @@ int main(int argc, char **argv) {
     const long N = (long)params[0].value;
     const long rows = N, cols = N;
     st_check_grid("u", rows, cols, HALO);
-    /* --input and --output GRID=FILE: grid names, and each input file's shape and dtype, before anything is allocated. */
-    st_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(float));
+    /* --input and --output GRID=FILE, before anything is allocated: every rank checks its node's files; if one fails, all stop. */
+    stmpi_check_grid_files(&options, (const char *const[]){ "u" }, 1, rows, cols, sizeof(float));
     const double tolerance = 1e-4;
     const long every = 20;
     const long max_iterations = st_cap_iterations(&options, 200000);
@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
     st_check_positive("max", max_iterations);
 
     /* Whole sweeps only (--plan or STENCILC_PLAN may only say sweeps). */
-    const st_plan plan = st_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos are the mpi target's: its ranks' threads would share the deep halo's rows)");
+    const st_plan plan = stmpi_whole_sweeps_plan(options.plan, "every sweep exchanges halos with the neighbouring ranks (deep halos are the mpi target's: its ranks' threads would share the deep halo's rows)");
     stmpi_decomp decomp;
     /* This rank's block of the rows x cols grid, with a halo HALO deep on every side. */
     stmpi_decompose(&decomp, rows, cols, HALO, STMPI_ROWS);
