@@ -103,7 +103,7 @@ void stmpi_init(int *argc, char ***argv, int threading)
         atexit(exit_hook);
     }
     const char *setting = getenv("STENCILC_MPI_OVERLAP");
-    if (setting && strcmp(setting, "0") == 0) overlap = OVERLAP_OFF;
+    if (setting && (strcmp(setting, "0") == 0 || strcmp(setting, "off") == 0)) overlap = OVERLAP_OFF;
     else if (setting && strcmp(setting, "compare") == 0) overlap = OVERLAP_COMPARE;
     else overlap = OVERLAP_ON;
     /* More ranks on this node than cores: wait politely (see wait_all). */

@@ -34,7 +34,8 @@ public struct MPIBackend: Backend {
         ]
         if hybrid {
             notes.append("Open MPI binds each rank to one core, so each would run one thread: give a rank T threads with")
-            notes.append("`mpirun -np \(program.schedule.ranks) --bind-to none -x OMP_NUM_THREADS=T` (as `stencilc run` does).")
+            notes.append("`mpirun -np \(program.schedule.ranks) --bind-to none -x OMP_NUM_THREADS=T` (as `stencilc run` does; add")
+            notes.append("`-x OMP_WAIT_POLICY=passive` where ranks x T exceed the cores, or idle threads spin on a partner's core).")
             notes.append("")
             notes.append("One parallel region per rank around all iterations; its sweeps share rows (what Cython's prange would infer):")
             for variable in program.variables {

@@ -374,6 +374,11 @@ extension MPIOverlapTests {
         let crowded = user.job(program: try program("jacobi.st", target: .hybrid, ranks: 4, decompose: .grid, threads: 8),
                                executable: "./jacobi", arguments: [])
         #expect(crowded.description == "mpirun -np 4 --bind-to none -x OMP_WAIT_POLICY=passive ./jacobi")
+        // The caller's own settings go to every rank, on other nodes too.
+        let set = MPILaunch(mpirun: "mpirun", flavour: .openMPI, cores: 16, isRoot: false,
+                            environment: ["OMP_NUM_THREADS": "3", "OMP_WAIT_POLICY": "active"])
+        let given = set.job(program: try program("jacobi.st", target: .hybrid, ranks: 2, decompose: .rows), executable: "./jacobi", arguments: [])
+        #expect(given.description == "mpirun -np 2 --bind-to none -x OMP_NUM_THREADS=3 -x OMP_WAIT_POLICY=active ./jacobi")
     }
 
     /// Open MPI 4 gets a session directory of its own per run (concurrent mpiruns raced on the

@@ -12,7 +12,8 @@
  * refreshed from its 2 neighbours every sweep; the deep interior is updated while the halos
  * travel. `stencilc explain gray_scott.st --target hybrid --ranks P` prints the plan.
  * Open MPI binds each rank to one core, so each would run one thread: give a rank T threads with
- * `mpirun -np 2 --bind-to none -x OMP_NUM_THREADS=T` (as `stencilc run` does).
+ * `mpirun -np 2 --bind-to none -x OMP_NUM_THREADS=T` (as `stencilc run` does; add
+ * `-x OMP_WAIT_POLICY=passive` where ranks x T exceed the cores, or idle threads spin on a partner's core).
  *
  * One parallel region per rank around all iterations; its sweeps share rows (what Cython's prange would infer):
  *   i: private
