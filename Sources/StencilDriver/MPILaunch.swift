@@ -113,10 +113,12 @@ public struct MPILaunch: Sendable, Equatable {
         if hybrid && oversubscribed && environment["OMP_WAIT_POLICY"] == nil {
             variables.append(("OMP_WAIT_POLICY", "passive"))
         }
-        // The caller's own settings reach ranks on other nodes too (mpirun passes a variable
-        // there only when told to).
-        for name in ["OMP_NUM_THREADS", "OMP_WAIT_POLICY"] where hybrid {
-            if let value = environment[name] { variables.append((name, value)) }
+        // The caller's own settings reach ranks on other nodes too (mpirun and mpiexec pass a
+        // variable there only when told to; other launchers, such as srun, pass the environment).
+        if hybrid && flavour != .other {
+            for name in ["OMP_NUM_THREADS", "OMP_WAIT_POLICY"] {
+                if let value = environment[name] { variables.append((name, value)) }
+            }
         }
 
         var flags: [String]
