@@ -116,11 +116,12 @@ static st_plan tiles_in(const st_sweeper *s, double cache, long shallowest, long
     st_plan plan = { .kind = ST_PLAN_TILES, .source = "default", .reason = "the grids do not fit in the last-level cache",
                      .planes = row_elements(s) > s->cols };
     const long fit = tile_fit(s, cache);
-    long d = fit / 2 / s->halo;
+    const long h = s->halo > 0 ? s->halo : 1; /* tiles given by hand to an update that reads no neighbours */
+    long d = fit / 2 / h;
     if (d > deepest) d = deepest;
     if (d < shallowest) d = shallowest;
     plan.depth = depth > 0 ? depth : d;
-    plan.tile_rows = tile_rows > 0 ? tile_rows : fit / 2 < s->halo ? s->halo : fit / 2;
+    plan.tile_rows = tile_rows > 0 ? tile_rows : fit / 2 < h ? h : fit / 2;
     if (tile_rows <= 0 && plan.tile_rows > s->rows) plan.tile_rows = s->rows; /* a small grid: one tile */
     return plan;
 }

@@ -224,6 +224,12 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         try "stencil e {\n grid u: float32[8, 8]\n update u[i, j] = (u[i-1, j] + u[i+1, j]) / 2\n until maxdiff(u) < 1e-3\n}\n"
             .write(toFile: every, atomically: true, encoding: .utf8)
         #expect(try stencilc(["explain", every, "--target", "serial"]).stdout.contains("computed on every sweep, after at most"))
+        // Tiles by hand for an update that reads no neighbours: they divided by its halo, 0 (SIGFPE).
+        let pointwise = directory.appendingPathComponent("pointwise.st").path
+        try "stencil z {\n grid u: float32[16, 16]\n init u = 1\n update u[i, j] = u[i, j] * 0.5\n steps 10\n}\n"
+            .write(toFile: pointwise, atomically: true, encoding: .utf8)
+        let tiled = try stencilc(["run", pointwise, "--target", "serial", "--plan", "tiles"])
+        #expect(tiled.status == 0, "\(tiled.stderr)")
         #expect(try stencilc(["explain", jacobi, "--target", "serial"]).stdout.contains("computed on every 1000th sweep only"))
     }
 
