@@ -195,12 +195,6 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         }
     }
 
-    /// The last line of a run's output as the --json summary.
-    func parseSummary(_ text: String) throws -> [String: Any] {
-        let line = text.split(separator: "\n").last.map(String.init) ?? ""
-        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(text)")
-    }
-
     /// Found by a reading of the README against the tool: `run --plan` did not exist (only the
     /// emitted program took it); `temporal on` on a small grid said "the grids do not fit in the
     /// last-level cache" with tiles taller than the grid; explain said "every 1th sweep".
@@ -208,13 +202,13 @@ func stencilc(_ arguments: [String], environment: [String: String] = [:], in dir
         let given = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=40", "--plan", "tiles:4:16",
                                   "--max-iterations", "20", "--json"])
         #expect(given.status == 0, "\(given.stderr)")
-        let plan = try #require(try parseSummary(given.stdout)["plan"] as? [String: Any])
+        let plan = try #require(try lastJSONObject(given.stdout)["plan"] as? [String: Any])
         #expect(plan["source"] as? String == "given" && plan["spec"] as? String == "tiles:4:16", "\(plan)")
         #expect(plan["reason"] as? String == "given by --plan", "\(plan)")
 
         let on = try stencilc(["run", jacobi, "--target", "serial", "--param", "N=40", "--temporal", "on",
                                "--max-iterations", "20", "--json"])
-        let chosen = try #require(try parseSummary(on.stdout)["plan"] as? [String: Any])
+        let chosen = try #require(try lastJSONObject(on.stdout)["plan"] as? [String: Any])
         #expect(chosen["kind"] as? String == "tiles" && (chosen["tile_rows"] as? Int ?? 0) <= 40, "\(chosen)")
         #expect((chosen["reason"] as? String ?? "").hasPrefix("schedule: temporal on"), "\(chosen)")
 

@@ -133,3 +133,9 @@ struct NPYArray: Equatable {
 extension DriverError: CustomTestStringConvertible {
     public var testDescription: String { toolOutput.isEmpty ? message : "\(message)\n\(toolOutput)" }
 }
+
+/// The last line of a command's output as a JSON object (a run's --json summary, tune's result).
+func lastJSONObject(_ text: String) throws -> [String: Any] {
+    let line = text.split(separator: "\n").last.map(String.init) ?? ""
+    return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(text)")
+}

@@ -9,10 +9,7 @@ import Testing
 @Suite struct TuneTests {
     let jacobi = Repository.stencil("jacobi.st")
 
-    func json(_ text: String) throws -> [String: Any] {
-        let line = text.split(separator: "\n").last.map(String.init) ?? ""
-        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(text)")
-    }
+    func json(_ text: String) throws -> [String: Any] { try lastJSONObject(text) }
 
     @Test func tunedPlanIsStoredAndUsedAndChangesNoBit() throws {
         let directory = try temporaryDirectory()
